@@ -1,5 +1,14 @@
 //! The library every Sales Analytics function uses: source records, money,
-//! periods and dates, DynamoDB layout and access, auth, and HTTP errors.
+//! periods and buckets, DynamoDB layout and access, auth, and HTTP errors.
 
+pub mod auth;
+pub mod aws;
+pub mod buckets;
+pub mod config;
+pub mod http;
 pub mod money;
+pub mod params;
+pub mod periods;
 pub mod records;
+pub mod schema;
+pub mod store;

@@ -1,0 +1,37 @@
+//! AWS SDK clients, pointed at local services when endpoints are configured.
+
+use aws_config::{BehaviorVersion, Region};
+
+use crate::config::Config;
+
+async fn sdk_config(config: &Config) -> aws_config::SdkConfig {
+    let mut loader = aws_config::defaults(BehaviorVersion::latest()).region(Region::new(config.region.clone()));
+    if config.dynamodb_endpoint.is_some() || config.s3_endpoint.is_some() {
+        // Local services: one fixed key pair (DynamoDB Local keeps tables per
+        // key and region), read from the environment when set.
+        let key = std::env::var("AWS_ACCESS_KEY_ID").unwrap_or_else(|_| "local".into());
+        let secret = std::env::var("AWS_SECRET_ACCESS_KEY").unwrap_or_else(|_| "localsecret".into());
+        loader = loader.credentials_provider(aws_sdk_dynamodb::config::Credentials::new(
+            key, secret, None, None, "sales-local",
+        ));
+    }
+    loader.load().await
+}
+
+pub async fn dynamodb(config: &Config) -> aws_sdk_dynamodb::Client {
+    let shared = sdk_config(config).await;
+    let mut builder = aws_sdk_dynamodb::config::Builder::from(&shared);
+    if let Some(endpoint) = &config.dynamodb_endpoint {
+        builder = builder.endpoint_url(endpoint);
+    }
+    aws_sdk_dynamodb::Client::from_conf(builder.build())
+}
+
+pub async fn s3(config: &Config) -> aws_sdk_s3::Client {
+    let shared = sdk_config(config).await;
+    let mut builder = aws_sdk_s3::config::Builder::from(&shared);
+    if let Some(endpoint) = &config.s3_endpoint {
+        builder = builder.endpoint_url(endpoint).force_path_style(true);
+    }
+    aws_sdk_s3::Client::from_conf(builder.build())
+}

@@ -1,0 +1,166 @@
+//! Day, month and year buckets of aggregates and the cover of a date range
+//! by the fewest whole buckets: whole years, then whole months, then days at
+//! the edges. A range of any length is read with at most five key ranges
+//! and a number of items that grows with its length in years, not days.
+
+use chrono::{Datelike, Duration, NaiveDate};
+
+use crate::periods::{month_range, DateRange};
+
+/// The grain of an aggregate bucket.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Grain {
+    Year,
+    Month,
+    Day,
+}
+
+/// The sort key of the bucket of `grain` holding `day`.
+pub fn bucket_key(grain: Grain, day: NaiveDate) -> String {
+    match grain {
+        Grain::Year => format!("Y#{:04}", day.year()),
+        Grain::Month => format!("M#{:04}-{:02}", day.year(), day.month()),
+        Grain::Day => format!("D#{}", day.format("%Y-%m-%d")),
+    }
+}
+
+/// The three bucket keys a dated contribution is added to.
+pub fn bucket_keys(day: NaiveDate) -> [String; 3] {
+    [bucket_key(Grain::Day, day), bucket_key(Grain::Month, day), bucket_key(Grain::Year, day)]
+}
+
+/// The day of a `D#` key.
+pub fn day_of_key(key: &str) -> Option<NaiveDate> {
+    key.strip_prefix("D#").and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
+}
+
+/// An inclusive range of sort keys of one grain.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyRange {
+    pub grain: Grain,
+    pub first: String,
+    pub last: String,
+}
+
+fn key_range(grain: Grain, from: NaiveDate, to: NaiveDate) -> KeyRange {
+    KeyRange { grain, first: bucket_key(grain, from), last: bucket_key(grain, to) }
+}
+
+/// The fewest whole buckets exactly covering `range`.
+pub fn cover(range: DateRange) -> Vec<KeyRange> {
+    let mut out = Vec::new();
+    if range.from > range.to {
+        return out;
+    }
+    let first_full_year = if range.from.ordinal() == 1 { range.from.year() } else { range.from.year() + 1 };
+    let last_full_year = if is_year_end(range.to) { range.to.year() } else { range.to.year() - 1 };
+    if first_full_year <= last_full_year {
+        let year_start = NaiveDate::from_ymd_opt(first_full_year, 1, 1).unwrap_or(range.from);
+        let year_end = NaiveDate::from_ymd_opt(last_full_year, 12, 31).unwrap_or(range.to);
+        out.push(key_range(Grain::Year, year_start, year_end));
+        cover_months(range.from, year_start - Duration::days(1), &mut out);
+        cover_months(year_end + Duration::days(1), range.to, &mut out);
+    } else {
+        cover_months(range.from, range.to, &mut out);
+    }
+    out
+}
+
+fn is_year_end(day: NaiveDate) -> bool {
+    day.month() == 12 && day.day() == 31
+}
+
+fn cover_months(from: NaiveDate, to: NaiveDate, out: &mut Vec<KeyRange>) {
+    if from > to {
+        return;
+    }
+    let first_full = if from.day() == 1 { from } else { month_range(from.year(), from.month()).to + Duration::days(1) };
+    let to_month = month_range(to.year(), to.month());
+    let last_full_end = if to == to_month.to { to } else { to_month.from - Duration::days(1) };
+    if first_full <= last_full_end {
+        out.push(key_range(Grain::Month, first_full, last_full_end));
+        cover_days(from, first_full - Duration::days(1), out);
+        cover_days(last_full_end + Duration::days(1), to, out);
+    } else {
+        cover_days(from, to, out);
+    }
+}
+
+fn cover_days(from: NaiveDate, to: NaiveDate, out: &mut Vec<KeyRange>) {
+    if from <= to {
+        out.push(key_range(Grain::Day, from, to));
+    }
+}
+
+/// The earliest date any aggregate can hold (the prefix sums of balances
+/// start here).
+pub fn epoch() -> NaiveDate {
+    NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or(NaiveDate::MIN)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn d(s: &str) -> NaiveDate {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn keys() {
+        assert_eq!(bucket_keys(d("2025-03-07")), ["D#2025-03-07", "M#2025-03", "Y#2025"]);
+        assert_eq!(day_of_key("D#2025-03-07"), Some(d("2025-03-07")));
+    }
+
+    #[test]
+    fn cover_uses_whole_years_months_and_edge_days() {
+        let c = cover(DateRange::new(d("2022-11-15"), d("2025-02-03")));
+        let names: Vec<(Grain, &str, &str)> = c.iter().map(|k| (k.grain, k.first.as_str(), k.last.as_str())).collect();
+        assert_eq!(
+            names,
+            vec![
+                (Grain::Year, "Y#2023", "Y#2024"),
+                (Grain::Month, "M#2022-12", "M#2022-12"),
+                (Grain::Day, "D#2022-11-15", "D#2022-11-30"),
+                (Grain::Month, "M#2025-01", "M#2025-01"),
+                (Grain::Day, "D#2025-02-01", "D#2025-02-03"),
+            ]
+        );
+        let month = cover(DateRange::new(d("2025-12-01"), d("2025-12-31")));
+        assert_eq!(month, vec![KeyRange { grain: Grain::Month, first: "M#2025-12".into(), last: "M#2025-12".into() }]);
+    }
+
+    fn days_in(k: &KeyRange) -> i64 {
+        let start = |key: &str| -> NaiveDate {
+            match k.grain {
+                Grain::Day => day_of_key(key).unwrap(),
+                Grain::Month => NaiveDate::parse_from_str(&format!("{}-01", &key[2..]), "%Y-%m-%d").unwrap(),
+                Grain::Year => NaiveDate::from_ymd_opt(key[2..].parse().unwrap(), 1, 1).unwrap(),
+            }
+        };
+        let first = start(&k.first);
+        let last_start = start(&k.last);
+        let last_end = match k.grain {
+            Grain::Day => last_start,
+            Grain::Month => month_range(last_start.year(), last_start.month()).to,
+            Grain::Year => NaiveDate::from_ymd_opt(last_start.year(), 12, 31).unwrap(),
+        };
+        (last_end - first).num_days() + 1
+    }
+
+    proptest! {
+        #[test]
+        fn cover_is_exact_and_small(start in 0i64..20_000, len in 0i64..4_000) {
+            let from = d("1990-01-01") + Duration::days(start);
+            let range = DateRange::new(from, from + Duration::days(len));
+            let c = cover(range);
+            let total: i64 = c.iter().map(days_in).sum();
+            prop_assert_eq!(total, range.days());
+            prop_assert!(c.len() <= 5);
+            // Day buckets only at the edges: at most 30 + 30 of them.
+            let day_items: i64 = c.iter().filter(|k| k.grain == Grain::Day).map(days_in).sum();
+            prop_assert!(day_items <= 60);
+        }
+    }
+}

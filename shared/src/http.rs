@@ -1,0 +1,149 @@
+//! What every HTTP function shares: the per-process context, the one error
+//! type mapped to HTTP, the bearer-token extractor and the JSON envelope.
+
+use std::sync::Arc;
+
+use axum::extract::FromRequestParts;
+use axum::http::{header, request::Parts, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use chrono::{DateTime, SecondsFormat, Utc};
+use serde::Serialize;
+
+use crate::auth::{AuthError, Authenticator, Principal};
+use crate::config::{Clock, Config};
+use crate::store::StoreError;
+
+/// Clients, configuration and key cache, built once in `main` and shared.
+pub struct ApiContext {
+    pub dynamo: aws_sdk_dynamodb::Client,
+    pub aggregates_table: String,
+    pub auth: Authenticator,
+    pub clock: Clock,
+}
+
+impl ApiContext {
+    pub async fn from_config(config: &Config) -> Arc<Self> {
+        Arc::new(ApiContext {
+            dynamo: crate::aws::dynamodb(config).await,
+            aggregates_table: config.aggregates_table.clone(),
+            auth: Authenticator::new(config.auth.clone()),
+            clock: config.clock(),
+        })
+    }
+}
+
+/// The API's one error type.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("{message}")]
+    BadRequest { parameter: Option<String>, message: String },
+    #[error(transparent)]
+    Auth(#[from] AuthError),
+    #[error("no such endpoint")]
+    NotFound,
+    #[error("method not allowed")]
+    MethodNotAllowed,
+    #[error("storage failure: {0}")]
+    Store(#[from] StoreError),
+}
+
+impl ApiError {
+    pub fn parameter(name: &str, message: impl Into<String>) -> Self {
+        ApiError::BadRequest { parameter: Some(name.to_owned()), message: message.into() }
+    }
+}
+
+#[derive(Serialize)]
+struct ErrorBody<'a> {
+    error: ErrorDetail<'a>,
+}
+
+#[derive(Serialize)]
+struct ErrorDetail<'a> {
+    code: &'a str,
+    message: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    parameter: Option<&'a str>,
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let (status, code, parameter, challenge) = match &self {
+            ApiError::BadRequest { parameter, .. } => {
+                (StatusCode::BAD_REQUEST, "invalid_parameter", parameter.as_deref(), None)
+            }
+            ApiError::Auth(AuthError::MissingScope(scope)) => (
+                StatusCode::FORBIDDEN,
+                "insufficient_scope",
+                None,
+                Some(format!("Bearer error=\"insufficient_scope\", scope=\"{scope}\"")),
+            ),
+            ApiError::Auth(AuthError::KeysUnavailable(_)) => {
+                (StatusCode::SERVICE_UNAVAILABLE, "keys_unavailable", None, None)
+            }
+            ApiError::Auth(_) => (
+                StatusCode::UNAUTHORIZED,
+                "invalid_token",
+                None,
+                Some("Bearer error=\"invalid_token\"".to_owned()),
+            ),
+            ApiError::NotFound => (StatusCode::NOT_FOUND, "not_found", None, None),
+            ApiError::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", None, None),
+            ApiError::Store(err) => {
+                tracing::error!(error = %err, "storage failure");
+                (StatusCode::INTERNAL_SERVER_ERROR, "internal_error", None, None)
+            }
+        };
+        let message = match &self {
+            ApiError::Store(_) => "internal error".to_owned(),
+            other => other.to_string(),
+        };
+        let body = Json(ErrorBody { error: ErrorDetail { code, message, parameter } });
+        let mut response = (status, body).into_response();
+        if let Some(value) = challenge.and_then(|c| header::HeaderValue::from_str(&c).ok()) {
+            response.headers_mut().insert(header::WWW_AUTHENTICATE, value);
+        }
+        response
+    }
+}
+
+impl FromRequestParts<Arc<ApiContext>> for Principal {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &Arc<ApiContext>) -> Result<Self, Self::Rejection> {
+        let value = match parts.headers.get(header::AUTHORIZATION) {
+            None => None,
+            Some(v) => Some(v.to_str().map_err(|_| AuthError::Invalid("header is not ASCII".into()))?),
+        };
+        Ok(state.auth.authenticate(value).await?)
+    }
+}
+
+/// `meta` of every response.
+#[derive(Debug, Serialize)]
+pub struct Meta {
+    pub generated_at: String,
+    pub data_through: Option<String>,
+}
+
+impl Meta {
+    pub fn new(generated_at: DateTime<Utc>, data_through: Option<DateTime<Utc>>) -> Self {
+        Meta {
+            generated_at: generated_at.to_rfc3339_opts(SecondsFormat::Secs, true),
+            data_through: data_through.map(|t| t.to_rfc3339_opts(SecondsFormat::Secs, true)),
+        }
+    }
+}
+
+/// `{"data": ..., "meta": ...}`.
+#[derive(Debug, Serialize)]
+pub struct Envelope<T: Serialize> {
+    pub data: T,
+    pub meta: Meta,
+}
+
+/// JSON 404 for unknown paths, mounted as every router's fallback.
+pub async fn not_found() -> ApiError {
+    ApiError::NotFound
+}

@@ -1,0 +1,107 @@
+//! Query parameters: unknown names (with a suggestion for typos),
+//! duplicates and malformed values are 400s naming the parameter.
+
+use std::collections::HashMap;
+
+use chrono::NaiveDate;
+
+use crate::http::ApiError;
+use crate::records::parse_date;
+
+#[derive(Debug, Default)]
+pub struct Params {
+    values: HashMap<String, String>,
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = vec![i + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let cost = usize::from(ca != *cb);
+            cur.push((prev[j] + cost).min(prev[j + 1] + 1).min(cur[j] + 1));
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
+
+impl Params {
+    /// Parses a raw query string, accepting only `allowed` names.
+    pub fn parse(raw: Option<&str>, allowed: &[&str]) -> Result<Self, ApiError> {
+        let pairs: Vec<(String, String)> = serde_urlencoded::from_str(raw.unwrap_or(""))
+            .map_err(|e| ApiError::BadRequest { parameter: None, message: format!("malformed query string: {e}") })?;
+        let mut values = HashMap::new();
+        for (name, value) in pairs {
+            if !allowed.contains(&name.as_str()) {
+                let hint = allowed
+                    .iter()
+                    .map(|a| (edit_distance(&name, a), a))
+                    .filter(|(d, _)| *d <= 2)
+                    .min()
+                    .map(|(_, a)| format!(" (did you mean `{a}`?)"))
+                    .unwrap_or_default();
+                return Err(ApiError::parameter(
+                    &name,
+                    format!("unknown parameter `{name}`{hint}; accepted: {}", allowed.join(", ")),
+                ));
+            }
+            if values.insert(name.clone(), value).is_some() {
+                return Err(ApiError::parameter(&name, format!("parameter `{name}` is given more than once")));
+            }
+        }
+        Ok(Params { values })
+    }
+
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.values.get(name).map(String::as_str)
+    }
+
+    pub fn date(&self, name: &str) -> Result<Option<NaiveDate>, ApiError> {
+        self.get(name)
+            .map(|v| parse_date(v).ok_or_else(|| ApiError::parameter(name, format!("`{name}` must be a date YYYY-MM-DD, got `{v}`"))))
+            .transpose()
+    }
+
+    pub fn bool(&self, name: &str) -> Result<Option<bool>, ApiError> {
+        self.get(name)
+            .map(|v| match v {
+                "true" | "1" => Ok(true),
+                "false" | "0" => Ok(false),
+                _ => Err(ApiError::parameter(name, format!("`{name}` must be true or false, got `{v}`"))),
+            })
+            .transpose()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn param_of(err: ApiError) -> String {
+        match err {
+            ApiError::BadRequest { parameter, message } => format!("{}: {message}", parameter.unwrap_or_default()),
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+
+    #[test]
+    fn typos_and_duplicates_are_named() {
+        let err = Params::parse(Some("perod=month"), &["period", "from_date"]).unwrap_err();
+        let text = param_of(err);
+        assert!(text.starts_with("perod:"), "{text}");
+        assert!(text.contains("did you mean `period`"), "{text}");
+        let err = Params::parse(Some("period=a&period=b"), &["period"]).unwrap_err();
+        assert!(param_of(err).starts_with("period:"));
+    }
+
+    #[test]
+    fn typed_values() {
+        let p = Params::parse(Some("from_date=2025-12-01&flag=true&bad=2025-13-01"), &["from_date", "flag", "bad"]).unwrap();
+        assert_eq!(p.date("from_date").unwrap(), "2025-12-01".parse().ok());
+        assert_eq!(p.bool("flag").unwrap(), Some(true));
+        assert!(param_of(p.date("bad").unwrap_err()).starts_with("bad:"));
+        assert_eq!(p.date("missing").unwrap(), None);
+    }
+}

@@ -1,0 +1,298 @@
+//! The aggregates table: additive measures per tenant, family and bucket
+//! (`pk = {tenant}#{family}`, `sk = D#date | M#month | Y#year`, one integer
+//! `N` attribute per measure, money in cents), the per-record ledger that
+//! makes stream delivery exactly-once in effect, index items, the tenant's
+//! settings copy and the rollup watermark.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use aws_sdk_dynamodb::types::AttributeValue;
+use aws_sdk_dynamodb::Client;
+use chrono::{DateTime, NaiveDate, Utc};
+
+use super::StoreError;
+use crate::buckets::{cover, day_of_key, epoch, Grain};
+use crate::periods::DateRange;
+use crate::records::{RecordKey, StrEnum, TenantSettings};
+
+/// Additive measures of one bucket: name to integer (counts, cents, days).
+pub type Measures = BTreeMap<String, i64>;
+
+/// Families of measures (the second part of the partition key).
+pub mod family {
+    pub const ORDERS: &str = "orders";
+    pub const PAYMENTS: &str = "payments";
+    pub const INVOICES: &str = "invoices";
+    pub const OPEN_INVOICES: &str = "open_invoices";
+}
+
+/// Measure names, shared by the rollup (writer) and the API (reader).
+pub mod measure {
+    /// Orders by local order date.
+    pub const PLACED: &str = "placed";
+    pub const REVENUE_BEARING: &str = "revenue_bearing";
+    pub const REVENUE: &str = "revenue";
+    pub const CONFIRMED: &str = "confirmed";
+    pub const SHIPPED: &str = "shipped";
+    /// Count by current status: `status_{name}` (orders and payments).
+    pub fn status(name: &str) -> String {
+        format!("status_{name}")
+    }
+    /// Payments by local creation date.
+    pub const CAPTURED: &str = "captured";
+    pub const PROCESSED: &str = "processed";
+    pub const REFUNDED: &str = "refunded";
+    pub const FEES: &str = "fees";
+    /// Invoices by local issue date.
+    pub const ISSUED: &str = "issued";
+    pub const BILLABLE: &str = "billable";
+    pub const INVOICED: &str = "invoiced";
+    pub const PAID: &str = "paid";
+    pub const WRITTEN_OFF: &str = "written_off";
+    pub const PAID_BY_PAYMENTS: &str = "paid_by_payments";
+    pub const DAYS_TO_PAY: &str = "days_to_pay";
+    /// Invoices by the local date their payments reached the total.
+    pub const PAID_OFF: &str = "paid_off";
+    /// Change of open receivables on a local date (prefix sums give the
+    /// balance at the end of any day).
+    pub const AR_CHANGE: &str = "ar_change";
+}
+
+pub fn measures_pk(tenant: &str, family: &str) -> String {
+    format!("{tenant}#{family}")
+}
+
+/// The ledger item of a source record: the last applied stream sequence
+/// number and record version.
+pub fn ledger_key(key: &RecordKey) -> (String, String) {
+    (format!("{}#ledger#{}#{}", key.tenant_id, key.record_type.as_str(), key.id), "L".to_owned())
+}
+
+pub fn settings_key(tenant: &str) -> (String, String) {
+    (format!("{tenant}#settings"), "S".to_owned())
+}
+
+pub fn watermark_key(tenant: &str) -> (String, String) {
+    (format!("{tenant}#meta"), "watermark".to_owned())
+}
+
+/// Sort key of an open invoice index item.
+pub fn open_invoice_sk(invoice_id: i64) -> String {
+    format!("{invoice_id:020}")
+}
+
+/// Stream sequence numbers padded so that string order is numeric order.
+pub fn padded_sequence(sequence_number: &str) -> String {
+    format!("{sequence_number:0>40}")
+}
+
+pub fn key_map(pk: String, sk: String) -> HashMap<String, AttributeValue> {
+    HashMap::from([("pk".to_owned(), AttributeValue::S(pk)), ("sk".to_owned(), AttributeValue::S(sk))])
+}
+
+/// An open invoice as the index holds it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OpenInvoice {
+    pub invoice_id: i64,
+    pub customer_id: i64,
+    pub issued_on: NaiveDate,
+    pub due_date: NaiveDate,
+    pub balance_cents: i64,
+}
+
+/// A ledger entry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LedgerEntry {
+    pub sequence: String,
+    pub version: i64,
+}
+
+fn attr_i64(item: &HashMap<String, AttributeValue>, name: &str) -> Option<i64> {
+    item.get(name).and_then(|v| v.as_n().ok()).and_then(|n| n.parse().ok())
+}
+
+fn attr_s<'a>(item: &'a HashMap<String, AttributeValue>, name: &str) -> Option<&'a str> {
+    item.get(name).and_then(|v| v.as_s().ok()).map(String::as_str)
+}
+
+fn measures_of(item: &HashMap<String, AttributeValue>) -> Result<Measures, StoreError> {
+    let mut out = Measures::new();
+    for (name, value) in item {
+        if let AttributeValue::N(n) = value {
+            // Integers only; DynamoDB Local may write `3.0` for sums of
+            // decimals, which never happens with integer cents.
+            let parsed = n.parse::<i64>().map_err(|_| StoreError::Malformed {
+                key: attr_s(item, "pk").unwrap_or("?").to_owned(),
+                message: format!("measure {name} = {n} is not an integer"),
+            })?;
+            out.insert(name.clone(), parsed);
+        }
+    }
+    Ok(out)
+}
+
+/// Adds `other` into `into`.
+pub fn add_measures(into: &mut Measures, other: &Measures) {
+    for (k, v) in other {
+        *into.entry(k.clone()).or_default() += v;
+    }
+}
+
+/// Reads aggregates of one tenant, counting the items it reads.
+pub struct AggregateReader<'a> {
+    client: &'a Client,
+    table: &'a str,
+    tenant: &'a str,
+    items_read: AtomicU64,
+}
+
+impl<'a> AggregateReader<'a> {
+    pub fn new(client: &'a Client, table: &'a str, tenant: &'a str) -> Self {
+        AggregateReader { client, table, tenant, items_read: AtomicU64::new(0) }
+    }
+
+    /// Items read so far (for the read-cost measurements).
+    pub fn items_read(&self) -> u64 {
+        self.items_read.load(Ordering::Relaxed)
+    }
+
+    async fn query_range(
+        &self,
+        pk: &str,
+        first: &str,
+        last: &str,
+    ) -> Result<Vec<HashMap<String, AttributeValue>>, StoreError> {
+        let mut items = Vec::new();
+        let mut start = None;
+        loop {
+            let out = self
+                .client
+                .query()
+                .table_name(self.table)
+                .key_condition_expression("pk = :pk AND sk BETWEEN :a AND :b")
+                .expression_attribute_values(":pk", AttributeValue::S(pk.to_owned()))
+                .expression_attribute_values(":a", AttributeValue::S(first.to_owned()))
+                .expression_attribute_values(":b", AttributeValue::S(last.to_owned()))
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(|e| StoreError::dynamo("Query", e))?;
+            let page = out.items.unwrap_or_default();
+            self.items_read.fetch_add(page.len() as u64, Ordering::Relaxed);
+            items.extend(page);
+            start = out.last_evaluated_key;
+            if start.is_none() {
+                return Ok(items);
+            }
+        }
+    }
+
+    async fn get(&self, (pk, sk): (String, String)) -> Result<Option<HashMap<String, AttributeValue>>, StoreError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(self.table)
+            .set_key(Some(key_map(pk, sk)))
+            .send()
+            .await
+            .map_err(|e| StoreError::dynamo("GetItem", e))?;
+        if out.item.is_some() {
+            self.items_read.fetch_add(1, Ordering::Relaxed);
+        }
+        Ok(out.item)
+    }
+
+    /// Sum of a family's measures over a range of local dates, read from the
+    /// fewest whole buckets.
+    pub async fn sum(&self, family: &str, range: DateRange) -> Result<Measures, StoreError> {
+        let pk = measures_pk(self.tenant, family);
+        let mut total = Measures::new();
+        for piece in cover(range) {
+            for item in self.query_range(&pk, &piece.first, &piece.last).await? {
+                add_measures(&mut total, &measures_of(&item)?);
+            }
+        }
+        Ok(total)
+    }
+
+    /// Sum from the first day of data through `through` (balances).
+    pub async fn sum_through(&self, family: &str, through: NaiveDate) -> Result<Measures, StoreError> {
+        self.sum(family, DateRange::new(epoch(), through)).await
+    }
+
+    /// Day-bucket measures of a range, one entry per day that has any.
+    pub async fn daily(&self, family: &str, range: DateRange) -> Result<BTreeMap<NaiveDate, Measures>, StoreError> {
+        let pk = measures_pk(self.tenant, family);
+        let first = crate::buckets::bucket_key(Grain::Day, range.from);
+        let last = crate::buckets::bucket_key(Grain::Day, range.to);
+        let mut out = BTreeMap::new();
+        for item in self.query_range(&pk, &first, &last).await? {
+            if let Some(day) = attr_s(&item, "sk").and_then(day_of_key) {
+                out.insert(day, measures_of(&item)?);
+            }
+        }
+        Ok(out)
+    }
+
+    /// The tenant's settings as the rollup copied them (defaults if none).
+    pub async fn settings(&self) -> Result<TenantSettings, StoreError> {
+        let Some(item) = self.get(settings_key(self.tenant)).await? else {
+            return Ok(TenantSettings::default());
+        };
+        let text = attr_s(&item, "settings").unwrap_or("{}");
+        serde_json::from_str(text)
+            .map_err(|e| StoreError::Malformed { key: format!("{}#settings", self.tenant), message: e.to_string() })
+    }
+
+    /// The newest source change the aggregates include.
+    pub async fn watermark(&self) -> Result<Option<DateTime<Utc>>, StoreError> {
+        let item = self.get(watermark_key(self.tenant)).await?;
+        Ok(item
+            .as_ref()
+            .and_then(|i| attr_s(i, "through"))
+            .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
+            .map(|t| t.with_timezone(&Utc)))
+    }
+
+    /// Every currently open invoice (cost grows with open invoices only).
+    pub async fn open_invoices(&self) -> Result<Vec<OpenInvoice>, StoreError> {
+        let pk = measures_pk(self.tenant, family::OPEN_INVOICES);
+        let items = self.query_range(&pk, &open_invoice_sk(0), &open_invoice_sk(i64::MAX)).await?;
+        items
+            .iter()
+            .map(|item| {
+                let date = |name: &str| attr_s(item, name).and_then(|d| d.parse::<NaiveDate>().ok());
+                let parsed = (|| {
+                    Some(OpenInvoice {
+                        invoice_id: attr_i64(item, "invoice_id")?,
+                        customer_id: attr_i64(item, "customer_id")?,
+                        issued_on: date("issued_on")?,
+                        due_date: date("due_date")?,
+                        balance_cents: attr_i64(item, "balance")?,
+                    })
+                })();
+                parsed.ok_or_else(|| StoreError::Malformed { key: pk.clone(), message: "open invoice item".into() })
+            })
+            .collect()
+    }
+
+    /// The ledger entry of a source record.
+    pub async fn ledger(&self, key: &RecordKey) -> Result<Option<LedgerEntry>, StoreError> {
+        let item = self.get(ledger_key(key)).await?;
+        Ok(item.and_then(|i| {
+            Some(LedgerEntry { sequence: attr_s(&i, "seq")?.to_owned(), version: attr_i64(&i, "version")? })
+        }))
+    }
+}
+
+/// Open-invoice index item attributes.
+pub fn open_invoice_item(tenant: &str, invoice: &OpenInvoice) -> HashMap<String, AttributeValue> {
+    let mut item = key_map(measures_pk(tenant, family::OPEN_INVOICES), open_invoice_sk(invoice.invoice_id));
+    item.insert("invoice_id".into(), AttributeValue::N(invoice.invoice_id.to_string()));
+    item.insert("customer_id".into(), AttributeValue::N(invoice.customer_id.to_string()));
+    item.insert("issued_on".into(), AttributeValue::S(invoice.issued_on.to_string()));
+    item.insert("due_date".into(), AttributeValue::S(invoice.due_date.to_string()));
+    item.insert("balance".into(), AttributeValue::N(invoice.balance_cents.to_string()));
+    item
+}
