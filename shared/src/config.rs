@@ -23,8 +23,6 @@ pub struct Config {
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
-    #[error("environment variable {0} is required")]
-    Missing(&'static str),
     #[error("environment variable {name} is invalid: {message}")]
     Invalid { name: &'static str, message: String },
 }
@@ -51,7 +49,7 @@ impl Config {
             audience: var("SALES_JWT_AUDIENCE"),
         };
         if auth.hs256_secret.is_none() && auth.jwks_url.is_none() {
-            return Err(ConfigError::Missing("SALES_JWT_JWKS_URL (or SALES_JWT_SECRET with SALES_ENV=local)"));
+            tracing::warn!("neither SALES_JWT_JWKS_URL nor a local SALES_JWT_SECRET is set: every token is refused");
         }
         Ok(Config {
             local,

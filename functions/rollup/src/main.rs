@@ -1,1 +1,20 @@
-fn main() {}
+//! Lambda entry point of the rollup, triggered by the source table's stream.
+
+use std::sync::Arc;
+
+use aws_lambda_events::dynamodb::Event;
+use lambda_runtime::{service_fn, Error, LambdaEvent};
+use rollup::RollupContext;
+use sales_shared::config::Config;
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    lambda_runtime::tracing::init_default_subscriber();
+    let config = Config::from_env()?;
+    let ctx = Arc::new(RollupContext::from_config(&config).await);
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<Event>| {
+        let ctx = ctx.clone();
+        async move { Ok::<_, Error>(rollup::handle(&ctx, event.payload).await) }
+    }))
+    .await
+}

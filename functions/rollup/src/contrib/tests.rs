@@ -1,0 +1,123 @@
+use super::*;
+use sales_shared::records::parse_record;
+
+fn record(json: serde_json::Value) -> SourceRecord {
+    parse_record(&json.to_string()).unwrap()
+}
+
+fn order(status: &str, amount: &str, ordered_at: &str) -> SourceRecord {
+    record(serde_json::json!({
+        "type": "order", "tenant_id": "t1", "id": 1, "version": 1, "updated_at": ordered_at,
+        "order_number": "ORD-1", "customer_id": 1, "source": "phone", "status": status,
+        "currency": "USD", "total_amount": amount, "ordered_at": ordered_at,
+        "confirmed_at": ordered_at
+    }))
+}
+
+fn d(s: &str) -> NaiveDate {
+    s.parse().unwrap()
+}
+
+#[test]
+fn order_lands_on_its_local_date() {
+    let ny: Tz = "America/New_York".parse().unwrap();
+    // 03:00Z on Dec 2 is 22:00 on Dec 1 in New York.
+    let c = contribution(&order("completed", "100.25", "2025-12-02T03:00:00Z"), ny);
+    let m = &c.dated[&(family::ORDERS, d("2025-12-01"))];
+    assert_eq!(m["revenue"], 10025);
+    assert_eq!(m["placed"], 1);
+    assert_eq!(m["revenue_bearing"], 1);
+    assert_eq!(m["confirmed"], 1);
+    assert_eq!(m["status_completed"], 1);
+    assert!(!m.contains_key("shipped"));
+    let utc = contribution(&order("completed", "100.25", "2025-12-02T03:00:00Z"), chrono_tz::UTC);
+    assert!(utc.dated.contains_key(&(family::ORDERS, d("2025-12-02"))));
+}
+
+#[test]
+fn drafts_and_cancelled_orders_bear_no_revenue() {
+    let draft = contribution(&order("draft", "50.00", "2025-12-02T12:00:00Z"), chrono_tz::UTC);
+    let m = &draft.dated[&(family::ORDERS, d("2025-12-02"))];
+    assert_eq!(m.get("placed"), None);
+    assert_eq!(m["status_draft"], 1);
+    let cancelled = contribution(&order("cancelled", "50.00", "2025-12-02T12:00:00Z"), chrono_tz::UTC);
+    let m = &cancelled.dated[&(family::ORDERS, d("2025-12-02"))];
+    assert_eq!(m["placed"], 1);
+    assert_eq!(m.get("revenue"), None);
+}
+
+#[test]
+fn update_delta_moves_revenue_between_buckets_and_cancels_out() {
+    let old = contribution(&order("pending", "10.00", "2025-12-31T12:00:00Z"), chrono_tz::UTC);
+    let new = contribution(&order("completed", "12.50", "2026-01-01T12:00:00Z"), chrono_tz::UTC);
+    let delta = Delta::between("t1", &old, &new);
+    let get = |sk: &str| delta.adds.get(&("t1#orders".to_owned(), sk.to_owned())).cloned().unwrap_or_default();
+    assert_eq!(get("D#2025-12-31")["revenue"], -1000);
+    assert_eq!(get("M#2025-12")["status_pending"], -1);
+    assert_eq!(get("Y#2026")["revenue"], 1250);
+    assert_eq!(get("Y#2026")["status_completed"], 1);
+    // Same record, same content: nothing to write.
+    assert_eq!(Delta::between("t1", &new, &new).item_count(), 0);
+    // Applying old->new then new->old nets to zero.
+    let mut round_trip = delta.clone();
+    round_trip.merge(Delta::between("t1", &new, &old));
+    assert!(round_trip.adds.is_empty());
+}
+
+#[test]
+fn invoice_receivables_days_to_pay_and_open_index() {
+    let invoice = record(serde_json::json!({
+        "type": "invoice", "tenant_id": "t1", "id": 9, "version": 1, "updated_at": "2025-12-20T00:00:00Z",
+        "invoice_number": "INV-9", "customer_id": 4, "status": "partially_paid", "currency": "USD",
+        "total_amount": "100.00", "issued_at": "2025-12-01T10:00:00Z", "due_date": "2025-12-31",
+        "payment_applications": [
+            {"payment_id": 1, "amount": "30.00", "applied_at": "2025-12-05T10:00:00Z"},
+            {"payment_id": 2, "amount": "20.00", "applied_at": "2025-11-30T10:00:00Z"}
+        ]
+    }));
+    let c = contribution(&invoice, chrono_tz::UTC);
+    let on = |day: &str| c.dated[&(family::INVOICES, d(day))].clone();
+    // +100 at issue, -20 (applied before issue: counted at issue), -30 on the 5th.
+    assert_eq!(on("2025-12-01")["ar_change"], 10000 - 2000);
+    assert_eq!(on("2025-12-05")["ar_change"], -3000);
+    assert_eq!(on("2025-12-01")["paid"], 5000);
+    assert_eq!(on("2025-12-01").get("paid_by_payments"), None);
+    let (_, item) = c.items.iter().next().unwrap();
+    assert_eq!(item["balance"].as_n().unwrap(), "5000");
+    assert_eq!(item["due_date"].as_s().unwrap(), "2025-12-31");
+
+    let mut paid = invoice.clone();
+    if let Some(RecordBody::Invoice(inv)) = &mut paid.body {
+        inv.payment_applications.push(sales_shared::records::PaymentApplication {
+            payment_id: 3,
+            amount: "50.00".parse().unwrap(),
+            applied_at: "2025-12-21T23:00:00-05:00".parse().unwrap(),
+        });
+    }
+    let c = contribution(&paid, chrono_tz::UTC);
+    assert!(c.items.is_empty(), "a paid invoice leaves the open index");
+    assert_eq!(c.dated[&(family::INVOICES, d("2025-12-01"))]["paid_by_payments"], 1);
+    // Last application is 04:00Z on the 22nd: 21 days after issue.
+    assert_eq!(c.dated[&(family::INVOICES, d("2025-12-01"))]["days_to_pay"], 21);
+    assert_eq!(c.dated[&(family::INVOICES, d("2025-12-22"))]["paid_off"], 1);
+}
+
+#[test]
+fn captured_payments_and_refunds() {
+    let p = record(serde_json::json!({
+        "type": "payment", "tenant_id": "t1", "id": 3, "version": 1, "updated_at": "2025-12-01T00:00:00Z",
+        "payment_number": "PAY-3", "customer_id": 1, "amount": "80.00", "currency": "USD",
+        "method": "paypal", "status": "refunded", "created_at": "2025-12-01T00:00:00Z",
+        "fee_amount": "2.40", "refunded_amount": "80.00"
+    }));
+    let c = contribution(&p, chrono_tz::UTC);
+    let m = &c.dated[&(family::PAYMENTS, d("2025-12-01"))];
+    assert_eq!((m["captured"], m["processed"], m["fees"], m["refunded"], m["status_refunded"]), (1, 8000, 240, 8000, 1));
+}
+
+#[test]
+fn tombstones_contribute_nothing() {
+    let mut gone = order("completed", "10.00", "2025-12-01T00:00:00Z");
+    gone.body = None;
+    assert_eq!(contribution(&gone, chrono_tz::UTC), Contribution::default());
+}
