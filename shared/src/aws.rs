@@ -4,7 +4,7 @@ use aws_config::{BehaviorVersion, Region};
 
 use crate::config::Config;
 
-async fn sdk_config(config: &Config) -> aws_config::SdkConfig {
+pub async fn sdk_config(config: &Config) -> aws_config::SdkConfig {
     let mut loader = aws_config::defaults(BehaviorVersion::latest()).region(Region::new(config.region.clone()));
     if config.dynamodb_endpoint.is_some() || config.s3_endpoint.is_some() {
         // Local services: one fixed key pair (DynamoDB Local keeps tables per

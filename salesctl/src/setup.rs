@@ -1,0 +1,26 @@
+//! `salesctl setup`: creates the tables and the bucket on local services
+//! from the definitions in `template.yaml`.
+
+use sales_shared::config::Config;
+use sales_shared::schema::{
+    declares_bucket, ensure_bucket, ensure_table, table_definition, SchemaError, AGGREGATES_TABLE, EXPORTS_BUCKET,
+    SOURCE_TABLE, TEMPLATE,
+};
+
+/// Creates both tables (and, when `with_bucket`, the exports bucket) unless
+/// they exist. Returns a line per resource for the user.
+pub async fn create_resources(config: &Config, with_bucket: bool) -> Result<Vec<String>, SchemaError> {
+    let dynamo = sales_shared::aws::dynamodb(config).await;
+    let mut report = Vec::new();
+    for (logical_id, name) in [(SOURCE_TABLE, &config.source_table), (AGGREGATES_TABLE, &config.aggregates_table)] {
+        let definition = table_definition(TEMPLATE, logical_id)?;
+        let created = ensure_table(&dynamo, &definition, name).await?;
+        report.push(format!("table {name} ({logical_id}): {}", if created { "created" } else { "exists" }));
+    }
+    if with_bucket && declares_bucket(TEMPLATE, EXPORTS_BUCKET) {
+        let s3 = sales_shared::aws::s3(config).await;
+        let created = ensure_bucket(&s3, &config.exports_bucket).await?;
+        report.push(format!("bucket {} ({EXPORTS_BUCKET}): {}", config.exports_bucket, if created { "created" } else { "exists" }));
+    }
+    Ok(report)
+}
