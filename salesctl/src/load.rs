@@ -13,10 +13,10 @@ use std::time::{Duration, Instant};
 
 use futures::future::join_all;
 use indicatif::{ProgressBar, ProgressStyle};
-use sales_shared::records::{check_currency, parse_record, RecordBody, RecordKey, Rejection, SourceRecord};
+use sales_shared::records::{RecordBody, RecordKey, Rejection, SourceRecord, check_currency, parse_record};
+use sales_shared::store::StoreError;
 use sales_shared::store::aggregates::read_ledgers;
 use sales_shared::store::source::{self, PutOutcome};
-use sales_shared::store::StoreError;
 
 /// Records written concurrently at most.
 pub const CHUNK: usize = 32;
@@ -69,7 +69,8 @@ impl Loader<'_> {
         let mut summary = LoadSummary::default();
         let mut currency = source::tenant_settings(self.dynamo, self.source_table, self.tenant).await?.currency;
         for path in files {
-            let text = std::fs::read_to_string(path).map_err(|source| LoadError::Read { path: path.clone(), source })?;
+            let text =
+                std::fs::read_to_string(path).map_err(|source| LoadError::Read { path: path.clone(), source })?;
             self.load_text(path, &text, &mut currency, &mut summary).await?;
         }
         Ok(summary)

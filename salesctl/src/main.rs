@@ -1,1 +1,179 @@
-fn main() {}
+//! `salesctl`: the admin command-line tool.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::{Parser, Subcommand};
+use sales_shared::config::Config;
+use sales_shared::http::ApiContext;
+
+#[derive(Parser)]
+#[command(name = "salesctl", about = "Sales Analytics admin tool", version)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Create the tables and the exports bucket (from template.yaml) on the
+    /// configured local services.
+    Setup,
+    /// Validate JSON Lines records and write them to the source table.
+    Load {
+        #[arg(long)]
+        tenant: String,
+        /// Return only once the rollups have applied every change written.
+        #[arg(long)]
+        wait: bool,
+        /// Longest wait for the rollups, in seconds.
+        #[arg(long, default_value_t = 600)]
+        wait_timeout: u64,
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+    /// Generate the deterministic demo data set (and load it unless --out).
+    DemoData {
+        #[arg(long, default_value = "demo")]
+        tenant: String,
+        /// Write JSON Lines here instead of loading.
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Orders per month.
+        #[arg(long, default_value_t = 400)]
+        orders_per_month: u32,
+        #[arg(long, default_value_t = 14)]
+        months: u32,
+        /// Wait for the rollups after loading.
+        #[arg(long)]
+        wait: bool,
+    },
+    /// Print a token the local stack accepts (HS256, SALES_JWT_SECRET).
+    Token {
+        #[arg(long)]
+        tenant: String,
+        #[arg(long, default_value = "sales:read sales:export")]
+        scope: String,
+        /// Lifetime in hours.
+        #[arg(long, default_value_t = 24)]
+        ttl_hours: u64,
+    },
+    /// Run the local stream pump: source-table stream to the rollup handler.
+    Pump {
+        /// Poll interval in milliseconds.
+        #[arg(long, default_value_t = 250)]
+        interval_ms: u64,
+        /// Where to keep shard checkpoints between runs.
+        #[arg(long)]
+        checkpoint: Option<PathBuf>,
+        /// Where records that keep failing go (the local dead-letter queue).
+        #[arg(long)]
+        dead_letter: Option<PathBuf>,
+    },
+    /// Serve every HTTP function's routes on loopback.
+    Serve {
+        #[arg(long, env = "SALES_API_PORT", default_value_t = 9000)]
+        port: u16,
+    },
+}
+
+fn fail(message: impl std::fmt::Display) -> ExitCode {
+    eprintln!("error: {message}");
+    ExitCode::FAILURE
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info,aws=warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    if let Command::Token { tenant, scope, ttl_hours } = &cli.command {
+        let secret = std::env::var("SALES_JWT_SECRET").unwrap_or_else(|_| "local-dev-secret-change-me".into());
+        println!("{}", sales_shared::auth::mint_hs256(&secret, tenant, scope, Duration::from_secs(ttl_hours * 3600)));
+        return ExitCode::SUCCESS;
+    }
+    let config = match Config::from_env() {
+        Ok(c) => c,
+        Err(e) => return fail(e),
+    };
+    match cli.command {
+        Command::Token { .. } => ExitCode::SUCCESS,
+        Command::Setup => match salesctl::setup::create_resources(&config, true).await {
+            Ok(lines) => {
+                lines.iter().for_each(|l| println!("{l}"));
+                ExitCode::SUCCESS
+            }
+            Err(e) => fail(e),
+        },
+        Command::Load { tenant, wait, wait_timeout, files } => {
+            load(&config, &tenant, &files, wait.then_some(Duration::from_secs(wait_timeout))).await
+        }
+        Command::DemoData { tenant, out, orders_per_month, months, wait } => {
+            let today = sales_shared::periods::local_today(config.clock().now(), chrono_tz::America::New_York);
+            let options =
+                salesctl::demo::DemoOptions { tenant: tenant.clone(), today, months, orders_per_month, seed: 2025 };
+            let path = out.clone().unwrap_or_else(|| std::env::temp_dir().join(format!("sales-demo-{tenant}.jsonl")));
+            let written = std::fs::File::create(&path)
+                .map(std::io::BufWriter::new)
+                .and_then(|mut file| salesctl::demo::generate(&options, &mut file));
+            match written {
+                Ok(stats) => {
+                    eprintln!("generated {} records ({:?}) into {}", stats.lines, stats.by_type, path.display())
+                }
+                Err(e) => return fail(format!("writing {}: {e}", path.display())),
+            }
+            if out.is_some() {
+                return ExitCode::SUCCESS;
+            }
+            load(&config, &tenant, &[path], wait.then_some(Duration::from_secs(900))).await
+        }
+        Command::Pump { interval_ms, checkpoint, dead_letter } => {
+            let rollup = rollup::RollupContext::from_config(&config).await;
+            match salesctl::pump::Pump::new(&config, rollup, checkpoint, dead_letter).await {
+                Ok(mut pump) => match pump.run(Duration::from_millis(interval_ms)).await {
+                    Ok(()) => ExitCode::SUCCESS,
+                    Err(e) => fail(e),
+                },
+                Err(e) => fail(e),
+            }
+        }
+        Command::Serve { port } => {
+            let ctx = ApiContext::from_config(&config).await;
+            match salesctl::serve::serve(ctx, SocketAddr::from(([127, 0, 0, 1], port))).await {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => fail(e),
+            }
+        }
+    }
+}
+
+/// Loads files; exit 0 when every line loaded, 2 when some were rejected.
+async fn load(config: &Config, tenant: &str, files: &[PathBuf], wait: Option<Duration>) -> ExitCode {
+    let dynamo = sales_shared::aws::dynamodb(config).await;
+    let progress = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let loader = salesctl::load::Loader { dynamo: &dynamo, source_table: &config.source_table, tenant, progress };
+    let summary = match loader.load_files(files).await {
+        Ok(s) => s,
+        Err(e) => return fail(e),
+    };
+    for rejection in &summary.rejected {
+        eprintln!("rejected {rejection}");
+    }
+    println!("loaded {} / unchanged {} / rejected {}", summary.loaded, summary.unchanged, summary.rejected.len());
+    if let Some(timeout) = wait {
+        if let Err(e) =
+            salesctl::load::wait_for_rollups(&dynamo, &config.aggregates_table, &summary.written, timeout, progress)
+                .await
+        {
+            return fail(e);
+        }
+        println!("rollups applied every change");
+    }
+    if summary.rejected.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(2) }
+}

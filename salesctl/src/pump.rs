@@ -10,9 +10,9 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use aws_lambda_events::dynamodb::Event;
-use aws_sdk_dynamodbstreams::types::{AttributeValue, Record, ShardIteratorType};
 use aws_sdk_dynamodbstreams::Client as StreamsClient;
-use serde_json::{json, Map, Value};
+use aws_sdk_dynamodbstreams::types::{AttributeValue, Record, ShardIteratorType};
+use serde_json::{Map, Value, json};
 
 use rollup::RollupContext;
 
@@ -36,7 +36,10 @@ pub enum PumpError {
 fn streams_err<E: std::error::Error + 'static, R: std::fmt::Debug>(
     operation: &'static str,
 ) -> impl FnOnce(aws_sdk_dynamodbstreams::error::SdkError<E, R>) -> PumpError {
-    move |e| PumpError::Streams { operation, message: format!("{}", aws_sdk_dynamodbstreams::error::DisplayErrorContext(e)) }
+    move |e| PumpError::Streams {
+        operation,
+        message: format!("{}", aws_sdk_dynamodbstreams::error::DisplayErrorContext(e)),
+    }
 }
 
 #[derive(Debug, Default)]
@@ -61,7 +64,8 @@ pub struct Pump {
 /// A DynamoDB Streams attribute value in the JSON form of Lambda events.
 pub fn attribute_json(value: &AttributeValue) -> Value {
     use base64::Engine;
-    let b64 = |b: &aws_sdk_dynamodbstreams::primitives::Blob| base64::engine::general_purpose::STANDARD.encode(b.as_ref());
+    let b64 =
+        |b: &aws_sdk_dynamodbstreams::primitives::Blob| base64::engine::general_purpose::STANDARD.encode(b.as_ref());
     match value {
         AttributeValue::S(s) => json!({ "S": s }),
         AttributeValue::N(n) => json!({ "N": n }),
@@ -121,28 +125,30 @@ impl Pump {
         dead_letter_file: Option<PathBuf>,
     ) -> Result<Self, PumpError> {
         let table = rollup.source_table.clone();
-        let described = rollup
-            .dynamo
-            .describe_table()
-            .table_name(&table)
-            .send()
-            .await
-            .map_err(|e| PumpError::Streams { operation: "DescribeTable", message: format!("{}", aws_sdk_dynamodb::error::DisplayErrorContext(e)) })?;
-        let stream_arn = described
-            .table
-            .and_then(|t| t.latest_stream_arn)
-            .ok_or_else(|| PumpError::NoStream(table.clone()))?;
+        let described =
+            rollup.dynamo.describe_table().table_name(&table).send().await.map_err(|e| PumpError::Streams {
+                operation: "DescribeTable",
+                message: format!("{}", aws_sdk_dynamodb::error::DisplayErrorContext(e)),
+            })?;
+        let stream_arn =
+            described.table.and_then(|t| t.latest_stream_arn).ok_or_else(|| PumpError::NoStream(table.clone()))?;
         let streams = streams_client(config).await;
         let mut shards = HashMap::new();
-        if let Some(path) = &checkpoint_file {
-            if let Ok(text) = std::fs::read_to_string(path) {
-                let saved: HashMap<String, String> = serde_json::from_str(&text).unwrap_or_default();
-                for (shard, sequence) in saved {
-                    shards.insert(shard, ShardCursor { last_sequence: Some(sequence), ..Default::default() });
-                }
-            }
+        let saved = checkpoint_file.as_ref().and_then(|path| std::fs::read_to_string(path).ok());
+        let saved: HashMap<String, String> =
+            saved.and_then(|text| serde_json::from_str(&text).ok()).unwrap_or_default();
+        for (shard, sequence) in saved {
+            shards.insert(shard, ShardCursor { last_sequence: Some(sequence), ..Default::default() });
         }
-        Ok(Pump { streams, stream_arn, region: config.region.clone(), rollup, shards, checkpoint_file, dead_letter_file })
+        Ok(Pump {
+            streams,
+            stream_arn,
+            region: config.region.clone(),
+            rollup,
+            shards,
+            checkpoint_file,
+            dead_letter_file,
+        })
     }
 
     async fn discover_shards(&mut self) -> Result<(), PumpError> {
@@ -321,7 +327,8 @@ impl Pump {
         let saved: HashMap<&String, &String> =
             self.shards.iter().filter_map(|(id, c)| c.last_sequence.as_ref().map(|s| (id, s))).collect();
         let tmp = path.with_extension("tmp");
-        std::fs::write(&tmp, serde_json::to_vec(&saved)?).map_err(|source| PumpError::Io { path: tmp.clone(), source })?;
+        std::fs::write(&tmp, serde_json::to_vec(&saved)?)
+            .map_err(|source| PumpError::Io { path: tmp.clone(), source })?;
         std::fs::rename(&tmp, path).map_err(|source| PumpError::Io { path: path.clone(), source })
     }
 }

@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::Router;
-use sales_shared::http::{not_found, ApiContext};
+use sales_shared::http::{ApiContext, not_found};
 
 /// All functions' routes in one router.
 pub fn app(ctx: Arc<ApiContext>) -> Router {

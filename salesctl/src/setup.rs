@@ -3,8 +3,8 @@
 
 use sales_shared::config::Config;
 use sales_shared::schema::{
-    declares_bucket, ensure_bucket, ensure_table, table_definition, SchemaError, AGGREGATES_TABLE, EXPORTS_BUCKET,
-    SOURCE_TABLE, TEMPLATE,
+    AGGREGATES_TABLE, EXPORTS_BUCKET, SOURCE_TABLE, SchemaError, TEMPLATE, declares_bucket, ensure_bucket,
+    ensure_table, table_definition,
 };
 
 /// Creates both tables (and, when `with_bucket`, the exports bucket) unless
@@ -20,7 +20,11 @@ pub async fn create_resources(config: &Config, with_bucket: bool) -> Result<Vec<
     if with_bucket && declares_bucket(TEMPLATE, EXPORTS_BUCKET) {
         let s3 = sales_shared::aws::s3(config).await;
         let created = ensure_bucket(&s3, &config.exports_bucket).await?;
-        report.push(format!("bucket {} ({EXPORTS_BUCKET}): {}", config.exports_bucket, if created { "created" } else { "exists" }));
+        report.push(format!(
+            "bucket {} ({EXPORTS_BUCKET}): {}",
+            config.exports_bucket,
+            if created { "created" } else { "exists" }
+        ));
     }
     Ok(report)
 }

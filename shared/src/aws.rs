@@ -12,7 +12,11 @@ pub async fn sdk_config(config: &Config) -> aws_config::SdkConfig {
         let key = std::env::var("AWS_ACCESS_KEY_ID").unwrap_or_else(|_| "local".into());
         let secret = std::env::var("AWS_SECRET_ACCESS_KEY").unwrap_or_else(|_| "localsecret".into());
         loader = loader.credentials_provider(aws_sdk_dynamodb::config::Credentials::new(
-            key, secret, None, None, "sales-local",
+            key,
+            secret,
+            None,
+            None,
+            "sales-local",
         ));
     }
     loader.load().await

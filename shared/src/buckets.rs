@@ -5,7 +5,7 @@
 
 use chrono::{Datelike, Duration, NaiveDate};
 
-use crate::periods::{month_range, DateRange};
+use crate::periods::{DateRange, month_range};
 
 /// The grain of an aggregate bucket.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]

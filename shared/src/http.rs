@@ -3,10 +3,10 @@
 
 use std::sync::Arc;
 
-use axum::extract::FromRequestParts;
-use axum::http::{header, request::Parts, StatusCode};
-use axum::response::{IntoResponse, Response};
 use axum::Json;
+use axum::extract::FromRequestParts;
+use axum::http::{StatusCode, header, request::Parts};
+use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::Serialize;
 
@@ -82,12 +82,9 @@ impl IntoResponse for ApiError {
             ApiError::Auth(AuthError::KeysUnavailable(_)) => {
                 (StatusCode::SERVICE_UNAVAILABLE, "keys_unavailable", None, None)
             }
-            ApiError::Auth(_) => (
-                StatusCode::UNAUTHORIZED,
-                "invalid_token",
-                None,
-                Some("Bearer error=\"invalid_token\"".to_owned()),
-            ),
+            ApiError::Auth(_) => {
+                (StatusCode::UNAUTHORIZED, "invalid_token", None, Some("Bearer error=\"invalid_token\"".to_owned()))
+            }
             ApiError::NotFound => (StatusCode::NOT_FOUND, "not_found", None, None),
             ApiError::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", None, None),
             ApiError::Store(err) => {

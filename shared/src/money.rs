@@ -92,21 +92,13 @@ pub fn round(value: Decimal, places: u32) -> Decimal {
 /// `numerator / denominator`, or zero when the denominator is zero (the
 /// rule for rates and averages).
 pub fn ratio_or_zero(numerator: Decimal, denominator: Decimal) -> Decimal {
-    if denominator.is_zero() {
-        Decimal::ZERO
-    } else {
-        numerator / denominator
-    }
+    if denominator.is_zero() { Decimal::ZERO } else { numerator / denominator }
 }
 
 /// Percentage change `(current - previous) / previous * 100`, `None` when
 /// the previous value is zero.
 pub fn change_percentage(current: Decimal, previous: Decimal) -> Option<Decimal> {
-    if previous.is_zero() {
-        None
-    } else {
-        Some((current - previous) / previous * Decimal::ONE_HUNDRED)
-    }
+    if previous.is_zero() { None } else { Some((current - previous) / previous * Decimal::ONE_HUNDRED) }
 }
 
 fn write_fixed<S: Serializer>(value: Decimal, places: u32, serializer: S) -> Result<S::Ok, S::Error> {

@@ -60,7 +60,10 @@ impl Params {
 
     pub fn date(&self, name: &str) -> Result<Option<NaiveDate>, ApiError> {
         self.get(name)
-            .map(|v| parse_date(v).ok_or_else(|| ApiError::parameter(name, format!("`{name}` must be a date YYYY-MM-DD, got `{v}`"))))
+            .map(|v| {
+                parse_date(v)
+                    .ok_or_else(|| ApiError::parameter(name, format!("`{name}` must be a date YYYY-MM-DD, got `{v}`")))
+            })
             .transpose()
     }
 
@@ -98,7 +101,8 @@ mod tests {
 
     #[test]
     fn typed_values() {
-        let p = Params::parse(Some("from_date=2025-12-01&flag=true&bad=2025-13-01"), &["from_date", "flag", "bad"]).unwrap();
+        let p = Params::parse(Some("from_date=2025-12-01&flag=true&bad=2025-13-01"), &["from_date", "flag", "bad"])
+            .unwrap();
         assert_eq!(p.date("from_date").unwrap(), "2025-12-01".parse().ok());
         assert_eq!(p.bool("flag").unwrap(), Some(true));
         assert!(param_of(p.date("bad").unwrap_err()).starts_with("bad:"));
@@ -106,7 +110,7 @@ mod tests {
     }
 }
 
-use crate::periods::{DateRange, PeriodKind, MAX_RANGE_DAYS};
+use crate::periods::{DateRange, MAX_RANGE_DAYS, PeriodKind};
 
 impl Params {
     /// `period` (default `month`, or `custom` when only dates are given),
@@ -116,7 +120,10 @@ impl Params {
         let to = self.date("to_date")?;
         let kind = match self.get("period") {
             Some(text) => PeriodKind::parse(text).ok_or_else(|| {
-                ApiError::parameter("period", format!("`period` must be one of {}, got `{text}`", PeriodKind::NAMES.join(", ")))
+                ApiError::parameter(
+                    "period",
+                    format!("`period` must be one of {}, got `{text}`", PeriodKind::NAMES.join(", ")),
+                )
             })?,
             None if from.is_some() || to.is_some() => PeriodKind::Custom,
             None => PeriodKind::Month,
@@ -130,7 +137,8 @@ impl Params {
             }
             return Ok((kind, kind.containing(today)));
         }
-        let from = from.ok_or_else(|| ApiError::parameter("from_date", "`from_date` is required with period=custom"))?;
+        let from =
+            from.ok_or_else(|| ApiError::parameter("from_date", "`from_date` is required with period=custom"))?;
         let to = to.ok_or_else(|| ApiError::parameter("to_date", "`to_date` is required with period=custom"))?;
         Ok((kind, checked_range(from, to)?))
     }
@@ -151,7 +159,10 @@ fn checked_range(from: NaiveDate, to: NaiveDate) -> Result<DateRange, ApiError> 
     }
     let range = DateRange::new(from, to);
     if range.days() > MAX_RANGE_DAYS {
-        return Err(ApiError::parameter("to_date", format!("the range covers {} days; at most {MAX_RANGE_DAYS} are allowed", range.days())));
+        return Err(ApiError::parameter(
+            "to_date",
+            format!("the range covers {} days; at most {MAX_RANGE_DAYS} are allowed", range.days()),
+        ));
     }
     Ok(range)
 }

@@ -69,10 +69,11 @@ impl TestStack {
     pub async fn load_text(&self, tenant: &str, text: &str) -> LoadSummary {
         let loader = Loader { dynamo: &self.dynamo, source_table: &self.config.source_table, tenant, progress: false };
         let mut summary = LoadSummary::default();
-        let mut currency = sales_shared::store::source::tenant_settings(&self.dynamo, &self.config.source_table, tenant)
-            .await
-            .expect("settings read")
-            .currency;
+        let mut currency =
+            sales_shared::store::source::tenant_settings(&self.dynamo, &self.config.source_table, tenant)
+                .await
+                .expect("settings read")
+                .currency;
         loader
             .load_text(std::path::Path::new("test.jsonl"), text, &mut currency, &mut summary)
             .await
@@ -135,11 +136,8 @@ impl TestStack {
                 .await
                 .expect("scan");
             for item in out.items.unwrap_or_default() {
-                let mut pairs: Vec<String> = item
-                    .iter()
-                    .filter(|(k, _)| k.as_str() != "through")
-                    .map(|(k, v)| format!("{k}={v:?}"))
-                    .collect();
+                let mut pairs: Vec<String> =
+                    item.iter().filter(|(k, _)| k.as_str() != "through").map(|(k, v)| format!("{k}={v:?}")).collect();
                 pairs.sort();
                 items.push(pairs.join(" "));
             }

@@ -3,8 +3,8 @@
 //! worked out by hand below.
 
 use rust_decimal_macros::dec;
-use sales_tests::{dec, token, TestStack};
-use serde_json::{json, Value};
+use sales_tests::{TestStack, dec, token};
+use serde_json::{Value, json};
 
 const TENANT: &str = "acme";
 
@@ -46,9 +46,21 @@ fn march_records() -> Vec<Value> {
         // 04:59Z on Mar 1 is 23:59 EST on Feb 28: February, not March.
         order(1, "completed", "1000.00", "2025-03-01T04:59:00Z", json!({})),
         // 05:00Z on Mar 1 is midnight EST: March 1.
-        order(2, "completed", "100.10", "2025-03-01T05:00:00Z", json!({"confirmed_at": "2025-03-01T06:00:00Z", "shipped_at": "2025-03-02T06:00:00Z"})),
+        order(
+            2,
+            "completed",
+            "100.10",
+            "2025-03-01T05:00:00Z",
+            json!({"confirmed_at": "2025-03-01T06:00:00Z", "shipped_at": "2025-03-02T06:00:00Z"}),
+        ),
         // 03:59Z on Mar 10 is 23:59 EDT on Mar 9 (after the DST change).
-        order(3, "shipped", "200.20", "2025-03-10T03:59:00Z", json!({"confirmed_at": "2025-03-10T04:00:00Z", "shipped_at": "2025-03-11T04:00:00Z"})),
+        order(
+            3,
+            "shipped",
+            "200.20",
+            "2025-03-10T03:59:00Z",
+            json!({"confirmed_at": "2025-03-10T04:00:00Z", "shipped_at": "2025-03-11T04:00:00Z"}),
+        ),
         // Mar 10 00:00 EDT.
         order(4, "cancelled", "50.00", "2025-03-10T04:00:00Z", json!({"cancelled_at": "2025-03-10T05:00:00Z"})),
         order(5, "draft", "10.00", "2025-03-15T12:00:00Z", json!({})),
@@ -58,15 +70,30 @@ fn march_records() -> Vec<Value> {
         // February in New York.
         order(8, "completed", "80.00", "2025-02-10T12:00:00Z", json!({})),
         // Invoices issued in March.
-        invoice(10, "300.00", "2025-03-02T15:00:00Z", "2025-03-12",
+        invoice(
+            10,
+            "300.00",
+            "2025-03-02T15:00:00Z",
+            "2025-03-12",
             json!([{"payment_id": 20, "amount": "100.00", "applied_at": "2025-03-05T15:00:00Z"},
-                   {"payment_id": 21, "amount": "200.00", "applied_at": "2025-03-22T15:00:00Z"}])),
-        invoice(11, "100.00", "2025-03-03T15:00:00Z", "2025-03-10",
-            json!([{"payment_id": 22, "amount": "40.00", "applied_at": "2025-03-04T15:00:00Z"}])),
+                   {"payment_id": 21, "amount": "200.00", "applied_at": "2025-03-22T15:00:00Z"}]),
+        ),
+        invoice(
+            11,
+            "100.00",
+            "2025-03-03T15:00:00Z",
+            "2025-03-10",
+            json!([{"payment_id": 22, "amount": "40.00", "applied_at": "2025-03-04T15:00:00Z"}]),
+        ),
         invoice(12, "60.00", "2025-03-20T15:00:00Z", "2025-04-30", json!([])),
         // February invoice, paid in March.
-        invoice(13, "50.00", "2025-02-20T15:00:00Z", "2025-03-20",
-            json!([{"payment_id": 23, "amount": "50.00", "applied_at": "2025-03-01T15:00:00Z"}])),
+        invoice(
+            13,
+            "50.00",
+            "2025-02-20T15:00:00Z",
+            "2025-03-20",
+            json!([{"payment_id": 23, "amount": "50.00", "applied_at": "2025-03-01T15:00:00Z"}]),
+        ),
         payment(20, "completed", "100.00", "2025-03-05T15:00:00Z", json!({"fee_amount": "3.20"})),
         payment(21, "completed", "200.00", "2025-03-22T15:00:00Z", json!({})),
         payment(22, "refunded", "40.00", "2025-03-04T15:00:00Z", json!({"refunded_amount": "15.00"})),
@@ -83,7 +110,8 @@ async fn dashboard_matches_hand_computed_figures_in_a_dst_time_zone() {
     assert!(summary.rejected.is_empty(), "{:?}", summary.rejected);
     let read = token(TENANT, "sales:read");
 
-    let (status, _, body) = stack.get("/api/v1/sales/dashboard?period=month&compare_to_previous=true", Some(&read)).await;
+    let (status, _, body) =
+        stack.get("/api/v1/sales/dashboard?period=month&compare_to_previous=true", Some(&read)).await;
     assert_eq!(status, 200, "{body}");
     let data = &body["data"];
     assert_eq!(data["period"], json!({"label": "This Month", "from": "2025-03-01", "to": "2025-03-31", "days": 31}));
@@ -157,7 +185,12 @@ async fn dashboard_matches_hand_computed_figures_in_a_dst_time_zone() {
 
     // A custom single day across the DST change, and a period with no
     // previous data: changes are null.
-    let (_, _, day) = stack.get("/api/v1/sales/dashboard?period=custom&from_date=2025-03-09&to_date=2025-03-09&compare_to_previous=true", Some(&read)).await;
+    let (_, _, day) = stack
+        .get(
+            "/api/v1/sales/dashboard?period=custom&from_date=2025-03-09&to_date=2025-03-09&compare_to_previous=true",
+            Some(&read),
+        )
+        .await;
     assert_eq!(day["data"]["summary"]["total_orders"], 1);
     assert_eq!(day["data"]["period"]["label"], "Custom");
     assert_eq!(day["data"]["comparison"]["revenue_change_percentage"], Value::Null);
@@ -165,7 +198,8 @@ async fn dashboard_matches_hand_computed_figures_in_a_dst_time_zone() {
     assert_eq!(dec(&day["data"]["summary"]["outstanding_receivables"]), dec!(260.00));
 
     // An empty period.
-    let (_, _, empty) = stack.get("/api/v1/sales/dashboard?period=custom&from_date=2024-06-01&to_date=2024-06-30", Some(&read)).await;
+    let (_, _, empty) =
+        stack.get("/api/v1/sales/dashboard?period=custom&from_date=2024-06-01&to_date=2024-06-30", Some(&read)).await;
     assert_eq!(dec(&empty["data"]["summary"]["total_revenue"]), dec!(0));
     assert_eq!(dec(&empty["data"]["summary"]["average_order_value"]), dec!(0));
     assert_eq!(empty["data"]["comparison"], Value::Null);

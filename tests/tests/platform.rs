@@ -5,8 +5,8 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use rust_decimal_macros::dec;
 use sales_shared::records::{RecordBody, RecordKey, RecordType};
 use sales_shared::store::source;
-use sales_tests::{dec, token, TestStack, SECRET};
-use serde_json::{json, Value};
+use sales_tests::{SECRET, TestStack, dec, token};
+use serde_json::{Value, json};
 
 const TENANT: &str = "t1";
 
@@ -90,7 +90,8 @@ async fn a_replayed_stream_changes_nothing() {
 async fn a_record_that_cannot_be_applied_is_dead_lettered_without_blocking_the_shard() {
     let mut stack = TestStack::new("poison", "2025-12-17T12:00:00Z").await;
     // Upstream wrote an item whose body is not a valid order.
-    let mut item = source::encode(&sales_shared::records::parse_record(&order(1, 1, "1.00", "completed").to_string()).unwrap());
+    let mut item =
+        source::encode(&sales_shared::records::parse_record(&order(1, 1, "1.00", "completed").to_string()).unwrap());
     item.insert("record".into(), AttributeValue::S("{\"broken\": true}".into()));
     stack.dynamo.put_item().table_name(&stack.config.source_table).set_item(Some(item)).send().await.unwrap();
     stack.load_and_apply(TENANT, &[order(2, 1, "2.00", "completed")]).await;
@@ -99,7 +100,7 @@ async fn a_record_that_cannot_be_applied_is_dead_lettered_without_blocking_the_s
 
 #[tokio::test]
 async fn every_auth_failure_is_a_401_or_403_with_a_json_error() {
-    use jsonwebtoken::{encode, Algorithm, EncodingKey, Header};
+    use jsonwebtoken::{Algorithm, EncodingKey, Header, encode};
     let stack = TestStack::new("auth", "2025-12-17T12:00:00Z").await;
     let path = "/api/v1/sales/dashboard";
     let exp = jsonwebtoken::get_current_timestamp() + 600;

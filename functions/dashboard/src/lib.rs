@@ -8,12 +8,12 @@ use axum::extract::{RawQuery, State};
 use axum::routing::get;
 use axum::{Json, Router};
 use sales_shared::auth::{Principal, Scope};
-use sales_shared::http::{not_found, ApiContext, ApiError, Envelope, Meta};
+use sales_shared::http::{ApiContext, ApiError, Envelope, Meta, not_found};
 use sales_shared::params::Params;
 use sales_shared::periods::local_today;
-use sales_shared::store::aggregates::{family, measure, AggregateReader};
+use sales_shared::store::aggregates::{AggregateReader, family, measure};
 
-use crate::overview::{compute, Dashboard, DashboardInputs, PeriodTotals};
+use crate::overview::{Dashboard, DashboardInputs, PeriodTotals, compute};
 
 /// The routes, for mounting beside other functions' routes locally.
 pub fn routes() -> Router<Arc<ApiContext>> {

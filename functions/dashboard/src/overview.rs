@@ -8,7 +8,7 @@ use rust_decimal::Decimal;
 use sales_shared::money::{change_percentage, from_cents, json, ratio_or_zero};
 use sales_shared::periods::{DateRange, PeriodKind};
 use sales_shared::records::{OrderStatus, PaymentStatus, StrEnum};
-use sales_shared::store::aggregates::{measure, Measures, OpenInvoice};
+use sales_shared::store::aggregates::{Measures, OpenInvoice, measure};
 use serde::Serialize;
 
 /// Everything the dashboard needs, read from the aggregates.
@@ -85,7 +85,28 @@ pub struct OrdersOut {
     pub shipped_orders: u64,
     pub completed_orders: u64,
     pub cancelled_orders: u64,
-    pub orders_by_status: BTreeMap<&'static str, u64>,
+    pub orders_by_status: StatusCounts,
+}
+
+/// Counts per status, serialized as a JSON object in the statuses' order.
+#[derive(Debug, PartialEq, Default)]
+pub struct StatusCounts(pub Vec<(&'static str, u64)>);
+
+impl StatusCounts {
+    pub fn get(&self, status: &str) -> Option<u64> {
+        self.0.iter().find(|(s, _)| *s == status).map(|(_, n)| *n)
+    }
+}
+
+impl Serialize for StatusCounts {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = serializer.serialize_map(Some(self.0.len()))?;
+        for (status, count) in &self.0 {
+            map.serialize_entry(status, count)?;
+        }
+        map.end()
+    }
 }
 
 #[derive(Debug, Serialize, PartialEq)]
@@ -158,7 +179,8 @@ fn order_figures(orders: &Measures) -> OrderFigures {
 /// when nothing was invoiced.
 fn collection_rate(invoices: &Measures) -> Option<Decimal> {
     let invoiced = get(invoices, measure::INVOICED);
-    (invoiced != 0).then(|| Decimal::from(get(invoices, measure::PAID)) / Decimal::from(invoiced) * Decimal::ONE_HUNDRED)
+    (invoiced != 0)
+        .then(|| Decimal::from(get(invoices, measure::PAID)) / Decimal::from(invoiced) * Decimal::ONE_HUNDRED)
 }
 
 pub fn compute(inputs: &DashboardInputs) -> Dashboard {
@@ -174,11 +196,8 @@ pub fn compute(inputs: &DashboardInputs) -> Dashboard {
     let payments = &inputs.payments;
     let rate = collection_rate(invoices);
 
-    let overdue: Vec<&OpenInvoice> = inputs
-        .open_invoices
-        .iter()
-        .filter(|i| period.contains(i.issued_on) && i.due_date < today)
-        .collect();
+    let overdue: Vec<&OpenInvoice> =
+        inputs.open_invoices.iter().filter(|i| period.contains(i.issued_on) && i.due_date < today).collect();
 
     let comparison = inputs.previous.as_ref().map(|prev| {
         let before = order_figures(&prev.orders);
@@ -190,8 +209,9 @@ pub fn compute(inputs: &DashboardInputs) -> Dashboard {
         }
     });
 
-    let orders_by_status =
-        OrderStatus::ALL.iter().map(|s| (s.as_str(), count(&orders, &measure::status(s.as_str())))).collect();
+    let orders_by_status = StatusCounts(
+        OrderStatus::ALL.iter().map(|s| (s.as_str(), count(&orders, &measure::status(s.as_str())))).collect(),
+    );
     let day_orders = |day: NaiveDate| inputs.daily_orders.get(&day);
 
     Dashboard {
@@ -241,7 +261,10 @@ pub fn compute(inputs: &DashboardInputs) -> Dashboard {
                 .collect(),
             daily_orders: period
                 .iter_days()
-                .map(|date| DailyOrders { date, orders: day_orders(date).map(|m| count(m, measure::PLACED)).unwrap_or(0) })
+                .map(|date| DailyOrders {
+                    date,
+                    orders: day_orders(date).map(|m| count(m, measure::PLACED)).unwrap_or(0),
+                })
                 .collect(),
         },
     }

@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use axum::Router;
-use sales_shared::http::{not_found, ApiContext};
+use sales_shared::http::{ApiContext, not_found};
 
 /// The routes, for mounting beside other functions' routes locally.
 pub fn routes() -> Router<Arc<ApiContext>> {

@@ -1,6 +1,6 @@
 //! Lambda entry point of the payments function.
 
-use lambda_http::{run, Error};
+use lambda_http::{Error, run};
 use sales_shared::config::Config;
 use sales_shared::http::ApiContext;
 

@@ -10,14 +10,12 @@
 use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
-use aws_sdk_dynamodb::types::{
-    AttributeValue, CancellationReason, Delete, Put, TransactWriteItem, Update,
-};
-use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+use aws_sdk_dynamodb::types::{AttributeValue, CancellationReason, Delete, Put, TransactWriteItem, Update};
 use sales_shared::records::RecordKey;
-use sales_shared::store::aggregates::{key_map, ledger_key, read_ledgers};
 use sales_shared::store::StoreError;
+use sales_shared::store::aggregates::{key_map, ledger_key, read_ledgers};
 
 use crate::contrib::Delta;
 
@@ -57,7 +55,7 @@ pub fn group_changes(changes: Vec<PreparedChange>) -> Result<Vec<Vec<PreparedCha
             return Err(ApplyError::TooLarge(change.key));
         }
         let new_keys = own.iter().filter(|k| !keys.contains(*k)).count();
-        let fits = keys.len() + records.len() + new_keys + 1 <= MAX_TRANSACTION_ITEMS;
+        let fits = keys.len() + records.len() + new_keys < MAX_TRANSACTION_ITEMS;
         if !current.is_empty() && (!fits || records.contains(&change.key)) {
             groups.push(std::mem::take(&mut current));
             keys.clear();
@@ -74,7 +72,10 @@ pub fn group_changes(changes: Vec<PreparedChange>) -> Result<Vec<Vec<PreparedCha
 }
 
 fn transaction_items(table: &str, group: &[PreparedChange]) -> Result<Vec<TransactWriteItem>, StoreError> {
-    let build_err = |e: aws_sdk_dynamodb::error::BuildError| StoreError::Malformed { key: "transaction".into(), message: e.to_string() };
+    let build_err = |e: aws_sdk_dynamodb::error::BuildError| StoreError::Malformed {
+        key: "transaction".into(),
+        message: e.to_string(),
+    };
     let mut merged = Delta::default();
     let mut items = Vec::new();
     for change in group {
@@ -122,7 +123,11 @@ fn transaction_items(table: &str, group: &[PreparedChange]) -> Result<Vec<Transa
         );
     }
     for (_, item) in merged.puts {
-        items.push(TransactWriteItem::builder().put(Put::builder().table_name(table).set_item(Some(item)).build().map_err(build_err)?).build());
+        items.push(
+            TransactWriteItem::builder()
+                .put(Put::builder().table_name(table).set_item(Some(item)).build().map_err(build_err)?)
+                .build(),
+        );
     }
     for (pk, sk) in merged.deletes {
         items.push(

@@ -6,14 +6,14 @@ use std::collections::{BTreeMap, BTreeSet};
 use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::NaiveDate;
 use chrono_tz::Tz;
+use rust_decimal::Decimal;
 use sales_shared::buckets::bucket_keys;
 use sales_shared::money::to_cents;
 use sales_shared::periods::local_date;
 use sales_shared::records::{Invoice, InvoiceStatus, Order, Payment, RecordBody, SourceRecord, StrEnum};
 use sales_shared::store::aggregates::{
-    family, measure, measures_pk, open_invoice_item, settings_key, Measures, OpenInvoice,
+    Measures, OpenInvoice, family, measure, measures_pk, open_invoice_item, settings_key,
 };
-use rust_decimal::Decimal;
 
 /// Key of an aggregates-table item: (pk, sk).
 pub type ItemKey = (String, String);
@@ -112,19 +112,23 @@ fn invoice_contribution(c: &mut Contribution, tenant: &str, invoice_id: i64, inv
     let on_or_after_issue = |d: NaiveDate| d.max(issued_on);
     c.add(f, issued_on, measure::AR_CHANGE, total);
     for application in &invoice.payment_applications {
-        c.add(f, on_or_after_issue(local_date(&application.applied_at, tz)), measure::AR_CHANGE, -cents(application.amount));
+        c.add(
+            f,
+            on_or_after_issue(local_date(&application.applied_at, tz)),
+            measure::AR_CHANGE,
+            -cents(application.amount),
+        );
     }
     if let (true, Some(at)) = (written_off > 0, invoice.written_off_at) {
         c.add(f, on_or_after_issue(local_date(&at, tz)), measure::AR_CHANGE, -written_off);
     }
 
-    if paid == total {
-        if let Some(last) = invoice.payment_applications.iter().map(|a| local_date(&a.applied_at, tz)).max() {
-            let paid_on = on_or_after_issue(last);
-            c.add(f, issued_on, measure::PAID_BY_PAYMENTS, 1);
-            c.add(f, issued_on, measure::DAYS_TO_PAY, (paid_on - issued_on).num_days());
-            c.add(f, paid_on, measure::PAID_OFF, 1);
-        }
+    let last_application = invoice.payment_applications.iter().map(|a| local_date(&a.applied_at, tz)).max();
+    if let (true, Some(last)) = (paid == total, last_application) {
+        let paid_on = on_or_after_issue(last);
+        c.add(f, issued_on, measure::PAID_BY_PAYMENTS, 1);
+        c.add(f, issued_on, measure::DAYS_TO_PAY, (paid_on - issued_on).num_days());
+        c.add(f, paid_on, measure::PAID_OFF, 1);
     }
 
     let balance = total - paid - written_off;
@@ -137,7 +141,8 @@ fn invoice_contribution(c: &mut Contribution, tenant: &str, invoice_id: i64, inv
             balance_cents: balance,
         };
         let item = open_invoice_item(tenant, &open);
-        let key = (measures_pk(tenant, family::OPEN_INVOICES), sales_shared::store::aggregates::open_invoice_sk(invoice_id));
+        let key =
+            (measures_pk(tenant, family::OPEN_INVOICES), sales_shared::store::aggregates::open_invoice_sk(invoice_id));
         c.items.insert(key, item);
     }
 }

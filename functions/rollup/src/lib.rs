@@ -14,10 +14,10 @@ use chrono_tz::Tz;
 use sales_shared::config::Config;
 use sales_shared::records::SourceRecord;
 use sales_shared::store::aggregates::{key_map, padded_sequence, watermark_key};
-use sales_shared::store::{source, StoreError};
+use sales_shared::store::{StoreError, source};
 
-use crate::apply::{apply_group, group_changes, PreparedChange};
-use crate::contrib::{contribution, Contribution, Delta};
+use crate::apply::{PreparedChange, apply_group, group_changes};
+use crate::contrib::{Contribution, Delta, contribution};
 
 /// Clients and tables, built once per process.
 pub struct RollupContext {

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use aws_lambda_events::dynamodb::Event;
-use lambda_runtime::{service_fn, Error, LambdaEvent};
+use lambda_runtime::{Error, LambdaEvent, service_fn};
 use rollup::RollupContext;
 use sales_shared::config::Config;
 

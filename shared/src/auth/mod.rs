@@ -118,12 +118,9 @@ impl Authenticator {
         let mut validation = Validation::new(alg);
         validation.leeway = 5;
         let mut required = vec!["exp"];
-        match &self.config.issuer {
-            Some(iss) => {
-                validation.set_issuer(&[iss]);
-                required.push("iss");
-            }
-            None => {}
+        if let Some(iss) = &self.config.issuer {
+            validation.set_issuer(&[iss]);
+            required.push("iss");
         }
         match &self.config.audience {
             Some(aud) => {
@@ -133,8 +130,8 @@ impl Authenticator {
             None => validation.validate_aud = false,
         }
         validation.set_required_spec_claims(&required);
-        let data = jsonwebtoken::decode::<Claims>(token, &key, &validation)
-            .map_err(|e| AuthError::Invalid(e.to_string()))?;
+        let data =
+            jsonwebtoken::decode::<Claims>(token, &key, &validation).map_err(|e| AuthError::Invalid(e.to_string()))?;
         if !valid_tenant(&data.claims.tenant_id) {
             return Err(AuthError::Invalid("tenant_id claim is malformed".into()));
         }

@@ -1,5 +1,5 @@
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use base64::Engine;
 use jsonwebtoken::jwk::{Jwk, JwkSet};
@@ -46,7 +46,9 @@ async fn rejects_missing_malformed_expired_forged_and_unsigned_tokens() {
     assert!(matches!(auth.authenticate(Some("Bearer not.a.jwt")).await, Err(AuthError::Invalid(_))));
     let hs = Header::new(Algorithm::HS256);
     let expired = mint(&hs, &claims(-3600), &EncodingKey::from_secret(SECRET.as_bytes()));
-    assert!(matches!(auth.authenticate(Some(&bearer(&expired))).await, Err(AuthError::Invalid(m)) if m.contains("Expired")));
+    assert!(
+        matches!(auth.authenticate(Some(&bearer(&expired))).await, Err(AuthError::Invalid(m)) if m.contains("Expired"))
+    );
     let forged = mint(&hs, &claims(600), &EncodingKey::from_secret(b"another-secret"));
     assert!(matches!(auth.authenticate(Some(&bearer(&forged))).await, Err(AuthError::Invalid(_))));
     // alg: none, built by hand.
@@ -56,10 +58,18 @@ async fn rejects_missing_malformed_expired_forged_and_unsigned_tokens() {
     let unsigned = format!("{head}.{body}.");
     assert!(matches!(auth.authenticate(Some(&bearer(&unsigned))).await, Err(AuthError::Invalid(_))));
     // A signed token without the tenant_id claim.
-    let no_tenant = mint(&hs, &serde_json::json!({"scope": "sales:read", "exp": claims(600).exp}), &EncodingKey::from_secret(SECRET.as_bytes()));
+    let no_tenant = mint(
+        &hs,
+        &serde_json::json!({"scope": "sales:read", "exp": claims(600).exp}),
+        &EncodingKey::from_secret(SECRET.as_bytes()),
+    );
     assert!(matches!(auth.authenticate(Some(&bearer(&no_tenant))).await, Err(AuthError::Invalid(_))));
     // No exp.
-    let no_exp = mint(&hs, &serde_json::json!({"scope": "sales:read", "tenant_id": "t1"}), &EncodingKey::from_secret(SECRET.as_bytes()));
+    let no_exp = mint(
+        &hs,
+        &serde_json::json!({"scope": "sales:read", "tenant_id": "t1"}),
+        &EncodingKey::from_secret(SECRET.as_bytes()),
+    );
     assert!(matches!(auth.authenticate(Some(&bearer(&no_exp))).await, Err(AuthError::Invalid(_))));
 }
 

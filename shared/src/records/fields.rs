@@ -205,7 +205,9 @@ impl<'a> Fields<'a> {
 
     pub fn date(&self, field: &str) -> FieldResult<NaiveDate> {
         match self.required(field)? {
-            Value::String(s) => parse_date(s).ok_or_else(|| Rejection::new(self.name(field), "must be a date YYYY-MM-DD")),
+            Value::String(s) => {
+                parse_date(s).ok_or_else(|| Rejection::new(self.name(field), "must be a date YYYY-MM-DD"))
+            }
             _ => self.reject(field, "must be a date string YYYY-MM-DD"),
         }
     }

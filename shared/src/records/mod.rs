@@ -5,7 +5,7 @@
 mod fields;
 mod types;
 
-pub use fields::{parse_date, FieldResult, Fields, MoneyMin, Rejection, StrEnum};
+pub use fields::{FieldResult, Fields, MoneyMin, Rejection, StrEnum, parse_date};
 pub use types::*;
 
 use chrono::{DateTime, FixedOffset};
@@ -110,8 +110,8 @@ fn valid_tenant_id(text: &str) -> bool {
 /// Parses and validates one JSON Lines record. Field rules follow
 /// `source-records.md`; unknown fields are ignored.
 pub fn parse_record(line: &str) -> FieldResult<SourceRecord> {
-    let value: Value = serde_json::from_str(line)
-        .map_err(|e| Rejection::new("(line)", format!("must be a JSON object ({e})")))?;
+    let value: Value =
+        serde_json::from_str(line).map_err(|e| Rejection::new("(line)", format!("must be a JSON object ({e})")))?;
     let Value::Object(obj) = value else {
         return Err(Rejection::new("(line)", "must be a JSON object"));
     };

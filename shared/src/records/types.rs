@@ -83,7 +83,11 @@ pub struct TenantSettings {
 
 impl Default for TenantSettings {
     fn default() -> Self {
-        TenantSettings { time_zone: "UTC".into(), currency: "USD".into(), vip_lifetime_revenue: Decimal::new(1_000_000, 2) }
+        TenantSettings {
+            time_zone: "UTC".into(),
+            currency: "USD".into(),
+            vip_lifetime_revenue: Decimal::new(1_000_000, 2),
+        }
     }
 }
 

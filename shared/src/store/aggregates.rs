@@ -7,12 +7,12 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes};
 use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes};
 use chrono::{DateTime, NaiveDate, Utc};
 
 use super::StoreError;
-use crate::buckets::{cover, day_of_key, epoch, Grain};
+use crate::buckets::{Grain, cover, day_of_key, epoch};
 use crate::periods::DateRange;
 use crate::records::{RecordKey, StrEnum, TenantSettings};
 
@@ -312,9 +312,8 @@ pub async fn read_ledgers(
             by_pk.insert(pk.clone(), (*key).clone());
             request = request.keys(key_map(pk, sk));
         }
-        let mut pending = Some(
-            request.build().map_err(|e| StoreError::Malformed { key: "ledger".into(), message: e.to_string() })?,
-        );
+        let mut pending =
+            Some(request.build().map_err(|e| StoreError::Malformed { key: "ledger".into(), message: e.to_string() })?);
         while let Some(req) = pending.take() {
             let out = client
                 .batch_get_item()

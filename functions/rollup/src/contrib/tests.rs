@@ -112,7 +112,10 @@ fn captured_payments_and_refunds() {
     }));
     let c = contribution(&p, chrono_tz::UTC);
     let m = &c.dated[&(family::PAYMENTS, d("2025-12-01"))];
-    assert_eq!((m["captured"], m["processed"], m["fees"], m["refunded"], m["status_refunded"]), (1, 8000, 240, 8000, 1));
+    assert_eq!(
+        (m["captured"], m["processed"], m["fees"], m["refunded"], m["status_refunded"]),
+        (1, 8000, 240, 8000, 1)
+    );
 }
 
 #[test]

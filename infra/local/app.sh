@@ -1,0 +1,98 @@
+#!/usr/bin/env bash
+# The application half of the local stack: the stream pump and the API
+# server (`salesctl pump`, `salesctl serve`), beside the services that
+# stack.sh runs. Pid files live in $SALES_STATE_DIR/pids so `stack.sh stop`
+# ends them too.
+#
+#   app.sh start     build salesctl, create tables and bucket, start pump and API,
+#                    return once the API answers
+#   app.sh demo      load the demo data set and wait for the rollups
+#   app.sh hello     print a dev token and example calls
+set -euo pipefail
+# shellcheck source=infra/local/config.sh
+source "$(dirname "${BASH_SOURCE[0]}")/config.sh"
+
+PIDS_DIR="$SALES_STATE_DIR/pids"
+LOGS_DIR="$SALES_STATE_DIR/logs"
+SALESCTL="$SALES_REPO_ROOT/target/debug/salesctl"
+API="http://127.0.0.1:$SALES_API_PORT"
+mkdir -p "$PIDS_DIR" "$LOGS_DIR"
+
+log() { printf '[app] %s\n' "$*" >&2; }
+die() { printf '[app] ERROR: %s\n' "$*" >&2; exit 1; }
+
+live() {
+  local pid
+  [[ -f "$PIDS_DIR/$1.pid" ]] || return 1
+  pid="$(tr -dc '0-9' <"$PIDS_DIR/$1.pid")" || return 1
+  [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null
+}
+
+launch() {
+  local name="$1"; shift
+  if live "$name"; then
+    log "$name already running"
+    return 0
+  fi
+  log "starting $name (log: $LOGS_DIR/$name.log)"
+  nohup setsid "$@" >>"$LOGS_DIR/$name.log" 2>&1 </dev/null &
+  echo $! >"$PIDS_DIR/$name.pid"
+}
+
+api_answers() {
+  # Any HTTP answer counts (401 without a token is the expected one).
+  local code
+  code="$(curl -s -o /dev/null -w '%{http_code}' "$API/api/v1/sales/dashboard" || true)"
+  [[ "$code" != "000" ]]
+}
+
+cmd_start() {
+  log "building salesctl"
+  (cd "$SALES_REPO_ROOT" && cargo build -q -p salesctl)
+  "$SALESCTL" setup
+  launch pump "$SALESCTL" pump --checkpoint "$SALES_STATE_DIR/pump-checkpoint.json" \
+    --dead-letter "$SALES_STATE_DIR/dead-letter.jsonl"
+  launch api "$SALESCTL" serve --port "$SALES_API_PORT"
+  for _ in $(seq 1 120); do
+    if api_answers; then
+      log "API answers at $API"
+      return 0
+    fi
+    live api || { tail -n 30 "$LOGS_DIR/api.log" >&2; die "the API server exited"; }
+    sleep 0.5
+  done
+  tail -n 30 "$LOGS_DIR/api.log" >&2
+  die "the API did not answer at $API"
+}
+
+cmd_demo() {
+  live pump || die "the stream pump is not running (make stack)"
+  log "loading demo data for tenant demo (deterministic; reloading changes nothing)"
+  "$SALESCTL" demo-data --tenant demo --wait
+}
+
+cmd_hello() {
+  local token
+  token="$("$SALESCTL" token --tenant demo | tail -n 1)"
+  cat <<MSG
+
+Sales Analytics is running locally.
+  API:       $API/api/v1/sales/...
+  Stop with: make stop
+
+Dev token (tenant demo, scopes sales:read sales:export, 24 h):
+$token
+
+Try:
+  curl -s -H "Authorization: Bearer $token" "$API/api/v1/sales/dashboard"
+  curl -s -H "Authorization: Bearer $token" "$API/api/v1/sales/dashboard?period=year&compare_to_previous=true"
+  curl -s -H "Authorization: Bearer $token" "$API/api/v1/sales/dashboard?period=custom&from_date=2026-01-01&to_date=2026-03-31"
+MSG
+}
+
+case "${1:-}" in
+  start) cmd_start ;;
+  demo) cmd_demo ;;
+  hello) cmd_hello ;;
+  *) echo "usage: $0 start|demo|hello" >&2; exit 2 ;;
+esac
