@@ -53,7 +53,11 @@ fn load_wait_and_exit_codes() {
     std::fs::write(&bad, format!("{}\n{}\n", order(3, "30.00"), order(4, "-1"))).unwrap();
 
     let _pump = Pump(
-        salesctl(&tables, &["pump", "--interval-ms", "50"]).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap(),
+        salesctl(&tables, &["pump", "--interval-ms", "50"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
     );
     let loaded = run(&tables, &["load", "--tenant", "cli", "--wait", "--wait-timeout", "60", good.to_str().unwrap()]);
     assert_eq!(loaded.status.code(), Some(0), "{}", text(&loaded.stderr));
