@@ -1981,7 +1981,8 @@ mod tests {
         let methods: BTreeSet<PaymentMethod> = payments.values().map(|p| p.method).collect();
         assert_eq!(methods.len(), PaymentMethod::ALL.len());
         let failed = payments.values().filter(|p| p.status == PaymentStatus::Failed);
-        assert_eq!(failed.clone().map(|p| p.can_retry).collect::<BTreeSet<_>>().len(), 2, "retryable and not");
+        let retryable: BTreeSet<bool> = failed.map(|p| p.can_retry).collect();
+        assert_eq!(retryable.len(), 2, "failed payments should be retryable and not");
         assert!(payments.values().any(|p| p.status == PaymentStatus::Refunded && p.refunded_amount < p.amount));
         assert!(payments.values().any(|p| p.status == PaymentStatus::Refunded && p.refunded_amount == p.amount));
         let disputes: BTreeSet<DisputeStatus> =

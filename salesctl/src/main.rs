@@ -98,7 +98,7 @@ async fn main() -> ExitCode {
         println!("{}", sales_shared::auth::mint_hs256(&secret, tenant, scope, Duration::from_secs(ttl_hours * 3600)));
         return ExitCode::SUCCESS;
     }
-    let config = match Config::from_env() {
+    let config = match Config::from_env_or_local_stack() {
         Ok(c) => c,
         Err(e) => return fail(e),
     };

@@ -1,11 +1,18 @@
 //! AWS SDK clients, pointed at local services when endpoints are configured.
 
+use aws_config::retry::RetryConfig;
 use aws_config::{BehaviorVersion, Region};
+
+/// Attempts per request, with exponential backoff, for throttling and
+/// transient errors.
+pub const MAX_ATTEMPTS: u32 = 8;
 
 use crate::config::Config;
 
 pub async fn sdk_config(config: &Config) -> aws_config::SdkConfig {
-    let mut loader = aws_config::defaults(BehaviorVersion::latest()).region(Region::new(config.region.clone()));
+    let mut loader = aws_config::defaults(BehaviorVersion::latest())
+        .region(Region::new(config.region.clone()))
+        .retry_config(RetryConfig::standard().with_max_attempts(MAX_ATTEMPTS));
     if config.dynamodb_endpoint.is_some() || config.s3_endpoint.is_some() {
         // Local services: one fixed key pair (DynamoDB Local keeps tables per
         // key and region), read from the environment when set.

@@ -27,12 +27,40 @@ pub enum ConfigError {
     Invalid { name: &'static str, message: String },
 }
 
-fn var(name: &str) -> Option<String> {
+fn env_var(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.trim().is_empty())
 }
 
+/// The local stack's defaults (as in `infra/local/config.sh`), for a
+/// variable the environment does not set.
+fn local_default(name: &str) -> Option<String> {
+    let port = |var: &str, default: &str| env_var(var).unwrap_or_else(|| default.to_owned());
+    Some(match name {
+        "SALES_ENV" => "local".to_owned(),
+        "SALES_JWT_SECRET" => "local-dev-secret-change-me".to_owned(),
+        "SALES_DYNAMODB_ENDPOINT" => format!("http://127.0.0.1:{}", port("SALES_DYNAMODB_PORT", "8000")),
+        "SALES_S3_ENDPOINT" => format!("http://127.0.0.1:{}", port("SALES_S3_PORT", "9100")),
+        _ => return None,
+    })
+}
+
 impl Config {
+    /// Configuration of a deployed function: the environment only.
     pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(env_var)
+    }
+
+    /// Configuration of the command-line tool: the environment, and the
+    /// local stack's defaults for what it leaves unset (unless
+    /// `SALES_ENV` says otherwise).
+    pub fn from_env_or_local_stack() -> Result<Self, ConfigError> {
+        if env_var("SALES_ENV").is_some_and(|e| e != "local") {
+            return Self::from_env();
+        }
+        Self::from_lookup(|name| env_var(name).or_else(|| local_default(name)))
+    }
+
+    fn from_lookup(var: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         let local = var("SALES_ENV").as_deref() == Some("local");
         let pinned_now = match (local, var("SALES_ANALYTICS_NOW")) {
             (true, Some(text)) => Some(
@@ -58,7 +86,12 @@ impl Config {
             exports_bucket: var("SALES_EXPORTS_BUCKET").unwrap_or_else(|| "sales-exports".into()),
             dynamodb_endpoint: var("SALES_DYNAMODB_ENDPOINT"),
             s3_endpoint: var("SALES_S3_ENDPOINT"),
-            region: var("AWS_REGION").or_else(|| var("AWS_DEFAULT_REGION")).unwrap_or_else(|| "us-east-1".into()),
+            // Local services: the stack's one fixed region (DynamoDB Local
+            // keeps tables per key and region).
+            region: match var("SALES_DYNAMODB_ENDPOINT") {
+                Some(_) => "us-east-1".into(),
+                None => var("AWS_REGION").or_else(|| var("AWS_DEFAULT_REGION")).unwrap_or_else(|| "us-east-1".into()),
+            },
             auth,
             pinned_now,
         })
@@ -85,5 +118,31 @@ impl Clock {
     }
     pub fn now(&self) -> DateTime<Utc> {
         self.pinned.unwrap_or_else(Utc::now)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn local_defaults_fill_only_what_is_unset() {
+        assert_eq!(local_default("SALES_ENV").as_deref(), Some("local"));
+        assert!(local_default("SALES_DYNAMODB_ENDPOINT").is_some_and(|e| e.starts_with("http://127.0.0.1:")));
+        assert_eq!(local_default("SALES_SOURCE_TABLE"), None);
+        let lookup = |name: &str| match name {
+            "SALES_ENV" => Some("local".to_owned()),
+            "SALES_ANALYTICS_NOW" => Some("2025-12-17T10:00:00Z".to_owned()),
+            "SALES_JWT_SECRET" => Some("s".to_owned()),
+            _ => None,
+        };
+        let config = Config::from_lookup(lookup).unwrap();
+        assert_eq!(config.clock().now().to_rfc3339(), "2025-12-17T10:00:00+00:00");
+        assert_eq!(config.auth.hs256_secret.as_deref(), Some("s"));
+        // Outside local mode the pinned clock and the HS256 secret are ignored.
+        let deployed =
+            Config::from_lookup(|name| if name == "SALES_ENV" { Some("aws".into()) } else { lookup(name) }).unwrap();
+        assert!(deployed.pinned_now.is_none());
+        assert!(deployed.auth.hs256_secret.is_none());
     }
 }

@@ -144,3 +144,12 @@ pub struct Envelope<T: Serialize> {
 pub async fn not_found() -> ApiError {
     ApiError::NotFound
 }
+
+/// The whole `main` of an HTTP function: logging, configuration, shared
+/// context built once, and the router run by `lambda_http`.
+pub async fn run_http_function(router: fn(Arc<ApiContext>) -> axum::Router) -> Result<(), lambda_http::Error> {
+    lambda_http::tracing::init_default_subscriber();
+    let config = Config::from_env()?;
+    let ctx = ApiContext::from_config(&config).await;
+    lambda_http::run(router(ctx)).await
+}
