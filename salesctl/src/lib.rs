@@ -5,5 +5,6 @@
 pub mod demo;
 pub mod load;
 pub mod pump;
+pub mod reconcile;
 pub mod serve;
 pub mod setup;

@@ -72,6 +72,18 @@ enum Command {
         #[arg(long)]
         dead_letter: Option<PathBuf>,
     },
+    /// Recompute a tenant's aggregates from the source table and rewrite
+    /// what differs (pause the stream pump first).
+    Rebuild {
+        #[arg(long)]
+        tenant: String,
+    },
+    /// Compare a tenant's live aggregates with a from-scratch computation;
+    /// print every difference and exit 1 if there is any.
+    Verify {
+        #[arg(long)]
+        tenant: String,
+    },
     /// Serve every HTTP function's routes on loopback.
     Serve {
         #[arg(long, env = "SALES_API_PORT", default_value_t = 9000)]
@@ -140,6 +152,31 @@ async fn main() -> ExitCode {
                     Ok(()) => ExitCode::SUCCESS,
                     Err(e) => fail(e),
                 },
+                Err(e) => fail(e),
+            }
+        }
+        Command::Rebuild { tenant } => {
+            let progress = std::io::IsTerminal::is_terminal(&std::io::stderr());
+            match salesctl::reconcile::rebuild(&config, &tenant, progress).await {
+                Ok(n) => {
+                    println!("rebuilt tenant {tenant}: {n} aggregate items rewritten");
+                    ExitCode::SUCCESS
+                }
+                Err(e) => fail(e),
+            }
+        }
+        Command::Verify { tenant } => {
+            let progress = std::io::IsTerminal::is_terminal(&std::io::stderr());
+            match salesctl::reconcile::verify(&config, &tenant, progress).await {
+                Ok(diffs) if diffs.is_empty() => {
+                    println!("tenant {tenant}: aggregates match the source records");
+                    ExitCode::SUCCESS
+                }
+                Ok(diffs) => {
+                    diffs.iter().for_each(|d| println!("differs: {d}"));
+                    println!("tenant {tenant}: {} aggregate items differ", diffs.len());
+                    ExitCode::FAILURE
+                }
                 Err(e) => fail(e),
             }
         }

@@ -205,6 +205,36 @@ impl Pump {
         Ok(processed)
     }
 
+    /// Reads every record now in the stream, in shard order, as Lambda
+    /// delivers them, without invoking the rollup (tests deliver them with
+    /// their own duplication and retry patterns).
+    pub async fn read_all(&mut self) -> Result<Vec<Value>, PumpError> {
+        self.discover_shards().await?;
+        let mut ids: Vec<String> = self.shards.keys().cloned().collect();
+        ids.sort();
+        let mut out = Vec::new();
+        for id in ids {
+            let mut iterator = self.iterator_for(&id).await?;
+            while let Some(it) = iterator {
+                let page = self
+                    .streams
+                    .get_records()
+                    .shard_iterator(&it)
+                    .limit(1000)
+                    .send()
+                    .await
+                    .map_err(streams_err("GetRecords"))?;
+                let records = page.records.unwrap_or_default();
+                if records.is_empty() {
+                    break;
+                }
+                out.extend(records.iter().map(|r| lambda_record(r, &self.stream_arn, &self.region)));
+                iterator = page.next_shard_iterator;
+            }
+        }
+        Ok(out)
+    }
+
     /// Polls until a pass finds nothing new.
     pub async fn drain(&mut self) -> Result<usize, PumpError> {
         let mut total = 0;
