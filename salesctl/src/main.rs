@@ -105,17 +105,19 @@ async fn main() -> ExitCode {
         .with_writer(std::io::stderr)
         .init();
     let cli = Cli::parse();
-    if let Command::Token { tenant, scope, ttl_hours } = &cli.command {
-        let secret = std::env::var("SALES_JWT_SECRET").unwrap_or_else(|_| "local-dev-secret-change-me".into());
-        println!("{}", sales_shared::auth::mint_hs256(&secret, tenant, scope, Duration::from_secs(ttl_hours * 3600)));
-        return ExitCode::SUCCESS;
-    }
     let config = match Config::from_env_or_local_stack() {
         Ok(c) => c,
         Err(e) => return fail(e),
     };
     match cli.command {
-        Command::Token { .. } => ExitCode::SUCCESS,
+        Command::Token { tenant, scope, ttl_hours } => match &config.auth.hs256_secret {
+            Some(secret) => {
+                let ttl = Duration::from_secs(ttl_hours * 3600);
+                println!("{}", sales_shared::auth::mint_hs256(secret, &tenant, &scope, ttl));
+                ExitCode::SUCCESS
+            }
+            None => fail("tokens can be minted only for the local stack (SALES_ENV=local with SALES_JWT_SECRET)"),
+        },
         Command::Setup => match salesctl::setup::create_resources(&config, true).await {
             Ok(lines) => {
                 lines.iter().for_each(|l| println!("{l}"));

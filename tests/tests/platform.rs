@@ -94,6 +94,11 @@ async fn a_record_that_cannot_be_applied_is_dead_lettered_without_blocking_the_s
         source::encode(&sales_shared::records::parse_record(&order(1, 1, "1.00", "completed").to_string()).unwrap());
     item.insert("record".into(), AttributeValue::S("{\"broken\": true}".into()));
     stack.dynamo.put_item().table_name(&stack.config.source_table).set_item(Some(item)).send().await.unwrap();
+    // And one in another currency than the tenant's (the loader would have
+    // refused it; upstream wrote it directly).
+    let euro = order(3, 1, "300.00", "completed").to_string().replace("\"USD\"", "\"EUR\"");
+    let euro = source::encode(&sales_shared::records::parse_record(&euro).unwrap());
+    stack.dynamo.put_item().table_name(&stack.config.source_table).set_item(Some(euro)).send().await.unwrap();
     stack.load_and_apply(TENANT, &[order(2, 1, "2.00", "completed")]).await;
     assert_eq!(revenue(&stack).await, dec!(2.00));
 }

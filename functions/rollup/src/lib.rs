@@ -13,7 +13,7 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::{DateTime, SecondsFormat, Utc};
 use chrono_tz::Tz;
 use sales_shared::config::Config;
-use sales_shared::records::SourceRecord;
+use sales_shared::records::{SourceRecord, TenantSettings, check_currency};
 use sales_shared::store::aggregates::{key_map, padded_sequence, watermark_key};
 use sales_shared::store::{StoreError, source};
 
@@ -43,6 +43,8 @@ pub enum RollupError {
     NoSequence,
     #[error("stream record has neither a new nor an old image")]
     NoImage,
+    #[error("record cannot be applied: {0}")]
+    Invalid(String),
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error(transparent)]
@@ -62,20 +64,25 @@ struct Prepared {
 async fn prepare(
     ctx: &RollupContext,
     record: &EventRecord,
-    zones: &mut HashMap<String, Tz>,
+    tenants: &mut HashMap<String, TenantSettings>,
 ) -> Result<Prepared, RollupError> {
     let sequence = record.change.sequence_number.as_deref().ok_or(RollupError::NoSequence)?;
     let new = image(&record.change.new_image)?;
     let old = image(&record.change.old_image)?;
     let any = new.as_ref().or(old.as_ref()).ok_or(RollupError::NoImage)?;
     let key = any.key.clone();
-    let tz = match zones.get(&key.tenant_id) {
-        Some(tz) => *tz,
+    let settings = match tenants.get(&key.tenant_id) {
+        Some(settings) => settings,
         None => {
             let settings = source::tenant_settings(&ctx.dynamo, &ctx.source_table, &key.tenant_id).await?;
-            *zones.entry(key.tenant_id.clone()).or_insert(settings.tz())
+            tenants.entry(key.tenant_id.clone()).or_insert(settings)
         }
     };
+    if let Some(record) = &new {
+        check_currency(record, &settings.currency)
+            .map_err(|rejection| RollupError::Invalid(format!("{:?} {}: {rejection}", key.record_type, key.id)))?;
+    }
+    let tz: Tz = settings.tz();
     let contribution_of = |r: &Option<SourceRecord>| r.as_ref().map(|r| contribution(r, tz)).unwrap_or_default();
     let (old_c, new_c): (Contribution, Contribution) = (contribution_of(&old), contribution_of(&new));
     let version = new.as_ref().or(old.as_ref()).map(|r| r.version).unwrap_or_default();
@@ -95,11 +102,11 @@ async fn prepare(
 /// the first that cannot be applied, it and every later one are reported
 /// as batch item failures so Lambda retries from there.
 pub async fn handle(ctx: &RollupContext, event: Event) -> DynamoDbEventResponse {
-    let mut zones = HashMap::new();
+    let mut tenants = HashMap::new();
     let mut prepared = Vec::new();
     let mut failed_at: Option<usize> = None;
     for (index, record) in event.records.iter().enumerate() {
-        match prepare(ctx, record, &mut zones).await {
+        match prepare(ctx, record, &mut tenants).await {
             Ok(p) => prepared.push(p),
             Err(err) => {
                 tracing::error!(event_id = %record.event_id, sequence = ?record.change.sequence_number, error = %err, "cannot apply stream record");
