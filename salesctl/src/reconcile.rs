@@ -2,7 +2,9 @@
 //! aggregates from the source table, write the difference, or report it.
 
 use indicatif::{ProgressBar, ProgressStyle};
-use rollup::rebuild::{Difference, differences, expected_state, live_state, source_records, write_differences};
+use rollup::rebuild::{
+    Difference, differences, expected_state, live_state, measure_partitions, source_records, write_differences,
+};
 use sales_shared::config::Config;
 use sales_shared::store::StoreError;
 
@@ -19,7 +21,8 @@ pub async fn verify(config: &Config, tenant: &str, progress: bool) -> Result<Vec
     let records = source_records(&dynamo, &config.source_table, tenant, &|n| bar.inc(n as u64)).await?;
     bar.finish_and_clear();
     let expected = expected_state(tenant, &records);
-    let live = live_state(&dynamo, &config.aggregates_table, tenant).await?;
+    let pks = measure_partitions(tenant, &expected);
+    let live = live_state(&dynamo, &config.aggregates_table, tenant, &pks).await?;
     Ok(differences(&expected, &live))
 }
 

@@ -42,17 +42,28 @@ pub enum ApplyError {
     Store(#[from] StoreError),
 }
 
+/// Changes split into transactions, and the first change that fits none.
+#[derive(Debug, Default)]
+pub struct Grouping {
+    pub groups: Vec<Vec<PreparedChange>>,
+    /// Index (in the input) and reason of the first change too large for
+    /// one transaction; it and every later change are left out.
+    pub too_large: Option<(usize, ApplyError)>,
+}
+
 /// Splits changes, in order, into groups that each fit one transaction and
 /// hold each record at most once.
-pub fn group_changes(changes: Vec<PreparedChange>) -> Result<Vec<Vec<PreparedChange>>, ApplyError> {
+pub fn group_changes(changes: Vec<PreparedChange>) -> Grouping {
     let mut groups: Vec<Vec<PreparedChange>> = Vec::new();
     let mut current: Vec<PreparedChange> = Vec::new();
     let mut keys: HashSet<(String, String)> = HashSet::new();
     let mut records: HashSet<RecordKey> = HashSet::new();
-    for change in changes {
+    let mut too_large = None;
+    for (index, change) in changes.into_iter().enumerate() {
         let own: HashSet<(String, String)> = change.delta.keys().cloned().collect();
         if own.len() + 1 > MAX_TRANSACTION_ITEMS {
-            return Err(ApplyError::TooLarge(change.key));
+            too_large = Some((index, ApplyError::TooLarge(change.key)));
+            break;
         }
         let new_keys = own.iter().filter(|k| !keys.contains(*k)).count();
         let fits = keys.len() + records.len() + new_keys < MAX_TRANSACTION_ITEMS;
@@ -68,7 +79,7 @@ pub fn group_changes(changes: Vec<PreparedChange>) -> Result<Vec<Vec<PreparedCha
     if !current.is_empty() {
         groups.push(current);
     }
-    Ok(groups)
+    Grouping { groups, too_large }
 }
 
 fn transaction_items(table: &str, group: &[PreparedChange]) -> Result<Vec<TransactWriteItem>, StoreError> {
@@ -177,5 +188,50 @@ pub async fn apply_group(client: &Client, table: &str, group: Vec<PreparedChange
                 tokio::time::sleep(backoff).await;
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sales_shared::records::RecordType;
+
+    fn change(id: i64, items: usize) -> PreparedChange {
+        let mut delta = Delta::default();
+        for i in 0..items {
+            delta.adds.insert(("t#orders".into(), format!("D#{i}")), [("placed".to_owned(), 1)].into());
+        }
+        PreparedChange {
+            key: RecordKey { tenant_id: "t".into(), record_type: RecordType::Order, id },
+            sequence: format!("{id:040}"),
+            version: 1,
+            delta,
+        }
+    }
+
+    #[test]
+    fn groups_fit_a_transaction_and_hold_a_record_once() {
+        // Shared items are counted once: 60 changes touching the same 3 items.
+        let g = group_changes((1..=60).map(|id| change(id, 3)).collect());
+        assert_eq!(g.groups.len(), 1);
+        // The same record twice goes to a second group.
+        let g = group_changes(vec![change(1, 3), change(2, 3), change(1, 3)]);
+        assert_eq!(g.groups.iter().map(Vec::len).collect::<Vec<_>>(), vec![2, 1]);
+        // 99 distinct items + ledger = 100 fit; a second one does not join.
+        let mut wide = change(2, 0);
+        for i in 0..99 {
+            wide.delta.adds.insert(("t#x".into(), format!("K#{i}")), [("n".to_owned(), 1)].into());
+        }
+        let g = group_changes(vec![change(1, 1), wide.clone()]);
+        assert_eq!(g.groups.len(), 2);
+        assert!(g.too_large.is_none());
+    }
+
+    #[test]
+    fn an_oversized_change_stops_the_grouping_there() {
+        let g = group_changes(vec![change(1, 3), change(2, 100), change(3, 3)]);
+        assert_eq!(g.groups.len(), 1);
+        assert_eq!(g.groups[0].len(), 1);
+        assert!(matches!(g.too_large, Some((1, ApplyError::TooLarge(_)))));
     }
 }

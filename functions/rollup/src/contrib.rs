@@ -10,9 +10,9 @@ use rust_decimal::Decimal;
 use sales_shared::buckets::bucket_keys;
 use sales_shared::money::to_cents;
 use sales_shared::periods::local_date;
-use sales_shared::records::{Invoice, InvoiceStatus, Order, Payment, RecordBody, SourceRecord, StrEnum};
+use sales_shared::records::{Invoice, InvoiceStatus, Order, Payment, PaymentStatus, RecordBody, SourceRecord, StrEnum};
 use sales_shared::store::aggregates::{
-    Measures, OpenInvoice, family, measure, measures_pk, open_invoice_item, settings_key,
+    Measures, OpenInvoice, family, key_map, measure, measures_pk, open_invoice_item, open_invoice_sk, settings_key,
 };
 
 /// Key of an aggregates-table item: (pk, sk).
@@ -23,16 +23,31 @@ pub type Item = std::collections::HashMap<String, AttributeValue>;
 #[derive(Debug, Default, Clone, PartialEq)]
 pub struct Contribution {
     /// Dated additive measures: (family, local date) -> measures.
-    pub dated: BTreeMap<(&'static str, NaiveDate), Measures>,
-    /// Whole items the record owns (index entries, settings copy).
+    pub dated: BTreeMap<(String, NaiveDate), Measures>,
+    /// Whole items the record owns (index entries, copies of dimensions).
     pub items: BTreeMap<ItemKey, Item>,
 }
 
 impl Contribution {
-    fn add(&mut self, family: &'static str, day: NaiveDate, name: &str, value: i64) {
-        if value != 0 {
-            *self.dated.entry((family, day)).or_default().entry(name.to_owned()).or_default() += value;
+    fn add(&mut self, families: &[String], day: NaiveDate, name: &str, value: i64) {
+        if value == 0 {
+            return;
         }
+        for family in families {
+            *self.dated.entry((family.clone(), day)).or_default().entry(name.to_owned()).or_default() += value;
+        }
+    }
+
+    /// The measures of one family on one day (empty when none).
+    pub fn measures(&self, family: &str, day: NaiveDate) -> Measures {
+        self.dated.get(&(family.to_owned(), day)).cloned().unwrap_or_default()
+    }
+
+    fn copy(&mut self, tenant: &str, family: &str, id: i64, body: &RecordBody) {
+        let (pk, sk) = (measures_pk(tenant, family), format!("{id:020}"));
+        let mut item = key_map(pk.clone(), sk.clone());
+        item.insert("record".into(), AttributeValue::S(body.to_json()));
+        self.items.insert((pk, sk), item);
     }
 }
 
@@ -45,90 +60,166 @@ fn cents(value: Decimal) -> i64 {
 pub fn contribution(record: &SourceRecord, tz: Tz) -> Contribution {
     let mut c = Contribution::default();
     let tenant = record.key.tenant_id.as_str();
+    let id = record.key.id;
     match &record.body {
         Some(RecordBody::Order(order)) => order_contribution(&mut c, order, tz),
         Some(RecordBody::Payment(payment)) => payment_contribution(&mut c, payment, tz),
-        Some(RecordBody::Invoice(invoice)) => invoice_contribution(&mut c, tenant, record.key.id, invoice, tz),
+        Some(RecordBody::Invoice(invoice)) => {
+            invoice_contribution(&mut c, tenant, id, invoice, local_date(&record.updated_at, tz), tz)
+        }
         Some(RecordBody::TenantSettings(settings)) => {
             let (pk, sk) = settings_key(tenant);
-            let mut item = sales_shared::store::aggregates::key_map(pk.clone(), sk.clone());
+            let mut item = key_map(pk.clone(), sk.clone());
             item.insert("settings".into(), AttributeValue::S(serde_json::to_string(settings).unwrap_or_default()));
             c.items.insert((pk, sk), item);
         }
-        // Customers, products, reps, targets and spend feed the aggregates
-        // of the "Rollup engine" issue.
-        _ => {}
+        Some(body @ RecordBody::Customer(_)) => c.copy(tenant, family::CUSTOMERS, id, body),
+        Some(body @ RecordBody::Product(_)) => c.copy(tenant, family::PRODUCTS, id, body),
+        Some(body @ RecordBody::SalesRep(_)) => c.copy(tenant, family::SALES_REPS, id, body),
+        Some(body @ RecordBody::SalesTarget(_)) => c.copy(tenant, family::SALES_TARGETS, id, body),
+        Some(body @ RecordBody::MarketingSpend(_)) => c.copy(tenant, family::MARKETING_SPEND, id, body),
+        None => {}
     }
     c
 }
 
 fn order_contribution(c: &mut Contribution, order: &Order, tz: Tz) {
     let day = local_date(&order.ordered_at, tz);
-    let f = family::ORDERS;
-    c.add(f, day, &measure::status(order.status.as_str()), 1);
-    if order.is_placed() {
-        c.add(f, day, measure::PLACED, 1);
-        c.add(f, day, measure::CONFIRMED, i64::from(order.confirmed_at.is_some()));
-        c.add(f, day, measure::SHIPPED, i64::from(order.shipped_at.is_some()));
+    let mut f = vec![family::ORDERS.to_owned()];
+    f.extend(order.sales_rep_id.map(family::orders_of_rep));
+    c.add(&f, day, &measure::status(order.status.as_str()), 1);
+    if !order.is_placed() {
+        return;
+    }
+    let source = order.source.as_str();
+    c.add(&f, day, measure::PLACED, 1);
+    c.add(&f, day, &measure::source_placed(source), 1);
+    c.add(&f, day, measure::CONFIRMED, i64::from(order.confirmed_at.is_some()));
+    c.add(&f, day, measure::SHIPPED, i64::from(order.shipped_at.is_some()));
+    if let Some(shipped_at) = order.shipped_at {
+        let days = (local_date(&shipped_at, tz) - day).num_days().max(0);
+        c.add(&f, day, measure::FULFILLED, 1);
+        c.add(&f, day, measure::FULFILLMENT_DAYS, days);
+        c.add(&f, day, &measure::fulfillment_days_bin(days), 1);
+    }
+    if let Some(delivered_at) = order.delivered_at {
+        c.add(&f, day, measure::DELIVERED, 1);
+        c.add(&f, day, measure::DELIVERED_ACCURATE, i64::from(!order.fulfillment_error));
+        if let Some(promised) = order.promised_delivery_date {
+            c.add(&f, day, measure::DELIVERY_PROMISED, 1);
+            c.add(&f, day, measure::DELIVERED_ON_TIME, i64::from(local_date(&delivered_at, tz) <= promised));
+        }
     }
     if order.is_revenue_bearing() {
-        c.add(f, day, measure::REVENUE_BEARING, 1);
-        c.add(f, day, measure::REVENUE, cents(order.total_amount));
+        let revenue = cents(order.total_amount);
+        c.add(&f, day, measure::REVENUE_BEARING, 1);
+        c.add(&f, day, measure::REVENUE, revenue);
+        c.add(&f, day, &measure::source_revenue(source), revenue);
+        c.add(&f, day, measure::PENDING_FULFILLMENT, i64::from(order.shipped_at.is_none()));
+        if order.delivered_at.is_some() {
+            c.add(&f, day, measure::REVENUE_BEARING_DELIVERED, 1);
+            c.add(&f, day, measure::REVENUE_BEARING_RETURNED, i64::from(order.returned_at.is_some()));
+        }
     }
 }
 
 fn payment_contribution(c: &mut Contribution, payment: &Payment, tz: Tz) {
     let day = local_date(&payment.created_at, tz);
-    let f = family::PAYMENTS;
-    c.add(f, day, &measure::status(payment.status.as_str()), 1);
-    c.add(f, day, measure::REFUNDED, cents(payment.refunded_amount));
-    if payment.is_captured() {
-        c.add(f, day, measure::CAPTURED, 1);
-        c.add(f, day, measure::PROCESSED, cents(payment.amount));
-        c.add(f, day, measure::FEES, cents(payment.fee_amount));
+    let (method, status) = (payment.method.as_str(), payment.status.as_str());
+    let f = [
+        family::PAYMENTS.to_owned(),
+        family::payments_of(Some(method), None),
+        family::payments_of(None, Some(status)),
+        family::payments_of(Some(method), Some(status)),
+    ];
+    let amount = cents(payment.amount);
+    c.add(&f, day, &measure::status(status), 1);
+    c.add(&f, day, measure::REFUNDED, cents(payment.refunded_amount));
+    let captured = payment.is_captured();
+    let failed = payment.status == PaymentStatus::Failed;
+    if captured {
+        let fees = cents(payment.fee_amount);
+        c.add(&f, day, measure::CAPTURED, 1);
+        c.add(&f, day, measure::PROCESSED, amount);
+        c.add(&f, day, measure::FEES, fees);
+        c.add(&f, day, &measure::method_captured(method), 1);
+        c.add(&f, day, &measure::method_amount(method), amount);
+        c.add(&f, day, &measure::method_fees(method), fees);
+        if let Some(ms) = payment.processing_time_ms {
+            c.add(&f, day, measure::PROCESSING_MS, ms);
+            c.add(&f, day, measure::PROCESSING_TIMED, 1);
+        }
+    }
+    if failed {
+        c.add(&f, day, measure::FAILED_AMOUNT, amount);
+        c.add(&f, day, measure::RETRYABLE, i64::from(payment.can_retry));
+        c.add(&f, day, measure::RETRYABLE_AMOUNT, if payment.can_retry { amount } else { 0 });
+        let reason = payment.failure_reason.map_or("other", |r| r.as_str());
+        c.add(&f, day, &measure::failure_reason(reason), 1);
+    }
+    if let Some(gateway) = payment.gateway {
+        let g = gateway.as_str();
+        c.add(&f, day, &measure::gateway(g, "count"), 1);
+        c.add(&f, day, &measure::gateway(g, "captured"), i64::from(captured));
+        c.add(&f, day, &measure::gateway(g, "failed"), i64::from(failed));
+        if let Some(ms) = payment.gateway_response_time_ms {
+            c.add(&f, day, &measure::gateway(g, "response_ms"), ms);
+            c.add(&f, day, &measure::gateway(g, "responses"), 1);
+        }
     }
 }
 
-fn invoice_contribution(c: &mut Contribution, tenant: &str, invoice_id: i64, invoice: &Invoice, tz: Tz) {
-    let Some(issued_at) = invoice.issued_at else { return };
-    if invoice.status == InvoiceStatus::Draft {
-        return;
-    }
-    let f = family::INVOICES;
+fn invoice_contribution(
+    c: &mut Contribution,
+    tenant: &str,
+    invoice_id: i64,
+    invoice: &Invoice,
+    updated_on: NaiveDate,
+    tz: Tz,
+) {
+    let f = [family::INVOICES.to_owned(), family::invoices_of_customer(invoice.customer_id)];
+    let issued_at = match (invoice.status, invoice.issued_at) {
+        // Drafts have no issue date: they count by their local `updated_at`.
+        (InvoiceStatus::Draft, _) | (_, None) => {
+            c.add(&f, updated_on, measure::DRAFTS, 1);
+            return;
+        }
+        (_, Some(at)) => at,
+    };
     let issued_on = local_date(&issued_at, tz);
-    c.add(f, issued_on, measure::ISSUED, 1);
+    c.add(&f, issued_on, measure::ISSUED, 1);
     if invoice.status == InvoiceStatus::Cancelled {
+        c.add(&f, issued_on, measure::CANCELLED, 1);
         return;
     }
     let total = cents(invoice.total_amount);
     let paid: i64 = invoice.payment_applications.iter().map(|a| cents(a.amount)).sum();
     let written_off = cents(invoice.written_off_amount);
-    c.add(f, issued_on, measure::BILLABLE, 1);
-    c.add(f, issued_on, measure::INVOICED, total);
-    c.add(f, issued_on, measure::PAID, paid);
-    c.add(f, issued_on, measure::WRITTEN_OFF, written_off);
+    c.add(&f, issued_on, measure::BILLABLE, 1);
+    c.add(&f, issued_on, measure::INVOICED, total);
+    c.add(&f, issued_on, measure::PAID, paid);
+    c.add(&f, issued_on, measure::WRITTEN_OFF, written_off);
 
     // Receivables move on the local date of each event, never before issue.
     let on_or_after_issue = |d: NaiveDate| d.max(issued_on);
-    c.add(f, issued_on, measure::AR_CHANGE, total);
+    c.add(&f, issued_on, measure::AR_CHANGE, total);
     for application in &invoice.payment_applications {
-        c.add(
-            f,
-            on_or_after_issue(local_date(&application.applied_at, tz)),
-            measure::AR_CHANGE,
-            -cents(application.amount),
-        );
+        let day = on_or_after_issue(local_date(&application.applied_at, tz));
+        c.add(&f, day, measure::AR_CHANGE, -cents(application.amount));
     }
     if let (true, Some(at)) = (written_off > 0, invoice.written_off_at) {
-        c.add(f, on_or_after_issue(local_date(&at, tz)), measure::AR_CHANGE, -written_off);
+        c.add(&f, on_or_after_issue(local_date(&at, tz)), measure::AR_CHANGE, -written_off);
     }
 
     let last_application = invoice.payment_applications.iter().map(|a| local_date(&a.applied_at, tz)).max();
     if let (true, Some(last)) = (paid == total, last_application) {
         let paid_on = on_or_after_issue(last);
-        c.add(f, issued_on, measure::PAID_BY_PAYMENTS, 1);
-        c.add(f, issued_on, measure::DAYS_TO_PAY, (paid_on - issued_on).num_days());
-        c.add(f, paid_on, measure::PAID_OFF, 1);
+        let days = (paid_on - issued_on).num_days();
+        c.add(&f, issued_on, measure::PAID_BY_PAYMENTS, 1);
+        c.add(&f, issued_on, measure::DAYS_TO_PAY, days);
+        c.add(&f, issued_on, &measure::days_to_pay_bin(days), 1);
+        c.add(&f, issued_on, measure::PAID_ON_TIME, i64::from(paid_on <= invoice.due_date));
+        c.add(&f, paid_on, measure::PAID_OFF, 1);
     }
 
     let balance = total - paid - written_off;
@@ -140,10 +231,8 @@ fn invoice_contribution(c: &mut Contribution, tenant: &str, invoice_id: i64, inv
             due_date: invoice.due_date,
             balance_cents: balance,
         };
-        let item = open_invoice_item(tenant, &open);
-        let key =
-            (measures_pk(tenant, family::OPEN_INVOICES), sales_shared::store::aggregates::open_invoice_sk(invoice_id));
-        c.items.insert(key, item);
+        let key = (measures_pk(tenant, family::OPEN_INVOICES), open_invoice_sk(invoice_id));
+        c.items.insert(key, open_invoice_item(tenant, &open));
     }
 }
 

@@ -118,30 +118,27 @@ pub async fn handle(ctx: &RollupContext, event: Event) -> DynamoDbEventResponse 
     let mut newest: HashMap<String, DateTime<Utc>> = HashMap::new();
     let mut position = 0;
     let changes: Vec<PreparedChange> = prepared.iter().map(|p| p.change.clone()).collect();
-    match group_changes(changes) {
-        Err(err) => {
-            tracing::error!(error = %err, "cannot group changes");
-            failed_at = Some(0);
-        }
-        Ok(groups) => {
-            for group in groups {
-                let size = group.len();
-                match apply_group(&ctx.dynamo, &ctx.aggregates_table, group).await {
-                    Ok(_) => {
-                        for p in &prepared[position..position + size] {
-                            let entry = newest.entry(p.tenant.clone()).or_insert(p.written_at);
-                            *entry = (*entry).max(p.written_at);
-                        }
-                        position += size;
-                    }
-                    Err(err) => {
-                        tracing::error!(error = %err, "applying a group of changes failed");
-                        failed_at = Some(position);
-                        break;
-                    }
+    let grouping = group_changes(changes);
+    for group in grouping.groups {
+        let size = group.len();
+        match apply_group(&ctx.dynamo, &ctx.aggregates_table, group).await {
+            Ok(_) => {
+                for p in &prepared[position..position + size] {
+                    let entry = newest.entry(p.tenant.clone()).or_insert(p.written_at);
+                    *entry = (*entry).max(p.written_at);
                 }
+                position += size;
+            }
+            Err(err) => {
+                tracing::error!(error = %err, "applying a group of changes failed");
+                failed_at = Some(position);
+                break;
             }
         }
+    }
+    if let Some((index, err)) = grouping.too_large {
+        tracing::error!(error = %err, "change cannot be applied in one transaction");
+        failed_at = Some(failed_at.map_or(index, |f| f.min(index)));
     }
     for (tenant, at) in newest {
         if let Err(err) = advance_watermark(ctx, &tenant, at).await {

@@ -15,15 +15,26 @@ use std::time::Duration;
 
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::{AttributeValue, DeleteRequest, PutRequest, WriteRequest};
-use sales_shared::records::{RecordBody, RecordType, SourceRecord, StrEnum, TenantSettings};
+use sales_shared::records::{
+    PaymentMethod, PaymentStatus, RecordBody, RecordType, SourceRecord, StrEnum, TenantSettings,
+};
 use sales_shared::store::StoreError;
 use sales_shared::store::aggregates::{Measures, family, key_map, measures_pk, settings_key};
 use sales_shared::store::source::{self, WRITE_SHARDS};
 
 use crate::contrib::{Contribution, Delta, Item, ItemKey, contribution};
 
-/// Families whose items are additive measures.
+/// Families always checked; slices (per rep, customer, method, status)
+/// are added from what the records name.
 pub const MEASURE_FAMILIES: [&str; 3] = [family::ORDERS, family::PAYMENTS, family::INVOICES];
+const ITEM_FAMILIES: [&str; 6] = [
+    family::OPEN_INVOICES,
+    family::CUSTOMERS,
+    family::PRODUCTS,
+    family::SALES_REPS,
+    family::SALES_TARGETS,
+    family::MARKETING_SPEND,
+];
 
 /// A tenant's aggregates, normalized for comparison.
 #[derive(Debug, Default, Clone, PartialEq)]
@@ -138,11 +149,32 @@ fn item_key(item: &Item) -> ItemKey {
     (s("pk"), s("sk"))
 }
 
-/// The live aggregates of a tenant (ledger and watermark left out).
-pub async fn live_state(client: &Client, aggregates_table: &str, tenant: &str) -> Result<AggregateState, StoreError> {
+/// Partition keys of measure items worth reading for a tenant: the fixed
+/// families, every slice the expected state holds, and every payment slice.
+pub fn measure_partitions(tenant: &str, expected: &AggregateState) -> BTreeSet<String> {
+    let mut pks: BTreeSet<String> = MEASURE_FAMILIES.iter().map(|f| measures_pk(tenant, f)).collect();
+    pks.extend(expected.measures.keys().map(|(pk, _)| pk.clone()));
+    for method in PaymentMethod::ALL {
+        pks.insert(measures_pk(tenant, &family::payments_of(Some(method.as_str()), None)));
+        for status in PaymentStatus::ALL {
+            pks.insert(measures_pk(tenant, &family::payments_of(None, Some(status.as_str()))));
+            pks.insert(measures_pk(tenant, &family::payments_of(Some(method.as_str()), Some(status.as_str()))));
+        }
+    }
+    pks
+}
+
+/// The live aggregates of a tenant in the given measure partitions, with
+/// every index and copy item (ledger and watermark left out).
+pub async fn live_state(
+    client: &Client,
+    aggregates_table: &str,
+    tenant: &str,
+    measure_pks: &BTreeSet<String>,
+) -> Result<AggregateState, StoreError> {
     let mut state = AggregateState::default();
-    for family in MEASURE_FAMILIES {
-        for item in query_all(client, aggregates_table, &measures_pk(tenant, family)).await? {
+    for pk in measure_pks {
+        for item in query_all(client, aggregates_table, pk).await? {
             let key = item_key(&item);
             let mut measures = Measures::new();
             for (name, value) in &item {
@@ -161,8 +193,9 @@ pub async fn live_state(client: &Client, aggregates_table: &str, tenant: &str) -
             }
         }
     }
-    let index_pks = [measures_pk(tenant, family::OPEN_INVOICES), settings_key(tenant).0];
-    for pk in index_pks {
+    let mut item_pks: Vec<String> = ITEM_FAMILIES.iter().map(|f| measures_pk(tenant, f)).collect();
+    item_pks.push(settings_key(tenant).0);
+    for pk in item_pks {
         for item in query_all(client, aggregates_table, &pk).await? {
             state.items.insert(item_key(&item), item);
         }

@@ -25,6 +25,31 @@ pub mod family {
     pub const PAYMENTS: &str = "payments";
     pub const INVOICES: &str = "invoices";
     pub const OPEN_INVOICES: &str = "open_invoices";
+    /// Copies of customers, products, sales reps, monthly targets and
+    /// marketing spend, one item per record (`sk` = id or month).
+    pub const CUSTOMERS: &str = "customers";
+    pub const PRODUCTS: &str = "products";
+    pub const SALES_REPS: &str = "sales_reps";
+    pub const SALES_TARGETS: &str = "sales_targets";
+    pub const MARKETING_SPEND: &str = "marketing_spend";
+
+    /// The `orders` measures of one sales rep's orders (`sales_rep_id` filter).
+    pub fn orders_of_rep(rep_id: i64) -> String {
+        format!("orders@rep={rep_id}")
+    }
+    /// The `invoices` measures of one customer's invoices (`customer_id` filter).
+    pub fn invoices_of_customer(customer_id: i64) -> String {
+        format!("invoices@customer={customer_id}")
+    }
+    /// The `payments` measures of one method, one status, or both.
+    pub fn payments_of(method: Option<&str>, status: Option<&str>) -> String {
+        match (method, status) {
+            (Some(m), Some(s)) => format!("payments@method={m}@status={s}"),
+            (Some(m), None) => format!("payments@method={m}"),
+            (None, Some(s)) => format!("payments@status={s}"),
+            (None, None) => PAYMENTS.to_owned(),
+        }
+    }
 }
 
 /// Measure names, shared by the rollup (writer) and the API (reader).
@@ -57,6 +82,69 @@ pub mod measure {
     /// Change of open receivables on a local date (prefix sums give the
     /// balance at the end of any day).
     pub const AR_CHANGE: &str = "ar_change";
+
+    /// Orders by channel: `source_{source}_placed`, `source_{source}_revenue`.
+    pub fn source_placed(source: &str) -> String {
+        format!("source_{source}_placed")
+    }
+    pub fn source_revenue(source: &str) -> String {
+        format!("source_{source}_revenue")
+    }
+    /// Shipped placed orders; days from local order date to local ship
+    /// date: their sum and an exact histogram `fulfillment_days_{n}`.
+    pub const FULFILLED: &str = "fulfilled";
+    pub const FULFILLMENT_DAYS: &str = "fulfillment_days";
+    pub fn fulfillment_days_bin(days: i64) -> String {
+        format!("fulfillment_days_{days}")
+    }
+    /// Revenue-bearing orders not shipped yet.
+    pub const PENDING_FULFILLMENT: &str = "pending_fulfillment";
+    /// Placed orders with both `delivered_at` and a promised date, and those
+    /// delivered on a local date <= the promise.
+    pub const DELIVERY_PROMISED: &str = "delivery_promised";
+    pub const DELIVERED_ON_TIME: &str = "delivered_on_time";
+    /// Placed orders with `delivered_at`, and those without a fulfillment error.
+    pub const DELIVERED: &str = "delivered";
+    pub const DELIVERED_ACCURATE: &str = "delivered_accurate";
+    /// Revenue-bearing orders delivered, and those returned.
+    pub const REVENUE_BEARING_DELIVERED: &str = "revenue_bearing_delivered";
+    pub const REVENUE_BEARING_RETURNED: &str = "revenue_bearing_returned";
+
+    /// Captured payments by method: count, amount, fees.
+    pub fn method_captured(method: &str) -> String {
+        format!("method_{method}_captured")
+    }
+    pub fn method_amount(method: &str) -> String {
+        format!("method_{method}_amount")
+    }
+    pub fn method_fees(method: &str) -> String {
+        format!("method_{method}_fees")
+    }
+    /// Payments by gateway: all, captured, failed, response-time sum and count.
+    pub fn gateway(gateway: &str, what: &str) -> String {
+        format!("gateway_{gateway}_{what}")
+    }
+    /// Captured payments with a processing time: sum (ms) and count.
+    pub const PROCESSING_MS: &str = "processing_ms";
+    pub const PROCESSING_TIMED: &str = "processing_timed";
+    /// Failed payments: amount, retryable count and amount, and count per
+    /// reason (`reason_{reason}`, a missing reason counted as `other`).
+    pub const FAILED_AMOUNT: &str = "failed_amount";
+    pub const RETRYABLE: &str = "retryable";
+    pub const RETRYABLE_AMOUNT: &str = "retryable_amount";
+    pub fn failure_reason(reason: &str) -> String {
+        format!("reason_{reason}")
+    }
+
+    /// Invoices by local issue date, paid by payments: exact histogram of
+    /// days to pay, and those paid on or before the due date.
+    pub fn days_to_pay_bin(days: i64) -> String {
+        format!("days_to_pay_{days}")
+    }
+    pub const PAID_ON_TIME: &str = "paid_on_time";
+    /// Cancelled invoices by local issue date; drafts by local `updated_at` date.
+    pub const CANCELLED: &str = "cancelled";
+    pub const DRAFTS: &str = "drafts";
 }
 
 pub fn measures_pk(tenant: &str, family: &str) -> String {

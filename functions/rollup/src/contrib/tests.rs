@@ -23,7 +23,7 @@ fn order_lands_on_its_local_date() {
     let ny: Tz = "America/New_York".parse().unwrap();
     // 03:00Z on Dec 2 is 22:00 on Dec 1 in New York.
     let c = contribution(&order("completed", "100.25", "2025-12-02T03:00:00Z"), ny);
-    let m = &c.dated[&(family::ORDERS, d("2025-12-01"))];
+    let m = &c.measures(family::ORDERS, d("2025-12-01"));
     assert_eq!(m["revenue"], 10025);
     assert_eq!(m["placed"], 1);
     assert_eq!(m["revenue_bearing"], 1);
@@ -31,17 +31,17 @@ fn order_lands_on_its_local_date() {
     assert_eq!(m["status_completed"], 1);
     assert!(!m.contains_key("shipped"));
     let utc = contribution(&order("completed", "100.25", "2025-12-02T03:00:00Z"), chrono_tz::UTC);
-    assert!(utc.dated.contains_key(&(family::ORDERS, d("2025-12-02"))));
+    assert!(!utc.measures(family::ORDERS, d("2025-12-02")).is_empty());
 }
 
 #[test]
 fn drafts_and_cancelled_orders_bear_no_revenue() {
     let draft = contribution(&order("draft", "50.00", "2025-12-02T12:00:00Z"), chrono_tz::UTC);
-    let m = &draft.dated[&(family::ORDERS, d("2025-12-02"))];
+    let m = &draft.measures(family::ORDERS, d("2025-12-02"));
     assert_eq!(m.get("placed"), None);
     assert_eq!(m["status_draft"], 1);
     let cancelled = contribution(&order("cancelled", "50.00", "2025-12-02T12:00:00Z"), chrono_tz::UTC);
-    let m = &cancelled.dated[&(family::ORDERS, d("2025-12-02"))];
+    let m = &cancelled.measures(family::ORDERS, d("2025-12-02"));
     assert_eq!(m["placed"], 1);
     assert_eq!(m.get("revenue"), None);
 }
@@ -76,7 +76,7 @@ fn invoice_receivables_days_to_pay_and_open_index() {
         ]
     }));
     let c = contribution(&invoice, chrono_tz::UTC);
-    let on = |day: &str| c.dated[&(family::INVOICES, d(day))].clone();
+    let on = |day: &str| c.measures(family::INVOICES, d(day));
     // +100 at issue, -20 (applied before issue: counted at issue), -30 on the 5th.
     assert_eq!(on("2025-12-01")["ar_change"], 10000 - 2000);
     assert_eq!(on("2025-12-05")["ar_change"], -3000);
@@ -96,10 +96,10 @@ fn invoice_receivables_days_to_pay_and_open_index() {
     }
     let c = contribution(&paid, chrono_tz::UTC);
     assert!(c.items.is_empty(), "a paid invoice leaves the open index");
-    assert_eq!(c.dated[&(family::INVOICES, d("2025-12-01"))]["paid_by_payments"], 1);
+    assert_eq!(c.measures(family::INVOICES, d("2025-12-01"))["paid_by_payments"], 1);
     // Last application is 04:00Z on the 22nd: 21 days after issue.
-    assert_eq!(c.dated[&(family::INVOICES, d("2025-12-01"))]["days_to_pay"], 21);
-    assert_eq!(c.dated[&(family::INVOICES, d("2025-12-22"))]["paid_off"], 1);
+    assert_eq!(c.measures(family::INVOICES, d("2025-12-01"))["days_to_pay"], 21);
+    assert_eq!(c.measures(family::INVOICES, d("2025-12-22"))["paid_off"], 1);
 }
 
 #[test]
@@ -111,7 +111,7 @@ fn captured_payments_and_refunds() {
         "fee_amount": "2.40", "refunded_amount": "80.00"
     }));
     let c = contribution(&p, chrono_tz::UTC);
-    let m = &c.dated[&(family::PAYMENTS, d("2025-12-01"))];
+    let m = &c.measures(family::PAYMENTS, d("2025-12-01"));
     assert_eq!(
         (m["captured"], m["processed"], m["fees"], m["refunded"], m["status_refunded"]),
         (1, 8000, 240, 8000, 1)
@@ -123,4 +123,101 @@ fn tombstones_contribute_nothing() {
     let mut gone = order("completed", "10.00", "2025-12-01T00:00:00Z");
     gone.body = None;
     assert_eq!(contribution(&gone, chrono_tz::UTC), Contribution::default());
+}
+
+#[test]
+fn order_channel_fulfillment_delivery_and_rep_slice() {
+    let record = record(serde_json::json!({
+        "type": "order", "tenant_id": "t1", "id": 5, "version": 1, "updated_at": "2025-12-20T00:00:00Z",
+        "order_number": "ORD-5", "customer_id": 1, "sales_rep_id": 7, "source": "email", "status": "delivered",
+        "currency": "USD", "total_amount": "40.00", "ordered_at": "2025-12-01T10:00:00Z",
+        "shipped_at": "2025-12-04T23:30:00Z", "delivered_at": "2025-12-08T10:00:00Z",
+        "promised_delivery_date": "2025-12-07", "returned_at": "2025-12-15T10:00:00Z", "fulfillment_error": true
+    }));
+    let c = contribution(&record, chrono_tz::UTC);
+    let m = c.measures(family::ORDERS, d("2025-12-01"));
+    assert_eq!((m["source_email_placed"], m["source_email_revenue"]), (1, 4000));
+    // Shipped on the 4th (UTC): 3 days.
+    assert_eq!((m["fulfilled"], m["fulfillment_days"], m["fulfillment_days_3"]), (1, 3, 1));
+    assert_eq!(m.get("pending_fulfillment"), None);
+    // Delivered on the 8th, promised the 7th: late; with an error; returned.
+    assert_eq!((m["delivery_promised"], m.get("delivered_on_time")), (1, None));
+    assert_eq!((m["delivered"], m.get("delivered_accurate")), (1, None));
+    assert_eq!((m["revenue_bearing_delivered"], m["revenue_bearing_returned"]), (1, 1));
+    // In New York the ship date is the 4th 18:30: still 3 days; the rep's
+    // slice holds the same measures.
+    let ny = contribution(&record, "America/New_York".parse().unwrap());
+    assert_eq!(ny.measures(&family::orders_of_rep(7), d("2025-12-01")), ny.measures(family::ORDERS, d("2025-12-01")));
+}
+
+#[test]
+fn payment_breakdowns_and_slices() {
+    let failed = record(serde_json::json!({
+        "type": "payment", "tenant_id": "t1", "id": 4, "version": 1, "updated_at": "2025-12-01T00:00:00Z",
+        "payment_number": "PAY-4", "customer_id": 1, "amount": "99.00", "currency": "USD", "method": "credit_card",
+        "gateway": "stripe", "status": "failed", "created_at": "2025-12-01T00:00:00Z", "can_retry": true,
+        "gateway_response_time_ms": 800
+    }));
+    let c = contribution(&failed, chrono_tz::UTC);
+    let m = c.measures(family::PAYMENTS, d("2025-12-01"));
+    assert_eq!((m["failed_amount"], m["retryable"], m["retryable_amount"], m["reason_other"]), (9900, 1, 9900, 1));
+    assert_eq!((m["gateway_stripe_count"], m["gateway_stripe_failed"], m.get("gateway_stripe_captured")), (1, 1, None));
+    assert_eq!((m["gateway_stripe_response_ms"], m["gateway_stripe_responses"]), (800, 1));
+    for slice in [
+        family::payments_of(Some("credit_card"), None),
+        family::payments_of(None, Some("failed")),
+        family::payments_of(Some("credit_card"), Some("failed")),
+    ] {
+        assert_eq!(c.measures(&slice, d("2025-12-01")), m, "{slice}");
+    }
+    assert!(c.measures(&family::payments_of(Some("paypal"), None), d("2025-12-01")).is_empty());
+
+    let card = record(serde_json::json!({
+        "type": "payment", "tenant_id": "t1", "id": 5, "version": 1, "updated_at": "2025-12-01T00:00:00Z",
+        "payment_number": "PAY-5", "customer_id": 1, "amount": "100.00", "currency": "USD", "method": "credit_card",
+        "gateway": "stripe", "status": "completed", "created_at": "2025-12-01T00:00:00Z", "fee_amount": "3.20",
+        "processing_time_ms": 4500
+    }));
+    let m = contribution(&card, chrono_tz::UTC).measures(family::PAYMENTS, d("2025-12-01"));
+    assert_eq!(
+        (m["method_credit_card_captured"], m["method_credit_card_amount"], m["method_credit_card_fees"]),
+        (1, 10000, 320)
+    );
+    assert_eq!((m["processing_ms"], m["processing_timed"], m["gateway_stripe_captured"]), (4500, 1, 1));
+}
+
+#[test]
+fn days_to_pay_histogram_on_time_drafts_and_customer_slice() {
+    let paid = record(serde_json::json!({
+        "type": "invoice", "tenant_id": "t1", "id": 9, "version": 1, "updated_at": "2025-12-20T00:00:00Z",
+        "invoice_number": "INV-9", "customer_id": 4, "status": "paid", "currency": "USD",
+        "total_amount": "10.00", "issued_at": "2025-12-01T10:00:00Z", "due_date": "2025-12-10",
+        "payment_applications": [{"payment_id": 1, "amount": "10.00", "applied_at": "2025-12-12T10:00:00Z"}]
+    }));
+    let c = contribution(&paid, chrono_tz::UTC);
+    let m = c.measures(family::INVOICES, d("2025-12-01"));
+    assert_eq!((m["days_to_pay_11"], m.get("paid_on_time")), (1, None), "paid 2 days after the due date");
+    assert_eq!(c.measures(&family::invoices_of_customer(4), d("2025-12-12"))["paid_off"], 1);
+
+    let draft = record(serde_json::json!({
+        "type": "invoice", "tenant_id": "t1", "id": 10, "version": 1, "updated_at": "2025-12-03T02:00:00Z",
+        "invoice_number": "INV-10", "customer_id": 4, "status": "draft", "currency": "USD",
+        "total_amount": "10.00", "due_date": "2025-12-31"
+    }));
+    // 02:00Z on the 3rd is the 2nd in New York.
+    let c = contribution(&draft, "America/New_York".parse().unwrap());
+    assert_eq!(c.measures(family::INVOICES, d("2025-12-02"))["drafts"], 1);
+    assert!(c.items.is_empty());
+}
+
+#[test]
+fn dimensions_are_copied_whole() {
+    let customer = record(serde_json::json!({
+        "type": "customer", "tenant_id": "t1", "id": 42, "version": 1, "updated_at": "2025-12-01T00:00:00Z",
+        "customer_number": "CUST-00042", "company_name": "Acme", "email": "a@acme.test", "credit_limit": "100.00"
+    }));
+    let c = contribution(&customer, chrono_tz::UTC);
+    let (key, item) = c.items.iter().next().unwrap();
+    assert_eq!(key, &("t1#customers".to_owned(), format!("{:020}", 42)));
+    assert!(item["record"].as_s().unwrap().contains("CUST-00042"));
 }
