@@ -3,7 +3,7 @@
 
 use indicatif::{ProgressBar, ProgressStyle};
 use rollup::rebuild::{
-    Difference, differences, expected_state, live_state, measure_partitions, source_records, write_differences,
+    Difference, differences, expected_state, live_state, partitions, source_records, write_differences,
 };
 use sales_shared::config::Config;
 use sales_shared::store::StoreError;
@@ -21,7 +21,7 @@ pub async fn verify(config: &Config, tenant: &str, progress: bool) -> Result<Vec
     let records = source_records(&dynamo, &config.source_table, tenant, &|n| bar.inc(n as u64)).await?;
     bar.finish_and_clear();
     let expected = expected_state(tenant, &records);
-    let pks = measure_partitions(tenant, &expected);
+    let pks = partitions(tenant, &expected);
     let live = live_state(&dynamo, &config.aggregates_table, tenant, &pks).await?;
     Ok(differences(&expected, &live))
 }

@@ -11,4 +11,5 @@ pub mod params;
 pub mod periods;
 pub mod records;
 pub mod schema;
+pub mod sketch;
 pub mod store;

@@ -152,7 +152,7 @@ proptest! {
             }
             let current = source_records(&stack.dynamo, &stack.config.source_table, &tenant, &|_| {}).await.map_err(|e| e.to_string())?;
             let expected = expected_state(&tenant, &current);
-            let pks = rollup::rebuild::measure_partitions(&tenant, &expected);
+            let pks = rollup::rebuild::partitions(&tenant, &expected);
             let live = live_state(&stack.dynamo, &stack.config.aggregates_table, &tenant, &pks).await.map_err(|e| e.to_string())?;
             let diffs = differences(&expected, &live);
             if diffs.is_empty() { Ok(()) } else { Err(diffs.iter().map(|d| d.to_string()).collect::<Vec<_>>().join("\n")) }

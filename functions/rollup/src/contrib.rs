@@ -10,10 +10,11 @@ use rust_decimal::Decimal;
 use sales_shared::buckets::bucket_keys;
 use sales_shared::money::to_cents;
 use sales_shared::periods::local_date;
-use sales_shared::records::{Invoice, InvoiceStatus, Order, Payment, PaymentStatus, RecordBody, SourceRecord, StrEnum};
-use sales_shared::store::aggregates::{
-    Measures, OpenInvoice, family, key_map, measure, measures_pk, open_invoice_item, open_invoice_sk, settings_key,
+use sales_shared::records::{
+    DisputeStatus, Invoice, InvoiceStatus, Order, Payment, PaymentStatus, RecordBody, SourceRecord, StrEnum,
 };
+use sales_shared::sketch;
+use sales_shared::store::aggregates::{Measures, family, key_map, measure, measures_pk, settings_key};
 
 /// Key of an aggregates-table item: (pk, sk).
 pub type ItemKey = (String, String);
@@ -43,6 +44,16 @@ impl Contribution {
         self.dated.get(&(family.to_owned(), day)).cloned().unwrap_or_default()
     }
 
+    /// An index item owned by the record.
+    fn index(&mut self, tenant: &str, family: &str, sk: String, attributes: Vec<(&str, AttributeValue)>) {
+        let pk = measures_pk(tenant, family);
+        let mut item = key_map(pk.clone(), sk.clone());
+        for (name, value) in attributes {
+            item.insert(name.to_owned(), value);
+        }
+        self.items.insert((pk, sk), item);
+    }
+
     fn copy(&mut self, tenant: &str, family: &str, id: i64, body: &RecordBody) {
         let (pk, sk) = (measures_pk(tenant, family), format!("{id:020}"));
         let mut item = key_map(pk.clone(), sk.clone());
@@ -62,8 +73,14 @@ pub fn contribution(record: &SourceRecord, tz: Tz) -> Contribution {
     let tenant = record.key.tenant_id.as_str();
     let id = record.key.id;
     match &record.body {
-        Some(RecordBody::Order(order)) => order_contribution(&mut c, order, tz),
-        Some(RecordBody::Payment(payment)) => payment_contribution(&mut c, payment, tz),
+        Some(RecordBody::Order(order)) => {
+            order_contribution(&mut c, order, tz);
+            order_index(&mut c, tenant, id, order, tz);
+        }
+        Some(RecordBody::Payment(payment)) => {
+            payment_contribution(&mut c, payment, tz);
+            payment_index(&mut c, tenant, id, payment, tz);
+        }
         Some(RecordBody::Invoice(invoice)) => {
             invoice_contribution(&mut c, tenant, id, invoice, local_date(&record.updated_at, tz), tz)
         }
@@ -110,8 +127,23 @@ fn order_contribution(c: &mut Contribution, order: &Order, tz: Tz) {
             c.add(&f, day, measure::DELIVERED_ON_TIME, i64::from(local_date(&delivered_at, tz) <= promised));
         }
     }
+    let mut customers = vec![family::sharded(family::CUSTOMER_SALES, order.customer_id)];
+    customers.extend(
+        order
+            .sales_rep_id
+            .map(|rep| family::sharded(&format!("{}@rep={rep}", family::CUSTOMER_SALES), order.customer_id)),
+    );
+    c.add(&customers, day, &measure::customer(order.customer_id, "placed"), 1);
     if order.is_revenue_bearing() {
         let revenue = cents(order.total_amount);
+        c.add(&customers, day, &measure::customer(order.customer_id, "revenue_bearing"), 1);
+        c.add(&customers, day, &measure::customer(order.customer_id, "revenue"), revenue);
+        c.add(&f, day, &sketch::bin_name(revenue), 1);
+        let products = [family::PRODUCT_SALES.to_owned()];
+        for line in &order.lines {
+            c.add(&products, day, &measure::product(line.product_id, "units"), line.quantity);
+            c.add(&products, day, &measure::product(line.product_id, "revenue"), cents(line.line_total));
+        }
         c.add(&f, day, measure::REVENUE_BEARING, 1);
         c.add(&f, day, measure::REVENUE, revenue);
         c.add(&f, day, &measure::source_revenue(source), revenue);
@@ -222,17 +254,144 @@ fn invoice_contribution(
         c.add(&f, paid_on, measure::PAID_OFF, 1);
     }
 
-    let balance = total - paid - written_off;
-    if balance > 0 {
-        let open = OpenInvoice {
-            invoice_id,
-            customer_id: invoice.customer_id,
+    let customers = [family::sharded(family::CUSTOMER_INVOICES, invoice.customer_id)];
+    let customer = invoice.customer_id;
+    c.add(&customers, issued_on, &measure::customer(customer, "count"), 1);
+    c.add(&customers, issued_on, &measure::customer(customer, "invoiced"), total);
+    c.add(&customers, issued_on, &measure::customer(customer, "paid"), paid);
+    if let (true, Some(last)) = (paid == total, last_application) {
+        c.add(&customers, issued_on, &measure::customer(customer, "paid_by_payments"), 1);
+        c.add(
+            &customers,
             issued_on,
-            due_date: invoice.due_date,
-            balance_cents: balance,
-        };
-        let key = (measures_pk(tenant, family::OPEN_INVOICES), open_invoice_sk(invoice_id));
-        c.items.insert(key, open_invoice_item(tenant, &open));
+            &measure::customer(customer, "paid_on_time"),
+            i64::from(on_or_after_issue(last) <= invoice.due_date),
+        );
+    }
+
+    // The closing index: by the local date the balance reached zero.
+    let balance = total - paid - written_off;
+    let written_off_on =
+        invoice.written_off_at.filter(|_| written_off > 0).map(|at| on_or_after_issue(local_date(&at, tz)));
+    let closed_on = (balance <= 0)
+        .then(|| last_application.map(on_or_after_issue).into_iter().chain(written_off_on).max())
+        .flatten();
+    let close_key = closed_on.map_or_else(|| family::STILL_OPEN.to_owned(), |d| d.to_string());
+    let applications: Vec<(String, i64)> = invoice
+        .payment_applications
+        .iter()
+        .map(|a| (on_or_after_issue(local_date(&a.applied_at, tz)).to_string(), cents(a.amount)))
+        .collect();
+    let n = |v: i64| AttributeValue::N(v.to_string());
+    let text = |v: String| AttributeValue::S(v);
+    c.index(
+        tenant,
+        family::INVOICES_BY_CLOSE,
+        format!("{close_key}#{invoice_id:020}"),
+        vec![
+            ("invoice_id", n(invoice_id)),
+            ("invoice_number", text(invoice.invoice_number.clone())),
+            ("customer_id", n(customer)),
+            ("issued_on", text(issued_on.to_string())),
+            ("due_date", text(invoice.due_date.to_string())),
+            ("total", n(total)),
+            ("balance", n(balance)),
+            ("written_off", n(written_off)),
+            ("written_off_on", text(written_off_on.map_or_else(String::new, |d| d.to_string()))),
+            ("applications", text(serde_json::to_string(&applications).unwrap_or_default())),
+        ],
+    );
+}
+
+/// Index items of an order: by amount (day, month and year partitions) and
+/// among the latest placed orders.
+fn order_index(c: &mut Contribution, tenant: &str, id: i64, order: &Order, tz: Tz) {
+    if !order.is_placed() {
+        return;
+    }
+    let day = local_date(&order.ordered_at, tz);
+    let total = cents(order.total_amount);
+    let attributes = || {
+        vec![
+            ("order_id", AttributeValue::N(id.to_string())),
+            ("order_number", AttributeValue::S(order.order_number.clone())),
+            ("customer_id", AttributeValue::N(order.customer_id.to_string())),
+            (
+                "sales_rep_id",
+                order.sales_rep_id.map_or(AttributeValue::Null(true), |r| AttributeValue::N(r.to_string())),
+            ),
+            ("total", AttributeValue::N(total.to_string())),
+            ("status", AttributeValue::S(order.status.as_str().to_owned())),
+            ("ordered_on", AttributeValue::S(day.to_string())),
+        ]
+    };
+    for bucket in bucket_keys(day) {
+        c.index(
+            tenant,
+            &family::bucketed(family::ORDERS_BY_AMOUNT, &bucket),
+            format!("{total:015}#{id:020}"),
+            attributes(),
+        );
+    }
+    let at = order.ordered_at.with_timezone(&chrono::Utc).format("%Y-%m-%dT%H:%M:%SZ");
+    c.index(tenant, family::RECENT_ORDERS, format!("{at}#{id:020}"), attributes());
+}
+
+/// Index items of a payment: failed ones by bucket, open disputes; and
+/// dispute outcome counters.
+fn payment_index(c: &mut Contribution, tenant: &str, id: i64, payment: &Payment, tz: Tz) {
+    let n = |v: i64| AttributeValue::N(v.to_string());
+    let text = |v: &str| AttributeValue::S(v.to_owned());
+    let amount = cents(payment.amount);
+    if payment.status == PaymentStatus::Failed {
+        let day = local_date(&payment.created_at, tz);
+        let failed_at = payment.failed_at.unwrap_or(payment.created_at).with_timezone(&chrono::Utc);
+        let failed_text = failed_at.format("%Y-%m-%dT%H:%M:%SZ").to_string();
+        for bucket in bucket_keys(day) {
+            c.index(
+                tenant,
+                &family::bucketed(family::FAILED_PAYMENTS, &bucket),
+                format!("{failed_text}#{id:020}"),
+                vec![
+                    ("payment_id", n(id)),
+                    ("payment_number", text(&payment.payment_number)),
+                    ("amount", n(amount)),
+                    ("method", text(payment.method.as_str())),
+                    ("failure_reason", text(payment.failure_reason.map_or("other", |r| r.as_str()))),
+                    ("failed_at", text(&failed_text)),
+                    ("retry_count", n(payment.retry_count)),
+                    ("can_retry", AttributeValue::Bool(payment.can_retry)),
+                    ("customer_id", n(payment.customer_id)),
+                ],
+            );
+        }
+    }
+    if let Some(dispute) = &payment.dispute {
+        let status = dispute.status.as_str();
+        let disputes = [family::DISPUTES.to_owned()];
+        let day = local_date(&dispute.disputed_at, tz);
+        c.add(&disputes, day, &measure::dispute(status), 1);
+        c.add(&disputes, day, &format!("{}_amount", measure::dispute(status)), amount);
+        if matches!(dispute.status, DisputeStatus::NeedsResponse | DisputeStatus::UnderReview) {
+            c.index(
+                tenant,
+                family::OPEN_DISPUTES,
+                format!("{}#{id:020}", dispute.evidence_due_date),
+                vec![
+                    ("payment_id", n(id)),
+                    ("payment_number", text(&payment.payment_number)),
+                    ("amount", n(amount)),
+                    ("dispute_reason", text(&dispute.reason)),
+                    (
+                        "disputed_at",
+                        text(&dispute.disputed_at.with_timezone(&chrono::Utc).format("%Y-%m-%dT%H:%M:%SZ").to_string()),
+                    ),
+                    ("evidence_due_date", text(&dispute.evidence_due_date.to_string())),
+                    ("status", text(status)),
+                    ("customer_id", n(payment.customer_id)),
+                ],
+            );
+        }
     }
 }
 

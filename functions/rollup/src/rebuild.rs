@@ -24,17 +24,30 @@ use sales_shared::store::source::{self, WRITE_SHARDS};
 
 use crate::contrib::{Contribution, Delta, Item, ItemKey, contribution};
 
-/// Families always checked; slices (per rep, customer, method, status)
-/// are added from what the records name.
-pub const MEASURE_FAMILIES: [&str; 3] = [family::ORDERS, family::PAYMENTS, family::INVOICES];
-const ITEM_FAMILIES: [&str; 6] = [
-    family::OPEN_INVOICES,
+/// Measure families always checked; slices and shards are added from what
+/// the records name.
+pub const MEASURE_FAMILIES: [&str; 5] =
+    [family::ORDERS, family::PAYMENTS, family::INVOICES, family::PRODUCT_SALES, family::DISPUTES];
+/// Families of whole items (copies and indexes), by name or prefix.
+const ITEM_FAMILIES: [&str; 8] = [
     family::CUSTOMERS,
     family::PRODUCTS,
     family::SALES_REPS,
     family::SALES_TARGETS,
     family::MARKETING_SPEND,
+    family::RECENT_ORDERS,
+    family::OPEN_DISPUTES,
+    family::INVOICES_BY_CLOSE,
 ];
+const BUCKETED_ITEM_FAMILIES: [&str; 2] = [family::ORDERS_BY_AMOUNT, family::FAILED_PAYMENTS];
+
+/// Whether a partition holds whole items rather than measures.
+fn holds_items(tenant: &str, pk: &str) -> bool {
+    let Some(family) = pk.strip_prefix(tenant).and_then(|rest| rest.strip_prefix('#')) else { return false };
+    family == "settings"
+        || ITEM_FAMILIES.contains(&family)
+        || BUCKETED_ITEM_FAMILIES.iter().any(|f| family.strip_prefix(f).is_some_and(|r| r.starts_with('#')))
+}
 
 /// A tenant's aggregates, normalized for comparison.
 #[derive(Debug, Default, Clone, PartialEq)]
@@ -149,11 +162,19 @@ fn item_key(item: &Item) -> ItemKey {
     (s("pk"), s("sk"))
 }
 
-/// Partition keys of measure items worth reading for a tenant: the fixed
-/// families, every slice the expected state holds, and every payment slice.
-pub fn measure_partitions(tenant: &str, expected: &AggregateState) -> BTreeSet<String> {
-    let mut pks: BTreeSet<String> = MEASURE_FAMILIES.iter().map(|f| measures_pk(tenant, f)).collect();
-    pks.extend(expected.measures.keys().map(|(pk, _)| pk.clone()));
+/// Partition keys worth reading for a tenant: the fixed families, every
+/// partition the expected state holds, every payment slice and every
+/// entity shard.
+pub fn partitions(tenant: &str, expected: &AggregateState) -> BTreeSet<String> {
+    let mut pks: BTreeSet<String> =
+        MEASURE_FAMILIES.iter().chain(ITEM_FAMILIES.iter()).map(|f| measures_pk(tenant, f)).collect();
+    pks.insert(settings_key(tenant).0);
+    pks.extend(expected.measures.keys().chain(expected.items.keys()).map(|(pk, _)| pk.clone()));
+    for shard in 0..family::ENTITY_SHARDS {
+        for f in [family::CUSTOMER_SALES, family::CUSTOMER_INVOICES] {
+            pks.insert(measures_pk(tenant, &family::sharded(f, shard)));
+        }
+    }
     for method in PaymentMethod::ALL {
         pks.insert(measures_pk(tenant, &family::payments_of(Some(method.as_str()), None)));
         for status in PaymentStatus::ALL {
@@ -164,18 +185,23 @@ pub fn measure_partitions(tenant: &str, expected: &AggregateState) -> BTreeSet<S
     pks
 }
 
-/// The live aggregates of a tenant in the given measure partitions, with
-/// every index and copy item (ledger and watermark left out).
+/// The live aggregates of a tenant in the given partitions (ledger and
+/// watermark left out).
 pub async fn live_state(
     client: &Client,
     aggregates_table: &str,
     tenant: &str,
-    measure_pks: &BTreeSet<String>,
+    pks: &BTreeSet<String>,
 ) -> Result<AggregateState, StoreError> {
     let mut state = AggregateState::default();
-    for pk in measure_pks {
+    for pk in pks {
+        let whole = holds_items(tenant, pk);
         for item in query_all(client, aggregates_table, pk).await? {
             let key = item_key(&item);
+            if whole {
+                state.items.insert(key, item);
+                continue;
+            }
             let mut measures = Measures::new();
             for (name, value) in &item {
                 if let AttributeValue::N(n) = value {
@@ -191,13 +217,6 @@ pub async fn live_state(
             if !measures.is_empty() {
                 state.measures.insert(key, measures);
             }
-        }
-    }
-    let mut item_pks: Vec<String> = ITEM_FAMILIES.iter().map(|f| measures_pk(tenant, f)).collect();
-    item_pks.push(settings_key(tenant).0);
-    for pk in item_pks {
-        for item in query_all(client, aggregates_table, &pk).await? {
-            state.items.insert(item_key(&item), item);
         }
     }
     Ok(state)
@@ -302,7 +321,10 @@ mod tests {
         let expected = expected_state("t", &[order(1, "1.50"), order(2, "2.25")]);
         let day = ("t#orders".to_owned(), "D#2025-01-05".to_owned());
         assert_eq!(expected.measures[&day]["revenue"], 375);
-        assert_eq!(expected.measures.len(), 3, "day, month and year buckets");
+        let orders_items = expected.measures.keys().filter(|(pk, _)| pk == "t#orders").count();
+        assert_eq!(orders_items, 3, "day, month and year buckets");
+        let customer = ("t#customer_sales#1".to_owned(), "Y#2025".to_owned());
+        assert_eq!(expected.measures[&customer]["c1_revenue"], 375);
         let mut live = expected.clone();
         assert!(differences(&expected, &live).is_empty());
         live.measures.get_mut(&day).unwrap().insert("revenue".into(), 374);

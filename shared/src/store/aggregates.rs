@@ -24,7 +24,6 @@ pub mod family {
     pub const ORDERS: &str = "orders";
     pub const PAYMENTS: &str = "payments";
     pub const INVOICES: &str = "invoices";
-    pub const OPEN_INVOICES: &str = "open_invoices";
     /// Copies of customers, products, sales reps, monthly targets and
     /// marketing spend, one item per record (`sk` = id or month).
     pub const CUSTOMERS: &str = "customers";
@@ -32,6 +31,33 @@ pub mod family {
     pub const SALES_REPS: &str = "sales_reps";
     pub const SALES_TARGETS: &str = "sales_targets";
     pub const MARKETING_SPEND: &str = "marketing_spend";
+
+    /// Per-entity measures (`c{id}_...`, `p{id}_...`) spread over
+    /// [`ENTITY_SHARDS`] partitions by id so that items stay small.
+    pub const CUSTOMER_SALES: &str = "customer_sales";
+    pub const CUSTOMER_INVOICES: &str = "customer_invoices";
+    pub const PRODUCT_SALES: &str = "product_sales";
+    pub const ENTITY_SHARDS: i64 = 8;
+    pub fn sharded(family: &str, id: i64) -> String {
+        format!("{family}#{}", id.rem_euclid(ENTITY_SHARDS))
+    }
+    /// Dispute outcomes by local dispute date.
+    pub const DISPUTES: &str = "disputes";
+    /// Index items: placed orders by amount (one partition per day, month
+    /// and year bucket: `orders_by_amount#D#2025-12-01`), the latest placed
+    /// orders, failed payments by bucket, open disputes by evidence due
+    /// date, and invoices by the local date their balance reached zero
+    /// (`9999-12-31` while open).
+    pub const ORDERS_BY_AMOUNT: &str = "orders_by_amount";
+    pub const RECENT_ORDERS: &str = "recent_orders";
+    pub const FAILED_PAYMENTS: &str = "failed_payments";
+    pub const OPEN_DISPUTES: &str = "open_disputes";
+    pub const INVOICES_BY_CLOSE: &str = "invoices_by_close";
+    /// Close date of invoices still open.
+    pub const STILL_OPEN: &str = "9999-12-31";
+    pub fn bucketed(family: &str, bucket_key: &str) -> String {
+        format!("{family}#{bucket_key}")
+    }
 
     /// The `orders` measures of one sales rep's orders (`sales_rep_id` filter).
     pub fn orders_of_rep(rep_id: i64) -> String {
@@ -145,6 +171,20 @@ pub mod measure {
     /// Cancelled invoices by local issue date; drafts by local `updated_at` date.
     pub const CANCELLED: &str = "cancelled";
     pub const DRAFTS: &str = "drafts";
+
+    /// Per-customer measures in the `customer_sales` / `customer_invoices`
+    /// families, and per-product ones in `product_sales`: `c{id}_{what}`,
+    /// `p{id}_{what}`.
+    pub fn customer(id: i64, what: &str) -> String {
+        format!("c{id}_{what}")
+    }
+    pub fn product(id: i64, what: &str) -> String {
+        format!("p{id}_{what}")
+    }
+    /// Dispute outcome counts and amounts: `dispute_{status}`, `dispute_{status}_amount`.
+    pub fn dispute(status: &str) -> String {
+        format!("dispute_{status}")
+    }
 }
 
 pub fn measures_pk(tenant: &str, family: &str) -> String {
@@ -163,11 +203,6 @@ pub fn settings_key(tenant: &str) -> (String, String) {
 
 pub fn watermark_key(tenant: &str) -> (String, String) {
     (format!("{tenant}#meta"), "watermark".to_owned())
-}
-
-/// Sort key of an open invoice index item.
-pub fn open_invoice_sk(invoice_id: i64) -> String {
-    format!("{invoice_id:020}")
 }
 
 /// Stream sequence numbers padded so that string order is numeric order.
@@ -345,8 +380,9 @@ impl<'a> AggregateReader<'a> {
 
     /// Every currently open invoice (cost grows with open invoices only).
     pub async fn open_invoices(&self) -> Result<Vec<OpenInvoice>, StoreError> {
-        let pk = measures_pk(self.tenant, family::OPEN_INVOICES);
-        let items = self.query_range(&pk, &open_invoice_sk(0), &open_invoice_sk(i64::MAX)).await?;
+        let pk = measures_pk(self.tenant, family::INVOICES_BY_CLOSE);
+        let open = family::STILL_OPEN;
+        let items = self.query_range(&pk, &format!("{open}#"), &format!("{open}#~")).await?;
         items
             .iter()
             .map(|item| {
@@ -373,18 +409,6 @@ impl<'a> AggregateReader<'a> {
         }))
     }
 }
-
-/// Open-invoice index item attributes.
-pub fn open_invoice_item(tenant: &str, invoice: &OpenInvoice) -> HashMap<String, AttributeValue> {
-    let mut item = key_map(measures_pk(tenant, family::OPEN_INVOICES), open_invoice_sk(invoice.invoice_id));
-    item.insert("invoice_id".into(), AttributeValue::N(invoice.invoice_id.to_string()));
-    item.insert("customer_id".into(), AttributeValue::N(invoice.customer_id.to_string()));
-    item.insert("issued_on".into(), AttributeValue::S(invoice.issued_on.to_string()));
-    item.insert("due_date".into(), AttributeValue::S(invoice.due_date.to_string()));
-    item.insert("balance".into(), AttributeValue::N(invoice.balance_cents.to_string()));
-    item
-}
-
 /// Ledger entries of many records (consistent reads, 100 keys a request).
 pub async fn read_ledgers(
     client: &Client,

@@ -82,7 +82,9 @@ fn invoice_receivables_days_to_pay_and_open_index() {
     assert_eq!(on("2025-12-05")["ar_change"], -3000);
     assert_eq!(on("2025-12-01")["paid"], 5000);
     assert_eq!(on("2025-12-01").get("paid_by_payments"), None);
-    let (_, item) = c.items.iter().next().unwrap();
+    let ((pk, sk), item) = c.items.iter().next().unwrap();
+    assert_eq!(pk, "t1#invoices_by_close");
+    assert_eq!(sk, &format!("9999-12-31#{:020}", 9), "open: keyed as still open");
     assert_eq!(item["balance"].as_n().unwrap(), "5000");
     assert_eq!(item["due_date"].as_s().unwrap(), "2025-12-31");
 
@@ -95,7 +97,9 @@ fn invoice_receivables_days_to_pay_and_open_index() {
         });
     }
     let c = contribution(&paid, chrono_tz::UTC);
-    assert!(c.items.is_empty(), "a paid invoice leaves the open index");
+    let (key, item) = c.items.iter().next().unwrap();
+    assert_eq!(key.1, format!("2025-12-22#{:020}", 9), "closed on the local date of the last payment");
+    assert_eq!(item["balance"].as_n().unwrap(), "0");
     assert_eq!(c.measures(family::INVOICES, d("2025-12-01"))["paid_by_payments"], 1);
     // Last application is 04:00Z on the 22nd: 21 days after issue.
     assert_eq!(c.measures(family::INVOICES, d("2025-12-01"))["days_to_pay"], 21);
@@ -220,4 +224,71 @@ fn dimensions_are_copied_whole() {
     let (key, item) = c.items.iter().next().unwrap();
     assert_eq!(key, &("t1#customers".to_owned(), format!("{:020}", 42)));
     assert!(item["record"].as_s().unwrap().contains("CUST-00042"));
+}
+
+#[test]
+fn order_feeds_customer_product_sketch_and_indexes() {
+    let record = record(serde_json::json!({
+        "type": "order", "tenant_id": "t1", "id": 12, "version": 1, "updated_at": "2025-12-20T00:00:00Z",
+        "order_number": "ORD-12", "customer_id": 9, "sales_rep_id": 3, "source": "api", "status": "completed",
+        "currency": "USD", "total_amount": "25.00", "ordered_at": "2025-12-01T10:00:00Z",
+        "lines": [{"product_id": 4, "quantity": 2, "unit_price": "10.00", "line_total": "20.00"},
+                  {"product_id": 5, "quantity": 1, "unit_price": "5.00", "line_total": "5.00"}]
+    }));
+    let c = contribution(&record, chrono_tz::UTC);
+    let day = d("2025-12-01");
+    let customers = c.measures("customer_sales#1", day);
+    assert_eq!((customers["c9_placed"], customers["c9_revenue_bearing"], customers["c9_revenue"]), (1, 1, 2500));
+    assert_eq!(c.measures("customer_sales@rep=3#1", day), customers);
+    let products = c.measures(family::PRODUCT_SALES, day);
+    assert_eq!((products["p4_units"], products["p4_revenue"], products["p5_units"]), (2, 2000, 1));
+    assert_eq!(c.measures(family::ORDERS, day)[&sketch::bin_name(2500)], 1);
+    // By-amount index in day, month and year partitions, and recent orders.
+    let pks: Vec<&str> = c.items.keys().map(|(pk, _)| pk.as_str()).collect();
+    assert_eq!(
+        pks,
+        vec![
+            "t1#orders_by_amount#D#2025-12-01",
+            "t1#orders_by_amount#M#2025-12",
+            "t1#orders_by_amount#Y#2025",
+            "t1#recent_orders"
+        ]
+    );
+    let sk = &c.items.keys().next().unwrap().1;
+    assert_eq!(sk, &format!("{:015}#{:020}", 2500, 12));
+    assert!(c.items.keys().any(|(_, sk)| sk.starts_with("2025-12-01T10:00:00Z#")));
+}
+
+#[test]
+fn failed_payments_and_disputes_are_indexed() {
+    let failed = record(serde_json::json!({
+        "type": "payment", "tenant_id": "t1", "id": 8, "version": 1, "updated_at": "2025-12-02T00:00:00Z",
+        "payment_number": "PAY-8", "customer_id": 1, "amount": "12.00", "currency": "USD", "method": "paypal",
+        "status": "failed", "created_at": "2025-12-01T10:00:00Z", "failed_at": "2025-12-01T10:05:00Z",
+        "failure_reason": "insufficient_funds", "retry_count": 2, "can_retry": true
+    }));
+    let c = contribution(&failed, chrono_tz::UTC);
+    let (key, item) = c.items.iter().find(|((pk, _), _)| pk.ends_with("#D#2025-12-01")).unwrap();
+    assert_eq!(key.0, "t1#failed_payments#D#2025-12-01");
+    assert_eq!(item["failure_reason"].as_s().unwrap(), "insufficient_funds");
+    assert_eq!(item["retry_count"].as_n().unwrap(), "2");
+
+    let disputed = record(serde_json::json!({
+        "type": "payment", "tenant_id": "t1", "id": 9, "version": 1, "updated_at": "2025-12-02T00:00:00Z",
+        "payment_number": "PAY-9", "customer_id": 1, "amount": "30.00", "currency": "USD", "method": "credit_card",
+        "status": "disputed", "created_at": "2025-12-01T10:00:00Z",
+        "dispute": {"reason": "fraudulent", "disputed_at": "2025-12-03T00:00:00Z", "evidence_due_date": "2025-12-17", "status": "needs_response"}
+    }));
+    let c = contribution(&disputed, chrono_tz::UTC);
+    assert_eq!(c.measures(family::DISPUTES, d("2025-12-03"))["dispute_needs_response_amount"], 3000);
+    let (key, _) = c.items.iter().next().unwrap();
+    assert_eq!(key, &("t1#open_disputes".to_owned(), format!("2025-12-17#{:020}", 9)));
+    // Won: counted, no longer open.
+    let mut won = disputed.clone();
+    if let Some(RecordBody::Payment(p)) = &mut won.body {
+        p.dispute.as_mut().unwrap().status = sales_shared::records::DisputeStatus::Won;
+    }
+    let c = contribution(&won, chrono_tz::UTC);
+    assert_eq!(c.measures(family::DISPUTES, d("2025-12-03"))["dispute_won"], 1);
+    assert!(c.items.is_empty());
 }
