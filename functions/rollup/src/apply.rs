@@ -82,7 +82,9 @@ pub fn group_changes(changes: Vec<PreparedChange>) -> Grouping {
     Grouping { groups, too_large }
 }
 
-fn transaction_items(table: &str, group: &[PreparedChange]) -> Result<Vec<TransactWriteItem>, StoreError> {
+/// The transaction requests of a group: ledger puts with their conditions,
+/// one `ADD` update per coalesced bucket item, index puts and deletes.
+pub fn transaction_items(table: &str, group: &[PreparedChange]) -> Result<Vec<TransactWriteItem>, StoreError> {
     let build_err = |e: aws_sdk_dynamodb::error::BuildError| StoreError::Malformed {
         key: "transaction".into(),
         message: e.to_string(),

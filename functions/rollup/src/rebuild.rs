@@ -10,7 +10,7 @@
 //! rollup between reading the source and writing the aggregates would be
 //! lost or counted twice.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 use aws_sdk_dynamodb::Client;
@@ -18,9 +18,9 @@ use aws_sdk_dynamodb::types::{AttributeValue, DeleteRequest, PutRequest, WriteRe
 use sales_shared::records::{
     PaymentMethod, PaymentStatus, RecordBody, RecordType, SourceRecord, StrEnum, TenantSettings,
 };
-use sales_shared::store::StoreError;
-use sales_shared::store::aggregates::{Measures, family, key_map, measures_pk, settings_key};
+use sales_shared::store::aggregates::{Measures, family, key_map, measures_of, measures_pk, settings_key};
 use sales_shared::store::source::{self, WRITE_SHARDS};
+use sales_shared::store::{StoreError, query_partition};
 
 use crate::contrib::{Contribution, Delta, Item, ItemKey, contribution};
 
@@ -87,28 +87,11 @@ pub async fn source_records(
     let mut records = Vec::new();
     for record_type in RecordType::ALL {
         for shard in 0..WRITE_SHARDS {
-            let pk = format!("{tenant}#{}#{shard}", record_type.as_str());
-            let mut start = None;
-            loop {
-                let out = client
-                    .query()
-                    .table_name(source_table)
-                    .key_condition_expression("pk = :pk")
-                    .expression_attribute_values(":pk", AttributeValue::S(pk.clone()))
-                    .consistent_read(true)
-                    .set_exclusive_start_key(start)
-                    .send()
-                    .await
-                    .map_err(|e| StoreError::dynamo("Query", e))?;
-                let items = out.items.unwrap_or_default();
-                progress(items.len());
-                for item in items {
-                    records.push(source::decode(item)?);
-                }
-                start = out.last_evaluated_key;
-                if start.is_none() {
-                    break;
-                }
+            let pk = source::shard_partition(tenant, *record_type, shard);
+            let items = query_partition(client, source_table, &pk).await?;
+            progress(items.len());
+            for item in items {
+                records.push(source::decode(item)?);
             }
         }
     }
@@ -133,28 +116,6 @@ pub fn expected_state(tenant: &str, records: &[SourceRecord]) -> AggregateState 
         total.merge(Delta::between(tenant, &Contribution::default(), &contribution(record, tz)));
     }
     AggregateState { measures: total.adds, items: total.puts }
-}
-
-async fn query_all(client: &Client, table: &str, pk: &str) -> Result<Vec<HashMap<String, AttributeValue>>, StoreError> {
-    let mut items = Vec::new();
-    let mut start = None;
-    loop {
-        let out = client
-            .query()
-            .table_name(table)
-            .key_condition_expression("pk = :pk")
-            .expression_attribute_values(":pk", AttributeValue::S(pk.to_owned()))
-            .consistent_read(true)
-            .set_exclusive_start_key(start)
-            .send()
-            .await
-            .map_err(|e| StoreError::dynamo("Query", e))?;
-        items.extend(out.items.unwrap_or_default());
-        start = out.last_evaluated_key;
-        if start.is_none() {
-            return Ok(items);
-        }
-    }
 }
 
 fn item_key(item: &Item) -> ItemKey {
@@ -196,24 +157,14 @@ pub async fn live_state(
     let mut state = AggregateState::default();
     for pk in pks {
         let whole = holds_items(tenant, pk);
-        for item in query_all(client, aggregates_table, pk).await? {
+        for item in query_partition(client, aggregates_table, pk).await? {
             let key = item_key(&item);
             if whole {
                 state.items.insert(key, item);
                 continue;
             }
-            let mut measures = Measures::new();
-            for (name, value) in &item {
-                if let AttributeValue::N(n) = value {
-                    let v: i64 = n.parse().map_err(|_| StoreError::Malformed {
-                        key: format!("{} {}", key.0, key.1),
-                        message: format!("{name} = {n} is not an integer"),
-                    })?;
-                    if v != 0 {
-                        measures.insert(name.clone(), v);
-                    }
-                }
-            }
+            let mut measures = measures_of(&item)?;
+            measures.retain(|_, v| *v != 0);
             if !measures.is_empty() {
                 state.measures.insert(key, measures);
             }

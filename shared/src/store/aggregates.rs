@@ -239,7 +239,8 @@ fn attr_s<'a>(item: &'a HashMap<String, AttributeValue>, name: &str) -> Option<&
     item.get(name).and_then(|v| v.as_s().ok()).map(String::as_str)
 }
 
-fn measures_of(item: &HashMap<String, AttributeValue>) -> Result<Measures, StoreError> {
+/// The integer measures of a bucket item.
+pub fn measures_of(item: &HashMap<String, AttributeValue>) -> Result<Measures, StoreError> {
     let mut out = Measures::new();
     for (name, value) in item {
         if let AttributeValue::N(n) = value {

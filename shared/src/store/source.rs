@@ -18,7 +18,12 @@ use crate::records::{RecordBody, RecordKey, RecordType, SourceRecord, StrEnum, T
 pub const WRITE_SHARDS: i64 = 8;
 
 pub fn partition_key(key: &RecordKey) -> String {
-    format!("{}#{}#{}", key.tenant_id, key.record_type.as_str(), key.id % WRITE_SHARDS)
+    shard_partition(&key.tenant_id, key.record_type, key.id % WRITE_SHARDS)
+}
+
+/// The partition holding one write shard of a tenant's records of a type.
+pub fn shard_partition(tenant: &str, record_type: RecordType, shard: i64) -> String {
+    format!("{tenant}#{}#{shard}", record_type.as_str())
 }
 
 pub fn sort_key(id: i64) -> String {

@@ -1,0 +1,173 @@
+//! Rollup benchmark: handler CPU throughput and DynamoDB write cost per
+//! source change, on the demo data set scaled to at least 100 000 orders.
+//!
+//! `cargo bench -p salesctl --bench rollup [-- ORDERS_PER_MONTH]`
+//!
+//! CPU: every record goes through what the handler does per record apart
+//! from I/O — decode the stream image, compute its contribution and delta,
+//! group a batch of 100 (the event source mapping's batch size) and build
+//! the transaction requests. Cost: each transaction item is priced the way
+//! DynamoDB prices transactional writes (2 WCU per started KB of the larger
+//! of the item's size before and after), with item sizes tracked in an
+//! in-memory model of the aggregates table.
+
+use std::collections::HashMap;
+use std::time::Instant;
+
+use aws_sdk_dynamodb::types::AttributeValue;
+use rollup::apply::{PreparedChange, group_changes, transaction_items};
+use rollup::contrib::{Contribution, Delta, ItemKey, contribution};
+use sales_shared::records::{RecordBody, parse_record};
+use sales_shared::store::aggregates::{ledger_key, padded_sequence};
+use sales_shared::store::source;
+
+fn attribute_size(name: &str, value: &AttributeValue) -> usize {
+    name.len()
+        + match value {
+            AttributeValue::S(s) => s.len(),
+            AttributeValue::N(n) => n.trim_start_matches('-').len().div_ceil(2) + 1,
+            AttributeValue::Bool(_) | AttributeValue::Null(_) => 1,
+            _ => 8,
+        }
+}
+
+fn item_size(item: &HashMap<String, AttributeValue>) -> usize {
+    item.iter().map(|(k, v)| attribute_size(k, v)).sum()
+}
+
+fn wcu(bytes: usize) -> u64 {
+    2 * bytes.div_ceil(1024).max(1) as u64
+}
+
+#[derive(Default)]
+struct Cost {
+    transactions: u64,
+    items: u64,
+    wcu: u64,
+}
+
+/// Sizes of the aggregates table's items, as the writes leave them.
+#[derive(Default)]
+struct SizeModel {
+    measures: HashMap<ItemKey, HashMap<String, i64>>,
+    items: HashMap<ItemKey, usize>,
+}
+
+impl SizeModel {
+    fn measures_size(key: &ItemKey, m: &HashMap<String, i64>) -> usize {
+        let mut item = HashMap::from([
+            ("pk".to_owned(), AttributeValue::S(key.0.clone())),
+            ("sk".to_owned(), AttributeValue::S(key.1.clone())),
+        ]);
+        for (name, v) in m {
+            item.insert(name.clone(), AttributeValue::N(v.to_string()));
+        }
+        item_size(&item)
+    }
+
+    /// Applies a group's merged delta and prices it.
+    fn apply(&mut self, group: &[PreparedChange], cost: &mut Cost) {
+        let mut merged = Delta::default();
+        for change in group {
+            merged.merge(change.delta.clone());
+            let (pk, sk) = ledger_key(&change.key);
+            let ledger = pk.len() + sk.len() + 4 + 3 + change.sequence.len() + 7 + 4;
+            cost.wcu += wcu(ledger);
+        }
+        cost.transactions += 1;
+        cost.items += (group.len() + merged.item_count()) as u64;
+        for (key, adds) in merged.adds {
+            let entry = self.measures.entry(key.clone()).or_default();
+            let before = Self::measures_size(&key, entry);
+            for (name, v) in adds {
+                *entry.entry(name).or_default() += v;
+            }
+            let after = Self::measures_size(&key, entry);
+            cost.wcu += wcu(before.max(after));
+        }
+        for (key, item) in merged.puts {
+            let after = item_size(&item);
+            let before = self.items.insert(key, after).unwrap_or(0);
+            cost.wcu += wcu(before.max(after));
+        }
+        for key in merged.deletes {
+            let before = self.items.remove(&key).unwrap_or(0);
+            cost.wcu += wcu(before);
+        }
+    }
+}
+
+fn main() {
+    let orders_per_month: u32 = std::env::args().skip(1).find_map(|a| a.parse().ok()).unwrap_or(7_200);
+    let options = salesctl::demo::DemoOptions {
+        orders_per_month,
+        ..salesctl::demo::DemoOptions::new("bench", "2025-12-17".parse().expect("date"))
+    };
+    let mut bytes = Vec::new();
+    let stats = salesctl::demo::generate(&options, &mut bytes).expect("demo data");
+    let text = String::from_utf8(bytes).expect("utf-8");
+    let records: Vec<_> = text.lines().map(|l| parse_record(l).expect("valid demo record")).collect();
+    let tz = records
+        .iter()
+        .find_map(|r| match &r.body {
+            Some(RecordBody::TenantSettings(s)) => Some(s.tz()),
+            _ => None,
+        })
+        .unwrap_or(chrono_tz::UTC);
+    // Stream images as DynamoDB delivers them (all inserts).
+    let images: Vec<serde_dynamo::Item> = records.iter().map(|r| serde_dynamo::Item::from(source::encode(r))).collect();
+    println!("data set: {} records {:?}", stats.lines, stats.by_type);
+
+    let started = Instant::now();
+    let mut groups = Vec::new();
+    let mut request_items = 0usize;
+    for (batch_index, batch) in images.chunks(100).enumerate() {
+        let changes: Vec<PreparedChange> = batch
+            .iter()
+            .enumerate()
+            .map(|(i, image)| {
+                let record = source::decode(image.clone()).expect("decodes");
+                let delta = Delta::between(&record.key.tenant_id, &Contribution::default(), &contribution(&record, tz));
+                PreparedChange {
+                    key: record.key,
+                    sequence: padded_sequence(&(batch_index * 100 + i).to_string()),
+                    version: record.version,
+                    delta,
+                }
+            })
+            .collect();
+        let grouping = group_changes(changes);
+        assert!(grouping.too_large.is_none(), "a demo change exceeds one transaction");
+        for group in grouping.groups {
+            request_items += transaction_items("aggregates", &group).expect("requests").len();
+            groups.push(group);
+        }
+    }
+    let cpu = started.elapsed();
+
+    let mut model = SizeModel::default();
+    let mut cost = Cost::default();
+    for group in &groups {
+        model.apply(group, &mut cost);
+    }
+    let n = records.len() as f64;
+    println!(
+        "handler CPU (decode, contribute, coalesce, build requests): {:.2?} for {} records = {:.0} records/s",
+        cpu,
+        records.len(),
+        n / cpu.as_secs_f64()
+    );
+    println!(
+        "transactions: {} ({:.3} per change), transaction items: {} ({:.2} per change; {} built)",
+        cost.transactions,
+        cost.transactions as f64 / n,
+        cost.items,
+        cost.items as f64 / n,
+        request_items
+    );
+    println!("write capacity: {} WCU ({:.2} per change)", cost.wcu, cost.wcu as f64 / n);
+    let largest = model.measures.iter().map(|(k, m)| (SizeModel::measures_size(k, m), k)).max();
+    if let Some((size, key)) = largest {
+        println!("largest aggregate item: {} {} = {} bytes", key.0, key.1, size);
+    }
+}
