@@ -12,7 +12,7 @@
 //! in-memory model of the aggregates table.
 
 use std::collections::HashMap;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use rollup::apply::{PreparedChange, group_changes, transaction_items};
@@ -49,22 +49,16 @@ struct Cost {
 /// Sizes of the aggregates table's items, as the writes leave them.
 #[derive(Default)]
 struct SizeModel {
-    measures: HashMap<ItemKey, HashMap<String, i64>>,
+    /// Per bucket item: its measures and its current size in bytes.
+    measures: HashMap<ItemKey, (HashMap<String, i64>, usize)>,
     items: HashMap<ItemKey, usize>,
 }
 
-impl SizeModel {
-    fn measures_size(key: &ItemKey, m: &HashMap<String, i64>) -> usize {
-        let mut item = HashMap::from([
-            ("pk".to_owned(), AttributeValue::S(key.0.clone())),
-            ("sk".to_owned(), AttributeValue::S(key.1.clone())),
-        ]);
-        for (name, v) in m {
-            item.insert(name.clone(), AttributeValue::N(v.to_string()));
-        }
-        item_size(&item)
-    }
+fn number_size(name: &str, value: i64) -> usize {
+    attribute_size(name, &AttributeValue::N(value.to_string()))
+}
 
+impl SizeModel {
     /// Applies a group's merged delta and prices it.
     fn apply(&mut self, group: &[PreparedChange], cost: &mut Cost) {
         let mut merged = Delta::default();
@@ -77,13 +71,17 @@ impl SizeModel {
         cost.transactions += 1;
         cost.items += (group.len() + merged.item_count()) as u64;
         for (key, adds) in merged.adds {
-            let entry = self.measures.entry(key.clone()).or_default();
-            let before = Self::measures_size(&key, entry);
+            let keys_size = 2 + key.0.len() + 2 + key.1.len();
+            let (values, size) = self.measures.entry(key).or_insert_with(|| (HashMap::new(), keys_size));
+            let before = *size;
             for (name, v) in adds {
-                *entry.entry(name).or_default() += v;
+                let old = values.get(&name).copied();
+                let new = old.unwrap_or(0) + v;
+                *size -= old.map_or(0, |o| number_size(&name, o));
+                *size += number_size(&name, new);
+                values.insert(name, new);
             }
-            let after = Self::measures_size(&key, entry);
-            cost.wcu += wcu(before.max(after));
+            cost.wcu += wcu(before.max(*size));
         }
         for (key, item) in merged.puts {
             let after = item_size(&item);
@@ -121,7 +119,9 @@ fn main() {
     let started = Instant::now();
     let mut groups = Vec::new();
     let mut request_items = 0usize;
+    let (mut prepare_time, mut group_time, mut build_time) = (Duration::ZERO, Duration::ZERO, Duration::ZERO);
     for (batch_index, batch) in images.chunks(100).enumerate() {
+        let phase = Instant::now();
         let changes: Vec<PreparedChange> = batch
             .iter()
             .enumerate()
@@ -136,12 +136,17 @@ fn main() {
                 }
             })
             .collect();
+        prepare_time += phase.elapsed();
+        let phase = Instant::now();
         let grouping = group_changes(changes);
         assert!(grouping.too_large.is_none(), "a demo change exceeds one transaction");
+        group_time += phase.elapsed();
+        let phase = Instant::now();
         for group in grouping.groups {
             request_items += transaction_items("aggregates", &group).expect("requests").len();
             groups.push(group);
         }
+        build_time += phase.elapsed();
     }
     let cpu = started.elapsed();
 
@@ -151,6 +156,9 @@ fn main() {
         model.apply(group, &mut cost);
     }
     let n = records.len() as f64;
+    println!(
+        "  of which decode + contribution + delta: {prepare_time:.2?}, grouping: {group_time:.2?}, building requests: {build_time:.2?}"
+    );
     println!(
         "handler CPU (decode, contribute, coalesce, build requests): {:.2?} for {} records = {:.0} records/s",
         cpu,
@@ -166,7 +174,7 @@ fn main() {
         request_items
     );
     println!("write capacity: {} WCU ({:.2} per change)", cost.wcu, cost.wcu as f64 / n);
-    let largest = model.measures.iter().map(|(k, m)| (SizeModel::measures_size(k, m), k)).max();
+    let largest = model.measures.iter().map(|(k, (_, size))| (*size, k)).max();
     if let Some((size, key)) = largest {
         println!("largest aggregate item: {} {} = {} bytes", key.0, key.1, size);
     }
