@@ -444,13 +444,21 @@ impl Delta {
 
     /// Folds a later change into this one.
     pub fn merge(&mut self, later: Delta) {
+        // Only the entries `later` touches can become zero: prune those
+        // (pruning everything would make folding many deltas quadratic).
         for (key, measures) in later.adds {
-            let entry = self.adds.entry(key).or_default();
+            let entry = self.adds.entry(key.clone()).or_default();
             for (name, value) in measures {
-                *entry.entry(name).or_default() += value;
+                let total = entry.entry(name.clone()).or_default();
+                *total += value;
+                if *total == 0 {
+                    entry.remove(&name);
+                }
+            }
+            if entry.is_empty() {
+                self.adds.remove(&key);
             }
         }
-        self.prune();
         for key in later.deletes {
             self.puts.remove(&key);
             self.deletes.insert(key);
