@@ -63,7 +63,7 @@ impl SizeModel {
     fn apply(&mut self, group: &[PreparedChange], cost: &mut Cost) {
         let mut merged = Delta::default();
         for change in group {
-            merged.merge(change.delta.clone());
+            merged.merge(&change.delta);
             let (pk, sk) = ledger_key(&change.key);
             let ledger = pk.len() + sk.len() + 4 + 3 + change.sequence.len() + 7 + 4;
             cost.wcu += wcu(ledger);

@@ -4,6 +4,7 @@
 
 pub mod demo;
 pub mod load;
+pub mod progress;
 pub mod pump;
 pub mod reconcile;
 pub mod serve;

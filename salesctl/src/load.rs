@@ -12,9 +12,11 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use futures::future::join_all;
-use indicatif::{ProgressBar, ProgressStyle};
+use indicatif::ProgressBar;
 use sales_shared::records::{RecordBody, RecordKey, Rejection, SourceRecord, check_currency, parse_record};
 use sales_shared::store::StoreError;
+
+use crate::progress;
 use sales_shared::store::aggregates::read_ledgers;
 use sales_shared::store::source::{self, PutOutcome};
 
@@ -97,7 +99,11 @@ impl Loader<'_> {
                     continue;
                 }
             };
-            let settings = matches!(record.body, Some(RecordBody::TenantSettings(_)));
+            let settings_currency = match &record.body {
+                Some(RecordBody::TenantSettings(s)) => Some(s.currency.clone()),
+                _ => None,
+            };
+            let settings = settings_currency.is_some();
             let repeats = chunk.iter().any(|r| r.key == record.key);
             if repeats || chunk.len() >= CHUNK || settings {
                 self.write_chunk(std::mem::take(&mut chunk), summary).await?;
@@ -105,9 +111,8 @@ impl Loader<'_> {
             chunk.push(record);
             if settings {
                 // Later lines are checked against the settings just loaded.
-                let written = self.write_chunk(std::mem::take(&mut chunk), summary).await?;
-                if written {
-                    *currency = source::tenant_settings(self.dynamo, self.source_table, self.tenant).await?.currency;
+                if self.write_chunk(std::mem::take(&mut chunk), summary).await? {
+                    *currency = settings_currency.unwrap_or_default();
                 }
             }
         }
@@ -144,15 +149,7 @@ impl Loader<'_> {
     }
 
     fn progress_bar(&self, path: &Path, len: u64) -> ProgressBar {
-        if !self.progress {
-            return ProgressBar::hidden();
-        }
-        let bar = ProgressBar::new(len);
-        bar.set_style(
-            ProgressStyle::with_template("{msg} [{bar:40}] {pos}/{len} lines ({per_sec}, eta {eta})")
-                .unwrap_or_else(|_| ProgressStyle::default_bar())
-                .progress_chars("=> "),
-        );
+        let bar = progress::bar(self.progress, len, "{msg} [{bar:40}] {pos}/{len} lines ({per_sec}, eta {eta})");
         bar.set_message(path.display().to_string());
         bar
     }
@@ -167,12 +164,8 @@ pub async fn wait_for_rollups(
     progress: bool,
 ) -> Result<(), LoadError> {
     let started = Instant::now();
-    let bar = if progress { ProgressBar::new(written.len() as u64) } else { ProgressBar::hidden() };
-    bar.set_style(
-        ProgressStyle::with_template("waiting for rollups [{bar:40}] {pos}/{len} records applied")
-            .unwrap_or_else(|_| ProgressStyle::default_bar())
-            .progress_chars("=> "),
-    );
+    let bar =
+        progress::bar(progress, written.len() as u64, "waiting for rollups [{bar:40}] {pos}/{len} records applied");
     let mut remaining: Vec<(&RecordKey, i64)> = written.iter().map(|(k, v)| (k, *v)).collect();
     loop {
         let keys: Vec<&RecordKey> = remaining.iter().map(|(k, _)| *k).collect();

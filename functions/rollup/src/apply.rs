@@ -92,7 +92,7 @@ pub fn transaction_items(table: &str, group: &[PreparedChange]) -> Result<Vec<Tr
     let mut merged = Delta::default();
     let mut items = Vec::new();
     for change in group {
-        merged.merge(change.delta.clone());
+        merged.merge(&change.delta);
         let (pk, sk) = ledger_key(&change.key);
         let mut ledger = key_map(pk, sk);
         ledger.insert("seq".into(), AttributeValue::S(change.sequence.clone()));

@@ -443,29 +443,29 @@ impl Delta {
     }
 
     /// Folds a later change into this one.
-    pub fn merge(&mut self, later: Delta) {
+    pub fn merge(&mut self, later: &Delta) {
         // Only the entries `later` touches can become zero: prune those
         // (pruning everything would make folding many deltas quadratic).
-        for (key, measures) in later.adds {
+        for (key, measures) in &later.adds {
             let entry = self.adds.entry(key.clone()).or_default();
             for (name, value) in measures {
                 let total = entry.entry(name.clone()).or_default();
                 *total += value;
                 if *total == 0 {
-                    entry.remove(&name);
+                    entry.remove(name);
                 }
             }
             if entry.is_empty() {
-                self.adds.remove(&key);
+                self.adds.remove(key);
             }
         }
-        for key in later.deletes {
-            self.puts.remove(&key);
-            self.deletes.insert(key);
+        for key in &later.deletes {
+            self.puts.remove(key);
+            self.deletes.insert(key.clone());
         }
-        for (key, item) in later.puts {
-            self.deletes.remove(&key);
-            self.puts.insert(key, item);
+        for (key, item) in &later.puts {
+            self.deletes.remove(key);
+            self.puts.insert(key.clone(), item.clone());
         }
     }
 

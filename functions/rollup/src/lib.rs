@@ -55,9 +55,9 @@ fn image(item: &serde_dynamo::Item) -> Result<Option<SourceRecord>, StoreError> 
     if item.is_empty() { Ok(None) } else { source::decode(item.clone()).map(Some) }
 }
 
+/// A change ready to apply, and the tenant and stream time it advances.
 struct Prepared {
     change: PreparedChange,
-    tenant: String,
     written_at: DateTime<Utc>,
 }
 
@@ -87,7 +87,6 @@ async fn prepare(
     let (old_c, new_c): (Contribution, Contribution) = (contribution_of(&old), contribution_of(&new));
     let version = new.as_ref().or(old.as_ref()).map(|r| r.version).unwrap_or_default();
     Ok(Prepared {
-        tenant: key.tenant_id.clone(),
         written_at: record.change.approximate_creation_date_time,
         change: PreparedChange {
             delta: Delta::between(&key.tenant_id, &old_c, &new_c),
@@ -103,11 +102,15 @@ async fn prepare(
 /// as batch item failures so Lambda retries from there.
 pub async fn handle(ctx: &RollupContext, event: Event) -> DynamoDbEventResponse {
     let mut tenants = HashMap::new();
-    let mut prepared = Vec::new();
+    let mut changes = Vec::new();
+    let mut written: Vec<(String, DateTime<Utc>)> = Vec::new();
     let mut failed_at: Option<usize> = None;
     for (index, record) in event.records.iter().enumerate() {
         match prepare(ctx, record, &mut tenants).await {
-            Ok(p) => prepared.push(p),
+            Ok(p) => {
+                written.push((p.change.key.tenant_id.clone(), p.written_at));
+                changes.push(p.change);
+            }
             Err(err) => {
                 tracing::error!(event_id = %record.event_id, sequence = ?record.change.sequence_number, error = %err, "cannot apply stream record");
                 failed_at = Some(index);
@@ -117,15 +120,14 @@ pub async fn handle(ctx: &RollupContext, event: Event) -> DynamoDbEventResponse 
     }
     let mut newest: HashMap<String, DateTime<Utc>> = HashMap::new();
     let mut position = 0;
-    let changes: Vec<PreparedChange> = prepared.iter().map(|p| p.change.clone()).collect();
     let grouping = group_changes(changes);
     for group in grouping.groups {
         let size = group.len();
         match apply_group(&ctx.dynamo, &ctx.aggregates_table, group).await {
             Ok(_) => {
-                for p in &prepared[position..position + size] {
-                    let entry = newest.entry(p.tenant.clone()).or_insert(p.written_at);
-                    *entry = (*entry).max(p.written_at);
+                for (tenant, at) in &written[position..position + size] {
+                    let entry = newest.entry(tenant.clone()).or_insert(*at);
+                    *entry = (*entry).max(*at);
                 }
                 position += size;
             }

@@ -113,7 +113,7 @@ pub fn expected_state(tenant: &str, records: &[SourceRecord]) -> AggregateState 
     let tz = settings_of(records).tz();
     let mut total = Delta::default();
     for record in records {
-        total.merge(Delta::between(tenant, &Contribution::default(), &contribution(record, tz)));
+        total.merge(&Delta::between(tenant, &Contribution::default(), &contribution(record, tz)));
     }
     AggregateState { measures: total.adds, items: total.puts }
 }

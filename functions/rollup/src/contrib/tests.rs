@@ -60,7 +60,7 @@ fn update_delta_moves_revenue_between_buckets_and_cancels_out() {
     assert_eq!(Delta::between("t1", &new, &new).item_count(), 0);
     // Applying old->new then new->old nets to zero.
     let mut round_trip = delta.clone();
-    round_trip.merge(Delta::between("t1", &new, &old));
+    round_trip.merge(&Delta::between("t1", &new, &old));
     assert!(round_trip.adds.is_empty());
 }
 
