@@ -66,6 +66,30 @@ pub fn cover(range: DateRange) -> Vec<KeyRange> {
     out
 }
 
+/// Every bucket key of the cover of `range` (one partition per key for
+/// bucketed index families such as `orders_by_amount#M#2025-12`).
+pub fn cover_keys(range: DateRange) -> Vec<String> {
+    let mut keys = Vec::new();
+    let mut day = range.from;
+    while day <= range.to {
+        let year_end = NaiveDate::from_ymd_opt(day.year(), 12, 31).unwrap_or(day);
+        let month_end = month_range(day.year(), day.month()).to;
+        let (grain, last) = if day.ordinal() == 1 && year_end <= range.to {
+            (Grain::Year, year_end)
+        } else if day.day() == 1 && month_end <= range.to {
+            (Grain::Month, month_end)
+        } else {
+            (Grain::Day, day)
+        };
+        keys.push(bucket_key(grain, day));
+        match last.succ_opt() {
+            Some(next) => day = next,
+            None => break,
+        }
+    }
+    keys
+}
+
 fn is_year_end(day: NaiveDate) -> bool {
     day.month() == 12 && day.day() == 31
 }
@@ -96,6 +120,21 @@ fn cover_days(from: NaiveDate, to: NaiveDate, out: &mut Vec<KeyRange>) {
 /// start here).
 pub fn epoch() -> NaiveDate {
     NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or(NaiveDate::MIN)
+}
+
+#[cfg(test)]
+mod cover_keys_tests {
+    use super::*;
+
+    #[test]
+    fn cover_keys_are_whole_years_months_and_edge_days() {
+        let d = |s: &str| s.parse::<NaiveDate>().unwrap();
+        let keys = cover_keys(DateRange::new(d("2024-12-30"), d("2026-02-02")));
+        assert_eq!(keys, ["D#2024-12-30", "D#2024-12-31", "Y#2025", "M#2026-01", "D#2026-02-01", "D#2026-02-02"]);
+        // The same pieces as the cover, key for key.
+        let pieces = cover(DateRange::new(d("2024-12-30"), d("2026-02-02")));
+        assert_eq!(pieces.len(), 4);
+    }
 }
 
 #[cfg(test)]

@@ -153,3 +153,73 @@ pub async fn run_http_function(router: fn(Arc<ApiContext>) -> axum::Router) -> R
     let ctx = ApiContext::from_config(&config).await;
     lambda_http::run(router(ctx)).await
 }
+
+/// Response header carrying the DynamoDB items a request read.
+pub const ITEMS_READ_HEADER: &str = "x-items-read";
+
+/// One request's view of a tenant: its aggregates reader, settings, the
+/// clock and the tenant-local today. Built after authorization.
+pub struct TenantView<'a> {
+    pub reader: crate::store::aggregates::AggregateReader<'a>,
+    pub settings: crate::records::TenantSettings,
+    pub now: DateTime<Utc>,
+    pub today: chrono::NaiveDate,
+    pub endpoint: &'static str,
+}
+
+impl ApiContext {
+    /// Checks the `sales:read` scope and opens the caller's tenant.
+    pub async fn read_view<'a>(
+        &'a self,
+        principal: &'a Principal,
+        endpoint: &'static str,
+    ) -> Result<TenantView<'a>, ApiError> {
+        principal.require(crate::auth::Scope::Read)?;
+        let reader =
+            crate::store::aggregates::AggregateReader::new(&self.dynamo, &self.aggregates_table, &principal.tenant_id);
+        let settings = reader.settings().await?;
+        let now = self.clock.now();
+        let today = crate::periods::local_today(now, settings.tz());
+        Ok(TenantView { reader, settings, now, today, endpoint })
+    }
+}
+
+impl TenantView<'_> {
+    async fn meta(&self) -> Result<Meta, ApiError> {
+        let meta = Meta::new(self.now, self.reader.watermark().await?);
+        tracing::info!(endpoint = self.endpoint, items_read = self.reader.items_read(), "served");
+        Ok(meta)
+    }
+
+    /// The response, with the number of DynamoDB items the request read
+    /// in `x-items-read` (for the read-cost measurements).
+    fn finish<B: Serialize>(&self, body: B) -> Response {
+        let mut response = Json(body).into_response();
+        response.headers_mut().insert(ITEMS_READ_HEADER, header::HeaderValue::from(self.reader.items_read()));
+        response
+    }
+
+    /// `{"data": ..., "meta": {generated_at, data_through}}`.
+    pub async fn respond<T: Serialize>(&self, data: T) -> Result<Response, ApiError> {
+        let meta = self.meta().await?;
+        Ok(self.finish(Envelope { data, meta }))
+    }
+
+    /// A list page with the endpoint's totals and `next_cursor` in `meta`.
+    pub async fn respond_list<T: Serialize, M: Serialize>(
+        &self,
+        data: T,
+        totals: M,
+        next_cursor: Option<String>,
+    ) -> Result<Response, ApiError> {
+        let meta = crate::paging::ListMeta { totals, next_cursor, meta: self.meta().await? };
+        Ok(self.finish(ListEnvelope { data, meta }))
+    }
+}
+
+/// `{"data": [...], "meta": {..totals, next_cursor, generated_at, data_through}}`.
+#[derive(Debug, Serialize)]
+pub struct ListEnvelope<T: Serialize, M: Serialize> {
+    pub data: T,
+    pub meta: crate::paging::ListMeta<M>,
+}

@@ -197,3 +197,96 @@ mod period_tests {
         assert_eq!(parameter(resolve("from_date=2025-02-30&to_date=2025-03-01")), "from_date");
     }
 }
+
+/// Default and largest `limit` of list endpoints.
+pub const DEFAULT_LIMIT: usize = 10;
+pub const MAX_LIMIT: usize = 100;
+
+impl Params {
+    /// `limit`: 1 to 100, default 10.
+    pub fn limit(&self) -> Result<usize, ApiError> {
+        match self.get("limit") {
+            None => Ok(DEFAULT_LIMIT),
+            Some(v) => v.parse::<usize>().ok().filter(|n| (1..=MAX_LIMIT).contains(n)).ok_or_else(|| {
+                ApiError::parameter("limit", format!("`limit` must be a whole number from 1 to {MAX_LIMIT}, got `{v}`"))
+            }),
+        }
+    }
+
+    /// `cursor`: the opaque position a previous page's `meta.next_cursor`
+    /// gave (an offset into the ranked result); 0 without one.
+    pub fn cursor(&self) -> Result<usize, ApiError> {
+        self.get("cursor").map_or(Ok(0), |c| {
+            crate::paging::decode_cursor(c).ok_or_else(|| {
+                ApiError::parameter("cursor", "`cursor` is not a cursor this API returned (use meta.next_cursor)")
+            })
+        })
+    }
+
+    /// A positive whole-number id (`customer_id`, `sales_rep_id`).
+    pub fn id(&self, name: &str) -> Result<Option<i64>, ApiError> {
+        self.get(name)
+            .map(|v| {
+                v.parse::<i64>().ok().filter(|n| *n > 0).ok_or_else(|| {
+                    ApiError::parameter(name, format!("`{name}` must be a positive whole number, got `{v}`"))
+                })
+            })
+            .transpose()
+    }
+
+    /// A non-negative money amount with at most two decimals.
+    pub fn amount(&self, name: &str) -> Result<Option<rust_decimal::Decimal>, ApiError> {
+        self.get(name)
+            .map(|v| {
+                crate::money::parse_money_str(v).ok().filter(|d| !d.is_sign_negative()).ok_or_else(|| {
+                    ApiError::parameter(
+                        name,
+                        format!("`{name}` must be a non-negative amount with at most 2 decimals, got `{v}`"),
+                    )
+                })
+            })
+            .transpose()
+    }
+
+    /// A value from a fixed list.
+    pub fn one_of<'a>(&self, name: &str, allowed: &[&'a str]) -> Result<Option<&'a str>, ApiError> {
+        self.get(name)
+            .map(|v| {
+                allowed.iter().find(|a| **a == v).copied().ok_or_else(|| {
+                    ApiError::parameter(name, format!("`{name}` must be one of {}, got `{v}`", allowed.join(", ")))
+                })
+            })
+            .transpose()
+    }
+}
+
+#[cfg(test)]
+mod list_param_tests {
+    use super::*;
+
+    fn bad(r: Result<impl std::fmt::Debug, ApiError>) -> String {
+        match r {
+            Err(ApiError::BadRequest { parameter, .. }) => parameter.unwrap_or_default(),
+            other => panic!("expected a 400, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn list_parameters() {
+        let all = ["limit", "cursor", "customer_id", "minimum_amount", "status"];
+        let p = |q: &str| Params::parse(Some(q), &all).unwrap();
+        assert_eq!(p("").limit().unwrap(), 10);
+        assert_eq!(p("limit=100").limit().unwrap(), 100);
+        assert_eq!(bad(p("limit=0").limit()), "limit");
+        assert_eq!(bad(p("limit=101").limit()), "limit");
+        assert_eq!(bad(p("cursor=zzz").cursor()), "cursor");
+        let next = crate::paging::encode_cursor(20);
+        assert_eq!(p(&format!("cursor={next}")).cursor().unwrap(), 20);
+        assert_eq!(bad(p("customer_id=-4").id("customer_id")), "customer_id");
+        assert_eq!(bad(p("customer_id=abc").id("customer_id")), "customer_id");
+        assert_eq!(p("customer_id=42").id("customer_id").unwrap(), Some(42));
+        assert_eq!(bad(p("minimum_amount=-1").amount("minimum_amount")), "minimum_amount");
+        assert_eq!(bad(p("minimum_amount=1.001").amount("minimum_amount")), "minimum_amount");
+        assert_eq!(bad(p("status=shiped").one_of("status", &["shipped"])), "status");
+    }
+}

@@ -5,10 +5,11 @@ use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
+use sales_shared::metrics::aging::AgingInvoice;
 use sales_shared::money::{change_percentage, from_cents, json, ratio_or_zero};
 use sales_shared::periods::{DateRange, PeriodKind};
 use sales_shared::records::{OrderStatus, PaymentStatus, StrEnum};
-use sales_shared::store::aggregates::{Measures, OpenInvoice, measure};
+use sales_shared::store::aggregates::{Measures, measure};
 use serde::Serialize;
 
 /// Everything the dashboard needs, read from the aggregates.
@@ -23,8 +24,8 @@ pub struct DashboardInputs {
     pub invoices: Measures,
     /// Open receivables at the end of the period's last day, in cents.
     pub outstanding_cents: i64,
-    /// Invoices open now.
-    pub open_invoices: Vec<OpenInvoice>,
+    /// Invoices open today or closed since (closing-date index).
+    pub open_invoices: Vec<AgingInvoice>,
     /// Totals of the previous period, when a comparison was asked for.
     pub previous: Option<PeriodTotals>,
 }
@@ -196,8 +197,11 @@ pub fn compute(inputs: &DashboardInputs) -> Dashboard {
     let payments = &inputs.payments;
     let rate = collection_rate(invoices);
 
-    let overdue: Vec<&OpenInvoice> =
-        inputs.open_invoices.iter().filter(|i| period.contains(i.issued_on) && i.due_date < today).collect();
+    let overdue: Vec<&AgingInvoice> = inputs
+        .open_invoices
+        .iter()
+        .filter(|i| period.contains(i.issued_on) && i.is_open_at(today) && i.due_date < today)
+        .collect();
 
     let comparison = inputs.previous.as_ref().map(|prev| {
         let before = order_figures(&prev.orders);
@@ -237,7 +241,7 @@ pub fn compute(inputs: &DashboardInputs) -> Dashboard {
             invoices_sent: count(invoices, measure::ISSUED),
             invoices_paid: count(invoices, measure::PAID_OFF),
             invoices_overdue: overdue.len() as u64,
-            total_overdue_amount: from_cents(overdue.iter().map(|i| i.balance_cents).sum()),
+            total_overdue_amount: from_cents(overdue.iter().map(|i| i.balance_at(today)).sum()),
             average_days_to_pay: ratio_or_zero(
                 Decimal::from(get(invoices, measure::DAYS_TO_PAY)),
                 Decimal::from(get(invoices, measure::PAID_BY_PAYMENTS)),

@@ -1,18 +1,168 @@
-//! The invoices Lambda's router. Its endpoints of the API guide arrive with the
-//! issue "Orders, invoices and payments functions"; until then every path
-//! answers a JSON 404.
+//! The invoices Lambda's router: invoice statistics and the receivables
+//! aging report. Handlers are thin: parse, authorize, read aggregates and
+//! the closing-date index, call `sales_shared::metrics`, respond.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use axum::Router;
-use sales_shared::http::{ApiContext, not_found};
+use axum::extract::{RawQuery, State};
+use axum::response::Response;
+use axum::routing::get;
+use sales_shared::auth::Principal;
+use sales_shared::buckets::epoch;
+use sales_shared::http::{ApiContext, ApiError, TenantView};
+use sales_shared::metrics::aging::{AgeBy, AgingInvoice, Buckets, Settled, aging_report};
+use sales_shared::metrics::get as measure_of;
+use sales_shared::metrics::invoices::{InvoiceInputs, customer_invoice_rows, statistics as invoice_statistics};
+use sales_shared::paging::{NoTotals, page};
+use sales_shared::params::Params;
+use sales_shared::periods::DateRange;
+use sales_shared::store::StoreError;
+use sales_shared::store::aggregates::{Measures, family, measure};
 
 /// The routes, for mounting beside other functions' routes locally.
 pub fn routes() -> Router<Arc<ApiContext>> {
     Router::new()
+        .route("/api/v1/sales/invoices/statistics", get(statistics))
+        .route("/api/v1/sales/invoices/aging-report", get(aging))
 }
 
 /// The function's whole router.
 pub fn router(ctx: Arc<ApiContext>) -> Router {
-    routes().fallback(not_found).with_state(ctx)
+    routes().fallback(sales_shared::http::not_found).with_state(ctx)
+}
+
+/// The invoice measures family of the `customer_id` filter.
+fn invoices_family(customer: Option<i64>) -> String {
+    customer.map_or_else(|| family::INVOICES.to_owned(), family::invoices_of_customer)
+}
+
+/// Invoices open at the end of `day` or closed since, of one customer or all.
+async fn invoices_at(
+    view: &TenantView<'_>,
+    day: chrono::NaiveDate,
+    customer: Option<i64>,
+) -> Result<Vec<AgingInvoice>, StoreError> {
+    Ok(view
+        .reader
+        .invoices_open_at(day)
+        .await?
+        .into_iter()
+        .map(|(i, _)| i)
+        .filter(|i| customer.is_none_or(|c| c == i.customer_id))
+        .collect())
+}
+
+/// `c{id}_...` measures of one customer only.
+fn only_customer(measures: Measures, customer: Option<i64>) -> Measures {
+    match customer {
+        None => measures,
+        Some(id) => {
+            let prefix = format!("c{id}_");
+            measures.into_iter().filter(|(k, _)| k.starts_with(&prefix)).collect()
+        }
+    }
+}
+
+/// `GET /invoices/statistics` (`from_date`, `to_date`, `customer_id`;
+/// `limit` for `top_customers_by_invoices`).
+async fn statistics(
+    State(ctx): State<Arc<ApiContext>>,
+    principal: Principal,
+    RawQuery(query): RawQuery,
+) -> Result<Response, ApiError> {
+    let view = ctx.read_view(&principal, "invoice-statistics").await?;
+    let params = Params::parse(query.as_deref(), &["from_date", "to_date", "customer_id", "limit"])?;
+    let period = params.date_range(view.today)?;
+    let customer = params.id("customer_id")?;
+    let limit = params.limit()?;
+    let reader = &view.reader;
+    let slice = invoices_family(customer);
+    let invoices = reader.sum(&slice, period).await?;
+    let receivables = measure_of(&reader.sum_through(&slice, period.to).await?, measure::AR_CHANGE);
+    let open_today = invoices_at(&view, view.today, customer).await?;
+    let aging_date = period.to.min(view.today);
+    let aging_invoices =
+        if aging_date == view.today { open_today.clone() } else { invoices_at(&view, aging_date, customer).await? };
+    let per_customer = only_customer(reader.sum_shards(family::CUSTOMER_INVOICES, period).await?, customer);
+    let top: Vec<i64> =
+        customer_invoice_rows(&per_customer, &BTreeMap::new(), limit).iter().map(|r| r.customer_id).collect();
+    let names = reader.customer_names(&top).await?;
+    let inputs = InvoiceInputs {
+        period,
+        today: view.today,
+        invoices: &invoices,
+        receivables_cents: receivables,
+        open_today: &open_today,
+        aging_date,
+        aging_invoices: &aging_invoices,
+        customer_invoices: &per_customer,
+        customer_names: &names,
+        limit,
+    };
+    view.respond(invoice_statistics(&inputs)).await
+}
+
+/// The `buckets` and `age_by` options.
+fn bucket_options(params: &Params) -> Result<Buckets, ApiError> {
+    let age_by = match params.one_of("age_by", &["due_date", "issue_date"])? {
+        Some("issue_date") => AgeBy::IssueDate,
+        _ => AgeBy::DueDate,
+    };
+    let Some(text) = params.get("buckets") else { return Ok(Buckets::default().with_age_by(age_by)) };
+    let limits =
+        text.split(',').map(|part| part.trim().parse::<i64>()).collect::<Result<Vec<_>, _>>().map_err(|_| {
+            ApiError::parameter(
+                "buckets",
+                format!("`buckets` must list whole day limits such as 30,60,90, got `{text}`"),
+            )
+        })?;
+    Buckets::new(limits, age_by).map_err(|rule| ApiError::parameter("buckets", format!("`buckets` {rule}")))
+}
+
+/// `GET /invoices/aging-report` (`as_of_date` default today, `customer_id`,
+/// `include_paid`, `buckets`, `age_by`; `limit`/`cursor` page `by_customer`).
+async fn aging(
+    State(ctx): State<Arc<ApiContext>>,
+    principal: Principal,
+    RawQuery(query): RawQuery,
+) -> Result<Response, ApiError> {
+    let view = ctx.read_view(&principal, "aging-report").await?;
+    let params = Params::parse(
+        query.as_deref(),
+        &["as_of_date", "customer_id", "include_paid", "buckets", "age_by", "limit", "cursor"],
+    )?;
+    let as_of = params.date("as_of_date")?.unwrap_or(view.today);
+    if as_of < epoch() {
+        return Err(ApiError::parameter("as_of_date", "`as_of_date` must be 1970-01-01 or later"));
+    }
+    let customer = params.id("customer_id")?;
+    let include_paid = params.bool("include_paid")?.unwrap_or(false);
+    let buckets = bucket_options(&params)?;
+    let (limit, offset) = (params.limit()?, params.cursor()?);
+    let reader = &view.reader;
+    let invoices = invoices_at(&view, as_of, customer).await?;
+    let settled = if include_paid {
+        let through = DateRange::new(epoch(), as_of);
+        let issued = reader.sum(&invoices_family(customer), through).await?;
+        let open: Vec<&AgingInvoice> = invoices.iter().filter(|i| i.is_open_at(as_of)).collect();
+        let customers = only_customer(reader.sum_shards(family::CUSTOMER_INVOICES, through).await?, customer);
+        let ids = sales_shared::metrics::invoices::customer_invoice_rows(&customers, &BTreeMap::new(), usize::MAX);
+        Some(Settled {
+            customers: ids.iter().map(|r| r.customer_id).collect(),
+            count: (measure_of(&issued, measure::BILLABLE) - open.len() as i64).max(0) as u64,
+            amount_cents: measure_of(&issued, measure::INVOICED) - open.iter().map(|i| i.total_cents).sum::<i64>(),
+        })
+    } else {
+        None
+    };
+    let unnamed = aging_report(as_of, &invoices, &buckets, &BTreeMap::new(), settled.as_ref());
+    let (rows, next) = page(unnamed.by_customer, offset, limit);
+    let ids: Vec<i64> = rows.iter().map(|r| r.customer_id).collect();
+    let info: BTreeMap<_, _> =
+        reader.customer_info(&ids).await?.into_iter().map(|(id, (_, info))| (id, info)).collect();
+    let mut report = aging_report(as_of, &invoices, &buckets, &info, settled.as_ref());
+    report.by_customer = page(report.by_customer, offset, limit).0;
+    view.respond_list(report, NoTotals {}, next).await
 }

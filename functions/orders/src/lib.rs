@@ -1,18 +1,175 @@
-//! The orders Lambda's router. Its endpoints of the API guide arrive with the
-//! issue "Orders, invoices and payments functions"; until then every path
-//! answers a JSON 404.
+//! The orders Lambda's router: order performance metrics, high-value
+//! orders and orders by status. Handlers are thin: parse, authorize, read
+//! aggregates and index rows, call `sales_shared::metrics::orders`, respond.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use axum::Router;
-use sales_shared::http::{ApiContext, not_found};
+use axum::extract::{RawQuery, State};
+use axum::response::Response;
+use axum::routing::get;
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+use sales_shared::auth::Principal;
+use sales_shared::http::{ApiContext, ApiError, not_found};
+use sales_shared::metrics::get as measure_of;
+use sales_shared::metrics::orders::{
+    Extremes, OrderRow, PerformanceInputs, by_status, high_value_meta, performance_metrics,
+};
+use sales_shared::money::{from_cents, json, to_cents};
+use sales_shared::paging::page;
+use sales_shared::params::Params;
+use sales_shared::records::{OrderStatus, StrEnum};
+use sales_shared::store::aggregates::{family, measure};
+use serde::Serialize;
 
 /// The routes, for mounting beside other functions' routes locally.
 pub fn routes() -> Router<Arc<ApiContext>> {
     Router::new()
+        .route("/api/v1/sales/orders", get(orders_grouped))
+        .route("/api/v1/sales/orders/performance-metrics", get(performance))
+        .route("/api/v1/sales/orders/high-value", get(high_value))
 }
 
 /// The function's whole router.
 pub fn router(ctx: Arc<ApiContext>) -> Router {
     routes().fallback(not_found).with_state(ctx)
+}
+
+/// `GET /orders/performance-metrics` (`from_date`, `to_date`,
+/// `sales_rep_id`; `limit` for `top_sales_reps`).
+async fn performance(
+    State(ctx): State<Arc<ApiContext>>,
+    principal: Principal,
+    RawQuery(query): RawQuery,
+) -> Result<Response, ApiError> {
+    let view = ctx.read_view(&principal, "order-performance-metrics").await?;
+    let params = Params::parse(query.as_deref(), &["from_date", "to_date", "sales_rep_id", "limit"])?;
+    let period = params.date_range(view.today)?;
+    let rep = params.id("sales_rep_id")?;
+    let limit = params.limit()?;
+    let reader = &view.reader;
+    let orders_family = rep.map_or_else(|| family::ORDERS.to_owned(), family::orders_of_rep);
+    let orders = reader.sum(&orders_family, period).await?;
+    let (highest_cents, lowest_cents) =
+        reader.order_extremes(period, |o| rep.is_none() || o.sales_rep_id == rep).await?;
+    let all_reps = reader.sales_reps().await?;
+    let mut reps = Vec::new();
+    for (id, r) in all_reps.into_iter().filter(|(id, _)| rep.is_none_or(|only| only == *id)) {
+        reps.push((id, r.name, reader.sum(&family::orders_of_rep(id), period).await?));
+    }
+    let inputs = PerformanceInputs {
+        period,
+        orders,
+        extremes: Extremes { highest_cents, lowest_cents },
+        customers: reader.customer_sets(rep, period, false).await?,
+        reps,
+        limit,
+    };
+    view.respond(performance_metrics(inputs)).await
+}
+
+#[derive(Debug, Serialize)]
+struct Party {
+    id: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    company_name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    name: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+struct HighValueOrder {
+    id: i64,
+    order_number: String,
+    customer: Party,
+    #[serde(serialize_with = "json::money")]
+    total_amount: Decimal,
+    order_date: NaiveDate,
+    status: String,
+    sales_rep: Option<Party>,
+}
+
+const DEFAULT_MINIMUM: i64 = 1_000_000;
+
+/// `GET /orders/high-value` (`minimum_amount` default 10000, `status`,
+/// `from_date`, `to_date`, `limit`, `cursor`).
+async fn high_value(
+    State(ctx): State<Arc<ApiContext>>,
+    principal: Principal,
+    RawQuery(query): RawQuery,
+) -> Result<Response, ApiError> {
+    let view = ctx.read_view(&principal, "high-value-orders").await?;
+    let params =
+        Params::parse(query.as_deref(), &["minimum_amount", "status", "from_date", "to_date", "limit", "cursor"])?;
+    let period = params.date_range(view.today)?;
+    let minimum = params
+        .amount("minimum_amount")?
+        .map(|m| to_cents(m).ok_or_else(|| ApiError::parameter("minimum_amount", "`minimum_amount` is too large")))
+        .transpose()?
+        .unwrap_or(DEFAULT_MINIMUM);
+    let statuses: Vec<&str> = OrderStatus::ALL.iter().map(|s| s.as_str()).collect();
+    let status = params.one_of("status", &statuses)?;
+    let (limit, offset) = (params.limit()?, params.cursor()?);
+    let mut matching: Vec<OrderRow> = view
+        .reader
+        .orders_from_amount(period, minimum)
+        .await?
+        .into_iter()
+        .filter(|o| o.total_cents >= minimum)
+        .filter(|o| match status {
+            Some(s) => o.status == s,
+            None => o.is_revenue_bearing(),
+        })
+        .collect();
+    matching.sort_by(|a, b| b.total_cents.cmp(&a.total_cents).then(a.order_id.cmp(&b.order_id)));
+    let revenue = measure_of(&view.reader.sum(family::ORDERS, period).await?, measure::REVENUE);
+    let meta = high_value_meta(&matching, revenue);
+    let (rows, next) = page(matching, offset, limit);
+    let customer_ids: Vec<i64> = rows.iter().map(|o| o.customer_id).collect();
+    let customers = view.reader.customer_names(&customer_ids).await?;
+    let reps: BTreeMap<i64, String> = if rows.iter().any(|o| o.sales_rep_id.is_some()) {
+        view.reader.sales_reps().await?.into_iter().map(|(id, r)| (id, r.name)).collect()
+    } else {
+        BTreeMap::new()
+    };
+    let data: Vec<HighValueOrder> = rows
+        .into_iter()
+        .map(|o| HighValueOrder {
+            id: o.order_id,
+            order_number: o.order_number,
+            customer: Party {
+                id: o.customer_id,
+                company_name: Some(customers.get(&o.customer_id).cloned().unwrap_or_default()),
+                name: None,
+            },
+            total_amount: from_cents(o.total_cents),
+            order_date: o.ordered_on,
+            status: o.status,
+            sales_rep: o.sales_rep_id.map(|id| Party {
+                id,
+                company_name: None,
+                name: Some(reps.get(&id).cloned().unwrap_or_default()),
+            }),
+        })
+        .collect();
+    view.respond_list(data, meta, next).await
+}
+
+/// `GET /orders?group_by=status` (`from_date`, `to_date`): every status
+/// with its count and total value, drafts included.
+async fn orders_grouped(
+    State(ctx): State<Arc<ApiContext>>,
+    principal: Principal,
+    RawQuery(query): RawQuery,
+) -> Result<Response, ApiError> {
+    let view = ctx.read_view(&principal, "orders-by-status").await?;
+    let params = Params::parse(query.as_deref(), &["group_by", "from_date", "to_date"])?;
+    if params.one_of("group_by", &["status"])?.is_none() {
+        return Err(ApiError::parameter("group_by", "`group_by` is required; the only grouping is `status`"));
+    }
+    let period = params.date_range(view.today)?;
+    let orders = view.reader.sum(family::ORDERS, period).await?;
+    view.respond(by_status(&orders)).await
 }

@@ -1,18 +1,133 @@
-//! The payments Lambda's router. Its endpoints of the API guide arrive with the
-//! issue "Orders, invoices and payments functions"; until then every path
-//! answers a JSON 404.
+//! The payments Lambda's router: payment statistics and the failed and
+//! disputed payment reports. Handlers are thin: parse, authorize, read
+//! aggregates and index rows, call `sales_shared::metrics::payments`, respond.
 
 use std::sync::Arc;
 
 use axum::Router;
-use sales_shared::http::{ApiContext, not_found};
+use axum::extract::{RawQuery, State};
+use axum::response::Response;
+use axum::routing::get;
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+use sales_shared::auth::Principal;
+use sales_shared::buckets::epoch;
+use sales_shared::http::{ApiContext, ApiError, not_found};
+use sales_shared::metrics::payments::{
+    DisputeRow, dispute_row, disputed_meta, failed_meta, statistics as payment_statistics,
+};
+use sales_shared::money::{from_cents, json};
+use sales_shared::paging::page;
+use sales_shared::params::Params;
+use sales_shared::periods::DateRange;
+use sales_shared::records::{PaymentMethod, PaymentStatus, StrEnum};
+use sales_shared::store::aggregates::family;
+use serde::Serialize;
 
 /// The routes, for mounting beside other functions' routes locally.
 pub fn routes() -> Router<Arc<ApiContext>> {
     Router::new()
+        .route("/api/v1/sales/payments/statistics", get(statistics))
+        .route("/api/v1/sales/payments/failed", get(failed))
+        .route("/api/v1/sales/payments/disputed", get(disputed))
 }
 
 /// The function's whole router.
 pub fn router(ctx: Arc<ApiContext>) -> Router {
     routes().fallback(not_found).with_state(ctx)
+}
+
+/// `GET /payments/statistics` (`from_date`, `to_date`, `method`, `status`).
+async fn statistics(
+    State(ctx): State<Arc<ApiContext>>,
+    principal: Principal,
+    RawQuery(query): RawQuery,
+) -> Result<Response, ApiError> {
+    let view = ctx.read_view(&principal, "payment-statistics").await?;
+    let params = Params::parse(query.as_deref(), &["from_date", "to_date", "method", "status"])?;
+    let period = params.date_range(view.today)?;
+    let methods: Vec<&str> = PaymentMethod::ALL.iter().map(|m| m.as_str()).collect();
+    let statuses: Vec<&str> = PaymentStatus::ALL.iter().map(|s| s.as_str()).collect();
+    let method = params.one_of("method", &methods)?;
+    let status = params.one_of("status", &statuses)?;
+    let measures = view.reader.sum(&family::payments_of(method, status), period).await?;
+    view.respond(payment_statistics(period, &measures)).await
+}
+
+#[derive(Debug, Serialize)]
+struct Customer {
+    id: i64,
+    company_name: String,
+    email: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+struct FailedRow {
+    id: i64,
+    payment_number: String,
+    #[serde(serialize_with = "json::money")]
+    amount: Decimal,
+    method: String,
+    failure_reason: String,
+    failed_at: String,
+    retry_count: i64,
+    can_retry: bool,
+    customer: Customer,
+}
+
+/// `GET /payments/failed` (`from_date`, `to_date`, `limit`, `cursor`):
+/// the period's failed payments, newest `failed_at` first.
+async fn failed(
+    State(ctx): State<Arc<ApiContext>>,
+    principal: Principal,
+    RawQuery(query): RawQuery,
+) -> Result<Response, ApiError> {
+    let view = ctx.read_view(&principal, "failed-payments").await?;
+    let params = Params::parse(query.as_deref(), &["from_date", "to_date", "limit", "cursor"])?;
+    let period = params.date_range(view.today)?;
+    let (limit, offset) = (params.limit()?, params.cursor()?);
+    let meta = failed_meta(&view.reader.sum(family::PAYMENTS, period).await?);
+    let (rows, next) = page(view.reader.failed_payments(period).await?, offset, limit);
+    let ids: Vec<i64> = rows.iter().map(|r| r.customer_id).collect();
+    let customers = view.reader.customer_info(&ids).await?;
+    let data: Vec<FailedRow> = rows
+        .into_iter()
+        .map(|r| {
+            let customer = customers.get(&r.customer_id);
+            FailedRow {
+                id: r.payment_id,
+                payment_number: r.payment_number,
+                amount: from_cents(r.amount_cents),
+                method: r.method,
+                failure_reason: r.failure_reason,
+                failed_at: r.failed_at,
+                retry_count: r.retry_count,
+                can_retry: r.can_retry,
+                customer: Customer {
+                    id: r.customer_id,
+                    company_name: customer.map(|(c, _)| c.company_name.clone()).unwrap_or_default(),
+                    email: customer.and_then(|(c, _)| c.email.clone()),
+                },
+            }
+        })
+        .collect();
+    view.respond_list(data, meta, next).await
+}
+
+/// `GET /payments/disputed` (`limit`, `cursor`): open disputes by
+/// evidence due date; outcome counts over all time.
+async fn disputed(
+    State(ctx): State<Arc<ApiContext>>,
+    principal: Principal,
+    RawQuery(query): RawQuery,
+) -> Result<Response, ApiError> {
+    let view = ctx.read_view(&principal, "disputed-payments").await?;
+    let params = Params::parse(query.as_deref(), &["limit", "cursor"])?;
+    let (limit, offset) = (params.limit()?, params.cursor()?);
+    let open = view.reader.open_disputes().await?;
+    let all_time = DateRange::new(epoch(), NaiveDate::from_ymd_opt(9999, 12, 31).unwrap_or(view.today));
+    let meta = disputed_meta(&open, &view.reader.sum(family::DISPUTES, all_time).await?, view.today);
+    let rows: Vec<DisputeRow> = open.iter().map(|d| dispute_row(d, view.today)).collect();
+    let (data, next) = page(rows, offset, limit);
+    view.respond_list(data, meta, next).await
 }

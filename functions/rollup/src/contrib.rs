@@ -25,6 +25,9 @@ pub type Item = std::collections::HashMap<String, AttributeValue>;
 pub struct Contribution {
     /// Dated additive measures: (family, local date) -> measures.
     pub dated: BTreeMap<(String, NaiveDate), Measures>,
+    /// Undated additive measures, added to one item as they are (per-entity
+    /// counters such as a customer's placed orders per local day).
+    pub counters: BTreeMap<ItemKey, Measures>,
     /// Whole items the record owns (index entries, copies of dimensions).
     pub items: BTreeMap<ItemKey, Item>,
 }
@@ -36,6 +39,12 @@ impl Contribution {
         }
         for family in families {
             *self.dated.entry((family.clone(), day)).or_default().entry(name.to_owned()).or_default() += value;
+        }
+    }
+
+    fn count(&mut self, key: ItemKey, name: String, value: i64) {
+        if value != 0 {
+            *self.counters.entry(key).or_default().entry(name).or_default() += value;
         }
     }
 
@@ -76,6 +85,10 @@ pub fn contribution(record: &SourceRecord, tz: Tz) -> Contribution {
         Some(RecordBody::Order(order)) => {
             order_contribution(&mut c, order, tz);
             order_index(&mut c, tenant, id, order, tz);
+            if order.is_placed() {
+                let key = customer_days_key(tenant, order.customer_id);
+                c.count(key, measure::order_day(local_date(&order.ordered_at, tz)), 1);
+            }
         }
         Some(RecordBody::Payment(payment)) => {
             payment_contribution(&mut c, payment, tz);
@@ -105,6 +118,7 @@ fn order_contribution(c: &mut Contribution, order: &Order, tz: Tz) {
     let mut f = vec![family::ORDERS.to_owned()];
     f.extend(order.sales_rep_id.map(family::orders_of_rep));
     c.add(&f, day, &measure::status(order.status.as_str()), 1);
+    c.add(&f, day, &measure::status_value(order.status.as_str()), cents(order.total_amount));
     if !order.is_placed() {
         return;
     }
@@ -292,6 +306,7 @@ fn invoice_contribution(
             ("invoice_id", n(invoice_id)),
             ("invoice_number", text(invoice.invoice_number.clone())),
             ("customer_id", n(customer)),
+            ("order_id", invoice.order_id.map_or(AttributeValue::Null(true), n)),
             ("issued_on", text(issued_on.to_string())),
             ("due_date", text(invoice.due_date.to_string())),
             ("total", n(total)),
@@ -301,6 +316,11 @@ fn invoice_contribution(
             ("applications", text(serde_json::to_string(&applications).unwrap_or_default())),
         ],
     );
+}
+
+/// The item counting a customer's placed orders per local order day.
+pub fn customer_days_key(tenant: &str, customer_id: i64) -> ItemKey {
+    (measures_pk(tenant, &family::sharded(family::CUSTOMER_DAYS, customer_id)), format!("{customer_id:020}"))
 }
 
 /// Index items of an order: by amount (day, month and year partitions) and
@@ -418,6 +438,14 @@ impl Delta {
                     for (name, value) in measures {
                         *entry.entry(name.clone()).or_default() += sign * value;
                     }
+                }
+            }
+        }
+        for (sign, c) in [(-1i64, old), (1, new)] {
+            for (key, measures) in &c.counters {
+                let entry = delta.adds.entry(key.clone()).or_default();
+                for (name, value) in measures {
+                    *entry.entry(name.clone()).or_default() += sign * value;
                 }
             }
         }

@@ -132,7 +132,7 @@ pub fn partitions(tenant: &str, expected: &AggregateState) -> BTreeSet<String> {
     pks.insert(settings_key(tenant).0);
     pks.extend(expected.measures.keys().chain(expected.items.keys()).map(|(pk, _)| pk.clone()));
     for shard in 0..family::ENTITY_SHARDS {
-        for f in [family::CUSTOMER_SALES, family::CUSTOMER_INVOICES] {
+        for f in [family::CUSTOMER_SALES, family::CUSTOMER_INVOICES, family::CUSTOMER_DAYS] {
             pks.insert(measures_pk(tenant, &family::sharded(f, shard)));
         }
     }

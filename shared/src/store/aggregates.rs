@@ -37,6 +37,10 @@ pub mod family {
     pub const CUSTOMER_SALES: &str = "customer_sales";
     pub const CUSTOMER_INVOICES: &str = "customer_invoices";
     pub const PRODUCT_SALES: &str = "product_sales";
+    /// One undated item per customer (`sk` = id, 20 digits) counting their
+    /// placed orders per local order day (`d{YYYYMMDD}`): first order date,
+    /// gaps between purchases.
+    pub const CUSTOMER_DAYS: &str = "customer_days";
     pub const ENTITY_SHARDS: i64 = 8;
     pub fn sharded(family: &str, id: i64) -> String {
         format!("{family}#{}", id.rem_euclid(ENTITY_SHARDS))
@@ -89,6 +93,17 @@ pub mod measure {
     /// Count by current status: `status_{name}` (orders and payments).
     pub fn status(name: &str) -> String {
         format!("status_{name}")
+    }
+    /// Orders: sum of `total_amount` by current status (`status_{name}_value`).
+    pub fn status_value(name: &str) -> String {
+        format!("status_{name}_value")
+    }
+    /// Placed orders of a customer on a local day: `d{YYYYMMDD}`.
+    pub fn order_day(day: chrono::NaiveDate) -> String {
+        day.format("d%Y%m%d").to_string()
+    }
+    pub fn day_of_order_day(name: &str) -> Option<chrono::NaiveDate> {
+        chrono::NaiveDate::parse_from_str(name.strip_prefix('d')?, "%Y%m%d").ok()
     }
     /// Payments by local creation date.
     pub const CAPTURED: &str = "captured";
@@ -214,16 +229,6 @@ pub fn key_map(pk: String, sk: String) -> HashMap<String, AttributeValue> {
     HashMap::from([("pk".to_owned(), AttributeValue::S(pk)), ("sk".to_owned(), AttributeValue::S(sk))])
 }
 
-/// An open invoice as the index holds it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct OpenInvoice {
-    pub invoice_id: i64,
-    pub customer_id: i64,
-    pub issued_on: NaiveDate,
-    pub due_date: NaiveDate,
-    pub balance_cents: i64,
-}
-
 /// A ledger entry.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LedgerEntry {
@@ -231,11 +236,11 @@ pub struct LedgerEntry {
     pub version: i64,
 }
 
-fn attr_i64(item: &HashMap<String, AttributeValue>, name: &str) -> Option<i64> {
+pub(crate) fn attr_i64(item: &HashMap<String, AttributeValue>, name: &str) -> Option<i64> {
     item.get(name).and_then(|v| v.as_n().ok()).and_then(|n| n.parse().ok())
 }
 
-fn attr_s<'a>(item: &'a HashMap<String, AttributeValue>, name: &str) -> Option<&'a str> {
+pub(crate) fn attr_s<'a>(item: &'a HashMap<String, AttributeValue>, name: &str) -> Option<&'a str> {
     item.get(name).and_then(|v| v.as_s().ok()).map(String::as_str)
 }
 
@@ -265,10 +270,10 @@ pub fn add_measures(into: &mut Measures, other: &Measures) {
 
 /// Reads aggregates of one tenant, counting the items it reads.
 pub struct AggregateReader<'a> {
-    client: &'a Client,
-    table: &'a str,
-    tenant: &'a str,
-    items_read: AtomicU64,
+    pub(crate) client: &'a Client,
+    pub(crate) table: &'a str,
+    pub(crate) tenant: &'a str,
+    pub(crate) items_read: AtomicU64,
 }
 
 impl<'a> AggregateReader<'a> {
@@ -281,7 +286,7 @@ impl<'a> AggregateReader<'a> {
         self.items_read.load(Ordering::Relaxed)
     }
 
-    async fn query_range(
+    pub(crate) async fn query_range(
         &self,
         pk: &str,
         first: &str,
@@ -312,7 +317,10 @@ impl<'a> AggregateReader<'a> {
         }
     }
 
-    async fn get(&self, (pk, sk): (String, String)) -> Result<Option<HashMap<String, AttributeValue>>, StoreError> {
+    pub(crate) async fn get(
+        &self,
+        (pk, sk): (String, String),
+    ) -> Result<Option<HashMap<String, AttributeValue>>, StoreError> {
         let out = self
             .client
             .get_item()
@@ -377,29 +385,6 @@ impl<'a> AggregateReader<'a> {
             .and_then(|i| attr_s(i, "through"))
             .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
             .map(|t| t.with_timezone(&Utc)))
-    }
-
-    /// Every currently open invoice (cost grows with open invoices only).
-    pub async fn open_invoices(&self) -> Result<Vec<OpenInvoice>, StoreError> {
-        let pk = measures_pk(self.tenant, family::INVOICES_BY_CLOSE);
-        let open = family::STILL_OPEN;
-        let items = self.query_range(&pk, &format!("{open}#"), &format!("{open}#~")).await?;
-        items
-            .iter()
-            .map(|item| {
-                let date = |name: &str| attr_s(item, name).and_then(|d| d.parse::<NaiveDate>().ok());
-                let parsed = (|| {
-                    Some(OpenInvoice {
-                        invoice_id: attr_i64(item, "invoice_id")?,
-                        customer_id: attr_i64(item, "customer_id")?,
-                        issued_on: date("issued_on")?,
-                        due_date: date("due_date")?,
-                        balance_cents: attr_i64(item, "balance")?,
-                    })
-                })();
-                parsed.ok_or_else(|| StoreError::Malformed { key: pk.clone(), message: "open invoice item".into() })
-            })
-            .collect()
     }
 
     /// The ledger entry of a source record.

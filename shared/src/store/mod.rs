@@ -3,6 +3,7 @@
 //! `docs/data-model.md`.
 
 pub mod aggregates;
+pub mod indexes;
 pub mod source;
 
 use aws_sdk_dynamodb::error::{DisplayErrorContext, SdkError};

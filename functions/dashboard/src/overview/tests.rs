@@ -9,6 +9,20 @@ fn d(s: &str) -> NaiveDate {
     s.parse().unwrap()
 }
 
+fn open_invoice(id: i64, customer: i64, issued: NaiveDate, due: NaiveDate, balance: i64) -> AgingInvoice {
+    AgingInvoice {
+        invoice_id: id,
+        invoice_number: format!("INV-{id}"),
+        customer_id: customer,
+        issued_on: issued,
+        due_date: due,
+        total_cents: balance,
+        written_off_cents: 0,
+        written_off_on: None,
+        applications: vec![],
+    }
+}
+
 fn inputs() -> DashboardInputs {
     let mut daily = BTreeMap::new();
     // Day 1: two completed orders 100.00 + 50.01, one cancelled 20.00, one draft.
@@ -49,27 +63,9 @@ fn inputs() -> DashboardInputs {
         ]),
         outstanding_cents: 123456,
         open_invoices: vec![
-            OpenInvoice {
-                invoice_id: 1,
-                customer_id: 1,
-                issued_on: d("2025-12-02"),
-                due_date: d("2025-12-10"),
-                balance_cents: 7000,
-            },
-            OpenInvoice {
-                invoice_id: 2,
-                customer_id: 1,
-                issued_on: d("2025-12-02"),
-                due_date: d("2025-12-17"),
-                balance_cents: 3000,
-            },
-            OpenInvoice {
-                invoice_id: 3,
-                customer_id: 2,
-                issued_on: d("2025-11-02"),
-                due_date: d("2025-11-10"),
-                balance_cents: 1000,
-            },
+            open_invoice(1, 1, d("2025-12-02"), d("2025-12-10"), 7000),
+            open_invoice(2, 1, d("2025-12-02"), d("2025-12-17"), 3000),
+            open_invoice(3, 2, d("2025-11-02"), d("2025-11-10"), 1000),
         ],
         previous: None,
     }

@@ -1,0 +1,64 @@
+//! `GET /dashboard/revenue`: revenue by day, ISO week, month, quarter or
+//! year over a range, or by product with `group_by=product`.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use axum::extract::{RawQuery, State};
+use axum::response::Response;
+use sales_shared::auth::Principal;
+use sales_shared::http::{ApiContext, ApiError};
+use sales_shared::metrics::revenue::{RevenueGrain, revenue_by_period, revenue_by_product};
+use sales_shared::params::Params;
+use sales_shared::store::aggregates::{Measures, add_measures, family};
+
+pub async fn revenue(
+    State(ctx): State<Arc<ApiContext>>,
+    principal: Principal,
+    RawQuery(query): RawQuery,
+) -> Result<Response, ApiError> {
+    let view = ctx.read_view(&principal, "revenue").await?;
+    let params = Params::parse(query.as_deref(), &["period", "from_date", "to_date", "group_by", "limit"])?;
+    let range = params.date_range(view.today)?;
+    if params.one_of("group_by", &["product"])?.is_some() {
+        if params.get("period").is_some() {
+            return Err(ApiError::parameter("period", "`period` does not apply with group_by=product"));
+        }
+        let measures = view.reader.sum(family::PRODUCT_SALES, range).await?;
+        let limit = params.limit()?;
+        let ranked = revenue_by_product(&measures, &BTreeMap::new(), limit);
+        let ids: Vec<i64> = ranked.by_product.iter().map(|p| p.product_id).collect();
+        let products = view.reader.products(&ids).await?;
+        return view.respond(revenue_by_product(&measures, &products, limit)).await;
+    }
+    if params.get("limit").is_some() {
+        return Err(ApiError::parameter("limit", "`limit` applies only with group_by=product"));
+    }
+    let grain = match params.get("period") {
+        None => RevenueGrain::Month,
+        Some(text) => RevenueGrain::parse(text).ok_or_else(|| {
+            ApiError::parameter(
+                "period",
+                format!("`period` must be one of {}, got `{text}`", RevenueGrain::NAMES.join(", ")),
+            )
+        })?,
+    };
+    let buckets = grain.buckets(range);
+    let mut rows: Vec<(String, Measures)> = Vec::with_capacity(buckets.len());
+    if matches!(grain, RevenueGrain::Day | RevenueGrain::Week) {
+        // One query of day items; every output row needs its days anyway.
+        let daily = view.reader.daily(family::ORDERS, range).await?;
+        for (label, bucket) in buckets {
+            let mut sum = Measures::new();
+            for (_, m) in daily.range(bucket.from..=bucket.to) {
+                add_measures(&mut sum, m);
+            }
+            rows.push((label, sum));
+        }
+    } else {
+        for (label, bucket) in buckets {
+            rows.push((label, view.reader.sum(family::ORDERS, bucket).await?));
+        }
+    }
+    view.respond(revenue_by_period(grain, &rows)).await
+}

@@ -1,0 +1,281 @@
+//! Customer figures from the per-customer measures (`customer_sales`
+//! shards: `c{id}_placed`, `c{id}_revenue_bearing`, `c{id}_revenue`) summed
+//! over the period, over the history before it and through its end, and
+//! from each customer's placed orders per local day (`customer_days`).
+
+use std::collections::BTreeMap;
+
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+use serde::Serialize;
+
+use super::{average, json as fixed, median_of, percent};
+use crate::money::{from_cents, json};
+use crate::store::aggregates::{Measures, measure};
+
+/// One customer's totals over some range.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CustomerTotals {
+    pub placed: i64,
+    pub revenue_bearing: i64,
+    pub revenue_cents: i64,
+}
+
+impl CustomerTotals {
+    pub fn revenue(&self) -> Decimal {
+        from_cents(self.revenue_cents)
+    }
+    pub fn average_order_value(&self) -> Decimal {
+        average(self.revenue(), self.revenue_bearing)
+    }
+}
+
+/// Customer id -> totals, from summed `customer_sales` measures.
+pub type CustomerMap = BTreeMap<i64, CustomerTotals>;
+
+/// Splits `c{id}_{what}` measures into per-customer totals; customers with
+/// nothing left (all zero) are dropped.
+pub fn per_customer(measures: &Measures) -> CustomerMap {
+    let mut out = CustomerMap::new();
+    for (name, value) in measures {
+        let Some((id, what)) = name.strip_prefix('c').and_then(|rest| rest.split_once('_')) else { continue };
+        let Ok(id) = id.parse::<i64>() else { continue };
+        let totals = out.entry(id).or_default();
+        match what {
+            "placed" => totals.placed += value,
+            "revenue_bearing" => totals.revenue_bearing += value,
+            "revenue" => totals.revenue_cents += value,
+            _ => {}
+        }
+    }
+    out.retain(|_, t| *t != CustomerTotals::default());
+    out
+}
+
+/// A customer's placed orders per local day (`customer_days` item).
+pub type OrderDays = BTreeMap<NaiveDate, i64>;
+
+/// Reads a `customer_days` item's measures.
+pub fn order_days(measures: &Measures) -> OrderDays {
+    measures
+        .iter()
+        .filter_map(|(name, n)| Some((measure::day_of_order_day(name)?, *n)))
+        .filter(|(_, n)| *n > 0)
+        .collect()
+}
+
+/// The customers of a period: who bought in it, and their history.
+#[derive(Debug, Clone, Default)]
+pub struct CustomerSets {
+    /// Totals in the period.
+    pub period: CustomerMap,
+    /// Totals before the period's first day.
+    pub before: CustomerMap,
+    /// Totals through the period's last day (lifetime up to its end).
+    pub through: CustomerMap,
+}
+
+impl CustomerSets {
+    /// Customers with a placed order in the period.
+    pub fn active(&self) -> impl Iterator<Item = (&i64, &CustomerTotals)> {
+        self.period.iter().filter(|(_, t)| t.placed > 0)
+    }
+    /// New: first placed order ever is in the period.
+    pub fn is_new(&self, id: i64) -> bool {
+        self.before.get(&id).is_none_or(|t| t.placed <= 0)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CustomerMetrics {
+    pub unique_customers: u64,
+    pub new_customers: u64,
+    pub returning_customers: u64,
+    #[serde(serialize_with = "json::percent")]
+    pub repeat_customer_rate: Decimal,
+    #[serde(serialize_with = "fixed::ratio")]
+    pub average_orders_per_customer: Decimal,
+}
+
+/// `customer_metrics` of metrics.md "Orders" (`total_orders`: placed
+/// orders of the period).
+pub fn customer_metrics(sets: &CustomerSets, total_orders: u64) -> CustomerMetrics {
+    let unique = sets.active().count() as i64;
+    let new = sets.active().filter(|(id, _)| sets.is_new(**id)).count() as i64;
+    CustomerMetrics {
+        unique_customers: unique as u64,
+        new_customers: new as u64,
+        returning_customers: (unique - new) as u64,
+        repeat_customer_rate: percent(unique - new, unique),
+        average_orders_per_customer: average(Decimal::from(total_orders), unique),
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Segment {
+    pub count: u64,
+    #[serde(serialize_with = "json::money")]
+    pub revenue: Decimal,
+    #[serde(serialize_with = "json::money")]
+    pub average_order_value: Decimal,
+}
+
+fn segment<'a>(members: impl Iterator<Item = &'a CustomerTotals>) -> Segment {
+    let (mut count, mut sum) = (0u64, CustomerTotals::default());
+    for t in members {
+        count += 1;
+        sum.revenue_bearing += t.revenue_bearing;
+        sum.revenue_cents += t.revenue_cents;
+    }
+    Segment { count, revenue: sum.revenue(), average_order_value: sum.average_order_value() }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Segmentation {
+    pub new_customers: Segment,
+    pub returning_customers: Segment,
+    pub vip_customers: Segment,
+}
+
+/// `customer_segmentation`: revenue and AOV are of the period's orders;
+/// VIP = lifetime revenue through the period's end >= `vip_threshold`.
+pub fn segmentation(sets: &CustomerSets, vip_threshold: Decimal) -> Segmentation {
+    let lifetime = |id: &i64| sets.through.get(id).map_or(Decimal::ZERO, CustomerTotals::revenue);
+    Segmentation {
+        new_customers: segment(sets.active().filter(|(id, _)| sets.is_new(**id)).map(|(_, t)| t)),
+        returning_customers: segment(sets.active().filter(|(id, _)| !sets.is_new(**id)).map(|(_, t)| t)),
+        vip_customers: segment(sets.active().filter(|(id, _)| lifetime(id) >= vip_threshold).map(|(_, t)| t)),
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LifetimeValue {
+    #[serde(serialize_with = "json::money")]
+    pub average: Decimal,
+    #[serde(serialize_with = "json::money")]
+    pub median: Decimal,
+    #[serde(serialize_with = "json::money")]
+    pub top_10_percent: Decimal,
+}
+
+/// Lifetime revenue through the period's end of every customer with a
+/// revenue-bearing order by then.
+fn lifetime_values(sets: &CustomerSets) -> Vec<Decimal> {
+    sets.through.values().filter(|t| t.revenue_bearing > 0).map(CustomerTotals::revenue).collect()
+}
+
+/// `customer_lifetime_value`: average, exact median, and the average of
+/// the top ceil(n / 10) customers.
+pub fn lifetime_value(sets: &CustomerSets) -> LifetimeValue {
+    let mut values = lifetime_values(sets);
+    let n = values.len() as i64;
+    let total: Decimal = values.iter().sum();
+    let median = median_of(&mut values);
+    let top_n = (n + 9) / 10;
+    let top: Decimal = values.iter().rev().take(top_n as usize).sum();
+    LifetimeValue { average: average(total, n), median, top_10_percent: average(top, top_n) }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PurchaseFrequency {
+    #[serde(serialize_with = "fixed::ratio")]
+    pub average_orders_per_customer: Decimal,
+    #[serde(serialize_with = "json::percent")]
+    pub repeat_purchase_rate: Decimal,
+    #[serde(serialize_with = "json::days")]
+    pub time_between_purchases_days: Decimal,
+}
+
+/// `purchase_frequency` over the customers with a revenue-bearing order
+/// through the period's end; gaps are between the local dates of
+/// consecutive placed orders up to `end` (two orders on one day: a gap of 0).
+pub fn purchase_frequency(sets: &CustomerSets, days: &BTreeMap<i64, OrderDays>, end: NaiveDate) -> PurchaseFrequency {
+    let customers: Vec<(&i64, &CustomerTotals)> = sets.through.iter().filter(|(_, t)| t.revenue_bearing > 0).collect();
+    let n = customers.len() as i64;
+    let placed: i64 = customers.iter().map(|(_, t)| t.placed).sum();
+    let repeat = customers.iter().filter(|(_, t)| t.placed >= 2).count() as i64;
+    let (mut gap_days, mut gaps) = (0i64, 0i64);
+    for (id, _) in &customers {
+        let Some(history) = days.get(id) else { continue };
+        let upto: Vec<(&NaiveDate, &i64)> = history.range(..=end).collect();
+        if let (Some((first, _)), Some((last, _))) = (upto.first(), upto.last()) {
+            // The gaps between consecutive orders add up to last - first.
+            gap_days += (**last - **first).num_days();
+            gaps += upto.iter().map(|(_, n)| **n).sum::<i64>() - 1;
+        }
+    }
+    PurchaseFrequency {
+        average_orders_per_customer: average(Decimal::from(placed), n),
+        repeat_purchase_rate: percent(repeat, n),
+        time_between_purchases_days: average(Decimal::from(gap_days), gaps),
+    }
+}
+
+/// A customer's first placed order date.
+pub fn customer_since(days: &OrderDays) -> Option<NaiveDate> {
+    days.keys().next().copied()
+}
+
+/// Customers with a placed order in the period, by period revenue
+/// descending, ties by id ascending.
+pub fn ranked(sets: &CustomerSets) -> Vec<(i64, CustomerTotals)> {
+    let mut rows: Vec<(i64, CustomerTotals)> = sets.active().map(|(id, t)| (*id, *t)).collect();
+    rows.sort_by(|a, b| b.1.revenue_cents.cmp(&a.1.revenue_cents).then(a.0.cmp(&b.0)));
+    rows
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rust_decimal_macros::dec;
+
+    fn totals(placed: i64, revenue_bearing: i64, revenue_cents: i64) -> CustomerTotals {
+        CustomerTotals { placed, revenue_bearing, revenue_cents }
+    }
+
+    #[test]
+    fn parses_customer_measures() {
+        let m: Measures =
+            [("c7_placed", 2), ("c7_revenue", 1050), ("c7_revenue_bearing", 1), ("c9_placed", 0), ("x", 1)]
+                .into_iter()
+                .map(|(k, v)| (k.to_owned(), v))
+                .collect();
+        assert_eq!(per_customer(&m), CustomerMap::from([(7, totals(2, 1, 1050))]));
+    }
+
+    #[test]
+    fn lifetime_value_by_hand() {
+        // Lifetime revenue 100, 200, 300, 400 (and one customer who only
+        // cancelled: no revenue-bearing order, left out).
+        let through = CustomerMap::from([
+            (1, totals(1, 1, 10000)),
+            (2, totals(2, 2, 20000)),
+            (3, totals(1, 1, 30000)),
+            (4, totals(5, 4, 40000)),
+            (5, totals(1, 0, 0)),
+        ]);
+        let sets = CustomerSets { through, ..Default::default() };
+        let ltv = lifetime_value(&sets);
+        assert_eq!(ltv.average, dec!(250));
+        assert_eq!(ltv.median, dec!(250));
+        // ceil(4 / 10) = 1 customer: the top one.
+        assert_eq!(ltv.top_10_percent, dec!(400));
+    }
+
+    #[test]
+    fn purchase_frequency_by_hand() {
+        let d = |s: &str| s.parse::<NaiveDate>().unwrap();
+        let through = CustomerMap::from([(1, totals(3, 3, 300)), (2, totals(1, 1, 100))]);
+        let sets = CustomerSets { through, ..Default::default() };
+        // Customer 1: Jan 1, Jan 11 twice (gaps 10 and 0); a later order
+        // (Feb 1) is after the end and left out. Customer 2: one order.
+        let days = BTreeMap::from([
+            (1, OrderDays::from([(d("2025-01-01"), 1), (d("2025-01-11"), 2), (d("2025-02-01"), 1)])),
+            (2, OrderDays::from([(d("2025-01-05"), 1)])),
+        ]);
+        let f = purchase_frequency(&sets, &days, d("2025-01-31"));
+        assert_eq!(f.average_orders_per_customer, dec!(2));
+        assert_eq!(f.repeat_purchase_rate, dec!(50));
+        assert_eq!(f.time_between_purchases_days, dec!(5));
+    }
+}

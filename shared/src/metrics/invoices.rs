@@ -1,0 +1,226 @@
+//! Invoice figures (metrics.md "Invoices"): `GET /invoices/statistics`,
+//! from the `invoices` measures of the period (or a customer's slice), the
+//! receivables prefix sum, the closing-date index for balances and
+//! effective statuses, and the per-customer `customer_invoices` measures.
+
+use std::collections::BTreeMap;
+
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+use serde::Serialize;
+
+use super::aging::{AgingInvoice, Buckets, aging_report};
+use super::orders::PeriodDates;
+use super::{Keyed, average, complement, get, histogram, histogram_median, money, percent};
+use crate::money::{from_cents, json};
+use crate::periods::DateRange;
+use crate::store::aggregates::{Measures, measure};
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct InvoiceStatistics {
+    pub period: PeriodDates,
+    pub invoice_counts: Keyed<u64>,
+    pub financial_metrics: InvoiceFinancials,
+    pub payment_metrics: PaymentMetrics,
+    pub aging_analysis: Keyed<Money>,
+    pub top_customers_by_invoices: Vec<CustomerInvoicesRow>,
+}
+
+/// A money amount as a JSON number with 2 places.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Money(#[serde(serialize_with = "json::money")] pub Decimal);
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct InvoiceFinancials {
+    #[serde(serialize_with = "json::money")]
+    pub total_invoiced: Decimal,
+    #[serde(serialize_with = "json::money")]
+    pub total_paid: Decimal,
+    #[serde(serialize_with = "json::money")]
+    pub total_outstanding: Decimal,
+    #[serde(serialize_with = "json::money")]
+    pub total_overdue: Decimal,
+    #[serde(serialize_with = "json::money")]
+    pub average_invoice_value: Decimal,
+    #[serde(serialize_with = "json::percent")]
+    pub collection_rate: Decimal,
+    #[serde(serialize_with = "json::money")]
+    pub write_off_amount: Decimal,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PaymentMetrics {
+    #[serde(serialize_with = "json::days")]
+    pub average_days_to_pay: Decimal,
+    #[serde(serialize_with = "json::days")]
+    pub median_days_to_pay: Decimal,
+    #[serde(serialize_with = "json::percent")]
+    pub on_time_payment_rate: Decimal,
+    #[serde(serialize_with = "json::percent")]
+    pub late_payment_rate: Decimal,
+    #[serde(serialize_with = "json::days")]
+    pub days_sales_outstanding: Decimal,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CustomerInvoicesRow {
+    pub customer_id: i64,
+    pub customer_name: String,
+    pub invoice_count: u64,
+    #[serde(serialize_with = "json::money")]
+    pub total_invoiced: Decimal,
+    #[serde(serialize_with = "json::money")]
+    pub total_paid: Decimal,
+    pub payment_performance: &'static str,
+}
+
+/// `collection_rate`: paid / invoiced * 100 over the period's invoices.
+pub fn collection_rate(invoices: &Measures) -> Decimal {
+    percent(get(invoices, measure::PAID), get(invoices, measure::INVOICED))
+}
+
+/// Days sales outstanding: receivables at the period's end / invoiced in
+/// the period * days (0 when nothing was invoiced).
+pub fn days_sales_outstanding(receivables_cents: i64, invoiced_cents: i64, days: i64) -> Decimal {
+    average(Decimal::from(receivables_cents) * Decimal::from(days), invoiced_cents)
+}
+
+/// `payment_performance` from an on-time payment rate.
+pub fn payment_performance(paid_by_payments: i64, paid_on_time: i64) -> &'static str {
+    if paid_by_payments <= 0 {
+        return "no_history";
+    }
+    let rate = percent(paid_on_time, paid_by_payments);
+    match rate {
+        r if r >= Decimal::from(95) => "excellent",
+        r if r >= Decimal::from(80) => "good",
+        r if r >= Decimal::from(60) => "fair",
+        _ => "poor",
+    }
+}
+
+/// Per-customer `c{id}_{what}` invoice measures.
+pub fn customer_invoice_rows(
+    measures: &Measures,
+    names: &BTreeMap<i64, String>,
+    limit: usize,
+) -> Vec<CustomerInvoicesRow> {
+    let mut per: BTreeMap<i64, BTreeMap<&str, i64>> = BTreeMap::new();
+    for (name, value) in measures {
+        let Some((id, what)) = name.strip_prefix('c').and_then(|r| r.split_once('_')) else { continue };
+        if let Ok(id) = id.parse::<i64>() {
+            *per.entry(id).or_default().entry(what).or_default() += value;
+        }
+    }
+    let at = |m: &BTreeMap<&str, i64>, k: &str| m.get(k).copied().unwrap_or(0);
+    let mut rows: Vec<(i64, CustomerInvoicesRow)> = per
+        .into_iter()
+        .filter(|(_, m)| at(m, "count") > 0)
+        .map(|(id, m)| {
+            let row = CustomerInvoicesRow {
+                customer_id: id,
+                customer_name: names.get(&id).cloned().unwrap_or_default(),
+                invoice_count: at(&m, "count") as u64,
+                total_invoiced: from_cents(at(&m, "invoiced")),
+                total_paid: from_cents(at(&m, "paid")),
+                payment_performance: payment_performance(at(&m, "paid_by_payments"), at(&m, "paid_on_time")),
+            };
+            (at(&m, "invoiced"), row)
+        })
+        .collect();
+    rows.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.customer_id.cmp(&b.1.customer_id)));
+    rows.into_iter().take(limit).map(|(_, r)| r).collect()
+}
+
+/// Everything `GET /invoices/statistics` needs.
+pub struct InvoiceInputs<'a> {
+    pub period: DateRange,
+    pub today: NaiveDate,
+    /// `invoices` (or the customer's slice) over the period.
+    pub invoices: &'a Measures,
+    /// Open receivables at the end of the period's last day.
+    pub receivables_cents: i64,
+    /// Invoices open today or closed since (closing-date index from today).
+    pub open_today: &'a [AgingInvoice],
+    /// Invoices open at the aging date or closed since, and that date
+    /// (the period's last day, or today if earlier).
+    pub aging_date: NaiveDate,
+    pub aging_invoices: &'a [AgingInvoice],
+    /// Summed `customer_invoices` measures of the period, and names.
+    pub customer_invoices: &'a Measures,
+    pub customer_names: &'a BTreeMap<i64, String>,
+    pub limit: usize,
+}
+
+pub fn statistics(inputs: &InvoiceInputs) -> InvoiceStatistics {
+    let (period, today, m) = (inputs.period, inputs.today, inputs.invoices);
+    let open: Vec<&AgingInvoice> =
+        inputs.open_today.iter().filter(|i| period.contains(i.issued_on) && i.is_open_at(today)).collect();
+    let overdue: Vec<&&AgingInvoice> = open.iter().filter(|i| i.due_date < today).collect();
+    let partially_paid = open.iter().filter(|i| i.due_date >= today && i.paid_at(today) > 0).count() as u64;
+    let sent = open.len() as u64 - overdue.len() as u64 - partially_paid;
+    let paid = (get(m, measure::BILLABLE) - open.len() as i64).max(0) as u64;
+    let counts = [
+        ("draft", get(m, measure::DRAFTS).max(0) as u64),
+        ("sent", sent),
+        ("partially_paid", partially_paid),
+        ("paid", paid),
+        ("overdue", overdue.len() as u64),
+        ("cancelled", get(m, measure::CANCELLED).max(0) as u64),
+    ];
+    let mut invoice_counts = Keyed(vec![("total".to_owned(), counts.iter().map(|(_, n)| n).sum())]);
+    invoice_counts.0.extend(counts.iter().map(|(k, n)| ((*k).to_owned(), *n)));
+
+    let invoiced = money(m, measure::INVOICED);
+    let paid_by_payments = get(m, measure::PAID_BY_PAYMENTS);
+    let on_time = percent(get(m, measure::PAID_ON_TIME), paid_by_payments);
+    let aging = aging_report(inputs.aging_date, inputs.aging_invoices, &Buckets::default(), &BTreeMap::new(), None);
+    InvoiceStatistics {
+        period: period.into(),
+        invoice_counts,
+        financial_metrics: InvoiceFinancials {
+            total_invoiced: invoiced,
+            total_paid: money(m, measure::PAID),
+            total_outstanding: from_cents(open.iter().map(|i| i.balance_at(today)).sum()),
+            total_overdue: from_cents(overdue.iter().map(|i| i.balance_at(today)).sum()),
+            average_invoice_value: average(invoiced, get(m, measure::BILLABLE)),
+            collection_rate: collection_rate(m),
+            write_off_amount: money(m, measure::WRITTEN_OFF),
+        },
+        payment_metrics: PaymentMetrics {
+            average_days_to_pay: average(Decimal::from(get(m, measure::DAYS_TO_PAY)), paid_by_payments),
+            median_days_to_pay: histogram_median(&histogram(m, "days_to_pay_")).unwrap_or_default(),
+            on_time_payment_rate: on_time,
+            late_payment_rate: complement(on_time, paid_by_payments),
+            days_sales_outstanding: days_sales_outstanding(
+                inputs.receivables_cents,
+                get(m, measure::INVOICED),
+                period.days(),
+            ),
+        },
+        aging_analysis: aging.aging_buckets.0.into_iter().map(|(k, b)| (k, Money(b.total_amount))).collect(),
+        top_customers_by_invoices: customer_invoice_rows(inputs.customer_invoices, inputs.customer_names, inputs.limit),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rust_decimal_macros::dec;
+
+    #[test]
+    fn performance_thresholds() {
+        assert_eq!(payment_performance(0, 0), "no_history");
+        assert_eq!(payment_performance(20, 19), "excellent");
+        assert_eq!(payment_performance(20, 16), "good");
+        assert_eq!(payment_performance(20, 12), "fair");
+        assert_eq!(payment_performance(20, 11), "poor");
+    }
+
+    #[test]
+    fn dso_by_hand() {
+        // 500.00 open at the end of a 30-day period that invoiced 1 500.00.
+        assert_eq!(days_sales_outstanding(50000, 150000, 30), dec!(10));
+        assert_eq!(days_sales_outstanding(50000, 0, 30), dec!(0));
+    }
+}

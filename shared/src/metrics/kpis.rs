@@ -1,0 +1,326 @@
+//! `GET /dashboard/performance` (metrics.md "KPIs" and "Beyond the
+//! guide"), `GET /dashboard/customer-analytics` and the top-customers
+//! widget, composed from the order, customer and invoice figures.
+
+use std::collections::BTreeMap;
+
+use chrono::{Datelike, NaiveDate};
+use rust_decimal::Decimal;
+use serde::Serialize;
+
+use super::customers::{
+    CustomerMap, CustomerSets, LifetimeValue, OrderDays, PurchaseFrequency, Segmentation, customer_since,
+    lifetime_value, purchase_frequency, ranked, segmentation,
+};
+use super::invoices::{collection_rate, days_sales_outstanding};
+use super::orders::{fulfillment_metrics, order_accuracy_rate, return_rate};
+use super::{average, get, json as fixed, money, percent, ratio_percent};
+use crate::money::{change_percentage, from_cents, json, ratio_or_zero};
+use crate::periods::{DateRange, month_range};
+use crate::records::{OrderStatus, StrEnum};
+use crate::store::aggregates::{Measures, measure};
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Performance {
+    pub revenue_kpis: RevenueKpis,
+    pub efficiency_kpis: EfficiencyKpis,
+    pub customer_kpis: CustomerKpis,
+    pub operational_kpis: OperationalKpis,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RevenueKpis {
+    #[serde(serialize_with = "json::money")]
+    pub monthly_recurring_revenue: Decimal,
+    #[serde(serialize_with = "json::money")]
+    pub annual_run_rate: Decimal,
+    #[serde(serialize_with = "json::opt_percent")]
+    pub revenue_growth_rate: Option<Decimal>,
+    #[serde(serialize_with = "json::money")]
+    pub revenue_per_customer: Decimal,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct EfficiencyKpis {
+    #[serde(serialize_with = "json::days")]
+    pub order_to_cash_cycle_days: Decimal,
+    #[serde(serialize_with = "json::days")]
+    pub days_sales_outstanding: Decimal,
+    #[serde(serialize_with = "json::percent")]
+    pub collection_efficiency: Decimal,
+    #[serde(serialize_with = "json::days")]
+    pub order_fulfillment_time_days: Decimal,
+    #[serde(serialize_with = "json::opt_percent")]
+    pub collection_effectiveness_index: Option<Decimal>,
+    #[serde(serialize_with = "json::days")]
+    pub best_possible_dso: Decimal,
+    #[serde(serialize_with = "json::days")]
+    pub average_days_delinquent: Decimal,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CustomerKpis {
+    #[serde(serialize_with = "json::money")]
+    pub customer_acquisition_cost: Decimal,
+    #[serde(serialize_with = "json::money")]
+    pub customer_lifetime_value: Decimal,
+    #[serde(serialize_with = "fixed::opt_ratio")]
+    pub ltv_to_cac_ratio: Option<Decimal>,
+    #[serde(serialize_with = "json::percent")]
+    pub customer_retention_rate: Decimal,
+    #[serde(serialize_with = "json::percent")]
+    pub churn_rate: Decimal,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct OperationalKpis {
+    #[serde(serialize_with = "json::percent")]
+    pub order_accuracy_rate: Decimal,
+    #[serde(serialize_with = "json::percent")]
+    pub on_time_delivery_rate: Decimal,
+    #[serde(serialize_with = "json::percent")]
+    pub order_cancellation_rate: Decimal,
+    #[serde(serialize_with = "json::percent")]
+    pub return_rate: Decimal,
+}
+
+/// Receivables figures of a period, in cents.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Receivables {
+    /// Open balance at the end of the day before the period.
+    pub opening: i64,
+    /// Open balance at the end of the period.
+    pub closing: i64,
+    /// Open balance at the period's end of invoices not yet due then.
+    pub closing_current: i64,
+}
+
+/// One order's cash cycle: its local order date and the local date its
+/// invoice (the latest, with several) reached balance 0 by payments.
+pub type CashCycle = (NaiveDate, NaiveDate);
+
+/// Everything the KPIs need.
+pub struct KpiInputs<'a> {
+    pub period: DateRange,
+    pub orders: &'a Measures,
+    pub previous_orders: &'a Measures,
+    pub invoices: &'a Measures,
+    pub receivables: Receivables,
+    pub customers: &'a CustomerSets,
+    /// Customers' totals in the previous period.
+    pub previous_customers: &'a CustomerMap,
+    /// Customers' totals in the calendar month holding the period's last
+    /// day, and in the month before it.
+    pub mrr_month: &'a CustomerMap,
+    pub mrr_month_before: &'a CustomerMap,
+    /// Marketing spend per month (`YYYY-MM` -> amount).
+    pub marketing_spend: &'a BTreeMap<String, Decimal>,
+    /// The cash cycles of the period's orders.
+    pub cash_cycles: &'a [CashCycle],
+}
+
+/// Marketing spend of the months in `period`, prorated by days for the
+/// months it covers partly; a month without a record is 0.
+pub fn prorated_spend(period: DateRange, spend: &BTreeMap<String, Decimal>) -> Decimal {
+    let mut total = Decimal::ZERO;
+    let mut day = period.from;
+    while day <= period.to {
+        let month = month_range(day.year(), day.month());
+        let overlap = DateRange::new(month.from.max(period.from), month.to.min(period.to));
+        if let Some(amount) = spend.get(&format!("{}-{:02}", day.year(), day.month())) {
+            total += *amount * Decimal::from(overlap.days()) / Decimal::from(month.days());
+        }
+        match month.to.succ_opt() {
+            Some(next) => day = next,
+            None => break,
+        }
+    }
+    total
+}
+
+/// Revenue in a month from customers with a revenue-bearing order in the
+/// month before.
+pub fn monthly_recurring_revenue(month: &CustomerMap, before: &CustomerMap) -> Decimal {
+    from_cents(
+        month
+            .iter()
+            .filter(|(id, _)| before.get(id).is_some_and(|t| t.revenue_bearing > 0))
+            .map(|(_, t)| t.revenue_cents)
+            .sum(),
+    )
+}
+
+/// Share of the previous period's customers who bought again in this one,
+/// and its complement (both 0 when the previous period had none).
+pub fn retention(previous: &CustomerMap, current: &CustomerMap) -> (Decimal, Decimal) {
+    let before: Vec<&i64> = previous.iter().filter(|(_, t)| t.placed > 0).map(|(id, _)| id).collect();
+    if before.is_empty() {
+        return (Decimal::ZERO, Decimal::ZERO);
+    }
+    let kept = before.iter().filter(|id| current.get(id).is_some_and(|t| t.placed > 0)).count() as i64;
+    let rate = percent(kept, before.len() as i64);
+    (rate, Decimal::ONE_HUNDRED - rate)
+}
+
+pub fn performance(inputs: &KpiInputs) -> Performance {
+    let (period, orders, invoices) = (inputs.period, inputs.orders, inputs.invoices);
+    let revenue = money(orders, measure::REVENUE);
+    let days = period.days();
+    let unique = inputs.customers.active().count() as i64;
+    let new = inputs.customers.active().filter(|(id, _)| inputs.customers.is_new(**id)).count() as i64;
+    let fulfillment = fulfillment_metrics(orders);
+    let invoiced_cents = get(invoices, measure::INVOICED);
+    let r = inputs.receivables;
+    let dso = days_sales_outstanding(r.closing, invoiced_cents, days);
+    let best_dso = days_sales_outstanding(r.closing_current, invoiced_cents, days);
+    let cei_base = r.opening + invoiced_cents - r.closing_current;
+    let cei = (cei_base != 0).then(|| percent(r.opening + invoiced_cents - r.closing, cei_base));
+    let cac_spend = prorated_spend(period, inputs.marketing_spend);
+    let cac = average(cac_spend, new);
+    let ltv = lifetime_value(inputs.customers).average;
+    let (retention_rate, churn) = retention(inputs.previous_customers, &inputs.customers.period);
+    let cycles = inputs.cash_cycles;
+    let cycle_days: i64 = cycles.iter().map(|(ordered, paid)| (*paid - *ordered).num_days()).sum();
+    Performance {
+        revenue_kpis: RevenueKpis {
+            monthly_recurring_revenue: monthly_recurring_revenue(inputs.mrr_month, inputs.mrr_month_before),
+            annual_run_rate: ratio_or_zero(revenue * Decimal::from(365), Decimal::from(days)),
+            revenue_growth_rate: change_percentage(revenue, money(inputs.previous_orders, measure::REVENUE)),
+            revenue_per_customer: average(revenue, unique),
+        },
+        efficiency_kpis: EfficiencyKpis {
+            order_to_cash_cycle_days: average(Decimal::from(cycle_days), cycles.len() as i64),
+            days_sales_outstanding: dso,
+            collection_efficiency: collection_rate(invoices),
+            order_fulfillment_time_days: fulfillment.average_fulfillment_days,
+            collection_effectiveness_index: cei,
+            best_possible_dso: best_dso,
+            average_days_delinquent: dso - best_dso,
+        },
+        customer_kpis: CustomerKpis {
+            customer_acquisition_cost: cac,
+            customer_lifetime_value: ltv,
+            ltv_to_cac_ratio: (!cac.is_zero()).then(|| ltv / cac),
+            customer_retention_rate: retention_rate,
+            churn_rate: churn,
+        },
+        operational_kpis: OperationalKpis {
+            order_accuracy_rate: order_accuracy_rate(orders),
+            on_time_delivery_rate: fulfillment.on_time_delivery_rate,
+            order_cancellation_rate: percent(
+                get(orders, &measure::status(OrderStatus::Cancelled.as_str())),
+                get(orders, measure::PLACED),
+            ),
+            return_rate: return_rate(orders),
+        },
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TopCustomer {
+    pub customer_id: i64,
+    pub customer_name: String,
+    pub total_orders: u64,
+    #[serde(serialize_with = "json::money")]
+    pub total_revenue: Decimal,
+    #[serde(serialize_with = "json::money")]
+    pub average_order_value: Decimal,
+}
+
+/// The top-customers widget: the first `limit` customers by period revenue.
+pub fn top_customers(sets: &CustomerSets, names: &BTreeMap<i64, String>, limit: usize) -> Vec<TopCustomer> {
+    ranked(sets)
+        .into_iter()
+        .take(limit)
+        .map(|(id, t)| TopCustomer {
+            customer_id: id,
+            customer_name: names.get(&id).cloned().unwrap_or_default(),
+            total_orders: t.placed.max(0) as u64,
+            total_revenue: t.revenue(),
+            average_order_value: t.average_order_value(),
+        })
+        .collect()
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AnalyticsTopCustomer {
+    #[serde(flatten)]
+    pub customer: TopCustomer,
+    pub customer_since: Option<NaiveDate>,
+    #[serde(serialize_with = "json::money")]
+    pub lifetime_value: Decimal,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CustomerAnalytics {
+    pub customer_segmentation: Segmentation,
+    pub customer_lifetime_value: LifetimeValue,
+    pub purchase_frequency: PurchaseFrequency,
+    pub top_customers: Vec<AnalyticsTopCustomer>,
+}
+
+/// `GET /dashboard/customer-analytics`. `days`: the order days of every
+/// customer with a revenue-bearing order through the period's end.
+pub fn customer_analytics(
+    sets: &CustomerSets,
+    days: &BTreeMap<i64, OrderDays>,
+    end: NaiveDate,
+    vip_threshold: Decimal,
+    names: &BTreeMap<i64, String>,
+    limit: usize,
+) -> CustomerAnalytics {
+    CustomerAnalytics {
+        customer_segmentation: segmentation(sets, vip_threshold),
+        customer_lifetime_value: lifetime_value(sets),
+        purchase_frequency: purchase_frequency(sets, days, end),
+        top_customers: top_customers(sets, names, limit)
+            .into_iter()
+            .map(|customer| {
+                let id = customer.customer_id;
+                AnalyticsTopCustomer {
+                    customer_since: days.get(&id).and_then(customer_since),
+                    lifetime_value: sets.through.get(&id).map_or(Decimal::ZERO, |t| t.revenue()),
+                    customer,
+                }
+            })
+            .collect(),
+    }
+}
+
+/// Progress toward a goal, in percent (0 for a zero goal).
+pub fn progress(current: Decimal, goal: Decimal) -> Decimal {
+    ratio_percent(current, goal)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::metrics::customers::CustomerTotals;
+    use rust_decimal_macros::dec;
+
+    fn d(s: &str) -> NaiveDate {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn spend_is_prorated_by_days() {
+        let spend = BTreeMap::from([("2025-11".to_owned(), dec!(3000)), ("2025-12".to_owned(), dec!(3100))]);
+        // Nov 21-30 (10 of 30 days) and Dec 1-10 (10 of 31 days).
+        let period = DateRange::new(d("2025-11-21"), d("2025-12-10"));
+        assert_eq!(prorated_spend(period, &spend), dec!(2000));
+        assert_eq!(prorated_spend(DateRange::new(d("2026-01-01"), d("2026-01-31")), &spend), dec!(0));
+    }
+
+    #[test]
+    fn retention_and_mrr_by_hand() {
+        let t = |placed, rb, cents| CustomerTotals { placed, revenue_bearing: rb, revenue_cents: cents };
+        let previous = CustomerMap::from([(1, t(1, 1, 100)), (2, t(1, 0, 0)), (3, t(2, 2, 300))]);
+        let current = CustomerMap::from([(1, t(1, 1, 500)), (4, t(1, 1, 700))]);
+        let (rate, churn) = retention(&previous, &current);
+        assert_eq!(rate.round_dp(2), dec!(33.33));
+        assert_eq!(churn.round_dp(2), dec!(66.67));
+        assert_eq!(retention(&CustomerMap::new(), &current), (dec!(0), dec!(0)));
+        // Only customer 1 had a revenue-bearing order in the month before.
+        assert_eq!(monthly_recurring_revenue(&current, &previous), dec!(5));
+    }
+}

@@ -1,0 +1,329 @@
+//! Order figures (metrics.md "Orders"): `GET /orders/performance-metrics`,
+//! `GET /orders?group_by=status`, high-value orders and the recent-orders
+//! widget, from the `orders` measures (or a rep's `orders@rep` slice) of a
+//! period and the order index rows.
+
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+use serde::Serialize;
+
+use super::customers::{CustomerMetrics, CustomerSets, customer_metrics};
+use super::{Keyed, average, complement, count, get, histogram, histogram_median, money, percent};
+use crate::money::{from_cents, json};
+use crate::periods::DateRange;
+use crate::records::{OrderSource, OrderStatus, StrEnum};
+use crate::sketch;
+use crate::store::aggregates::{Measures, measure};
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PeriodDates {
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+}
+
+impl From<DateRange> for PeriodDates {
+    fn from(r: DateRange) -> Self {
+        PeriodDates { from: r.from, to: r.to }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct OrderMetrics {
+    pub total_orders: u64,
+    #[serde(serialize_with = "json::money")]
+    pub total_revenue: Decimal,
+    #[serde(serialize_with = "json::money")]
+    pub average_order_value: Decimal,
+    #[serde(serialize_with = "json::money")]
+    pub median_order_value: Decimal,
+    #[serde(serialize_with = "json::opt_money")]
+    pub highest_order_value: Option<Decimal>,
+    #[serde(serialize_with = "json::opt_money")]
+    pub lowest_order_value: Option<Decimal>,
+    pub orders_by_status: Keyed<u64>,
+    #[serde(serialize_with = "json::percent")]
+    pub cancellation_rate: Decimal,
+}
+
+/// Counts by current status, all eight keys, drafts included.
+pub fn orders_by_status(orders: &Measures) -> Keyed<u64> {
+    OrderStatus::ALL.iter().map(|s| (s.as_str().to_owned(), count(orders, &measure::status(s.as_str())))).collect()
+}
+
+/// Highest and lowest `total_amount` of the period's revenue-bearing
+/// orders, in cents, as read from the by-amount index.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Extremes {
+    pub highest_cents: Option<i64>,
+    pub lowest_cents: Option<i64>,
+}
+
+pub fn order_metrics(orders: &Measures, extremes: Extremes) -> OrderMetrics {
+    let revenue = money(orders, measure::REVENUE);
+    OrderMetrics {
+        total_orders: count(orders, measure::PLACED),
+        total_revenue: revenue,
+        average_order_value: average(revenue, get(orders, measure::REVENUE_BEARING)),
+        median_order_value: sketch::median(orders).unwrap_or_default(),
+        highest_order_value: extremes.highest_cents.map(from_cents),
+        lowest_order_value: extremes.lowest_cents.map(from_cents),
+        orders_by_status: orders_by_status(orders),
+        cancellation_rate: percent(
+            get(orders, &measure::status(OrderStatus::Cancelled.as_str())),
+            get(orders, measure::PLACED),
+        ),
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FulfillmentMetrics {
+    #[serde(serialize_with = "json::days")]
+    pub average_fulfillment_days: Decimal,
+    #[serde(serialize_with = "json::days")]
+    pub median_fulfillment_days: Decimal,
+    #[serde(serialize_with = "json::percent")]
+    pub on_time_delivery_rate: Decimal,
+    #[serde(serialize_with = "json::percent")]
+    pub late_delivery_rate: Decimal,
+    pub fastest_fulfillment_days: Option<i64>,
+    pub slowest_fulfillment_days: Option<i64>,
+    pub orders_pending_fulfillment: u64,
+}
+
+const FULFILLMENT_BIN: &str = "fulfillment_days_";
+
+pub fn fulfillment_metrics(orders: &Measures) -> FulfillmentMetrics {
+    let hist = histogram(orders, FULFILLMENT_BIN);
+    let promised = get(orders, measure::DELIVERY_PROMISED);
+    let on_time = percent(get(orders, measure::DELIVERED_ON_TIME), promised);
+    FulfillmentMetrics {
+        average_fulfillment_days: average(
+            Decimal::from(get(orders, measure::FULFILLMENT_DAYS)),
+            get(orders, measure::FULFILLED),
+        ),
+        median_fulfillment_days: histogram_median(&hist).unwrap_or_default(),
+        on_time_delivery_rate: on_time,
+        late_delivery_rate: complement(on_time, promised),
+        fastest_fulfillment_days: hist.keys().next().copied(),
+        slowest_fulfillment_days: hist.keys().next_back().copied(),
+        orders_pending_fulfillment: count(orders, measure::PENDING_FULFILLMENT),
+    }
+}
+
+/// `return_rate`: returned over delivered revenue-bearing orders.
+pub fn return_rate(orders: &Measures) -> Decimal {
+    percent(get(orders, measure::REVENUE_BEARING_RETURNED), get(orders, measure::REVENUE_BEARING_DELIVERED))
+}
+
+/// `order_accuracy_rate`: delivered orders without a fulfillment error.
+pub fn order_accuracy_rate(orders: &Measures) -> Decimal {
+    percent(get(orders, measure::DELIVERED_ACCURATE), get(orders, measure::DELIVERED))
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SourceFigures {
+    pub count: u64,
+    #[serde(serialize_with = "json::money")]
+    pub revenue: Decimal,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ChannelMetrics {
+    pub by_source: Keyed<SourceFigures>,
+}
+
+pub fn channel_metrics(orders: &Measures) -> ChannelMetrics {
+    ChannelMetrics {
+        by_source: OrderSource::ALL
+            .iter()
+            .map(|s| {
+                let s = s.as_str();
+                let figures = SourceFigures {
+                    count: count(orders, &measure::source_placed(s)),
+                    revenue: money(orders, &measure::source_revenue(s)),
+                };
+                (s.to_owned(), figures)
+            })
+            .collect(),
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SalesRepRow {
+    pub sales_rep_id: i64,
+    pub name: String,
+    pub orders: u64,
+    #[serde(serialize_with = "json::money")]
+    pub revenue: Decimal,
+    #[serde(serialize_with = "json::money")]
+    pub average_order_value: Decimal,
+    #[serde(serialize_with = "json::percent")]
+    pub win_rate: Decimal,
+}
+
+/// `top_sales_reps`: reps with placed orders in the period, by revenue
+/// descending (ties by id), the first `limit`. `reps`: (id, name, the
+/// rep's `orders@rep` measures over the period).
+pub fn top_sales_reps(reps: Vec<(i64, String, Measures)>, limit: usize) -> Vec<SalesRepRow> {
+    let mut rows: Vec<(i64, SalesRepRow)> = reps
+        .into_iter()
+        .filter(|(_, _, m)| get(m, measure::PLACED) > 0)
+        .map(|(id, name, m)| {
+            let revenue = money(&m, measure::REVENUE);
+            let row = SalesRepRow {
+                sales_rep_id: id,
+                name,
+                orders: count(&m, measure::PLACED),
+                revenue,
+                average_order_value: average(revenue, get(&m, measure::REVENUE_BEARING)),
+                win_rate: percent(get(&m, measure::REVENUE_BEARING), get(&m, measure::PLACED)),
+            };
+            (get(&m, measure::REVENUE), row)
+        })
+        .collect();
+    rows.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.sales_rep_id.cmp(&b.1.sales_rep_id)));
+    rows.into_iter().take(limit).map(|(_, row)| row).collect()
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PerformanceMetrics {
+    pub period: PeriodDates,
+    pub order_metrics: OrderMetrics,
+    pub fulfillment_metrics: FulfillmentMetrics,
+    pub customer_metrics: CustomerMetrics,
+    pub channel_metrics: ChannelMetrics,
+    pub top_sales_reps: Vec<SalesRepRow>,
+}
+
+/// Everything `GET /orders/performance-metrics` needs.
+pub struct PerformanceInputs {
+    pub period: DateRange,
+    /// `orders` (or the rep's slice) summed over the period.
+    pub orders: Measures,
+    pub extremes: Extremes,
+    pub customers: CustomerSets,
+    pub reps: Vec<(i64, String, Measures)>,
+    pub limit: usize,
+}
+
+pub fn performance_metrics(inputs: PerformanceInputs) -> PerformanceMetrics {
+    let orders = &inputs.orders;
+    let order_metrics = order_metrics(orders, inputs.extremes);
+    PerformanceMetrics {
+        period: inputs.period.into(),
+        customer_metrics: customer_metrics(&inputs.customers, order_metrics.total_orders),
+        order_metrics,
+        fulfillment_metrics: fulfillment_metrics(orders),
+        channel_metrics: channel_metrics(orders),
+        top_sales_reps: top_sales_reps(inputs.reps, inputs.limit),
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StatusGroup {
+    pub count: u64,
+    #[serde(serialize_with = "json::money")]
+    pub total_value: Decimal,
+}
+
+/// `GET /orders?group_by=status`: every status, drafts included.
+pub fn by_status(orders: &Measures) -> Keyed<StatusGroup> {
+    OrderStatus::ALL
+        .iter()
+        .map(|s| {
+            let s = s.as_str();
+            let group = StatusGroup {
+                count: count(orders, &measure::status(s)),
+                total_value: money(orders, &measure::status_value(s)),
+            };
+            (s.to_owned(), group)
+        })
+        .collect()
+}
+
+/// An order as the by-amount and recent-orders indexes hold it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrderRow {
+    pub order_id: i64,
+    pub order_number: String,
+    pub customer_id: i64,
+    pub sales_rep_id: Option<i64>,
+    pub total_cents: i64,
+    pub status: String,
+    pub ordered_on: NaiveDate,
+}
+
+impl OrderRow {
+    pub fn is_revenue_bearing(&self) -> bool {
+        self.status != OrderStatus::Draft.as_str() && self.status != OrderStatus::Cancelled.as_str()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct HighValueMeta {
+    pub total_orders: u64,
+    #[serde(serialize_with = "json::money")]
+    pub total_value: Decimal,
+    #[serde(serialize_with = "json::money")]
+    pub average_value: Decimal,
+    #[serde(serialize_with = "json::percent")]
+    pub percentage_of_total_revenue: Decimal,
+}
+
+/// `meta` of high-value orders over every matching order (not the page);
+/// `period_revenue_cents`: the period's total_revenue.
+pub fn high_value_meta(matching: &[OrderRow], period_revenue_cents: i64) -> HighValueMeta {
+    let total: i64 = matching.iter().map(|o| o.total_cents).sum();
+    HighValueMeta {
+        total_orders: matching.len() as u64,
+        total_value: from_cents(total),
+        average_value: average(from_cents(total), matching.len() as i64),
+        percentage_of_total_revenue: percent(total, period_revenue_cents),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rust_decimal_macros::dec;
+
+    fn m(pairs: &[(&str, i64)]) -> Measures {
+        pairs.iter().map(|(k, v)| ((*k).to_owned(), *v)).collect()
+    }
+
+    #[test]
+    fn fulfillment_by_hand() {
+        // Three shipped orders: 1, 2 and 6 days; two with a promise, one on time.
+        let orders = m(&[
+            ("fulfilled", 3),
+            ("fulfillment_days", 9),
+            ("fulfillment_days_1", 1),
+            ("fulfillment_days_2", 1),
+            ("fulfillment_days_6", 1),
+            ("delivery_promised", 2),
+            ("delivered_on_time", 1),
+            ("pending_fulfillment", 4),
+        ]);
+        let f = fulfillment_metrics(&orders);
+        assert_eq!(f.average_fulfillment_days, dec!(3));
+        assert_eq!(f.median_fulfillment_days, dec!(2));
+        assert_eq!((f.fastest_fulfillment_days, f.slowest_fulfillment_days), (Some(1), Some(6)));
+        assert_eq!((f.on_time_delivery_rate, f.late_delivery_rate), (dec!(50), dec!(50)));
+        assert_eq!(f.orders_pending_fulfillment, 4);
+        let none = fulfillment_metrics(&Measures::new());
+        assert_eq!((none.fastest_fulfillment_days, none.late_delivery_rate), (None, dec!(0)));
+    }
+
+    #[test]
+    fn reps_rank_by_revenue_then_id() {
+        let reps = vec![
+            (7, "B".to_owned(), m(&[("placed", 2), ("revenue_bearing", 1), ("revenue", 500)])),
+            (3, "A".to_owned(), m(&[("placed", 4), ("revenue_bearing", 3), ("revenue", 500)])),
+            (9, "C".to_owned(), m(&[("status_draft", 1)])),
+        ];
+        let rows = top_sales_reps(reps, 10);
+        assert_eq!(rows.iter().map(|r| r.sales_rep_id).collect::<Vec<_>>(), vec![3, 7]);
+        assert_eq!(rows[0].win_rate, dec!(75));
+        assert_eq!(rows[1].average_order_value, dec!(5));
+    }
+}

@@ -1,0 +1,411 @@
+//! Reads of index items and dimension copies: the rows of the list
+//! endpoints, the invoices behind aging, the per-customer families and the
+//! names of customers, products and reps. Each read's cost grows with the
+//! rows it returns (or with the log of a date range), never with all data.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::Ordering;
+
+use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes};
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+
+use super::StoreError;
+use super::aggregates::{
+    AggregateReader, Measures, add_measures, attr_i64, attr_s, family, key_map, measures_of, measures_pk,
+};
+use crate::buckets::cover_keys;
+use crate::metrics::aging::{AgingInvoice, CustomerInfo};
+use crate::metrics::customers::{CustomerMap, OrderDays, order_days, per_customer};
+use crate::metrics::orders::OrderRow;
+use crate::metrics::payments::OpenDispute;
+use crate::metrics::revenue::ProductInfo;
+use crate::periods::DateRange;
+use crate::records::{Customer, MonthlyAmount, Product, SalesRep};
+
+pub type Item = HashMap<String, AttributeValue>;
+
+fn malformed(item: &Item, what: &str) -> StoreError {
+    StoreError::Malformed { key: attr_s(item, "pk").unwrap_or("?").to_owned(), message: format!("{what} item") }
+}
+
+fn date(item: &Item, name: &str) -> Option<NaiveDate> {
+    attr_s(item, name).and_then(|d| d.parse().ok())
+}
+
+/// An order row of the by-amount or recent-orders index.
+pub fn order_row(item: &Item) -> Result<OrderRow, StoreError> {
+    (|| {
+        Some(OrderRow {
+            order_id: attr_i64(item, "order_id")?,
+            order_number: attr_s(item, "order_number")?.to_owned(),
+            customer_id: attr_i64(item, "customer_id")?,
+            sales_rep_id: attr_i64(item, "sales_rep_id"),
+            total_cents: attr_i64(item, "total")?,
+            status: attr_s(item, "status")?.to_owned(),
+            ordered_on: date(item, "ordered_on")?,
+        })
+    })()
+    .ok_or_else(|| malformed(item, "order index"))
+}
+
+/// An invoice of the closing-date index, with its dated applications.
+pub fn aging_invoice(item: &Item) -> Result<(AgingInvoice, Option<i64>), StoreError> {
+    (|| {
+        let applications: Vec<(String, i64)> = serde_json::from_str(attr_s(item, "applications")?).ok()?;
+        let applications =
+            applications.into_iter().map(|(d, c)| Some((d.parse().ok()?, c))).collect::<Option<Vec<_>>>()?;
+        let invoice = AgingInvoice {
+            invoice_id: attr_i64(item, "invoice_id")?,
+            invoice_number: attr_s(item, "invoice_number")?.to_owned(),
+            customer_id: attr_i64(item, "customer_id")?,
+            issued_on: date(item, "issued_on")?,
+            due_date: date(item, "due_date")?,
+            total_cents: attr_i64(item, "total")?,
+            written_off_cents: attr_i64(item, "written_off").unwrap_or(0),
+            written_off_on: date(item, "written_off_on"),
+            applications,
+        };
+        Some((invoice, attr_i64(item, "order_id")))
+    })()
+    .ok_or_else(|| malformed(item, "invoice closing index"))
+}
+
+/// An open dispute of the open-disputes index.
+pub fn open_dispute(item: &Item) -> Result<OpenDispute, StoreError> {
+    (|| {
+        Some(OpenDispute {
+            payment_id: attr_i64(item, "payment_id")?,
+            payment_number: attr_s(item, "payment_number")?.to_owned(),
+            amount_cents: attr_i64(item, "amount")?,
+            dispute_reason: attr_s(item, "dispute_reason")?.to_owned(),
+            disputed_at: attr_s(item, "disputed_at")?.to_owned(),
+            evidence_due_date: date(item, "evidence_due_date")?,
+            status: attr_s(item, "status")?.to_owned(),
+        })
+    })()
+    .ok_or_else(|| malformed(item, "open dispute"))
+}
+
+/// A failed payment of the failed-payments index.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FailedPayment {
+    pub payment_id: i64,
+    pub payment_number: String,
+    pub amount_cents: i64,
+    pub method: String,
+    pub failure_reason: String,
+    pub failed_at: String,
+    pub retry_count: i64,
+    pub can_retry: bool,
+    pub customer_id: i64,
+}
+
+pub fn failed_payment(item: &Item) -> Result<FailedPayment, StoreError> {
+    (|| {
+        Some(FailedPayment {
+            payment_id: attr_i64(item, "payment_id")?,
+            payment_number: attr_s(item, "payment_number")?.to_owned(),
+            amount_cents: attr_i64(item, "amount")?,
+            method: attr_s(item, "method")?.to_owned(),
+            failure_reason: attr_s(item, "failure_reason")?.to_owned(),
+            failed_at: attr_s(item, "failed_at")?.to_owned(),
+            retry_count: attr_i64(item, "retry_count").unwrap_or(0),
+            can_retry: item.get("can_retry").and_then(|v| v.as_bool().ok()).copied().unwrap_or(false),
+            customer_id: attr_i64(item, "customer_id")?,
+        })
+    })()
+    .ok_or_else(|| malformed(item, "failed payment"))
+}
+
+fn copy_of<T: serde::de::DeserializeOwned>(item: &Item) -> Result<(i64, T), StoreError> {
+    let id = attr_s(item, "sk").and_then(|sk| sk.parse::<i64>().ok()).ok_or_else(|| malformed(item, "copy"))?;
+    let record = attr_s(item, "record").ok_or_else(|| malformed(item, "copy"))?;
+    let body = serde_json::from_str(record).map_err(|_| malformed(item, "copy"))?;
+    Ok((id, body))
+}
+
+impl AggregateReader<'_> {
+    fn pk(&self, family: &str) -> String {
+        measures_pk(self.tenant, family)
+    }
+
+    /// Items of a partition from `from` (inclusive) in key order, or
+    /// backwards, stopping once `max` items have been read.
+    pub async fn scan_partition(
+        &self,
+        pk: &str,
+        from: Option<&str>,
+        forward: bool,
+        max: Option<usize>,
+    ) -> Result<Vec<Item>, StoreError> {
+        let mut items = Vec::new();
+        let mut start = None;
+        loop {
+            let mut query = self
+                .client
+                .query()
+                .table_name(self.table)
+                .expression_attribute_values(":pk", AttributeValue::S(pk.to_owned()))
+                .scan_index_forward(forward)
+                .set_exclusive_start_key(start);
+            query = match (from, forward) {
+                (Some(from), true) => query
+                    .key_condition_expression("pk = :pk AND sk >= :from")
+                    .expression_attribute_values(":from", AttributeValue::S(from.to_owned())),
+                (Some(from), false) => query
+                    .key_condition_expression("pk = :pk AND sk <= :from")
+                    .expression_attribute_values(":from", AttributeValue::S(from.to_owned())),
+                (None, _) => query.key_condition_expression("pk = :pk"),
+            };
+            if let Some(max) = max {
+                query = query.limit((max - items.len()).clamp(1, 1000) as i32);
+            }
+            let out = query.send().await.map_err(|e| StoreError::dynamo("Query", e))?;
+            let page = out.items.unwrap_or_default();
+            self.items_read.fetch_add(page.len() as u64, Ordering::Relaxed);
+            items.extend(page);
+            start = out.last_evaluated_key;
+            if start.is_none() || max.is_some_and(|m| items.len() >= m) {
+                return Ok(items);
+            }
+        }
+    }
+
+    /// Placed orders of a range with `total >= min_cents`, from the
+    /// by-amount partitions of the range's cover.
+    pub async fn orders_from_amount(&self, range: DateRange, min_cents: i64) -> Result<Vec<OrderRow>, StoreError> {
+        let from = format!("{:015}#", min_cents.max(0));
+        let mut rows = Vec::new();
+        for key in cover_keys(range) {
+            let pk = self.pk(&family::bucketed(family::ORDERS_BY_AMOUNT, &key));
+            for item in self.scan_partition(&pk, Some(&from), true, None).await? {
+                rows.push(order_row(&item)?);
+            }
+        }
+        Ok(rows)
+    }
+
+    /// Highest and lowest total of the range's revenue-bearing orders that
+    /// match `keep` (a rep filter, or everything): each cover partition is
+    /// read from both ends, in growing pages, until a match.
+    pub async fn order_extremes(
+        &self,
+        range: DateRange,
+        keep: impl Fn(&OrderRow) -> bool,
+    ) -> Result<(Option<i64>, Option<i64>), StoreError> {
+        let (mut highest, mut lowest) = (None::<i64>, None::<i64>);
+        for key in cover_keys(range) {
+            let pk = self.pk(&family::bucketed(family::ORDERS_BY_AMOUNT, &key));
+            for forward in [true, false] {
+                let mut want = 8;
+                loop {
+                    let items = self.scan_partition(&pk, None, forward, Some(want)).await?;
+                    let rows = items.iter().map(order_row).collect::<Result<Vec<_>, _>>()?;
+                    if let Some(row) = rows.iter().find(|r| r.is_revenue_bearing() && keep(r)) {
+                        let total = row.total_cents;
+                        if forward {
+                            lowest = Some(lowest.map_or(total, |l| l.min(total)));
+                        } else {
+                            highest = Some(highest.map_or(total, |h| h.max(total)));
+                        }
+                        break;
+                    }
+                    if items.len() < want {
+                        break;
+                    }
+                    want *= 4;
+                }
+            }
+        }
+        Ok((highest, lowest))
+    }
+
+    /// The latest placed orders, newest first, after an optional cursor
+    /// (the sort key of the last row of the previous page).
+    pub async fn recent_orders(
+        &self,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<(String, OrderRow)>, StoreError> {
+        let pk = self.pk(family::RECENT_ORDERS);
+        let items = self.scan_partition(&pk, after, false, Some(limit + 1)).await?;
+        items
+            .iter()
+            .filter(|i| after.is_none_or(|a| attr_s(i, "sk") != Some(a)))
+            .take(limit)
+            .map(|i| Ok((attr_s(i, "sk").unwrap_or_default().to_owned(), order_row(i)?)))
+            .collect()
+    }
+
+    /// Invoices open at the end of `day` or closed after it, each with its
+    /// order id (the closing-date index from the next day on).
+    pub async fn invoices_open_at(&self, day: NaiveDate) -> Result<Vec<(AgingInvoice, Option<i64>)>, StoreError> {
+        let pk = self.pk(family::INVOICES_BY_CLOSE);
+        let from = format!("{}#", day.succ_opt().unwrap_or(day));
+        self.scan_partition(&pk, Some(&from), true, None).await?.iter().map(aging_invoice).collect()
+    }
+
+    /// Failed payments of a range, newest `failed_at` first.
+    pub async fn failed_payments(&self, range: DateRange) -> Result<Vec<FailedPayment>, StoreError> {
+        let mut rows = Vec::new();
+        for key in cover_keys(range) {
+            let pk = self.pk(&family::bucketed(family::FAILED_PAYMENTS, &key));
+            for item in self.scan_partition(&pk, None, true, None).await? {
+                rows.push(failed_payment(&item)?);
+            }
+        }
+        rows.sort_by(|a, b| b.failed_at.cmp(&a.failed_at).then(a.payment_id.cmp(&b.payment_id)));
+        Ok(rows)
+    }
+
+    /// Every open dispute, by evidence due date.
+    pub async fn open_disputes(&self) -> Result<Vec<OpenDispute>, StoreError> {
+        let pk = self.pk(family::OPEN_DISPUTES);
+        self.scan_partition(&pk, None, true, None).await?.iter().map(open_dispute).collect()
+    }
+
+    /// Sum over a range of a family sharded by entity id (all shards).
+    pub async fn sum_shards(&self, base: &str, range: DateRange) -> Result<Measures, StoreError> {
+        let mut total = Measures::new();
+        for shard in 0..family::ENTITY_SHARDS {
+            add_measures(&mut total, &self.sum(&family::sharded(base, shard), range).await?);
+        }
+        Ok(total)
+    }
+
+    /// Per-customer order totals over a range (`customer_sales`, or a rep's
+    /// `customer_sales@rep={id}`).
+    pub async fn customers(&self, rep: Option<i64>, range: DateRange) -> Result<CustomerMap, StoreError> {
+        if range.from > range.to {
+            return Ok(CustomerMap::new());
+        }
+        let base = match rep {
+            Some(rep) => format!("{}@rep={rep}", family::CUSTOMER_SALES),
+            None => family::CUSTOMER_SALES.to_owned(),
+        };
+        Ok(per_customer(&self.sum_shards(&base, range).await?))
+    }
+
+    /// Placed orders per local day of the given customers.
+    pub async fn customer_days(&self, ids: &[i64]) -> Result<BTreeMap<i64, OrderDays>, StoreError> {
+        let keys: Vec<(String, String)> =
+            ids.iter().map(|id| (self.pk(&family::sharded(family::CUSTOMER_DAYS, *id)), format!("{id:020}"))).collect();
+        let mut out = BTreeMap::new();
+        for item in self.batch_get(keys).await? {
+            if let Some(id) = attr_s(&item, "sk").and_then(|sk| sk.parse::<i64>().ok()) {
+                out.insert(id, order_days(&measures_of(&item)?));
+            }
+        }
+        Ok(out)
+    }
+
+    async fn batch_get(&self, keys: Vec<(String, String)>) -> Result<Vec<Item>, StoreError> {
+        let mut found = Vec::new();
+        for chunk in keys.chunks(100) {
+            let mut request = KeysAndAttributes::builder();
+            for (pk, sk) in chunk {
+                request = request.keys(key_map(pk.clone(), sk.clone()));
+            }
+            let mut pending = Some(
+                request.build().map_err(|e| StoreError::Malformed { key: "batch".into(), message: e.to_string() })?,
+            );
+            while let Some(req) = pending.take() {
+                let out = self
+                    .client
+                    .batch_get_item()
+                    .request_items(self.table, req)
+                    .send()
+                    .await
+                    .map_err(|e| StoreError::dynamo("BatchGetItem", e))?;
+                let items = out.responses.unwrap_or_default().remove(self.table).unwrap_or_default();
+                self.items_read.fetch_add(items.len() as u64, Ordering::Relaxed);
+                found.extend(items);
+                pending = out.unprocessed_keys.and_then(|mut u| u.remove(self.table)).filter(|k| !k.keys().is_empty());
+                if pending.is_some() {
+                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                }
+            }
+        }
+        Ok(found)
+    }
+
+    async fn copies<T: serde::de::DeserializeOwned>(
+        &self,
+        family: &str,
+        ids: Option<&[i64]>,
+    ) -> Result<BTreeMap<i64, T>, StoreError> {
+        let items = match ids {
+            Some(ids) => self.batch_get(ids.iter().map(|id| (self.pk(family), format!("{id:020}"))).collect()).await?,
+            None => self.scan_partition(&self.pk(family), None, true, None).await?,
+        };
+        items.iter().map(copy_of).collect()
+    }
+
+    /// Names, numbers and credit limits of the given customers.
+    pub async fn customer_info(&self, ids: &[i64]) -> Result<BTreeMap<i64, (Customer, CustomerInfo)>, StoreError> {
+        let copies: BTreeMap<i64, Customer> = self.copies(family::CUSTOMERS, Some(ids)).await?;
+        Ok(copies
+            .into_iter()
+            .map(|(id, c)| {
+                let info = CustomerInfo {
+                    name: c.company_name.clone(),
+                    number: c.customer_number.clone(),
+                    credit_limit: c.credit_limit,
+                };
+                (id, (c, info))
+            })
+            .collect())
+    }
+
+    /// Company names of the given customers.
+    pub async fn customer_names(&self, ids: &[i64]) -> Result<BTreeMap<i64, String>, StoreError> {
+        Ok(self.customer_info(ids).await?.into_iter().map(|(id, (_, info))| (id, info.name)).collect())
+    }
+
+    /// Every sales rep.
+    pub async fn sales_reps(&self) -> Result<BTreeMap<i64, SalesRep>, StoreError> {
+        self.copies(family::SALES_REPS, None).await
+    }
+
+    /// SKU and name of the given products.
+    pub async fn products(&self, ids: &[i64]) -> Result<BTreeMap<i64, ProductInfo>, StoreError> {
+        let copies: BTreeMap<i64, Product> = self.copies(family::PRODUCTS, Some(ids)).await?;
+        Ok(copies.into_iter().map(|(id, p)| (id, ProductInfo { sku: p.sku, name: p.name })).collect())
+    }
+
+    /// Monthly amounts (`sales_target` or `marketing_spend`) by `YYYY-MM`.
+    pub async fn monthly_amounts(&self, family: &str) -> Result<BTreeMap<String, Decimal>, StoreError> {
+        let copies: BTreeMap<i64, MonthlyAmount> = self.copies(family, None).await?;
+        let mut out = BTreeMap::new();
+        for m in copies.into_values() {
+            *out.entry(m.month).or_insert(Decimal::ZERO) += m.amount;
+        }
+        Ok(out)
+    }
+}
+
+impl AggregateReader<'_> {
+    /// The customers of a period: totals in it (of one rep's orders with
+    /// `rep`), before it (all reps: a customer is new only if their first
+    /// placed order ever is in the period), and, with `lifetime`, through
+    /// its end.
+    pub async fn customer_sets(
+        &self,
+        rep: Option<i64>,
+        period: DateRange,
+        lifetime: bool,
+    ) -> Result<crate::metrics::customers::CustomerSets, StoreError> {
+        let epoch = crate::buckets::epoch();
+        let day_before = period.from.pred_opt().unwrap_or(epoch);
+        Ok(crate::metrics::customers::CustomerSets {
+            period: self.customers(rep, period).await?,
+            before: self.customers(None, DateRange::new(epoch, day_before)).await?,
+            through: if lifetime {
+                self.customers(rep, DateRange::new(epoch, period.to)).await?
+            } else {
+                CustomerMap::new()
+            },
+        })
+    }
+}
