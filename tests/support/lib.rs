@@ -2,6 +2,8 @@
 //! `infra/local/with-test-services.sh`, which `make test` uses), the real
 //! loader, the real stream pump and the real HTTP routers.
 
+pub mod december;
+
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 

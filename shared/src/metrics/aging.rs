@@ -382,5 +382,8 @@ mod tests {
         let json = serde_json::to_value(&report).unwrap();
         assert_eq!(json["by_customer"][0]["1_30_days"], serde_json::json!(100.0));
         assert!(json["summary"].get("paid_invoices").is_none());
+        let text = serde_json::to_string(&report).unwrap();
+        let at = |key: &str| text.find(&format!("\"{key}\":{{\"label\"")).unwrap();
+        assert!(at("current") < at("1_30_days") && at("1_30_days") < at("over_90_days"), "buckets in age order");
     }
 }

@@ -300,7 +300,10 @@ impl AggregateReader<'_> {
         Ok(out)
     }
 
-    async fn batch_get(&self, keys: Vec<(String, String)>) -> Result<Vec<Item>, StoreError> {
+    /// Items by key (duplicates read once; missing ones left out).
+    async fn batch_get(&self, mut keys: Vec<(String, String)>) -> Result<Vec<Item>, StoreError> {
+        keys.sort();
+        keys.dedup();
         let mut found = Vec::new();
         for chunk in keys.chunks(100) {
             let mut request = KeysAndAttributes::builder();
