@@ -14,7 +14,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/config.sh"
 
 PIDS_DIR="$SALES_STATE_DIR/pids"
 LOGS_DIR="$SALES_STATE_DIR/logs"
-SALESCTL="$SALES_REPO_ROOT/target/debug/salesctl"
+SALESCTL="${CARGO_TARGET_DIR:-$SALES_REPO_ROOT/target}/debug/salesctl"
 API="http://127.0.0.1:$SALES_API_PORT"
 mkdir -p "$PIDS_DIR" "$LOGS_DIR"
 
@@ -81,12 +81,17 @@ Sales Analytics is running locally.
   Stop with: make stop
 
 Dev token (tenant demo, scopes sales:read sales:export, 24 h):
-$token
+  export TOKEN=$token
 
 Try:
-  curl -s -H "Authorization: Bearer $token" "$API/api/v1/sales/dashboard"
-  curl -s -H "Authorization: Bearer $token" "$API/api/v1/sales/dashboard?period=year&compare_to_previous=true"
-  curl -s -H "Authorization: Bearer $token" "$API/api/v1/sales/dashboard?period=custom&from_date=2026-01-01&to_date=2026-03-31"
+  curl -s -H "Authorization: Bearer \$TOKEN" "$API/api/v1/sales/dashboard"
+  curl -s -H "Authorization: Bearer \$TOKEN" "$API/api/v1/sales/dashboard?period=year&compare_to_previous=true"
+  curl -s -H "Authorization: Bearer \$TOKEN" "$API/api/v1/sales/dashboard/revenue?period=quarter&from_date=2025-01-01&to_date=2025-12-31"
+  curl -s -H "Authorization: Bearer \$TOKEN" "$API/api/v1/sales/dashboard/performance?period=quarter"
+  curl -s -H "Authorization: Bearer \$TOKEN" "$API/api/v1/sales/orders/performance-metrics"
+  curl -s -H "Authorization: Bearer \$TOKEN" "$API/api/v1/sales/invoices/aging-report?include_paid=true&limit=5"
+  curl -s -H "Authorization: Bearer \$TOKEN" "$API/api/v1/sales/payments/statistics?method=credit_card"
+Every endpoint with its parameters: docs/api.md
 MSG
 }
 
