@@ -1,0 +1,103 @@
+//! Response shapes: every endpoint's JSON for the December tenant is pinned
+//! by an insta snapshot (volatile `meta` fields redacted), and every field
+//! the API guide shows must be present at the same place in ours (the
+//! guide's example responses are read from `../shared/seed`).
+
+use sales_tests::december::{NOW, TENANT, records};
+use sales_tests::{TestStack, token};
+use serde_json::Value;
+
+/// The guide's example responses, in the order the guide gives them, and
+/// the request that answers each here.
+const ENDPOINTS: [(&str, &str); 16] = [
+    ("dashboard", "/api/v1/sales/dashboard?compare_to_previous=true"),
+    ("recent_orders", "/api/v1/sales/dashboard/widgets/recent-orders"),
+    ("top_customers", "/api/v1/sales/dashboard/widgets/top-customers"),
+    ("sales_goals", "/api/v1/sales/dashboard/widgets/sales-goals"),
+    ("order_performance_metrics", "/api/v1/sales/orders/performance-metrics"),
+    ("high_value_orders", "/api/v1/sales/orders/high-value?minimum_amount=100"),
+    ("orders_by_status", "/api/v1/sales/orders?group_by=status"),
+    ("invoice_statistics", "/api/v1/sales/invoices/statistics"),
+    ("aging_report", "/api/v1/sales/invoices/aging-report?as_of_date=2025-12-12"),
+    ("payment_statistics", "/api/v1/sales/payments/statistics"),
+    ("failed_payments", "/api/v1/sales/payments/failed"),
+    ("disputed_payments", "/api/v1/sales/payments/disputed"),
+    ("revenue_by_period", "/api/v1/sales/dashboard/revenue?period=month&from_date=2025-11-01&to_date=2025-12-31"),
+    ("revenue_by_product", "/api/v1/sales/dashboard/revenue?group_by=product"),
+    ("customer_analytics", "/api/v1/sales/dashboard/customer-analytics"),
+    ("performance", "/api/v1/sales/dashboard/performance"),
+];
+
+fn guide() -> String {
+    let root = env!("CARGO_MANIFEST_DIR");
+    let path = format!("{root}/../../shared/seed/000_3eb7c79603953329.txt");
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("the API guide is read from {path}: {e}"))
+}
+
+/// Every JSON object in the guide that starts a line with `{` and `"data"`.
+fn guide_examples(text: &str) -> Vec<Value> {
+    let mut out = Vec::new();
+    let mut rest = text;
+    while let Some(at) = rest.find("{\n\"data\"") {
+        let mut values = serde_json::Deserializer::from_str(&rest[at..]).into_iter::<Value>();
+        match values.next() {
+            Some(Ok(value)) => {
+                let used = values.byte_offset();
+                out.push(value);
+                rest = &rest[at + used..];
+            }
+            other => panic!("a guide example does not parse: {other:?}"),
+        }
+    }
+    out
+}
+
+/// Paths of the guide's fields missing from ours (arrays: first element;
+/// our keys may be more).
+fn missing(guide: &Value, ours: &Value, path: &str, out: &mut Vec<String>) {
+    match (guide, ours) {
+        (Value::Object(g), Value::Object(o)) => {
+            for (key, value) in g {
+                match o.get(key) {
+                    Some(mine) => missing(value, mine, &format!("{path}.{key}"), out),
+                    None => out.push(format!("{path}.{key}")),
+                }
+            }
+        }
+        (Value::Array(g), Value::Array(o)) => {
+            if let (Some(g), Some(o)) = (g.first(), o.first()) {
+                missing(g, o, &format!("{path}[0]"), out);
+            } else if !g.is_empty() {
+                out.push(format!("{path}[] (ours is empty)"));
+            }
+        }
+        (Value::Object(_) | Value::Array(_), other) => out.push(format!("{path} (ours is {other})")),
+        _ => {}
+    }
+}
+
+#[tokio::test]
+async fn responses_match_the_guide_and_their_snapshots() {
+    let examples = guide_examples(&guide());
+    assert_eq!(examples.len(), ENDPOINTS.len(), "one example per endpoint in the guide");
+    // The check itself fails on a response without the guide's fields.
+    let mut probe = Vec::new();
+    missing(&examples[3], &serde_json::json!({"data": {"monthly_target": 1}}), "", &mut probe);
+    assert_eq!(probe, [".data.current_revenue", ".data.days_remaining", ".data.on_track", ".data.progress_percentage"]);
+    let mut stack = TestStack::new("shapes", NOW).await;
+    stack.load_and_apply(TENANT, &records()).await;
+    let read = token(TENANT, "sales:read");
+    let mut problems = Vec::new();
+    for ((name, path), example) in ENDPOINTS.iter().zip(&examples) {
+        let (status, _, body) = stack.get(path, Some(&read)).await;
+        assert_eq!(status, 200, "{path}: {body}");
+        let mut gaps = Vec::new();
+        missing(example, &body, "", &mut gaps);
+        problems.extend(gaps.into_iter().map(|g| format!("{name}: {g}")));
+        insta::assert_json_snapshot!(*name, body, {
+            ".meta.generated_at" => "[generated_at]",
+            ".meta.data_through" => "[data_through]",
+        });
+    }
+    assert!(problems.is_empty(), "fields of the guide missing from our responses:\n{}", problems.join("\n"));
+}
