@@ -224,3 +224,35 @@ async fn tenants_never_see_each_others_numbers() {
     // globex has no settings: UTC, so its March is Mar 1..31 UTC too.
     assert_eq!(b["data"]["period"]["from"], "2025-03-01");
 }
+
+#[tokio::test]
+async fn revenue_and_customers_follow_new_york_dates_across_dst() {
+    let mut stack = TestStack::new("dst-revenue", "2025-03-25T16:00:00Z").await;
+    stack.load_and_apply(TENANT, &march_records()).await;
+    let read = token(TENANT, "sales:read");
+    // Mar 8-10 local: order 3 (03:59Z Mar 10) is Mar 9 EDT; order 4 (Mar 10)
+    // is cancelled.
+    let (status, _, body) = stack
+        .get("/api/v1/sales/dashboard/revenue?period=day&from_date=2025-03-08&to_date=2025-03-10", Some(&read))
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let rows = body["data"]["revenue_by_period"].as_array().unwrap();
+    let revenue: Vec<_> = rows.iter().map(|r| dec(&r["revenue"])).collect();
+    assert_eq!(revenue, [dec!(0), dec!(200.20), dec!(0)]);
+    // ISO weeks: Mar 3-9 holds orders 2 (Mar 1 is the week before) and 3.
+    let (_, _, weeks) = stack
+        .get("/api/v1/sales/dashboard/revenue?period=week&from_date=2025-03-03&to_date=2025-03-16", Some(&read))
+        .await;
+    assert_eq!(weeks["data"]["revenue_by_period"][0]["period"], "2025-W10");
+    assert_eq!(dec(&weeks["data"]["revenue_by_period"][0]["revenue"]), dec!(200.20));
+    // February (local) holds order 1 at 23:59 EST on Feb 28 and order 8.
+    let (_, _, months) = stack
+        .get("/api/v1/sales/dashboard/revenue?period=month&from_date=2025-02-01&to_date=2025-03-31", Some(&read))
+        .await;
+    assert_eq!(dec(&months["data"]["revenue_by_period"][0]["revenue"]), dec!(1080.00));
+    assert_eq!(dec(&months["data"]["summary"]["growth_rate"]), dec!(-72.19));
+    // The one customer's first order is Feb 10 local; in March they return.
+    let (_, _, customers) = stack.get("/api/v1/sales/dashboard/customer-analytics", Some(&read)).await;
+    assert_eq!(customers["data"]["top_customers"][0]["customer_since"], "2025-02-10");
+    assert_eq!(customers["data"]["customer_segmentation"]["returning_customers"]["count"], 1);
+}

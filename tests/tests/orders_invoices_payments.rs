@@ -265,6 +265,28 @@ async fn aging_report_by_hand() {
     // By issue date: 3 (Dec 2) is 18 days old, 4 (Dec 10) 10, 8 (Dec 16) 4.
     let by_issue = ok(&stack, "/api/v1/sales/invoices/aging-report?age_by=issue_date", &read).await;
     assert_eq!(by_issue["data"]["aging_buckets"]["1_30_days"]["count"], 3);
+    // Invoice 6 was sent on Dec 4, then cancelled: before the cancellation
+    // it was open (60.00, current as of Dec 12); after it, it is gone.
+    let mut sent = records().into_iter().find(|r| r["type"] == "invoice" && r["id"] == 6).unwrap();
+    sent["status"] = json!("sent");
+    let mut stack = stack;
+    let other = "december-sent";
+    let mut sent_first = sent.clone();
+    sent_first["tenant_id"] = json!(other);
+    stack.load_and_apply(other, &[sent_first.clone()]).await;
+    let other_read = token(other, "sales:read");
+    let before = ok(&stack, "/api/v1/sales/invoices/aging-report?as_of_date=2025-12-12", &other_read).await;
+    assert_eq!(before["data"]["summary"]["total_outstanding"], json!(60.0));
+    let mut cancelled = sent_first;
+    cancelled["status"] = json!("cancelled");
+    cancelled["version"] = json!(2);
+    stack.load_and_apply(other, &[cancelled]).await;
+    let after = ok(&stack, "/api/v1/sales/invoices/aging-report?as_of_date=2025-12-12", &other_read).await;
+    assert_eq!(after["data"]["summary"]["total_invoices"], 0);
+    let stats = ok(&stack, "/api/v1/sales/invoices/statistics", &other_read).await;
+    assert_eq!(stats["data"]["invoice_counts"]["cancelled"], 1);
+    assert_eq!(stats["data"]["financial_metrics"]["total_invoiced"], json!(0.0));
+
     // One customer, and a date before anything was issued.
     let acme = ok(&stack, "/api/v1/sales/invoices/aging-report?customer_id=1", &read).await;
     assert_eq!(acme["data"]["summary"]["total_outstanding"], json!(45.0));
