@@ -90,9 +90,23 @@ install_python_tools() {
   log "cfn-lint and aws-sam-translator installed ($SALES_VENV)"
 }
 
+install_poppler() {
+  if command -v pdftotext >/dev/null && command -v pdftoppm >/dev/null; then
+    log "poppler-utils already installed (pdftotext, pdftoppm)"
+    return
+  fi
+  command -v apt-get >/dev/null || die "pdftotext and pdftoppm are needed by the export tests: install poppler-utils"
+  local sudo=()
+  [[ "$(id -u)" == 0 ]] || sudo=(sudo)
+  log "installing poppler-utils with apt-get (pdftotext and pdftoppm, for the export tests)..."
+  "${sudo[@]}" apt-get update -qq >&2
+  DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq poppler-utils >&2
+  command -v pdftotext >/dev/null || die "pdftotext still missing after installing poppler-utils"
+}
+
 cmd_install() {
   local parts=("$@") part
-  ((${#parts[@]})) || parts=(dynamodb s3 python)
+  ((${#parts[@]})) || parts=(dynamodb s3 python poppler)
   mkdir -p "$SALES_CACHE_DIR"
   # One installer at a time (e.g. `make dev` and `make test` on a fresh machine).
   exec 9>"$SALES_CACHE_DIR/install.lock"
@@ -102,7 +116,8 @@ cmd_install() {
       dynamodb) install_dynamodb_local ;;
       s3) install_s3s_fs ;;
       python) install_python_tools ;;
-      *) die "unknown install part: $part (expected dynamodb, s3 or python)" ;;
+      poppler) install_poppler ;;
+      *) die "unknown install part: $part (expected dynamodb, s3, python or poppler)" ;;
     esac
   done
   exec 9>&-

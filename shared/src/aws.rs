@@ -39,10 +39,19 @@ pub async fn dynamodb(config: &Config) -> aws_sdk_dynamodb::Client {
 }
 
 pub async fn s3(config: &Config) -> aws_sdk_s3::Client {
+    s3_with_credentials(config).await.0
+}
+
+/// The S3 client and the credentials provider it signs with (presigned
+/// links must not outlive those credentials).
+pub async fn s3_with_credentials(
+    config: &Config,
+) -> (aws_sdk_s3::Client, Option<aws_sdk_s3::config::SharedCredentialsProvider>) {
     let shared = sdk_config(config).await;
+    let credentials = shared.credentials_provider();
     let mut builder = aws_sdk_s3::config::Builder::from(&shared);
     if let Some(endpoint) = &config.s3_endpoint {
         builder = builder.endpoint_url(endpoint).force_path_style(true);
     }
-    aws_sdk_s3::Client::from_conf(builder.build())
+    (aws_sdk_s3::Client::from_conf(builder.build()), credentials)
 }

@@ -19,7 +19,15 @@ pub struct Config {
     pub auth: AuthConfig,
     /// `SALES_ANALYTICS_NOW`, honoured only when `local`.
     pub pinned_now: Option<DateTime<Utc>>,
+    /// `SALES_EXPORT_LINK_TTL_SECONDS` (default 900): how long presigned
+    /// export links live, never longer than the signing credentials.
+    pub export_link_ttl: std::time::Duration,
 }
+
+/// Default lifetime of an export link: 15 minutes.
+pub const DEFAULT_EXPORT_LINK_TTL: std::time::Duration = std::time::Duration::from_secs(900);
+/// Longest lifetime S3 accepts for a presigned link: 7 days.
+pub const MAX_EXPORT_LINK_TTL_SECONDS: u64 = 604_800;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -76,6 +84,18 @@ impl Config {
             issuer: var("SALES_JWT_ISSUER"),
             audience: var("SALES_JWT_AUDIENCE"),
         };
+        let export_link_ttl = match var("SALES_EXPORT_LINK_TTL_SECONDS") {
+            None => DEFAULT_EXPORT_LINK_TTL,
+            Some(text) => text
+                .parse::<u64>()
+                .ok()
+                .filter(|s| (1..=MAX_EXPORT_LINK_TTL_SECONDS).contains(s))
+                .map(std::time::Duration::from_secs)
+                .ok_or_else(|| ConfigError::Invalid {
+                    name: "SALES_EXPORT_LINK_TTL_SECONDS",
+                    message: format!("must be whole seconds from 1 to {MAX_EXPORT_LINK_TTL_SECONDS}, got `{text}`"),
+                })?,
+        };
         if auth.hs256_secret.is_none() && auth.jwks_url.is_none() {
             tracing::warn!("neither SALES_JWT_JWKS_URL nor a local SALES_JWT_SECRET is set: every token is refused");
         }
@@ -94,6 +114,7 @@ impl Config {
             },
             auth,
             pinned_now,
+            export_link_ttl,
         })
     }
 

@@ -20,15 +20,24 @@ pub struct ApiContext {
     pub aggregates_table: String,
     pub auth: Authenticator,
     pub clock: Clock,
+    pub s3: aws_sdk_s3::Client,
+    pub s3_credentials: Option<aws_sdk_s3::config::SharedCredentialsProvider>,
+    pub exports_bucket: String,
+    pub export_link_ttl: std::time::Duration,
 }
 
 impl ApiContext {
     pub async fn from_config(config: &Config) -> Arc<Self> {
+        let (s3, s3_credentials) = crate::aws::s3_with_credentials(config).await;
         Arc::new(ApiContext {
             dynamo: crate::aws::dynamodb(config).await,
             aggregates_table: config.aggregates_table.clone(),
             auth: Authenticator::new(config.auth.clone()),
             clock: config.clock(),
+            s3,
+            s3_credentials,
+            exports_bucket: config.exports_bucket.clone(),
+            export_link_ttl: config.export_link_ttl,
         })
     }
 }
@@ -46,6 +55,8 @@ pub enum ApiError {
     MethodNotAllowed,
     #[error("storage failure: {0}")]
     Store(#[from] StoreError),
+    #[error("export failure: {0}")]
+    Export(#[from] crate::exports::ExportError),
 }
 
 impl ApiError {
@@ -91,9 +102,13 @@ impl IntoResponse for ApiError {
                 tracing::error!(error = %err, "storage failure");
                 (StatusCode::INTERNAL_SERVER_ERROR, "internal_error", None, None)
             }
+            ApiError::Export(err) => {
+                tracing::error!(error = %err, "export failure");
+                (StatusCode::INTERNAL_SERVER_ERROR, "internal_error", None, None)
+            }
         };
         let message = match &self {
-            ApiError::Store(_) => "internal error".to_owned(),
+            ApiError::Store(_) | ApiError::Export(_) => "internal error".to_owned(),
             other => other.to_string(),
         };
         let body = Json(ErrorBody { error: ErrorDetail { code, message, parameter } });
@@ -174,7 +189,17 @@ impl ApiContext {
         principal: &'a Principal,
         endpoint: &'static str,
     ) -> Result<TenantView<'a>, ApiError> {
-        principal.require(crate::auth::Scope::Read)?;
+        self.view(principal, endpoint, crate::auth::Scope::Read).await
+    }
+
+    /// Checks `scope` and opens the caller's tenant.
+    pub async fn view<'a>(
+        &'a self,
+        principal: &'a Principal,
+        endpoint: &'static str,
+        scope: crate::auth::Scope,
+    ) -> Result<TenantView<'a>, ApiError> {
+        principal.require(scope)?;
         let reader =
             crate::store::aggregates::AggregateReader::new(&self.dynamo, &self.aggregates_table, &principal.tenant_id);
         let settings = reader.settings().await?;

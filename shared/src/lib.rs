@@ -5,6 +5,7 @@ pub mod auth;
 pub mod aws;
 pub mod buckets;
 pub mod config;
+pub mod exports;
 pub mod http;
 pub mod metrics;
 pub mod money;

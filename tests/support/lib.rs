@@ -52,6 +52,7 @@ impl TestStack {
             region: "us-east-1".into(),
             auth: AuthConfig { hs256_secret: Some(SECRET.into()), ..Default::default() },
             pinned_now: Some(pinned),
+            export_link_ttl: sales_shared::config::DEFAULT_EXPORT_LINK_TTL,
         };
         salesctl::setup::create_resources(&config, false).await.expect("tables created");
         let dynamo = sales_shared::aws::dynamodb(&config).await;
@@ -122,6 +123,19 @@ impl TestStack {
         let bytes = axum::body::to_bytes(response.into_body(), 10 << 20).await.expect("body");
         let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
         (status, headers, body)
+    }
+
+    /// GET with a token and extra headers.
+    pub async fn get_with(&self, path: &str, token: &str, headers: &[(&str, &str)]) -> (StatusCode, HeaderMap, Value) {
+        let mut request = Request::get(path).header("authorization", format!("Bearer {token}"));
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        let response = self.app.clone().oneshot(request.body(Body::empty()).expect("request")).await.expect("response");
+        let status = response.status();
+        let headers = response.headers().clone();
+        let bytes = axum::body::to_bytes(response.into_body(), 10 << 20).await.expect("body");
+        (status, headers, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
     }
 
     /// Every item of the aggregates table, sorted, for item-by-item comparison.

@@ -26,6 +26,7 @@ pub fn routes() -> Router<Arc<ApiContext>> {
     Router::new()
         .route("/api/v1/sales/invoices/statistics", get(statistics))
         .route("/api/v1/sales/invoices/aging-report", get(aging))
+        .route("/api/v1/sales/invoices/export", get(export))
 }
 
 /// The function's whole router.
@@ -165,4 +166,21 @@ async fn aging(
     let mut report = aging_report(as_of, &invoices, &buckets, &info, settled.as_ref());
     report.by_customer = page(report.by_customer, offset, limit).0;
     view.respond_list(report, NoTotals {}, next).await
+}
+
+/// `GET /invoices/export` (`format`, `from_date`, `to_date`, `status`).
+async fn export(
+    State(ctx): State<Arc<ApiContext>>,
+    principal: Principal,
+    headers: axum::http::HeaderMap,
+    RawQuery(query): RawQuery,
+) -> Result<Response, ApiError> {
+    sales_shared::exports::endpoint::export_endpoint(
+        ctx,
+        principal,
+        headers,
+        query,
+        sales_shared::exports::run::Dataset::Invoices,
+    )
+    .await
 }

@@ -233,14 +233,35 @@ fn invoice_contribution(
         (_, Some(at)) => at,
     };
     let issued_on = local_date(&issued_at, tz);
+    let total = cents(invoice.total_amount);
+    let paid: i64 = invoice.payment_applications.iter().map(|a| cents(a.amount)).sum();
+    let written_off = cents(invoice.written_off_amount);
+    let customer = invoice.customer_id;
+    let n = |v: i64| AttributeValue::N(v.to_string());
+    let text = |v: String| AttributeValue::S(v);
+    // Issued invoices by local issue date, in the month's partition (exports).
+    c.index(
+        tenant,
+        &family::bucketed(family::INVOICES_BY_ISSUE, &month_key(issued_on)),
+        format!("{issued_on}#{invoice_id:020}"),
+        vec![
+            ("invoice_id", n(invoice_id)),
+            ("invoice_number", text(invoice.invoice_number.clone())),
+            ("customer_id", n(customer)),
+            ("status", text(invoice.status.as_str().to_owned())),
+            ("issued_on", text(issued_on.to_string())),
+            ("due_date", text(invoice.due_date.to_string())),
+            ("total", n(total)),
+            ("paid", n(paid)),
+            ("written_off", n(written_off)),
+        ],
+    );
+
     c.add(&f, issued_on, measure::ISSUED, 1);
     if invoice.status == InvoiceStatus::Cancelled {
         c.add(&f, issued_on, measure::CANCELLED, 1);
         return;
     }
-    let total = cents(invoice.total_amount);
-    let paid: i64 = invoice.payment_applications.iter().map(|a| cents(a.amount)).sum();
-    let written_off = cents(invoice.written_off_amount);
     c.add(&f, issued_on, measure::BILLABLE, 1);
     c.add(&f, issued_on, measure::INVOICED, total);
     c.add(&f, issued_on, measure::PAID, paid);
@@ -269,7 +290,6 @@ fn invoice_contribution(
     }
 
     let customers = [family::sharded(family::CUSTOMER_INVOICES, invoice.customer_id)];
-    let customer = invoice.customer_id;
     c.add(&customers, issued_on, &measure::customer(customer, "count"), 1);
     c.add(&customers, issued_on, &measure::customer(customer, "invoiced"), total);
     c.add(&customers, issued_on, &measure::customer(customer, "paid"), paid);
@@ -296,8 +316,6 @@ fn invoice_contribution(
         .iter()
         .map(|a| (on_or_after_issue(local_date(&a.applied_at, tz)).to_string(), cents(a.amount)))
         .collect();
-    let n = |v: i64| AttributeValue::N(v.to_string());
-    let text = |v: String| AttributeValue::S(v);
     c.index(
         tenant,
         family::INVOICES_BY_CLOSE,
@@ -318,6 +336,11 @@ fn invoice_contribution(
     );
 }
 
+/// `YYYY-MM` of a local date: the partition of the by-date indexes.
+pub fn month_key(day: NaiveDate) -> String {
+    day.format("%Y-%m").to_string()
+}
+
 /// The item counting a customer's placed orders per local order day.
 pub fn customer_days_key(tenant: &str, customer_id: i64) -> ItemKey {
     (measures_pk(tenant, &family::sharded(family::CUSTOMER_DAYS, customer_id)), format!("{customer_id:020}"))
@@ -326,10 +349,30 @@ pub fn customer_days_key(tenant: &str, customer_id: i64) -> ItemKey {
 /// Index items of an order: by amount (day, month and year partitions) and
 /// among the latest placed orders.
 fn order_index(c: &mut Contribution, tenant: &str, id: i64, order: &Order, tz: Tz) {
+    let day = local_date(&order.ordered_at, tz);
+    // Every order, drafts included, by local date in its month's partition
+    // (exports stream these in date order).
+    c.index(
+        tenant,
+        &family::bucketed(family::ORDERS_BY_DATE, &month_key(day)),
+        format!("{day}#{id:020}"),
+        vec![
+            ("order_id", AttributeValue::N(id.to_string())),
+            ("order_number", AttributeValue::S(order.order_number.clone())),
+            ("customer_id", AttributeValue::N(order.customer_id.to_string())),
+            (
+                "sales_rep_id",
+                order.sales_rep_id.map_or(AttributeValue::Null(true), |r| AttributeValue::N(r.to_string())),
+            ),
+            ("source", AttributeValue::S(order.source.as_str().to_owned())),
+            ("total", AttributeValue::N(cents(order.total_amount).to_string())),
+            ("status", AttributeValue::S(order.status.as_str().to_owned())),
+            ("ordered_on", AttributeValue::S(day.to_string())),
+        ],
+    );
     if !order.is_placed() {
         return;
     }
-    let day = local_date(&order.ordered_at, tz);
     let total = cents(order.total_amount);
     let attributes = || {
         vec![

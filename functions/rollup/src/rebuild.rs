@@ -39,7 +39,8 @@ const ITEM_FAMILIES: [&str; 8] = [
     family::OPEN_DISPUTES,
     family::INVOICES_BY_CLOSE,
 ];
-const BUCKETED_ITEM_FAMILIES: [&str; 2] = [family::ORDERS_BY_AMOUNT, family::FAILED_PAYMENTS];
+const BUCKETED_ITEM_FAMILIES: [&str; 4] =
+    [family::ORDERS_BY_AMOUNT, family::FAILED_PAYMENTS, family::ORDERS_BY_DATE, family::INVOICES_BY_ISSUE];
 
 /// Whether a partition holds whole items rather than measures.
 fn holds_items(tenant: &str, pk: &str) -> bool {

@@ -57,6 +57,10 @@ pub mod family {
     pub const FAILED_PAYMENTS: &str = "failed_payments";
     pub const OPEN_DISPUTES: &str = "open_disputes";
     pub const INVOICES_BY_CLOSE: &str = "invoices_by_close";
+    /// Every order (drafts included) and every issued invoice by local date,
+    /// one partition per month (`orders_by_date#2025-12`): exports.
+    pub const ORDERS_BY_DATE: &str = "orders_by_date";
+    pub const INVOICES_BY_ISSUE: &str = "invoices_by_issue";
     /// Close date of invoices still open.
     pub const STILL_OPEN: &str = "9999-12-31";
     pub fn bucketed(family: &str, bucket_key: &str) -> String {

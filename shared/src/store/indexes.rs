@@ -412,3 +412,80 @@ impl AggregateReader<'_> {
         })
     }
 }
+
+/// Where the next page of a query starts.
+pub type StartKey = Option<HashMap<String, AttributeValue>>;
+
+impl<'a> AggregateReader<'a> {
+    /// One page (up to 1 MB) of a partition's items with `first <= sk <=
+    /// last`, and where the next page starts (`None` at the end).
+    pub async fn query_page(
+        &self,
+        pk: &str,
+        first: &str,
+        last: &str,
+        start: StartKey,
+    ) -> Result<(Vec<Item>, StartKey), StoreError> {
+        let out = self
+            .client
+            .query()
+            .table_name(self.table)
+            .key_condition_expression("pk = :pk AND sk BETWEEN :a AND :b")
+            .expression_attribute_values(":pk", AttributeValue::S(pk.to_owned()))
+            .expression_attribute_values(":a", AttributeValue::S(first.to_owned()))
+            .expression_attribute_values(":b", AttributeValue::S(last.to_owned()))
+            .set_exclusive_start_key(start)
+            .send()
+            .await
+            .map_err(|e| StoreError::dynamo("Query", e))?;
+        let items = out.items.unwrap_or_default();
+        self.items_read.fetch_add(items.len() as u64, Ordering::Relaxed);
+        Ok((items, out.last_evaluated_key))
+    }
+
+    /// The by-date index items (`orders_by_date`, `invoices_by_issue`) of a
+    /// range, a page at a time, in date order.
+    pub fn dated_pages<'r>(&'r self, family: &'static str, range: DateRange) -> DatedPages<'r, 'a> {
+        DatedPages { reader: self, family, range, month: first_of_month(range.from), start: None }
+    }
+}
+
+/// Pages of a by-date index over a range (one partition per month).
+pub struct DatedPages<'r, 'a> {
+    reader: &'r AggregateReader<'a>,
+    family: &'static str,
+    range: DateRange,
+    month: NaiveDate,
+    start: StartKey,
+}
+
+impl DatedPages<'_, '_> {
+    /// The next non-empty page, `None` after the last.
+    pub async fn next(&mut self) -> Result<Option<Vec<Item>>, StoreError> {
+        while self.month <= self.range.to {
+            let pk = self.reader.pk(&family::bucketed(self.family, &self.month.format("%Y-%m").to_string()));
+            let first = format!("{}#", self.range.from);
+            let last = format!("{}#~", self.range.to);
+            let (items, next) = self.reader.query_page(&pk, &first, &last, self.start.take()).await?;
+            if next.is_some() {
+                self.start = next;
+            } else {
+                let end = crate::periods::month_range(
+                    chrono::Datelike::year(&self.month),
+                    chrono::Datelike::month(&self.month),
+                )
+                .to;
+                self.month = end.succ_opt().unwrap_or(NaiveDate::MAX);
+            }
+            if !items.is_empty() {
+                return Ok(Some(items));
+            }
+        }
+        Ok(None)
+    }
+}
+
+fn first_of_month(day: NaiveDate) -> NaiveDate {
+    use chrono::Datelike;
+    day.with_day(1).unwrap_or(day)
+}

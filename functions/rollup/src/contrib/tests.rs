@@ -251,9 +251,15 @@ fn order_feeds_customer_product_sketch_and_indexes() {
             "t1#orders_by_amount#D#2025-12-01",
             "t1#orders_by_amount#M#2025-12",
             "t1#orders_by_amount#Y#2025",
+            "t1#orders_by_date#2025-12",
             "t1#recent_orders"
         ]
     );
+    let by_date = &c.items[&("t1#orders_by_date#2025-12".to_owned(), format!("2025-12-01#{:020}", 12))];
+    assert_eq!(by_date["source"].as_s().unwrap(), "api");
+    // The customer's order days.
+    let days = &c.counters[&("t1#customer_days#1".to_owned(), format!("{:020}", 9))];
+    assert_eq!(days["d20251201"], 1);
     let sk = &c.items.keys().next().unwrap().1;
     assert_eq!(sk, &format!("{:015}#{:020}", 2500, 12));
     assert!(c.items.keys().any(|(_, sk)| sk.starts_with("2025-12-01T10:00:00Z#")));

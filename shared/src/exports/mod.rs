@@ -1,0 +1,68 @@
+//! Exports: a table of rows written as CSV, Excel or a printable PDF
+//! report, streamed to S3 with a multipart upload and handed out as a
+//! presigned link. The writers are pure (bytes in, bytes out); `upload`
+//! holds the S3 side.
+
+pub mod chart;
+pub mod csv_file;
+pub mod endpoint;
+pub mod pdf_report;
+pub mod run;
+pub mod table;
+pub mod tables;
+pub mod upload;
+pub mod xlsx_file;
+
+/// A file format of the `format` parameter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Csv,
+    Excel,
+    Pdf,
+}
+
+impl Format {
+    pub const NAMES: [&'static str; 3] = ["csv", "excel", "pdf"];
+
+    pub fn parse(text: &str) -> Option<Self> {
+        Some(match text {
+            "csv" => Format::Csv,
+            "excel" => Format::Excel,
+            "pdf" => Format::Pdf,
+            _ => return None,
+        })
+    }
+
+    pub fn name(self) -> &'static str {
+        Self::NAMES[self as usize]
+    }
+
+    pub fn extension(self) -> &'static str {
+        ["csv", "xlsx", "pdf"][self as usize]
+    }
+
+    pub fn content_type(self) -> &'static str {
+        [
+            "text/csv; charset=utf-8",
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            "application/pdf",
+        ][self as usize]
+    }
+}
+
+/// A failure while writing a file.
+#[derive(Debug, thiserror::Error)]
+pub enum ExportError {
+    #[error("writing the {format} file failed: {message}")]
+    Write { format: &'static str, message: String },
+    #[error("S3 {operation} failed: {message}")]
+    S3 { operation: &'static str, message: String },
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
+}
+
+impl ExportError {
+    pub fn write(format: Format, err: impl std::fmt::Display) -> Self {
+        ExportError::Write { format: format.name(), message: err.to_string() }
+    }
+}

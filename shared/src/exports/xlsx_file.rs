@@ -1,0 +1,114 @@
+//! Excel workbooks: numbers as numbers with the tenant's currency format,
+//! dates as dates, the header row frozen and filtered, column widths set.
+//! Worksheets are written in rust_xlsxwriter's constant-memory mode (rows go
+//! to temporary files), and past Excel's 1 048 576 rows the rows continue on
+//! further sheets.
+
+use std::io::Write;
+
+use rust_xlsxwriter::{Format as CellFormat, FormatAlign, Workbook, XlsxError};
+
+use super::table::{Cell, Column, Row};
+use super::{ExportError, Format};
+
+/// Data rows per sheet: Excel's row limit less the header.
+pub const ROWS_PER_SHEET: u32 = 1_048_575;
+
+pub struct XlsxFile {
+    workbook: Workbook,
+    columns: Vec<Column>,
+    sheet_name: String,
+    sheets: usize,
+    /// Data rows on the current sheet.
+    rows: u32,
+    header: CellFormat,
+    money: CellFormat,
+    date: CellFormat,
+}
+
+fn err(e: XlsxError) -> ExportError {
+    ExportError::write(Format::Excel, e)
+}
+
+/// The number format of amounts in a currency (symbol where one is usual).
+pub fn currency_format(currency: &str) -> String {
+    let symbol = match currency {
+        "USD" | "CAD" | "AUD" | "NZD" => "$",
+        "EUR" => "€",
+        "GBP" => "£",
+        "JPY" => "¥",
+        "INR" => "₹",
+        other => return format!("#,##0.00 \"{other}\""),
+    };
+    format!("\"{symbol}\"#,##0.00")
+}
+
+impl XlsxFile {
+    pub fn new(columns: &[Column], sheet_name: &str, currency: &str) -> Result<Self, ExportError> {
+        let mut file = XlsxFile {
+            workbook: Workbook::new(),
+            columns: columns.to_vec(),
+            sheet_name: sheet_name.to_owned(),
+            sheets: 0,
+            rows: 0,
+            header: CellFormat::new().set_bold().set_align(FormatAlign::Center),
+            money: CellFormat::new().set_num_format(currency_format(currency)),
+            date: CellFormat::new().set_num_format("yyyy-mm-dd"),
+        };
+        file.add_sheet()?;
+        Ok(file)
+    }
+
+    fn add_sheet(&mut self) -> Result<(), ExportError> {
+        self.sheets += 1;
+        let name =
+            if self.sheets == 1 { self.sheet_name.clone() } else { format!("{} {}", self.sheet_name, self.sheets) };
+        let sheet = self.workbook.add_worksheet_with_constant_memory().map_err(err)?;
+        sheet.set_name(&name).map_err(err)?;
+        for (i, column) in self.columns.iter().enumerate() {
+            sheet.set_column_width(i as u16, column.width).map_err(err)?;
+            sheet.write_string_with_format(0, i as u16, column.header, &self.header).map_err(err)?;
+        }
+        sheet.set_freeze_panes(1, 0).map_err(err)?;
+        self.rows = 0;
+        Ok(())
+    }
+
+    fn finish_sheet(&mut self) -> Result<(), ExportError> {
+        let last_col = self.columns.len().saturating_sub(1) as u16;
+        let rows = self.rows;
+        let sheet = self.workbook.worksheet_from_index(self.sheets - 1).map_err(err)?;
+        sheet.autofilter(0, 0, rows, last_col).map_err(err)?;
+        Ok(())
+    }
+
+    pub fn write_row(&mut self, row: &Row) -> Result<(), ExportError> {
+        if self.rows == ROWS_PER_SHEET {
+            self.finish_sheet()?;
+            self.add_sheet()?;
+        }
+        self.rows += 1;
+        let r = self.rows;
+        let sheet = self.workbook.worksheet_from_index(self.sheets - 1).map_err(err)?;
+        for (i, cell) in row.iter().enumerate() {
+            let c = i as u16;
+            match cell {
+                Cell::Text(t) => sheet.write_string(r, c, t).map(|_| ()),
+                Cell::Date(d) => sheet.write_datetime_with_format(r, c, d, &self.date).map(|_| ()),
+                Cell::Money(m) => {
+                    let value = m.to_string().parse::<f64>().unwrap_or(0.0);
+                    sheet.write_number_with_format(r, c, value, &self.money).map(|_| ())
+                }
+            }
+            .map_err(err)?;
+        }
+        Ok(())
+    }
+
+    /// Saves the workbook to `out` (a temporary file: the zip is written
+    /// once, at the end).
+    pub fn finish<W: Write + Send>(mut self, out: W) -> Result<(), ExportError> {
+        self.finish_sheet()?;
+        self.workbook.save_to_writer(out).map_err(err)
+    }
+}

@@ -1,0 +1,278 @@
+//! Exports end to end: the December tenant's orders and invoices exported
+//! as CSV, Excel and PDF to the local S3 server, downloaded through their
+//! presigned links and parsed back (csv, calamine, pdftotext), values
+//! checked against the API's own figures. The PDFs are also rendered to PNG
+//! (pdftoppm) under `<target>/export-previews/` for a person to look at.
+
+use std::io::Cursor;
+use std::path::PathBuf;
+
+use calamine::{Data, Reader, Xlsx};
+use sales_shared::exports::upload::{MultipartUpload, PART_SIZE};
+use sales_tests::december::{NOW, TENANT, records};
+use sales_tests::{TestStack, token};
+
+const BOTH: &str = "sales:read sales:export";
+
+async fn december(name: &str) -> TestStack {
+    let mut stack = TestStack::new(name, NOW).await;
+    let summary = stack.load_and_apply(TENANT, &records()).await;
+    assert!(summary.rejected.is_empty(), "{:?}", summary.rejected);
+    stack
+}
+
+/// Follows the 303 to the presigned link; returns the file and its headers.
+async fn download(stack: &TestStack, path: &str, tenant: &str) -> (Vec<u8>, reqwest::header::HeaderMap) {
+    let (status, headers, body) = stack.get(path, Some(&token(tenant, BOTH))).await;
+    assert_eq!(status, 303, "{path}: {body}");
+    let location = headers["location"].to_str().unwrap().to_owned();
+    let response = reqwest::get(&location).await.expect("presigned GET");
+    assert_eq!(response.status(), 200, "{location}");
+    let headers = response.headers().clone();
+    (response.bytes().await.unwrap().to_vec(), headers)
+}
+
+fn csv_rows(bytes: &[u8]) -> Vec<Vec<String>> {
+    assert!(bytes.starts_with(b"\xEF\xBB\xBF"), "UTF-8 with a byte-order mark");
+    let mut reader = csv::ReaderBuilder::new().has_headers(false).from_reader(&bytes[3..]);
+    reader.records().map(|r| r.unwrap().iter().map(str::to_owned).collect()).collect()
+}
+
+fn previews_dir() -> PathBuf {
+    let target = std::env::var("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target"));
+    let dir = target.join("export-previews");
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// pdftotext's text of a PDF, and its first page rendered to PNG.
+fn pdf_text(bytes: &[u8], name: &str) -> String {
+    let dir = previews_dir();
+    let pdf = dir.join(format!("{name}.pdf"));
+    std::fs::write(&pdf, bytes).unwrap();
+    let out = std::process::Command::new("pdftotext")
+        .args(["-layout"])
+        .arg(&pdf)
+        .arg("-")
+        .output()
+        .expect("pdftotext runs (poppler-utils, installed by `make test` through infra/local/stack.sh install)");
+    assert!(out.status.success(), "pdftotext: {}", String::from_utf8_lossy(&out.stderr));
+    let png = std::process::Command::new("pdftoppm")
+        .args(["-png", "-r", "60", "-f", "1", "-l", "1"])
+        .arg(&pdf)
+        .arg(dir.join(name))
+        .status()
+        .expect("pdftoppm runs");
+    assert!(png.success());
+    String::from_utf8(out.stdout).unwrap()
+}
+
+#[tokio::test]
+async fn orders_export_in_every_format() {
+    let stack = december("export-orders").await;
+
+    // CSV: December's orders 2..7, the draft included, in date order.
+    let (bytes, headers) = download(&stack, "/api/v1/sales/orders/export?format=csv", TENANT).await;
+    assert_eq!(
+        headers["content-disposition"].to_str().unwrap(),
+        "attachment; filename=\"orders-2025-12-01-to-2025-12-31.csv\""
+    );
+    let rows = csv_rows(&bytes);
+    assert_eq!(
+        rows[0],
+        ["Order number", "Date", "Customer number", "Customer", "Sales rep", "Source", "Status", "Total", "Currency"]
+    );
+    assert_eq!(
+        rows[1],
+        ["ORD-2", "2025-12-01", "CUST-00001", "Acme", "Jane Smith", "online_store", "completed", "300.00", "USD"]
+    );
+    assert_eq!(rows[4][..7], ["ORD-5", "2025-12-10", "CUST-00003", "Gamma", "", "api", "pending"]);
+    let numbers: Vec<&str> = rows[1..].iter().map(|r| r[0].as_str()).collect();
+    assert_eq!(numbers, ["ORD-2", "ORD-3", "ORD-4", "ORD-5", "ORD-6", "ORD-7"]);
+    // Revenue-bearing rows add up to the API's total revenue.
+    let (_, _, metrics) =
+        stack.get("/api/v1/sales/orders/performance-metrics", Some(&token(TENANT, "sales:read"))).await;
+    let revenue: rust_decimal::Decimal = rows[1..]
+        .iter()
+        .filter(|r| r[6] != "draft" && r[6] != "cancelled")
+        .map(|r| r[7].parse::<rust_decimal::Decimal>().unwrap())
+        .sum();
+    assert_eq!(revenue, sales_tests::dec(&metrics["data"]["order_metrics"]["total_revenue"]));
+
+    // Filters.
+    let (bytes, _) = download(&stack, "/api/v1/sales/orders/export?format=csv&status=cancelled", TENANT).await;
+    assert_eq!(csv_rows(&bytes).len(), 2);
+    let (bytes, _) =
+        download(&stack, "/api/v1/sales/orders/export?format=csv&from_date=2025-11-01&to_date=2025-12-02", TENANT)
+            .await;
+    assert_eq!(csv_rows(&bytes)[1..].iter().map(|r| r[0].clone()).collect::<Vec<_>>(), ["ORD-1", "ORD-2", "ORD-3"]);
+
+    // The JSON form.
+    let (status, _, body) = stack
+        .get_with("/api/v1/sales/orders/export?format=excel", &token(TENANT, BOTH), &[("accept", "application/json")])
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["data"]["rows"], 6);
+    assert_eq!(body["data"]["format"], "excel");
+    assert_eq!(body["data"]["expires_at"], "2025-12-20T12:15:00Z", "15 minutes by default");
+    assert!(body["data"]["bytes"].as_u64().unwrap() > 0);
+    assert!(body["meta"]["generated_at"].is_string());
+
+    // Excel: numbers as numbers, dates as dates, one sheet.
+    let url = body["data"]["url"].as_str().unwrap();
+    let xlsx = reqwest::get(url).await.unwrap().bytes().await.unwrap().to_vec();
+    let mut book: Xlsx<_> = Xlsx::new(Cursor::new(xlsx)).expect("an xlsx file");
+    assert_eq!(book.sheet_names(), ["Orders"]);
+    let range = book.worksheet_range("Orders").unwrap();
+    assert_eq!(range.height(), 7);
+    assert_eq!(range.get((0, 7)), Some(&Data::String("Total".into())));
+    assert_eq!(range.get((1, 7)), Some(&Data::Float(300.0)));
+    assert!(matches!(range.get((1, 1)), Some(Data::DateTime(_))), "{:?}", range.get((1, 1)));
+    assert_eq!(range.get((1, 3)), Some(&Data::String("Acme".into())));
+
+    // PDF: title, tenant, period, summary, chart label, the rows.
+    let (pdf, headers) = download(&stack, "/api/v1/sales/orders/export?format=pdf", TENANT).await;
+    assert_eq!(headers["content-type"].to_str().unwrap(), "application/pdf");
+    let text = pdf_text(&pdf, "orders");
+    for expected in [
+        "Orders report",
+        "Tenant: december",
+        "Period: 2025-12-01 to 2025-12-31",
+        "6 rows",
+        "Total of all rows: 1,649.00 USD",
+        "Revenue by day in all: 600.00 USD",
+        "cancelled: 1 (50.00)",
+        "Revenue by day",
+        "ORD-7",
+        "Jane Smith",
+        "page 1 of 1",
+    ] {
+        assert!(text.contains(expected), "{expected:?} not in:\n{text}");
+    }
+}
+
+#[tokio::test]
+async fn invoices_export_matches_the_api() {
+    let stack = december("export-invoices").await;
+    let (bytes, _) = download(&stack, "/api/v1/sales/invoices/export?format=csv", TENANT).await;
+    let rows = csv_rows(&bytes);
+    assert_eq!(
+        rows[0],
+        [
+            "Invoice number",
+            "Issue date",
+            "Due date",
+            "Customer number",
+            "Customer",
+            "Status",
+            "Total",
+            "Paid",
+            "Balance",
+            "Currency"
+        ]
+    );
+    // Issued in December: 2, 3, 5, 6, 4, 8 by issue date (7 is a draft).
+    let by_number: std::collections::BTreeMap<&str, &Vec<String>> =
+        rows[1..].iter().map(|r| (r[0].as_str(), r)).collect();
+    assert_eq!(by_number.len(), 6);
+    assert_eq!(by_number["INV-3"][5..9], ["overdue", "200.00", "50.00", "150.00"]);
+    assert_eq!(by_number["INV-5"][5..9], ["paid", "40.00", "0.00", "0.00"]);
+    assert_eq!(by_number["INV-6"][5], "cancelled");
+    assert_eq!(by_number["INV-8"][5..9], ["partially_paid", "75.00", "30.00", "45.00"]);
+    assert_eq!(by_number["INV-4"][5], "sent");
+    // Balances add up to the API's total outstanding.
+    let (_, _, stats) = stack.get("/api/v1/sales/invoices/statistics", Some(&token(TENANT, "sales:read"))).await;
+    let balance: rust_decimal::Decimal = rows[1..].iter().map(|r| r[8].parse::<rust_decimal::Decimal>().unwrap()).sum();
+    assert_eq!(balance, sales_tests::dec(&stats["data"]["financial_metrics"]["total_outstanding"]));
+    let (bytes, _) = download(&stack, "/api/v1/sales/invoices/export?format=csv&status=paid", TENANT).await;
+    assert_eq!(csv_rows(&bytes).len(), 3);
+
+    let (pdf, _) = download(&stack, "/api/v1/sales/invoices/export?format=pdf", TENANT).await;
+    let text = pdf_text(&pdf, "invoices");
+    for expected in ["Invoices report", "Invoiced by day", "INV-8", "partially_paid", "overdue: 1 (200.00)"] {
+        assert!(text.contains(expected), "{expected:?} not in:\n{text}");
+    }
+    let (xlsx, _) = download(&stack, "/api/v1/sales/invoices/export?format=excel", TENANT).await;
+    let mut book: Xlsx<_> = Xlsx::new(Cursor::new(xlsx)).unwrap();
+    let range = book.worksheet_range("Invoices").unwrap();
+    assert_eq!(range.height(), 7);
+}
+
+#[tokio::test]
+async fn empty_exports_bad_requests_and_tenants() {
+    let stack = december("export-edges").await;
+    let empty = "from_date=2024-01-01&to_date=2024-01-31";
+    let (bytes, _) = download(&stack, &format!("/api/v1/sales/orders/export?format=csv&{empty}"), TENANT).await;
+    assert_eq!(csv_rows(&bytes).len(), 1, "the header alone");
+    let (xlsx, _) = download(&stack, &format!("/api/v1/sales/orders/export?format=excel&{empty}"), TENANT).await;
+    let mut book: Xlsx<_> = Xlsx::new(Cursor::new(xlsx)).unwrap();
+    assert_eq!(book.worksheet_range("Orders").unwrap().height(), 1);
+    let (pdf, _) = download(&stack, &format!("/api/v1/sales/invoices/export?format=pdf&{empty}"), TENANT).await;
+    assert!(pdf_text(&pdf, "empty").contains("0 rows"));
+
+    for (path, parameter) in [
+        ("/api/v1/sales/orders/export?format=xls", "format"),
+        ("/api/v1/sales/orders/export", "format"),
+        ("/api/v1/sales/orders/export?format=csv&status=late", "status"),
+        ("/api/v1/sales/invoices/export?format=csv&status=shipped", "status"),
+        ("/api/v1/sales/invoices/export?format=pdf&from_date=2025-12-31&to_date=2025-12-01", "from_date"),
+        ("/api/v1/sales/invoices/export?fromat=pdf", "fromat"),
+    ] {
+        let (status, _, body) = stack.get(path, Some(&token(TENANT, BOTH))).await;
+        assert_eq!(status, 400, "{path}: {body}");
+        assert_eq!(body["error"]["parameter"], parameter, "{path}");
+    }
+    let (status, _, _) = stack.get("/api/v1/sales/orders/export?format=csv", Some(&token(TENANT, "sales:read"))).await;
+    assert_eq!(status, 403, "sales:export is required");
+    let (status, _, _) = stack.get("/api/v1/sales/orders/export?format=csv", None).await;
+    assert_eq!(status, 401);
+
+    // Another tenant's export holds none of December's rows, and its link
+    // cannot be turned into one for December's key.
+    let (status, _, mine) = stack
+        .get_with("/api/v1/sales/orders/export?format=csv", &token("other", BOTH), &[("accept", "application/json")])
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(mine["data"]["rows"], 0);
+    let url = mine["data"]["url"].as_str().unwrap();
+    assert!(url.contains("/exports/other/orders/"), "{url}");
+    let (_, _, theirs) = stack
+        .get_with("/api/v1/sales/orders/export?format=csv", &token(TENANT, BOTH), &[("accept", "application/json")])
+        .await;
+    let their_key = theirs["data"]["url"]
+        .as_str()
+        .unwrap()
+        .split('?')
+        .next()
+        .unwrap()
+        .rsplit_once("/exports/")
+        .unwrap()
+        .1
+        .to_owned();
+    let (base, query) = url.split_once('?').unwrap();
+    let forged = format!("{}/exports/{their_key}?{query}", base.rsplit_once("/exports/").unwrap().0);
+    let response = reqwest::get(&forged).await.unwrap();
+    assert_eq!(response.status(), 403, "a link signed for one key does not open another");
+}
+
+#[tokio::test]
+async fn a_file_over_one_multipart_part_arrives_whole() {
+    let stack = TestStack::new("export-multipart", NOW).await;
+    let s3 = sales_shared::aws::s3(&stack.config).await;
+    let bucket = &stack.config.exports_bucket;
+    let key = "exports/t/big.bin";
+    let first: Vec<u8> = (0..PART_SIZE).map(|i| (i % 251) as u8).collect();
+    let second = b"the last, smaller part".to_vec();
+    let mut upload = MultipartUpload::start(&s3, bucket, key, "application/octet-stream", "attachment").await.unwrap();
+    upload.part(first.clone()).await.unwrap();
+    upload.part(second.clone()).await.unwrap();
+    let bytes = upload.finish().await.unwrap();
+    assert_eq!(bytes, (first.len() + second.len()) as u64);
+    let object = s3.get_object().bucket(bucket).key(key).send().await.unwrap();
+    let body = object.body.collect().await.unwrap().into_bytes();
+    assert_eq!(body.len(), first.len() + second.len());
+    assert_eq!(&body[..first.len()], &first[..]);
+    assert_eq!(&body[first.len()..], &second[..]);
+}
