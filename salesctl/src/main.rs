@@ -84,6 +84,15 @@ enum Command {
         #[arg(long)]
         tenant: String,
     },
+    /// Write a tenant's management report of a month (PDF and Excel) to
+    /// the exports bucket: the scheduled export function's code.
+    Report {
+        #[arg(long)]
+        tenant: String,
+        /// `YYYY-MM`; default: the month before the tenant's today.
+        #[arg(long)]
+        month: Option<String>,
+    },
     /// Serve every HTTP function's routes on loopback.
     Serve {
         #[arg(long, env = "SALES_API_PORT", default_value_t = 9000)]
@@ -178,6 +187,21 @@ async fn main() -> ExitCode {
                     diffs.iter().for_each(|d| println!("differs: {d}"));
                     println!("tenant {tenant}: {} aggregate items differ", diffs.len());
                     ExitCode::FAILURE
+                }
+                Err(e) => fail(e),
+            }
+        }
+        Command::Report { tenant, month } => {
+            let month = match month.as_deref().map(|m| (m, sales_shared::reports::management::parse_month(m))) {
+                None => None,
+                Some((_, Some(range))) => Some(range),
+                Some((text, None)) => return fail(format!("--month must be YYYY-MM, got `{text}`")),
+            };
+            let ctx = export::ReportContext::from_config(&config).await;
+            match export::report_for_tenant(&ctx, &tenant, month).await {
+                Ok(keys) => {
+                    keys.iter().for_each(|k| println!("wrote s3://{}/{k}", config.exports_bucket));
+                    ExitCode::SUCCESS
                 }
                 Err(e) => fail(e),
             }

@@ -13,6 +13,7 @@ pub mod paging;
 pub mod params;
 pub mod periods;
 pub mod records;
+pub mod reports;
 pub mod schema;
 pub mod sketch;
 pub mod store;

@@ -4,7 +4,6 @@
 //! `sales_shared::metrics`, respond.
 
 pub mod analytics;
-pub mod overview;
 pub mod revenue;
 pub mod widgets;
 
@@ -16,10 +15,9 @@ use axum::response::Response;
 use axum::routing::get;
 use sales_shared::auth::Principal;
 use sales_shared::http::{ApiContext, ApiError, not_found};
+use sales_shared::metrics::dashboard::compute;
 use sales_shared::params::Params;
-use sales_shared::store::aggregates::{family, measure};
-
-use crate::overview::{DashboardInputs, PeriodTotals, compute};
+use sales_shared::reports::dashboard_inputs;
 
 /// The routes, for mounting beside other functions' routes locally.
 pub fn routes() -> Router<Arc<ApiContext>> {
@@ -31,6 +29,7 @@ pub fn routes() -> Router<Arc<ApiContext>> {
         .route("/api/v1/sales/dashboard/revenue", get(revenue::revenue))
         .route("/api/v1/sales/dashboard/customer-analytics", get(analytics::customer_analytics))
         .route("/api/v1/sales/dashboard/performance", get(analytics::performance))
+        .route("/api/v1/sales/reports", get(reports))
 }
 
 /// The function's whole router.
@@ -47,29 +46,27 @@ async fn dashboard(
     let params = Params::parse(query.as_deref(), &["period", "from_date", "to_date", "compare_to_previous"])?;
     let compare = params.bool("compare_to_previous")?.unwrap_or(false);
     let (kind, period) = params.period(view.today)?;
-    let reader = &view.reader;
-
-    let previous = if compare {
-        let range = kind.previous(period);
-        Some(PeriodTotals {
-            orders: reader.sum(family::ORDERS, range).await?,
-            invoices: reader.sum(family::INVOICES, range).await?,
-        })
-    } else {
-        None
-    };
-    let outstanding =
-        reader.sum_through(family::INVOICES, period.to).await?.get(measure::AR_CHANGE).copied().unwrap_or(0);
-    let inputs = DashboardInputs {
-        kind: Some(kind),
-        period: Some(period),
-        today: Some(view.today),
-        daily_orders: reader.daily(family::ORDERS, period).await?,
-        payments: reader.sum(family::PAYMENTS, period).await?,
-        invoices: reader.sum(family::INVOICES, period).await?,
-        outstanding_cents: outstanding,
-        open_invoices: reader.invoices_open_at(view.today).await?.into_iter().map(|(i, _)| i).collect(),
-        previous,
-    };
+    let inputs = dashboard_inputs(&view.reader, kind, period, view.today, compare).await?;
     view.respond(compute(&inputs)).await
+}
+
+/// `GET /api/v1/sales/reports`: the tenant's scheduled management reports,
+/// newest month first, each with a fresh presigned link (`sales:export`).
+async fn reports(
+    State(ctx): State<Arc<ApiContext>>,
+    principal: Principal,
+    RawQuery(query): RawQuery,
+) -> Result<Response, ApiError> {
+    let view = ctx.view(&principal, "reports", sales_shared::auth::Scope::Export).await?;
+    let params = Params::parse(query.as_deref(), &["limit", "cursor"])?;
+    let (limit, offset) = (params.limit()?, params.cursor()?);
+    let destination = sales_shared::exports::run::Destination {
+        s3: &ctx.s3,
+        credentials: ctx.s3_credentials.as_ref(),
+        bucket: &ctx.exports_bucket,
+        link_ttl: ctx.export_link_ttl,
+    };
+    let all = sales_shared::reports::management::list_reports(&destination, &principal.tenant_id, view.now).await?;
+    let (rows, next) = sales_shared::paging::page(all, offset, limit);
+    view.respond_list(rows, sales_shared::paging::NoTotals {}, next).await
 }

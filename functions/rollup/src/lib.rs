@@ -14,7 +14,7 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use chrono_tz::Tz;
 use sales_shared::config::Config;
 use sales_shared::records::{SourceRecord, TenantSettings, check_currency};
-use sales_shared::store::aggregates::{key_map, padded_sequence, watermark_key};
+use sales_shared::store::aggregates::{key_map, padded_sequence, tenant_registry_key, watermark_key};
 use sales_shared::store::{StoreError, source};
 
 use crate::apply::{PreparedChange, apply_group, group_changes};
@@ -158,6 +158,20 @@ pub async fn handle(ctx: &RollupContext, event: Event) -> DynamoDbEventResponse 
     response
 }
 
+/// Adds the tenant to the registry the scheduled reports read (on its
+/// first watermark).
+async fn register_tenant(ctx: &RollupContext, tenant: &str) -> Result<(), StoreError> {
+    let (pk, sk) = tenant_registry_key(tenant);
+    ctx.dynamo
+        .put_item()
+        .table_name(&ctx.aggregates_table)
+        .set_item(Some(key_map(pk, sk)))
+        .send()
+        .await
+        .map_err(|e| StoreError::dynamo("PutItem", e))?;
+    Ok(())
+}
+
 /// Moves the tenant's `data_through` forward (never back).
 async fn advance_watermark(ctx: &RollupContext, tenant: &str, at: DateTime<Utc>) -> Result<(), StoreError> {
     let (pk, sk) = watermark_key(tenant);
@@ -170,9 +184,11 @@ async fn advance_watermark(ctx: &RollupContext, tenant: &str, at: DateTime<Utc>)
         .update_expression("SET through = :t")
         .condition_expression("attribute_not_exists(through) OR through < :t")
         .expression_attribute_values(":t", AttributeValue::S(text))
+        .return_values(aws_sdk_dynamodb::types::ReturnValue::UpdatedOld)
         .send()
         .await;
     match result {
+        Ok(out) if out.attributes.as_ref().is_none_or(|a| a.is_empty()) => register_tenant(ctx, tenant).await,
         Ok(_) => Ok(()),
         Err(err) if err.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()) => Ok(()),
         Err(err) => Err(StoreError::dynamo("UpdateItem", err)),

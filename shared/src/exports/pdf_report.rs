@@ -1,14 +1,17 @@
-//! A report a manager would print: A4 landscape, title, tenant, period, a
+//! Reports a manager would print: A4 landscape, a title, who and when, a
 //! summary block, the day-by-day chart (SVG rendered into the PDF by
-//! svg2pdf), and the table with page breaks, repeated headers and page
-//! numbers. Text uses the PDF standard font Helvetica (WinAnsi encoding),
-//! so nothing needs embedding and no C library is involved.
+//! svg2pdf), then tables that break across pages with their header rows
+//! repeated, and page numbers. Text uses the PDF standard fonts Helvetica
+//! and Helvetica-Bold (WinAnsi encoding): nothing to embed, no C library.
 
+use std::collections::BTreeMap;
+
+use chrono::NaiveDate;
 use pdf_writer::{Content, Finish, Name, Pdf, Rect, Ref, Str};
 use rust_decimal::Decimal;
 
 use super::chart;
-use super::table::{Cell, Kind, Row, Summary, TableSpec};
+use super::table::{Cell, Column, Kind, Row, Summary, TableSpec};
 use super::{ExportError, Format};
 use crate::periods::DateRange;
 
@@ -17,22 +20,49 @@ const PAGE_H: f32 = 595.0;
 const MARGIN: f32 = 36.0;
 const ROW_H: f32 = 14.0;
 const TABLE_FONT: f32 = 8.0;
-const FIRST_TABLE_TOP: f32 = 250.0;
-const OTHER_TABLE_TOP: f32 = PAGE_H - MARGIN - 10.0;
-const TABLE_BOTTOM: f32 = MARGIN + 20.0;
+const TOP: f32 = PAGE_H - MARGIN - 10.0;
+const BOTTOM: f32 = MARGIN + 20.0;
 
-/// Most table rows a report prints; the summary and chart still cover
+/// Most rows an export's table prints; the summary and chart still cover
 /// every row, and the report says how many it left to the CSV and Excel
 /// files.
 pub const MAX_TABLE_ROWS: usize = 20_000;
 
-/// Who and what the report is for.
+/// Who and what an export report is for.
 #[derive(Debug, Clone)]
 pub struct ReportInfo {
     pub tenant: String,
     pub period: DateRange,
     pub generated_at: String,
     pub currency: String,
+}
+
+/// A table of a document.
+#[derive(Debug, Clone)]
+pub struct Section {
+    pub heading: Option<String>,
+    pub columns: Vec<Column>,
+    pub rows: Vec<Row>,
+    /// A line printed under the table.
+    pub note: Option<String>,
+}
+
+/// The bar chart of a document's first page.
+#[derive(Debug, Clone)]
+pub struct Chart {
+    pub title: String,
+    pub period: DateRange,
+    pub by_day: BTreeMap<NaiveDate, Decimal>,
+    pub currency: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct Document {
+    pub title: String,
+    pub subtitle: String,
+    pub summary: Vec<String>,
+    pub chart: Option<Chart>,
+    pub sections: Vec<Section>,
 }
 
 /// Text as WinAnsi bytes (Helvetica's encoding); other characters become '?'.
@@ -107,32 +137,136 @@ fn fit(text: &str, width: f32, size: f32) -> Vec<u8> {
     bytes
 }
 
-struct Writer {
-    content: Content,
+/// What a page shows, laid out before the PDF is written.
+enum Op {
+    Text { bold: bool, size: f32, x: f32, y: f32, bytes: Vec<u8> },
+    Rule { y: f32, gray: f32, width: f32 },
+    Chart { y: f32 },
 }
 
-impl Writer {
-    fn text(&mut self, font: &[u8], size: f32, x: f32, y: f32, bytes: &[u8]) {
-        self.content.begin_text().set_font(Name(font), size).next_line(x, y).show(Str(bytes)).end_text();
+struct Layout {
+    pages: Vec<Vec<Op>>,
+    y: f32,
+}
+
+impl Layout {
+    fn page(&mut self) -> &mut Vec<Op> {
+        if self.pages.is_empty() {
+            self.pages.push(Vec::new());
+        }
+        let last = self.pages.len() - 1;
+        &mut self.pages[last]
     }
-
-    fn rule(&mut self, x1: f32, y: f32, x2: f32, gray: f32) {
-        self.content.set_stroke_rgb(gray, gray, gray).set_line_width(0.5).move_to(x1, y).line_to(x2, y).stroke();
+    fn text(&mut self, bold: bool, size: f32, x: f32, y: f32, bytes: Vec<u8>) {
+        self.page().push(Op::Text { bold, size, x, y, bytes });
+    }
+    fn new_page(&mut self) {
+        self.pages.push(Vec::new());
+        self.y = TOP;
+    }
+    fn header(&mut self, columns: &[Column], xs: &[(f32, f32)]) {
+        for (column, (cx, cw)) in columns.iter().zip(xs) {
+            let bytes = fit(column.header, cw - 4.0, TABLE_FONT);
+            let tx = if column.kind == Kind::Money { cx + cw - 2.0 - text_width(&bytes, TABLE_FONT) } else { cx + 2.0 };
+            let y = self.y;
+            self.text(true, TABLE_FONT, tx, y, bytes);
+        }
+        let y = self.y - 4.0;
+        let width = xs.last().map_or(0.0, |(x, w)| x + w - MARGIN);
+        self.page().push(Op::Rule { y, gray: 0.2, width });
+        self.y -= ROW_H;
     }
 }
 
-/// Number of pages for `rows` table rows.
-fn page_count(rows: usize) -> usize {
-    let first = ((FIRST_TABLE_TOP - TABLE_BOTTOM) / ROW_H) as usize - 1;
-    let other = ((OTHER_TABLE_TOP - TABLE_BOTTOM) / ROW_H) as usize - 1;
-    1 + rows.saturating_sub(first).div_ceil(other)
+fn column_positions(columns: &[Column]) -> Vec<(f32, f32)> {
+    let usable = PAGE_W - 2.0 * MARGIN;
+    let total: f64 = columns.iter().map(|c| c.width).sum::<f64>().max(1.0);
+    // At most 7 pt per width unit: narrow tables stay narrow.
+    let unit = (usable / total as f32).min(7.0);
+    let mut x = MARGIN;
+    columns
+        .iter()
+        .map(|c| {
+            let w = unit * c.width as f32;
+            let at = (x, w);
+            x += w;
+            at
+        })
+        .collect()
 }
 
-/// The report as PDF bytes. `rows`: the table (at most [`MAX_TABLE_ROWS`]
-/// are printed); `summary`: totals of every row of the export.
-pub fn report(spec: &TableSpec, info: &ReportInfo, summary: &Summary, rows: &[Row]) -> Result<Vec<u8>, ExportError> {
-    let printed = &rows[..rows.len().min(MAX_TABLE_ROWS)];
-    let pages = page_count(printed.len());
+fn lay_out(doc: &Document) -> Layout {
+    let mut l = Layout { pages: vec![Vec::new()], y: PAGE_H - MARGIN - 18.0 };
+    l.text(true, 18.0, MARGIN, l.y, win_ansi(&doc.title));
+    l.y -= 18.0;
+    l.text(false, 10.0, MARGIN, l.y, win_ansi(&doc.subtitle));
+    l.y -= 22.0;
+    if !doc.summary.is_empty() {
+        l.text(true, 11.0, MARGIN, l.y, b"Summary".to_vec());
+        l.y -= 14.0;
+        for line in &doc.summary {
+            l.text(false, 9.0, MARGIN, l.y, win_ansi(line));
+            l.y -= 12.0;
+        }
+        l.y -= 8.0;
+    }
+    if let Some(chart) = &doc.chart {
+        let (_, max) = chart::bars_svg(chart.period, &chart.by_day);
+        let label = format!("{} (scale 0 to {} {})", chart.title, amount(max), chart.currency);
+        l.text(true, 10.0, MARGIN, l.y, win_ansi(&label));
+        l.y -= 6.0 + chart::HEIGHT as f32;
+        let y = l.y;
+        l.page().push(Op::Chart { y });
+        l.y -= 10.0;
+        l.text(false, 7.0, MARGIN, l.y, chart.period.from.to_string().into_bytes());
+        l.text(false, 7.0, MARGIN + chart::WIDTH as f32 - 40.0, l.y, chart.period.to.to_string().into_bytes());
+        l.y -= 22.0;
+    }
+    for section in &doc.sections {
+        let xs = column_positions(&section.columns);
+        let needed = if section.heading.is_some() { 3.0 } else { 2.0 } * ROW_H;
+        if l.y - needed < BOTTOM {
+            l.new_page();
+        }
+        if let Some(heading) = &section.heading {
+            l.text(true, 11.0, MARGIN, l.y, win_ansi(heading));
+            l.y -= ROW_H + 2.0;
+        }
+        l.header(&section.columns, &xs);
+        for row in &section.rows {
+            if l.y < BOTTOM {
+                l.new_page();
+                l.header(&section.columns, &xs);
+            }
+            for ((cell, column), (cx, cw)) in row.iter().zip(&section.columns).zip(&xs) {
+                let bytes = fit(&cell_text(cell), cw - 4.0, TABLE_FONT);
+                let tx =
+                    if column.kind == Kind::Money { cx + cw - 2.0 - text_width(&bytes, TABLE_FONT) } else { cx + 2.0 };
+                let y = l.y;
+                l.text(false, TABLE_FONT, tx, y, bytes);
+            }
+            let y = l.y - 4.0;
+            let width = xs.last().map_or(0.0, |(x, w)| x + w - MARGIN);
+            l.page().push(Op::Rule { y, gray: 0.85, width });
+            l.y -= ROW_H;
+        }
+        if let Some(note) = &section.note {
+            if l.y < BOTTOM {
+                l.new_page();
+            }
+            let y = l.y;
+            l.text(true, 9.0, MARGIN, y, win_ansi(note));
+            l.y -= ROW_H;
+        }
+        l.y -= 10.0;
+    }
+    l
+}
+
+/// The document as PDF bytes.
+pub fn render(doc: &Document) -> Result<Vec<u8>, ExportError> {
+    let layout = lay_out(doc);
+    let pages = layout.pages.len();
     let mut next_id = 1;
     let mut alloc = || {
         let r = Ref::new(next_id);
@@ -140,48 +274,92 @@ pub fn report(spec: &TableSpec, info: &ReportInfo, summary: &Summary, rows: &[Ro
         r
     };
     let (catalog, tree, font, bold) = (alloc(), alloc(), alloc(), alloc());
-
-    // The chart: SVG -> PDF form XObject.
-    let (svg, max_day) = chart::bars_svg(info.period, &summary.by_day);
-    let tree_svg = svg2pdf::usvg::Tree::from_str(&svg, &svg2pdf::usvg::Options::default())
-        .map_err(|e| ExportError::write(Format::Pdf, e))?;
-    let (chunk, chart_ref) = svg2pdf::to_chunk(&tree_svg, svg2pdf::ConversionOptions::default())
-        .map_err(|e| ExportError::write(Format::Pdf, e))?;
-    let mut map = std::collections::HashMap::new();
-    let chunk = chunk.renumber(|old| *map.entry(old).or_insert_with(&mut alloc));
-    let chart_ref = map.get(&chart_ref).copied().ok_or_else(|| ExportError::write(Format::Pdf, "chart reference"))?;
-
-    let page_refs: Vec<(Ref, Ref)> = (0..pages).map(|_| (alloc(), alloc())).collect();
     let mut pdf = Pdf::new();
+    let chart_ref = match &doc.chart {
+        Some(chart) => {
+            let (svg, _) = chart::bars_svg(chart.period, &chart.by_day);
+            let tree_svg = svg2pdf::usvg::Tree::from_str(&svg, &svg2pdf::usvg::Options::default())
+                .map_err(|e| ExportError::write(Format::Pdf, e))?;
+            let (chunk, chart_ref) = svg2pdf::to_chunk(&tree_svg, svg2pdf::ConversionOptions::default())
+                .map_err(|e| ExportError::write(Format::Pdf, e))?;
+            let mut map = std::collections::HashMap::new();
+            let chunk = chunk.renumber(|old| *map.entry(old).or_insert_with(&mut alloc));
+            pdf.extend(&chunk);
+            Some(map.get(&chart_ref).copied().ok_or_else(|| ExportError::write(Format::Pdf, "chart reference"))?)
+        }
+        None => None,
+    };
+    let page_refs: Vec<(Ref, Ref)> = (0..pages).map(|_| (alloc(), alloc())).collect();
     pdf.catalog(catalog).pages(tree);
     pdf.pages(tree).kids(page_refs.iter().map(|(p, _)| *p)).count(pages as i32);
     pdf.type1_font(font).base_font(Name(b"Helvetica")).encoding_predefined(Name(b"WinAnsiEncoding"));
     pdf.type1_font(bold).base_font(Name(b"Helvetica-Bold")).encoding_predefined(Name(b"WinAnsiEncoding"));
 
-    let usable = PAGE_W - 2.0 * MARGIN;
-    let total_width: f64 = spec.columns.iter().map(|c| c.width).sum();
-    let mut xs = Vec::new();
-    let mut x = MARGIN;
-    for column in &spec.columns {
-        let w = usable * (column.width / total_width) as f32;
-        xs.push((x, w));
-        x += w;
-    }
+    for (index, (ops, (page_ref, content_ref))) in layout.pages.iter().zip(&page_refs).enumerate() {
+        let mut content = Content::new();
+        let mut has_chart = false;
+        for op in ops {
+            match op {
+                Op::Text { bold, size, x, y, bytes } => {
+                    let name = if *bold { Name(b"F2") } else { Name(b"F1") };
+                    content.begin_text().set_font(name, *size).next_line(*x, *y).show(Str(bytes)).end_text();
+                }
+                Op::Rule { y, gray, width } => {
+                    content
+                        .set_stroke_rgb(*gray, *gray, *gray)
+                        .set_line_width(0.5)
+                        .move_to(MARGIN, *y)
+                        .line_to(MARGIN + *width, *y)
+                        .stroke();
+                }
+                Op::Chart { y } => {
+                    has_chart = true;
+                    content.save_state();
+                    content.transform([chart::WIDTH as f32, 0.0, 0.0, chart::HEIGHT as f32, MARGIN, *y]);
+                    content.x_object(Name(b"Chart"));
+                    content.restore_state();
+                }
+            }
+        }
+        let footer = win_ansi(&format!("{} - page {} of {}", doc.title, index + 1, pages));
+        content.begin_text().set_font(Name(b"F1"), 8.0).next_line(MARGIN, MARGIN - 12.0).show(Str(&footer)).end_text();
 
-    let mut remaining = printed.iter();
-    for (index, (page_ref, content_ref)) in page_refs.iter().enumerate() {
-        let mut w = Writer { content: Content::new() };
-        let mut y = if index == 0 {
-            let title = format!("{} report", spec.title);
-            w.text(b"F2", 18.0, MARGIN, PAGE_H - MARGIN - 18.0, &win_ansi(&title));
-            let line = format!(
-                "Tenant: {}    Period: {} to {}    Currency: {}    Generated: {}",
-                info.tenant, info.period.from, info.period.to, info.currency, info.generated_at
-            );
-            w.text(b"F1", 10.0, MARGIN, PAGE_H - MARGIN - 36.0, &win_ansi(&line));
-            w.text(b"F2", 11.0, MARGIN, PAGE_H - MARGIN - 58.0, b"Summary");
-            let charted: Decimal = summary.by_day.values().sum();
-            let head = format!(
+        let mut page = pdf.page(*page_ref);
+        page.media_box(Rect::new(0.0, 0.0, PAGE_W, PAGE_H)).parent(tree).contents(*content_ref);
+        let mut resources = page.resources();
+        resources.fonts().pair(Name(b"F1"), font).pair(Name(b"F2"), bold);
+        if let (true, Some(chart_ref)) = (has_chart, chart_ref) {
+            resources.x_objects().pair(Name(b"Chart"), chart_ref);
+        }
+        resources.finish();
+        page.finish();
+        pdf.stream(*content_ref, &content.finish());
+    }
+    Ok(pdf.finish())
+}
+
+/// An export's report: summary and chart over every row, the table of the
+/// first [`MAX_TABLE_ROWS`].
+pub fn report(spec: &TableSpec, info: &ReportInfo, summary: &Summary, rows: &[Row]) -> Result<Vec<u8>, ExportError> {
+    let printed = rows.len().min(MAX_TABLE_ROWS);
+    let all = (summary.rows as usize).max(rows.len());
+    let charted: Decimal = summary.by_day.values().sum();
+    let statuses: Vec<String> = spec
+        .statuses
+        .iter()
+        .map(|s| {
+            let (n, a) = summary.by_status.get(*s).cloned().unwrap_or_default();
+            format!("{s}: {n} ({})", amount(a))
+        })
+        .collect();
+    let doc = Document {
+        title: format!("{} report", spec.title),
+        subtitle: format!(
+            "Tenant: {}    Period: {} to {}    Currency: {}    Generated: {}",
+            info.tenant, info.period.from, info.period.to, info.currency, info.generated_at
+        ),
+        summary: vec![
+            format!(
                 "{} rows    Total of all rows: {} {}    {} in all: {} {}",
                 summary.rows,
                 amount(summary.total),
@@ -189,74 +367,25 @@ pub fn report(spec: &TableSpec, info: &ReportInfo, summary: &Summary, rows: &[Ro
                 spec.chart_title,
                 amount(charted),
                 info.currency
-            );
-            w.text(b"F1", 10.0, MARGIN, PAGE_H - MARGIN - 72.0, &win_ansi(&head));
-            let statuses: Vec<String> = spec
-                .statuses
-                .iter()
-                .map(|s| {
-                    let (n, a) = summary.by_status.get(*s).cloned().unwrap_or_default();
-                    format!("{s}: {n} ({})", amount(a))
-                })
-                .collect();
-            w.text(b"F1", 9.0, MARGIN, PAGE_H - MARGIN - 86.0, &win_ansi(&statuses.join("    ")));
-            let label = format!("{} (scale 0 to {} {})", spec.chart_title, amount(max_day), info.currency);
-            w.text(b"F2", 10.0, MARGIN, PAGE_H - MARGIN - 106.0, &win_ansi(&label));
-            let chart_bottom = FIRST_TABLE_TOP + 30.0;
-            w.content.save_state();
-            w.content.transform([chart::WIDTH as f32, 0.0, 0.0, chart::HEIGHT as f32, MARGIN, chart_bottom]);
-            w.content.x_object(Name(b"Chart"));
-            w.content.restore_state();
-            let first = info.period.from.to_string();
-            let last = info.period.to.to_string();
-            w.text(b"F1", 7.0, MARGIN, chart_bottom - 10.0, first.as_bytes());
-            w.text(b"F1", 7.0, MARGIN + chart::WIDTH as f32 - 40.0, chart_bottom - 10.0, last.as_bytes());
-            FIRST_TABLE_TOP
-        } else {
-            OTHER_TABLE_TOP
-        };
-
-        // Header row, repeated on every page.
-        for (column, (cx, cw)) in spec.columns.iter().zip(&xs) {
-            let bytes = fit(column.header, cw - 4.0, TABLE_FONT);
-            let tx = if column.kind == Kind::Money { cx + cw - 2.0 - text_width(&bytes, TABLE_FONT) } else { cx + 2.0 };
-            w.text(b"F2", TABLE_FONT, tx, y, &bytes);
-        }
-        w.rule(MARGIN, y - 4.0, PAGE_W - MARGIN, 0.2);
-        y -= ROW_H;
-        while y >= TABLE_BOTTOM {
-            let Some(row) = remaining.next() else { break };
-            for ((cell, column), (cx, cw)) in row.iter().zip(&spec.columns).zip(&xs) {
-                let bytes = fit(&cell_text(cell), cw - 4.0, TABLE_FONT);
-                let tx =
-                    if column.kind == Kind::Money { cx + cw - 2.0 - text_width(&bytes, TABLE_FONT) } else { cx + 2.0 };
-                w.text(b"F1", TABLE_FONT, tx, y, &bytes);
-            }
-            w.rule(MARGIN, y - 4.0, PAGE_W - MARGIN, 0.85);
-            y -= ROW_H;
-        }
-        let all = (summary.rows as usize).max(rows.len());
-        if index + 1 == pages && all > printed.len() {
-            let note =
-                format!("Showing the first {} of {all} rows; the CSV and Excel exports hold every row.", printed.len());
-            w.text(b"F2", 9.0, MARGIN, TABLE_BOTTOM - 12.0, &win_ansi(&note));
-        }
-        let footer = format!("{} report - page {} of {}", spec.title, index + 1, pages);
-        w.text(b"F1", 8.0, MARGIN, MARGIN - 12.0, &win_ansi(&footer));
-
-        let mut page = pdf.page(*page_ref);
-        page.media_box(Rect::new(0.0, 0.0, PAGE_W, PAGE_H)).parent(tree).contents(*content_ref);
-        let mut resources = page.resources();
-        resources.fonts().pair(Name(b"F1"), font).pair(Name(b"F2"), bold);
-        if index == 0 {
-            resources.x_objects().pair(Name(b"Chart"), chart_ref);
-        }
-        resources.finish();
-        page.finish();
-        pdf.stream(*content_ref, &w.content.finish());
-    }
-    pdf.extend(&chunk);
-    Ok(pdf.finish())
+            ),
+            statuses.join("    "),
+        ],
+        chart: Some(Chart {
+            title: spec.chart_title.to_owned(),
+            period: info.period,
+            by_day: summary.by_day.clone(),
+            currency: info.currency.clone(),
+        }),
+        sections: vec![Section {
+            heading: None,
+            columns: spec.columns.clone(),
+            rows: rows[..printed].to_vec(),
+            note: (all > printed).then(|| {
+                format!("Showing the first {printed} of {all} rows; the CSV and Excel exports hold every row.")
+            }),
+        }],
+    };
+    render(&doc)
 }
 
 #[cfg(test)]
@@ -278,10 +407,30 @@ mod tests {
     }
 
     #[test]
-    fn pages_hold_the_rows() {
-        assert_eq!(page_count(0), 1);
-        let first = ((FIRST_TABLE_TOP - TABLE_BOTTOM) / ROW_H) as usize - 1;
-        assert_eq!(page_count(first), 1);
-        assert_eq!(page_count(first + 1), 2);
+    fn long_tables_break_across_pages_with_their_header_repeated() {
+        let columns = vec![Column { header: "Number", kind: Kind::Text, width: 10.0 }];
+        let rows: Vec<Row> = (0..100).map(|i| vec![Cell::Text(format!("R{i}"))]).collect();
+        let doc = Document {
+            title: "T".into(),
+            subtitle: "S".into(),
+            summary: vec![],
+            chart: None,
+            sections: vec![Section { heading: Some("Rows".into()), columns, rows, note: None }],
+        };
+        let layout = lay_out(&doc);
+        assert_eq!(layout.pages.len(), 3);
+        for page in &layout.pages {
+            let headers =
+                page.iter().filter(|op| matches!(op, Op::Text { bold: true, bytes, .. } if bytes == b"Number")).count();
+            assert_eq!(headers, 1, "every page repeats the header row");
+        }
+        let rows_printed: usize = layout
+            .pages
+            .iter()
+            .flatten()
+            .filter(|op| matches!(op, Op::Text { bold: false, bytes, .. } if bytes.starts_with(b"R")))
+            .count();
+        assert_eq!(rows_printed, 100);
+        assert!(render(&doc).unwrap().starts_with(b"%PDF-"));
     }
 }

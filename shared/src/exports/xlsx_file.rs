@@ -112,3 +112,37 @@ impl XlsxFile {
         self.workbook.save_to_writer(out).map_err(err)
     }
 }
+
+/// A small workbook of several sheets (the management report): each sheet
+/// a header row, frozen and filtered, then its rows.
+pub fn workbook(sheets: &[(&str, &[Column], &[Row])], currency: &str) -> Result<Vec<u8>, ExportError> {
+    let mut book = Workbook::new();
+    let header = CellFormat::new().set_bold().set_align(FormatAlign::Center);
+    let money = CellFormat::new().set_num_format(currency_format(currency));
+    let date = CellFormat::new().set_num_format("yyyy-mm-dd");
+    for (name, columns, rows) in sheets {
+        let sheet = book.add_worksheet();
+        sheet.set_name(*name).map_err(err)?;
+        for (i, column) in columns.iter().enumerate() {
+            sheet.set_column_width(i as u16, column.width).map_err(err)?;
+            sheet.write_string_with_format(0, i as u16, column.header, &header).map_err(err)?;
+        }
+        sheet.set_freeze_panes(1, 0).map_err(err)?;
+        for (r, row) in rows.iter().enumerate() {
+            let r = r as u32 + 1;
+            for (c, cell) in row.iter().enumerate() {
+                let c = c as u16;
+                match cell {
+                    Cell::Text(t) => sheet.write_string(r, c, t).map(|_| ()),
+                    Cell::Date(d) => sheet.write_datetime_with_format(r, c, d, &date).map(|_| ()),
+                    Cell::Money(m) => sheet
+                        .write_number_with_format(r, c, m.to_string().parse::<f64>().unwrap_or(0.0), &money)
+                        .map(|_| ()),
+                }
+                .map_err(err)?;
+            }
+        }
+        sheet.autofilter(0, 0, rows.len() as u32, columns.len().saturating_sub(1) as u16).map_err(err)?;
+    }
+    book.save_to_buffer().map_err(err)
+}

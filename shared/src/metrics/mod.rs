@@ -9,6 +9,7 @@
 
 pub mod aging;
 pub mod customers;
+pub mod dashboard;
 pub mod invoices;
 pub mod kpis;
 pub mod orders;

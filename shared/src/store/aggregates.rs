@@ -220,6 +220,21 @@ pub fn settings_key(tenant: &str) -> (String, String) {
     (format!("{tenant}#settings"), "S".to_owned())
 }
 
+/// The registry of tenants with data (`pk = tenants`, `sk = tenant`): the
+/// scheduled reports run for each. No tenant's keys collide with it (they
+/// all hold a `#`).
+pub const TENANTS_PK: &str = "tenants";
+
+pub fn tenant_registry_key(tenant: &str) -> (String, String) {
+    (TENANTS_PK.to_owned(), tenant.to_owned())
+}
+
+/// Every registered tenant.
+pub async fn tenants(client: &Client, table: &str) -> Result<Vec<String>, StoreError> {
+    let items = super::query_partition(client, table, TENANTS_PK).await?;
+    Ok(items.iter().filter_map(|i| attr_s(i, "sk").map(str::to_owned)).collect())
+}
+
 pub fn watermark_key(tenant: &str) -> (String, String) {
     (format!("{tenant}#meta"), "watermark".to_owned())
 }

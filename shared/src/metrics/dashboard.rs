@@ -1,16 +1,18 @@
-//! `GET /api/v1/sales/dashboard`: the figures of metrics.md "Dashboard",
-//! computed from aggregate measures. Pure: the handler reads, this computes.
+//! `GET /api/v1/sales/dashboard` (metrics.md "Dashboard"), computed from
+//! aggregate measures. Pure: the handler reads, this computes.
 
 use std::collections::BTreeMap;
 
+use crate::metrics::aging::AgingInvoice;
+use crate::money::{change_percentage, from_cents, json, ratio_or_zero};
+use crate::periods::{DateRange, PeriodKind};
+use crate::records::{OrderStatus, PaymentStatus, StrEnum};
+use crate::store::aggregates::{Measures, measure};
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
-use sales_shared::metrics::aging::AgingInvoice;
-use sales_shared::money::{change_percentage, from_cents, json, ratio_or_zero};
-use sales_shared::periods::{DateRange, PeriodKind};
-use sales_shared::records::{OrderStatus, PaymentStatus, StrEnum};
-use sales_shared::store::aggregates::{Measures, measure};
 use serde::Serialize;
+
+use super::{Keyed, count, get};
 
 /// Everything the dashboard needs, read from the aggregates.
 #[derive(Debug, Clone, Default)]
@@ -35,14 +37,6 @@ pub struct DashboardInputs {
 pub struct PeriodTotals {
     pub orders: Measures,
     pub invoices: Measures,
-}
-
-fn get(m: &Measures, name: &str) -> i64 {
-    m.get(name).copied().unwrap_or(0)
-}
-
-fn count(m: &Measures, name: &str) -> u64 {
-    get(m, name).max(0) as u64
 }
 
 #[derive(Debug, Serialize, PartialEq)]
@@ -86,28 +80,7 @@ pub struct OrdersOut {
     pub shipped_orders: u64,
     pub completed_orders: u64,
     pub cancelled_orders: u64,
-    pub orders_by_status: StatusCounts,
-}
-
-/// Counts per status, serialized as a JSON object in the statuses' order.
-#[derive(Debug, PartialEq, Default)]
-pub struct StatusCounts(pub Vec<(&'static str, u64)>);
-
-impl StatusCounts {
-    pub fn get(&self, status: &str) -> Option<u64> {
-        self.0.iter().find(|(s, _)| *s == status).map(|(_, n)| *n)
-    }
-}
-
-impl Serialize for StatusCounts {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap;
-        let mut map = serializer.serialize_map(Some(self.0.len()))?;
-        for (status, count) in &self.0 {
-            map.serialize_entry(status, count)?;
-        }
-        map.end()
-    }
+    pub orders_by_status: Keyed<u64>,
 }
 
 #[derive(Debug, Serialize, PartialEq)]
@@ -190,7 +163,7 @@ pub fn compute(inputs: &DashboardInputs) -> Dashboard {
     let today = inputs.today.unwrap_or(period.to);
     let mut orders = Measures::new();
     for m in inputs.daily_orders.values() {
-        sales_shared::store::aggregates::add_measures(&mut orders, m);
+        crate::store::aggregates::add_measures(&mut orders, m);
     }
     let current = order_figures(&orders);
     let invoices = &inputs.invoices;
@@ -213,9 +186,7 @@ pub fn compute(inputs: &DashboardInputs) -> Dashboard {
         }
     });
 
-    let orders_by_status = StatusCounts(
-        OrderStatus::ALL.iter().map(|s| (s.as_str(), count(&orders, &measure::status(s.as_str())))).collect(),
-    );
+    let orders_by_status = super::orders::orders_by_status(&orders);
     let day_orders = |day: NaiveDate| inputs.daily_orders.get(&day);
 
     Dashboard {

@@ -1,0 +1,18 @@
+//! Lambda entry point of the scheduled export (EventBridge schedule).
+
+use export::ReportContext;
+use lambda_runtime::{Error, LambdaEvent, service_fn};
+use sales_shared::config::Config;
+use serde_json::Value;
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    lambda_runtime::tracing::init_default_subscriber();
+    let config = Config::from_env()?;
+    let ctx = ReportContext::from_config(&config).await;
+    let ctx = &ctx;
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
+        export::run(ctx, &event.payload).await.map_err(Error::from)
+    }))
+    .await
+}

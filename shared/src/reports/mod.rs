@@ -1,0 +1,42 @@
+//! Reads that gather a figure set's inputs from the aggregates (shared by
+//! the HTTP handlers and the scheduled reports), and the monthly management
+//! report.
+
+pub mod management;
+
+use crate::metrics::dashboard::{DashboardInputs, PeriodTotals};
+use crate::periods::{DateRange, PeriodKind};
+use crate::store::StoreError;
+use crate::store::aggregates::{AggregateReader, family, measure};
+
+/// Everything the dashboard overview needs for a period.
+pub async fn dashboard_inputs(
+    reader: &AggregateReader<'_>,
+    kind: PeriodKind,
+    period: DateRange,
+    today: chrono::NaiveDate,
+    compare: bool,
+) -> Result<DashboardInputs, StoreError> {
+    let previous = if compare {
+        let range = kind.previous(period);
+        Some(PeriodTotals {
+            orders: reader.sum(family::ORDERS, range).await?,
+            invoices: reader.sum(family::INVOICES, range).await?,
+        })
+    } else {
+        None
+    };
+    let outstanding =
+        reader.sum_through(family::INVOICES, period.to).await?.get(measure::AR_CHANGE).copied().unwrap_or(0);
+    Ok(DashboardInputs {
+        kind: Some(kind),
+        period: Some(period),
+        today: Some(today),
+        daily_orders: reader.daily(family::ORDERS, period).await?,
+        payments: reader.sum(family::PAYMENTS, period).await?,
+        invoices: reader.sum(family::INVOICES, period).await?,
+        outstanding_cents: outstanding,
+        open_invoices: reader.invoices_open_at(today).await?.into_iter().map(|(i, _)| i).collect(),
+        previous,
+    })
+}

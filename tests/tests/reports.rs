@@ -1,0 +1,83 @@
+//! Scheduled management reports: the export function's run for every
+//! registered tenant, listed by `GET /reports` with fresh links, downloaded
+//! and read back (calamine, pdftotext); reruns overwrite the same keys.
+
+use std::io::Cursor;
+
+use calamine::{Data, Reader, Xlsx};
+use sales_tests::december::{TENANT, records};
+use sales_tests::{TestStack, token};
+use serde_json::json;
+
+#[tokio::test]
+async fn the_monthly_run_writes_every_tenants_previous_month() {
+    // January 5th: the scheduled run reports on December.
+    let mut stack = TestStack::new("reports", "2026-01-05T12:00:00Z").await;
+    stack.load_and_apply(TENANT, &records()).await;
+    let ctx = export::ReportContext::from_config(&stack.config).await;
+    let out = export::run(&ctx, &json!({"source": "aws.scheduler", "detail": {}})).await.expect("run");
+    assert_eq!(
+        out["written"],
+        json!(["reports/december/2025-12/management-report.pdf", "reports/december/2025-12/management-report.xlsx"])
+    );
+    // A rerun overwrites the same keys.
+    export::run(&ctx, &json!({"detail": {"month": "2025-12"}})).await.expect("rerun");
+
+    let export_token = token(TENANT, "sales:read sales:export");
+    let (status, _, body) = stack.get("/api/v1/sales/reports", Some(&export_token)).await;
+    assert_eq!(status, 200, "{body}");
+    let reports = body["data"].as_array().unwrap();
+    assert_eq!(reports.len(), 2, "{body}");
+    assert_eq!((&reports[0]["month"], &reports[0]["format"]), (&json!("2025-12"), &json!("excel")));
+    assert_eq!(reports[1]["format"], "pdf");
+    assert_eq!(reports[0]["expires_at"], "2026-01-05T12:15:00Z");
+
+    let xlsx = reqwest::get(reports[0]["url"].as_str().unwrap()).await.unwrap().bytes().await.unwrap().to_vec();
+    let mut book: Xlsx<_> = Xlsx::new(Cursor::new(xlsx)).unwrap();
+    assert_eq!(
+        book.sheet_names(),
+        [
+            "Summary",
+            "Revenue by day",
+            "Revenue by product",
+            "Aging",
+            "Largest balances",
+            "Payments by method",
+            "Payments by status"
+        ]
+    );
+    let summary = book.worksheet_range("Summary").unwrap();
+    assert_eq!(summary.get((1, 0)), Some(&Data::String("Total revenue".into())));
+    assert_eq!(summary.get((1, 1)), Some(&Data::String("600.00".into())));
+    let days = book.worksheet_range("Revenue by day").unwrap();
+    assert_eq!(days.height(), 32, "a header and 31 days");
+    assert_eq!(days.get((1, 1)), Some(&Data::Float(300.0)));
+    let aging = book.worksheet_range("Aging").unwrap();
+    // As of Dec 31: invoice 3 (150, 21 days late) and 8 (45, 5 days late);
+    // invoice 4 (25) is due in January.
+    assert_eq!(aging.get((2, 1)), Some(&Data::String("2".into())));
+    assert_eq!(aging.get((2, 2)), Some(&Data::Float(195.0)));
+    assert_eq!(aging.get((1, 2)), Some(&Data::Float(25.0)));
+
+    let pdf = reqwest::get(reports[1]["url"].as_str().unwrap()).await.unwrap().bytes().await.unwrap().to_vec();
+    let path = std::env::temp_dir().join(format!("management-{}.pdf", std::process::id()));
+    std::fs::write(&path, &pdf).unwrap();
+    let text = std::process::Command::new("pdftotext").args(["-layout"]).arg(&path).arg("-").output().unwrap();
+    let text = String::from_utf8(text.stdout).unwrap();
+    for expected in [
+        "Management report 2025-12",
+        "Total revenue: 600.00",
+        "Revenue by day",
+        "Receivables aging as of 2025-12-31",
+        "Gadget",
+        "Payments by method",
+    ] {
+        assert!(text.contains(expected), "{expected:?} not in:\n{text}");
+    }
+
+    // Other tenants see none of them; listing needs sales:export.
+    let (_, _, other) = stack.get("/api/v1/sales/reports", Some(&token("other", "sales:export"))).await;
+    assert_eq!(other["data"], json!([]));
+    let (status, _, _) = stack.get("/api/v1/sales/reports", Some(&token(TENANT, "sales:read"))).await;
+    assert_eq!(status, 403);
+}
