@@ -312,3 +312,23 @@ pub fn records() -> Vec<Value> {
         ),
     ]
 }
+
+/// A fresh stack with the December tenant loaded and applied, and a
+/// `sales:read` token for it.
+pub async fn stack(name: &str) -> (crate::TestStack, String) {
+    let mut stack = crate::TestStack::new(name, NOW).await;
+    let summary = stack.load_and_apply(TENANT, &records()).await;
+    assert!(summary.rejected.is_empty(), "{:?}", summary.rejected);
+    (stack, crate::token(TENANT, "sales:read"))
+}
+
+/// A 200 response's body, with the read-cost header and the `meta` every
+/// response carries (the clock pinned at [`NOW`]).
+pub async fn ok(stack: &crate::TestStack, path: &str, token: &str) -> Value {
+    let (status, headers, body) = stack.get(path, Some(token)).await;
+    assert_eq!(status, 200, "{path}: {body}");
+    assert!(headers.contains_key("x-items-read"), "{path}");
+    assert_eq!(body["meta"]["generated_at"], "2025-12-20T12:00:00Z", "{path}");
+    assert!(body["meta"]["data_through"].is_string(), "{path}");
+    body
+}

@@ -3,29 +3,13 @@
 //! through `salesctl load`, applied by the stream pump, served by the real
 //! router with real tokens.
 
-use sales_tests::december::{NOW, TENANT, records};
-use sales_tests::{TestStack, token};
+use sales_tests::december::{TENANT, ok, stack};
+use sales_tests::token;
 use serde_json::{Value, json};
-
-async fn december() -> (TestStack, String) {
-    let mut stack = TestStack::new("dashboard-endpoints", NOW).await;
-    let summary = stack.load_and_apply(TENANT, &records()).await;
-    assert!(summary.rejected.is_empty(), "{:?}", summary.rejected);
-    (stack, token(TENANT, "sales:read"))
-}
-
-async fn ok(stack: &TestStack, path: &str, token: &str) -> Value {
-    let (status, headers, body) = stack.get(path, Some(token)).await;
-    assert_eq!(status, 200, "{path}: {body}");
-    assert!(headers.contains_key("x-items-read"), "{path}");
-    assert_eq!(body["meta"]["generated_at"], "2025-12-20T12:00:00Z", "{path}");
-    assert!(body["meta"]["data_through"].is_string(), "{path}");
-    body
-}
 
 #[tokio::test]
 async fn widgets_by_hand() {
-    let (stack, read) = december().await;
+    let (stack, read) = stack("dashboard-endpoints").await;
 
     // Placed orders newest first (the draft, order 6, is not placed).
     let body = ok(&stack, "/api/v1/sales/dashboard/widgets/recent-orders?limit=2", &read).await;
@@ -74,7 +58,7 @@ async fn widgets_by_hand() {
 
 #[tokio::test]
 async fn revenue_by_period_and_product_by_hand() {
-    let (stack, read) = december().await;
+    let (stack, read) = stack("dashboard-endpoints").await;
 
     // Weeks of Nov 24 .. Dec 14: W48 empty, W49 orders 2 + 3 (order 4 is
     // cancelled), W50 order 5.
@@ -136,7 +120,7 @@ async fn revenue_by_period_and_product_by_hand() {
 
 #[tokio::test]
 async fn customer_analytics_by_hand() {
-    let (stack, read) = december().await;
+    let (stack, read) = stack("dashboard-endpoints").await;
     let body = ok(&stack, "/api/v1/sales/dashboard/customer-analytics", &read).await;
     // New in December: Beta (first order Dec 2) and Gamma; Acme returns
     // (order 1 in November). Lifetime revenue to Dec 31: Acme 475 (VIP at
@@ -181,7 +165,7 @@ async fn customer_analytics_by_hand() {
 
 #[tokio::test]
 async fn performance_kpis_by_hand() {
-    let (stack, read) = december().await;
+    let (stack, read) = stack("dashboard-endpoints").await;
     let body = ok(&stack, "/api/v1/sales/dashboard/performance", &read).await;
     assert_eq!(
         body["data"],
@@ -250,7 +234,7 @@ async fn performance_kpis_by_hand() {
 
 #[tokio::test]
 async fn bad_input_names_the_parameter() {
-    let (stack, read) = december().await;
+    let (stack, read) = stack("dashboard-endpoints").await;
     for (path, parameter) in [
         ("/api/v1/sales/dashboard/revenue?period=fortnight", "period"),
         ("/api/v1/sales/dashboard/revenue?group_by=customer", "group_by"),

@@ -3,25 +3,9 @@
 //! (`tests/support/december.rs`), through `salesctl load`, the stream pump
 //! and the real router.
 
-use sales_tests::december::{NOW, TENANT, dispute, payment, records};
-use sales_tests::{TestStack, dec, token};
+use sales_tests::december::{TENANT, dispute, ok, payment, records, stack};
+use sales_tests::{dec, token};
 use serde_json::{Value, json};
-
-async fn december(name: &str) -> (TestStack, String) {
-    let mut stack = TestStack::new(name, NOW).await;
-    let summary = stack.load_and_apply(TENANT, &records()).await;
-    assert!(summary.rejected.is_empty(), "{:?}", summary.rejected);
-    (stack, token(TENANT, "sales:read"))
-}
-
-async fn ok(stack: &TestStack, path: &str, token: &str) -> Value {
-    let (status, headers, body) = stack.get(path, Some(token)).await;
-    assert_eq!(status, 200, "{path}: {body}");
-    assert!(headers.contains_key("x-items-read"), "{path}");
-    assert_eq!(body["meta"]["generated_at"], "2025-12-20T12:00:00Z", "{path}");
-    assert!(body["meta"]["data_through"].is_string(), "{path}");
-    body
-}
 
 fn statuses(values: [u64; 8]) -> Value {
     let keys = ["draft", "pending", "confirmed", "processing", "shipped", "delivered", "completed", "cancelled"];
@@ -30,7 +14,7 @@ fn statuses(values: [u64; 8]) -> Value {
 
 #[tokio::test]
 async fn order_performance_metrics_by_hand() {
-    let (stack, read) = december("order-performance").await;
+    let (stack, read) = stack("order-performance").await;
     let body = ok(&stack, "/api/v1/sales/orders/performance-metrics", &read).await;
     let data = &body["data"];
     assert_eq!(data["period"], json!({"from": "2025-12-01", "to": "2025-12-31"}));
@@ -102,7 +86,7 @@ async fn order_performance_metrics_by_hand() {
 
 #[tokio::test]
 async fn high_value_orders_and_status_groups_by_hand() {
-    let (stack, read) = december("high-value").await;
+    let (stack, read) = stack("high-value").await;
     let body = ok(&stack, "/api/v1/sales/orders/high-value?minimum_amount=100", &read).await;
     assert_eq!(
         body["data"],
@@ -157,7 +141,7 @@ async fn high_value_orders_and_status_groups_by_hand() {
 
 #[tokio::test]
 async fn invoice_statistics_by_hand() {
-    let (stack, read) = december("invoice-statistics").await;
+    let (stack, read) = stack("invoice-statistics").await;
     let body = ok(&stack, "/api/v1/sales/invoices/statistics", &read).await;
     let data = &body["data"];
     // December: drafts 7; cancelled 6; issued and billable 2, 3, 4, 5, 8.
@@ -217,7 +201,7 @@ async fn invoice_statistics_by_hand() {
 
 #[tokio::test]
 async fn aging_report_by_hand() {
-    let (stack, read) = december("aging").await;
+    let (stack, read) = stack("aging").await;
     // As of Dec 12: invoice 2 has 100 left (paid 100 on Dec 5 and Dec 10,
     // the third part comes Dec 18), due Dec 15: current. Invoice 3: 150, 2
     // days late. Invoice 4: 25, current. Invoice 5: 40, due Dec 13 and
@@ -302,7 +286,7 @@ async fn aging_report_by_hand() {
 
 #[tokio::test]
 async fn payment_statistics_by_hand() {
-    let (stack, read) = december("payment-statistics").await;
+    let (stack, read) = stack("payment-statistics").await;
     let body = ok(&stack, "/api/v1/sales/payments/statistics", &read).await;
     let data = &body["data"];
     // December: 1, 2, 9 completed; 3 refunded; 4, 5 failed; 6 disputed; 7
@@ -351,7 +335,7 @@ async fn payment_statistics_by_hand() {
 
 #[tokio::test]
 async fn failed_and_disputed_payments_by_hand() {
-    let (mut stack, read) = december("failed-disputed").await;
+    let (mut stack, read) = stack("failed-disputed").await;
     let body = ok(&stack, "/api/v1/sales/payments/failed", &read).await;
     assert_eq!(
         body["data"],
@@ -444,7 +428,7 @@ async fn failed_and_disputed_payments_by_hand() {
 
 #[tokio::test]
 async fn bad_input_names_the_parameter() {
-    let (stack, read) = december("bad-input").await;
+    let (stack, read) = stack("bad-input").await;
     for (path, parameter) in [
         ("/api/v1/sales/orders/performance-metrics?sales_rep_id=abc", "sales_rep_id"),
         ("/api/v1/sales/orders/performance-metrics?sales_rep_id=-5", "sales_rep_id"),

@@ -11,6 +11,8 @@ use axum::response::Response;
 use axum::routing::get;
 use sales_shared::auth::Principal;
 use sales_shared::buckets::epoch;
+use sales_shared::exports::endpoint::export_route;
+use sales_shared::exports::run::Dataset;
 use sales_shared::http::{ApiContext, ApiError, TenantView};
 use sales_shared::metrics::aging::{AgeBy, AgingInvoice, Buckets, Settled, aging_report};
 use sales_shared::metrics::get as measure_of;
@@ -26,7 +28,7 @@ pub fn routes() -> Router<Arc<ApiContext>> {
     Router::new()
         .route("/api/v1/sales/invoices/statistics", get(statistics))
         .route("/api/v1/sales/invoices/aging-report", get(aging))
-        .route("/api/v1/sales/invoices/export", get(export))
+        .route("/api/v1/sales/invoices/export", export_route(Dataset::Invoices))
 }
 
 /// The function's whole router.
@@ -166,21 +168,4 @@ async fn aging(
     let mut report = aging_report(as_of, &invoices, &buckets, &info, settled.as_ref());
     report.by_customer = page(report.by_customer, offset, limit).0;
     view.respond_list(report, NoTotals {}, next).await
-}
-
-/// `GET /invoices/export` (`format`, `from_date`, `to_date`, `status`).
-async fn export(
-    State(ctx): State<Arc<ApiContext>>,
-    principal: Principal,
-    headers: axum::http::HeaderMap,
-    RawQuery(query): RawQuery,
-) -> Result<Response, ApiError> {
-    sales_shared::exports::endpoint::export_endpoint(
-        ctx,
-        principal,
-        headers,
-        query,
-        sales_shared::exports::run::Dataset::Invoices,
-    )
-    .await
 }

@@ -12,6 +12,8 @@ use axum::routing::get;
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use sales_shared::auth::Principal;
+use sales_shared::exports::endpoint::export_route;
+use sales_shared::exports::run::Dataset;
 use sales_shared::http::{ApiContext, ApiError, not_found};
 use sales_shared::metrics::get as measure_of;
 use sales_shared::metrics::orders::{
@@ -30,7 +32,7 @@ pub fn routes() -> Router<Arc<ApiContext>> {
         .route("/api/v1/sales/orders", get(orders_grouped))
         .route("/api/v1/sales/orders/performance-metrics", get(performance))
         .route("/api/v1/sales/orders/high-value", get(high_value))
-        .route("/api/v1/sales/orders/export", get(export))
+        .route("/api/v1/sales/orders/export", export_route(Dataset::Orders))
 }
 
 /// The function's whole router.
@@ -173,21 +175,4 @@ async fn orders_grouped(
     let period = params.date_range(view.today)?;
     let orders = view.reader.sum(family::ORDERS, period).await?;
     view.respond(by_status(&orders)).await
-}
-
-/// `GET /orders/export` (`format`, `from_date`, `to_date`, `status`).
-async fn export(
-    State(ctx): State<Arc<ApiContext>>,
-    principal: Principal,
-    headers: axum::http::HeaderMap,
-    RawQuery(query): RawQuery,
-) -> Result<Response, ApiError> {
-    sales_shared::exports::endpoint::export_endpoint(
-        ctx,
-        principal,
-        headers,
-        query,
-        sales_shared::exports::run::Dataset::Orders,
-    )
-    .await
 }

@@ -350,29 +350,6 @@ pub fn customer_days_key(tenant: &str, customer_id: i64) -> ItemKey {
 /// among the latest placed orders.
 fn order_index(c: &mut Contribution, tenant: &str, id: i64, order: &Order, tz: Tz) {
     let day = local_date(&order.ordered_at, tz);
-    // Every order, drafts included, by local date in its month's partition
-    // (exports stream these in date order).
-    c.index(
-        tenant,
-        &family::bucketed(family::ORDERS_BY_DATE, &month_key(day)),
-        format!("{day}#{id:020}"),
-        vec![
-            ("order_id", AttributeValue::N(id.to_string())),
-            ("order_number", AttributeValue::S(order.order_number.clone())),
-            ("customer_id", AttributeValue::N(order.customer_id.to_string())),
-            (
-                "sales_rep_id",
-                order.sales_rep_id.map_or(AttributeValue::Null(true), |r| AttributeValue::N(r.to_string())),
-            ),
-            ("source", AttributeValue::S(order.source.as_str().to_owned())),
-            ("total", AttributeValue::N(cents(order.total_amount).to_string())),
-            ("status", AttributeValue::S(order.status.as_str().to_owned())),
-            ("ordered_on", AttributeValue::S(day.to_string())),
-        ],
-    );
-    if !order.is_placed() {
-        return;
-    }
     let total = cents(order.total_amount);
     let attributes = || {
         vec![
@@ -388,6 +365,14 @@ fn order_index(c: &mut Contribution, tenant: &str, id: i64, order: &Order, tz: T
             ("ordered_on", AttributeValue::S(day.to_string())),
         ]
     };
+    // Every order, drafts included, by local date in its month's partition
+    // (exports stream these in date order).
+    let mut by_date = attributes();
+    by_date.push(("source", AttributeValue::S(order.source.as_str().to_owned())));
+    c.index(tenant, &family::bucketed(family::ORDERS_BY_DATE, &month_key(day)), format!("{day}#{id:020}"), by_date);
+    if !order.is_placed() {
+        return;
+    }
     for bucket in bucket_keys(day) {
         c.index(
             tenant,

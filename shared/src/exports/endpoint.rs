@@ -93,3 +93,15 @@ pub async fn export_endpoint(
     response.headers_mut().insert(header::LOCATION, location);
     Ok(response)
 }
+
+/// The route of an export endpoint, for the orders and invoices routers.
+pub fn export_route(dataset: Dataset) -> axum::routing::MethodRouter<Arc<ApiContext>> {
+    axum::routing::get(
+        move |axum::extract::State(ctx): axum::extract::State<Arc<ApiContext>>,
+              principal: Principal,
+              headers: HeaderMap,
+              axum::extract::RawQuery(query): axum::extract::RawQuery| {
+            export_endpoint(ctx, principal, headers, query, dataset)
+        },
+    )
+}

@@ -57,6 +57,13 @@ pub struct Destination<'a> {
     pub link_ttl: std::time::Duration,
 }
 
+impl Destination<'_> {
+    /// A fresh presigned link to `key`, downloading as `filename`.
+    pub async fn link(&self, key: &str, filename: &str, now: DateTime<Utc>) -> Result<Link, ExportError> {
+        presigned_get(self.s3, self.credentials, self.bucket, key, filename, self.link_ttl, now).await
+    }
+}
+
 /// One export request.
 pub struct Request<'a> {
     pub dataset: Dataset,
@@ -159,16 +166,7 @@ pub async fn export(
     match write(reader, request, &spec, &mut upload).await {
         Ok(rows) => {
             let bytes = upload.finish().await?;
-            let link = presigned_get(
-                destination.s3,
-                destination.credentials,
-                destination.bucket,
-                &key,
-                &filename,
-                destination.link_ttl,
-                request.now,
-            )
-            .await?;
+            let link = destination.link(&key, &filename, request.now).await?;
             Ok(Exported { key, filename, rows, bytes, link })
         }
         Err(e) => {

@@ -15,7 +15,7 @@ use super::dashboard_inputs;
 use crate::exports::pdf_report::{Chart, Document, Section, amount, render};
 use crate::exports::run::Destination;
 use crate::exports::table::{Cell, Column, Kind, Row};
-use crate::exports::upload::{attachment, presigned_get};
+use crate::exports::upload::attachment;
 use crate::exports::xlsx_file::workbook;
 use crate::exports::{ExportError, Format};
 use crate::metrics::aging::{Buckets, CustomerInfo, aging_report};
@@ -369,16 +369,7 @@ pub async fn list_reports(
             _ => continue,
         };
         let filename = format!("management-report-{month}.{}", format.extension());
-        let link = presigned_get(
-            destination.s3,
-            destination.credentials,
-            destination.bucket,
-            &key,
-            &filename,
-            destination.link_ttl,
-            now,
-        )
-        .await?;
+        let link = destination.link(&key, &filename, now).await?;
         reports.push(StoredReport {
             month: month.to_owned(),
             format: format.name(),

@@ -314,22 +314,9 @@ impl<'a> AggregateReader<'a> {
         let mut items = Vec::new();
         let mut start = None;
         loop {
-            let out = self
-                .client
-                .query()
-                .table_name(self.table)
-                .key_condition_expression("pk = :pk AND sk BETWEEN :a AND :b")
-                .expression_attribute_values(":pk", AttributeValue::S(pk.to_owned()))
-                .expression_attribute_values(":a", AttributeValue::S(first.to_owned()))
-                .expression_attribute_values(":b", AttributeValue::S(last.to_owned()))
-                .set_exclusive_start_key(start)
-                .send()
-                .await
-                .map_err(|e| StoreError::dynamo("Query", e))?;
-            let page = out.items.unwrap_or_default();
-            self.items_read.fetch_add(page.len() as u64, Ordering::Relaxed);
+            let (page, next) = self.query_page(pk, first, last, start).await?;
             items.extend(page);
-            start = out.last_evaluated_key;
+            start = next;
             if start.is_none() {
                 return Ok(items);
             }
