@@ -19,8 +19,9 @@ pub struct XlsxFile {
     columns: Vec<Column>,
     sheet_name: String,
     sheets: usize,
-    /// Data rows on the current sheet.
+    /// Data rows on the current sheet, and the most a sheet takes.
     rows: u32,
+    rows_per_sheet: u32,
     header: CellFormat,
     money: CellFormat,
     date: CellFormat,
@@ -51,12 +52,19 @@ impl XlsxFile {
             sheet_name: sheet_name.to_owned(),
             sheets: 0,
             rows: 0,
+            rows_per_sheet: ROWS_PER_SHEET,
             header: CellFormat::new().set_bold().set_align(FormatAlign::Center),
             money: CellFormat::new().set_num_format(currency_format(currency)),
             date: CellFormat::new().set_num_format("yyyy-mm-dd"),
         };
         file.add_sheet()?;
         Ok(file)
+    }
+
+    /// Fewer rows per sheet (tests of the overflow onto further sheets).
+    pub fn with_rows_per_sheet(mut self, rows: u32) -> Self {
+        self.rows_per_sheet = rows.clamp(1, ROWS_PER_SHEET);
+        self
     }
 
     fn add_sheet(&mut self) -> Result<(), ExportError> {
@@ -83,7 +91,7 @@ impl XlsxFile {
     }
 
     pub fn write_row(&mut self, row: &Row) -> Result<(), ExportError> {
-        if self.rows == ROWS_PER_SHEET {
+        if self.rows == self.rows_per_sheet {
             self.finish_sheet()?;
             self.add_sheet()?;
         }
@@ -145,4 +153,43 @@ pub fn workbook(sheets: &[(&str, &[Column], &[Row])], currency: &str) -> Result<
         sheet.autofilter(0, 0, rows.len() as u32, columns.len().saturating_sub(1) as u16).map_err(err)?;
     }
     book.save_to_buffer().map_err(err)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Cursor;
+
+    use calamine::{Data, Reader, Xlsx};
+    use rust_decimal::Decimal;
+    use rust_decimal_macros::dec;
+
+    use super::*;
+    use crate::exports::table::Kind;
+
+    #[test]
+    fn rows_past_a_sheet_continue_on_the_next_one() {
+        let columns = [
+            Column { header: "Number", kind: Kind::Text, width: 10.0 },
+            Column { header: "Total", kind: Kind::Money, width: 10.0 },
+        ];
+        let mut file = XlsxFile::new(&columns, "Orders", "EUR").unwrap().with_rows_per_sheet(3);
+        for i in 0..7 {
+            file.write_row(&vec![Cell::Text(format!("R{i}")), Cell::Money(dec!(1.5) * Decimal::from(i))]).unwrap();
+        }
+        let mut bytes = Vec::new();
+        file.finish(&mut bytes).unwrap();
+        let mut book: Xlsx<_> = Xlsx::new(Cursor::new(bytes)).unwrap();
+        assert_eq!(book.sheet_names(), ["Orders", "Orders 2", "Orders 3"]);
+        let heights: Vec<usize> = ["Orders", "Orders 2", "Orders 3"]
+            .iter()
+            .map(|name| book.worksheet_range(name).unwrap().height())
+            .collect();
+        assert_eq!(heights, [4, 4, 2], "a header on every sheet, every row kept");
+        let last = book.worksheet_range("Orders 3").unwrap();
+        assert_eq!(last.get((0, 0)), Some(&Data::String("Number".into())));
+        assert_eq!(last.get((1, 0)), Some(&Data::String("R6".into())));
+        assert_eq!(last.get((1, 1)), Some(&Data::Float(9.0)));
+        assert_eq!(currency_format("EUR"), "\"€\"#,##0.00");
+        assert_eq!(currency_format("CHF"), "#,##0.00 \"CHF\"");
+    }
 }
