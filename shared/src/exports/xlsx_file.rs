@@ -98,18 +98,7 @@ impl XlsxFile {
         self.rows += 1;
         let r = self.rows;
         let sheet = self.workbook.worksheet_from_index(self.sheets - 1).map_err(err)?;
-        for (i, cell) in row.iter().enumerate() {
-            let c = i as u16;
-            match cell {
-                Cell::Text(t) => sheet.write_string(r, c, t).map(|_| ()),
-                Cell::Date(d) => sheet.write_datetime_with_format(r, c, d, &self.date).map(|_| ()),
-                Cell::Money(m) => {
-                    let value = m.to_string().parse::<f64>().unwrap_or(0.0);
-                    sheet.write_number_with_format(r, c, value, &self.money).map(|_| ())
-                }
-            }
-            .map_err(err)?;
-        }
+        write_cells(sheet, r, row, &self.money, &self.date)?;
         Ok(())
     }
 
@@ -119,6 +108,30 @@ impl XlsxFile {
         self.finish_sheet()?;
         self.workbook.save_to_writer(out).map_err(err)
     }
+}
+
+/// One row: text as strings, dates as dates, money as numbers in the
+/// currency format.
+fn write_cells(
+    sheet: &mut rust_xlsxwriter::Worksheet,
+    r: u32,
+    row: &Row,
+    money: &CellFormat,
+    date: &CellFormat,
+) -> Result<(), ExportError> {
+    for (c, cell) in row.iter().enumerate() {
+        let c = c as u16;
+        match cell {
+            Cell::Text(t) => sheet.write_string(r, c, t).map(|_| ()),
+            Cell::Date(d) => sheet.write_datetime_with_format(r, c, d, date).map(|_| ()),
+            Cell::Money(m) => {
+                let value = m.to_string().parse::<f64>().unwrap_or(0.0);
+                sheet.write_number_with_format(r, c, value, money).map(|_| ())
+            }
+        }
+        .map_err(err)?;
+    }
+    Ok(())
 }
 
 /// A small workbook of several sheets (the management report): each sheet
@@ -137,18 +150,7 @@ pub fn workbook(sheets: &[(&str, &[Column], &[Row])], currency: &str) -> Result<
         }
         sheet.set_freeze_panes(1, 0).map_err(err)?;
         for (r, row) in rows.iter().enumerate() {
-            let r = r as u32 + 1;
-            for (c, cell) in row.iter().enumerate() {
-                let c = c as u16;
-                match cell {
-                    Cell::Text(t) => sheet.write_string(r, c, t).map(|_| ()),
-                    Cell::Date(d) => sheet.write_datetime_with_format(r, c, d, &date).map(|_| ()),
-                    Cell::Money(m) => sheet
-                        .write_number_with_format(r, c, m.to_string().parse::<f64>().unwrap_or(0.0), &money)
-                        .map(|_| ()),
-                }
-                .map_err(err)?;
-            }
+            write_cells(sheet, r as u32 + 1, row, &money, &date)?;
         }
         sheet.autofilter(0, 0, rows.len() as u32, columns.len().saturating_sub(1) as u16).map_err(err)?;
     }
