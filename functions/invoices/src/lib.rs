@@ -88,7 +88,7 @@ async fn statistics(
     let aging_date = period.to.min(view.today);
     let aging_invoices =
         if aging_date == view.today { open_today.clone() } else { invoices_at(&view, aging_date, customer).await? };
-    let per_customer = only_customer(reader.sum_shards(family::CUSTOMER_INVOICES, period).await?, customer);
+    let per_customer = only_customer(reader.sum_entities(family::CUSTOMER_INVOICES, 'c', period).await?, customer);
     let top: Vec<i64> =
         customer_invoice_rows(&per_customer, &BTreeMap::new(), limit).iter().map(|r| r.customer_id).collect();
     let names = reader.customer_names(&top).await?;
@@ -150,7 +150,7 @@ async fn aging(
         let through = DateRange::new(epoch(), as_of);
         let issued = reader.sum(&invoices_family(customer), through).await?;
         let open: Vec<&AgingInvoice> = invoices.iter().filter(|i| i.is_open_at(as_of)).collect();
-        let customers = only_customer(reader.sum_shards(family::CUSTOMER_INVOICES, through).await?, customer);
+        let customers = only_customer(reader.sum_entities(family::CUSTOMER_INVOICES, 'c', through).await?, customer);
         let ids = sales_shared::metrics::invoices::customer_invoice_rows(&customers, &BTreeMap::new(), usize::MAX);
         Some(Settled {
             customers: ids.iter().map(|r| r.customer_id).collect(),

@@ -28,6 +28,11 @@ pub struct Contribution {
     /// Undated additive measures, added to one item as they are (per-entity
     /// counters such as a customer's placed orders per local day).
     pub counters: BTreeMap<ItemKey, Measures>,
+    /// Dated measures of one entity (customer, product): (family, local
+    /// date, id) -> measures, kept in one item per entity and bucket
+    /// (`{tenant}#{family}#{bucket}`, `sk` = id), so no item grows with the
+    /// number of entities.
+    pub entities: BTreeMap<(String, NaiveDate, i64), Measures>,
     /// Whole items the record owns (index entries, copies of dimensions).
     pub items: BTreeMap<ItemKey, Item>,
 }
@@ -40,6 +45,20 @@ impl Contribution {
         for family in families {
             *self.dated.entry((family.clone(), day)).or_default().entry(name.to_owned()).or_default() += value;
         }
+    }
+
+    fn add_entity(&mut self, families: &[String], day: NaiveDate, id: i64, name: &str, value: i64) {
+        if value == 0 {
+            return;
+        }
+        for family in families {
+            *self.entities.entry((family.clone(), day, id)).or_default().entry(name.to_owned()).or_default() += value;
+        }
+    }
+
+    /// The measures of one entity in a family on one day (empty when none).
+    pub fn entity(&self, family: &str, day: NaiveDate, id: i64) -> Measures {
+        self.entities.get(&(family.to_owned(), day, id)).cloned().unwrap_or_default()
     }
 
     fn count(&mut self, key: ItemKey, name: String, value: i64) {
@@ -141,22 +160,19 @@ fn order_contribution(c: &mut Contribution, order: &Order, tz: Tz) {
             c.add(&f, day, measure::DELIVERED_ON_TIME, i64::from(local_date(&delivered_at, tz) <= promised));
         }
     }
-    let mut customers = vec![family::sharded(family::CUSTOMER_SALES, order.customer_id)];
-    customers.extend(
-        order
-            .sales_rep_id
-            .map(|rep| family::sharded(&format!("{}@rep={rep}", family::CUSTOMER_SALES), order.customer_id)),
-    );
-    c.add(&customers, day, &measure::customer(order.customer_id, "placed"), 1);
+    let mut customers = vec![family::CUSTOMER_SALES.to_owned()];
+    customers.extend(order.sales_rep_id.map(family::customer_sales_of_rep));
+    let customer = order.customer_id;
+    c.add_entity(&customers, day, customer, "placed", 1);
     if order.is_revenue_bearing() {
         let revenue = cents(order.total_amount);
-        c.add(&customers, day, &measure::customer(order.customer_id, "revenue_bearing"), 1);
-        c.add(&customers, day, &measure::customer(order.customer_id, "revenue"), revenue);
+        c.add_entity(&customers, day, customer, "revenue_bearing", 1);
+        c.add_entity(&customers, day, customer, "revenue", revenue);
         c.add(&f, day, &sketch::bin_name(revenue), 1);
         let products = [family::PRODUCT_SALES.to_owned()];
         for line in &order.lines {
-            c.add(&products, day, &measure::product(line.product_id, "units"), line.quantity);
-            c.add(&products, day, &measure::product(line.product_id, "revenue"), cents(line.line_total));
+            c.add_entity(&products, day, line.product_id, "units", line.quantity);
+            c.add_entity(&products, day, line.product_id, "revenue", cents(line.line_total));
         }
         c.add(&f, day, measure::REVENUE_BEARING, 1);
         c.add(&f, day, measure::REVENUE, revenue);
@@ -289,18 +305,14 @@ fn invoice_contribution(
         c.add(&f, paid_on, measure::PAID_OFF, 1);
     }
 
-    let customers = [family::sharded(family::CUSTOMER_INVOICES, invoice.customer_id)];
-    c.add(&customers, issued_on, &measure::customer(customer, "count"), 1);
-    c.add(&customers, issued_on, &measure::customer(customer, "invoiced"), total);
-    c.add(&customers, issued_on, &measure::customer(customer, "paid"), paid);
+    let customers = [family::CUSTOMER_INVOICES.to_owned()];
+    c.add_entity(&customers, issued_on, customer, "count", 1);
+    c.add_entity(&customers, issued_on, customer, "invoiced", total);
+    c.add_entity(&customers, issued_on, customer, "paid", paid);
     if let (true, Some(last)) = (paid == total, last_application) {
-        c.add(&customers, issued_on, &measure::customer(customer, "paid_by_payments"), 1);
-        c.add(
-            &customers,
-            issued_on,
-            &measure::customer(customer, "paid_on_time"),
-            i64::from(on_or_after_issue(last) <= invoice.due_date),
-        );
+        c.add_entity(&customers, issued_on, customer, "paid_by_payments", 1);
+        let on_time = i64::from(on_or_after_issue(last) <= invoice.due_date);
+        c.add_entity(&customers, issued_on, customer, "paid_on_time", on_time);
     }
 
     // The closing index: by the local date the balance reached zero.
@@ -470,6 +482,15 @@ impl Delta {
             }
         }
         for (sign, c) in [(-1i64, old), (1, new)] {
+            for ((family, day, id), measures) in &c.entities {
+                for bucket in bucket_keys(*day) {
+                    let key = (measures_pk(tenant, &family::bucketed(family, &bucket)), format!("{id:020}"));
+                    let entry = delta.adds.entry(key).or_default();
+                    for (name, value) in measures {
+                        *entry.entry(name.clone()).or_default() += sign * value;
+                    }
+                }
+            }
             for (key, measures) in &c.counters {
                 let entry = delta.adds.entry(key.clone()).or_default();
                 for (name, value) in measures {

@@ -1,6 +1,7 @@
 //! Customer figures from the per-customer measures (`customer_sales`
 //! shards: `c{id}_placed`, `c{id}_revenue_bearing`, `c{id}_revenue`) summed
-//! over the period, over the history before it and through its end, and
+//! over the period and through its end, each customer's first order date,
+//! and
 //! from each customer's placed orders per local day (`customer_days`).
 
 use std::collections::BTreeMap;
@@ -69,8 +70,10 @@ pub fn order_days(measures: &Measures) -> OrderDays {
 pub struct CustomerSets {
     /// Totals in the period.
     pub period: CustomerMap,
-    /// Totals before the period's first day.
-    pub before: CustomerMap,
+    /// First placed order date (any rep) of each customer active in the
+    /// period, and the period's first day.
+    pub first_orders: BTreeMap<i64, NaiveDate>,
+    pub from: NaiveDate,
     /// Totals through the period's last day (lifetime up to its end).
     pub through: CustomerMap,
 }
@@ -82,7 +85,7 @@ impl CustomerSets {
     }
     /// New: first placed order ever is in the period.
     pub fn is_new(&self, id: i64) -> bool {
-        self.before.get(&id).is_none_or(|t| t.placed <= 0)
+        self.first_orders.get(&id).is_none_or(|first| *first >= self.from)
     }
 }
 

@@ -32,8 +32,10 @@ pub mod family {
     pub const SALES_TARGETS: &str = "sales_targets";
     pub const MARKETING_SPEND: &str = "marketing_spend";
 
-    /// Per-entity measures (`c{id}_...`, `p{id}_...`) spread over
-    /// [`ENTITY_SHARDS`] partitions by id so that items stay small.
+    /// Per-entity measures: one item per entity and bucket, partitions
+    /// `{tenant}#customer_sales#{D#…|M#…|Y#…}` with `sk` = the id (20
+    /// digits), so an item never grows with the number of customers or
+    /// products. Read back as `c{id}_{what}` / `p{id}_{what}` measures.
     pub const CUSTOMER_SALES: &str = "customer_sales";
     pub const CUSTOMER_INVOICES: &str = "customer_invoices";
     pub const PRODUCT_SALES: &str = "product_sales";
@@ -41,6 +43,11 @@ pub mod family {
     /// placed orders per local order day (`d{YYYYMMDD}`): first order date,
     /// gaps between purchases.
     pub const CUSTOMER_DAYS: &str = "customer_days";
+    /// The rep slice of `customer_sales` (`sales_rep_id` filter).
+    pub fn customer_sales_of_rep(rep_id: i64) -> String {
+        format!("{CUSTOMER_SALES}@rep={rep_id}")
+    }
+    /// `customer_days` items are spread over this many partitions by id.
     pub const ENTITY_SHARDS: i64 = 8;
     pub fn sharded(family: &str, id: i64) -> String {
         format!("{family}#{}", id.rem_euclid(ENTITY_SHARDS))
@@ -191,15 +198,6 @@ pub mod measure {
     pub const CANCELLED: &str = "cancelled";
     pub const DRAFTS: &str = "drafts";
 
-    /// Per-customer measures in the `customer_sales` / `customer_invoices`
-    /// families, and per-product ones in `product_sales`: `c{id}_{what}`,
-    /// `p{id}_{what}`.
-    pub fn customer(id: i64, what: &str) -> String {
-        format!("c{id}_{what}")
-    }
-    pub fn product(id: i64, what: &str) -> String {
-        format!("p{id}_{what}")
-    }
     /// Dispute outcome counts and amounts: `dispute_{status}`, `dispute_{status}_amount`.
     pub fn dispute(status: &str) -> String {
         format!("dispute_{status}")

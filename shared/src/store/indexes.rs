@@ -11,9 +11,7 @@ use chrono::NaiveDate;
 use rust_decimal::Decimal;
 
 use super::StoreError;
-use super::aggregates::{
-    AggregateReader, Measures, add_measures, attr_i64, attr_s, family, key_map, measures_of, measures_pk,
-};
+use super::aggregates::{AggregateReader, Measures, attr_i64, attr_s, family, key_map, measures_of, measures_pk};
 use crate::buckets::cover_keys;
 use crate::metrics::aging::{AgingInvoice, CustomerInfo};
 use crate::metrics::customers::{CustomerMap, OrderDays, order_days, per_customer};
@@ -265,11 +263,22 @@ impl AggregateReader<'_> {
         self.scan_partition(&pk, None, true, None).await?.iter().map(open_dispute).collect()
     }
 
-    /// Sum over a range of a family sharded by entity id (all shards).
-    pub async fn sum_shards(&self, base: &str, range: DateRange) -> Result<Measures, StoreError> {
+    /// Per-entity measures of a range, as `{prefix}{id}_{what}` measures
+    /// (`c42_revenue`): each bucket of the cover is one partition holding an
+    /// item per entity active in it.
+    pub async fn sum_entities(&self, base: &str, prefix: char, range: DateRange) -> Result<Measures, StoreError> {
         let mut total = Measures::new();
-        for shard in 0..family::ENTITY_SHARDS {
-            add_measures(&mut total, &self.sum(&family::sharded(base, shard), range).await?);
+        if range.from > range.to {
+            return Ok(total);
+        }
+        for key in cover_keys(range) {
+            let pk = self.pk(&family::bucketed(base, &key));
+            for item in self.scan_partition(&pk, None, true, None).await? {
+                let Some(id) = attr_s(&item, "sk").and_then(|sk| sk.parse::<i64>().ok()) else { continue };
+                for (name, value) in measures_of(&item)? {
+                    *total.entry(format!("{prefix}{id}_{name}")).or_default() += value;
+                }
+            }
         }
         Ok(total)
     }
@@ -277,14 +286,8 @@ impl AggregateReader<'_> {
     /// Per-customer order totals over a range (`customer_sales`, or a rep's
     /// `customer_sales@rep={id}`).
     pub async fn customers(&self, rep: Option<i64>, range: DateRange) -> Result<CustomerMap, StoreError> {
-        if range.from > range.to {
-            return Ok(CustomerMap::new());
-        }
-        let base = match rep {
-            Some(rep) => format!("{}@rep={rep}", family::CUSTOMER_SALES),
-            None => family::CUSTOMER_SALES.to_owned(),
-        };
-        Ok(per_customer(&self.sum_shards(&base, range).await?))
+        let base = rep.map_or_else(|| family::CUSTOMER_SALES.to_owned(), family::customer_sales_of_rep);
+        Ok(per_customer(&self.sum_entities(&base, 'c', range).await?))
     }
 
     /// Placed orders per local day of the given customers.
@@ -390,22 +393,29 @@ impl AggregateReader<'_> {
 
 impl AggregateReader<'_> {
     /// The customers of a period: totals in it (of one rep's orders with
-    /// `rep`), before it (all reps: a customer is new only if their first
-    /// placed order ever is in the period), and, with `lifetime`, through
-    /// its end.
+    /// `rep`), the first placed order date (any rep: a customer is new only
+    /// if their first order ever is in the period) of each active one, and,
+    /// with `lifetime`, totals through its end.
     pub async fn customer_sets(
         &self,
         rep: Option<i64>,
         period: DateRange,
         lifetime: bool,
     ) -> Result<crate::metrics::customers::CustomerSets, StoreError> {
-        let epoch = crate::buckets::epoch();
-        let day_before = period.from.pred_opt().unwrap_or(epoch);
+        let in_period = self.customers(rep, period).await?;
+        let active: Vec<i64> = in_period.iter().filter(|(_, t)| t.placed > 0).map(|(id, _)| *id).collect();
+        let first_orders = self
+            .customer_days(&active)
+            .await?
+            .into_iter()
+            .filter_map(|(id, days)| Some((id, *days.keys().next()?)))
+            .collect();
         Ok(crate::metrics::customers::CustomerSets {
-            period: self.customers(rep, period).await?,
-            before: self.customers(None, DateRange::new(epoch, day_before)).await?,
+            period: in_period,
+            first_orders,
+            from: period.from,
             through: if lifetime {
-                self.customers(rep, DateRange::new(epoch, period.to)).await?
+                self.customers(rep, DateRange::new(crate::buckets::epoch(), period.to)).await?
             } else {
                 CustomerMap::new()
             },

@@ -237,11 +237,16 @@ fn order_feeds_customer_product_sketch_and_indexes() {
     }));
     let c = contribution(&record, chrono_tz::UTC);
     let day = d("2025-12-01");
-    let customers = c.measures("customer_sales#1", day);
-    assert_eq!((customers["c9_placed"], customers["c9_revenue_bearing"], customers["c9_revenue"]), (1, 1, 2500));
-    assert_eq!(c.measures("customer_sales@rep=3#1", day), customers);
-    let products = c.measures(family::PRODUCT_SALES, day);
-    assert_eq!((products["p4_units"], products["p4_revenue"], products["p5_units"]), (2, 2000, 1));
+    let customer = c.entity(family::CUSTOMER_SALES, day, 9);
+    assert_eq!((customer["placed"], customer["revenue_bearing"], customer["revenue"]), (1, 1, 2500));
+    assert_eq!(c.entity("customer_sales@rep=3", day, 9), customer);
+    let widget = c.entity(family::PRODUCT_SALES, day, 4);
+    assert_eq!((widget["units"], widget["revenue"], c.entity(family::PRODUCT_SALES, day, 5)["units"]), (2, 2000, 1));
+    // One item per entity and bucket.
+    let delta = Delta::between("t1", &Contribution::default(), &c);
+    let year = &delta.adds[&("t1#customer_sales#Y#2025".to_owned(), format!("{:020}", 9))];
+    assert_eq!(year["revenue"], 2500);
+    assert!(delta.adds.contains_key(&("t1#product_sales#D#2025-12-01".to_owned(), format!("{:020}", 5))));
     assert_eq!(c.measures(family::ORDERS, day)[&sketch::bin_name(2500)], 1);
     // By-amount index in day, month and year partitions, and recent orders.
     let pks: Vec<&str> = c.items.keys().map(|(pk, _)| pk.as_str()).collect();
