@@ -2,7 +2,7 @@
 //! aggregates from the source table, write the difference, or report it.
 
 use rollup::rebuild::{
-    Difference, differences, expected_state, live_state, partitions, source_records, write_differences,
+    Difference, differences, expected_state, live_partitions, live_state, partitions, source_records, write_differences,
 };
 use sales_shared::config::Config;
 use sales_shared::store::StoreError;
@@ -19,7 +19,8 @@ async fn differences_with(
     let records = source_records(dynamo, &config.source_table, tenant, &|n| bar.inc(n as u64)).await?;
     bar.finish_and_clear();
     let expected = expected_state(tenant, &records);
-    let pks = partitions(tenant, &expected);
+    let mut pks = partitions(tenant, &expected);
+    pks.extend(live_partitions(dynamo, &config.aggregates_table, tenant).await?);
     let live = live_state(dynamo, &config.aggregates_table, tenant, &pks).await?;
     Ok(differences(&expected, &live))
 }

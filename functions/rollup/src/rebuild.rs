@@ -144,6 +144,44 @@ pub fn partitions(tenant: &str, expected: &AggregateState) -> BTreeSet<String> {
     pks
 }
 
+/// Every partition of the aggregates table that holds the tenant's items
+/// (one Scan of keys; ledger and watermark left out): so `verify` and
+/// `rebuild` also see stale partitions no current record names.
+pub async fn live_partitions(
+    client: &Client,
+    aggregates_table: &str,
+    tenant: &str,
+) -> Result<BTreeSet<String>, StoreError> {
+    let prefix = format!("{tenant}#");
+    let (ledger, meta) = (format!("{tenant}#ledger#"), format!("{tenant}#meta"));
+    let mut pks = BTreeSet::new();
+    let mut start = None;
+    loop {
+        let out = client
+            .scan()
+            .table_name(aggregates_table)
+            .projection_expression("pk")
+            .filter_expression("begins_with(pk, :p)")
+            .expression_attribute_values(":p", AttributeValue::S(prefix.clone()))
+            .set_exclusive_start_key(start)
+            .send()
+            .await
+            .map_err(|e| StoreError::dynamo("Scan", e))?;
+        for item in out.items.unwrap_or_default() {
+            if let Some(pk) = item.get("pk").and_then(|v| v.as_s().ok())
+                && !pk.starts_with(&ledger)
+                && pk != &meta
+            {
+                pks.insert(pk.clone());
+            }
+        }
+        start = out.last_evaluated_key;
+        if start.is_none() {
+            return Ok(pks);
+        }
+    }
+}
+
 /// The live aggregates of a tenant in the given partitions (ledger and
 /// watermark left out).
 pub async fn live_state(
