@@ -24,7 +24,7 @@ pub async fn revenue(
         if params.get("period").is_some() {
             return Err(ApiError::parameter("period", "`period` does not apply with group_by=product"));
         }
-        let measures = view.reader.sum_entities(family::PRODUCT_SALES, 'p', range).await?;
+        let measures = view.reader.sum_bucket_items(family::PRODUCT_SALES, None, range).await?;
         let limit = params.limit()?;
         let ranked = revenue_by_product(&measures, &BTreeMap::new(), limit);
         let ids: Vec<i64> = ranked.by_product.iter().map(|p| p.product_id).collect();

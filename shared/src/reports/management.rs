@@ -94,7 +94,7 @@ pub async fn gather(reader: &AggregateReader<'_>, month: DateRange) -> Result<Ma
         .map(|(r, o)| vec![Cell::Date(r.date), money(r.revenue), text(o.orders.to_string())])
         .collect();
 
-    let product_measures = reader.sum_entities(family::PRODUCT_SALES, 'p', month).await?;
+    let product_measures = reader.sum_bucket_items(family::PRODUCT_SALES, None, month).await?;
     let ranked = revenue_by_product(&product_measures, &BTreeMap::new(), 100);
     let ids: Vec<i64> = ranked.by_product.iter().map(|p| p.product_id).collect();
     let products = revenue_by_product(&product_measures, &reader.products(&ids).await?, 100);

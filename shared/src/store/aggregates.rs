@@ -47,6 +47,9 @@ pub mod family {
     pub fn customer_sales_of_rep(rep_id: i64) -> String {
         format!("{CUSTOMER_SALES}@rep={rep_id}")
     }
+    /// `product_sales` items: one per shard of product ids and bucket, with
+    /// measures `p{id}_units`, `p{id}_revenue`.
+    pub const PRODUCT_SHARDS: i64 = 8;
     /// `customer_days` items are spread over this many partitions by id.
     pub const ENTITY_SHARDS: i64 = 8;
     pub fn sharded(family: &str, id: i64) -> String {

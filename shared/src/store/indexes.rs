@@ -267,6 +267,18 @@ impl AggregateReader<'_> {
     /// (`c42_revenue`): each bucket of the cover is one partition holding an
     /// item per entity active in it.
     pub async fn sum_entities(&self, base: &str, prefix: char, range: DateRange) -> Result<Measures, StoreError> {
+        self.sum_bucket_items(base, Some(prefix), range).await
+    }
+
+    /// Sum of the items of a bucketed family over a range: with `prefix`,
+    /// each item is an entity and its measures are named
+    /// `{prefix}{id}_{what}`; without, measures keep their names (shards).
+    pub async fn sum_bucket_items(
+        &self,
+        base: &str,
+        prefix: Option<char>,
+        range: DateRange,
+    ) -> Result<Measures, StoreError> {
         let mut total = Measures::new();
         if range.from > range.to {
             return Ok(total);
@@ -276,7 +288,11 @@ impl AggregateReader<'_> {
             for item in self.scan_partition(&pk, None, true, None).await? {
                 let Some(id) = attr_s(&item, "sk").and_then(|sk| sk.parse::<i64>().ok()) else { continue };
                 for (name, value) in measures_of(&item)? {
-                    *total.entry(format!("{prefix}{id}_{name}")).or_default() += value;
+                    let name = match prefix {
+                        Some(p) => format!("{p}{id}_{name}"),
+                        None => name,
+                    };
+                    *total.entry(name).or_default() += value;
                 }
             }
         }

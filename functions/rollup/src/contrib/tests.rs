@@ -240,13 +240,17 @@ fn order_feeds_customer_product_sketch_and_indexes() {
     let customer = c.entity(family::CUSTOMER_SALES, day, 9);
     assert_eq!((customer["placed"], customer["revenue_bearing"], customer["revenue"]), (1, 1, 2500));
     assert_eq!(c.entity("customer_sales@rep=3", day, 9), customer);
-    let widget = c.entity(family::PRODUCT_SALES, day, 4);
-    assert_eq!((widget["units"], widget["revenue"], c.entity(family::PRODUCT_SALES, day, 5)["units"]), (2, 2000, 1));
+    let shard4 = c.entity(family::PRODUCT_SALES, day, 4);
+    assert_eq!(
+        (shard4["p4_units"], shard4["p4_revenue"], c.entity(family::PRODUCT_SALES, day, 5)["p5_units"]),
+        (2, 2000, 1)
+    );
     // One item per entity and bucket.
     let delta = Delta::between("t1", &Contribution::default(), &c);
     let year = &delta.adds[&("t1#customer_sales#Y#2025".to_owned(), format!("{:020}", 9))];
     assert_eq!(year["revenue"], 2500);
     assert!(delta.adds.contains_key(&("t1#product_sales#D#2025-12-01".to_owned(), format!("{:020}", 5))));
+
     assert_eq!(c.measures(family::ORDERS, day)[&sketch::bin_name(2500)], 1);
     // By-amount index in day, month and year partitions, and recent orders.
     let pks: Vec<&str> = c.items.keys().map(|(pk, _)| pk.as_str()).collect();
@@ -302,4 +306,27 @@ fn failed_payments_and_disputes_are_indexed() {
     let c = contribution(&won, chrono_tz::UTC);
     assert_eq!(c.measures(family::DISPUTES, d("2025-12-03"))["dispute_won"], 1);
     assert!(c.items.is_empty());
+}
+
+#[test]
+fn an_order_with_many_lines_fits_one_transaction() {
+    let lines: Vec<serde_json::Value> = (1..=200)
+        .map(|p| serde_json::json!({"product_id": p, "quantity": 1, "unit_price": "1.00", "line_total": "1.00"}))
+        .collect();
+    let old = record(serde_json::json!({
+        "type": "order", "tenant_id": "t1", "id": 12, "version": 1, "updated_at": "2025-12-20T00:00:00Z",
+        "order_number": "ORD-12", "customer_id": 9, "sales_rep_id": 3, "source": "api", "status": "completed",
+        "currency": "USD", "total_amount": "200.00", "ordered_at": "2025-12-01T10:00:00Z", "lines": lines,
+        "shipped_at": "2025-12-02T10:00:00Z", "delivered_at": "2025-12-03T10:00:00Z"
+    }));
+    let mut new = old.clone();
+    if let Some(RecordBody::Order(order)) = &mut new.body {
+        order.ordered_at = "2026-01-02T10:00:00Z".parse().unwrap();
+        order.customer_id = 10;
+        order.sales_rep_id = Some(4);
+    }
+    // Moving a 200-line order to another day, month, year, customer and rep
+    // touches the old and the new items of each.
+    let delta = Delta::between("t1", &contribution(&old, chrono_tz::UTC), &contribution(&new, chrono_tz::UTC));
+    assert!(delta.item_count() < crate::apply::MAX_TRANSACTION_ITEMS, "{} items", delta.item_count());
 }
