@@ -28,10 +28,10 @@ pub struct Contribution {
     /// Undated additive measures, added to one item as they are (per-entity
     /// counters such as a customer's placed orders per local day).
     pub counters: BTreeMap<ItemKey, Measures>,
-    /// Dated measures of one entity (customer, product): (family, local
-    /// date, id) -> measures, kept in one item per entity and bucket
-    /// (`{tenant}#{family}#{bucket}`, `sk` = id), so no item grows with the
-    /// number of entities.
+    /// Dated measures of one entity (customer, product shard): (family,
+    /// local date, id) -> measures, kept in one item per entity and bucket
+    /// (`pk = {tenant}#{family}`, `sk = {bucket}#{id}`), so no item grows
+    /// with the number of entities.
     pub entities: BTreeMap<(String, NaiveDate, i64), Measures>,
     /// Whole items the record owns (index entries, copies of dimensions).
     pub items: BTreeMap<ItemKey, Item>,
@@ -489,7 +489,7 @@ impl Delta {
         for (sign, c) in [(-1i64, old), (1, new)] {
             for ((family, day, id), measures) in &c.entities {
                 for bucket in bucket_keys(*day) {
-                    let key = (measures_pk(tenant, &family::bucketed(family, &bucket)), format!("{id:020}"));
+                    let key = (measures_pk(tenant, family), format!("{bucket}#{id:020}"));
                     let entry = delta.adds.entry(key).or_default();
                     for (name, value) in measures {
                         *entry.entry(name.clone()).or_default() += sign * value;

@@ -32,10 +32,11 @@ pub mod family {
     pub const SALES_TARGETS: &str = "sales_targets";
     pub const MARKETING_SPEND: &str = "marketing_spend";
 
-    /// Per-entity measures: one item per entity and bucket, partitions
-    /// `{tenant}#customer_sales#{D#…|M#…|Y#…}` with `sk` = the id (20
-    /// digits), so an item never grows with the number of customers or
-    /// products. Read back as `c{id}_{what}` / `p{id}_{what}` measures.
+    /// Per-entity measures: one item per entity and bucket, `pk =
+    /// {tenant}#customer_sales`, `sk = {bucket}#{id:020}` (`Y#2025#…`), so an
+    /// item never grows with the number of customers, and a range is read
+    /// with the cover's few queries. Read back as `c{id}_{what}` measures.
+    /// Products use 8 shards as ids (`p{id}_{what}` measures in each).
     pub const CUSTOMER_SALES: &str = "customer_sales";
     pub const CUSTOMER_INVOICES: &str = "customer_invoices";
     pub const PRODUCT_SALES: &str = "product_sales";

@@ -264,8 +264,8 @@ impl AggregateReader<'_> {
     }
 
     /// Per-entity measures of a range, as `{prefix}{id}_{what}` measures
-    /// (`c42_revenue`): each bucket of the cover is one partition holding an
-    /// item per entity active in it.
+    /// (`c42_revenue`): each piece of the cover is one query returning an
+    /// item per entity active in each of its buckets.
     pub async fn sum_entities(&self, base: &str, prefix: char, range: DateRange) -> Result<Measures, StoreError> {
         self.sum_bucket_items(base, Some(prefix), range).await
     }
@@ -283,10 +283,12 @@ impl AggregateReader<'_> {
         if range.from > range.to {
             return Ok(total);
         }
-        for key in cover_keys(range) {
-            let pk = self.pk(&family::bucketed(base, &key));
-            for item in self.scan_partition(&pk, None, true, None).await? {
-                let Some(id) = attr_s(&item, "sk").and_then(|sk| sk.parse::<i64>().ok()) else { continue };
+        let pk = self.pk(base);
+        for piece in crate::buckets::cover(range) {
+            for item in self.query_range(&pk, &piece.first, &format!("{}#~", piece.last)).await? {
+                let id =
+                    attr_s(&item, "sk").and_then(|sk| sk.rsplit_once('#')).and_then(|(_, id)| id.parse::<i64>().ok());
+                let Some(id) = id else { continue };
                 for (name, value) in measures_of(&item)? {
                     let name = match prefix {
                         Some(p) => format!("{p}{id}_{name}"),

@@ -247,9 +247,9 @@ fn order_feeds_customer_product_sketch_and_indexes() {
     );
     // One item per entity and bucket.
     let delta = Delta::between("t1", &Contribution::default(), &c);
-    let year = &delta.adds[&("t1#customer_sales#Y#2025".to_owned(), format!("{:020}", 9))];
+    let year = &delta.adds[&("t1#customer_sales".to_owned(), format!("Y#2025#{:020}", 9))];
     assert_eq!(year["revenue"], 2500);
-    assert!(delta.adds.contains_key(&("t1#product_sales#D#2025-12-01".to_owned(), format!("{:020}", 5))));
+    assert!(delta.adds.contains_key(&("t1#product_sales".to_owned(), format!("D#2025-12-01#{:020}", 5))));
 
     assert_eq!(c.measures(family::ORDERS, day)[&sketch::bin_name(2500)], 1);
     // By-amount index in day, month and year partitions, and recent orders.
