@@ -263,3 +263,23 @@ async fn bad_input_names_the_parameter() {
         stack.get("/api/v1/sales/dashboard/widgets/top-customers", Some(&token("other", "sales:read"))).await;
     assert_eq!(other["data"], json!([]));
 }
+
+#[tokio::test]
+async fn a_customer_whose_orders_were_all_cancelled_still_ranks_with_a_first_order_date() {
+    let mut stack = sales_tests::TestStack::new("cancelled-only", "2025-12-20T12:00:00Z").await;
+    let order = json!({"type": "order", "tenant_id": "solo", "id": 1, "version": 1, "updated_at": "2025-12-03T12:00:00Z",
+        "order_number": "ORD-1", "customer_id": 5, "source": "api", "status": "cancelled", "currency": "USD",
+        "total_amount": "80.00", "ordered_at": "2025-12-03T12:00:00Z"});
+    stack.load_and_apply("solo", &[order]).await;
+    let (status, _, body) =
+        stack.get("/api/v1/sales/dashboard/customer-analytics", Some(&token("solo", "sales:read"))).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        body["data"]["top_customers"],
+        json!([{"customer_id": 5, "customer_name": "", "total_orders": 1, "total_revenue": 0.0,
+                "average_order_value": 0.0, "customer_since": "2025-12-03", "lifetime_value": 0.0}])
+    );
+    // No revenue-bearing order: no lifetime value, no purchase frequency.
+    assert_eq!(body["data"]["customer_lifetime_value"]["average"], json!(0.0));
+    assert_eq!(body["data"]["purchase_frequency"]["repeat_purchase_rate"], json!(0.0));
+}

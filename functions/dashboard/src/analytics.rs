@@ -31,8 +31,19 @@ pub async fn customer_analytics(
     let (_, period) = params.period(view.today)?;
     let limit = params.limit()?;
     let sets = view.reader.customer_sets(None, period, true).await?;
-    let buyers: Vec<i64> = sets.through.iter().filter(|(_, t)| t.revenue_bearing > 0).map(|(id, _)| *id).collect();
-    let days = view.reader.customer_days(&buyers).await?;
+    // Order days of every buyer (purchase frequency) and of every customer
+    // of the period (`customer_since` of a top customer whose orders were
+    // all cancelled).
+    let ids: Vec<i64> = sets
+        .through
+        .iter()
+        .filter(|(_, t)| t.revenue_bearing > 0)
+        .map(|(id, _)| *id)
+        .chain(sets.active().map(|(id, _)| *id))
+        .collect::<std::collections::BTreeSet<i64>>()
+        .into_iter()
+        .collect();
+    let days = view.reader.customer_days(&ids).await?;
     let vip = view.settings.vip_lifetime_revenue;
     let ranked = analytics(&sets, &days, period.to, vip, &BTreeMap::new(), limit);
     let ids: Vec<i64> = ranked.top_customers.iter().map(|c| c.customer.customer_id).collect();
