@@ -147,7 +147,7 @@ fn order_contribution(c: &mut Contribution, order: &Order, tz: Tz) {
     c.add(&f, day, measure::CONFIRMED, i64::from(order.confirmed_at.is_some()));
     c.add(&f, day, measure::SHIPPED, i64::from(order.shipped_at.is_some()));
     if let Some(shipped_at) = order.shipped_at {
-        let days = (local_date(&shipped_at, tz) - day).num_days().max(0);
+        let days = (local_date(&shipped_at, tz) - day).num_days();
         c.add(&f, day, measure::FULFILLED, 1);
         c.add(&f, day, measure::FULFILLMENT_DAYS, days);
         c.add(&f, day, &measure::fulfillment_days_bin(days), 1);
@@ -183,10 +183,10 @@ fn order_contribution(c: &mut Contribution, order: &Order, tz: Tz) {
         c.add(&f, day, measure::REVENUE, revenue);
         c.add(&f, day, &measure::source_revenue(source), revenue);
         c.add(&f, day, measure::PENDING_FULFILLMENT, i64::from(order.shipped_at.is_none()));
-        if order.delivered_at.is_some() {
-            c.add(&f, day, measure::REVENUE_BEARING_DELIVERED, 1);
-            c.add(&f, day, measure::REVENUE_BEARING_RETURNED, i64::from(order.returned_at.is_some()));
-        }
+        // return_rate: returned over delivered revenue-bearing orders (a
+        // return counts even when the delivery was not recorded).
+        c.add(&f, day, measure::REVENUE_BEARING_DELIVERED, i64::from(order.delivered_at.is_some()));
+        c.add(&f, day, measure::REVENUE_BEARING_RETURNED, i64::from(order.returned_at.is_some()));
     }
 }
 
@@ -398,8 +398,10 @@ fn order_index(c: &mut Contribution, tenant: &str, id: i64, order: &Order, tz: T
             attributes(),
         );
     }
-    let at = order.ordered_at.with_timezone(&chrono::Utc).format("%Y-%m-%dT%H:%M:%SZ");
-    c.index(tenant, family::RECENT_ORDERS, format!("{at}#{id:020}"), attributes());
+    // Newest first when read backwards; within one instant, ids ascending
+    // (the key holds the id's complement).
+    let at = order.ordered_at.with_timezone(&chrono::Utc).format("%Y-%m-%dT%H:%M:%S%.9fZ");
+    c.index(tenant, family::RECENT_ORDERS, format!("{at}#{:020}", i64::MAX - id), attributes());
 }
 
 /// Index items of a payment: failed ones by bucket, open disputes; and

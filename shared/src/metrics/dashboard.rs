@@ -182,7 +182,11 @@ pub fn compute(inputs: &DashboardInputs) -> Dashboard {
             revenue_change_percentage: change_percentage(current.revenue, before.revenue),
             orders_change_percentage: change_percentage(Decimal::from(current.placed), Decimal::from(before.placed)),
             aov_change_percentage: change_percentage(current.aov, before.aov),
-            collection_rate_change: collection_rate(&prev.invoices).map(|p| rate.unwrap_or_default() - p),
+            // A difference in points; null when its base, the previous
+            // rate, is 0 (metrics.md: changes are null on a zero base).
+            collection_rate_change: collection_rate(&prev.invoices)
+                .filter(|p| !p.is_zero())
+                .map(|p| rate.unwrap_or_default() - p),
         }
     });
 

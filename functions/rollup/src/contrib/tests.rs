@@ -271,7 +271,7 @@ fn order_feeds_customer_product_sketch_and_indexes() {
     assert_eq!(days["d20251201"], 1);
     let sk = &c.items.keys().next().unwrap().1;
     assert_eq!(sk, &format!("{:015}#{:020}", 2500, 12));
-    assert!(c.items.keys().any(|(_, sk)| sk.starts_with("2025-12-01T10:00:00Z#")));
+    assert!(c.items.keys().any(|(_, sk)| sk.starts_with("2025-12-01T10:00:00.000000000Z#")));
 }
 
 #[test]
@@ -329,4 +329,28 @@ fn an_order_with_many_lines_fits_one_transaction() {
     // touches the old and the new items of each.
     let delta = Delta::between("t1", &contribution(&old, chrono_tz::UTC), &contribution(&new, chrono_tz::UTC));
     assert!(delta.item_count() < crate::apply::MAX_TRANSACTION_ITEMS, "{} items", delta.item_count());
+}
+
+#[test]
+fn returns_count_without_a_recorded_delivery_and_recent_orders_tie_by_id() {
+    let returned = record(serde_json::json!({
+        "type": "order", "tenant_id": "t1", "id": 7, "version": 1, "updated_at": "2025-12-20T00:00:00Z",
+        "order_number": "ORD-7", "customer_id": 9, "source": "api", "status": "completed",
+        "currency": "USD", "total_amount": "25.00", "ordered_at": "2025-12-01T10:00:00Z",
+        "returned_at": "2025-12-05T10:00:00Z"
+    }));
+    let c = contribution(&returned, chrono_tz::UTC);
+    let m = c.measures(family::ORDERS, d("2025-12-01"));
+    assert_eq!((m.get("revenue_bearing_returned"), m.get("revenue_bearing_delivered")), (Some(&1), None));
+    // Two orders placed in the same second: read backwards, id 7 before 8.
+    let mut other = returned.clone();
+    other.key.id = 8;
+    let keys: Vec<String> = [returned, other]
+        .iter()
+        .flat_map(|r| contribution(r, chrono_tz::UTC).items.into_keys())
+        .filter(|(pk, _)| pk == "t1#recent_orders")
+        .map(|(_, sk)| sk)
+        .collect();
+    assert!(keys[0] > keys[1], "{keys:?}");
+    assert!(keys[0].starts_with("2025-12-01T10:00:00.000000000Z#"));
 }

@@ -134,6 +134,11 @@ fn comparison_changes_and_null_bases() {
             collection_rate_change: None
         }
     );
+    // Invoiced but nothing paid before: the base rate is 0, the change null.
+    let mut unpaid_previous = inputs();
+    unpaid_previous.previous =
+        Some(PeriodTotals { invoices: m(&[("invoiced", 5000), ("paid", 0)]), ..Default::default() });
+    assert_eq!(compute(&unpaid_previous).comparison.unwrap().collection_rate_change, None);
 }
 
 #[test]
