@@ -91,6 +91,10 @@ Try:
   curl -s -H "Authorization: Bearer \$TOKEN" "$API/api/v1/sales/orders/performance-metrics"
   curl -s -H "Authorization: Bearer \$TOKEN" "$API/api/v1/sales/invoices/aging-report?include_paid=true&limit=5"
   curl -s -H "Authorization: Bearer \$TOKEN" "$API/api/v1/sales/payments/statistics?method=credit_card"
+Exports (sales:export) answer 303 to a presigned link on the local S3 server:
+  curl -s -L -o orders.xlsx -H "Authorization: Bearer \$TOKEN" "$API/api/v1/sales/orders/export?format=excel"
+  curl -s -H "Accept: application/json" -H "Authorization: Bearer \$TOKEN" "$API/api/v1/sales/invoices/export?format=pdf"
+Monthly management report: $SALESCTL report --tenant demo, then $API/api/v1/sales/reports
 Every endpoint with its parameters: docs/api.md
 MSG
 }
