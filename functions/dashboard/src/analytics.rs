@@ -12,7 +12,7 @@ use sales_shared::http::{ApiContext, ApiError, TenantView};
 use sales_shared::metrics::aging::{Buckets, aging_report};
 use sales_shared::metrics::get;
 use sales_shared::metrics::kpis::{
-    CashCycle, KpiInputs, Receivables, customer_analytics as analytics, performance as kpis,
+    CashCycle, KpiInputs, Receivables, customer_analytics as analytics, name_customers, performance as kpis,
 };
 use sales_shared::params::Params;
 use sales_shared::periods::{DateRange, month_range};
@@ -45,10 +45,11 @@ pub async fn customer_analytics(
         .collect();
     let days = view.reader.customer_days(&ids).await?;
     let vip = view.settings.vip_lifetime_revenue;
-    let ranked = analytics(&sets, &days, period.to, vip, &BTreeMap::new(), limit);
-    let ids: Vec<i64> = ranked.top_customers.iter().map(|c| c.customer.customer_id).collect();
+    let mut out = analytics(&sets, &days, period.to, vip, limit);
+    let ids: Vec<i64> = out.top_customers.iter().map(|c| c.customer.customer_id).collect();
     let names = view.reader.customer_names(&ids).await?;
-    view.respond(analytics(&sets, &days, period.to, vip, &names, limit)).await
+    name_customers(out.top_customers.iter_mut().map(|c| &mut c.customer), &names);
+    view.respond(out).await
 }
 
 /// Receivables at the edges of a period (opening, closing, closing not yet due).
@@ -61,7 +62,7 @@ async fn receivables(view: &TenantView<'_>, period: DateRange) -> Result<Receiva
         _ => 0,
     };
     let at_end: Vec<_> = view.reader.invoices_open_at(period.to).await?.into_iter().map(|(i, _)| i).collect();
-    let aging = aging_report(period.to, &at_end, &Buckets::default(), &BTreeMap::new(), None);
+    let aging = aging_report(period.to, &at_end, &Buckets::default(), None);
     let current =
         aging.aging_buckets.get("current").map_or(0, |b| sales_shared::money::to_cents(b.total_amount).unwrap_or(0));
     Ok(Receivables { opening, closing: ar_through(period.to).await?, closing_current: current })

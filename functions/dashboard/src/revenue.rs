@@ -1,14 +1,13 @@
 //! `GET /dashboard/revenue`: revenue by day, ISO week, month, quarter or
 //! year over a range, or by product with `group_by=product`.
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use axum::extract::{RawQuery, State};
 use axum::response::Response;
 use sales_shared::auth::Principal;
 use sales_shared::http::{ApiContext, ApiError};
-use sales_shared::metrics::revenue::{RevenueGrain, revenue_by_period, revenue_by_product};
+use sales_shared::metrics::revenue::{RevenueGrain, name_products, revenue_by_period, revenue_by_product};
 use sales_shared::params::Params;
 use sales_shared::store::aggregates::{Measures, add_measures, family};
 
@@ -25,11 +24,10 @@ pub async fn revenue(
             return Err(ApiError::parameter("period", "`period` does not apply with group_by=product"));
         }
         let measures = view.reader.sum_bucket_items(family::PRODUCT_SALES, None, range).await?;
-        let limit = params.limit()?;
-        let ranked = revenue_by_product(&measures, &BTreeMap::new(), limit);
+        let mut ranked = revenue_by_product(&measures, params.limit()?);
         let ids: Vec<i64> = ranked.by_product.iter().map(|p| p.product_id).collect();
-        let products = view.reader.products(&ids).await?;
-        return view.respond(revenue_by_product(&measures, &products, limit)).await;
+        name_products(&mut ranked, &view.reader.products(&ids).await?);
+        return view.respond(ranked).await;
     }
     if params.get("limit").is_some() {
         return Err(ApiError::parameter("limit", "`limit` applies only with group_by=product"));

@@ -9,7 +9,7 @@ use rust_decimal::Decimal;
 use sales_shared::auth::Principal;
 use sales_shared::http::{ApiContext, ApiError};
 use sales_shared::metrics::get;
-use sales_shared::metrics::kpis::top_customers as rank_customers;
+use sales_shared::metrics::kpis::{name_customers, top_customers as rank_customers};
 use sales_shared::metrics::revenue::sales_goals as goals;
 use sales_shared::money::json;
 use sales_shared::paging::{NoTotals, page};
@@ -68,13 +68,9 @@ pub async fn top_customers(
     let (_, period) = params.period(view.today)?;
     let (limit, offset) = (params.limit()?, params.cursor()?);
     let sets = view.reader.customer_sets(None, period, false).await?;
-    let ranked = rank_customers(&sets, &Default::default(), usize::MAX);
-    let (mut rows, next) = page(ranked, offset, limit);
+    let (mut rows, next) = page(rank_customers(&sets, usize::MAX), offset, limit);
     let ids: Vec<i64> = rows.iter().map(|r| r.customer_id).collect();
-    let names = view.reader.customer_names(&ids).await?;
-    for row in &mut rows {
-        row.customer_name = names.get(&row.customer_id).cloned().unwrap_or_default();
-    }
+    name_customers(&mut rows, &view.reader.customer_names(&ids).await?);
     view.respond_list(rows, NoTotals {}, next).await
 }
 

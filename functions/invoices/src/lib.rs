@@ -14,7 +14,7 @@ use sales_shared::buckets::epoch;
 use sales_shared::exports::endpoint::export_route;
 use sales_shared::exports::run::Dataset;
 use sales_shared::http::{ApiContext, ApiError, TenantView};
-use sales_shared::metrics::aging::{AgeBy, AgingInvoice, Buckets, Settled, aging_report};
+use sales_shared::metrics::aging::{AgeBy, AgingInvoice, Buckets, Settled, aging_report, name_rows};
 use sales_shared::metrics::get as measure_of;
 use sales_shared::metrics::invoices::{InvoiceInputs, customer_invoice_rows, statistics as invoice_statistics};
 use sales_shared::paging::{NoTotals, page};
@@ -89,9 +89,6 @@ async fn statistics(
     let aging_invoices =
         if aging_date == view.today { open_today.clone() } else { invoices_at(&view, aging_date, customer).await? };
     let per_customer = only_customer(reader.sum_entities(family::CUSTOMER_INVOICES, 'c', period).await?, customer);
-    let top: Vec<i64> =
-        customer_invoice_rows(&per_customer, &BTreeMap::new(), limit).iter().map(|r| r.customer_id).collect();
-    let names = reader.customer_names(&top).await?;
     let inputs = InvoiceInputs {
         period,
         today: view.today,
@@ -101,10 +98,15 @@ async fn statistics(
         aging_date,
         aging_invoices: &aging_invoices,
         customer_invoices: &per_customer,
-        customer_names: &names,
         limit,
     };
-    view.respond(invoice_statistics(&inputs)).await
+    let mut statistics = invoice_statistics(&inputs);
+    let top = &mut statistics.top_customers_by_invoices;
+    let names = reader.customer_names(&top.iter().map(|r| r.customer_id).collect::<Vec<_>>()).await?;
+    for row in top.iter_mut() {
+        row.customer_name = names.get(&row.customer_id).cloned().unwrap_or_default();
+    }
+    view.respond(statistics).await
 }
 
 /// The `buckets` and `age_by` options.
@@ -151,7 +153,7 @@ async fn aging(
         let issued = reader.sum(&invoices_family(customer), through).await?;
         let open: Vec<&AgingInvoice> = invoices.iter().filter(|i| i.is_open_at(as_of)).collect();
         let customers = only_customer(reader.sum_entities(family::CUSTOMER_INVOICES, 'c', through).await?, customer);
-        let ids = sales_shared::metrics::invoices::customer_invoice_rows(&customers, &BTreeMap::new(), usize::MAX);
+        let ids = customer_invoice_rows(&customers, usize::MAX);
         Some(Settled {
             customers: ids.iter().map(|r| r.customer_id).collect(),
             count: (measure_of(&issued, measure::BILLABLE) - open.len() as i64).max(0) as u64,
@@ -160,12 +162,12 @@ async fn aging(
     } else {
         None
     };
-    let unnamed = aging_report(as_of, &invoices, &buckets, &BTreeMap::new(), settled.as_ref());
-    let (rows, next) = page(unnamed.by_customer, offset, limit);
+    let mut report = aging_report(as_of, &invoices, &buckets, settled.as_ref());
+    let (mut rows, next) = page(std::mem::take(&mut report.by_customer), offset, limit);
     let ids: Vec<i64> = rows.iter().map(|r| r.customer_id).collect();
     let info: BTreeMap<_, _> =
         reader.customer_info(&ids).await?.into_iter().map(|(id, (_, info))| (id, info)).collect();
-    let mut report = aging_report(as_of, &invoices, &buckets, &info, settled.as_ref());
-    report.by_customer = page(report.by_customer, offset, limit).0;
+    name_rows(&mut rows, &info);
+    report.by_customer = rows;
     view.respond_list(report, NoTotals {}, next).await
 }

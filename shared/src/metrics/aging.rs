@@ -233,14 +233,25 @@ pub struct Settled {
     pub amount_cents: i64,
 }
 
+/// Fills in the customers' names, numbers, credit limits and available
+/// credit (`credit_limit - total_outstanding`; null without a limit).
+pub fn name_rows(rows: &mut [CustomerRow], customers: &BTreeMap<i64, CustomerInfo>) {
+    for row in rows {
+        let info = customers.get(&row.customer_id).cloned().unwrap_or_default();
+        row.customer_name = info.name;
+        row.customer_number = info.number;
+        row.credit_limit = info.credit_limit;
+        row.available_credit = info.credit_limit.map(|limit| limit - row.total_outstanding);
+    }
+}
+
 /// The aging report as of the end of `as_of`. `invoices`: at least every
-/// invoice open at that date (others are ignored); `customers`: names and
-/// credit limits; `settled`: present with `include_paid`.
+/// invoice open at that date (others are ignored); `settled`: present with
+/// `include_paid`. Rows are unnamed: see [`name_rows`].
 pub fn aging_report(
     as_of: NaiveDate,
     invoices: &[AgingInvoice],
     buckets: &Buckets,
-    customers: &BTreeMap<i64, CustomerInfo>,
     settled: Option<&Settled>,
 ) -> AgingReport {
     let keys = buckets.keys();
@@ -267,18 +278,14 @@ pub fn aging_report(
     let overdue = total - amounts[0];
     let mut rows: Vec<CustomerRow> = per_customer
         .into_iter()
-        .map(|(id, cents)| {
-            let info = customers.get(&id).cloned().unwrap_or_default();
-            let outstanding = from_cents(cents.iter().sum());
-            CustomerRow {
-                customer_id: id,
-                customer_name: info.name,
-                customer_number: info.number,
-                amounts: keys.iter().zip(&cents).map(|((k, _), c)| (k.clone(), from_cents(*c))).collect(),
-                total_outstanding: outstanding,
-                credit_limit: info.credit_limit,
-                available_credit: info.credit_limit.map(|l| l - outstanding),
-            }
+        .map(|(id, cents)| CustomerRow {
+            customer_id: id,
+            customer_name: String::new(),
+            customer_number: String::new(),
+            amounts: keys.iter().zip(&cents).map(|((k, _), c)| (k.clone(), from_cents(*c))).collect(),
+            total_outstanding: from_cents(cents.iter().sum()),
+            credit_limit: None,
+            available_credit: None,
         })
         .collect();
     rows.sort_by(|a, b| b.total_outstanding.cmp(&a.total_outstanding).then(a.customer_id.cmp(&b.customer_id)));
@@ -361,7 +368,8 @@ mod tests {
             5,
             CustomerInfo { name: "Acme".into(), number: "C-5".into(), credit_limit: Some(dec!(150)) },
         )]);
-        let report = aging_report(d("2025-12-15"), &invoices, &Buckets::default(), &customers, None);
+        let mut report = aging_report(d("2025-12-15"), &invoices, &Buckets::default(), None);
+        name_rows(&mut report.by_customer, &customers);
         // Invoice 1: balance 100.00, 14 days past due. Invoice 2: 50.00,
         // 91 days past due. Invoice 3 is not issued yet.
         let b = |k: &str| report.aging_buckets.get(k).unwrap().clone();
@@ -377,7 +385,7 @@ mod tests {
         assert_eq!(report.by_customer[0].available_credit, Some(dec!(50)));
         assert_eq!(report.by_customer[1].credit_limit, None);
         // After the write-off and the last payment, nothing is open.
-        let later = aging_report(d("2026-01-05"), &invoices[..2], &Buckets::default(), &customers, None);
+        let later = aging_report(d("2026-01-05"), &invoices[..2], &Buckets::default(), None);
         assert_eq!((later.summary.total_invoices, later.summary.total_outstanding), (0, dec!(0)));
         let json = serde_json::to_value(&report).unwrap();
         assert_eq!(json["by_customer"][0]["1_30_days"], serde_json::json!(100.0));

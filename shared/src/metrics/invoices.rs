@@ -99,12 +99,9 @@ pub fn payment_performance(paid_by_payments: i64, paid_on_time: i64) -> &'static
     }
 }
 
-/// Per-customer `c{id}_{what}` invoice measures.
-pub fn customer_invoice_rows(
-    measures: &Measures,
-    names: &BTreeMap<i64, String>,
-    limit: usize,
-) -> Vec<CustomerInvoicesRow> {
+/// Per-customer `c{id}_{what}` invoice measures, by total invoiced (names
+/// are filled in by the caller).
+pub fn customer_invoice_rows(measures: &Measures, limit: usize) -> Vec<CustomerInvoicesRow> {
     let mut per: BTreeMap<i64, BTreeMap<&str, i64>> = BTreeMap::new();
     for (name, value) in measures {
         let Some((id, what)) = name.strip_prefix('c').and_then(|r| r.split_once('_')) else { continue };
@@ -119,7 +116,7 @@ pub fn customer_invoice_rows(
         .map(|(id, m)| {
             let row = CustomerInvoicesRow {
                 customer_id: id,
-                customer_name: names.get(&id).cloned().unwrap_or_default(),
+                customer_name: String::new(),
                 invoice_count: at(&m, "count") as u64,
                 total_invoiced: from_cents(at(&m, "invoiced")),
                 total_paid: from_cents(at(&m, "paid")),
@@ -146,9 +143,8 @@ pub struct InvoiceInputs<'a> {
     /// (the period's last day, or today if earlier).
     pub aging_date: NaiveDate,
     pub aging_invoices: &'a [AgingInvoice],
-    /// Summed `customer_invoices` measures of the period, and names.
+    /// Summed `customer_invoices` measures of the period.
     pub customer_invoices: &'a Measures,
-    pub customer_names: &'a BTreeMap<i64, String>,
     pub limit: usize,
 }
 
@@ -174,7 +170,7 @@ pub fn statistics(inputs: &InvoiceInputs) -> InvoiceStatistics {
     let invoiced = money(m, measure::INVOICED);
     let paid_by_payments = get(m, measure::PAID_BY_PAYMENTS);
     let on_time = percent(get(m, measure::PAID_ON_TIME), paid_by_payments);
-    let aging = aging_report(inputs.aging_date, inputs.aging_invoices, &Buckets::default(), &BTreeMap::new(), None);
+    let aging = aging_report(inputs.aging_date, inputs.aging_invoices, &Buckets::default(), None);
     InvoiceStatistics {
         period: period.into(),
         invoice_counts,
@@ -199,7 +195,7 @@ pub fn statistics(inputs: &InvoiceInputs) -> InvoiceStatistics {
             ),
         },
         aging_analysis: aging.aging_buckets.0.into_iter().map(|(k, b)| (k, Money(b.total_amount))).collect(),
-        top_customers_by_invoices: customer_invoice_rows(inputs.customer_invoices, inputs.customer_names, inputs.limit),
+        top_customers_by_invoices: customer_invoice_rows(inputs.customer_invoices, inputs.limit),
     }
 }
 

@@ -14,7 +14,7 @@ use super::customers::{
 };
 use super::invoices::{collection_rate, days_sales_outstanding};
 use super::orders::{fulfillment_metrics, order_accuracy_rate, return_rate};
-use super::{average, get, json as fixed, money, percent, ratio_percent};
+use super::{average, get, json as fixed, money, percent};
 use crate::money::{change_percentage, from_cents, json, ratio_or_zero};
 use crate::periods::{DateRange, month_range};
 use crate::records::{OrderStatus, StrEnum};
@@ -227,19 +227,27 @@ pub struct TopCustomer {
     pub average_order_value: Decimal,
 }
 
-/// The top-customers widget: the first `limit` customers by period revenue.
-pub fn top_customers(sets: &CustomerSets, names: &BTreeMap<i64, String>, limit: usize) -> Vec<TopCustomer> {
+/// The top-customers widget: the first `limit` customers by period revenue
+/// (names are filled in by [`name_customers`]).
+pub fn top_customers(sets: &CustomerSets, limit: usize) -> Vec<TopCustomer> {
     ranked(sets)
         .into_iter()
         .take(limit)
         .map(|(id, t)| TopCustomer {
             customer_id: id,
-            customer_name: names.get(&id).cloned().unwrap_or_default(),
+            customer_name: String::new(),
             total_orders: t.placed.max(0) as u64,
             total_revenue: t.revenue(),
             average_order_value: t.average_order_value(),
         })
         .collect()
+}
+
+/// Fills in the customers' names.
+pub fn name_customers<'r>(rows: impl IntoIterator<Item = &'r mut TopCustomer>, names: &BTreeMap<i64, String>) {
+    for row in rows {
+        row.customer_name = names.get(&row.customer_id).cloned().unwrap_or_default();
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -260,20 +268,20 @@ pub struct CustomerAnalytics {
 }
 
 /// `GET /dashboard/customer-analytics`. `days`: the order days of every
-/// customer with a revenue-bearing order through the period's end.
+/// customer with a revenue-bearing order through the period's end (names
+/// of the top customers are filled in by [`name_customers`]).
 pub fn customer_analytics(
     sets: &CustomerSets,
     days: &BTreeMap<i64, OrderDays>,
     end: NaiveDate,
     vip_threshold: Decimal,
-    names: &BTreeMap<i64, String>,
     limit: usize,
 ) -> CustomerAnalytics {
     CustomerAnalytics {
         customer_segmentation: segmentation(sets, vip_threshold),
         customer_lifetime_value: lifetime_value(sets),
         purchase_frequency: purchase_frequency(sets, days, end),
-        top_customers: top_customers(sets, names, limit)
+        top_customers: top_customers(sets, limit)
             .into_iter()
             .map(|customer| {
                 let id = customer.customer_id;
@@ -285,11 +293,6 @@ pub fn customer_analytics(
             })
             .collect(),
     }
-}
-
-/// Progress toward a goal, in percent (0 for a zero goal).
-pub fn progress(current: Decimal, goal: Decimal) -> Decimal {
-    ratio_percent(current, goal)
 }
 
 #[cfg(test)]

@@ -209,12 +209,9 @@ pub struct RevenueByProduct {
 
 /// Revenue by product from the period's `product_sales` measures
 /// (`p{id}_units`, `p{id}_revenue`): by revenue descending, ties by id, the
-/// first `limit`; percentages of all lines' revenue.
-pub fn revenue_by_product(
-    measures: &Measures,
-    products: &BTreeMap<i64, ProductInfo>,
-    limit: usize,
-) -> RevenueByProduct {
+/// first `limit`; percentages of all lines' revenue. SKUs and names are
+/// filled in by [`name_products`].
+pub fn revenue_by_product(measures: &Measures, limit: usize) -> RevenueByProduct {
     let mut per: BTreeMap<i64, (i64, i64)> = BTreeMap::new();
     for (name, value) in measures {
         let Some((id, what)) = name.strip_prefix('p').and_then(|r| r.split_once('_')) else { continue };
@@ -234,18 +231,24 @@ pub fn revenue_by_product(
         by_product: rows
             .into_iter()
             .take(limit)
-            .map(|(id, units, revenue)| {
-                let info = products.get(&id).cloned().unwrap_or_default();
-                ProductRow {
-                    product_id: id,
-                    sku: info.sku,
-                    name: info.name,
-                    units_sold: units,
-                    revenue: from_cents(revenue),
-                    percentage_of_total: percent(revenue, total),
-                }
+            .map(|(id, units, revenue)| ProductRow {
+                product_id: id,
+                sku: String::new(),
+                name: String::new(),
+                units_sold: units,
+                revenue: from_cents(revenue),
+                percentage_of_total: percent(revenue, total),
             })
             .collect(),
+    }
+}
+
+/// Fills in the products' SKUs and names.
+pub fn name_products(out: &mut RevenueByProduct, products: &BTreeMap<i64, ProductInfo>) {
+    for row in &mut out.by_product {
+        let info = products.get(&row.product_id).cloned().unwrap_or_default();
+        row.sku = info.sku;
+        row.name = info.name;
     }
 }
 

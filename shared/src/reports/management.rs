@@ -18,10 +18,10 @@ use crate::exports::table::{Cell, Column, Kind, Row};
 use crate::exports::upload::attachment;
 use crate::exports::xlsx_file::workbook;
 use crate::exports::{ExportError, Format};
-use crate::metrics::aging::{Buckets, CustomerInfo, aging_report};
+use crate::metrics::aging::{Buckets, CustomerInfo, aging_report, name_rows};
 use crate::metrics::dashboard::compute;
 use crate::metrics::payments::statistics;
-use crate::metrics::revenue::revenue_by_product;
+use crate::metrics::revenue::{name_products, revenue_by_product};
 use crate::periods::{DateRange, PeriodKind, month_range};
 use crate::store::aggregates::{AggregateReader, family};
 
@@ -95,9 +95,9 @@ pub async fn gather(reader: &AggregateReader<'_>, month: DateRange) -> Result<Ma
         .collect();
 
     let product_measures = reader.sum_bucket_items(family::PRODUCT_SALES, None, month).await?;
-    let ranked = revenue_by_product(&product_measures, &BTreeMap::new(), 100);
-    let ids: Vec<i64> = ranked.by_product.iter().map(|p| p.product_id).collect();
-    let products = revenue_by_product(&product_measures, &reader.products(&ids).await?, 100);
+    let mut products = revenue_by_product(&product_measures, 100);
+    let ids: Vec<i64> = products.by_product.iter().map(|p| p.product_id).collect();
+    name_products(&mut products, &reader.products(&ids).await?);
     let product_rows: Vec<Row> = products
         .by_product
         .iter()
@@ -113,11 +113,12 @@ pub async fn gather(reader: &AggregateReader<'_>, month: DateRange) -> Result<Ma
         .collect();
 
     let open: Vec<_> = reader.invoices_open_at(as_of).await?.into_iter().map(|(i, _)| i).collect();
-    let unnamed = aging_report(as_of, &open, &Buckets::default(), &BTreeMap::new(), None);
-    let top_ids: Vec<i64> = unnamed.by_customer.iter().take(20).map(|r| r.customer_id).collect();
+    let mut aging = aging_report(as_of, &open, &Buckets::default(), None);
+    aging.by_customer.truncate(20);
+    let top_ids: Vec<i64> = aging.by_customer.iter().map(|r| r.customer_id).collect();
     let info: BTreeMap<i64, CustomerInfo> =
         reader.customer_info(&top_ids).await?.into_iter().map(|(id, (_, info))| (id, info)).collect();
-    let aging = aging_report(as_of, &open, &Buckets::default(), &info, None);
+    name_rows(&mut aging.by_customer, &info);
     let bucket_rows: Vec<Row> = aging
         .aging_buckets
         .0
