@@ -24,6 +24,12 @@ pub fn bucket_key(grain: Grain, day: NaiveDate) -> String {
     }
 }
 
+/// `YYYY-MM` of a date: the partition of the by-date indexes, and the key
+/// of monthly amounts and reports.
+pub fn month_key(day: NaiveDate) -> String {
+    day.format("%Y-%m").to_string()
+}
+
 /// The three bucket keys a dated contribution is added to.
 pub fn bucket_keys(day: NaiveDate) -> [String; 3] {
     [bucket_key(Grain::Day, day), bucket_key(Grain::Month, day), bucket_key(Grain::Year, day)]

@@ -9,16 +9,13 @@ use std::path::PathBuf;
 
 use calamine::{Data, Reader, Xlsx};
 use sales_shared::exports::upload::{MultipartUpload, PART_SIZE};
-use sales_tests::december::{NOW, TENANT, records};
+use sales_tests::december::{NOW, TENANT};
 use sales_tests::{TestStack, token};
 
 const BOTH: &str = "sales:read sales:export";
 
 async fn december(name: &str) -> TestStack {
-    let mut stack = TestStack::new(name, NOW).await;
-    let summary = stack.load_and_apply(TENANT, &records()).await;
-    assert!(summary.rejected.is_empty(), "{:?}", summary.rejected);
-    stack
+    sales_tests::december::stack(name).await.0
 }
 
 /// Follows the 303 to the presigned link; returns the file and its headers.

@@ -3,8 +3,6 @@
 //! the API guide shows must be present at the same place in ours (the
 //! guide's example responses are read from `../shared/seed`).
 
-use sales_tests::december::{NOW, TENANT, records};
-use sales_tests::{TestStack, token};
 use serde_json::Value;
 
 /// The guide's example responses, in the order the guide gives them, and
@@ -84,9 +82,7 @@ async fn responses_match_the_guide_and_their_snapshots() {
     let mut probe = Vec::new();
     missing(&examples[3], &serde_json::json!({"data": {"monthly_target": 1}}), "", &mut probe);
     assert_eq!(probe, [".data.current_revenue", ".data.days_remaining", ".data.on_track", ".data.progress_percentage"]);
-    let mut stack = TestStack::new("shapes", NOW).await;
-    stack.load_and_apply(TENANT, &records()).await;
-    let read = token(TENANT, "sales:read");
+    let (stack, read) = sales_tests::december::stack("shapes").await;
     let mut problems = Vec::new();
     for ((name, path), example) in ENDPOINTS.iter().zip(&examples) {
         let (status, _, body) = stack.get(path, Some(&read)).await;

@@ -16,6 +16,7 @@ use sales_shared::metrics::kpis::{
 };
 use sales_shared::params::Params;
 use sales_shared::periods::{DateRange, month_range};
+use sales_shared::reports::management::previous_month;
 use sales_shared::store::StoreError;
 use sales_shared::store::aggregates::{family, measure};
 
@@ -100,10 +101,7 @@ pub async fn performance(
     let previous = kind.previous(period);
     let reader = &view.reader;
     let month = month_range(period.to.year(), period.to.month());
-    let month_before = month_range(
-        month.from.pred_opt().unwrap_or(month.from).year(),
-        month.from.pred_opt().unwrap_or(month.from).month(),
-    );
+    let month_before = previous_month(period.to);
     let orders = reader.sum(family::ORDERS, period).await?;
     let previous_orders = reader.sum(family::ORDERS, previous).await?;
     let invoices = reader.sum(family::INVOICES, period).await?;

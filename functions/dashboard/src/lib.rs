@@ -60,13 +60,7 @@ async fn reports(
     let view = ctx.view(&principal, "reports", sales_shared::auth::Scope::Export).await?;
     let params = Params::parse(query.as_deref(), &["limit", "cursor"])?;
     let (limit, offset) = (params.limit()?, params.cursor()?);
-    let destination = sales_shared::exports::run::Destination {
-        s3: &ctx.s3,
-        credentials: ctx.s3_credentials.as_ref(),
-        bucket: &ctx.exports_bucket,
-        link_ttl: ctx.export_link_ttl,
-    };
-    let all = sales_shared::reports::management::list_reports(&destination, &principal.tenant_id, view.now).await?;
+    let all = sales_shared::reports::management::list_reports(&ctx.exports(), &principal.tenant_id, view.now).await?;
     let (rows, next) = sales_shared::paging::page(all, offset, limit);
     view.respond_list(rows, sales_shared::paging::NoTotals {}, next).await
 }

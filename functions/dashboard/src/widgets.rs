@@ -39,13 +39,13 @@ pub async fn recent_orders(
     let view = ctx.read_view(&principal, "recent-orders").await?;
     let params = Params::parse(query.as_deref(), &["limit", "cursor"])?;
     let (limit, offset) = (params.limit()?, params.cursor()?);
-    let rows = view.reader.recent_orders(None, offset + limit + 1).await?;
+    let rows = view.reader.recent_orders(offset + limit + 1).await?;
     let (rows, next) = page(rows, offset, limit);
-    let ids: Vec<i64> = rows.iter().map(|(_, r)| r.customer_id).collect();
+    let ids: Vec<i64> = rows.iter().map(|r| r.customer_id).collect();
     let names = view.reader.customer_names(&ids).await?;
     let data: Vec<RecentOrder> = rows
         .into_iter()
-        .map(|(_, r)| RecentOrder {
+        .map(|r| RecentOrder {
             id: r.order_id,
             order_number: r.order_number,
             customer_name: names.get(&r.customer_id).cloned().unwrap_or_default(),
@@ -83,8 +83,8 @@ pub async fn sales_goals(
     let view = ctx.read_view(&principal, "sales-goals").await?;
     Params::parse(query.as_deref(), &[])?;
     let today = view.today;
-    let month_key = format!("{}-{:02}", today.year(), today.month());
-    let target = view.reader.monthly_amounts(family::SALES_TARGETS).await?.get(&month_key).copied();
+    let month = sales_shared::buckets::month_key(today);
+    let target = view.reader.monthly_amounts(family::SALES_TARGETS).await?.get(&month).copied();
     let first = today.with_day(1).unwrap_or(today);
     let month_to_date = view.reader.sum(family::ORDERS, DateRange::new(first, today)).await?;
     view.respond(goals(today, target, get(&month_to_date, measure::REVENUE))).await

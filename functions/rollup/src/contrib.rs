@@ -7,7 +7,7 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::NaiveDate;
 use chrono_tz::Tz;
 use rust_decimal::Decimal;
-use sales_shared::buckets::bucket_keys;
+use sales_shared::buckets::{bucket_keys, month_key};
 use sales_shared::money::to_cents;
 use sales_shared::periods::local_date;
 use sales_shared::records::{
@@ -351,11 +351,6 @@ fn invoice_contribution(
             ("applications", text(serde_json::to_string(&applications).unwrap_or_default())),
         ],
     );
-}
-
-/// `YYYY-MM` of a local date: the partition of the by-date indexes.
-pub fn month_key(day: NaiveDate) -> String {
-    day.format("%Y-%m").to_string()
 }
 
 /// The item counting a customer's placed orders per local order day.

@@ -11,7 +11,7 @@ use chrono::SecondsFormat;
 use serde::Serialize;
 
 use super::Format;
-use super::run::{Dataset, Destination, Request, export};
+use super::run::{Dataset, Request, export};
 use super::tables::INVOICE_STATUSES;
 use crate::auth::{Principal, Scope};
 use crate::http::{ApiContext, ApiError};
@@ -56,12 +56,6 @@ pub async fn export_endpoint(
         Dataset::Invoices => &INVOICE_STATUSES,
     };
     let status = params.one_of("status", statuses)?;
-    let destination = Destination {
-        s3: &ctx.s3,
-        credentials: ctx.s3_credentials.as_ref(),
-        bucket: &ctx.exports_bucket,
-        link_ttl: ctx.export_link_ttl,
-    };
     let request = Request {
         dataset,
         format,
@@ -72,7 +66,7 @@ pub async fn export_endpoint(
         today: view.today,
         now: view.now,
     };
-    let exported = export(&view.reader, &destination, &request).await?;
+    let exported = export(&view.reader, &ctx.exports(), &request).await?;
     tracing::info!(
         tenant = %principal.tenant_id, key = %exported.key, rows = exported.rows, bytes = exported.bytes,
         items_read = view.reader.items_read(), "export written"

@@ -57,6 +57,18 @@ pub struct Destination<'a> {
     pub link_ttl: std::time::Duration,
 }
 
+impl crate::http::ApiContext {
+    /// Where exports and reports go, with this context's clients.
+    pub fn exports(&self) -> Destination<'_> {
+        Destination {
+            s3: &self.s3,
+            credentials: self.s3_credentials.as_ref(),
+            bucket: &self.exports_bucket,
+            link_ttl: self.export_link_ttl,
+        }
+    }
+}
+
 impl Destination<'_> {
     /// A fresh presigned link to `key`, downloading as `filename`.
     pub async fn link(&self, key: &str, filename: &str, now: DateTime<Utc>) -> Result<Link, ExportError> {
@@ -106,6 +118,7 @@ pub fn object_key(tenant: &str, dataset: Dataset, now: DateTime<Utc>, format: Fo
 async fn rows_of(
     reader: &AggregateReader<'_>,
     request: &Request<'_>,
+    spec: &TableSpec,
     items: &[Item],
     names: &mut Names,
 ) -> Result<Vec<Row>, ExportError> {
@@ -124,10 +137,6 @@ async fn rows_of(
             names.customers.insert(id, entry.unwrap_or_default());
         }
     }
-    let spec_status = match request.dataset {
-        Dataset::Orders => 6,
-        Dataset::Invoices => 5,
-    };
     Ok(items
         .iter()
         .filter_map(|item| match request.dataset {
@@ -135,7 +144,9 @@ async fn rows_of(
             Dataset::Invoices => invoice_row(item, names, request.currency, request.today),
         })
         .filter(|row| {
-            request.status.is_none_or(|s| matches!(row.get(spec_status), Some(super::table::Cell::Text(t)) if t == s))
+            request
+                .status
+                .is_none_or(|s| matches!(row.get(spec.status_column), Some(super::table::Cell::Text(t)) if t == s))
         })
         .collect())
 }
@@ -194,7 +205,7 @@ async fn write(
     let mut summary = Summary::default();
     let mut pages = reader.dated_pages(request.dataset.index(), request.range);
     while let Some(items) = pages.next().await? {
-        for row in rows_of(reader, request, &items, &mut names).await? {
+        for row in rows_of(reader, request, spec, &items, &mut names).await? {
             summary.add(spec, &row);
             match &mut sink {
                 Sink::Csv(file) => file.write_row(&row)?,

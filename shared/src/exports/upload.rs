@@ -16,7 +16,7 @@ use super::ExportError;
 /// Size of every part but the last (S3's minimum is 5 MiB).
 pub const PART_SIZE: usize = 8 << 20;
 
-fn s3_error(operation: &'static str, err: impl std::error::Error + 'static) -> ExportError {
+pub(crate) fn s3_error(operation: &'static str, err: impl std::error::Error + 'static) -> ExportError {
     ExportError::S3 { operation, message: format!("{}", DisplayErrorContext(err)) }
 }
 

@@ -13,11 +13,10 @@ use super::customers::{
     lifetime_value, purchase_frequency, ranked, segmentation,
 };
 use super::invoices::{collection_rate, days_sales_outstanding};
-use super::orders::{fulfillment_metrics, order_accuracy_rate, return_rate};
+use super::orders::{cancellation_rate, fulfillment_metrics, order_accuracy_rate, return_rate};
 use super::{average, get, json as fixed, money, percent};
 use crate::money::{change_percentage, from_cents, json, ratio_or_zero};
 use crate::periods::{DateRange, month_range};
-use crate::records::{OrderStatus, StrEnum};
 use crate::store::aggregates::{Measures, measure};
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -127,7 +126,7 @@ pub fn prorated_spend(period: DateRange, spend: &BTreeMap<String, Decimal>) -> D
     while day <= period.to {
         let month = month_range(day.year(), day.month());
         let overlap = DateRange::new(month.from.max(period.from), month.to.min(period.to));
-        if let Some(amount) = spend.get(&format!("{}-{:02}", day.year(), day.month())) {
+        if let Some(amount) = spend.get(&crate::buckets::month_key(day)) {
             total += *amount * Decimal::from(overlap.days()) / Decimal::from(month.days());
         }
         match month.to.succ_opt() {
@@ -207,10 +206,7 @@ pub fn performance(inputs: &KpiInputs) -> Performance {
         operational_kpis: OperationalKpis {
             order_accuracy_rate: order_accuracy_rate(orders),
             on_time_delivery_rate: fulfillment.on_time_delivery_rate,
-            order_cancellation_rate: percent(
-                get(orders, &measure::status(OrderStatus::Cancelled.as_str())),
-                get(orders, measure::PLACED),
-            ),
+            order_cancellation_rate: cancellation_rate(orders),
             return_rate: return_rate(orders),
         },
     }

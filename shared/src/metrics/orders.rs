@@ -68,10 +68,7 @@ pub fn order_metrics(orders: &Measures, extremes: Extremes) -> OrderMetrics {
         highest_order_value: extremes.highest_cents.map(from_cents),
         lowest_order_value: extremes.lowest_cents.map(from_cents),
         orders_by_status: orders_by_status(orders),
-        cancellation_rate: percent(
-            get(orders, &measure::status(OrderStatus::Cancelled.as_str())),
-            get(orders, measure::PLACED),
-        ),
+        cancellation_rate: cancellation_rate(orders),
     }
 }
 
@@ -108,6 +105,11 @@ pub fn fulfillment_metrics(orders: &Measures) -> FulfillmentMetrics {
         slowest_fulfillment_days: hist.keys().next_back().copied(),
         orders_pending_fulfillment: count(orders, measure::PENDING_FULFILLMENT),
     }
+}
+
+/// `cancellation_rate`: cancelled over placed orders.
+pub fn cancellation_rate(orders: &Measures) -> Decimal {
+    percent(get(orders, &measure::status(OrderStatus::Cancelled.as_str())), get(orders, measure::PLACED))
 }
 
 /// `return_rate`: returned over delivered revenue-bearing orders.

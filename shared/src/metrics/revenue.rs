@@ -57,7 +57,7 @@ impl RevenueGrain {
                     DateRange::new(monday, monday + chrono::Duration::days(6)),
                 )
             }
-            RevenueGrain::Month => (format!("{}-{:02}", day.year(), day.month()), month_range(day.year(), day.month())),
+            RevenueGrain::Month => (crate::buckets::month_key(day), month_range(day.year(), day.month())),
             RevenueGrain::Quarter => {
                 let q = (day.month() - 1) / 3;
                 let first = month_range(day.year(), q * 3 + 1);

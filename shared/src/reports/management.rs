@@ -15,7 +15,7 @@ use super::dashboard_inputs;
 use crate::exports::pdf_report::{Chart, Document, Section, amount, render};
 use crate::exports::run::Destination;
 use crate::exports::table::{Cell, Column, Kind, Row};
-use crate::exports::upload::attachment;
+use crate::exports::upload::{attachment, s3_error};
 use crate::exports::xlsx_file::workbook;
 use crate::exports::{ExportError, Format};
 use crate::metrics::aging::{Buckets, CustomerInfo, aging_report, name_rows};
@@ -40,7 +40,7 @@ pub fn previous_month(today: NaiveDate) -> DateRange {
 }
 
 pub fn month_label(month: DateRange) -> String {
-    month.from.format("%Y-%m").to_string()
+    crate::buckets::month_key(month.from)
 }
 
 fn report_key(tenant: &str, month: DateRange, format: Format) -> String {
@@ -311,10 +311,7 @@ pub async fn write_management_report(
             .body(ByteStream::from(bytes))
             .send()
             .await
-            .map_err(|e| ExportError::S3 {
-                operation: "PutObject",
-                message: format!("{}", aws_sdk_s3::error::DisplayErrorContext(e)),
-            })?;
+            .map_err(|e| s3_error("PutObject", e))?;
         keys.push(key);
     }
     Ok(keys)
@@ -349,10 +346,7 @@ pub async fn list_reports(
             .set_continuation_token(token)
             .send()
             .await
-            .map_err(|e| ExportError::S3 {
-                operation: "ListObjectsV2",
-                message: format!("{}", aws_sdk_s3::error::DisplayErrorContext(e)),
-            })?;
+            .map_err(|e| s3_error("ListObjectsV2", e))?;
         objects.extend(out.contents.unwrap_or_default());
         token = out.next_continuation_token;
         if token.is_none() {

@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use aws_sdk_dynamodb::Client;
-use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes};
+use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::{DateTime, NaiveDate, Utc};
 
 use super::StoreError;
@@ -403,42 +403,21 @@ impl<'a> AggregateReader<'a> {
         }))
     }
 }
-/// Ledger entries of many records (consistent reads, 100 keys a request).
+/// Ledger entries of many records (consistent reads).
 pub async fn read_ledgers(
     client: &Client,
     table: &str,
     keys: &[&RecordKey],
 ) -> Result<HashMap<RecordKey, LedgerEntry>, StoreError> {
+    let by_pk: HashMap<String, &RecordKey> = keys.iter().map(|key| (ledger_key(key).0, *key)).collect();
+    let items = super::batch_get_items(client, table, keys.iter().map(|key| ledger_key(key)).collect(), true).await?;
     let mut found = HashMap::new();
-    for chunk in keys.chunks(100) {
-        let mut request = KeysAndAttributes::builder().consistent_read(true);
-        let mut by_pk = HashMap::new();
-        for key in chunk {
-            let (pk, sk) = ledger_key(key);
-            by_pk.insert(pk.clone(), (*key).clone());
-            request = request.keys(key_map(pk, sk));
-        }
-        let mut pending =
-            Some(request.build().map_err(|e| StoreError::Malformed { key: "ledger".into(), message: e.to_string() })?);
-        while let Some(req) = pending.take() {
-            let out = client
-                .batch_get_item()
-                .request_items(table, req)
-                .send()
-                .await
-                .map_err(|e| StoreError::dynamo("BatchGetItem", e))?;
-            for item in out.responses.unwrap_or_default().remove(table).unwrap_or_default() {
-                let entry = attr_s(&item, "seq")
-                    .zip(attr_i64(&item, "version"))
-                    .map(|(seq, version)| LedgerEntry { sequence: seq.to_owned(), version });
-                if let (Some(key), Some(entry)) = (attr_s(&item, "pk").and_then(|pk| by_pk.get(pk)), entry) {
-                    found.insert(key.clone(), entry);
-                }
-            }
-            pending = out.unprocessed_keys.and_then(|mut u| u.remove(table)).filter(|k| !k.keys().is_empty());
-            if pending.is_some() {
-                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-            }
+    for item in items {
+        let entry = attr_s(&item, "seq")
+            .zip(attr_i64(&item, "version"))
+            .map(|(seq, version)| LedgerEntry { sequence: seq.to_owned(), version });
+        if let (Some(key), Some(entry)) = (attr_s(&item, "pk").and_then(|pk| by_pk.get(pk)), entry) {
+            found.insert((*key).clone(), entry);
         }
     }
     Ok(found)

@@ -6,12 +6,12 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::Ordering;
 
-use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes};
+use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 
 use super::StoreError;
-use super::aggregates::{AggregateReader, Measures, attr_i64, attr_s, family, key_map, measures_of, measures_pk};
+use super::aggregates::{AggregateReader, Measures, attr_i64, attr_s, family, measures_of, measures_pk};
 use crate::buckets::cover_keys;
 use crate::metrics::aging::{AgingInvoice, CustomerInfo};
 use crate::metrics::customers::{CustomerMap, OrderDays, order_days, per_customer};
@@ -219,21 +219,10 @@ impl AggregateReader<'_> {
         Ok((highest, lowest))
     }
 
-    /// The latest placed orders, newest first, after an optional cursor
-    /// (the sort key of the last row of the previous page).
-    pub async fn recent_orders(
-        &self,
-        after: Option<&str>,
-        limit: usize,
-    ) -> Result<Vec<(String, OrderRow)>, StoreError> {
+    /// The latest `limit` placed orders, newest first.
+    pub async fn recent_orders(&self, limit: usize) -> Result<Vec<OrderRow>, StoreError> {
         let pk = self.pk(family::RECENT_ORDERS);
-        let items = self.scan_partition(&pk, after, false, Some(limit + 1)).await?;
-        items
-            .iter()
-            .filter(|i| after.is_none_or(|a| attr_s(i, "sk") != Some(a)))
-            .take(limit)
-            .map(|i| Ok((attr_s(i, "sk").unwrap_or_default().to_owned(), order_row(i)?)))
-            .collect()
+        self.scan_partition(&pk, None, false, Some(limit)).await?.iter().take(limit).map(order_row).collect()
     }
 
     /// Invoices open at the end of `day` or closed after it, each with its
@@ -321,37 +310,11 @@ impl AggregateReader<'_> {
         Ok(out)
     }
 
-    /// Items by key (duplicates read once; missing ones left out).
-    async fn batch_get(&self, mut keys: Vec<(String, String)>) -> Result<Vec<Item>, StoreError> {
-        keys.sort();
-        keys.dedup();
-        let mut found = Vec::new();
-        for chunk in keys.chunks(100) {
-            let mut request = KeysAndAttributes::builder();
-            for (pk, sk) in chunk {
-                request = request.keys(key_map(pk.clone(), sk.clone()));
-            }
-            let mut pending = Some(
-                request.build().map_err(|e| StoreError::Malformed { key: "batch".into(), message: e.to_string() })?,
-            );
-            while let Some(req) = pending.take() {
-                let out = self
-                    .client
-                    .batch_get_item()
-                    .request_items(self.table, req)
-                    .send()
-                    .await
-                    .map_err(|e| StoreError::dynamo("BatchGetItem", e))?;
-                let items = out.responses.unwrap_or_default().remove(self.table).unwrap_or_default();
-                self.items_read.fetch_add(items.len() as u64, Ordering::Relaxed);
-                found.extend(items);
-                pending = out.unprocessed_keys.and_then(|mut u| u.remove(self.table)).filter(|k| !k.keys().is_empty());
-                if pending.is_some() {
-                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-                }
-            }
-        }
-        Ok(found)
+    /// Items by key (duplicates read once; missing ones left out), counted.
+    async fn batch_get(&self, keys: Vec<(String, String)>) -> Result<Vec<Item>, StoreError> {
+        let items = super::batch_get_items(self.client, self.table, keys, false).await?;
+        self.items_read.fetch_add(items.len() as u64, Ordering::Relaxed);
+        Ok(items)
     }
 
     async fn copies<T: serde::de::DeserializeOwned>(
@@ -491,7 +454,7 @@ impl DatedPages<'_, '_> {
     /// The next non-empty page, `None` after the last.
     pub async fn next(&mut self) -> Result<Option<Vec<Item>>, StoreError> {
         while self.month <= self.range.to {
-            let pk = self.reader.pk(&family::bucketed(self.family, &self.month.format("%Y-%m").to_string()));
+            let pk = self.reader.pk(&family::bucketed(self.family, &crate::buckets::month_key(self.month)));
             let first = format!("{}#", self.range.from);
             let last = format!("{}#~", self.range.to);
             let (items, next) = self.reader.query_page(&pk, &first, &last, self.start.take()).await?;

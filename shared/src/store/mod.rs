@@ -52,3 +52,38 @@ pub async fn query_partition(
         }
     }
 }
+
+/// Items by key, 100 keys a request, unprocessed keys retried (duplicate
+/// keys read once, missing items left out).
+pub async fn batch_get_items(
+    client: &aws_sdk_dynamodb::Client,
+    table: &str,
+    mut keys: Vec<(String, String)>,
+    consistent: bool,
+) -> Result<Vec<std::collections::HashMap<String, aws_sdk_dynamodb::types::AttributeValue>>, StoreError> {
+    keys.sort();
+    keys.dedup();
+    let mut found = Vec::new();
+    for chunk in keys.chunks(100) {
+        let mut request = aws_sdk_dynamodb::types::KeysAndAttributes::builder().consistent_read(consistent);
+        for (pk, sk) in chunk {
+            request = request.keys(aggregates::key_map(pk.clone(), sk.clone()));
+        }
+        let mut pending =
+            Some(request.build().map_err(|e| StoreError::Malformed { key: "batch".into(), message: e.to_string() })?);
+        while let Some(req) = pending.take() {
+            let out = client
+                .batch_get_item()
+                .request_items(table, req)
+                .send()
+                .await
+                .map_err(|e| StoreError::dynamo("BatchGetItem", e))?;
+            found.extend(out.responses.unwrap_or_default().remove(table).unwrap_or_default());
+            pending = out.unprocessed_keys.and_then(|mut u| u.remove(table)).filter(|k| !k.keys().is_empty());
+            if pending.is_some() {
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            }
+        }
+    }
+    Ok(found)
+}
