@@ -476,28 +476,16 @@ impl Delta {
             for ((family, day), measures) in &c.dated {
                 let pk = measures_pk(tenant, family);
                 for sk in bucket_keys(*day) {
-                    let entry = delta.adds.entry((pk.clone(), sk)).or_default();
-                    for (name, value) in measures {
-                        *entry.entry(name.clone()).or_default() += sign * value;
-                    }
+                    delta.add(pk.clone(), sk, measures, sign);
                 }
             }
-        }
-        for (sign, c) in [(-1i64, old), (1, new)] {
             for ((family, day, id), measures) in &c.entities {
                 for bucket in bucket_keys(*day) {
-                    let key = (measures_pk(tenant, family), format!("{bucket}#{id:020}"));
-                    let entry = delta.adds.entry(key).or_default();
-                    for (name, value) in measures {
-                        *entry.entry(name.clone()).or_default() += sign * value;
-                    }
+                    delta.add(measures_pk(tenant, family), format!("{bucket}#{id:020}"), measures, sign);
                 }
             }
-            for (key, measures) in &c.counters {
-                let entry = delta.adds.entry(key.clone()).or_default();
-                for (name, value) in measures {
-                    *entry.entry(name.clone()).or_default() += sign * value;
-                }
+            for ((pk, sk), measures) in &c.counters {
+                delta.add(pk.clone(), sk.clone(), measures, sign);
             }
         }
         delta.prune();
@@ -512,6 +500,14 @@ impl Delta {
             }
         }
         delta
+    }
+
+    /// Adds `sign * measures` to an item's additive update.
+    fn add(&mut self, pk: String, sk: String, measures: &Measures, sign: i64) {
+        let entry = self.adds.entry((pk, sk)).or_default();
+        for (name, value) in measures {
+            *entry.entry(name.clone()).or_default() += sign * value;
+        }
     }
 
     fn prune(&mut self) {
