@@ -2,13 +2,14 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
-.PHONY: help dev stack stop test lint check-template fmt install
+.PHONY: help dev stack stop test lint check-template fmt install schemathesis
 
 help:
 	@echo "make dev    - local stack with demo data, prints a token and example calls"
 	@echo "make stack  - local stack without data (returns once the API answers)"
 	@echo "make stop   - stop everything make stack started"
-	@echo "make test   - template check, lints and every test (on private local services)"
+	@echo "make test   - template check, lints, every test and schemathesis (on private local services)"
+	@echo "make schemathesis - only the schemathesis run of docs/openapi.yaml against a private local stack"
 
 install:
 	infra/local/stack.sh install
@@ -36,3 +37,9 @@ fmt:
 
 test: check-template lint
 	RUST_BACKTRACE=0 infra/local/with-test-services.sh cargo test --workspace --no-fail-fast
+	infra/local/with-test-services.sh infra/local/schemathesis.sh
+
+# The API against docs/openapi.yaml (infra/local/schemathesis.sh), on its own
+# private DynamoDB Local and S3.
+schemathesis: install
+	infra/local/with-test-services.sh infra/local/schemathesis.sh

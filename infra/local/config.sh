@@ -49,11 +49,15 @@ SALES_DYNAMODB_LOCAL_NPM_VERSION="${SALES_DYNAMODB_LOCAL_NPM_VERSION:-11.1.0}" #
 SALES_S3S_FS_VERSION="${SALES_S3S_FS_VERSION:-0.14.1}"                       # 0.17 needs a newer rustc
 SALES_CFN_LINT_VERSION="${SALES_CFN_LINT_VERSION:-1.51.0}"
 SALES_SAM_TRANSLATOR_VERSION="${SALES_SAM_TRANSLATOR_VERSION:-1.110.0}"
+SALES_SCHEMATHESIS_VERSION="${SALES_SCHEMATHESIS_VERSION:-4.32.5}"
 
 SALES_NPM_PREFIX="$SALES_CACHE_DIR/npm"
 SALES_S3S_FS_ROOT="$SALES_CACHE_DIR/s3s-fs"
 SALES_S3S_FS_BIN="$SALES_S3S_FS_ROOT/bin/s3s-fs"
 SALES_VENV="$SALES_CACHE_DIR/venv"
+# schemathesis (make test's API fuzzing step) in its own venv, so its
+# dependencies never move cfn-lint's.
+SALES_SCHEMATHESIS_VENV="$SALES_CACHE_DIR/schemathesis-venv"
 
 # Prints the python interpreter that can import cfn-lint and the SAM
 # translator: the cached venv if `stack.sh install` created one, else python3.

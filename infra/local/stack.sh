@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Local AWS stand-ins for Sales Analytics: DynamoDB Local and s3s-fs (S3).
 #
-#   stack.sh install [PART...]    install the tools (cached, idempotent);
-#                                 PART: dynamodb, s3, python (default: all)
+#   stack.sh install [PART...]    install the tools (cached, idempotent); PART:
+#                                 dynamodb, s3, python, poppler (the default:
+#                                 all four), schemathesis (make test's step)
 #   stack.sh start [--in-memory]  start both services in the background
 #   stack.sh stop                 stop everything with a pid file in $SALES_STATE_DIR/pids
 #   stack.sh status               one line per pid file
@@ -23,7 +24,7 @@ log() { printf '[stack] %s\n' "$*" >&2; }
 die() { printf '[stack] ERROR: %s\n' "$*" >&2; exit 1; }
 
 usage() {
-  sed -n '2,10s/^# \{0,1\}//p' "${BASH_SOURCE[0]}" >&2
+  sed -n '2,11s/^# \{0,1\}//p' "${BASH_SOURCE[0]}" >&2
   exit 2
 }
 
@@ -90,6 +91,26 @@ install_python_tools() {
   log "cfn-lint and aws-sam-translator installed ($SALES_VENV)"
 }
 
+schemathesis_installed() {
+  [[ -x "$SALES_SCHEMATHESIS_VENV/bin/schemathesis" ]] &&
+    [[ "$("$SALES_SCHEMATHESIS_VENV/bin/schemathesis" --version 2>/dev/null)" == *" $SALES_SCHEMATHESIS_VERSION" ]]
+}
+
+install_schemathesis() {
+  if schemathesis_installed; then
+    log "schemathesis $SALES_SCHEMATHESIS_VERSION already installed ($SALES_SCHEMATHESIS_VENV)"
+    return
+  fi
+  command -v python3 >/dev/null || die "python3 is required for schemathesis"
+  log "installing schemathesis $SALES_SCHEMATHESIS_VERSION into $SALES_SCHEMATHESIS_VENV..."
+  rm -rf "$SALES_SCHEMATHESIS_VENV"
+  python3 -m venv "$SALES_SCHEMATHESIS_VENV"
+  "$SALES_SCHEMATHESIS_VENV/bin/python" -m pip install --quiet --disable-pip-version-check \
+    "schemathesis==$SALES_SCHEMATHESIS_VERSION" >&2
+  schemathesis_installed || die "schemathesis $SALES_SCHEMATHESIS_VERSION still not runnable"
+  log "schemathesis installed ($SALES_SCHEMATHESIS_VENV)"
+}
+
 install_poppler() {
   if command -v pdftotext >/dev/null && command -v pdftoppm >/dev/null; then
     log "poppler-utils already installed (pdftotext, pdftoppm)"
@@ -117,7 +138,8 @@ cmd_install() {
       s3) install_s3s_fs ;;
       python) install_python_tools ;;
       poppler) install_poppler ;;
-      *) die "unknown install part: $part (expected dynamodb, s3, python or poppler)" ;;
+      schemathesis) install_schemathesis ;;
+      *) die "unknown install part: $part (expected dynamodb, s3, python, poppler or schemathesis)" ;;
     esac
   done
   exec 9>&-

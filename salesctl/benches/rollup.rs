@@ -50,11 +50,11 @@ struct Cost {
 #[derive(Default)]
 struct SizeModel {
     /// Per bucket item: its measures and its current size in bytes.
-    measures: HashMap<ItemKey, (HashMap<String, i64>, usize)>,
+    measures: HashMap<ItemKey, (HashMap<String, i128>, usize)>,
     items: HashMap<ItemKey, usize>,
 }
 
-fn number_size(name: &str, value: i64) -> usize {
+fn number_size(name: &str, value: i128) -> usize {
     attribute_size(name, &AttributeValue::N(value.to_string()))
 }
 

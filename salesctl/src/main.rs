@@ -216,19 +216,22 @@ async fn main() -> ExitCode {
     }
 }
 
-/// Loads files; exit 0 when every line loaded, 2 when some were rejected.
+/// Loads files; exit 0 when every line loaded, 2 when some were rejected,
+/// 1 when the load failed (after reporting what it did until then).
 async fn load(config: &Config, tenant: &str, files: &[PathBuf], wait: Option<Duration>) -> ExitCode {
     let dynamo = sales_shared::aws::dynamodb(config).await;
     let progress = std::io::IsTerminal::is_terminal(&std::io::stderr());
     let loader = salesctl::load::Loader { dynamo: &dynamo, source_table: &config.source_table, tenant, progress };
-    let summary = match loader.load_files(files).await {
-        Ok(s) => s,
-        Err(e) => return fail(e),
-    };
+    let mut summary = salesctl::load::LoadSummary::default();
+    let result = loader.load_files(files, &mut summary).await;
+    // Even when the load failed: what it rejected and wrote until then.
     for rejection in &summary.rejected {
         eprintln!("rejected {rejection}");
     }
     println!("loaded {} / unchanged {} / rejected {}", summary.loaded, summary.unchanged, summary.rejected.len());
+    if let Err(e) = result {
+        return fail(e);
+    }
     if let Some(timeout) = wait {
         if let Err(e) =
             salesctl::load::wait_for_rollups(&dynamo, &config.aggregates_table, &summary.written, timeout, progress)

@@ -12,6 +12,7 @@ use std::time::Duration;
 use aws_lambda_events::dynamodb::Event;
 use aws_sdk_dynamodbstreams::Client as StreamsClient;
 use aws_sdk_dynamodbstreams::types::{AttributeValue, Record, ShardIteratorType};
+use futures::FutureExt;
 use serde_json::{Map, Value, json};
 
 use rollup::RollupContext;
@@ -48,6 +49,14 @@ struct ShardCursor {
     iterator: Option<String>,
     last_sequence: Option<String>,
     closed: bool,
+}
+
+/// What one invocation of the rollup did.
+enum Invocation {
+    /// It returned; the position of the first reported failure, if any.
+    Done(Option<usize>),
+    /// It failed as a whole (a panic, an event that does not deserialize).
+    Failed(String),
 }
 
 /// Pumps one table's stream into the rollup.
@@ -178,11 +187,31 @@ impl Pump {
     async fn iterator_for(&self, shard_id: &str) -> Result<Option<String>, PumpError> {
         let cursor = &self.shards[shard_id];
         let mut request = self.streams.get_shard_iterator().stream_arn(&self.stream_arn).shard_id(shard_id);
+        let after = cursor.last_sequence.is_some();
         request = match &cursor.last_sequence {
             Some(seq) => request.shard_iterator_type(ShardIteratorType::AfterSequenceNumber).sequence_number(seq),
             None => request.shard_iterator_type(ShardIteratorType::TrimHorizon),
         };
-        Ok(request.send().await.map_err(streams_err("GetShardIterator"))?.shard_iterator)
+        match request.send().await {
+            Ok(out) => Ok(out.shard_iterator),
+            // The saved position is gone (past retention, or DynamoDB Local
+            // invalidating it): replay the shard from its oldest record;
+            // the rollup's ledger drops what was already applied.
+            Err(err) if after && err.as_service_error().is_some_and(|e| e.is_trimmed_data_access_exception()) => {
+                tracing::warn!(shard = shard_id, "saved stream position trimmed; replaying the shard from its start");
+                let out = self
+                    .streams
+                    .get_shard_iterator()
+                    .stream_arn(&self.stream_arn)
+                    .shard_id(shard_id)
+                    .shard_iterator_type(ShardIteratorType::TrimHorizon)
+                    .send()
+                    .await
+                    .map_err(streams_err("GetShardIterator"))?;
+                Ok(out.shard_iterator)
+            }
+            Err(err) => Err(streams_err("GetShardIterator")(err)),
+        }
     }
 
     /// One pass over every shard, reading each until it has nothing more
@@ -278,6 +307,14 @@ impl Pump {
                     self.shard(shard_id).iterator = None;
                     continue;
                 }
+                Err(err) if err.as_service_error().is_some_and(|e| e.is_trimmed_data_access_exception()) => {
+                    // As in `iterator_for`: replay from the shard's start.
+                    tracing::warn!(shard = shard_id, "stream position trimmed; replaying the shard from its start");
+                    let cursor = self.shard(shard_id);
+                    cursor.iterator = None;
+                    cursor.last_sequence = None;
+                    continue;
+                }
                 Err(err) => return Err(streams_err("GetRecords")(err)),
             };
             let records = out.records.unwrap_or_default();
@@ -305,24 +342,34 @@ impl Pump {
         self.shards.entry(shard_id.to_owned()).or_default()
     }
 
-    /// Invokes the rollup like Lambda: retries from the first reported
-    /// failure, dead-letters a record that keeps failing.
+    /// Invokes the rollup like Lambda's event source mapping: retries from
+    /// the first reported batch item failure, halves a batch whose
+    /// invocation fails as a whole (`BisectBatchOnFunctionError`), and
+    /// dead-letters a record that still fails after [`MAX_RETRIES`]
+    /// retries. No record can stop the pump: a panic in the handler is an
+    /// invocation failure like any other.
     async fn deliver(&self, records: &[Record]) -> Result<(), PumpError> {
-        let mut remaining: Vec<Value> =
-            records.iter().map(|r| lambda_record(r, &self.stream_arn, &self.region)).collect();
+        let events = records.iter().map(|r| lambda_record(r, &self.stream_arn, &self.region)).collect();
+        self.deliver_events(events).await
+    }
+
+    async fn deliver_events(&self, mut remaining: Vec<Value>) -> Result<(), PumpError> {
         let mut attempts = 0;
         while !remaining.is_empty() {
-            let event: Event = serde_json::from_value(json!({ "Records": remaining }))?;
-            let response = rollup::handle(&self.rollup, event).await;
-            let Some(first_failed) = response
-                .batch_item_failures
-                .iter()
-                .filter_map(|f| f.item_identifier.as_deref())
-                .filter_map(|id| remaining.iter().position(|r| r["dynamodb"]["SequenceNumber"] == id))
-                .min()
-            else {
-                return Ok(());
+            let first_failed = match self.invoke(&remaining).await {
+                Invocation::Done(failed) => failed,
+                Invocation::Failed(reason) if remaining.len() > 1 => {
+                    tracing::warn!(reason, records = remaining.len(), "rollup invocation failed; bisecting the batch");
+                    let second = remaining.split_off(remaining.len() / 2);
+                    Box::pin(self.deliver_events(remaining)).await?;
+                    return Box::pin(self.deliver_events(second)).await;
+                }
+                Invocation::Failed(reason) => {
+                    tracing::warn!(reason, "rollup invocation failed");
+                    Some(0)
+                }
             };
+            let Some(first_failed) = first_failed else { return Ok(()) };
             remaining.drain(..first_failed);
             if first_failed > 0 {
                 attempts = 0;
@@ -339,6 +386,34 @@ impl Pump {
             }
         }
         Ok(())
+    }
+
+    /// One invocation of the rollup handler with `records`.
+    async fn invoke(&self, records: &[Value]) -> Invocation {
+        let event: Event = match serde_json::from_value(json!({ "Records": records })) {
+            Ok(event) => event,
+            Err(err) => return Invocation::Failed(format!("the event does not deserialize: {err}")),
+        };
+        let handled = std::panic::AssertUnwindSafe(rollup::handle(&self.rollup, event)).catch_unwind().await;
+        let response = match handled {
+            Ok(response) => response,
+            Err(panic) => {
+                let message = panic
+                    .downcast_ref::<&str>()
+                    .map(|s| (*s).to_owned())
+                    .or_else(|| panic.downcast_ref::<String>().cloned())
+                    .unwrap_or_default();
+                return Invocation::Failed(format!("the handler panicked: {message}"));
+            }
+        };
+        Invocation::Done(
+            response
+                .batch_item_failures
+                .iter()
+                .filter_map(|f| f.item_identifier.as_deref())
+                .filter_map(|id| records.iter().position(|r| r["dynamodb"]["SequenceNumber"] == id))
+                .min(),
+        )
     }
 
     fn dead_letter(&self, record: &Value) -> Result<(), PumpError> {

@@ -1,42 +1,8 @@
 //! The `salesctl` binary as users run it, against DynamoDB Local.
 
-use std::process::{Child, Command, Output, Stdio};
+mod common;
 
-struct Pump(Child);
-
-impl Drop for Pump {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn salesctl(tables: &str, args: &[&str]) -> Command {
-    std::env::var("SALES_DYNAMODB_ENDPOINT").expect("run through `make test` (infra/local/with-test-services.sh)");
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_salesctl"));
-    cmd.args(args)
-        .env("SALES_ENV", "local")
-        .env("SALES_JWT_SECRET", "cli-test-secret")
-        .env("SALES_SOURCE_TABLE", format!("{tables}-source"))
-        .env("SALES_AGGREGATES_TABLE", format!("{tables}-aggregates"))
-        .env("SALES_EXPORTS_BUCKET", format!("{tables}-exports"))
-        .env("RUST_LOG", "warn");
-    cmd
-}
-
-fn run(tables: &str, args: &[&str]) -> Output {
-    salesctl(tables, args).output().expect("salesctl runs")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
-
-fn order(id: i64, amount: &str) -> String {
-    format!(
-        r#"{{"type":"order","tenant_id":"cli","id":{id},"version":1,"updated_at":"2025-12-01T00:00:00Z","order_number":"O-{id}","customer_id":1,"source":"api","status":"completed","currency":"USD","total_amount":"{amount}","ordered_at":"2025-12-01T10:00:00Z"}}"#
-    )
-}
+use common::{Process, order, run, text};
 
 #[test]
 fn load_wait_and_exit_codes() {
@@ -52,13 +18,7 @@ fn load_wait_and_exit_codes() {
     let bad = dir.join("bad.jsonl");
     std::fs::write(&bad, format!("{}\n{}\n", order(3, "30.00"), order(4, "-1"))).unwrap();
 
-    let _pump = Pump(
-        salesctl(&tables, &["pump", "--interval-ms", "50"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
+    let _pump = Process::quiet(&tables, &["pump", "--interval-ms", "50"]);
     let loaded = run(&tables, &["load", "--tenant", "cli", "--wait", "--wait-timeout", "60", good.to_str().unwrap()]);
     assert_eq!(loaded.status.code(), Some(0), "{}", text(&loaded.stderr));
     let out = text(&loaded.stdout);

@@ -22,7 +22,13 @@ pub struct Config {
     /// `SALES_EXPORT_LINK_TTL_SECONDS` (default 900): how long presigned
     /// export links live, never longer than the signing credentials.
     pub export_link_ttl: std::time::Duration,
+    /// `SALES_CURSOR_SECRET`: the key list cursors are signed with (the
+    /// same for every instance of every function; required outside local).
+    pub cursor_secret: String,
 }
+
+/// The cursor key of local runs and tests.
+pub const LOCAL_CURSOR_SECRET: &str = "local-cursor-secret-change-me";
 
 /// Default lifetime of an export link: 15 minutes.
 pub const DEFAULT_EXPORT_LINK_TTL: std::time::Duration = std::time::Duration::from_secs(900);
@@ -96,6 +102,16 @@ impl Config {
                     message: format!("must be whole seconds from 1 to {MAX_EXPORT_LINK_TTL_SECONDS}, got `{text}`"),
                 })?,
         };
+        let cursor_secret = match (var("SALES_CURSOR_SECRET"), local) {
+            (Some(secret), _) => secret,
+            (None, true) => LOCAL_CURSOR_SECRET.to_owned(),
+            (None, false) => {
+                return Err(ConfigError::Invalid {
+                    name: "SALES_CURSOR_SECRET",
+                    message: "is required outside local runs (the key list cursors are signed with)".into(),
+                });
+            }
+        };
         if auth.hs256_secret.is_none() && auth.jwks_url.is_none() {
             tracing::warn!("neither SALES_JWT_JWKS_URL nor a local SALES_JWT_SECRET is set: every token is refused");
         }
@@ -115,6 +131,7 @@ impl Config {
             auth,
             pinned_now,
             export_link_ttl,
+            cursor_secret,
         })
     }
 
@@ -161,8 +178,16 @@ mod tests {
         assert_eq!(config.clock().now().to_rfc3339(), "2025-12-17T10:00:00+00:00");
         assert_eq!(config.auth.hs256_secret.as_deref(), Some("s"));
         // Outside local mode the pinned clock and the HS256 secret are ignored.
-        let deployed =
-            Config::from_lookup(|name| if name == "SALES_ENV" { Some("aws".into()) } else { lookup(name) }).unwrap();
+        let aws = |name: &str| match name {
+            "SALES_ENV" => Some("aws".into()),
+            "SALES_CURSOR_SECRET" => Some("k".into()),
+            _ => lookup(name),
+        };
+        let deployed = Config::from_lookup(aws).unwrap();
+        assert_eq!(deployed.cursor_secret, "k");
+        let keyless = |name: &str| if name == "SALES_CURSOR_SECRET" { None } else { aws(name) };
+        assert!(matches!(Config::from_lookup(keyless), Err(ConfigError::Invalid { name: "SALES_CURSOR_SECRET", .. })));
+        assert_eq!(config.cursor_secret, LOCAL_CURSOR_SECRET);
         assert!(deployed.pinned_now.is_none());
         assert!(deployed.auth.hs256_secret.is_none());
     }

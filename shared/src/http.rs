@@ -24,6 +24,7 @@ pub struct ApiContext {
     pub s3_credentials: Option<aws_sdk_s3::config::SharedCredentialsProvider>,
     pub exports_bucket: String,
     pub export_link_ttl: std::time::Duration,
+    pub cursors: crate::paging::CursorSigner,
 }
 
 impl ApiContext {
@@ -38,6 +39,7 @@ impl ApiContext {
             s3_credentials,
             exports_bucket: config.exports_bucket.clone(),
             export_link_ttl: config.export_link_ttl,
+            cursors: crate::paging::CursorSigner::new(config.cursor_secret.as_bytes()),
         })
     }
 }
@@ -109,6 +111,9 @@ impl IntoResponse for ApiError {
         };
         let message = match &self {
             ApiError::Store(_) | ApiError::Export(_) => "internal error".to_owned(),
+            // Generic by design ("invalid token", "token expired", ...): the
+            // detail of a refusal is logged by `Authenticator::authenticate`.
+            ApiError::Auth(err) => err.to_string(),
             other => other.to_string(),
         };
         let body = Json(ErrorBody { error: ErrorDetail { code, message, parameter } });
@@ -180,6 +185,8 @@ pub struct TenantView<'a> {
     pub now: DateTime<Utc>,
     pub today: chrono::NaiveDate,
     pub endpoint: &'static str,
+    cursors: &'a crate::paging::CursorSigner,
+    tenant: &'a str,
 }
 
 impl ApiContext {
@@ -205,11 +212,56 @@ impl ApiContext {
         let settings = reader.settings().await?;
         let now = self.clock.now();
         let today = crate::periods::local_today(now, settings.tz());
-        Ok(TenantView { reader, settings, now, today, endpoint })
+        Ok(TenantView { reader, settings, now, today, endpoint, cursors: &self.cursors, tenant: &principal.tenant_id })
     }
 }
 
 impl TenantView<'_> {
+    fn cursor_scope(&self, params: &crate::params::Params) -> crate::paging::CursorScope {
+        crate::paging::CursorScope::new(self.endpoint, self.tenant, params.pairs())
+    }
+
+    /// Where the page starts: the position of the request's `cursor` (one
+    /// this endpoint issued for the same tenant and query), `None` without
+    /// one.
+    pub fn position(&self, params: &crate::params::Params) -> Result<Option<crate::paging::Position>, ApiError> {
+        let Some(cursor) = params.get("cursor") else { return Ok(None) };
+        self.cursors.decode(&self.cursor_scope(params), cursor).map(Some).ok_or_else(|| {
+            ApiError::parameter(
+                "cursor",
+                "`cursor` is not a cursor this API returned for this query (use meta.next_cursor)",
+            )
+        })
+    }
+
+    /// The offset the request's `cursor` names (0 without one).
+    pub fn offset(&self, params: &crate::params::Params) -> Result<usize, ApiError> {
+        match self.position(params)? {
+            None => Ok(0),
+            Some(crate::paging::Position::Offset(offset)) => Ok(offset),
+            Some(crate::paging::Position::After(_)) => {
+                Err(ApiError::parameter("cursor", "`cursor` is not a cursor of this endpoint (use meta.next_cursor)"))
+            }
+        }
+    }
+
+    /// The signed cursor of `position` for this request's query.
+    pub fn cursor_at(&self, params: &crate::params::Params, position: &crate::paging::Position) -> String {
+        self.cursors.encode(&self.cursor_scope(params), position)
+    }
+
+    /// One page of ranked `rows` from `offset`, and the next page's cursor.
+    pub fn page<T>(
+        &self,
+        params: &crate::params::Params,
+        rows: Vec<T>,
+        offset: usize,
+        limit: usize,
+    ) -> (Vec<T>, Option<String>) {
+        let (rows, next) = crate::paging::page(rows, offset, limit);
+        (rows, next.map(|n| self.cursor_at(params, &crate::paging::Position::Offset(n))))
+    }
+
     async fn meta(&self) -> Result<Meta, ApiError> {
         let meta = Meta::new(self.now, self.reader.watermark().await?);
         tracing::info!(endpoint = self.endpoint, items_read = self.reader.items_read(), "served");

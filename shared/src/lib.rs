@@ -6,6 +6,7 @@ pub mod aws;
 pub mod buckets;
 pub mod config;
 pub mod exports;
+pub mod guard;
 pub mod http;
 pub mod metrics;
 pub mod money;

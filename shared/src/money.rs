@@ -37,7 +37,25 @@ pub fn parse_money_str(text: &str) -> Result<Decimal, MoneyError> {
     if text.is_empty() || text.contains(['e', 'E']) {
         return Err(MoneyError::NotANumber);
     }
-    let value: Decimal = text.parse().map_err(|_| MoneyError::NotANumber)?;
+    // Decimal parsing rounds past 28 fractional digits ("1.000...0001" reads
+    // as 1): count the written fractional digits before it can.
+    if let Some((_, fraction)) = text.split_once('.') {
+        let significant = fraction.trim_end_matches(['0', '_']).bytes().filter(u8::is_ascii_digit).count();
+        if significant > 2 {
+            return Err(MoneyError::TooManyDecimals);
+        }
+    }
+    let value: Decimal = text.parse().map_err(|_| {
+        // Only digits (and one point) that do not fit: too large.
+        let unsigned = text.strip_prefix(['-', '+']).unwrap_or(text);
+        let (whole, fraction) = unsigned.split_once('.').unwrap_or((unsigned, ""));
+        let digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
+        if !whole.is_empty() && digits(whole) && digits(fraction) {
+            MoneyError::OutOfRange
+        } else {
+            MoneyError::NotANumber
+        }
+    })?;
     let value = value.normalize();
     if value.scale() > 2 {
         return Err(MoneyError::TooManyDecimals);
@@ -149,6 +167,16 @@ mod tests {
         assert_eq!(parse_money_str("abc"), Err(MoneyError::NotANumber));
         assert_eq!(parse_money_str("1e3"), Err(MoneyError::NotANumber));
         assert_eq!(parse_money_json(&serde_json::json!(true)), Err(MoneyError::NotANumber));
+    }
+
+    #[test]
+    fn never_rounds_digits_away() {
+        // rust_decimal alone reads both of these as 1 and 0.
+        assert_eq!(parse_money_str("1.00000000000000000000000000001"), Err(MoneyError::TooManyDecimals));
+        assert_eq!(parse_money_str("0.000000000000000000000000000000001"), Err(MoneyError::TooManyDecimals));
+        assert_eq!(parse_money_str("1.50000000000000000000000000000000"), Ok(dec!(1.5)));
+        assert_eq!(parse_money_str("99999999999999999999999999999999"), Err(MoneyError::OutOfRange));
+        assert_eq!(parse_money_str("-1.2.3"), Err(MoneyError::NotANumber));
     }
 
     #[test]

@@ -27,6 +27,14 @@ fn edit_distance(a: &str, b: &str) -> usize {
     prev[b.len()]
 }
 
+/// A query date: exactly `YYYY-MM-DD` in digits, from 0001-01-01 to
+/// 9999-12-31 (`parse_date` alone also takes a signed year such as
+/// `-001-01-01`, and year 0 would label ISO weeks of year -1).
+fn strict_date(text: &str) -> Option<NaiveDate> {
+    let shaped = text.bytes().enumerate().all(|(i, b)| if i == 4 || i == 7 { b == b'-' } else { b.is_ascii_digit() });
+    parse_date(text).filter(|day| shaped && chrono::Datelike::year(day) >= 1)
+}
+
 impl Params {
     /// Parses a raw query string, accepting only `allowed` names.
     pub fn parse(raw: Option<&str>, allowed: &[&str]) -> Result<Self, ApiError> {
@@ -58,10 +66,15 @@ impl Params {
         self.values.get(name).map(String::as_str)
     }
 
+    /// Every (name, value) given.
+    pub fn pairs(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.values.iter().map(|(k, v)| (k.as_str(), v.as_str()))
+    }
+
     pub fn date(&self, name: &str) -> Result<Option<NaiveDate>, ApiError> {
         self.get(name)
             .map(|v| {
-                parse_date(v)
+                strict_date(v)
                     .ok_or_else(|| ApiError::parameter(name, format!("`{name}` must be a date YYYY-MM-DD, got `{v}`")))
             })
             .transpose()
@@ -106,6 +119,12 @@ mod tests {
         assert_eq!(p.date("from_date").unwrap(), "2025-12-01".parse().ok());
         assert_eq!(p.bool("flag").unwrap(), Some(true));
         assert!(param_of(p.date("bad").unwrap_err()).starts_with("bad:"));
+        for odd in ["-001-01-01", "+999-01-01", "0000-01-01", "2025-1-011", "2025-01-1 "] {
+            let p = Params::parse(Some(&format!("d={odd}")), &["d"]).unwrap();
+            assert!(p.date("d").is_err(), "{odd}");
+        }
+        let p = Params::parse(Some("a=0001-01-01&b=9999-12-31"), &["a", "b"]).unwrap();
+        assert!(p.date("a").unwrap().is_some() && p.date("b").unwrap().is_some());
         assert_eq!(p.date("missing").unwrap(), None);
     }
 }
@@ -213,16 +232,6 @@ impl Params {
         }
     }
 
-    /// `cursor`: the opaque position a previous page's `meta.next_cursor`
-    /// gave (an offset into the ranked result); 0 without one.
-    pub fn cursor(&self) -> Result<usize, ApiError> {
-        self.get("cursor").map_or(Ok(0), |c| {
-            crate::paging::decode_cursor(c).ok_or_else(|| {
-                ApiError::parameter("cursor", "`cursor` is not a cursor this API returned (use meta.next_cursor)")
-            })
-        })
-    }
-
     /// A positive whole-number id (`customer_id`, `sales_rep_id`).
     pub fn id(&self, name: &str) -> Result<Option<i64>, ApiError> {
         self.get(name)
@@ -279,9 +288,6 @@ mod list_param_tests {
         assert_eq!(p("limit=100").limit().unwrap(), 100);
         assert_eq!(bad(p("limit=0").limit()), "limit");
         assert_eq!(bad(p("limit=101").limit()), "limit");
-        assert_eq!(bad(p("cursor=zzz").cursor()), "cursor");
-        let next = crate::paging::encode_cursor(20);
-        assert_eq!(p(&format!("cursor={next}")).cursor().unwrap(), 20);
         assert_eq!(bad(p("customer_id=-4").id("customer_id")), "customer_id");
         assert_eq!(bad(p("customer_id=abc").id("customer_id")), "customer_id");
         assert_eq!(p("customer_id=42").id("customer_id").unwrap(), Some(42));

@@ -7,7 +7,7 @@
 use rust_decimal::Decimal;
 
 use crate::money::from_cents;
-use crate::store::aggregates::Measures;
+use crate::store::aggregates::{Measure, Measures};
 
 /// Relative accuracy of a quantile read from the sketch.
 pub const RELATIVE_ACCURACY: f64 = 0.005;
@@ -19,7 +19,7 @@ fn gamma() -> f64 {
 }
 
 /// The measure name of the bin holding an amount in cents.
-pub fn bin_name(cents: i64) -> String {
+pub fn bin_name(cents: Measure) -> String {
     if cents <= 0 {
         return ZERO_BIN.to_owned();
     }
@@ -36,7 +36,7 @@ fn bin_value(index: i64) -> f64 {
 
 /// The median (the mean of the two middle amounts for an even count).
 pub fn median(measures: &Measures) -> Option<Decimal> {
-    let total: i64 = bins(measures).iter().map(|(_, c)| c).sum();
+    let total: Measure = bins(measures).iter().map(|(_, c)| c).sum();
     if total == 0 {
         return None;
     }
@@ -48,15 +48,15 @@ pub fn median(measures: &Measures) -> Option<Decimal> {
 /// The `q` quantile (0..=1, lower rank) of the amounts counted in
 /// `measures`, or `None` when there are none.
 pub fn quantile(measures: &Measures, q: f64) -> Option<Decimal> {
-    let total: i64 = bins(measures).iter().map(|(_, c)| c).sum();
+    let total: Measure = bins(measures).iter().map(|(_, c)| c).sum();
     if total == 0 {
         return None;
     }
-    value_at_rank(measures, ((q.clamp(0.0, 1.0) * (total - 1) as f64).floor() as i64) + 1)
+    value_at_rank(measures, ((q.clamp(0.0, 1.0) * (total - 1) as f64).floor() as Measure) + 1)
 }
 
-fn bins(measures: &Measures) -> Vec<(i64, i64)> {
-    let mut bins: Vec<(i64, i64)> = measures
+fn bins(measures: &Measures) -> Vec<(i64, Measure)> {
+    let mut bins: Vec<(i64, Measure)> = measures
         .iter()
         .filter_map(|(name, count)| {
             if name == ZERO_BIN {
@@ -72,8 +72,8 @@ fn bins(measures: &Measures) -> Vec<(i64, i64)> {
 }
 
 /// The amount at a 1-based rank.
-fn value_at_rank(measures: &Measures, rank: i64) -> Option<Decimal> {
-    let mut seen = 0;
+fn value_at_rank(measures: &Measures, rank: Measure) -> Option<Decimal> {
+    let mut seen: Measure = 0;
     for (index, count) in bins(measures) {
         seen += count;
         if seen >= rank {
@@ -95,7 +95,7 @@ mod tests {
     fn sketch_of(amounts: &[i64]) -> Measures {
         let mut m = Measures::new();
         for a in amounts {
-            *m.entry(bin_name(*a)).or_default() += 1;
+            *m.entry(bin_name(Measure::from(*a))).or_default() += 1;
         }
         m
     }

@@ -53,6 +53,7 @@ impl TestStack {
             auth: AuthConfig { hs256_secret: Some(SECRET.into()), ..Default::default() },
             pinned_now: Some(pinned),
             export_link_ttl: sales_shared::config::DEFAULT_EXPORT_LINK_TTL,
+            cursor_secret: "integration-test-cursor-key".into(),
         };
         salesctl::setup::create_resources(&config, false).await.expect("tables created");
         let dynamo = sales_shared::aws::dynamodb(&config).await;

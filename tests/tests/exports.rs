@@ -273,3 +273,66 @@ async fn a_file_over_one_multipart_part_arrives_whole() {
     assert_eq!(&body[..first.len()], &first[..]);
     assert_eq!(&body[first.len()..], &second[..]);
 }
+
+#[tokio::test]
+async fn text_that_starts_like_a_formula_is_neutralised_in_csv_and_stays_text_in_excel() {
+    const HOSTILE: &str = "hostile";
+    let mut stack = TestStack::new("export-hostile", NOW).await;
+    let at = "2025-01-01T00:00:00Z";
+    let record = |kind: &str, id: i64, body: serde_json::Value| {
+        let mut r = serde_json::json!({"type": kind, "tenant_id": HOSTILE, "id": id, "version": 1, "updated_at": at});
+        if let (Some(r), Some(body)) = (r.as_object_mut(), body.as_object()) {
+            r.extend(body.clone());
+        }
+        r
+    };
+    let hyperlink = "=HYPERLINK(\"http://evil.example\",\"x\")";
+    let records = [
+        record("tenant_settings", 1, serde_json::json!({"time_zone": "UTC", "currency": "USD"})),
+        record(
+            "customer",
+            1,
+            serde_json::json!({"customer_number": "+SUM(1+1)", "company_name": hyperlink,
+                "email": "a@evil.example", "created_at": at}),
+        ),
+        record("sales_rep", 5, serde_json::json!({"name": "@SUM(1,1)"})),
+        record(
+            "order",
+            1,
+            serde_json::json!({"order_number": "-2+3", "customer_id": 1, "sales_rep_id": 5, "source": "api",
+                "status": "completed", "currency": "USD", "total_amount": "12.50",
+                "ordered_at": "2025-12-10T12:00:00Z"}),
+        ),
+    ];
+    let summary = stack.load_and_apply(HOSTILE, &records).await;
+    assert!(summary.rejected.is_empty(), "{:?}", summary.rejected);
+
+    let (bytes, _) = download(&stack, "/api/v1/sales/orders/export?format=csv", HOSTILE).await;
+    let rows = csv_rows(&bytes);
+    assert_eq!(
+        rows[1],
+        [
+            "'-2+3",
+            "2025-12-10",
+            "'+SUM(1+1)",
+            &format!("'{hyperlink}"),
+            "'@SUM(1,1)",
+            "api",
+            "completed",
+            "12.50",
+            "USD"
+        ]
+    );
+
+    let (status, _, body) = stack
+        .get_with("/api/v1/sales/orders/export?format=excel", &token(HOSTILE, BOTH), &[("accept", "application/json")])
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let xlsx = reqwest::get(body["data"]["url"].as_str().unwrap()).await.unwrap().bytes().await.unwrap().to_vec();
+    let mut book: Xlsx<_> = Xlsx::new(Cursor::new(xlsx)).expect("an xlsx file");
+    let range = book.worksheet_range("Orders").unwrap();
+    assert_eq!(range.get((1, 0)), Some(&Data::String("-2+3".into())), "Excel text is stored as text");
+    assert_eq!(range.get((1, 3)), Some(&Data::String(hyperlink.into())));
+    assert_eq!(range.get((1, 7)), Some(&Data::Float(12.5)));
+    assert!(book.worksheet_formula("Orders").unwrap().used_cells().all(|(_, _, f)| f.is_empty()), "no formulas");
+}

@@ -64,8 +64,11 @@ async fn receivables(view: &TenantView<'_>, period: DateRange) -> Result<Receiva
     };
     let at_end: Vec<_> = view.reader.invoices_open_at(period.to).await?.into_iter().map(|(i, _)| i).collect();
     let aging = aging_report(period.to, &at_end, &Buckets::default(), None);
-    let current =
-        aging.aging_buckets.get("current").map_or(0, |b| sales_shared::money::to_cents(b.total_amount).unwrap_or(0));
+    let current = aging
+        .aging_buckets
+        .get("current")
+        .and_then(|b| sales_shared::money::to_cents(b.total_amount))
+        .map_or(0, i128::from);
     Ok(Receivables { opening, closing: ar_through(period.to).await?, closing_current: current })
 }
 
@@ -79,7 +82,7 @@ async fn cash_cycles(view: &TenantView<'_>, period: DateRange) -> Result<Vec<Cas
     let mut paid_on: BTreeMap<i64, NaiveDate> = BTreeMap::new();
     for (invoice, order_id) in view.reader.invoices_open_at(since).await? {
         let Some(order_id) = order_id.filter(|id| orders.contains_key(id)) else { continue };
-        let paid: i64 = invoice.applications.iter().map(|(_, c)| c).sum();
+        let paid: i128 = invoice.applications.iter().map(|(_, c)| c).sum();
         let last = invoice.applications.iter().map(|(d, _)| *d).max();
         if let (true, Some(last)) = (paid == invoice.total_cents, last) {
             let entry = paid_on.entry(order_id).or_insert(last);

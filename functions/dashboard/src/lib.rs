@@ -12,29 +12,42 @@ use std::sync::Arc;
 use axum::Router;
 use axum::extract::{RawQuery, State};
 use axum::response::Response;
-use axum::routing::get;
+use axum::routing::{MethodRouter, get};
 use sales_shared::auth::Principal;
-use sales_shared::http::{ApiContext, ApiError, not_found};
+use sales_shared::http::{ApiContext, ApiError};
 use sales_shared::metrics::dashboard::compute;
 use sales_shared::params::Params;
 use sales_shared::reports::dashboard_inputs;
 
-/// The routes, for mounting beside other functions' routes locally.
-pub fn routes() -> Router<Arc<ApiContext>> {
-    Router::new()
-        .route("/api/v1/sales/dashboard", get(dashboard))
-        .route("/api/v1/sales/dashboard/widgets/recent-orders", get(widgets::recent_orders))
-        .route("/api/v1/sales/dashboard/widgets/top-customers", get(widgets::top_customers))
-        .route("/api/v1/sales/dashboard/widgets/sales-goals", get(widgets::sales_goals))
-        .route("/api/v1/sales/dashboard/revenue", get(revenue::revenue))
-        .route("/api/v1/sales/dashboard/customer-analytics", get(analytics::customer_analytics))
-        .route("/api/v1/sales/dashboard/performance", get(analytics::performance))
-        .route("/api/v1/sales/reports", get(reports))
+/// Every route of the function: its path and its (GET) handler.
+fn table() -> [(&'static str, MethodRouter<Arc<ApiContext>>); 8] {
+    [
+        ("/api/v1/sales/dashboard", get(dashboard)),
+        ("/api/v1/sales/dashboard/widgets/recent-orders", get(widgets::recent_orders)),
+        ("/api/v1/sales/dashboard/widgets/top-customers", get(widgets::top_customers)),
+        ("/api/v1/sales/dashboard/widgets/sales-goals", get(widgets::sales_goals)),
+        ("/api/v1/sales/dashboard/revenue", get(revenue::revenue)),
+        ("/api/v1/sales/dashboard/customer-analytics", get(analytics::customer_analytics)),
+        ("/api/v1/sales/dashboard/performance", get(analytics::performance)),
+        ("/api/v1/sales/reports", get(reports)),
+    ]
 }
 
-/// The function's whole router.
+/// The paths `routes()` serves (the OpenAPI test compares them with
+/// docs/openapi.yaml).
+pub fn paths() -> Vec<&'static str> {
+    table().into_iter().map(|(path, _)| path).collect()
+}
+
+/// The routes, for mounting beside other functions' routes locally.
+pub fn routes() -> Router<Arc<ApiContext>> {
+    table().into_iter().fold(Router::new(), |router, (path, handler)| router.route(path, handler))
+}
+
+/// The function's whole router: the routes with the JSON fallbacks and the
+/// request limits of `sales_shared::guard`.
 pub fn router(ctx: Arc<ApiContext>) -> Router {
-    routes().fallback(not_found).with_state(ctx)
+    sales_shared::guard::api_router(routes(), ctx)
 }
 
 async fn dashboard(
@@ -59,8 +72,8 @@ async fn reports(
 ) -> Result<Response, ApiError> {
     let view = ctx.view(&principal, "reports", sales_shared::auth::Scope::Export).await?;
     let params = Params::parse(query.as_deref(), &["limit", "cursor"])?;
-    let (limit, offset) = (params.limit()?, params.cursor()?);
+    let (limit, offset) = (params.limit()?, view.offset(&params)?);
     let all = sales_shared::reports::management::list_reports(&ctx.exports(), &principal.tenant_id, view.now).await?;
-    let (rows, next) = sales_shared::paging::page(all, offset, limit);
+    let (rows, next) = view.page(&params, all, offset, limit);
     view.respond_list(rows, sales_shared::paging::NoTotals {}, next).await
 }

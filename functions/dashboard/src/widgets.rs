@@ -12,7 +12,7 @@ use sales_shared::metrics::get;
 use sales_shared::metrics::kpis::{name_customers, top_customers as rank_customers};
 use sales_shared::metrics::revenue::sales_goals as goals;
 use sales_shared::money::json;
-use sales_shared::paging::{NoTotals, page};
+use sales_shared::paging::{NoTotals, Position};
 use sales_shared::params::Params;
 use sales_shared::periods::DateRange;
 use sales_shared::store::aggregates::{family, measure};
@@ -38,9 +38,25 @@ pub async fn recent_orders(
 ) -> Result<Response, ApiError> {
     let view = ctx.read_view(&principal, "recent-orders").await?;
     let params = Params::parse(query.as_deref(), &["limit", "cursor"])?;
-    let (limit, offset) = (params.limit()?, params.cursor()?);
-    let rows = view.reader.recent_orders(offset + limit + 1).await?;
-    let (rows, next) = page(rows, offset, limit);
+    let limit = params.limit()?;
+    // Key-based paging: a page reads its rows and one more, however deep.
+    let after = match view.position(&params)? {
+        None => None,
+        Some(Position::After(key)) => Some(key),
+        Some(Position::Offset(_)) => {
+            return Err(ApiError::parameter(
+                "cursor",
+                "`cursor` is not a cursor of this endpoint (use meta.next_cursor)",
+            ));
+        }
+    };
+    let mut rows = view.reader.recent_orders(after.as_deref(), limit + 1).await?;
+    let next = (rows.len() > limit).then(|| {
+        rows.truncate(limit);
+        let last = rows.last().map(|(key, _)| key.clone()).unwrap_or_default();
+        view.cursor_at(&params, &Position::After(last))
+    });
+    let rows: Vec<_> = rows.into_iter().map(|(_, row)| row).collect();
     let ids: Vec<i64> = rows.iter().map(|r| r.customer_id).collect();
     let names = view.reader.customer_names(&ids).await?;
     let data: Vec<RecentOrder> = rows
@@ -66,9 +82,9 @@ pub async fn top_customers(
     let view = ctx.read_view(&principal, "top-customers").await?;
     let params = Params::parse(query.as_deref(), &["period", "from_date", "to_date", "limit", "cursor"])?;
     let (_, period) = params.period(view.today)?;
-    let (limit, offset) = (params.limit()?, params.cursor()?);
+    let (limit, offset) = (params.limit()?, view.offset(&params)?);
     let sets = view.reader.customer_sets(None, period, false).await?;
-    let (mut rows, next) = page(rank_customers(&sets, usize::MAX), offset, limit);
+    let (mut rows, next) = view.page(&params, rank_customers(&sets, usize::MAX), offset, limit);
     let ids: Vec<i64> = rows.iter().map(|r| r.customer_id).collect();
     name_customers(&mut rows, &view.reader.customer_names(&ids).await?);
     view.respond_list(rows, NoTotals {}, next).await

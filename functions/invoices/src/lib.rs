@@ -8,7 +8,7 @@ use std::sync::Arc;
 use axum::Router;
 use axum::extract::{RawQuery, State};
 use axum::response::Response;
-use axum::routing::get;
+use axum::routing::{MethodRouter, get};
 use sales_shared::auth::Principal;
 use sales_shared::buckets::epoch;
 use sales_shared::exports::endpoint::export_route;
@@ -17,23 +17,36 @@ use sales_shared::http::{ApiContext, ApiError, TenantView};
 use sales_shared::metrics::aging::{AgeBy, AgingInvoice, Buckets, Settled, aging_report, name_rows};
 use sales_shared::metrics::get as measure_of;
 use sales_shared::metrics::invoices::{InvoiceInputs, customer_invoice_rows, statistics as invoice_statistics};
-use sales_shared::paging::{NoTotals, page};
+use sales_shared::paging::NoTotals;
 use sales_shared::params::Params;
 use sales_shared::periods::DateRange;
 use sales_shared::store::StoreError;
 use sales_shared::store::aggregates::{Measures, family, measure};
 
-/// The routes, for mounting beside other functions' routes locally.
-pub fn routes() -> Router<Arc<ApiContext>> {
-    Router::new()
-        .route("/api/v1/sales/invoices/statistics", get(statistics))
-        .route("/api/v1/sales/invoices/aging-report", get(aging))
-        .route("/api/v1/sales/invoices/export", export_route(Dataset::Invoices))
+/// Every route of the function: its path and its (GET) handler.
+fn table() -> [(&'static str, MethodRouter<Arc<ApiContext>>); 3] {
+    [
+        ("/api/v1/sales/invoices/statistics", get(statistics)),
+        ("/api/v1/sales/invoices/aging-report", get(aging)),
+        ("/api/v1/sales/invoices/export", export_route(Dataset::Invoices)),
+    ]
 }
 
-/// The function's whole router.
+/// The paths `routes()` serves (the OpenAPI test compares them with
+/// docs/openapi.yaml).
+pub fn paths() -> Vec<&'static str> {
+    table().into_iter().map(|(path, _)| path).collect()
+}
+
+/// The routes, for mounting beside other functions' routes locally.
+pub fn routes() -> Router<Arc<ApiContext>> {
+    table().into_iter().fold(Router::new(), |router, (path, handler)| router.route(path, handler))
+}
+
+/// The function's whole router: the routes with the JSON fallbacks and the
+/// request limits of `sales_shared::guard`.
 pub fn router(ctx: Arc<ApiContext>) -> Router {
-    routes().fallback(sales_shared::http::not_found).with_state(ctx)
+    sales_shared::guard::api_router(routes(), ctx)
 }
 
 /// The invoice measures family of the `customer_id` filter.
@@ -145,7 +158,7 @@ async fn aging(
     let customer = params.id("customer_id")?;
     let include_paid = params.bool("include_paid")?.unwrap_or(false);
     let buckets = bucket_options(&params)?;
-    let (limit, offset) = (params.limit()?, params.cursor()?);
+    let (limit, offset) = (params.limit()?, view.offset(&params)?);
     let reader = &view.reader;
     let invoices = invoices_at(&view, as_of, customer).await?;
     let settled = if include_paid {
@@ -156,14 +169,14 @@ async fn aging(
         let ids = customer_invoice_rows(&customers, usize::MAX);
         Some(Settled {
             customers: ids.iter().map(|r| r.customer_id).collect(),
-            count: (measure_of(&issued, measure::BILLABLE) - open.len() as i64).max(0) as u64,
-            amount_cents: measure_of(&issued, measure::INVOICED) - open.iter().map(|i| i.total_cents).sum::<i64>(),
+            count: u64::try_from(measure_of(&issued, measure::BILLABLE) - open.len() as i128).unwrap_or(0),
+            amount_cents: measure_of(&issued, measure::INVOICED) - open.iter().map(|i| i.total_cents).sum::<i128>(),
         })
     } else {
         None
     };
     let mut report = aging_report(as_of, &invoices, &buckets, settled.as_ref());
-    let (mut rows, next) = page(std::mem::take(&mut report.by_customer), offset, limit);
+    let (mut rows, next) = view.page(&params, std::mem::take(&mut report.by_customer), offset, limit);
     let ids: Vec<i64> = rows.iter().map(|r| r.customer_id).collect();
     let info: BTreeMap<_, _> =
         reader.customer_info(&ids).await?.into_iter().map(|(id, (_, info))| (id, info)).collect();

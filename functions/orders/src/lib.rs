@@ -8,36 +8,48 @@ use std::sync::Arc;
 use axum::Router;
 use axum::extract::{RawQuery, State};
 use axum::response::Response;
-use axum::routing::get;
+use axum::routing::{MethodRouter, get};
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use sales_shared::auth::Principal;
 use sales_shared::exports::endpoint::export_route;
 use sales_shared::exports::run::Dataset;
-use sales_shared::http::{ApiContext, ApiError, not_found};
+use sales_shared::http::{ApiContext, ApiError};
 use sales_shared::metrics::get as measure_of;
 use sales_shared::metrics::orders::{
     Extremes, OrderRow, PerformanceInputs, by_status, high_value_meta, performance_metrics,
 };
 use sales_shared::money::{from_cents, json, to_cents};
-use sales_shared::paging::page;
 use sales_shared::params::Params;
 use sales_shared::records::{OrderStatus, StrEnum};
 use sales_shared::store::aggregates::{family, measure};
 use serde::Serialize;
 
-/// The routes, for mounting beside other functions' routes locally.
-pub fn routes() -> Router<Arc<ApiContext>> {
-    Router::new()
-        .route("/api/v1/sales/orders", get(orders_grouped))
-        .route("/api/v1/sales/orders/performance-metrics", get(performance))
-        .route("/api/v1/sales/orders/high-value", get(high_value))
-        .route("/api/v1/sales/orders/export", export_route(Dataset::Orders))
+/// Every route of the function: its path and its (GET) handler.
+fn table() -> [(&'static str, MethodRouter<Arc<ApiContext>>); 4] {
+    [
+        ("/api/v1/sales/orders", get(orders_grouped)),
+        ("/api/v1/sales/orders/performance-metrics", get(performance)),
+        ("/api/v1/sales/orders/high-value", get(high_value)),
+        ("/api/v1/sales/orders/export", export_route(Dataset::Orders)),
+    ]
 }
 
-/// The function's whole router.
+/// The paths `routes()` serves (the OpenAPI test compares them with
+/// docs/openapi.yaml).
+pub fn paths() -> Vec<&'static str> {
+    table().into_iter().map(|(path, _)| path).collect()
+}
+
+/// The routes, for mounting beside other functions' routes locally.
+pub fn routes() -> Router<Arc<ApiContext>> {
+    table().into_iter().fold(Router::new(), |router, (path, handler)| router.route(path, handler))
+}
+
+/// The function's whole router: the routes with the JSON fallbacks and the
+/// request limits of `sales_shared::guard`.
 pub fn router(ctx: Arc<ApiContext>) -> Router {
-    routes().fallback(not_found).with_state(ctx)
+    sales_shared::guard::api_router(routes(), ctx)
 }
 
 /// `GET /orders/performance-metrics` (`from_date`, `to_date`,
@@ -114,7 +126,7 @@ async fn high_value(
         .unwrap_or(DEFAULT_MINIMUM);
     let statuses: Vec<&str> = OrderStatus::ALL.iter().map(|s| s.as_str()).collect();
     let status = params.one_of("status", &statuses)?;
-    let (limit, offset) = (params.limit()?, params.cursor()?);
+    let (limit, offset) = (params.limit()?, view.offset(&params)?);
     let mut matching: Vec<OrderRow> = view
         .reader
         .orders_from_amount(period, minimum)
@@ -129,7 +141,7 @@ async fn high_value(
     matching.sort_by(|a, b| b.total_cents.cmp(&a.total_cents).then(a.order_id.cmp(&b.order_id)));
     let revenue = measure_of(&view.reader.sum(family::ORDERS, period).await?, measure::REVENUE);
     let meta = high_value_meta(&matching, revenue);
-    let (rows, next) = page(matching, offset, limit);
+    let (rows, next) = view.page(&params, matching, offset, limit);
     let customer_ids: Vec<i64> = rows.iter().map(|o| o.customer_id).collect();
     let customers = view.reader.customer_names(&customer_ids).await?;
     let reps: BTreeMap<i64, String> = if rows.iter().any(|o| o.sales_rep_id.is_some()) {

@@ -7,34 +7,47 @@ use std::sync::Arc;
 use axum::Router;
 use axum::extract::{RawQuery, State};
 use axum::response::Response;
-use axum::routing::get;
+use axum::routing::{MethodRouter, get};
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use sales_shared::auth::Principal;
 use sales_shared::buckets::epoch;
-use sales_shared::http::{ApiContext, ApiError, not_found};
+use sales_shared::http::{ApiContext, ApiError};
+use sales_shared::metrics::cents_to_decimal;
 use sales_shared::metrics::payments::{
     DisputeRow, dispute_row, disputed_meta, failed_meta, statistics as payment_statistics,
 };
-use sales_shared::money::{from_cents, json};
-use sales_shared::paging::page;
+use sales_shared::money::json;
 use sales_shared::params::Params;
 use sales_shared::periods::DateRange;
 use sales_shared::records::{PaymentMethod, PaymentStatus, StrEnum};
 use sales_shared::store::aggregates::family;
 use serde::Serialize;
 
-/// The routes, for mounting beside other functions' routes locally.
-pub fn routes() -> Router<Arc<ApiContext>> {
-    Router::new()
-        .route("/api/v1/sales/payments/statistics", get(statistics))
-        .route("/api/v1/sales/payments/failed", get(failed))
-        .route("/api/v1/sales/payments/disputed", get(disputed))
+/// Every route of the function: its path and its (GET) handler.
+fn table() -> [(&'static str, MethodRouter<Arc<ApiContext>>); 3] {
+    [
+        ("/api/v1/sales/payments/statistics", get(statistics)),
+        ("/api/v1/sales/payments/failed", get(failed)),
+        ("/api/v1/sales/payments/disputed", get(disputed)),
+    ]
 }
 
-/// The function's whole router.
+/// The paths `routes()` serves (the OpenAPI test compares them with
+/// docs/openapi.yaml).
+pub fn paths() -> Vec<&'static str> {
+    table().into_iter().map(|(path, _)| path).collect()
+}
+
+/// The routes, for mounting beside other functions' routes locally.
+pub fn routes() -> Router<Arc<ApiContext>> {
+    table().into_iter().fold(Router::new(), |router, (path, handler)| router.route(path, handler))
+}
+
+/// The function's whole router: the routes with the JSON fallbacks and the
+/// request limits of `sales_shared::guard`.
 pub fn router(ctx: Arc<ApiContext>) -> Router {
-    routes().fallback(not_found).with_state(ctx)
+    sales_shared::guard::api_router(routes(), ctx)
 }
 
 /// `GET /payments/statistics` (`from_date`, `to_date`, `method`, `status`).
@@ -85,9 +98,9 @@ async fn failed(
     let view = ctx.read_view(&principal, "failed-payments").await?;
     let params = Params::parse(query.as_deref(), &["from_date", "to_date", "limit", "cursor"])?;
     let period = params.date_range(view.today)?;
-    let (limit, offset) = (params.limit()?, params.cursor()?);
+    let (limit, offset) = (params.limit()?, view.offset(&params)?);
     let meta = failed_meta(&view.reader.sum(family::PAYMENTS, period).await?);
-    let (rows, next) = page(view.reader.failed_payments(period).await?, offset, limit);
+    let (rows, next) = view.page(&params, view.reader.failed_payments(period).await?, offset, limit);
     let ids: Vec<i64> = rows.iter().map(|r| r.customer_id).collect();
     let customers = view.reader.customer_info(&ids).await?;
     let data: Vec<FailedRow> = rows
@@ -97,7 +110,7 @@ async fn failed(
             FailedRow {
                 id: r.payment_id,
                 payment_number: r.payment_number,
-                amount: from_cents(r.amount_cents),
+                amount: cents_to_decimal(r.amount_cents),
                 method: r.method,
                 failure_reason: r.failure_reason,
                 failed_at: r.failed_at,
@@ -123,11 +136,11 @@ async fn disputed(
 ) -> Result<Response, ApiError> {
     let view = ctx.read_view(&principal, "disputed-payments").await?;
     let params = Params::parse(query.as_deref(), &["limit", "cursor"])?;
-    let (limit, offset) = (params.limit()?, params.cursor()?);
+    let (limit, offset) = (params.limit()?, view.offset(&params)?);
     let open = view.reader.open_disputes().await?;
     let all_time = DateRange::new(epoch(), NaiveDate::from_ymd_opt(9999, 12, 31).unwrap_or(view.today));
     let meta = disputed_meta(&open, &view.reader.sum(family::DISPUTES, all_time).await?, view.today);
     let rows: Vec<DisputeRow> = open.iter().map(|d| dispute_row(d, view.today)).collect();
-    let (data, next) = page(rows, offset, limit);
+    let (data, next) = view.page(&params, rows, offset, limit);
     view.respond_list(data, meta, next).await
 }

@@ -11,10 +11,11 @@ use sales_shared::buckets::{bucket_keys, month_key};
 use sales_shared::money::to_cents;
 use sales_shared::periods::local_date;
 use sales_shared::records::{
-    DisputeStatus, Invoice, InvoiceStatus, Order, Payment, PaymentStatus, RecordBody, SourceRecord, StrEnum,
+    DisputeStatus, Invoice, InvoiceStatus, Order, Payment, PaymentStatus, RecordBody, Rejection, SourceRecord, StrEnum,
+    TenantSettings, check_currency, check_limits,
 };
 use sales_shared::sketch;
-use sales_shared::store::aggregates::{Measures, family, key_map, measure, measures_pk, settings_key};
+use sales_shared::store::aggregates::{Measure, Measures, family, key_map, measure, measures_pk, settings_key};
 
 /// Key of an aggregates-table item: (pk, sk).
 pub type ItemKey = (String, String);
@@ -35,24 +36,40 @@ pub struct Contribution {
     pub entities: BTreeMap<(String, NaiveDate, i64), Measures>,
     /// Whole items the record owns (index entries, copies of dimensions).
     pub items: BTreeMap<ItemKey, Item>,
+    /// A sum passed the 128-bit range (impossible within the record
+    /// limits; [`checked_contribution`] refuses the record if it happens).
+    overflowed: bool,
+}
+
+/// Adds `value` to a measure, noting an overflow instead of wrapping.
+fn accumulate(measures: &mut Measures, name: &str, value: Measure, overflowed: &mut bool) {
+    let total = measures.entry(name.to_owned()).or_default();
+    match total.checked_add(value) {
+        Some(sum) => *total = sum,
+        None => *overflowed = true,
+    }
 }
 
 impl Contribution {
-    fn add(&mut self, families: &[String], day: NaiveDate, name: &str, value: i64) {
+    fn add(&mut self, families: &[String], day: NaiveDate, name: &str, value: impl Into<Measure>) {
+        let value = value.into();
         if value == 0 {
             return;
         }
         for family in families {
-            *self.dated.entry((family.clone(), day)).or_default().entry(name.to_owned()).or_default() += value;
+            let measures = self.dated.entry((family.clone(), day)).or_default();
+            accumulate(measures, name, value, &mut self.overflowed);
         }
     }
 
-    fn add_entity(&mut self, families: &[String], day: NaiveDate, id: i64, name: &str, value: i64) {
+    fn add_entity(&mut self, families: &[String], day: NaiveDate, id: i64, name: &str, value: impl Into<Measure>) {
+        let value = value.into();
         if value == 0 {
             return;
         }
         for family in families {
-            *self.entities.entry((family.clone(), day, id)).or_default().entry(name.to_owned()).or_default() += value;
+            let measures = self.entities.entry((family.clone(), day, id)).or_default();
+            accumulate(measures, name, value, &mut self.overflowed);
         }
     }
 
@@ -61,9 +78,9 @@ impl Contribution {
         self.entities.get(&(family.to_owned(), day, id)).cloned().unwrap_or_default()
     }
 
-    fn count(&mut self, key: ItemKey, name: String, value: i64) {
+    fn count(&mut self, key: ItemKey, name: String, value: Measure) {
         if value != 0 {
-            *self.counters.entry(key).or_default().entry(name).or_default() += value;
+            accumulate(self.counters.entry(key).or_default(), &name, value, &mut self.overflowed);
         }
     }
 
@@ -90,12 +107,34 @@ impl Contribution {
     }
 }
 
-/// Money to cents; amounts were validated to two places on the way in.
-fn cents(value: Decimal) -> i64 {
-    to_cents(value).unwrap_or(0)
+/// Money to cents; amounts were checked against the record limits (two
+/// places, at most 12 integer digits) before they get here.
+fn cents(value: Decimal) -> Measure {
+    to_cents(value).map_or(0, Measure::from)
 }
 
-/// The contribution of one record version (`None` body: a tombstone, nothing).
+/// A number attribute of an index item.
+fn number(value: impl std::fmt::Display) -> AttributeValue {
+    AttributeValue::N(value.to_string())
+}
+
+/// The contribution of a record version that the aggregates may include,
+/// or why it contributes nothing: it breaks a record limit, carries
+/// another currency than the tenant's, or its sums would overflow. The
+/// stream and `rebuild` both go through here, so a refused version is
+/// absent from the live and the recomputed aggregates alike.
+pub fn checked_contribution(record: &SourceRecord, settings: &TenantSettings) -> Result<Contribution, Rejection> {
+    check_limits(record)?;
+    check_currency(record, &settings.currency)?;
+    let c = contribution(record, settings.tz());
+    if c.overflowed {
+        return Err(Rejection::new("(record)", "has sums past the 128-bit range"));
+    }
+    Ok(c)
+}
+
+/// The contribution of one record version (`None` body: a tombstone,
+/// nothing). The record is taken as valid: see [`checked_contribution`].
 pub fn contribution(record: &SourceRecord, tz: Tz) -> Contribution {
     let mut c = Contribution::default();
     let tenant = record.key.tenant_id.as_str();
@@ -255,10 +294,10 @@ fn invoice_contribution(
     };
     let issued_on = local_date(&issued_at, tz);
     let total = cents(invoice.total_amount);
-    let paid: i64 = invoice.payment_applications.iter().map(|a| cents(a.amount)).sum();
+    // At most 1 000 applications of at most 10^14 cents: far inside i128.
+    let paid: Measure = invoice.payment_applications.iter().map(|a| cents(a.amount)).sum();
     let written_off = cents(invoice.written_off_amount);
     let customer = invoice.customer_id;
-    let n = |v: i64| AttributeValue::N(v.to_string());
     let text = |v: String| AttributeValue::S(v);
     // Issued invoices by local issue date, in the month's partition (exports).
     c.index(
@@ -266,15 +305,15 @@ fn invoice_contribution(
         &family::bucketed(family::INVOICES_BY_ISSUE, &month_key(issued_on)),
         format!("{issued_on}#{invoice_id:020}"),
         vec![
-            ("invoice_id", n(invoice_id)),
+            ("invoice_id", number(invoice_id)),
             ("invoice_number", text(invoice.invoice_number.clone())),
-            ("customer_id", n(customer)),
+            ("customer_id", number(customer)),
             ("status", text(invoice.status.as_str().to_owned())),
             ("issued_on", text(issued_on.to_string())),
             ("due_date", text(invoice.due_date.to_string())),
-            ("total", n(total)),
-            ("paid", n(paid)),
-            ("written_off", n(written_off)),
+            ("total", number(total)),
+            ("paid", number(paid)),
+            ("written_off", number(written_off)),
         ],
     );
 
@@ -293,10 +332,10 @@ fn invoice_contribution(
     c.add(&f, issued_on, measure::AR_CHANGE, total);
     for application in &invoice.payment_applications {
         let day = on_or_after_issue(local_date(&application.applied_at, tz));
-        c.add(&f, day, measure::AR_CHANGE, -cents(application.amount));
+        c.add(&f, day, measure::AR_CHANGE, cents(application.amount).saturating_neg());
     }
     if let (true, Some(at)) = (written_off > 0, invoice.written_off_at) {
-        c.add(&f, on_or_after_issue(local_date(&at, tz)), measure::AR_CHANGE, -written_off);
+        c.add(&f, on_or_after_issue(local_date(&at, tz)), measure::AR_CHANGE, written_off.saturating_neg());
     }
 
     let last_application = invoice.payment_applications.iter().map(|a| local_date(&a.applied_at, tz)).max();
@@ -328,7 +367,7 @@ fn invoice_contribution(
         .then(|| last_application.map(on_or_after_issue).into_iter().chain(written_off_on).max())
         .flatten();
     let close_key = closed_on.map_or_else(|| family::STILL_OPEN.to_owned(), |d| d.to_string());
-    let applications: Vec<(String, i64)> = invoice
+    let applications: Vec<(String, Measure)> = invoice
         .payment_applications
         .iter()
         .map(|a| (on_or_after_issue(local_date(&a.applied_at, tz)).to_string(), cents(a.amount)))
@@ -338,15 +377,15 @@ fn invoice_contribution(
         family::INVOICES_BY_CLOSE,
         format!("{close_key}#{invoice_id:020}"),
         vec![
-            ("invoice_id", n(invoice_id)),
+            ("invoice_id", number(invoice_id)),
             ("invoice_number", text(invoice.invoice_number.clone())),
-            ("customer_id", n(customer)),
-            ("order_id", invoice.order_id.map_or(AttributeValue::Null(true), n)),
+            ("customer_id", number(customer)),
+            ("order_id", invoice.order_id.map_or(AttributeValue::Null(true), number)),
             ("issued_on", text(issued_on.to_string())),
             ("due_date", text(invoice.due_date.to_string())),
-            ("total", n(total)),
-            ("balance", n(balance)),
-            ("written_off", n(written_off)),
+            ("total", number(total)),
+            ("balance", number(balance)),
+            ("written_off", number(written_off)),
             ("written_off_on", text(written_off_on.map_or_else(String::new, |d| d.to_string()))),
             ("applications", text(serde_json::to_string(&applications).unwrap_or_default())),
         ],
@@ -402,7 +441,6 @@ fn order_index(c: &mut Contribution, tenant: &str, id: i64, order: &Order, tz: T
 /// Index items of a payment: failed ones by bucket, open disputes; and
 /// dispute outcome counters.
 fn payment_index(c: &mut Contribution, tenant: &str, id: i64, payment: &Payment, tz: Tz) {
-    let n = |v: i64| AttributeValue::N(v.to_string());
     let text = |v: &str| AttributeValue::S(v.to_owned());
     let amount = cents(payment.amount);
     if payment.status == PaymentStatus::Failed {
@@ -415,15 +453,15 @@ fn payment_index(c: &mut Contribution, tenant: &str, id: i64, payment: &Payment,
                 &family::bucketed(family::FAILED_PAYMENTS, &bucket),
                 format!("{failed_text}#{id:020}"),
                 vec![
-                    ("payment_id", n(id)),
+                    ("payment_id", number(id)),
                     ("payment_number", text(&payment.payment_number)),
-                    ("amount", n(amount)),
+                    ("amount", number(amount)),
                     ("method", text(payment.method.as_str())),
                     ("failure_reason", text(payment.failure_reason.map_or("other", |r| r.as_str()))),
                     ("failed_at", text(&failed_text)),
-                    ("retry_count", n(payment.retry_count)),
+                    ("retry_count", number(payment.retry_count)),
                     ("can_retry", AttributeValue::Bool(payment.can_retry)),
-                    ("customer_id", n(payment.customer_id)),
+                    ("customer_id", number(payment.customer_id)),
                 ],
             );
         }
@@ -440,9 +478,9 @@ fn payment_index(c: &mut Contribution, tenant: &str, id: i64, payment: &Payment,
                 family::OPEN_DISPUTES,
                 format!("{}#{id:020}", dispute.evidence_due_date),
                 vec![
-                    ("payment_id", n(id)),
+                    ("payment_id", number(id)),
                     ("payment_number", text(&payment.payment_number)),
-                    ("amount", n(amount)),
+                    ("amount", number(amount)),
                     ("dispute_reason", text(&dispute.reason)),
                     (
                         "disputed_at",
@@ -450,7 +488,7 @@ fn payment_index(c: &mut Contribution, tenant: &str, id: i64, payment: &Payment,
                     ),
                     ("evidence_due_date", text(&dispute.evidence_due_date.to_string())),
                     ("status", text(status)),
-                    ("customer_id", n(payment.customer_id)),
+                    ("customer_id", number(payment.customer_id)),
                 ],
             );
         }
@@ -472,7 +510,7 @@ impl Delta {
     /// `new - old` for one change.
     pub fn between(tenant: &str, old: &Contribution, new: &Contribution) -> Delta {
         let mut delta = Delta::default();
-        for (sign, c) in [(-1i64, old), (1, new)] {
+        for (sign, c) in [(-1 as Measure, old), (1, new)] {
             for ((family, day), measures) in &c.dated {
                 let pk = measures_pk(tenant, family);
                 for sk in bucket_keys(*day) {
@@ -502,11 +540,14 @@ impl Delta {
         delta
     }
 
-    /// Adds `sign * measures` to an item's additive update.
-    fn add(&mut self, pk: String, sk: String, measures: &Measures, sign: i64) {
+    /// Adds `sign * measures` to an item's additive update. Deltas sum a
+    /// few changes' checked contributions, so they stay far inside i128;
+    /// they saturate rather than wrap all the same.
+    fn add(&mut self, pk: String, sk: String, measures: &Measures, sign: Measure) {
         let entry = self.adds.entry((pk, sk)).or_default();
         for (name, value) in measures {
-            *entry.entry(name.clone()).or_default() += sign * value;
+            let total = entry.entry(name.clone()).or_default();
+            *total = total.saturating_add(sign.saturating_mul(*value));
         }
     }
 
@@ -525,7 +566,7 @@ impl Delta {
             let entry = self.adds.entry(key.clone()).or_default();
             for (name, value) in measures {
                 let total = entry.entry(name.clone()).or_default();
-                *total += value;
+                *total = total.saturating_add(*value);
                 if *total == 0 {
                     entry.remove(name);
                 }

@@ -11,14 +11,13 @@ use aws_lambda_events::dynamodb::{Event, EventRecord};
 use aws_lambda_events::streams::{DynamoDbBatchItemFailure, DynamoDbEventResponse};
 use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::{DateTime, SecondsFormat, Utc};
-use chrono_tz::Tz;
 use sales_shared::config::Config;
-use sales_shared::records::{SourceRecord, TenantSettings, check_currency};
+use sales_shared::records::{RecordKey, TenantSettings};
 use sales_shared::store::aggregates::{key_map, padded_sequence, tenant_registry_key, watermark_key};
 use sales_shared::store::{StoreError, source};
 
 use crate::apply::{PreparedChange, apply_group, group_changes};
-use crate::contrib::{Contribution, Delta, contribution};
+use crate::contrib::{Contribution, Delta, checked_contribution};
 
 /// Clients and tables, built once per process.
 pub struct RollupContext {
@@ -43,22 +42,91 @@ pub enum RollupError {
     NoSequence,
     #[error("stream record has neither a new nor an old image")]
     NoImage,
-    #[error("record cannot be applied: {0}")]
-    Invalid(String),
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error(transparent)]
     Apply(#[from] apply::ApplyError),
 }
 
-fn image(item: &serde_dynamo::Item) -> Result<Option<SourceRecord>, StoreError> {
-    if item.is_empty() { Ok(None) } else { source::decode(item.clone()).map(Some) }
+/// One side (new or old) of a stream record, as the rollup sees it.
+enum Image {
+    /// No image: an insert's old side or a removal's new side.
+    Absent,
+    /// A version the aggregates include, with its contribution.
+    Valid { key: RecordKey, version: i64, contribution: Contribution },
+    /// A version that contributes nothing: it breaks a record limit,
+    /// carries another currency, overflows, or its body is unreadable.
+    /// `rebuild` leaves it out the same way.
+    Refused { key: RecordKey, version: i64, reason: String },
+    /// Not even the record's identity can be read: nothing to apply.
+    Unreadable(String),
 }
 
-/// A change ready to apply, and the tenant and stream time it advances.
+impl Image {
+    fn identity(&self) -> Option<(&RecordKey, i64)> {
+        match self {
+            Image::Valid { key, version, .. } | Image::Refused { key, version, .. } => Some((key, *version)),
+            Image::Absent | Image::Unreadable(_) => None,
+        }
+    }
+
+    fn contribution(&self) -> Contribution {
+        match self {
+            Image::Valid { contribution, .. } => contribution.clone(),
+            _ => Contribution::default(),
+        }
+    }
+
+    /// Why this image is not applied, if it is not.
+    fn problem(&self) -> Option<String> {
+        match self {
+            Image::Refused { key, reason, .. } => {
+                Some(format!("{:?} {} {}: {reason}", key.record_type, key.tenant_id, key.id))
+            }
+            Image::Unreadable(reason) => Some(reason.clone()),
+            Image::Absent | Image::Valid { .. } => None,
+        }
+    }
+}
+
+async fn read_image(
+    ctx: &RollupContext,
+    item: &serde_dynamo::Item,
+    tenants: &mut HashMap<String, TenantSettings>,
+) -> Result<Image, StoreError> {
+    if item.is_empty() {
+        return Ok(Image::Absent);
+    }
+    let stored = match source::decode_stored(item.clone()) {
+        Ok(stored) => stored,
+        Err(err) => return Ok(Image::Unreadable(err.to_string())),
+    };
+    let Some((key, version)) = stored.identity() else {
+        return Ok(Image::Unreadable(format!("unknown record type {}", stored.record_type)));
+    };
+    let record = match stored.decode() {
+        Ok(record) => record,
+        Err(err) => return Ok(Image::Refused { key, version, reason: err.to_string() }),
+    };
+    let settings = match tenants.get(&key.tenant_id) {
+        Some(settings) => settings,
+        None => {
+            let settings = source::tenant_settings(&ctx.dynamo, &ctx.source_table, &key.tenant_id).await?;
+            tenants.entry(key.tenant_id.clone()).or_insert(settings)
+        }
+    };
+    Ok(match checked_contribution(&record, settings) {
+        Ok(contribution) => Image::Valid { key, version, contribution },
+        Err(rejection) => Image::Refused { key, version, reason: rejection.to_string() },
+    })
+}
+
+/// A change ready to apply (if anything is readable), the tenant and stream
+/// time it advances, and why its new image is refused, if it is.
 struct Prepared {
-    change: PreparedChange,
+    change: Option<PreparedChange>,
     written_at: DateTime<Utc>,
+    refused: Option<String>,
 }
 
 async fn prepare(
@@ -67,49 +135,48 @@ async fn prepare(
     tenants: &mut HashMap<String, TenantSettings>,
 ) -> Result<Prepared, RollupError> {
     let sequence = record.change.sequence_number.as_deref().ok_or(RollupError::NoSequence)?;
-    let new = image(&record.change.new_image)?;
-    let old = image(&record.change.old_image)?;
-    let any = new.as_ref().or(old.as_ref()).ok_or(RollupError::NoImage)?;
-    let key = any.key.clone();
-    let settings = match tenants.get(&key.tenant_id) {
-        Some(settings) => settings,
-        None => {
-            let settings = source::tenant_settings(&ctx.dynamo, &ctx.source_table, &key.tenant_id).await?;
-            tenants.entry(key.tenant_id.clone()).or_insert(settings)
-        }
-    };
-    if let Some(record) = &new {
-        check_currency(record, &settings.currency)
-            .map_err(|rejection| RollupError::Invalid(format!("{:?} {}: {rejection}", key.record_type, key.id)))?;
+    if record.change.new_image.is_empty() && record.change.old_image.is_empty() {
+        return Err(RollupError::NoImage);
     }
-    let tz: Tz = settings.tz();
-    let contribution_of = |r: &Option<SourceRecord>| r.as_ref().map(|r| contribution(r, tz)).unwrap_or_default();
-    let (old_c, new_c): (Contribution, Contribution) = (contribution_of(&old), contribution_of(&new));
-    let version = new.as_ref().or(old.as_ref()).map(|r| r.version).unwrap_or_default();
-    Ok(Prepared {
-        written_at: record.change.approximate_creation_date_time,
-        change: PreparedChange {
-            delta: Delta::between(&key.tenant_id, &old_c, &new_c),
-            key,
-            sequence: padded_sequence(sequence),
-            version,
-        },
-    })
+    let new = read_image(ctx, &record.change.new_image, tenants).await?;
+    let old = read_image(ctx, &record.change.old_image, tenants).await?;
+    let refused = new.problem();
+    let change = new.identity().or(old.identity()).map(|(key, version)| PreparedChange {
+        delta: Delta::between(&key.tenant_id, &old.contribution(), &new.contribution()),
+        key: key.clone(),
+        sequence: padded_sequence(sequence),
+        version,
+    });
+    Ok(Prepared { change, written_at: record.change.approximate_creation_date_time, refused })
 }
 
-/// Handles one batch of stream records. Records are applied in order; on
-/// the first that cannot be applied, it and every later one are reported
-/// as batch item failures so Lambda retries from there.
+/// Handles one batch of stream records, in order.
+///
+/// A record whose new image the aggregates cannot include (a broken rule,
+/// an unreadable item) is applied as contributing nothing and reported as
+/// a batch item failure on its own, so that Lambda's retries end in the
+/// dead-letter destination while every other record and tenant goes on;
+/// `rebuild` leaves such a version out the same way, so `verify` stays
+/// clean. A failure that may pass (storage) stops the batch there: that
+/// record and every later one are reported, and Lambda retries from it.
 pub async fn handle(ctx: &RollupContext, event: Event) -> DynamoDbEventResponse {
     let mut tenants = HashMap::new();
     let mut changes = Vec::new();
-    let mut written: Vec<(String, DateTime<Utc>)> = Vec::new();
+    // (index in the batch, tenant, stream time) of each change to apply.
+    let mut written: Vec<(usize, String, DateTime<Utc>)> = Vec::new();
+    let mut refused: Vec<usize> = Vec::new();
     let mut failed_at: Option<usize> = None;
     for (index, record) in event.records.iter().enumerate() {
         match prepare(ctx, record, &mut tenants).await {
             Ok(p) => {
-                written.push((p.change.key.tenant_id.clone(), p.written_at));
-                changes.push(p.change);
+                if let Some(reason) = &p.refused {
+                    tracing::error!(event_id = %record.event_id, sequence = ?record.change.sequence_number, reason, "stream record refused: it contributes nothing");
+                    refused.push(index);
+                }
+                if let Some(change) = p.change {
+                    written.push((index, change.key.tenant_id.clone(), p.written_at));
+                    changes.push(change);
+                }
             }
             Err(err) => {
                 tracing::error!(event_id = %record.event_id, sequence = ?record.change.sequence_number, error = %err, "cannot apply stream record");
@@ -125,7 +192,7 @@ pub async fn handle(ctx: &RollupContext, event: Event) -> DynamoDbEventResponse 
         let size = group.len();
         match apply_group(&ctx.dynamo, &ctx.aggregates_table, group).await {
             Ok(_) => {
-                for (tenant, at) in &written[position..position + size] {
+                for (_, tenant, at) in &written[position..position + size] {
                     let entry = newest.entry(tenant.clone()).or_insert(*at);
                     *entry = (*entry).max(*at);
                 }
@@ -133,13 +200,14 @@ pub async fn handle(ctx: &RollupContext, event: Event) -> DynamoDbEventResponse 
             }
             Err(err) => {
                 tracing::error!(error = %err, "applying a group of changes failed");
-                failed_at = Some(position);
+                failed_at = Some(failed_at.map_or(written[position].0, |f| f.min(written[position].0)));
                 break;
             }
         }
     }
     if let Some((index, err)) = grouping.too_large {
         tracing::error!(error = %err, "change cannot be applied in one transaction");
+        let index = written[index].0;
         failed_at = Some(failed_at.map_or(index, |f| f.min(index)));
     }
     for (tenant, at) in newest {
@@ -148,8 +216,9 @@ pub async fn handle(ctx: &RollupContext, event: Event) -> DynamoDbEventResponse 
         }
     }
     let mut response = DynamoDbEventResponse::default();
-    if let Some(index) = failed_at {
-        for record in &event.records[index..] {
+    let failed = |index: usize| failed_at.is_some_and(|f| index >= f) || refused.contains(&index);
+    for (index, record) in event.records.iter().enumerate() {
+        if failed(index) {
             let mut failure = DynamoDbBatchItemFailure::default();
             failure.item_identifier = record.change.sequence_number.clone();
             response.batch_item_failures.push(failure);

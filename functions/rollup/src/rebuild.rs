@@ -22,7 +22,7 @@ use sales_shared::store::aggregates::{Measures, family, key_map, measures_of, me
 use sales_shared::store::source::{self, WRITE_SHARDS};
 use sales_shared::store::{StoreError, query_partition};
 
-use crate::contrib::{Contribution, Delta, Item, ItemKey, contribution};
+use crate::contrib::{Contribution, Delta, Item, ItemKey, checked_contribution};
 
 /// Measure families always checked; slices and shards are added from what
 /// the records name.
@@ -91,7 +91,12 @@ pub async fn source_records(
             let items = query_partition(client, source_table, &pk).await?;
             progress(items.len());
             for item in items {
-                records.push(source::decode(item)?);
+                // An item that cannot be read contributes nothing, as in
+                // the stream (which dead-letters it).
+                match source::decode(item) {
+                    Ok(record) => records.push(record),
+                    Err(err) => tracing::warn!(error = %err, "unreadable source item left out"),
+                }
             }
         }
     }
@@ -110,10 +115,12 @@ fn settings_of(records: &[SourceRecord]) -> TenantSettings {
 
 /// What the aggregates of a tenant must be, given its current records.
 pub fn expected_state(tenant: &str, records: &[SourceRecord]) -> AggregateState {
-    let tz = settings_of(records).tz();
+    let settings = settings_of(records);
     let mut total = Delta::default();
     for record in records {
-        total.merge(&Delta::between(tenant, &Contribution::default(), &contribution(record, tz)));
+        // A version the stream refuses contributes nothing here either.
+        let Ok(contribution) = checked_contribution(record, &settings) else { continue };
+        total.merge(&Delta::between(tenant, &Contribution::default(), &contribution));
     }
     AggregateState { measures: total.adds, items: total.puts }
 }

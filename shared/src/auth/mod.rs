@@ -1,8 +1,20 @@
 //! Bearer-token authentication. Tokens are JWTs verified with jsonwebtoken:
 //! HS256 with a configured secret (local use only), RS256 or ES256 with keys
 //! from a JWKS URL (cached by `kid`, refreshed on an unknown `kid` at most
-//! once per [`JWKS_REFRESH_INTERVAL`]). Required claims: `exp`, `tenant_id`,
-//! `scope` (space-separated); `iss` and `aud` are checked when configured.
+//! once per [`JWKS_REFRESH_INTERVAL`]).
+//!
+//! Required claims: `exp`, `tenant_id`, `scope` (space-separated). `iss` and
+//! `aud` are checked when configured (`aud` may be a string or an array, as
+//! RFC 7519 allows; it must contain the configured audience). `exp`, `nbf`
+//! and a numeric `iat` are checked against the clock with
+//! [`CLOCK_SKEW_LEEWAY`]. Only `tenant_id`, `scope` and `iat` are read into
+//! Rust types; every other claim is ignored whatever its JSON type
+//! (jsonwebtoken checks `exp`, `nbf`, `iss` and `aud` on the raw claims),
+//! except a `sub` that is an array or an object, which jsonwebtoken's own
+//! claim parser cannot skip (RFC 7519 requires a string there).
+//!
+//! An [`AuthError`]'s `Display` is what the caller sees and never carries
+//! parser or key details; those stay in the variant and go to the log.
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
@@ -14,6 +26,11 @@ use tokio::sync::RwLock;
 
 /// Least time between two JWKS fetches caused by unknown `kid`s.
 pub const JWKS_REFRESH_INTERVAL: Duration = Duration::from_secs(30);
+
+/// Clock skew tolerated between the token issuer and us: a token is still
+/// accepted this long after its `exp`, and this long before its `nbf` or
+/// `iat` (an issuer whose clock runs a little ahead).
+pub const CLOCK_SKEW_LEEWAY: Duration = Duration::from_secs(30);
 
 #[derive(Debug, Clone, Default)]
 pub struct AuthConfig {
@@ -39,31 +56,71 @@ impl Scope {
     }
 }
 
-/// Why a request was not authenticated or authorized.
+/// Why a request was not authenticated or authorized. `Display` is the
+/// generic message the caller gets; the `String`s are details for the log.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum AuthError {
     #[error("missing bearer token")]
     Missing,
-    #[error("invalid token: {0}")]
+    /// Malformed, forged, not yet valid, wrong issuer or audience, unknown
+    /// key...: the detail says which.
+    #[error("invalid token")]
     Invalid(String),
+    #[error("token expired")]
+    Expired,
     #[error("token lacks the {0} scope")]
     MissingScope(&'static str),
-    #[error("signing keys unavailable: {0}")]
+    #[error("signing keys unavailable")]
     KeysUnavailable(String),
 }
 
-/// The claims every token must carry.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+impl AuthError {
+    fn invalid(detail: impl std::fmt::Display) -> Self {
+        AuthError::Invalid(detail.to_string())
+    }
+
+    /// What the log gets: the public message and, where there is one, the
+    /// detail.
+    fn log(&self) {
+        match self {
+            AuthError::Missing | AuthError::Expired => tracing::debug!(reason = %self, "bearer token refused"),
+            AuthError::Invalid(detail) => tracing::warn!(reason = %self, detail = %detail, "bearer token refused"),
+            AuthError::KeysUnavailable(detail) => {
+                tracing::error!(detail = %detail, "signing keys unavailable")
+            }
+            AuthError::MissingScope(_) => tracing::debug!(reason = %self, "bearer token refused"),
+        }
+    }
+}
+
+impl From<jsonwebtoken::errors::Error> for AuthError {
+    fn from(err: jsonwebtoken::errors::Error) -> Self {
+        match err.kind() {
+            jsonwebtoken::errors::ErrorKind::ExpiredSignature => AuthError::Expired,
+            _ => AuthError::invalid(err),
+        }
+    }
+}
+
+/// The claims [`mint_hs256`] writes.
+#[derive(Debug, Clone, Serialize)]
 pub struct Claims {
     pub tenant_id: String,
     pub scope: String,
     pub exp: u64,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub iss: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub aud: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sub: Option<String>,
+}
+
+/// The claims read from a verified token: only those used here, so that
+/// any other claim (a numeric `sub`, an array `aud`, ...) cannot make the
+/// token fail to parse. `exp`, `nbf`, `iss` and `aud` are checked by
+/// jsonwebtoken on the raw claims.
+#[derive(Debug, Deserialize)]
+struct TokenClaims {
+    tenant_id: String,
+    scope: String,
+    /// Checked only when numeric (RFC 7519's NumericDate).
+    #[serde(default)]
+    iat: Option<serde_json::Value>,
 }
 
 /// An authenticated caller.
@@ -106,17 +163,43 @@ impl Authenticator {
         Authenticator { config, http, cache: RwLock::new(KeyCache::default()) }
     }
 
-    /// Verifies the `Authorization` header value.
+    /// Verifies the `Authorization` header value. A refusal is logged with
+    /// its detail; the error's `Display` stays generic.
     pub async fn authenticate(&self, authorization: Option<&str>) -> Result<Principal, AuthError> {
+        let result = self.verify(authorization).await;
+        if let Err(err) = &result {
+            err.log();
+        }
+        result
+    }
+
+    async fn verify(&self, authorization: Option<&str>) -> Result<Principal, AuthError> {
         let header = authorization.ok_or(AuthError::Missing)?;
         let token = match header.split_once(' ') {
             Some((scheme, token)) if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() => token.trim(),
-            _ => return Err(AuthError::Invalid("expected `Authorization: Bearer <token>`".into())),
+            _ => return Err(AuthError::invalid("expected `Authorization: Bearer <token>`")),
         };
-        let jwt_header = jsonwebtoken::decode_header(token).map_err(|e| AuthError::Invalid(e.to_string()))?;
+        let jwt_header = jsonwebtoken::decode_header(token).map_err(AuthError::invalid)?;
         let (key, alg) = self.key_for(&jwt_header).await?;
+        let validation = self.validation(alg);
+        let data = jsonwebtoken::decode::<TokenClaims>(token, &key, &validation)?;
+        check_iat(data.claims.iat.as_ref(), jsonwebtoken::get_current_timestamp())?;
+        if !valid_tenant(&data.claims.tenant_id) {
+            return Err(AuthError::invalid("tenant_id claim is malformed"));
+        }
+        Ok(Principal {
+            tenant_id: data.claims.tenant_id,
+            scopes: data.claims.scope.split_whitespace().map(str::to_owned).collect(),
+        })
+    }
+
+    /// `exp` required; `nbf` checked when present; `iss` and `aud`
+    /// required and checked when configured, `aud` ignored otherwise.
+    fn validation(&self, alg: Algorithm) -> Validation {
         let mut validation = Validation::new(alg);
-        validation.leeway = 5;
+        validation.leeway = CLOCK_SKEW_LEEWAY.as_secs();
+        validation.validate_exp = true;
+        validation.validate_nbf = true;
         let mut required = vec!["exp"];
         if let Some(iss) = &self.config.issuer {
             validation.set_issuer(&[iss]);
@@ -130,32 +213,24 @@ impl Authenticator {
             None => validation.validate_aud = false,
         }
         validation.set_required_spec_claims(&required);
-        let data =
-            jsonwebtoken::decode::<Claims>(token, &key, &validation).map_err(|e| AuthError::Invalid(e.to_string()))?;
-        if !valid_tenant(&data.claims.tenant_id) {
-            return Err(AuthError::Invalid("tenant_id claim is malformed".into()));
-        }
-        Ok(Principal {
-            tenant_id: data.claims.tenant_id,
-            scopes: data.claims.scope.split_whitespace().map(str::to_owned).collect(),
-        })
+        validation
     }
 
     async fn key_for(&self, header: &Header) -> Result<(DecodingKey, Algorithm), AuthError> {
         match header.alg {
             Algorithm::HS256 => match &self.config.hs256_secret {
                 Some(secret) => Ok((DecodingKey::from_secret(secret.as_bytes()), Algorithm::HS256)),
-                None => Err(AuthError::Invalid("HS256 tokens are not accepted here".into())),
+                None => Err(AuthError::invalid("HS256 tokens are not accepted here")),
             },
             Algorithm::RS256 | Algorithm::ES256 if self.config.jwks_url.is_some() => {
-                let kid = header.kid.as_deref().ok_or_else(|| AuthError::Invalid("token has no kid".into()))?;
+                let kid = header.kid.as_deref().ok_or_else(|| AuthError::invalid("token has no kid"))?;
                 let (key, alg) = self.jwks_key(kid).await?;
                 if alg != header.alg {
-                    return Err(AuthError::Invalid("token algorithm does not match its key".into()));
+                    return Err(AuthError::invalid("token algorithm does not match its key"));
                 }
                 Ok((key, alg))
             }
-            other => Err(AuthError::Invalid(format!("algorithm {other:?} is not accepted"))),
+            other => Err(AuthError::invalid(format_args!("algorithm {other:?} is not accepted"))),
         }
     }
 
@@ -169,7 +244,7 @@ impl Authenticator {
         }
         let may_refresh = cache.fetched_at.is_none_or(|at| at.elapsed() >= JWKS_REFRESH_INTERVAL);
         if !may_refresh {
-            return Err(AuthError::Invalid(format!("unknown key id {kid}")));
+            return Err(AuthError::invalid(format_args!("unknown key id {kid:?}")));
         }
         let url = self.config.jwks_url.as_deref().unwrap_or_default();
         let set: JwkSet = async { self.http.get(url).send().await?.error_for_status()?.json().await }
@@ -189,14 +264,28 @@ impl Authenticator {
                 Some((kid, (DecodingKey::from_jwk(jwk).ok()?, alg)))
             })
             .collect();
-        cache.keys.get(kid).cloned().ok_or_else(|| AuthError::Invalid(format!("unknown key id {kid}")))
+        cache.keys.get(kid).cloned().ok_or_else(|| AuthError::invalid(format_args!("unknown key id {kid:?}")))
     }
+}
+
+/// Refuses an `iat` (issued at) later than now plus [`CLOCK_SKEW_LEEWAY`]
+/// (jsonwebtoken does not check `iat`). A missing or non-numeric `iat` is
+/// ignored.
+fn check_iat(iat: Option<&serde_json::Value>, now: u64) -> Result<(), AuthError> {
+    let Some(iat) = iat.and_then(serde_json::Value::as_f64) else {
+        return Ok(());
+    };
+    let latest = now.saturating_add(CLOCK_SKEW_LEEWAY.as_secs());
+    if iat > latest as f64 {
+        return Err(AuthError::invalid(format_args!("iat {iat} is after {latest} (now plus leeway)")));
+    }
+    Ok(())
 }
 
 /// Mints an HS256 token (local development and tests).
 pub fn mint_hs256(secret: &str, tenant_id: &str, scope: &str, ttl: Duration) -> String {
-    let exp = jsonwebtoken::get_current_timestamp() + ttl.as_secs();
-    let claims = Claims { tenant_id: tenant_id.into(), scope: scope.into(), exp, iss: None, aud: None, sub: None };
+    let exp = jsonwebtoken::get_current_timestamp().saturating_add(ttl.as_secs());
+    let claims = Claims { tenant_id: tenant_id.into(), scope: scope.into(), exp };
     mint(&Header::new(Algorithm::HS256), &claims, &EncodingKey::from_secret(secret.as_bytes()))
 }
 

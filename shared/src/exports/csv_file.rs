@@ -1,7 +1,14 @@
 //! RFC 4180 CSV, UTF-8 with a byte-order mark (so Excel reads currency
 //! symbols and accents right) and a header row, produced in parts.
+//!
+//! Text cells that a spreadsheet would run as a formula (starting with `=`,
+//! `+`, `-`, `@`, tab or carriage return) get a leading `'`, as OWASP's
+//! "CSV Injection" page recommends; amounts and dates are written as plain
+//! numbers and ISO dates, never altered (`-12.50` stays `-12.50`).
 
-use super::table::{Column, Row};
+use std::borrow::Cow;
+
+use super::table::{Cell, Column, Row};
 use super::{ExportError, Format};
 
 pub struct CsvFile {
@@ -10,6 +17,23 @@ pub struct CsvFile {
 
 /// UTF-8 byte-order mark.
 pub const BOM: &[u8] = b"\xEF\xBB\xBF";
+
+/// First characters that make a spreadsheet read a cell as a formula
+/// (OWASP, "CSV Injection").
+const FORMULA_TRIGGERS: [char; 6] = ['=', '+', '-', '@', '\t', '\r'];
+
+/// A text cell as written: prefixed with `'` when it starts like a formula.
+pub fn neutralise(text: &str) -> Cow<'_, str> {
+    if text.starts_with(FORMULA_TRIGGERS) { Cow::Owned(format!("'{text}")) } else { Cow::Borrowed(text) }
+}
+
+/// A cell as written: text neutralised, money and dates as they display.
+fn csv_cell(cell: &Cell) -> String {
+    match cell {
+        Cell::Text(text) => neutralise(text).into_owned(),
+        Cell::Date(_) | Cell::Money(_) => cell.display(),
+    }
+}
 
 fn writer(buffer: Vec<u8>) -> csv::Writer<Vec<u8>> {
     csv::WriterBuilder::new().terminator(csv::Terminator::CRLF).from_writer(buffer)
@@ -25,7 +49,7 @@ impl CsvFile {
     }
 
     pub fn write_row(&mut self, row: &Row) -> Result<(), ExportError> {
-        self.writer.write_record(row.iter().map(|c| c.display())).map_err(|e| ExportError::write(Format::Csv, e))
+        self.writer.write_record(row.iter().map(csv_cell)).map_err(|e| ExportError::write(Format::Csv, e))
     }
 
     /// The bytes written so far once they reach `at_least` (a multipart
@@ -63,5 +87,99 @@ mod tests {
         assert!(bytes.starts_with(BOM));
         let text = String::from_utf8(bytes[3..].to_vec()).unwrap();
         assert_eq!(text, "Name,Total\r\n\"Café \"\"Zürich\"\", AG\",1234.50\r\n");
+    }
+
+    /// The data rows of a file, parsed back.
+    fn rows(bytes: &[u8]) -> Vec<Vec<String>> {
+        let mut reader = csv::ReaderBuilder::new().from_reader(&bytes[BOM.len()..]);
+        reader.records().map(|r| r.unwrap().iter().map(str::to_owned).collect()).collect()
+    }
+
+    #[test]
+    fn text_that_starts_like_a_formula_is_neutralised_and_numbers_stay_numbers() {
+        let columns = [
+            Column { header: "Customer", kind: Kind::Text, width: 10.0 },
+            Column { header: "Date", kind: Kind::Date, width: 10.0 },
+            Column { header: "Total", kind: Kind::Money, width: 10.0 },
+        ];
+        let day = chrono::NaiveDate::from_ymd_opt(2025, 12, 1).unwrap();
+        let hostile = [
+            ("=HYPERLINK(\"http://evil.example\",\"x\")", "'=HYPERLINK(\"http://evil.example\",\"x\")"),
+            ("+SUM(1+1)", "'+SUM(1+1)"),
+            ("@SUM(1,1)", "'@SUM(1,1)"),
+            ("-2+3", "'-2+3"),
+            ("\tx", "'\tx"),
+            ("\rx", "'\rx"),
+            ("=1", "'=1"),
+            ("-", "'-"),
+        ];
+        let ordinary = ["Acme Holdings Ltd.", "Zoë O'Neil", "a=b", "1+1", "", " =not at the start", "'=quoted"];
+        let mut file = CsvFile::new(&columns).unwrap();
+        for (text, _) in hostile {
+            file.write_row(&vec![Cell::Text(text.into()), Cell::Date(day), Cell::Money(dec!(-12.5))]).unwrap();
+        }
+        for text in ordinary {
+            file.write_row(&vec![Cell::Text(text.into()), Cell::Date(day), Cell::Money(dec!(-0.01))]).unwrap();
+        }
+        let bytes = file.finish().unwrap();
+        let rows = rows(&bytes);
+        assert_eq!(rows.len(), hostile.len() + ordinary.len());
+        for (row, (text, written)) in rows.iter().zip(hostile) {
+            assert_eq!(row[0], written, "{text:?}");
+            assert_eq!(row[1..], ["2025-12-01", "-12.50"], "numbers and dates are left alone");
+        }
+        for (row, text) in rows[hostile.len()..].iter().zip(ordinary) {
+            assert_eq!(row[0], text, "ordinary text is unchanged");
+            assert_eq!(row[2], "-0.01");
+        }
+        // The raw bytes: quoting still applies to the neutralised cell, and
+        // the negative amount is a bare number.
+        let text = String::from_utf8(bytes[BOM.len()..].to_vec()).unwrap();
+        assert!(
+            text.contains("\"'=HYPERLINK(\"\"http://evil.example\"\",\"\"x\"\")\",2025-12-01,-12.50\r\n"),
+            "{text}"
+        );
+        assert!(text.contains("\r\n'+SUM(1+1),2025-12-01,-12.50\r\n"), "{text}");
+        assert!(text.contains("\r\n\"'\rx\",2025-12-01,-12.50\r\n"), "{text}");
+    }
+
+    #[test]
+    fn neutralise_prefixes_only_formula_starts() {
+        for trigger in ['=', '+', '-', '@', '\t', '\r'] {
+            let text = format!("{trigger}cmd|' /C calc'!A0");
+            assert_eq!(neutralise(&text), format!("'{text}"));
+        }
+        for text in ["", "x=1", "12", "ORD-1", "\nline", " -1"] {
+            assert!(matches!(neutralise(text), Cow::Borrowed(t) if t == text), "{text:?}");
+        }
+    }
+
+    /// Excel files need no neutralising: text goes in as string cells, never
+    /// as formulas (rust_xlsxwriter's `write_string`).
+    #[test]
+    fn excel_keeps_formula_like_text_as_plain_strings() {
+        use std::io::Cursor;
+
+        use calamine::{Data, Reader, Xlsx};
+
+        let columns = [
+            Column { header: "Customer", kind: Kind::Text, width: 10.0 },
+            Column { header: "Total", kind: Kind::Money, width: 10.0 },
+        ];
+        let hostile = ["=HYPERLINK(\"http://evil.example\",\"x\")", "+SUM(1+1)", "@SUM(1,1)", "-2+3"];
+        let mut file = crate::exports::xlsx_file::XlsxFile::new(&columns, "Orders", "USD").unwrap();
+        for text in hostile {
+            file.write_row(&vec![Cell::Text(text.into()), Cell::Money(dec!(-12.5))]).unwrap();
+        }
+        let mut bytes = Vec::new();
+        file.finish(&mut bytes).unwrap();
+        let mut book: Xlsx<_> = Xlsx::new(Cursor::new(bytes)).unwrap();
+        let formulas = book.worksheet_formula("Orders").unwrap();
+        assert!(formulas.used_cells().all(|(_, _, f)| f.is_empty()), "no formula cells");
+        let range = book.worksheet_range("Orders").unwrap();
+        for (i, text) in hostile.iter().enumerate() {
+            assert_eq!(range.get((i + 1, 0)), Some(&Data::String((*text).into())));
+            assert_eq!(range.get((i + 1, 1)), Some(&Data::Float(-12.5)));
+        }
     }
 }

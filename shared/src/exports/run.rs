@@ -16,7 +16,7 @@ use super::xlsx_file::XlsxFile;
 use super::{ExportError, Format};
 use crate::periods::DateRange;
 use crate::records::Customer;
-use crate::store::aggregates::{AggregateReader, attr_i64, family};
+use crate::store::aggregates::{AggregateReader, attr_number, family};
 use crate::store::indexes::Item;
 
 /// What is exported.
@@ -124,7 +124,7 @@ async fn rows_of(
 ) -> Result<Vec<Row>, ExportError> {
     let missing: Vec<i64> = items
         .iter()
-        .filter_map(|i| attr_i64(i, "customer_id"))
+        .filter_map(|i| attr_number(i, "customer_id"))
         .filter(|id| !names.customers.contains_key(id))
         .collect::<std::collections::BTreeSet<_>>()
         .into_iter()

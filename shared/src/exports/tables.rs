@@ -8,7 +8,7 @@ use chrono::NaiveDate;
 use super::table::{Cell, Column, Kind, Row, TableSpec};
 use crate::money::from_cents;
 use crate::records::{InvoiceStatus, OrderStatus, StrEnum};
-use crate::store::aggregates::{attr_i64, attr_s};
+use crate::store::aggregates::{attr_number, attr_s};
 use crate::store::indexes::Item;
 
 /// Effective invoice statuses (metrics.md "Effective status").
@@ -80,9 +80,9 @@ fn date(item: &Item, name: &str) -> Option<NaiveDate> {
 
 /// An `orders_by_date` item as a row (`None` if malformed).
 pub fn order_row(item: &Item, names: &Names, currency: &str) -> Option<Row> {
-    let customer = attr_i64(item, "customer_id")?;
+    let customer = attr_number(item, "customer_id")?;
     let (number, name) = names.customers.get(&customer).cloned().unwrap_or_default();
-    let rep = attr_i64(item, "sales_rep_id").and_then(|r| names.reps.get(&r).cloned()).unwrap_or_default();
+    let rep = attr_number(item, "sales_rep_id").and_then(|r| names.reps.get(&r).cloned()).unwrap_or_default();
     Some(vec![
         Cell::Text(text(item, "order_number")),
         Cell::Date(date(item, "ordered_on")?),
@@ -91,7 +91,7 @@ pub fn order_row(item: &Item, names: &Names, currency: &str) -> Option<Row> {
         Cell::Text(rep),
         Cell::Text(text(item, "source")),
         Cell::Text(text(item, "status")),
-        Cell::Money(from_cents(attr_i64(item, "total")?)),
+        Cell::Money(from_cents(attr_number(item, "total")?)),
         Cell::Text(currency.to_owned()),
     ])
 }
@@ -120,10 +120,10 @@ pub fn effective_status(
 
 /// An `invoices_by_issue` item as a row, with its effective status today.
 pub fn invoice_row(item: &Item, names: &Names, currency: &str, today: NaiveDate) -> Option<Row> {
-    let customer = attr_i64(item, "customer_id")?;
+    let customer = attr_number(item, "customer_id")?;
     let (number, name) = names.customers.get(&customer).cloned().unwrap_or_default();
     let (total, paid, written_off) =
-        (attr_i64(item, "total")?, attr_i64(item, "paid")?, attr_i64(item, "written_off")?);
+        (attr_number(item, "total")?, attr_number(item, "paid")?, attr_number(item, "written_off")?);
     let due = date(item, "due_date")?;
     let status = effective_status(&text(item, "status"), total, paid, written_off, due, today);
     let balance = if status == "cancelled" { 0 } else { (total - paid - written_off).max(0) };

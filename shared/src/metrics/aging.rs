@@ -10,7 +10,9 @@ use rust_decimal::Decimal;
 use serde::Serialize;
 
 use super::{Keyed, average, percent};
-use crate::money::{from_cents, json};
+use crate::metrics::cents_to_decimal;
+use crate::money::json;
+use crate::store::aggregates::Measure;
 
 /// An issued, non-cancelled invoice as the closing-date index holds it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -20,22 +22,22 @@ pub struct AgingInvoice {
     pub customer_id: i64,
     pub issued_on: NaiveDate,
     pub due_date: NaiveDate,
-    pub total_cents: i64,
-    pub written_off_cents: i64,
+    pub total_cents: Measure,
+    pub written_off_cents: Measure,
     /// Local date of the write-off (never before issue).
     pub written_off_on: Option<NaiveDate>,
     /// (local date, cents) of each payment application (never before issue).
-    pub applications: Vec<(NaiveDate, i64)>,
+    pub applications: Vec<(NaiveDate, Measure)>,
 }
 
 impl AgingInvoice {
     /// Paid by applications dated on or before `day`.
-    pub fn paid_at(&self, day: NaiveDate) -> i64 {
+    pub fn paid_at(&self, day: NaiveDate) -> Measure {
         self.applications.iter().filter(|(d, _)| *d <= day).map(|(_, c)| c).sum()
     }
 
     /// Balance at the end of `day`: total - paid - write-off dated by then.
-    pub fn balance_at(&self, day: NaiveDate) -> i64 {
+    pub fn balance_at(&self, day: NaiveDate) -> Measure {
         let written_off = match self.written_off_on {
             Some(on) if on <= day => self.written_off_cents,
             _ => 0,
@@ -67,6 +69,9 @@ pub struct Buckets {
 
 /// Most custom limits accepted.
 pub const MAX_LIMITS: usize = 8;
+/// Largest day limit accepted (about 100 years): far past any receivable,
+/// and far from the edge of `i64` where `limit + 1` would overflow.
+pub const MAX_DAY_LIMIT: i64 = 36_600;
 
 impl Default for Buckets {
     fn default() -> Self {
@@ -82,6 +87,9 @@ impl Buckets {
         }
         if limits[0] < 1 || limits.windows(2).any(|w| w[0] >= w[1]) {
             return Err("day limits must be positive whole numbers in ascending order");
+        }
+        if limits.iter().any(|l| *l > MAX_DAY_LIMIT) {
+            return Err("day limits must be at most 36600 (100 years)");
         }
         Ok(Buckets { limits, age_by })
     }
@@ -116,7 +124,7 @@ impl Buckets {
         let mut low = 1;
         for limit in &self.limits {
             out.push((format!("{low}_{limit}_days"), format!("{low}-{limit} Days{overdue}")));
-            low = limit + 1;
+            low = limit.saturating_add(1);
         }
         let last = self.limits.last().copied().unwrap_or(0);
         out.push((format!("over_{last}_days"), format!("Over {last} Days")));
@@ -230,7 +238,7 @@ pub struct Settled {
     /// Invoices issued by the date with balance 0 then.
     pub count: u64,
     /// Their totals (collected or written off), in cents.
-    pub amount_cents: i64,
+    pub amount_cents: Measure,
 }
 
 /// Fills in the customers' names, numbers, credit limits and available
@@ -256,17 +264,17 @@ pub fn aging_report(
 ) -> AgingReport {
     let keys = buckets.keys();
     let mut counts = vec![0u64; keys.len()];
-    let mut amounts = vec![0i64; keys.len()];
-    let mut per_customer: BTreeMap<i64, Vec<i64>> = BTreeMap::new();
-    let mut days_outstanding = 0i64;
-    let mut open = 0i64;
+    let mut amounts: Vec<Measure> = vec![0; keys.len()];
+    let mut per_customer: BTreeMap<i64, Vec<Measure>> = BTreeMap::new();
+    let mut days_outstanding: Measure = 0;
+    let mut open: Measure = 0;
     for invoice in invoices.iter().filter(|i| i.is_open_at(as_of)) {
         let balance = invoice.balance_at(as_of);
         let bucket = buckets.index(buckets.age(invoice, as_of));
         counts[bucket] += 1;
         amounts[bucket] += balance;
         per_customer.entry(invoice.customer_id).or_insert_with(|| vec![0; keys.len()])[bucket] += balance;
-        days_outstanding += (as_of - invoice.issued_on).num_days();
+        days_outstanding += Measure::from((as_of - invoice.issued_on).num_days());
         open += 1;
     }
     if let Some(settled) = settled {
@@ -274,7 +282,7 @@ pub fn aging_report(
             per_customer.entry(*id).or_insert_with(|| vec![0; keys.len()]);
         }
     }
-    let total: i64 = amounts.iter().sum();
+    let total: Measure = amounts.iter().sum();
     let overdue = total - amounts[0];
     let mut rows: Vec<CustomerRow> = per_customer
         .into_iter()
@@ -282,8 +290,8 @@ pub fn aging_report(
             customer_id: id,
             customer_name: String::new(),
             customer_number: String::new(),
-            amounts: keys.iter().zip(&cents).map(|((k, _), c)| (k.clone(), from_cents(*c))).collect(),
-            total_outstanding: from_cents(cents.iter().sum()),
+            amounts: keys.iter().zip(&cents).map(|((k, _), c)| (k.clone(), cents_to_decimal(*c))).collect(),
+            total_outstanding: cents_to_decimal(cents.iter().sum::<Measure>()),
             credit_limit: None,
             available_credit: None,
         })
@@ -298,7 +306,7 @@ pub fn aging_report(
                 let figures = BucketFigures {
                     label: label.clone(),
                     count: counts[i],
-                    total_amount: from_cents(amounts[i]),
+                    total_amount: cents_to_decimal(amounts[i]),
                     percentage: percent(amounts[i], total),
                 };
                 (key.clone(), figures)
@@ -306,12 +314,12 @@ pub fn aging_report(
             .collect(),
         summary: AgingSummary {
             total_invoices: open as u64,
-            total_outstanding: from_cents(total),
-            overdue_amount: from_cents(overdue),
+            total_outstanding: cents_to_decimal(total),
+            overdue_amount: cents_to_decimal(overdue),
             overdue_percentage: percent(overdue, total),
-            average_days_outstanding: average(Decimal::from(days_outstanding), open),
+            average_days_outstanding: average(crate::metrics::decimal(days_outstanding), open),
             paid_invoices: settled.map(|s| s.count),
-            paid_amount: settled.map(|s| from_cents(s.amount_cents)),
+            paid_amount: settled.map(|s| cents_to_decimal(s.amount_cents)),
         },
         by_customer: rows,
     }
@@ -333,7 +341,7 @@ mod tests {
             customer_id: customer,
             issued_on: d(issued),
             due_date: d(due),
-            total_cents: total,
+            total_cents: total.into(),
             written_off_cents: 0,
             written_off_on: None,
             applications: vec![],
@@ -352,6 +360,9 @@ mod tests {
         assert!(Buckets::new(vec![60, 30], AgeBy::DueDate).is_err());
         assert!(Buckets::new(vec![0, 30], AgeBy::DueDate).is_err());
         assert!(Buckets::new((1..=9).collect(), AgeBy::DueDate).is_err());
+        assert!(Buckets::new(vec![1, i64::MAX], AgeBy::DueDate).is_err());
+        assert!(Buckets::new(vec![1, MAX_DAY_LIMIT + 1], AgeBy::DueDate).is_err());
+        assert!(Buckets::new(vec![1, MAX_DAY_LIMIT], AgeBy::DueDate).is_ok());
     }
 
     #[test]

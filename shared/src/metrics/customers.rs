@@ -11,20 +11,21 @@ use rust_decimal::Decimal;
 use serde::Serialize;
 
 use super::{average, json as fixed, median_of, percent};
-use crate::money::{from_cents, json};
-use crate::store::aggregates::{Measures, measure};
+use crate::metrics::{cents_to_decimal, decimal};
+use crate::money::json;
+use crate::store::aggregates::{Measure, Measures, measure};
 
 /// One customer's totals over some range.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct CustomerTotals {
-    pub placed: i64,
-    pub revenue_bearing: i64,
-    pub revenue_cents: i64,
+    pub placed: Measure,
+    pub revenue_bearing: Measure,
+    pub revenue_cents: Measure,
 }
 
 impl CustomerTotals {
     pub fn revenue(&self) -> Decimal {
-        from_cents(self.revenue_cents)
+        cents_to_decimal(self.revenue_cents)
     }
     pub fn average_order_value(&self) -> Decimal {
         average(self.revenue(), self.revenue_bearing)
@@ -54,7 +55,7 @@ pub fn per_customer(measures: &Measures) -> CustomerMap {
 }
 
 /// A customer's placed orders per local day (`customer_days` item).
-pub type OrderDays = BTreeMap<NaiveDate, i64>;
+pub type OrderDays = BTreeMap<NaiveDate, Measure>;
 
 /// Reads a `customer_days` item's measures.
 pub fn order_days(measures: &Measures) -> OrderDays {
@@ -195,20 +196,20 @@ pub struct PurchaseFrequency {
 pub fn purchase_frequency(sets: &CustomerSets, days: &BTreeMap<i64, OrderDays>, end: NaiveDate) -> PurchaseFrequency {
     let customers: Vec<(&i64, &CustomerTotals)> = sets.through.iter().filter(|(_, t)| t.revenue_bearing > 0).collect();
     let n = customers.len() as i64;
-    let placed: i64 = customers.iter().map(|(_, t)| t.placed).sum();
+    let placed: Measure = customers.iter().map(|(_, t)| t.placed).sum();
     let repeat = customers.iter().filter(|(_, t)| t.placed >= 2).count() as i64;
-    let (mut gap_days, mut gaps) = (0i64, 0i64);
+    let (mut gap_days, mut gaps): (i64, Measure) = (0, 0);
     for (id, _) in &customers {
         let Some(history) = days.get(id) else { continue };
-        let upto: Vec<(&NaiveDate, &i64)> = history.range(..=end).collect();
+        let upto: Vec<(&NaiveDate, &Measure)> = history.range(..=end).collect();
         if let (Some((first, _)), Some((last, _))) = (upto.first(), upto.last()) {
             // The gaps between consecutive orders add up to last - first.
             gap_days += (**last - **first).num_days();
-            gaps += upto.iter().map(|(_, n)| **n).sum::<i64>() - 1;
+            gaps += upto.iter().map(|(_, n)| **n).sum::<Measure>() - 1;
         }
     }
     PurchaseFrequency {
-        average_orders_per_customer: average(Decimal::from(placed), n),
+        average_orders_per_customer: average(decimal(placed), n),
         repeat_purchase_rate: percent(repeat, n),
         time_between_purchases_days: average(Decimal::from(gap_days), gaps),
     }
@@ -233,7 +234,11 @@ mod tests {
     use rust_decimal_macros::dec;
 
     fn totals(placed: i64, revenue_bearing: i64, revenue_cents: i64) -> CustomerTotals {
-        CustomerTotals { placed, revenue_bearing, revenue_cents }
+        CustomerTotals {
+            placed: placed.into(),
+            revenue_bearing: revenue_bearing.into(),
+            revenue_cents: revenue_cents.into(),
+        }
     }
 
     #[test]

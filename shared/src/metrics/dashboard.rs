@@ -4,10 +4,11 @@
 use std::collections::BTreeMap;
 
 use crate::metrics::aging::AgingInvoice;
-use crate::money::{change_percentage, from_cents, json, ratio_or_zero};
+use crate::metrics::cents_to_decimal;
+use crate::money::{change_percentage, json, ratio_or_zero};
 use crate::periods::{DateRange, PeriodKind};
 use crate::records::{OrderStatus, PaymentStatus, StrEnum};
-use crate::store::aggregates::{Measures, measure};
+use crate::store::aggregates::{Measure, Measures, measure};
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use serde::Serialize;
@@ -25,7 +26,7 @@ pub struct DashboardInputs {
     pub payments: Measures,
     pub invoices: Measures,
     /// Open receivables at the end of the period's last day, in cents.
-    pub outstanding_cents: i64,
+    pub outstanding_cents: Measure,
     /// Invoices open today or closed since (closing-date index).
     pub open_invoices: Vec<AgingInvoice>,
     /// Totals of the previous period, when a comparison was asked for.
@@ -113,8 +114,8 @@ pub struct Comparison {
     pub orders_change_percentage: Option<Decimal>,
     #[serde(serialize_with = "json::opt_percent")]
     pub aov_change_percentage: Option<Decimal>,
-    #[serde(serialize_with = "json::opt_percent")]
-    pub collection_rate_change: Option<Decimal>,
+    #[serde(serialize_with = "json::percent")]
+    pub collection_rate_change: Decimal,
 }
 
 #[derive(Debug, Serialize, PartialEq)]
@@ -144,8 +145,8 @@ struct OrderFigures {
 }
 
 fn order_figures(orders: &Measures) -> OrderFigures {
-    let revenue = from_cents(get(orders, measure::REVENUE));
-    let aov = ratio_or_zero(revenue, Decimal::from(get(orders, measure::REVENUE_BEARING)));
+    let revenue = cents_to_decimal(get(orders, measure::REVENUE));
+    let aov = ratio_or_zero(revenue, crate::metrics::decimal(get(orders, measure::REVENUE_BEARING)));
     OrderFigures { revenue, placed: count(orders, measure::PLACED), aov }
 }
 
@@ -153,8 +154,9 @@ fn order_figures(orders: &Measures) -> OrderFigures {
 /// when nothing was invoiced.
 fn collection_rate(invoices: &Measures) -> Option<Decimal> {
     let invoiced = get(invoices, measure::INVOICED);
-    (invoiced != 0)
-        .then(|| Decimal::from(get(invoices, measure::PAID)) / Decimal::from(invoiced) * Decimal::ONE_HUNDRED)
+    (invoiced != 0).then(|| {
+        crate::metrics::decimal(get(invoices, measure::PAID)) / crate::metrics::decimal(invoiced) * Decimal::ONE_HUNDRED
+    })
 }
 
 pub fn compute(inputs: &DashboardInputs) -> Dashboard {
@@ -182,11 +184,9 @@ pub fn compute(inputs: &DashboardInputs) -> Dashboard {
             revenue_change_percentage: change_percentage(current.revenue, before.revenue),
             orders_change_percentage: change_percentage(Decimal::from(current.placed), Decimal::from(before.placed)),
             aov_change_percentage: change_percentage(current.aov, before.aov),
-            // A difference in points; null when its base, the previous
-            // rate, is 0 (metrics.md: changes are null on a zero base).
-            collection_rate_change: collection_rate(&prev.invoices)
-                .filter(|p| !p.is_zero())
-                .map(|p| rate.unwrap_or_default() - p),
+            // A difference in points, never null: a rate over nothing
+            // invoiced is 0 (metrics.md "Previous period").
+            collection_rate_change: rate.unwrap_or_default() - collection_rate(&prev.invoices).unwrap_or_default(),
         }
     });
 
@@ -202,7 +202,7 @@ pub fn compute(inputs: &DashboardInputs) -> Dashboard {
             total_invoices_sent: count(invoices, measure::ISSUED),
             total_invoices_paid: count(invoices, measure::PAID_OFF),
             collection_rate: rate.unwrap_or_default(),
-            outstanding_receivables: from_cents(inputs.outstanding_cents),
+            outstanding_receivables: cents_to_decimal(inputs.outstanding_cents),
         },
         orders: OrdersOut {
             new_orders: current.placed,
@@ -216,18 +216,18 @@ pub fn compute(inputs: &DashboardInputs) -> Dashboard {
             invoices_sent: count(invoices, measure::ISSUED),
             invoices_paid: count(invoices, measure::PAID_OFF),
             invoices_overdue: overdue.len() as u64,
-            total_overdue_amount: from_cents(overdue.iter().map(|i| i.balance_at(today)).sum()),
+            total_overdue_amount: cents_to_decimal(overdue.iter().map(|i| i.balance_at(today)).sum::<Measure>()),
             average_days_to_pay: ratio_or_zero(
-                Decimal::from(get(invoices, measure::DAYS_TO_PAY)),
-                Decimal::from(get(invoices, measure::PAID_BY_PAYMENTS)),
+                crate::metrics::decimal(get(invoices, measure::DAYS_TO_PAY)),
+                crate::metrics::decimal(get(invoices, measure::PAID_BY_PAYMENTS)),
             ),
         },
         payments: PaymentsOut {
             payments_received: count(payments, measure::CAPTURED),
-            total_paid: from_cents(get(payments, measure::PROCESSED)),
+            total_paid: cents_to_decimal(get(payments, measure::PROCESSED)),
             failed_payments: count(payments, &measure::status(PaymentStatus::Failed.as_str())),
             disputed_payments: count(payments, &measure::status(PaymentStatus::Disputed.as_str())),
-            refunded_amount: from_cents(get(payments, measure::REFUNDED)),
+            refunded_amount: cents_to_decimal(get(payments, measure::REFUNDED)),
         },
         comparison,
         trends: Trends {
@@ -235,7 +235,7 @@ pub fn compute(inputs: &DashboardInputs) -> Dashboard {
                 .iter_days()
                 .map(|date| DailyRevenue {
                     date,
-                    revenue: from_cents(day_orders(date).map(|m| get(m, measure::REVENUE)).unwrap_or(0)),
+                    revenue: cents_to_decimal(day_orders(date).map(|m| get(m, measure::REVENUE)).unwrap_or(0)),
                 })
                 .collect(),
             daily_orders: period

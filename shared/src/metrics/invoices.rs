@@ -12,9 +12,10 @@ use serde::Serialize;
 use super::aging::{AgingInvoice, Buckets, aging_report};
 use super::orders::PeriodDates;
 use super::{Keyed, average, complement, get, histogram, histogram_median, money, percent};
-use crate::money::{from_cents, json};
+use crate::metrics::cents_to_decimal;
+use crate::money::json;
 use crate::periods::DateRange;
-use crate::store::aggregates::{Measures, measure};
+use crate::store::aggregates::{Measure, Measures, measure};
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct InvoiceStatistics {
@@ -81,12 +82,12 @@ pub fn collection_rate(invoices: &Measures) -> Decimal {
 
 /// Days sales outstanding: receivables at the period's end / invoiced in
 /// the period * days (0 when nothing was invoiced).
-pub fn days_sales_outstanding(receivables_cents: i64, invoiced_cents: i64, days: i64) -> Decimal {
-    average(Decimal::from(receivables_cents) * Decimal::from(days), invoiced_cents)
+pub fn days_sales_outstanding(receivables_cents: Measure, invoiced_cents: Measure, days: i64) -> Decimal {
+    average(crate::metrics::decimal(receivables_cents) * Decimal::from(days), invoiced_cents)
 }
 
 /// `payment_performance` from an on-time payment rate.
-pub fn payment_performance(paid_by_payments: i64, paid_on_time: i64) -> &'static str {
+pub fn payment_performance(paid_by_payments: Measure, paid_on_time: Measure) -> &'static str {
     if paid_by_payments <= 0 {
         return "no_history";
     }
@@ -102,24 +103,24 @@ pub fn payment_performance(paid_by_payments: i64, paid_on_time: i64) -> &'static
 /// Per-customer `c{id}_{what}` invoice measures, by total invoiced (names
 /// are filled in by the caller).
 pub fn customer_invoice_rows(measures: &Measures, limit: usize) -> Vec<CustomerInvoicesRow> {
-    let mut per: BTreeMap<i64, BTreeMap<&str, i64>> = BTreeMap::new();
+    let mut per: BTreeMap<i64, BTreeMap<&str, Measure>> = BTreeMap::new();
     for (name, value) in measures {
         let Some((id, what)) = name.strip_prefix('c').and_then(|r| r.split_once('_')) else { continue };
         if let Ok(id) = id.parse::<i64>() {
             *per.entry(id).or_default().entry(what).or_default() += value;
         }
     }
-    let at = |m: &BTreeMap<&str, i64>, k: &str| m.get(k).copied().unwrap_or(0);
-    let mut rows: Vec<(i64, CustomerInvoicesRow)> = per
+    let at = |m: &BTreeMap<&str, Measure>, k: &str| m.get(k).copied().unwrap_or(0);
+    let mut rows: Vec<(Measure, CustomerInvoicesRow)> = per
         .into_iter()
         .filter(|(_, m)| at(m, "count") > 0)
         .map(|(id, m)| {
             let row = CustomerInvoicesRow {
                 customer_id: id,
                 customer_name: String::new(),
-                invoice_count: at(&m, "count") as u64,
-                total_invoiced: from_cents(at(&m, "invoiced")),
-                total_paid: from_cents(at(&m, "paid")),
+                invoice_count: u64::try_from(at(&m, "count")).unwrap_or(0),
+                total_invoiced: cents_to_decimal(at(&m, "invoiced")),
+                total_paid: cents_to_decimal(at(&m, "paid")),
                 payment_performance: payment_performance(at(&m, "paid_by_payments"), at(&m, "paid_on_time")),
             };
             (at(&m, "invoiced"), row)
@@ -136,7 +137,7 @@ pub struct InvoiceInputs<'a> {
     /// `invoices` (or the customer's slice) over the period.
     pub invoices: &'a Measures,
     /// Open receivables at the end of the period's last day.
-    pub receivables_cents: i64,
+    pub receivables_cents: Measure,
     /// Invoices open today or closed since (closing-date index from today).
     pub open_today: &'a [AgingInvoice],
     /// Invoices open at the aging date or closed since, and that date
@@ -155,7 +156,7 @@ pub fn statistics(inputs: &InvoiceInputs) -> InvoiceStatistics {
     let overdue: Vec<&&AgingInvoice> = open.iter().filter(|i| i.due_date < today).collect();
     let partially_paid = open.iter().filter(|i| i.due_date >= today && i.paid_at(today) > 0).count() as u64;
     let sent = open.len() as u64 - overdue.len() as u64 - partially_paid;
-    let paid = (get(m, measure::BILLABLE) - open.len() as i64).max(0) as u64;
+    let paid = u64::try_from(get(m, measure::BILLABLE) - open.len() as Measure).unwrap_or(0);
     let counts = [
         ("draft", get(m, measure::DRAFTS).max(0) as u64),
         ("sent", sent),
@@ -177,14 +178,14 @@ pub fn statistics(inputs: &InvoiceInputs) -> InvoiceStatistics {
         financial_metrics: InvoiceFinancials {
             total_invoiced: invoiced,
             total_paid: money(m, measure::PAID),
-            total_outstanding: from_cents(open.iter().map(|i| i.balance_at(today)).sum()),
-            total_overdue: from_cents(overdue.iter().map(|i| i.balance_at(today)).sum()),
+            total_outstanding: cents_to_decimal(open.iter().map(|i| i.balance_at(today)).sum::<Measure>()),
+            total_overdue: cents_to_decimal(overdue.iter().map(|i| i.balance_at(today)).sum::<Measure>()),
             average_invoice_value: average(invoiced, get(m, measure::BILLABLE)),
             collection_rate: collection_rate(m),
             write_off_amount: money(m, measure::WRITTEN_OFF),
         },
         payment_metrics: PaymentMetrics {
-            average_days_to_pay: average(Decimal::from(get(m, measure::DAYS_TO_PAY)), paid_by_payments),
+            average_days_to_pay: average(crate::metrics::decimal(get(m, measure::DAYS_TO_PAY)), paid_by_payments),
             median_days_to_pay: histogram_median(&histogram(m, "days_to_pay_")).unwrap_or_default(),
             on_time_payment_rate: on_time,
             late_payment_rate: complement(on_time, paid_by_payments),

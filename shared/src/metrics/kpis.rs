@@ -15,9 +15,10 @@ use super::customers::{
 use super::invoices::{collection_rate, days_sales_outstanding};
 use super::orders::{cancellation_rate, fulfillment_metrics, order_accuracy_rate, return_rate};
 use super::{average, get, json as fixed, money, percent};
-use crate::money::{change_percentage, from_cents, json, ratio_or_zero};
+use crate::metrics::cents_to_decimal;
+use crate::money::{change_percentage, json, ratio_or_zero};
 use crate::periods::{DateRange, month_range};
-use crate::store::aggregates::{Measures, measure};
+use crate::store::aggregates::{Measure, Measures, measure};
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Performance {
@@ -87,11 +88,11 @@ pub struct OperationalKpis {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Receivables {
     /// Open balance at the end of the day before the period.
-    pub opening: i64,
+    pub opening: Measure,
     /// Open balance at the end of the period.
-    pub closing: i64,
+    pub closing: Measure,
     /// Open balance at the period's end of invoices not yet due then.
-    pub closing_current: i64,
+    pub closing_current: Measure,
 }
 
 /// One order's cash cycle: its local order date and the local date its
@@ -140,12 +141,12 @@ pub fn prorated_spend(period: DateRange, spend: &BTreeMap<String, Decimal>) -> D
 /// Revenue in a month from customers with a revenue-bearing order in the
 /// month before.
 pub fn monthly_recurring_revenue(month: &CustomerMap, before: &CustomerMap) -> Decimal {
-    from_cents(
+    cents_to_decimal(
         month
             .iter()
             .filter(|(id, _)| before.get(id).is_some_and(|t| t.revenue_bearing > 0))
             .map(|(_, t)| t.revenue_cents)
-            .sum(),
+            .sum::<Measure>(),
     )
 }
 

@@ -21,27 +21,43 @@ use std::collections::BTreeMap;
 use rust_decimal::Decimal;
 use serde::Serialize;
 
-use crate::money::{from_cents, ratio_or_zero};
-use crate::store::aggregates::Measures;
+use crate::money::ratio_or_zero;
+use crate::store::aggregates::{Measure, Measures};
 
 /// A measure, 0 when absent.
-pub fn get(m: &Measures, name: &str) -> i64 {
+pub fn get(m: &Measures, name: &str) -> Measure {
     m.get(name).copied().unwrap_or(0)
 }
 
 /// A count measure (never negative in a consistent state).
 pub fn count(m: &Measures, name: &str) -> u64 {
-    get(m, name).max(0) as u64
+    u64::try_from(get(m, name).max(0)).unwrap_or(u64::MAX)
 }
 
 /// A money measure (cents) as a decimal amount.
 pub fn money(m: &Measures, name: &str) -> Decimal {
-    from_cents(get(m, name))
+    cents_to_decimal(get(m, name))
+}
+
+/// A whole measure as a decimal. Every sum the records allow fits
+/// `Decimal`'s 96 bits by eight orders of magnitude; beyond that it
+/// saturates instead of panicking.
+pub fn decimal(value: impl Into<Measure>) -> Decimal {
+    scaled(value.into(), 0)
+}
+
+/// Cents as a decimal amount with two places (saturating like [`decimal`]).
+pub fn cents_to_decimal(cents: impl Into<Measure>) -> Decimal {
+    scaled(cents.into(), 2)
+}
+
+fn scaled(value: Measure, scale: u32) -> Decimal {
+    Decimal::try_from_i128_with_scale(value, scale).unwrap_or(if value < 0 { Decimal::MIN } else { Decimal::MAX })
 }
 
 /// `part / whole * 100`, 0 when `whole` is 0.
-pub fn percent(part: i64, whole: i64) -> Decimal {
-    ratio_or_zero(Decimal::from(part) * Decimal::ONE_HUNDRED, Decimal::from(whole))
+pub fn percent(part: impl Into<Measure>, whole: impl Into<Measure>) -> Decimal {
+    ratio_or_zero(decimal(part) * Decimal::ONE_HUNDRED, decimal(whole))
 }
 
 /// `part / whole * 100` of decimals, 0 when `whole` is 0.
@@ -50,19 +66,19 @@ pub fn ratio_percent(part: Decimal, whole: Decimal) -> Decimal {
 }
 
 /// `total / n`, 0 when `n` is 0.
-pub fn average(total: Decimal, n: i64) -> Decimal {
-    ratio_or_zero(total, Decimal::from(n))
+pub fn average(total: Decimal, n: impl Into<Measure>) -> Decimal {
+    ratio_or_zero(total, decimal(n))
 }
 
 /// `100 - on_time`, or 0 when nothing was measured (the rule for
 /// `late_delivery_rate` and `late_payment_rate`).
-pub fn complement(rate: Decimal, measured: i64) -> Decimal {
-    if measured == 0 { Decimal::ZERO } else { Decimal::ONE_HUNDRED - rate }
+pub fn complement(rate: Decimal, measured: impl Into<Measure>) -> Decimal {
+    if measured.into() == 0 { Decimal::ZERO } else { Decimal::ONE_HUNDRED - rate }
 }
 
 /// An exact histogram read from measures named `{prefix}{value}` (for
 /// example `fulfillment_days_3`): value -> count, empty bins dropped.
-pub fn histogram(m: &Measures, prefix: &str) -> BTreeMap<i64, i64> {
+pub fn histogram(m: &Measures, prefix: &str) -> BTreeMap<i64, Measure> {
     m.iter()
         .filter_map(|(name, n)| Some((name.strip_prefix(prefix)?.parse::<i64>().ok()?, *n)))
         .filter(|(_, n)| *n > 0)
@@ -71,21 +87,21 @@ pub fn histogram(m: &Measures, prefix: &str) -> BTreeMap<i64, i64> {
 
 /// The exact median of a histogram (the mean of the two middle values for
 /// an even count), `None` when it is empty.
-pub fn histogram_median(hist: &BTreeMap<i64, i64>) -> Option<Decimal> {
-    let total: i64 = hist.values().sum();
+pub fn histogram_median(hist: &BTreeMap<i64, Measure>) -> Option<Decimal> {
+    let total = hist.values().fold(0 as Measure, |sum, n| sum.saturating_add(*n));
     if total == 0 {
         return None;
     }
-    let at_rank = |rank: i64| {
-        let mut seen = 0;
+    let at_rank = |rank: Measure| {
+        let mut seen: Measure = 0;
         hist.iter().find_map(|(value, n)| {
-            seen += n;
+            seen = seen.saturating_add(*n);
             (seen >= rank).then_some(*value)
         })
     };
     let lower = at_rank((total + 1) / 2)?;
     let upper = at_rank(total / 2 + 1)?;
-    Some(Decimal::from(lower + upper) / Decimal::TWO)
+    Some((Decimal::from(lower) + Decimal::from(upper)) / Decimal::TWO)
 }
 
 /// The exact median of values (mean of the two middle ones), 0 when empty.

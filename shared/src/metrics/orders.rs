@@ -9,11 +9,12 @@ use serde::Serialize;
 
 use super::customers::{CustomerMetrics, CustomerSets, customer_metrics};
 use super::{Keyed, average, complement, count, get, histogram, histogram_median, money, percent};
-use crate::money::{from_cents, json};
+use crate::metrics::cents_to_decimal;
+use crate::money::json;
 use crate::periods::DateRange;
 use crate::records::{OrderSource, OrderStatus, StrEnum};
 use crate::sketch;
-use crate::store::aggregates::{Measures, measure};
+use crate::store::aggregates::{Measure, Measures, measure};
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct PeriodDates {
@@ -65,8 +66,8 @@ pub fn order_metrics(orders: &Measures, extremes: Extremes) -> OrderMetrics {
         total_revenue: revenue,
         average_order_value: average(revenue, get(orders, measure::REVENUE_BEARING)),
         median_order_value: sketch::median(orders).unwrap_or_default(),
-        highest_order_value: extremes.highest_cents.map(from_cents),
-        lowest_order_value: extremes.lowest_cents.map(from_cents),
+        highest_order_value: extremes.highest_cents.map(cents_to_decimal),
+        lowest_order_value: extremes.lowest_cents.map(cents_to_decimal),
         orders_by_status: orders_by_status(orders),
         cancellation_rate: cancellation_rate(orders),
     }
@@ -95,7 +96,7 @@ pub fn fulfillment_metrics(orders: &Measures) -> FulfillmentMetrics {
     let on_time = percent(get(orders, measure::DELIVERED_ON_TIME), promised);
     FulfillmentMetrics {
         average_fulfillment_days: average(
-            Decimal::from(get(orders, measure::FULFILLMENT_DAYS)),
+            crate::metrics::decimal(get(orders, measure::FULFILLMENT_DAYS)),
             get(orders, measure::FULFILLED),
         ),
         median_fulfillment_days: histogram_median(&hist).unwrap_or_default(),
@@ -167,7 +168,7 @@ pub struct SalesRepRow {
 /// descending (ties by id), the first `limit`. `reps`: (id, name, the
 /// rep's `orders@rep` measures over the period).
 pub fn top_sales_reps(reps: Vec<(i64, String, Measures)>, limit: usize) -> Vec<SalesRepRow> {
-    let mut rows: Vec<(i64, SalesRepRow)> = reps
+    let mut rows: Vec<(Measure, SalesRepRow)> = reps
         .into_iter()
         .filter(|(_, _, m)| get(m, measure::PLACED) > 0)
         .map(|(id, name, m)| {
@@ -274,12 +275,12 @@ pub struct HighValueMeta {
 
 /// `meta` of high-value orders over every matching order (not the page);
 /// `period_revenue_cents`: the period's total_revenue.
-pub fn high_value_meta(matching: &[OrderRow], period_revenue_cents: i64) -> HighValueMeta {
-    let total: i64 = matching.iter().map(|o| o.total_cents).sum();
+pub fn high_value_meta(matching: &[OrderRow], period_revenue_cents: Measure) -> HighValueMeta {
+    let total: Measure = matching.iter().map(|o| Measure::from(o.total_cents)).sum();
     HighValueMeta {
         total_orders: matching.len() as u64,
-        total_value: from_cents(total),
-        average_value: average(from_cents(total), matching.len() as i64),
+        total_value: cents_to_decimal(total),
+        average_value: average(cents_to_decimal(total), matching.len() as i64),
         percentage_of_total_revenue: percent(total, period_revenue_cents),
     }
 }
@@ -290,7 +291,7 @@ mod tests {
     use rust_decimal_macros::dec;
 
     fn m(pairs: &[(&str, i64)]) -> Measures {
-        pairs.iter().map(|(k, v)| ((*k).to_owned(), *v)).collect()
+        pairs.iter().map(|(k, v)| ((*k).to_owned(), Measure::from(*v))).collect()
     }
 
     #[test]

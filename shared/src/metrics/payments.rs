@@ -8,10 +8,11 @@ use serde::Serialize;
 
 use super::orders::PeriodDates;
 use super::{Keyed, average, count, get, json as fixed, money, percent};
-use crate::money::{from_cents, json};
+use crate::metrics::cents_to_decimal;
+use crate::money::json;
 use crate::periods::DateRange;
 use crate::records::{FailureReason, Gateway, PaymentMethod, PaymentStatus, StrEnum};
-use crate::store::aggregates::{Measures, measure};
+use crate::store::aggregates::{Measure, Measures, measure};
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct PaymentStatistics {
@@ -73,12 +74,12 @@ pub struct GatewayFigures {
     pub average_response_time_ms: Decimal,
 }
 
-fn status_count(p: &Measures, status: PaymentStatus) -> i64 {
+fn status_count(p: &Measures, status: PaymentStatus) -> Measure {
     get(p, &measure::status(status.as_str()))
 }
 
 /// Total payments of the period (every status).
-pub fn total_payments(p: &Measures) -> i64 {
+pub fn total_payments(p: &Measures) -> Measure {
     PaymentStatus::ALL.iter().map(|s| status_count(p, *s)).sum()
 }
 
@@ -87,7 +88,7 @@ pub fn statistics(period: DateRange, p: &Measures) -> PaymentStatistics {
     let total = total_payments(p);
     let captured = get(p, measure::CAPTURED);
     let processed_cents = get(p, measure::PROCESSED);
-    let processed = from_cents(processed_cents);
+    let processed = cents_to_decimal(processed_cents);
     let refunded = money(p, measure::REFUNDED);
     let fees = money(p, measure::FEES);
     let mut counts: Keyed<u64> = Keyed(vec![("total".to_owned(), total.max(0) as u64)]);
@@ -110,9 +111,9 @@ pub fn statistics(period: DateRange, p: &Measures) -> PaymentStatistics {
                 let amount_cents = get(p, &measure::method_amount(m));
                 let figures = MethodFigures {
                     count: n.max(0) as u64,
-                    amount: from_cents(amount_cents),
+                    amount: cents_to_decimal(amount_cents),
                     percentage: percent(amount_cents, processed_cents),
-                    average_transaction: average(from_cents(amount_cents), n),
+                    average_transaction: average(cents_to_decimal(amount_cents), n),
                     fees: money(p, &measure::method_fees(m)),
                 };
                 (m.to_owned(), figures)
@@ -124,7 +125,7 @@ pub fn statistics(period: DateRange, p: &Measures) -> PaymentStatistics {
             refund_rate: percent(status_count(p, PaymentStatus::Refunded), total),
             dispute_rate: percent(status_count(p, PaymentStatus::Disputed), total),
             average_processing_time_seconds: average(
-                Decimal::from(get(p, measure::PROCESSING_MS)) / Decimal::ONE_THOUSAND,
+                crate::metrics::decimal(get(p, measure::PROCESSING_MS)) / Decimal::ONE_THOUSAND,
                 get(p, measure::PROCESSING_TIMED),
             ),
         },
@@ -138,7 +139,7 @@ pub fn statistics(period: DateRange, p: &Measures) -> PaymentStatistics {
                     count: count(p, &measure::gateway(g, "count")),
                     success_rate: percent(captured, captured + failed),
                     average_response_time_ms: average(
-                        Decimal::from(get(p, &measure::gateway(g, "response_ms"))),
+                        crate::metrics::decimal(get(p, &measure::gateway(g, "response_ms"))),
                         get(p, &measure::gateway(g, "responses")),
                     ),
                 };
@@ -178,7 +179,7 @@ pub fn failed_meta(p: &Measures) -> FailedMeta {
 pub struct OpenDispute {
     pub payment_id: i64,
     pub payment_number: String,
-    pub amount_cents: i64,
+    pub amount_cents: Measure,
     pub dispute_reason: String,
     pub disputed_at: String,
     pub evidence_due_date: NaiveDate,
@@ -206,7 +207,7 @@ pub fn dispute_row(d: &OpenDispute, today: NaiveDate) -> DisputeRow {
     DisputeRow {
         id: d.payment_id,
         payment_number: d.payment_number.clone(),
-        amount: from_cents(d.amount_cents),
+        amount: cents_to_decimal(d.amount_cents),
         dispute_reason: d.dispute_reason.clone(),
         disputed_at: d.disputed_at.clone(),
         evidence_due_date: d.evidence_due_date,
@@ -231,7 +232,7 @@ pub struct DisputedMeta {
 pub fn disputed_meta(open: &[OpenDispute], all_time: &Measures, today: NaiveDate) -> DisputedMeta {
     DisputedMeta {
         total_disputed: open.len() as u64,
-        total_disputed_amount: from_cents(open.iter().map(|d| d.amount_cents).sum()),
+        total_disputed_amount: cents_to_decimal(open.iter().map(|d| d.amount_cents).sum::<Measure>()),
         evidence_required: open.iter().filter(|d| d.status == "needs_response").count() as u64,
         urgent_disputes: open.iter().filter(|d| dispute_row(d, today).requires_urgent_action).count() as u64,
         won_disputes: count(all_time, &measure::dispute("won")),

@@ -8,9 +8,10 @@ use rust_decimal::Decimal;
 use serde::Serialize;
 
 use super::{average, count, get, money, percent};
-use crate::money::{from_cents, json};
+use crate::metrics::cents_to_decimal;
+use crate::money::json;
 use crate::periods::{DateRange, month_range};
-use crate::store::aggregates::{Measures, measure};
+use crate::store::aggregates::{Measure, Measures, measure};
 
 /// The `period` of `GET /dashboard/revenue`: the size of each bucket.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -53,7 +54,7 @@ impl RevenueGrain {
                 let week = day.iso_week();
                 let monday = day - chrono::Duration::days(i64::from(day.weekday().num_days_from_monday()));
                 (
-                    format!("{}-W{:02}", week.year(), week.week()),
+                    format!("{:04}-W{:02}", week.year(), week.week()),
                     DateRange::new(monday, monday + chrono::Duration::days(6)),
                 )
             }
@@ -62,11 +63,11 @@ impl RevenueGrain {
                 let q = (day.month() - 1) / 3;
                 let first = month_range(day.year(), q * 3 + 1);
                 let last = month_range(day.year(), q * 3 + 3);
-                (format!("{}-Q{}", day.year(), q + 1), DateRange::new(first.from, last.to))
+                (format!("{:04}-Q{}", day.year(), q + 1), DateRange::new(first.from, last.to))
             }
             RevenueGrain::Year => {
                 let (first, last) = (month_range(day.year(), 1), month_range(day.year(), 12));
-                (day.year().to_string(), DateRange::new(first.from, last.to))
+                (format!("{:04}", day.year()), DateRange::new(first.from, last.to))
             }
         }
     }
@@ -195,7 +196,7 @@ pub struct ProductRow {
     pub product_id: i64,
     pub sku: String,
     pub name: String,
-    pub units_sold: i64,
+    pub units_sold: Measure,
     #[serde(serialize_with = "json::money")]
     pub revenue: Decimal,
     #[serde(serialize_with = "json::percent")]
@@ -212,7 +213,7 @@ pub struct RevenueByProduct {
 /// first `limit`; percentages of all lines' revenue. SKUs and names are
 /// filled in by [`name_products`].
 pub fn revenue_by_product(measures: &Measures, limit: usize) -> RevenueByProduct {
-    let mut per: BTreeMap<i64, (i64, i64)> = BTreeMap::new();
+    let mut per: BTreeMap<i64, (Measure, Measure)> = BTreeMap::new();
     for (name, value) in measures {
         let Some((id, what)) = name.strip_prefix('p').and_then(|r| r.split_once('_')) else { continue };
         let Ok(id) = id.parse::<i64>() else { continue };
@@ -224,8 +225,8 @@ pub fn revenue_by_product(measures: &Measures, limit: usize) -> RevenueByProduct
         }
     }
     per.retain(|_, (units, revenue)| *units != 0 || *revenue != 0);
-    let total: i64 = per.values().map(|(_, r)| r).sum();
-    let mut rows: Vec<(i64, i64, i64)> = per.into_iter().map(|(id, (u, r))| (id, u, r)).collect();
+    let total: Measure = per.values().map(|(_, r)| r).sum();
+    let mut rows: Vec<(i64, Measure, Measure)> = per.into_iter().map(|(id, (u, r))| (id, u, r)).collect();
     rows.sort_by(|a, b| b.2.cmp(&a.2).then(a.0.cmp(&b.0)));
     RevenueByProduct {
         by_product: rows
@@ -236,7 +237,7 @@ pub fn revenue_by_product(measures: &Measures, limit: usize) -> RevenueByProduct
                 sku: String::new(),
                 name: String::new(),
                 units_sold: units,
-                revenue: from_cents(revenue),
+                revenue: cents_to_decimal(revenue),
                 percentage_of_total: percent(revenue, total),
             })
             .collect(),
@@ -266,11 +267,11 @@ pub struct SalesGoals {
 
 /// The sales-goals widget: `month_to_date_cents` is the revenue from the
 /// 1st of today's month through today.
-pub fn sales_goals(today: NaiveDate, target: Option<Decimal>, month_to_date_cents: i64) -> SalesGoals {
+pub fn sales_goals(today: NaiveDate, target: Option<Decimal>, month_to_date_cents: Measure) -> SalesGoals {
     let month = month_range(today.year(), today.month());
     let days_in_month = month.days();
     let elapsed = i64::from(today.day());
-    let current = from_cents(month_to_date_cents);
+    let current = cents_to_decimal(month_to_date_cents);
     SalesGoals {
         monthly_target: target,
         current_revenue: current,
@@ -303,12 +304,21 @@ mod tests {
         assert_eq!(RevenueGrain::Year.buckets(range).len(), 2);
         assert_eq!(RevenueGrain::Day.buckets(range).len(), 8);
         assert_eq!(RevenueGrain::Month.buckets(range)[1].0, "2026-01");
+        // Years below 1000 keep four digits, as dates and months do.
+        let early = d("0999-03-01");
+        let labels: Vec<String> = [RevenueGrain::Week, RevenueGrain::Month, RevenueGrain::Quarter, RevenueGrain::Year]
+            .iter()
+            .map(|g| g.unit(early).0)
+            .collect();
+        assert_eq!(labels, ["0999-W09", "0999-03", "0999-Q1", "0999"]);
     }
 
     #[test]
     fn summary_by_hand() {
         let m = |revenue: i64, orders: i64| -> Measures {
-            [("revenue".to_owned(), revenue), ("revenue_bearing".to_owned(), orders)].into_iter().collect()
+            [("revenue".to_owned(), Measure::from(revenue)), ("revenue_bearing".to_owned(), Measure::from(orders))]
+                .into_iter()
+                .collect()
         };
         let buckets = vec![
             ("2025-01".to_owned(), m(10000, 2)),

@@ -7,7 +7,8 @@ use chrono::{DateTime, FixedOffset, NaiveDate};
 use rust_decimal::Decimal;
 use serde_json::{Map, Value};
 
-use crate::money::parse_money_json;
+use super::limits;
+use crate::money::{MoneyError, parse_money_json};
 
 /// A field that broke a rule.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -158,8 +159,14 @@ impl<'a> Fields<'a> {
         }
     }
 
+    /// A money amount: exact, at most two fractional digits, within
+    /// [`limits::MAX_MONEY`] and at least `min`.
     fn money_value(&self, field: &str, v: &Value, min: MoneyMin) -> FieldResult<Decimal> {
-        let d = parse_money_json(v).map_err(|e| Rejection::new(self.name(field), e.rule()))?;
+        let d = parse_money_json(v).map_err(|e| {
+            let rule = if e == MoneyError::OutOfRange { limits::MONEY_RULE } else { e.rule() };
+            Rejection::new(self.name(field), rule)
+        })?;
+        limits::check_money(&self.name(field), d)?;
         match min {
             MoneyMin::Any => Ok(d),
             MoneyMin::NonNegative if d >= Decimal::ZERO => Ok(d),
@@ -249,18 +256,22 @@ impl<'a> Fields<'a> {
         }
     }
 
-    /// The elements of an array field (empty when missing), each an object.
-    pub fn objects(&self, field: &str) -> FieldResult<Vec<Fields<'a>>> {
+    /// The elements of an array field (empty when missing), each an object,
+    /// at most `max` of them (checked before any element is read).
+    pub fn objects(&self, field: &str, max: usize) -> FieldResult<Vec<Fields<'a>>> {
         match self.get(field) {
             None => Ok(Vec::new()),
-            Some(Value::Array(items)) => items
-                .iter()
-                .enumerate()
-                .map(|(i, item)| match item {
-                    Value::Object(obj) => Ok(Fields::nested(obj, format!("{}[{i}].", self.name(field)))),
-                    _ => self.reject(&format!("{field}[{i}]"), "must be an object"),
-                })
-                .collect(),
+            Some(Value::Array(items)) => {
+                limits::check_count(&self.name(field), items.len(), max)?;
+                items
+                    .iter()
+                    .enumerate()
+                    .map(|(i, item)| match item {
+                        Value::Object(obj) => Ok(Fields::nested(obj, format!("{}[{i}].", self.name(field)))),
+                        _ => self.reject(&format!("{field}[{i}]"), "must be an object"),
+                    })
+                    .collect()
+            }
             Some(_) => self.reject(field, "must be an array"),
         }
     }

@@ -3,9 +3,11 @@
 //! JSON form stored in the source table.
 
 mod fields;
+pub mod limits;
 mod types;
 
 pub use fields::{FieldResult, Fields, MoneyMin, Rejection, StrEnum, parse_date};
+pub use limits::check_limits;
 pub use types::*;
 
 use chrono::{DateTime, FixedOffset};
@@ -107,9 +109,11 @@ fn valid_tenant_id(text: &str) -> bool {
     (1..=64).contains(&text.len()) && text.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
 }
 
-/// Parses and validates one JSON Lines record. Field rules follow
-/// `source-records.md`; unknown fields are ignored.
+/// Parses and validates one JSON Lines record (without its line break).
+/// Field rules and size limits ([`limits`]) follow `source-records.md`;
+/// unknown fields are ignored.
 pub fn parse_record(line: &str) -> FieldResult<SourceRecord> {
+    limits::check_line_size(line.len())?;
     let value: Value =
         serde_json::from_str(line).map_err(|e| Rejection::new("(line)", format!("must be a JSON object ({e})")))?;
     let Value::Object(obj) = value else {
@@ -132,7 +136,11 @@ pub fn parse_record(line: &str) -> FieldResult<SourceRecord> {
     if record_type == RecordType::TenantSettings && id != 1 {
         return Err(Rejection::new("id", "must be 1 for tenant_settings"));
     }
-    Ok(SourceRecord { key: RecordKey { tenant_id, record_type, id }, version, updated_at, body })
+    let record = SourceRecord { key: RecordKey { tenant_id, record_type, id }, version, updated_at, body };
+    // The field helpers applied every limit already; this keeps one rule set
+    // with the re-check of records that arrive from the table.
+    check_limits(&record)?;
+    Ok(record)
 }
 
 /// The rule that order, invoice and payment amounts are in the tenant's

@@ -5,6 +5,7 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 use super::fields::{FieldResult, Fields, MoneyMin, Rejection};
+use super::limits::{self, MAX_ORDER_LINES, MAX_PAYMENT_APPLICATIONS};
 use super::{RecordBody, RecordType};
 use crate::str_enum;
 
@@ -288,13 +289,14 @@ fn parse_settings(f: &Fields<'_>) -> FieldResult<TenantSettings> {
 
 fn parse_order(f: &Fields<'_>) -> FieldResult<Order> {
     let lines = f
-        .objects("lines")?
+        .objects("lines", MAX_ORDER_LINES)?
         .iter()
         .map(|l| {
             let quantity = l.int_at_least("quantity", 1, 0)?;
             if quantity == 0 {
                 return Err(Rejection::new(l.name("quantity"), "is required (integer > 0)"));
             }
+            limits::check_quantity(&l.name("quantity"), quantity)?;
             Ok(OrderLine {
                 product_id: l.id("product_id")?,
                 quantity,
@@ -332,7 +334,7 @@ fn parse_invoice(f: &Fields<'_>) -> FieldResult<Invoice> {
     }
     let total_amount = f.money("total_amount", MoneyMin::Positive)?;
     let payment_applications = f
-        .objects("payment_applications")?
+        .objects("payment_applications", MAX_PAYMENT_APPLICATIONS)?
         .iter()
         .map(|a| {
             Ok(PaymentApplication {

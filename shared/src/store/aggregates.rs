@@ -16,8 +16,14 @@ use crate::buckets::{Grain, cover, day_of_key, epoch};
 use crate::periods::DateRange;
 use crate::records::{RecordKey, StrEnum, TenantSettings};
 
+/// One additive measure: a count, cents or days. 128 bits so that sums of
+/// ten million records at the largest amounts the records allow (10^14
+/// cents each) stay exact; DynamoDB numbers hold 38 digits, more than any
+/// such sum needs.
+pub type Measure = i128;
+
 /// Additive measures of one bucket: name to integer (counts, cents, days).
-pub type Measures = BTreeMap<String, i64>;
+pub type Measures = BTreeMap<String, Measure>;
 
 /// Families of measures (the second part of the partition key).
 pub mod family {
@@ -257,7 +263,9 @@ pub struct LedgerEntry {
     pub version: i64,
 }
 
-pub(crate) fn attr_i64(item: &HashMap<String, AttributeValue>, name: &str) -> Option<i64> {
+/// A number attribute parsed as `T` (ids and versions as i64, measures
+/// and amounts as [`Measure`]).
+pub(crate) fn attr_number<T: std::str::FromStr>(item: &HashMap<String, AttributeValue>, name: &str) -> Option<T> {
     item.get(name).and_then(|v| v.as_n().ok()).and_then(|n| n.parse().ok())
 }
 
@@ -272,7 +280,7 @@ pub fn measures_of(item: &HashMap<String, AttributeValue>) -> Result<Measures, S
         if let AttributeValue::N(n) = value {
             // Integers only; DynamoDB Local may write `3.0` for sums of
             // decimals, which never happens with integer cents.
-            let parsed = n.parse::<i64>().map_err(|_| StoreError::Malformed {
+            let parsed = n.parse::<Measure>().map_err(|_| StoreError::Malformed {
                 key: attr_s(item, "pk").unwrap_or("?").to_owned(),
                 message: format!("measure {name} = {n} is not an integer"),
             })?;
@@ -282,10 +290,13 @@ pub fn measures_of(item: &HashMap<String, AttributeValue>) -> Result<Measures, S
     Ok(out)
 }
 
-/// Adds `other` into `into`.
+/// Adds `other` into `into`. Stored values hold at most 38 digits, so a
+/// read sums far fewer than the items it would take to pass `i128`; the
+/// addition saturates rather than panics all the same.
 pub fn add_measures(into: &mut Measures, other: &Measures) {
     for (k, v) in other {
-        *into.entry(k.clone()).or_default() += v;
+        let total = into.entry(k.clone()).or_default();
+        *total = total.saturating_add(*v);
     }
 }
 
@@ -399,7 +410,7 @@ impl<'a> AggregateReader<'a> {
     pub async fn ledger(&self, key: &RecordKey) -> Result<Option<LedgerEntry>, StoreError> {
         let item = self.get(ledger_key(key)).await?;
         Ok(item.and_then(|i| {
-            Some(LedgerEntry { sequence: attr_s(&i, "seq")?.to_owned(), version: attr_i64(&i, "version")? })
+            Some(LedgerEntry { sequence: attr_s(&i, "seq")?.to_owned(), version: attr_number(&i, "version")? })
         }))
     }
 }
@@ -414,7 +425,7 @@ pub async fn read_ledgers(
     let mut found = HashMap::new();
     for item in items {
         let entry = attr_s(&item, "seq")
-            .zip(attr_i64(&item, "version"))
+            .zip(attr_number(&item, "version"))
             .map(|(seq, version)| LedgerEntry { sequence: seq.to_owned(), version });
         if let (Some(key), Some(entry)) = (attr_s(&item, "pk").and_then(|pk| by_pk.get(pk)), entry) {
             found.insert((*key).clone(), entry);

@@ -11,7 +11,7 @@ use chrono::NaiveDate;
 use rust_decimal::Decimal;
 
 use super::StoreError;
-use super::aggregates::{AggregateReader, Measures, attr_i64, attr_s, family, measures_of, measures_pk};
+use super::aggregates::{AggregateReader, Measure, Measures, attr_number, attr_s, family, measures_of, measures_pk};
 use crate::buckets::cover_keys;
 use crate::metrics::aging::{AgingInvoice, CustomerInfo};
 use crate::metrics::customers::{CustomerMap, OrderDays, order_days, per_customer};
@@ -35,11 +35,11 @@ fn date(item: &Item, name: &str) -> Option<NaiveDate> {
 pub fn order_row(item: &Item) -> Result<OrderRow, StoreError> {
     (|| {
         Some(OrderRow {
-            order_id: attr_i64(item, "order_id")?,
+            order_id: attr_number(item, "order_id")?,
             order_number: attr_s(item, "order_number")?.to_owned(),
-            customer_id: attr_i64(item, "customer_id")?,
-            sales_rep_id: attr_i64(item, "sales_rep_id"),
-            total_cents: attr_i64(item, "total")?,
+            customer_id: attr_number(item, "customer_id")?,
+            sales_rep_id: attr_number(item, "sales_rep_id"),
+            total_cents: attr_number(item, "total")?,
             status: attr_s(item, "status")?.to_owned(),
             ordered_on: date(item, "ordered_on")?,
         })
@@ -50,21 +50,21 @@ pub fn order_row(item: &Item) -> Result<OrderRow, StoreError> {
 /// An invoice of the closing-date index, with its dated applications.
 pub fn aging_invoice(item: &Item) -> Result<(AgingInvoice, Option<i64>), StoreError> {
     (|| {
-        let applications: Vec<(String, i64)> = serde_json::from_str(attr_s(item, "applications")?).ok()?;
+        let applications: Vec<(String, Measure)> = serde_json::from_str(attr_s(item, "applications")?).ok()?;
         let applications =
             applications.into_iter().map(|(d, c)| Some((d.parse().ok()?, c))).collect::<Option<Vec<_>>>()?;
         let invoice = AgingInvoice {
-            invoice_id: attr_i64(item, "invoice_id")?,
+            invoice_id: attr_number(item, "invoice_id")?,
             invoice_number: attr_s(item, "invoice_number")?.to_owned(),
-            customer_id: attr_i64(item, "customer_id")?,
+            customer_id: attr_number(item, "customer_id")?,
             issued_on: date(item, "issued_on")?,
             due_date: date(item, "due_date")?,
-            total_cents: attr_i64(item, "total")?,
-            written_off_cents: attr_i64(item, "written_off").unwrap_or(0),
+            total_cents: attr_number(item, "total")?,
+            written_off_cents: attr_number(item, "written_off").unwrap_or(0),
             written_off_on: date(item, "written_off_on"),
             applications,
         };
-        Some((invoice, attr_i64(item, "order_id")))
+        Some((invoice, attr_number(item, "order_id")))
     })()
     .ok_or_else(|| malformed(item, "invoice closing index"))
 }
@@ -73,9 +73,9 @@ pub fn aging_invoice(item: &Item) -> Result<(AgingInvoice, Option<i64>), StoreEr
 pub fn open_dispute(item: &Item) -> Result<OpenDispute, StoreError> {
     (|| {
         Some(OpenDispute {
-            payment_id: attr_i64(item, "payment_id")?,
+            payment_id: attr_number(item, "payment_id")?,
             payment_number: attr_s(item, "payment_number")?.to_owned(),
-            amount_cents: attr_i64(item, "amount")?,
+            amount_cents: attr_number(item, "amount")?,
             dispute_reason: attr_s(item, "dispute_reason")?.to_owned(),
             disputed_at: attr_s(item, "disputed_at")?.to_owned(),
             evidence_due_date: date(item, "evidence_due_date")?,
@@ -90,7 +90,7 @@ pub fn open_dispute(item: &Item) -> Result<OpenDispute, StoreError> {
 pub struct FailedPayment {
     pub payment_id: i64,
     pub payment_number: String,
-    pub amount_cents: i64,
+    pub amount_cents: Measure,
     pub method: String,
     pub failure_reason: String,
     pub failed_at: String,
@@ -102,15 +102,15 @@ pub struct FailedPayment {
 pub fn failed_payment(item: &Item) -> Result<FailedPayment, StoreError> {
     (|| {
         Some(FailedPayment {
-            payment_id: attr_i64(item, "payment_id")?,
+            payment_id: attr_number(item, "payment_id")?,
             payment_number: attr_s(item, "payment_number")?.to_owned(),
-            amount_cents: attr_i64(item, "amount")?,
+            amount_cents: attr_number(item, "amount")?,
             method: attr_s(item, "method")?.to_owned(),
             failure_reason: attr_s(item, "failure_reason")?.to_owned(),
             failed_at: attr_s(item, "failed_at")?.to_owned(),
-            retry_count: attr_i64(item, "retry_count").unwrap_or(0),
+            retry_count: attr_number(item, "retry_count").unwrap_or(0),
             can_retry: item.get("can_retry").and_then(|v| v.as_bool().ok()).copied().unwrap_or(false),
-            customer_id: attr_i64(item, "customer_id")?,
+            customer_id: attr_number(item, "customer_id")?,
         })
     })()
     .ok_or_else(|| malformed(item, "failed payment"))
@@ -220,9 +220,22 @@ impl AggregateReader<'_> {
     }
 
     /// The latest `limit` placed orders, newest first.
-    pub async fn recent_orders(&self, limit: usize) -> Result<Vec<OrderRow>, StoreError> {
+    pub async fn recent_orders(
+        &self,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<(String, OrderRow)>, StoreError> {
         let pk = self.pk(family::RECENT_ORDERS);
-        self.scan_partition(&pk, None, false, Some(limit)).await?.iter().take(limit).map(order_row).collect()
+        // Read from `after` (inclusive) and drop it: one item of overhead.
+        let items = self.scan_partition(&pk, after, false, Some(limit.saturating_add(1))).await?;
+        items
+            .iter()
+            .filter_map(|item| {
+                let sk = attr_s(item, "sk")?;
+                (Some(sk) != after).then(|| order_row(item).map(|row| (sk.to_owned(), row)))
+            })
+            .take(limit)
+            .collect()
     }
 
     /// Invoices open at the end of `day` or closed after it, each with its

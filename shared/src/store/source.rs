@@ -72,6 +72,12 @@ pub struct StoredItem {
 }
 
 impl StoredItem {
+    /// The record's identity and version, readable even when its body is not.
+    pub fn identity(&self) -> Option<(RecordKey, i64)> {
+        let record_type = RecordType::parse(&self.record_type)?;
+        Some((RecordKey { tenant_id: self.tenant_id.clone(), record_type, id: self.id }, self.version))
+    }
+
     pub fn decode(self) -> Result<SourceRecord, StoreError> {
         let malformed = |message: String| StoreError::Malformed {
             key: format!("{}#{}#{}", self.tenant_id, self.record_type, self.id),
@@ -96,19 +102,37 @@ impl StoredItem {
     }
 }
 
+/// Reads the envelope of a source item (SDK or stream-image form).
+pub fn decode_stored<I: Into<serde_dynamo::Item>>(item: I) -> Result<StoredItem, StoreError> {
+    serde_dynamo::from_item(item.into())
+        .map_err(|e| StoreError::Malformed { key: "(source item)".into(), message: e.to_string() })
+}
+
 /// Decodes an item of the source table (SDK or stream-image form).
 pub fn decode<I: Into<serde_dynamo::Item>>(item: I) -> Result<SourceRecord, StoreError> {
-    let stored: StoredItem = serde_dynamo::from_item(item.into())
-        .map_err(|e| StoreError::Malformed { key: "(source item)".into(), message: e.to_string() })?;
-    stored.decode()
+    decode_stored(item)?.decode()
 }
 
 /// What a conditional write did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PutOutcome {
     Written,
     /// The stored version is the same or newer: nothing changed.
     Unchanged,
+    /// DynamoDB refused this item itself (see [`item_refusal`]); its code
+    /// and message. Nothing changed; other items are not concerned.
+    Refused(String),
+}
+
+/// Why DynamoDB refused a `PutItem` because of the item itself: a
+/// `ValidationException` (item over 400 KB, an attribute or index key
+/// value it does not accept) or an item collection past its size limit.
+/// `None` for every other error (missing table, throttling, credentials).
+pub fn item_refusal(err: &aws_sdk_dynamodb::operation::put_item::PutItemError) -> Option<String> {
+    use aws_sdk_dynamodb::error::ProvideErrorMetadata;
+    let code = err.code().unwrap_or_default();
+    let refused = code == "ValidationException" || err.is_item_collection_size_limit_exceeded_exception();
+    refused.then(|| format!("{code}: {}", err.message().unwrap_or("no message")))
 }
 
 /// Writes the record unless the stored version is the same or newer.
@@ -126,6 +150,8 @@ pub async fn put_if_newer(client: &Client, table: &str, record: &SourceRecord) -
         Err(err) => {
             if err.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()) {
                 Ok(PutOutcome::Unchanged)
+            } else if let Some(refusal) = err.as_service_error().and_then(item_refusal) {
+                Ok(PutOutcome::Refused(refusal))
             } else {
                 Err(StoreError::dynamo("PutItem", err))
             }

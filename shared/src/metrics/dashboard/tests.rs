@@ -2,7 +2,7 @@ use super::*;
 use rust_decimal_macros::dec;
 
 fn m(pairs: &[(&str, i64)]) -> Measures {
-    pairs.iter().map(|(k, v)| (k.to_string(), *v)).collect()
+    pairs.iter().map(|(k, v)| (k.to_string(), Measure::from(*v))).collect()
 }
 
 fn d(s: &str) -> NaiveDate {
@@ -16,7 +16,7 @@ fn open_invoice(id: i64, customer: i64, issued: NaiveDate, due: NaiveDate, balan
         customer_id: customer,
         issued_on: issued,
         due_date: due,
-        total_cents: balance,
+        total_cents: balance.into(),
         written_off_cents: 0,
         written_off_on: None,
         applications: vec![],
@@ -120,25 +120,29 @@ fn comparison_changes_and_null_bases() {
     // AOV 53.333.. vs 50: +6.666..%, computed unrounded.
     assert_eq!(crate::money::round(c.aov_change_percentage.unwrap(), 2), dec!(6.67));
     // 66.67% vs 50%: +16.67 points.
-    assert_eq!(crate::money::round(c.collection_rate_change.unwrap(), 2), dec!(16.67));
+    assert_eq!(crate::money::round(c.collection_rate_change, 2), dec!(16.67));
 
     let mut empty_previous = inputs();
     empty_previous.previous = Some(PeriodTotals::default());
     let c = compute(&empty_previous).comparison.unwrap();
+    // Nothing invoiced before: the previous rate is 0, so the change in
+    // points is the current rate itself (never null).
+    let current_rate = c.collection_rate_change;
+    assert_eq!(crate::money::round(current_rate, 2), dec!(66.67));
     assert_eq!(
         c,
         Comparison {
             revenue_change_percentage: None,
             orders_change_percentage: None,
             aov_change_percentage: None,
-            collection_rate_change: None
+            collection_rate_change: current_rate
         }
     );
-    // Invoiced but nothing paid before: the base rate is 0, the change null.
+    // Invoiced but nothing paid before: a rate of 0 as well.
     let mut unpaid_previous = inputs();
     unpaid_previous.previous =
         Some(PeriodTotals { invoices: m(&[("invoiced", 5000), ("paid", 0)]), ..Default::default() });
-    assert_eq!(compute(&unpaid_previous).comparison.unwrap().collection_rate_change, None);
+    assert_eq!(compute(&unpaid_previous).comparison.unwrap().collection_rate_change, current_rate);
 }
 
 #[test]
