@@ -198,7 +198,11 @@ impl Pump {
             // invalidating it): replay the shard from its oldest record;
             // the rollup's ledger drops what was already applied.
             Err(err) if after && err.as_service_error().is_some_and(|e| e.is_trimmed_data_access_exception()) => {
-                tracing::warn!(shard = shard_id, "saved stream position trimmed; replaying the shard from its start");
+                tracing::error!(
+                    shard = shard_id,
+                    "saved stream position trimmed; replaying the shard from its start (records trimmed before it \
+                     were never applied: run `salesctl verify`)"
+                );
                 let out = self
                     .streams
                     .get_shard_iterator()
@@ -309,7 +313,12 @@ impl Pump {
                 }
                 Err(err) if err.as_service_error().is_some_and(|e| e.is_trimmed_data_access_exception()) => {
                     // As in `iterator_for`: replay from the shard's start.
-                    tracing::warn!(shard = shard_id, "stream position trimmed; replaying the shard from its start");
+                    tracing::error!(
+                        shard = shard_id,
+                        "stream position trimmed; replaying the shard from its start (records trimmed before it \
+                         were never applied: run `salesctl verify`)"
+                    );
+                    tokio::time::sleep(Duration::from_millis(200)).await;
                     let cursor = self.shard(shard_id);
                     cursor.iterator = None;
                     cursor.last_sequence = None;
@@ -398,11 +407,7 @@ impl Pump {
         let response = match handled {
             Ok(response) => response,
             Err(panic) => {
-                let message = panic
-                    .downcast_ref::<&str>()
-                    .map(|s| (*s).to_owned())
-                    .or_else(|| panic.downcast_ref::<String>().cloned())
-                    .unwrap_or_default();
+                let message = sales_shared::guard::panic_message(panic.as_ref());
                 return Invocation::Failed(format!("the handler panicked: {message}"));
             }
         };

@@ -107,7 +107,7 @@ pub fn hyper_error_as_json(head: &[u8]) -> Option<Vec<u8>> {
     if !empty || headers.iter().any(|h| is(h, "content-type:") || is(h, "transfer-encoding:")) {
         return None;
     }
-    let body = serde_json::json!({"error": {"code": code, "message": message}}).to_string();
+    let body = sales_shared::http::error_json(code, message);
     let mut out = format!("{status_line}\r\ncontent-type: application/json\r\ncontent-length: {}\r\n", body.len());
     for header in headers.iter().filter(|h| !is(h, "content-length:")) {
         out.push_str(header);

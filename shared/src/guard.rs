@@ -12,7 +12,6 @@
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 
-use axum::Json;
 use axum::Router;
 use axum::body::{Body, HttpBody};
 use axum::extract::Request;
@@ -20,7 +19,6 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use futures::FutureExt;
-use serde_json::json;
 
 use crate::http::{ApiContext, ApiError, not_found};
 
@@ -50,9 +48,9 @@ pub async fn method_not_allowed() -> ApiError {
     ApiError::MethodNotAllowed
 }
 
-/// The error envelope of the answers this module gives itself.
-pub fn error_response(status: StatusCode, code: &str, message: String) -> Response {
-    (status, Json(json!({"error": {"code": code, "message": message}}))).into_response()
+/// The refusal of a request over a limit, in the API's error envelope.
+pub fn error_response(status: StatusCode, code: &'static str, message: String) -> Response {
+    ApiError::Refused { status, code, message }.into_response()
 }
 
 /// The refusal of a request head over the limits, if it is.
@@ -124,15 +122,19 @@ pub async fn limits(request: Request, next: Next) -> Response {
     match AssertUnwindSafe(next.run(request)).catch_unwind().await {
         Ok(response) => response,
         Err(panic) => {
-            let what = panic
-                .downcast_ref::<&str>()
-                .map(|s| (*s).to_owned())
-                .or_else(|| panic.downcast_ref::<String>().cloned())
-                .unwrap_or_default();
-            tracing::error!(panic = %what, "handler panicked");
-            error_response(StatusCode::INTERNAL_SERVER_ERROR, "internal_error", "internal error".to_owned())
+            tracing::error!(panic = %panic_message(panic.as_ref()), "handler panicked");
+            ApiError::Internal.into_response()
         }
     }
+}
+
+/// The message of a caught panic (empty when it carried none).
+pub fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
+    panic
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_default()
 }
 
 #[cfg(test)]

@@ -55,6 +55,12 @@ pub enum ApiError {
     NotFound,
     #[error("method not allowed")]
     MethodNotAllowed,
+    /// A request over the limits of its head or body (413, 414, 431).
+    #[error("{message}")]
+    Refused { status: StatusCode, code: &'static str, message: String },
+    /// A handler panicked (logged where it was caught).
+    #[error("internal error")]
+    Internal,
     #[error("storage failure: {0}")]
     Store(#[from] StoreError),
     #[error("export failure: {0}")]
@@ -65,6 +71,12 @@ impl ApiError {
     pub fn parameter(name: &str, message: impl Into<String>) -> Self {
         ApiError::BadRequest { parameter: Some(name.to_owned()), message: message.into() }
     }
+}
+
+/// The error envelope's JSON text, for answers written below axum (the
+/// local server's rewrite of hyper's own refusals).
+pub fn error_json(code: &str, message: String) -> String {
+    serde_json::to_string(&ErrorBody { error: ErrorDetail { code, message, parameter: None } }).unwrap_or_default()
 }
 
 #[derive(Serialize)]
@@ -100,6 +112,8 @@ impl IntoResponse for ApiError {
             }
             ApiError::NotFound => (StatusCode::NOT_FOUND, "not_found", None, None),
             ApiError::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", None, None),
+            ApiError::Refused { status, code, .. } => (*status, *code, None, None),
+            ApiError::Internal => (StatusCode::INTERNAL_SERVER_ERROR, "internal_error", None, None),
             ApiError::Store(err) => {
                 tracing::error!(error = %err, "storage failure");
                 (StatusCode::INTERNAL_SERVER_ERROR, "internal_error", None, None)

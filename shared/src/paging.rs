@@ -100,11 +100,7 @@ impl CursorSigner {
             return None;
         }
         let expected = hmac::sign(&self.key, &Self::message(scope, &payload));
-        // Constant-time comparison of the truncated tags.
-        let same = expected.as_ref()[..TAG_BYTES].iter().zip(&tag).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0;
-        if !same {
-            return None;
-        }
+        aws_lc_rs::constant_time::verify_slices_are_equal(&expected.as_ref()[..TAG_BYTES], &tag).ok()?;
         Position::decode(&payload)
     }
 }

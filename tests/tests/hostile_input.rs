@@ -197,3 +197,53 @@ async fn forged_cursors_and_huge_buckets_are_400s_and_pages_cost_the_same_at_any
         .await;
     assert_eq!(foreign, 400, "another tenant");
 }
+
+/// An invoice paid in 60 instalments on 60 days touches more aggregate
+/// items than one transaction holds: it is applied in parts, exactly once,
+/// also when the whole stream is delivered again.
+#[tokio::test]
+async fn an_invoice_paid_on_sixty_days_is_applied_in_parts_exactly_once() {
+    let mut stack = TestStack::new("instalments", NOW).await;
+    let first: chrono::NaiveDate = "2025-01-02".parse().expect("date");
+    let applications: Vec<Value> = (0..60)
+        .map(|i| {
+            let on = first + chrono::Days::new(5 * i);
+            json!({"payment_id": 1000 + i, "amount": "10.00", "applied_at": format!("{on}T12:00:00Z")})
+        })
+        .collect();
+    let invoice = json!({"type": "invoice", "tenant_id": "parts", "id": 1, "version": 1,
+        "updated_at": "2025-12-01T00:00:00Z", "invoice_number": "INV-1", "customer_id": 1, "status": "sent",
+        "currency": "USD", "total_amount": "700.00", "issued_at": "2025-01-01T12:00:00Z",
+        "due_date": "2025-01-31", "payment_applications": applications});
+    let record = parse_record(&invoice.to_string()).expect("valid");
+    let settings = sales_shared::records::TenantSettings::default();
+    let c = rollup::contrib::checked_contribution(&record, &settings).expect("applicable");
+    let items = rollup::contrib::Delta::between("parts", &Default::default(), &c).item_count();
+    assert!(rollup::apply::MAX_TRANSACTION_ITEMS < items + 1, "oversized: {items} items");
+    let summary = stack.load_and_apply("parts", &[invoice.clone()]).await;
+    assert!(summary.rejected.is_empty(), "{:?}", summary.rejected);
+    assert!(verify(&stack.config, "parts", false).await.expect("verify").is_empty());
+
+    // A newer version moves every instalment a day later: a delta of both.
+    let mut moved = invoice;
+    moved["version"] = 2.into();
+    for (i, a) in moved["payment_applications"].as_array_mut().expect("array").iter_mut().enumerate() {
+        let on = first + chrono::Days::new(5 * i as u64 + 1);
+        a["applied_at"] = json!(format!("{on}T12:00:00Z"));
+    }
+    stack.load_and_apply("parts", &[moved]).await;
+    assert!(verify(&stack.config, "parts", false).await.expect("verify").is_empty());
+
+    // The whole stream again, from its start: every part is dropped.
+    let before = stack.aggregate_items().await;
+    let mut replay = stack.replaying_pump().await;
+    replay.drain().await.expect("replayed");
+    assert_eq!(stack.aggregate_items().await, before, "a replay changes nothing");
+
+    let read = token("parts", "sales:read");
+    let path = "/api/v1/sales/invoices/statistics?from_date=2025-01-01&to_date=2025-12-17";
+    let (status, _, body) = stack.get(path, Some(&read)).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(dec(&body["data"]["financial_metrics"]["total_paid"]), dec!(600.00), "{body}");
+    assert_eq!(dec(&body["data"]["financial_metrics"]["total_outstanding"]), dec!(100.00), "{body}");
+}

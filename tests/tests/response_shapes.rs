@@ -1,7 +1,8 @@
 //! Response shapes: every endpoint's JSON for the December tenant is pinned
 //! by an insta snapshot (volatile `meta` fields redacted), and every field
 //! the API guide shows must be present at the same place in ours (the
-//! guide's example responses are read from `../shared/seed`).
+//! fields of the guide's example responses are kept, without their values,
+//! in `tests/fixtures/guide_shapes.json`: the repo never reads the guide).
 
 use serde_json::Value;
 
@@ -26,28 +27,16 @@ const ENDPOINTS: [(&str, &str); 16] = [
     ("performance", "/api/v1/sales/dashboard/performance"),
 ];
 
-fn guide() -> String {
-    let root = env!("CARGO_MANIFEST_DIR");
-    let path = format!("{root}/../../shared/seed/000_3eb7c79603953329.txt");
-    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("the API guide is read from {path}: {e}"))
-}
-
-/// Every JSON object in the guide that starts a line with `{` and `"data"`.
-fn guide_examples(text: &str) -> Vec<Value> {
-    let mut out = Vec::new();
-    let mut rest = text;
-    while let Some(at) = rest.find("{\n\"data\"") {
-        let mut values = serde_json::Deserializer::from_str(&rest[at..]).into_iter::<Value>();
-        match values.next() {
-            Some(Ok(value)) => {
-                let used = values.byte_offset();
-                out.push(value);
-                rest = &rest[at + used..];
-            }
-            other => panic!("a guide example does not parse: {other:?}"),
-        }
-    }
-    out
+/// The fields of the guide's example responses, in the guide's order.
+fn guide_examples() -> Vec<(String, Value)> {
+    let fixture: Value =
+        serde_json::from_str(include_str!("../fixtures/guide_shapes.json")).expect("the fixture is JSON");
+    fixture["examples"]
+        .as_array()
+        .expect("an `examples` array")
+        .iter()
+        .map(|e| (e["name"].as_str().unwrap_or_default().to_owned(), e["shape"].clone()))
+        .collect()
 }
 
 /// Paths of the guide's fields missing from ours (arrays: first element;
@@ -76,8 +65,11 @@ fn missing(guide: &Value, ours: &Value, path: &str, out: &mut Vec<String>) {
 
 #[tokio::test]
 async fn responses_match_the_guide_and_their_snapshots() {
-    let examples = guide_examples(&guide());
+    let examples = guide_examples();
     assert_eq!(examples.len(), ENDPOINTS.len(), "one example per endpoint in the guide");
+    let names: Vec<&str> = examples.iter().map(|(name, _)| name.as_str()).collect();
+    assert_eq!(names, ENDPOINTS.map(|(name, _)| name), "the fixture follows the guide's order");
+    let examples: Vec<Value> = examples.into_iter().map(|(_, shape)| shape).collect();
     // The check itself fails on a response without the guide's fields.
     let mut probe = Vec::new();
     missing(&examples[3], &serde_json::json!({"data": {"monthly_target": 1}}), "", &mut probe);

@@ -169,7 +169,7 @@ async fn aging(
         let ids = customer_invoice_rows(&customers, usize::MAX);
         Some(Settled {
             customers: ids.iter().map(|r| r.customer_id).collect(),
-            count: u64::try_from(measure_of(&issued, measure::BILLABLE) - open.len() as i128).unwrap_or(0),
+            count: sales_shared::metrics::to_count(measure_of(&issued, measure::BILLABLE) - open.len() as i128),
             amount_cents: measure_of(&issued, measure::INVOICED) - open.iter().map(|i| i.total_cents).sum::<i128>(),
         })
     } else {

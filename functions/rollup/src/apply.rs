@@ -34,37 +34,38 @@ pub struct PreparedChange {
     pub delta: Delta,
 }
 
-#[derive(Debug, thiserror::Error)]
-pub enum ApplyError {
-    #[error("change of {0:?} writes more than {MAX_TRANSACTION_ITEMS} aggregate items")]
-    TooLarge(RecordKey),
-    #[error(transparent)]
-    Store(#[from] StoreError),
-}
-
-/// Changes split into transactions, and the first change that fits none.
+/// Changes split into transactions, in order. A change too large for one
+/// transaction forms a group of its own and is applied in parts (see
+/// [`apply_in_parts`]).
 #[derive(Debug, Default)]
 pub struct Grouping {
     pub groups: Vec<Vec<PreparedChange>>,
-    /// Index (in the input) and reason of the first change too large for
-    /// one transaction; it and every later change are left out.
-    pub too_large: Option<(usize, ApplyError)>,
+}
+
+/// Whether a change needs more items than one transaction holds (its
+/// aggregate items and its ledger entry).
+pub fn is_oversized(change: &PreparedChange) -> bool {
+    change.delta.item_count() + 1 > MAX_TRANSACTION_ITEMS
 }
 
 /// Splits changes, in order, into groups that each fit one transaction and
-/// hold each record at most once.
+/// hold each record at most once; an oversized change goes alone.
 pub fn group_changes(changes: Vec<PreparedChange>) -> Grouping {
     let mut groups: Vec<Vec<PreparedChange>> = Vec::new();
     let mut current: Vec<PreparedChange> = Vec::new();
     let mut keys: HashSet<(String, String)> = HashSet::new();
     let mut records: HashSet<RecordKey> = HashSet::new();
-    let mut too_large = None;
-    for (index, change) in changes.into_iter().enumerate() {
-        let own: HashSet<(String, String)> = change.delta.keys().cloned().collect();
-        if own.len() + 1 > MAX_TRANSACTION_ITEMS {
-            too_large = Some((index, ApplyError::TooLarge(change.key)));
-            break;
+    for change in changes {
+        if is_oversized(&change) {
+            if !current.is_empty() {
+                groups.push(std::mem::take(&mut current));
+                keys.clear();
+                records.clear();
+            }
+            groups.push(vec![change]);
+            continue;
         }
+        let own: HashSet<(String, String)> = change.delta.keys().cloned().collect();
         let new_keys = own.iter().filter(|k| !keys.contains(*k)).count();
         let fits = keys.len() + records.len() + new_keys < MAX_TRANSACTION_ITEMS;
         if !current.is_empty() && (!fits || records.contains(&change.key)) {
@@ -79,39 +80,45 @@ pub fn group_changes(changes: Vec<PreparedChange>) -> Grouping {
     if !current.is_empty() {
         groups.push(current);
     }
-    Grouping { groups, too_large }
+    Grouping { groups }
 }
 
-/// The transaction requests of a group: ledger puts with their conditions,
-/// one `ADD` update per coalesced bucket item, index puts and deletes.
-pub fn transaction_items(table: &str, group: &[PreparedChange]) -> Result<Vec<TransactWriteItem>, StoreError> {
-    let build_err = |e: aws_sdk_dynamodb::error::BuildError| StoreError::Malformed {
-        key: "transaction".into(),
-        message: e.to_string(),
-    };
-    let mut merged = Delta::default();
+fn build_err(e: aws_sdk_dynamodb::error::BuildError) -> StoreError {
+    StoreError::Malformed { key: "transaction".into(), message: e.to_string() }
+}
+
+/// The ledger entry of an applied change, conditioned on the ledger being
+/// older than the change.
+fn ledger_put(
+    table: &str,
+    change: &PreparedChange,
+    condition: &str,
+    mut values: HashMap<String, AttributeValue>,
+) -> Result<TransactWriteItem, StoreError> {
+    let (pk, sk) = ledger_key(&change.key);
+    let mut ledger = key_map(pk, sk);
+    ledger.insert("seq".into(), AttributeValue::S(change.sequence.clone()));
+    ledger.insert("version".into(), AttributeValue::N(change.version.to_string()));
+    values.insert(":seq".into(), AttributeValue::S(change.sequence.clone()));
+    Ok(TransactWriteItem::builder()
+        .put(
+            Put::builder()
+                .table_name(table)
+                .set_item(Some(ledger))
+                .condition_expression(condition)
+                .set_expression_attribute_values(Some(values))
+                .build()
+                .map_err(build_err)?,
+        )
+        .build())
+}
+
+/// The writes of a delta: one `ADD` update per coalesced bucket item, index
+/// puts and deletes, in a fixed order (the parts of an oversized change are
+/// cut from this list, so every attempt cuts the same parts).
+fn delta_items(table: &str, delta: &Delta) -> Result<Vec<TransactWriteItem>, StoreError> {
     let mut items = Vec::new();
-    for change in group {
-        merged.merge(&change.delta);
-        let (pk, sk) = ledger_key(&change.key);
-        let mut ledger = key_map(pk, sk);
-        ledger.insert("seq".into(), AttributeValue::S(change.sequence.clone()));
-        ledger.insert("version".into(), AttributeValue::N(change.version.to_string()));
-        items.push(
-            TransactWriteItem::builder()
-                .put(
-                    Put::builder()
-                        .table_name(table)
-                        .set_item(Some(ledger))
-                        .condition_expression("attribute_not_exists(seq) OR seq < :seq")
-                        .expression_attribute_values(":seq", AttributeValue::S(change.sequence.clone()))
-                        .build()
-                        .map_err(build_err)?,
-                )
-                .build(),
-        );
-    }
-    for ((pk, sk), measures) in merged.adds {
+    for ((pk, sk), measures) in &delta.adds {
         let mut names = HashMap::new();
         let mut values = HashMap::new();
         let mut clauses = Vec::new();
@@ -125,7 +132,7 @@ pub fn transaction_items(table: &str, group: &[PreparedChange]) -> Result<Vec<Tr
                 .update(
                     Update::builder()
                         .table_name(table)
-                        .set_key(Some(key_map(pk, sk)))
+                        .set_key(Some(key_map(pk.clone(), sk.clone())))
                         .update_expression(format!("ADD {}", clauses.join(", ")))
                         .set_expression_attribute_names(Some(names))
                         .set_expression_attribute_values(Some(values))
@@ -135,26 +142,179 @@ pub fn transaction_items(table: &str, group: &[PreparedChange]) -> Result<Vec<Tr
                 .build(),
         );
     }
-    for (_, item) in merged.puts {
+    for item in delta.puts.values() {
         items.push(
             TransactWriteItem::builder()
-                .put(Put::builder().table_name(table).set_item(Some(item)).build().map_err(build_err)?)
+                .put(Put::builder().table_name(table).set_item(Some(item.clone())).build().map_err(build_err)?)
                 .build(),
         );
     }
-    for (pk, sk) in merged.deletes {
+    for (pk, sk) in &delta.deletes {
         items.push(
             TransactWriteItem::builder()
-                .delete(Delete::builder().table_name(table).set_key(Some(key_map(pk, sk))).build().map_err(build_err)?)
+                .delete(
+                    Delete::builder()
+                        .table_name(table)
+                        .set_key(Some(key_map(pk.clone(), sk.clone())))
+                        .build()
+                        .map_err(build_err)?,
+                )
                 .build(),
         );
     }
     Ok(items)
 }
 
+/// The transaction requests of a group: ledger puts with their conditions,
+/// then the coalesced deltas' writes.
+pub fn transaction_items(table: &str, group: &[PreparedChange]) -> Result<Vec<TransactWriteItem>, StoreError> {
+    let mut merged = Delta::default();
+    let mut items = Vec::new();
+    for change in group {
+        merged.merge(&change.delta);
+        items.push(ledger_put(table, change, "attribute_not_exists(seq) OR seq < :seq", HashMap::new())?);
+    }
+    items.extend(delta_items(table, &merged)?);
+    Ok(items)
+}
+
+/// Whether a failed transaction may succeed when tried again.
+fn retryable(
+    err: &aws_sdk_dynamodb::error::SdkError<TransactWriteItemsError, aws_sdk_dynamodb::config::http::HttpResponse>,
+) -> bool {
+    err.as_service_error().is_some_and(|e| {
+        e.is_transaction_canceled_exception()
+            || e.is_provisioned_throughput_exceeded_exception()
+            || e.is_throttling_exception()
+            || e.is_request_limit_exceeded()
+            || e.is_transaction_in_progress_exception()
+            || e.is_internal_server_error()
+    })
+}
+
+async fn backoff(attempt: u32) {
+    tokio::time::sleep(Duration::from_millis(25 * 2u64.pow(attempt.min(6)))).await;
+}
+
+/// Applies an oversized change in parts of at most 99 writes, each in one
+/// transaction with the record's ledger entry.
+/// While parts remain the ledger holds `pseq` (the change in progress) and
+/// `parts` (how many are applied), each part conditioned on the count it
+/// follows, so a retry, a replay or a concurrent delivery resumes at the
+/// first part not applied and never applies one twice; the last part
+/// writes `seq` and drops the progress. Readers may see a change half
+/// applied for the moments between its parts.
+///
+/// An invoice paid on many days is the usual case: each payment day adds
+/// receivable items to the invoice and customer families.
+pub async fn apply_in_parts(client: &Client, table: &str, change: &PreparedChange) -> Result<usize, StoreError> {
+    let writes = delta_items(table, &change.delta)?;
+    let parts: Vec<&[TransactWriteItem]> = writes.chunks(MAX_TRANSACTION_ITEMS - 1).collect();
+    let (pk, sk) = ledger_key(&change.key);
+    let mut attempt = 0;
+    loop {
+        let ledger = read_ledger_progress(client, table, (&pk, &sk)).await?;
+        if ledger.applied.as_deref().is_some_and(|seq| seq >= change.sequence.as_str()) {
+            return Ok(0);
+        }
+        let done = match &ledger.pending {
+            Some((seq, done)) if *seq == change.sequence => *done,
+            _ => 0,
+        };
+        let mut failed = None;
+        for (index, part) in parts.iter().enumerate().skip(done) {
+            let last = index + 1 == parts.len();
+            let mut items = part.to_vec();
+            items.push(progress_write(table, change, (&pk, &sk), index, last)?);
+            if let Err(err) = client.transact_write_items().set_transact_items(Some(items)).send().await {
+                failed = Some(err);
+                break;
+            }
+        }
+        let Some(err) = failed else { return Ok(1) };
+        attempt += 1;
+        if !retryable(&err) || attempt >= MAX_ATTEMPTS {
+            return Err(StoreError::dynamo("TransactWriteItems", err));
+        }
+        tracing::debug!(attempt, "part of an oversized change not applied; re-reading the ledger");
+        backoff(attempt).await;
+    }
+}
+
+/// A ledger entry with a change in progress.
+#[derive(Debug, Default)]
+struct LedgerProgress {
+    /// `seq` of the last change applied whole.
+    applied: Option<String>,
+    /// `pseq` and `parts` of a change applied in part.
+    pending: Option<(String, usize)>,
+}
+
+async fn read_ledger_progress(
+    client: &Client,
+    table: &str,
+    (pk, sk): (&str, &str),
+) -> Result<LedgerProgress, StoreError> {
+    let out = client
+        .get_item()
+        .table_name(table)
+        .set_key(Some(key_map(pk.to_owned(), sk.to_owned())))
+        .consistent_read(true)
+        .send()
+        .await
+        .map_err(|e| StoreError::dynamo("GetItem", e))?;
+    let item = out.item.unwrap_or_default();
+    let text = |name: &str| item.get(name).and_then(|v| v.as_s().ok()).cloned();
+    let parts = item.get("parts").and_then(|v| v.as_n().ok()).and_then(|n| n.parse::<usize>().ok());
+    Ok(LedgerProgress { applied: text("seq"), pending: text("pseq").zip(parts) })
+}
+
+/// The ledger write of part `index` of an oversized change: progress for
+/// every part but the last, the applied entry for the last.
+fn progress_write(
+    table: &str,
+    change: &PreparedChange,
+    (pk, sk): (&str, &str),
+    index: usize,
+    last: bool,
+) -> Result<TransactWriteItem, StoreError> {
+    let newer = "(attribute_not_exists(seq) OR seq < :seq)";
+    let follows = if index == 0 {
+        format!("{newer} AND (attribute_not_exists(pseq) OR pseq <> :seq)")
+    } else {
+        format!("{newer} AND pseq = :seq AND parts = :done")
+    };
+    let mut values = HashMap::new();
+    if index > 0 {
+        values.insert(":done".to_owned(), AttributeValue::N(index.to_string()));
+    }
+    if last {
+        return ledger_put(table, change, &follows, values);
+    }
+    values.insert(":seq".to_owned(), AttributeValue::S(change.sequence.clone()));
+    values.insert(":next".to_owned(), AttributeValue::N((index + 1).to_string()));
+    Ok(TransactWriteItem::builder()
+        .update(
+            Update::builder()
+                .table_name(table)
+                .set_key(Some(key_map(pk.to_owned(), sk.to_owned())))
+                .update_expression("SET pseq = :seq, parts = :next")
+                .condition_expression(follows)
+                .set_expression_attribute_values(Some(values))
+                .build()
+                .map_err(build_err)?,
+        )
+        .build())
+}
+
 /// Applies one group, dropping changes the ledger shows as applied.
 /// Returns how many changes took effect.
 pub async fn apply_group(client: &Client, table: &str, group: Vec<PreparedChange>) -> Result<usize, StoreError> {
+    if let [change] = group.as_slice()
+        && is_oversized(change)
+    {
+        return apply_in_parts(client, table, change).await;
+    }
     let mut pending = group;
     let mut attempt = 0;
     loop {
@@ -169,25 +329,15 @@ pub async fn apply_group(client: &Client, table: &str, group: Vec<PreparedChange
             Ok(_) => return Ok(pending.len()),
             Err(err) => {
                 attempt += 1;
-                let service = err.as_service_error();
-                let retryable = service.is_some_and(|e| {
-                    e.is_transaction_canceled_exception()
-                        || e.is_provisioned_throughput_exceeded_exception()
-                        || e.is_throttling_exception()
-                        || e.is_request_limit_exceeded()
-                        || e.is_transaction_in_progress_exception()
-                        || e.is_internal_server_error()
-                });
-                if let Some(TransactWriteItemsError::TransactionCanceledException(cancelled)) = service {
+                if let Some(TransactWriteItemsError::TransactionCanceledException(cancelled)) = err.as_service_error() {
                     let reasons = cancelled.cancellation_reasons();
                     let codes: Vec<&str> = reasons.iter().filter_map(CancellationReason::code).collect();
                     tracing::debug!(?codes, attempt, "transaction cancelled; re-reading ledger");
                 }
-                if !retryable || attempt >= MAX_ATTEMPTS {
+                if !retryable(&err) || attempt >= MAX_ATTEMPTS {
                     return Err(StoreError::dynamo("TransactWriteItems", err));
                 }
-                let backoff = Duration::from_millis(25 * 2u64.pow(attempt.min(6)));
-                tokio::time::sleep(backoff).await;
+                backoff(attempt).await;
             }
         }
     }
@@ -226,14 +376,14 @@ mod tests {
         }
         let g = group_changes(vec![change(1, 1), wide.clone()]);
         assert_eq!(g.groups.len(), 2);
-        assert!(g.too_large.is_none());
     }
 
     #[test]
-    fn an_oversized_change_stops_the_grouping_there() {
-        let g = group_changes(vec![change(1, 3), change(2, 100), change(3, 3)]);
-        assert_eq!(g.groups.len(), 1);
-        assert_eq!(g.groups[0].len(), 1);
-        assert!(matches!(g.too_large, Some((1, ApplyError::TooLarge(_)))));
+    fn an_oversized_change_goes_alone_and_the_rest_group_around_it() {
+        let g = group_changes(vec![change(1, 3), change(2, 3), change(3, 100), change(4, 3), change(5, 3)]);
+        let ids: Vec<Vec<i64>> = g.groups.iter().map(|g| g.iter().map(|c| c.key.id).collect()).collect();
+        assert_eq!(ids, vec![vec![1, 2], vec![3], vec![4, 5]]);
+        assert!(is_oversized(&g.groups[1][0]));
+        assert!(!is_oversized(&change(6, 99)));
     }
 }

@@ -12,7 +12,7 @@ use sales_shared::money::to_cents;
 use sales_shared::periods::local_date;
 use sales_shared::records::{
     DisputeStatus, Invoice, InvoiceStatus, Order, Payment, PaymentStatus, RecordBody, Rejection, SourceRecord, StrEnum,
-    TenantSettings, check_currency, check_limits,
+    TenantSettings, check_currency, check_envelope, check_limits,
 };
 use sales_shared::sketch;
 use sales_shared::store::aggregates::{Measure, Measures, family, key_map, measure, measures_pk, settings_key};
@@ -124,6 +124,7 @@ fn number(value: impl std::fmt::Display) -> AttributeValue {
 /// stream and `rebuild` both go through here, so a refused version is
 /// absent from the live and the recomputed aggregates alike.
 pub fn checked_contribution(record: &SourceRecord, settings: &TenantSettings) -> Result<Contribution, Rejection> {
+    check_envelope(record)?;
     check_limits(record)?;
     check_currency(record, &settings.currency)?;
     let c = contribution(record, settings.tz());
@@ -404,14 +405,11 @@ fn order_index(c: &mut Contribution, tenant: &str, id: i64, order: &Order, tz: T
     let total = cents(order.total_amount);
     let attributes = || {
         vec![
-            ("order_id", AttributeValue::N(id.to_string())),
+            ("order_id", number(id)),
             ("order_number", AttributeValue::S(order.order_number.clone())),
-            ("customer_id", AttributeValue::N(order.customer_id.to_string())),
-            (
-                "sales_rep_id",
-                order.sales_rep_id.map_or(AttributeValue::Null(true), |r| AttributeValue::N(r.to_string())),
-            ),
-            ("total", AttributeValue::N(total.to_string())),
+            ("customer_id", number(order.customer_id)),
+            ("sales_rep_id", order.sales_rep_id.map_or(AttributeValue::Null(true), number)),
+            ("total", number(total)),
             ("status", AttributeValue::S(order.status.as_str().to_owned())),
             ("ordered_on", AttributeValue::S(day.to_string())),
         ]
@@ -435,7 +433,7 @@ fn order_index(c: &mut Contribution, tenant: &str, id: i64, order: &Order, tz: T
     // Newest first when read backwards; within one instant, ids ascending
     // (the key holds the id's complement).
     let at = order.ordered_at.with_timezone(&chrono::Utc).format("%Y-%m-%dT%H:%M:%S%.9fZ");
-    c.index(tenant, family::RECENT_ORDERS, format!("{at}#{:020}", i64::MAX - id), attributes());
+    c.index(tenant, family::RECENT_ORDERS, format!("{at}#{:020}", i64::MAX.saturating_sub(id)), attributes());
 }
 
 /// Index items of a payment: failed ones by bucket, open disputes; and

@@ -44,8 +44,6 @@ pub enum RollupError {
     NoImage,
     #[error(transparent)]
     Store(#[from] StoreError),
-    #[error(transparent)]
-    Apply(#[from] apply::ApplyError),
 }
 
 /// One side (new or old) of a stream record, as the rollup sees it.
@@ -111,7 +109,15 @@ async fn read_image(
     let settings = match tenants.get(&key.tenant_id) {
         Some(settings) => settings,
         None => {
-            let settings = source::tenant_settings(&ctx.dynamo, &ctx.source_table, &key.tenant_id).await?;
+            let settings = match source::tenant_settings(&ctx.dynamo, &ctx.source_table, &key.tenant_id).await {
+                Ok(settings) => settings,
+                // Unreadable settings count as the defaults, as in `rebuild`.
+                Err(err @ StoreError::Malformed { .. }) => {
+                    tracing::error!(error = %err, tenant = key.tenant_id, "tenant settings unreadable; using the defaults");
+                    TenantSettings::default()
+                }
+                Err(err) => return Err(err),
+            };
             tenants.entry(key.tenant_id.clone()).or_insert(settings)
         }
     };
@@ -136,7 +142,9 @@ async fn prepare(
 ) -> Result<Prepared, RollupError> {
     let sequence = record.change.sequence_number.as_deref().ok_or(RollupError::NoSequence)?;
     if record.change.new_image.is_empty() && record.change.old_image.is_empty() {
-        return Err(RollupError::NoImage);
+        // Nothing to apply, ever: reported alone, like a refused image.
+        let refused = Some(RollupError::NoImage.to_string());
+        return Ok(Prepared { change: None, written_at: record.change.approximate_creation_date_time, refused });
     }
     let new = read_image(ctx, &record.change.new_image, tenants).await?;
     let old = read_image(ctx, &record.change.old_image, tenants).await?;
@@ -164,14 +172,14 @@ pub async fn handle(ctx: &RollupContext, event: Event) -> DynamoDbEventResponse 
     let mut changes = Vec::new();
     // (index in the batch, tenant, stream time) of each change to apply.
     let mut written: Vec<(usize, String, DateTime<Utc>)> = Vec::new();
-    let mut refused: Vec<usize> = Vec::new();
+    let mut refused = vec![false; event.records.len()];
     let mut failed_at: Option<usize> = None;
     for (index, record) in event.records.iter().enumerate() {
         match prepare(ctx, record, &mut tenants).await {
             Ok(p) => {
                 if let Some(reason) = &p.refused {
                     tracing::error!(event_id = %record.event_id, sequence = ?record.change.sequence_number, reason, "stream record refused: it contributes nothing");
-                    refused.push(index);
+                    refused[index] = true;
                 }
                 if let Some(change) = p.change {
                     written.push((index, change.key.tenant_id.clone(), p.written_at));
@@ -205,18 +213,13 @@ pub async fn handle(ctx: &RollupContext, event: Event) -> DynamoDbEventResponse 
             }
         }
     }
-    if let Some((index, err)) = grouping.too_large {
-        tracing::error!(error = %err, "change cannot be applied in one transaction");
-        let index = written[index].0;
-        failed_at = Some(failed_at.map_or(index, |f| f.min(index)));
-    }
     for (tenant, at) in newest {
         if let Err(err) = advance_watermark(ctx, &tenant, at).await {
             tracing::warn!(error = %err, tenant, "watermark not advanced");
         }
     }
     let mut response = DynamoDbEventResponse::default();
-    let failed = |index: usize| failed_at.is_some_and(|f| index >= f) || refused.contains(&index);
+    let failed = |index: usize| failed_at.is_some_and(|f| index >= f) || refused[index];
     for (index, record) in event.records.iter().enumerate() {
         if failed(index) {
             let mut failure = DynamoDbBatchItemFailure::default();

@@ -118,7 +118,7 @@ pub fn customer_invoice_rows(measures: &Measures, limit: usize) -> Vec<CustomerI
             let row = CustomerInvoicesRow {
                 customer_id: id,
                 customer_name: String::new(),
-                invoice_count: u64::try_from(at(&m, "count")).unwrap_or(0),
+                invoice_count: super::to_count(at(&m, "count")),
                 total_invoiced: cents_to_decimal(at(&m, "invoiced")),
                 total_paid: cents_to_decimal(at(&m, "paid")),
                 payment_performance: payment_performance(at(&m, "paid_by_payments"), at(&m, "paid_on_time")),
@@ -156,14 +156,14 @@ pub fn statistics(inputs: &InvoiceInputs) -> InvoiceStatistics {
     let overdue: Vec<&&AgingInvoice> = open.iter().filter(|i| i.due_date < today).collect();
     let partially_paid = open.iter().filter(|i| i.due_date >= today && i.paid_at(today) > 0).count() as u64;
     let sent = open.len() as u64 - overdue.len() as u64 - partially_paid;
-    let paid = u64::try_from(get(m, measure::BILLABLE) - open.len() as Measure).unwrap_or(0);
+    let paid = super::to_count(get(m, measure::BILLABLE) - open.len() as Measure);
     let counts = [
-        ("draft", get(m, measure::DRAFTS).max(0) as u64),
+        ("draft", super::to_count(get(m, measure::DRAFTS))),
         ("sent", sent),
         ("partially_paid", partially_paid),
         ("paid", paid),
         ("overdue", overdue.len() as u64),
-        ("cancelled", get(m, measure::CANCELLED).max(0) as u64),
+        ("cancelled", super::to_count(get(m, measure::CANCELLED))),
     ];
     let mut invoice_counts = Keyed(vec![("total".to_owned(), counts.iter().map(|(_, n)| n).sum())]);
     invoice_counts.0.extend(counts.iter().map(|(k, n)| ((*k).to_owned(), *n)));

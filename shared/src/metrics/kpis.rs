@@ -233,7 +233,7 @@ pub fn top_customers(sets: &CustomerSets, limit: usize) -> Vec<TopCustomer> {
         .map(|(id, t)| TopCustomer {
             customer_id: id,
             customer_name: String::new(),
-            total_orders: t.placed.max(0) as u64,
+            total_orders: super::to_count(t.placed),
             total_revenue: t.revenue(),
             average_order_value: t.average_order_value(),
         })

@@ -31,7 +31,13 @@ pub fn get(m: &Measures, name: &str) -> Measure {
 
 /// A count measure (never negative in a consistent state).
 pub fn count(m: &Measures, name: &str) -> u64 {
-    u64::try_from(get(m, name).max(0)).unwrap_or(u64::MAX)
+    to_count(get(m, name))
+}
+
+/// A count as `u64`: negative (an inconsistent state) reads 0, and past
+/// `u64` saturates.
+pub fn to_count(n: Measure) -> u64 {
+    u64::try_from(n.max(0)).unwrap_or(u64::MAX)
 }
 
 /// A money measure (cents) as a decimal amount.
@@ -57,7 +63,8 @@ fn scaled(value: Measure, scale: u32) -> Decimal {
 
 /// `part / whole * 100`, 0 when `whole` is 0.
 pub fn percent(part: impl Into<Measure>, whole: impl Into<Measure>) -> Decimal {
-    ratio_or_zero(decimal(part) * Decimal::ONE_HUNDRED, decimal(whole))
+    let part = decimal(part).checked_mul(Decimal::ONE_HUNDRED).unwrap_or(Decimal::MAX);
+    ratio_or_zero(part, decimal(whole))
 }
 
 /// `part / whole * 100` of decimals, 0 when `whole` is 0.

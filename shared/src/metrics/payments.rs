@@ -91,7 +91,7 @@ pub fn statistics(period: DateRange, p: &Measures) -> PaymentStatistics {
     let processed = cents_to_decimal(processed_cents);
     let refunded = money(p, measure::REFUNDED);
     let fees = money(p, measure::FEES);
-    let mut counts: Keyed<u64> = Keyed(vec![("total".to_owned(), total.max(0) as u64)]);
+    let mut counts: Keyed<u64> = Keyed(vec![("total".to_owned(), super::to_count(total))]);
     counts.0.extend(PaymentStatus::ALL.iter().map(|s| (s.as_str().to_owned(), count(p, &measure::status(s.as_str())))));
     PaymentStatistics {
         period: period.into(),
@@ -110,7 +110,7 @@ pub fn statistics(period: DateRange, p: &Measures) -> PaymentStatistics {
                 let n = get(p, &measure::method_captured(m));
                 let amount_cents = get(p, &measure::method_amount(m));
                 let figures = MethodFigures {
-                    count: n.max(0) as u64,
+                    count: super::to_count(n),
                     amount: cents_to_decimal(amount_cents),
                     percentage: percent(amount_cents, processed_cents),
                     average_transaction: average(cents_to_decimal(amount_cents), n),

@@ -109,6 +109,25 @@ fn valid_tenant_id(text: &str) -> bool {
     (1..=64).contains(&text.len()) && text.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
 }
 
+/// The envelope rules of a record that reached us without `parse_record`
+/// (a stream image written by another service): tenant id format, `id >
+/// 0`, `version >= 1`, and `id = 1` for tenant settings.
+pub fn check_envelope(record: &SourceRecord) -> FieldResult<()> {
+    if !valid_tenant_id(&record.key.tenant_id) {
+        return Err(Rejection::new("tenant_id", "must be 1-64 characters of A-Z, a-z, 0-9, _ or -"));
+    }
+    if record.key.id <= 0 {
+        return Err(Rejection::new("id", "must be an integer > 0"));
+    }
+    if record.version < 1 {
+        return Err(Rejection::new("version", "must be an integer >= 1"));
+    }
+    if record.key.record_type == RecordType::TenantSettings && record.key.id != 1 {
+        return Err(Rejection::new("id", "must be 1 for tenant_settings"));
+    }
+    Ok(())
+}
+
 /// Parses and validates one JSON Lines record (without its line break).
 /// Field rules and size limits ([`limits`]) follow `source-records.md`;
 /// unknown fields are ignored.

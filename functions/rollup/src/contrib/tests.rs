@@ -354,3 +354,43 @@ fn returns_count_without_a_recorded_delivery_and_recent_orders_tie_by_id() {
     assert!(keys[0] > keys[1], "{keys:?}");
     assert!(keys[0].starts_with("2025-12-01T10:00:00.000000000Z#"));
 }
+
+#[test]
+fn checked_contribution_refuses_what_breaks_a_rule_and_takes_the_largest_valid_amounts() {
+    let usd = TenantSettings::default();
+    let largest = order("completed", "999999999999.99", "2025-12-02T12:00:00Z");
+    let c = checked_contribution(&largest, &usd).expect("at the limit");
+    assert_eq!(c.measures(family::ORDERS, d("2025-12-02"))["revenue"], 99_999_999_999_999);
+
+    let mut over = largest.clone();
+    if let Some(RecordBody::Order(o)) = &mut over.body {
+        o.total_amount = Decimal::new(i64::MAX, 2);
+    }
+    assert_eq!(checked_contribution(&over, &usd).unwrap_err().field, "total_amount");
+
+    let euros = TenantSettings { currency: "EUR".into(), ..TenantSettings::default() };
+    assert_eq!(checked_contribution(&largest, &euros).unwrap_err().field, "currency");
+}
+
+#[test]
+fn ten_million_largest_orders_sum_exactly_in_a_delta() {
+    // Folding the same bucket's delta 10^7 times by doubling (24 merges):
+    // 10^7 orders of 10^14 cents = 10^21 cents, past i64, exact in i128.
+    let c = contribution(&order("completed", "999999999999.99", "2025-12-02T12:00:00Z"), chrono_tz::UTC);
+    let one = Delta::between("t1", &Contribution::default(), &c);
+    let mut total = Delta::default();
+    let mut power = one.clone();
+    let mut n: u64 = 10_000_000;
+    while n > 0 {
+        if n & 1 == 1 {
+            total.merge(&power);
+        }
+        let doubled = power.clone();
+        power.merge(&doubled);
+        n >>= 1;
+    }
+    let day = total.adds[&(measures_pk("t1", family::ORDERS), "D#2025-12-02".to_owned())].clone();
+    assert_eq!(day["revenue"], 10_000_000 * 99_999_999_999_999_i128);
+    assert!(day["revenue"] > i128::from(i64::MAX));
+    assert_eq!(day["placed"], 10_000_000);
+}
