@@ -220,7 +220,7 @@ async fn an_invoice_paid_on_sixty_days_is_applied_in_parts_exactly_once() {
     let c = rollup::contrib::checked_contribution(&record, &settings).expect("applicable");
     let items = rollup::contrib::Delta::between("parts", &Default::default(), &c).item_count();
     assert!(rollup::apply::MAX_TRANSACTION_ITEMS < items + 1, "oversized: {items} items");
-    let summary = stack.load_and_apply("parts", &[invoice.clone()]).await;
+    let summary = stack.load_and_apply("parts", std::slice::from_ref(&invoice)).await;
     assert!(summary.rejected.is_empty(), "{:?}", summary.rejected);
     assert!(verify(&stack.config, "parts", false).await.expect("verify").is_empty());
 
