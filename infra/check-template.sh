@@ -4,6 +4,9 @@
 #      alone can miss (bad event properties, references to missing resources);
 #   2. cfn-lint on the transformed CloudFormation JSON;
 #   3. cfn-lint on the template itself.
+# Both cfn-lint runs append the serverless rules of cfn-lint-serverless
+# (PyPI; installed with cfn-lint by `infra/local/stack.sh install python`).
+# template.yaml suppresses a few of them per resource, each with its reason.
 #
 #   infra/check-template.sh [TEMPLATE]     (default: template.yaml at the repo root)
 #
@@ -19,7 +22,7 @@ TEMPLATE="${1:-$SALES_REPO_ROOT/template.yaml}"
 REGIONS="${SALES_LINT_REGIONS:-$AWS_REGION}" # space-separated
 
 PY="$(sales_python)"
-if ! "$PY" -c 'import cfnlint, samtranslator, yaml' >/dev/null 2>&1; then
+if ! "$PY" -c 'import cfnlint, samtranslator, yaml, cfn_lint_serverless' >/dev/null 2>&1; then
   "$HERE/local/stack.sh" install python
   PY="$(sales_python)"
 fi
@@ -31,14 +34,14 @@ trap '((keep_work)) || rm -rf "$WORK"' EXIT
 cfn_lint() {
   # shellcheck disable=SC2086 # REGIONS is a word list
   "$PY" -c 'import sys; from cfnlint.runner import main; sys.exit(main())' \
-    --regions $REGIONS -- "$@"
+    --regions $REGIONS --append-rules cfn_lint_serverless.rules -- "$@"
 }
 
 failed=()
 
 echo "== local-stack contract + SAM transform: $TEMPLATE"
 if "$PY" "$HERE/sam_translate.py" "$TEMPLATE" "$WORK/transformed.json"; then
-  echo "== cfn-lint on the transformed template"
+  echo "== cfn-lint + serverless rules on the transformed template"
   if ! cfn_lint "$WORK/transformed.json"; then
     failed+=("cfn-lint on the transformed template (kept: $WORK/transformed.json)")
     # shellcheck disable=SC2034 # read by the EXIT trap
@@ -48,7 +51,7 @@ else
   failed+=("SAM transform")
 fi
 
-echo "== cfn-lint $TEMPLATE"
+echo "== cfn-lint + serverless rules: $TEMPLATE"
 cfn_lint "$TEMPLATE" || failed+=("cfn-lint on $TEMPLATE")
 
 if ((${#failed[@]})); then

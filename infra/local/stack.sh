@@ -39,8 +39,12 @@ dynamodb_lib_dir() {
   echo "$found"
 }
 
+# cfn-lint-serverless: the serverless rules infra/check-template.sh appends
+# (0.3.6 needs cfn-lint 1.57+; 0.3.5 works with the pinned cfn-lint).
+SALES_CFN_LINT_SERVERLESS_VERSION="${SALES_CFN_LINT_SERVERLESS_VERSION:-0.3.5}"
+
 python_has_tools() {
-  "$1" -c 'import cfnlint, samtranslator' >/dev/null 2>&1
+  "$1" -c 'import cfnlint, samtranslator, cfn_lint_serverless' >/dev/null 2>&1
 }
 
 install_dynamodb_local() {
@@ -79,16 +83,17 @@ install_python_tools() {
   local py
   py="$(sales_python)"
   if [[ -n "$py" ]] && python_has_tools "$py"; then
-    log "cfn-lint and aws-sam-translator already installed ($py)"
+    log "cfn-lint, cfn-lint-serverless and aws-sam-translator already installed ($py)"
     return
   fi
   command -v python3 >/dev/null || die "python3 is required for cfn-lint"
-  log "installing cfn-lint $SALES_CFN_LINT_VERSION and aws-sam-translator $SALES_SAM_TRANSLATOR_VERSION into $SALES_VENV..."
+  log "installing cfn-lint $SALES_CFN_LINT_VERSION, cfn-lint-serverless $SALES_CFN_LINT_SERVERLESS_VERSION and aws-sam-translator $SALES_SAM_TRANSLATOR_VERSION into $SALES_VENV..."
   python3 -m venv "$SALES_VENV"
   "$SALES_VENV/bin/python" -m pip install --quiet --disable-pip-version-check \
-    "cfn-lint==$SALES_CFN_LINT_VERSION" "aws-sam-translator==$SALES_SAM_TRANSLATOR_VERSION" PyYAML >&2
-  python_has_tools "$SALES_VENV/bin/python" || die "cfn-lint / samtranslator still not importable"
-  log "cfn-lint and aws-sam-translator installed ($SALES_VENV)"
+    "cfn-lint==$SALES_CFN_LINT_VERSION" "aws-sam-translator==$SALES_SAM_TRANSLATOR_VERSION" \
+    "cfn-lint-serverless==$SALES_CFN_LINT_SERVERLESS_VERSION" PyYAML >&2
+  python_has_tools "$SALES_VENV/bin/python" || die "cfn-lint / cfn-lint-serverless / samtranslator still not importable"
+  log "cfn-lint, cfn-lint-serverless and aws-sam-translator installed ($SALES_VENV)"
 }
 
 schemathesis_installed() {

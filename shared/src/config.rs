@@ -20,7 +20,9 @@ pub struct Config {
     /// `SALES_ANALYTICS_NOW`, honoured only when `local`.
     pub pinned_now: Option<DateTime<Utc>>,
     /// `SALES_EXPORT_LINK_TTL_SECONDS` (default 900): how long presigned
-    /// export links live, never longer than the signing credentials.
+    /// export links live. At most one hour outside local runs: a link dies
+    /// with the credentials that signed it (a Lambda role's session), whose
+    /// expiry the function cannot see, and the hour keeps links well inside.
     pub export_link_ttl: std::time::Duration,
     /// `SALES_CURSOR_SECRET`: the key list cursors are signed with (the
     /// same for every instance of every function; required outside local).
@@ -32,8 +34,10 @@ pub const LOCAL_CURSOR_SECRET: &str = "local-cursor-secret-change-me";
 
 /// Default lifetime of an export link: 15 minutes.
 pub const DEFAULT_EXPORT_LINK_TTL: std::time::Duration = std::time::Duration::from_secs(900);
-/// Longest lifetime S3 accepts for a presigned link: 7 days.
+/// Longest lifetime S3 accepts for a presigned link: 7 days (local runs).
 pub const MAX_EXPORT_LINK_TTL_SECONDS: u64 = 604_800;
+/// Longest link lifetime outside local runs: one hour.
+pub const MAX_DEPLOYED_EXPORT_LINK_TTL_SECONDS: u64 = 3_600;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -90,16 +94,24 @@ impl Config {
             issuer: var("SALES_JWT_ISSUER"),
             audience: var("SALES_JWT_AUDIENCE"),
         };
+        let max_link_ttl = if local { MAX_EXPORT_LINK_TTL_SECONDS } else { MAX_DEPLOYED_EXPORT_LINK_TTL_SECONDS };
         let export_link_ttl = match var("SALES_EXPORT_LINK_TTL_SECONDS") {
             None => DEFAULT_EXPORT_LINK_TTL,
             Some(text) => text
                 .parse::<u64>()
                 .ok()
-                .filter(|s| (1..=MAX_EXPORT_LINK_TTL_SECONDS).contains(s))
+                .filter(|s| (1..=max_link_ttl).contains(s))
                 .map(std::time::Duration::from_secs)
                 .ok_or_else(|| ConfigError::Invalid {
                     name: "SALES_EXPORT_LINK_TTL_SECONDS",
-                    message: format!("must be whole seconds from 1 to {MAX_EXPORT_LINK_TTL_SECONDS}, got `{text}`"),
+                    message: if local {
+                        format!("must be whole seconds from 1 to {max_link_ttl}, got `{text}`")
+                    } else {
+                        format!(
+                            "must be whole seconds from 1 to {max_link_ttl} outside local runs (a link must not \
+                             outlive the credentials that sign it), got `{text}`"
+                        )
+                    },
                 })?,
         };
         let cursor_secret = match (var("SALES_CURSOR_SECRET"), local) {
@@ -190,5 +202,34 @@ mod tests {
         assert_eq!(config.cursor_secret, LOCAL_CURSOR_SECRET);
         assert!(deployed.pinned_now.is_none());
         assert!(deployed.auth.hs256_secret.is_none());
+    }
+
+    #[test]
+    fn link_lifetime_is_capped_at_an_hour_outside_local_runs() {
+        let with = |env: &'static str, ttl: &'static str| {
+            move |name: &str| match name {
+                "SALES_ENV" => Some(env.to_owned()),
+                "SALES_CURSOR_SECRET" => Some("k".to_owned()),
+                "SALES_EXPORT_LINK_TTL_SECONDS" => Some(ttl.to_owned()),
+                _ => None,
+            }
+        };
+        let hour = Config::from_lookup(with("aws", "3600")).unwrap();
+        assert_eq!(hour.export_link_ttl, std::time::Duration::from_secs(3600));
+        match Config::from_lookup(with("aws", "3601")) {
+            Err(ConfigError::Invalid { name: "SALES_EXPORT_LINK_TTL_SECONDS", message }) => {
+                assert!(message.contains("from 1 to 3600 outside local runs"), "{message}");
+                assert!(message.contains("`3601`"), "{message}");
+            }
+            other => panic!("3601 s accepted outside local runs: {other:?}"),
+        }
+        assert!(Config::from_lookup(with("aws", "604800")).is_err());
+        // Locally S3's own limit (7 days) still applies.
+        let week = Config::from_lookup(with("local", "604800")).unwrap();
+        assert_eq!(week.export_link_ttl, std::time::Duration::from_secs(604_800));
+        assert!(Config::from_lookup(with("local", "604801")).is_err());
+        // Unset: 15 minutes everywhere.
+        let unset = |name: &str| if name == "SALES_EXPORT_LINK_TTL_SECONDS" { None } else { with("aws", "")(name) };
+        assert_eq!(Config::from_lookup(unset).unwrap().export_link_ttl, DEFAULT_EXPORT_LINK_TTL);
     }
 }
