@@ -31,6 +31,8 @@ use sales_shared::records::{
     RecordType, StrEnum,
 };
 
+pub mod scale;
+
 /// Counts of what was generated, by record type name.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct DemoStats {

@@ -2,10 +2,14 @@
 //! demo data, tokens, the local stream pump and the local API server; every
 //! command is a library function so tests drive the same code.
 
+pub mod bulk;
 pub mod demo;
 pub mod load;
 pub mod progress;
 pub mod pump;
+pub mod read_cost;
 pub mod reconcile;
 pub mod serve;
 pub mod setup;
+
+pub use demo::scale;

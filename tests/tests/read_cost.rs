@@ -1,121 +1,229 @@
-//! Items read per request (the `x-items-read` header) for every endpoint,
-//! for a one-month and a three-year range, on two tenants with the same
-//! dates, customers, invoices and payments but three times as many orders
-//! per day. Aggregate reads must not grow with the number of orders; the
-//! table this prints (`--nocapture`) is recorded in docs/performance.md.
+//! Items read per request (the `x-items-read` header) on a generated tenant
+//! at 1x (`salesctl::scale`: 1 000 customers, 6 000 orders over four
+//! years, realistic repeat-purchase skew), for every request of
+//! `salesctl::read_cost::cases` (issue 11's table, every endpoint with the
+//! guide's defaults and each calendar period, custom ranges of four and ten
+//! years), and on the same tenant with twice the customers: every customer
+//! with their orders, invoices and payments a second time, on the same
+//! dates, so every dated bucket is the same and only per-customer,
+//! per-invoice and per-order reads can differ.
+//!
+//! Every request not in [`NOT_YET_BOUNDED`] must read at most its bound
+//! (100 items for calendar periods and defaults, 300 for custom ranges and
+//! past aging dates) and the same number of items for both tenants. The
+//! table (`--nocapture`) is recorded in docs/performance.md.
+//!
+//! The aggregates are written with `salesctl::bulk` (the expected state of
+//! `salesctl rebuild`, batch-written), not through the stream, which would
+//! take minutes; the test reads part of them back to check that path.
 
-use chrono::{Duration, NaiveDate};
+use std::collections::BTreeSet;
+
+use chrono::NaiveDate;
+use rollup::rebuild::{AggregateState, differences, expected_state, live_state};
+use sales_shared::records::{RecordBody, RecordType, SourceRecord};
+use sales_shared::store::aggregates::{family, measures_pk};
 use sales_tests::{TestStack, token};
-use serde_json::{Value, json};
+use salesctl::read_cost::{PREFIX, ReadCase, cases};
+use salesctl::scale::{ScaleOptions, records};
 
-const FIRST: &str = "2023-01-01";
-const DAYS: i64 = 1095;
+const TODAY: &str = "2025-12-17";
+/// 23:00 in New York on `TODAY`: after every generated record.
+const NOW: &str = "2025-12-18T04:00:00Z";
 
-fn records(tenant: &str, orders_per_day: i64) -> Vec<Value> {
-    let first: NaiveDate = FIRST.parse().unwrap();
-    let at = |day: NaiveDate| format!("{day}T12:00:00Z");
-    let mut out = vec![json!({"type": "tenant_settings", "tenant_id": tenant, "id": 1, "version": 1,
-        "updated_at": "2023-01-01T00:00:00Z", "time_zone": "UTC", "currency": "USD"})];
-    for c in 1..=20 {
-        out.push(
-            json!({"type": "customer", "tenant_id": tenant, "id": c, "version": 1, "updated_at": "2023-01-01T00:00:00Z",
-            "customer_number": format!("C-{c}"), "company_name": format!("Customer {c}"), "email": "a@b.example",
-            "created_at": "2023-01-01T00:00:00Z", "credit_limit": null}),
-        );
-    }
-    let mut order_id = 0;
-    for n in 0..DAYS {
-        let day = first + Duration::days(n);
-        let customer = n % 20 + 1;
-        for _ in 0..orders_per_day {
-            order_id += 1;
-            out.push(json!({"type": "order", "tenant_id": tenant, "id": order_id, "version": 1, "updated_at": at(day),
-                "order_number": format!("O-{order_id}"), "customer_id": customer, "source": "api",
-                "status": "completed", "currency": "USD", "total_amount": "100.00", "ordered_at": at(day),
-                "shipped_at": at(day + Duration::days(2)),
-                "lines": [{"product_id": 1, "quantity": 1, "unit_price": "100.00", "line_total": "100.00"}]}));
+/// Requests whose reads are not bounded yet (issue 11): at 1x they pass
+/// their bound or read more with twice the customers. Each line is a label
+/// of `salesctl::read_cost::cases`; remove it once the data model bounds
+/// that request, and the test asserts its bound and flatness from then on
+/// (the table marks a listed request that already keeps both).
+const NOT_YET_BOUNDED: &[&str] = &[
+    // Receivables from `invoices_by_close` (every invoice open today), the
+    // KPIs' customer items; `trends` lists every day of a long period.
+    "dashboard default",
+    "dashboard period=today",
+    "dashboard period=week",
+    "dashboard period=month",
+    "dashboard period=quarter",
+    "dashboard period=year",
+    "dashboard period=month&compare_to_previous=true",
+    "dashboard 4 years",
+    "dashboard 10 years",
+    // One `customer_sales` item per customer active in each bucket of the
+    // cover, one `customer_days` item per active customer.
+    "dashboard/widgets/top-customers default",
+    "dashboard/widgets/top-customers period=today",
+    "dashboard/widgets/top-customers period=week",
+    "dashboard/widgets/top-customers period=month",
+    "dashboard/widgets/top-customers period=quarter",
+    "dashboard/widgets/top-customers period=year",
+    "dashboard/widgets/top-customers 4 years",
+    "dashboard/widgets/top-customers 10 years",
+    "dashboard/customer-analytics default",
+    "dashboard/customer-analytics period=today",
+    "dashboard/customer-analytics period=week",
+    "dashboard/customer-analytics period=month",
+    "dashboard/customer-analytics period=quarter",
+    "dashboard/customer-analytics period=year",
+    "dashboard/customer-analytics 4 years",
+    "dashboard/customer-analytics 10 years",
+    // The above, plus order-to-cash: the period's orders joined with the
+    // invoices closed since its start.
+    "dashboard/performance default",
+    "dashboard/performance period=today",
+    "dashboard/performance period=week",
+    "dashboard/performance period=month",
+    "dashboard/performance period=quarter",
+    "dashboard/performance period=year",
+    "dashboard/performance 4 years",
+    "dashboard/performance 10 years",
+    // Customer metrics: per-customer items of the cover.
+    "orders/performance-metrics default",
+    "orders/performance-metrics 4 years",
+    "orders/performance-metrics 10 years",
+    // Lists that read every match to total it in `meta`.
+    "orders/high-value default",
+    "orders/high-value 4 years",
+    "orders/high-value 10 years",
+    "payments/failed default",
+    "payments/failed 4 years",
+    "payments/failed 10 years",
+    "payments/disputed default",
+    // Outstanding and aging from `invoices_by_close` (one item per invoice
+    // open at the date or closed since), `customer_invoices` per customer.
+    "invoices/statistics default",
+    "invoices/statistics 4 years",
+    "invoices/statistics 10 years",
+    "invoices/aging-report default",
+    "invoices/aging-report include_paid=true",
+    "invoices/aging-report as_of 18 months back",
+];
+
+/// Twin records get ids this much higher.
+const TWIN_OFFSET: i64 = 1_000_000_000;
+
+/// The records for `tenant`, and with `twins` a second copy of every
+/// customer, order, invoice and payment (ids offset, same dates and amounts).
+fn tenant_records(records: &[SourceRecord], tenant: &str, twins: bool) -> Vec<SourceRecord> {
+    let mut out = Vec::with_capacity(records.len() * 2);
+    for record in records {
+        let mut own = record.clone();
+        own.key.tenant_id = tenant.to_owned();
+        out.push(own);
+        if !twins {
+            continue;
         }
-        if n % 2 == 0 {
-            let id = n + 1;
-            out.push(json!({"type": "invoice", "tenant_id": tenant, "id": id, "version": 1, "updated_at": at(day),
-                "invoice_number": format!("I-{id}"), "order_id": order_id, "customer_id": customer, "status": "sent",
-                "currency": "USD", "total_amount": "100.00", "issued_at": at(day), "due_date": (day + Duration::days(30)).to_string(),
-                "payment_applications": [{"payment_id": id, "amount": "100.00", "applied_at": at(day + Duration::days(10))}]}));
-            out.push(json!({"type": "payment", "tenant_id": tenant, "id": id, "version": 1, "updated_at": at(day),
-                "payment_number": format!("P-{id}"), "customer_id": customer, "amount": "100.00", "currency": "USD",
-                "method": "bank_transfer", "gateway": null, "status": "completed", "created_at": at(day + Duration::days(10))}));
+        let mut twin = record.clone();
+        twin.key.tenant_id = tenant.to_owned();
+        twin.key.id += TWIN_OFFSET;
+        let offset = |id: &mut i64| *id += TWIN_OFFSET;
+        match &mut twin.body {
+            Some(RecordBody::Customer(_)) => {}
+            Some(RecordBody::Order(order)) => offset(&mut order.customer_id),
+            Some(RecordBody::Invoice(invoice)) => {
+                offset(&mut invoice.customer_id);
+                invoice.order_id.iter_mut().for_each(offset);
+                invoice.payment_applications.iter_mut().for_each(|a| offset(&mut a.payment_id));
+            }
+            Some(RecordBody::Payment(payment)) => {
+                offset(&mut payment.customer_id);
+                payment.invoice_id.iter_mut().chain(payment.order_id.iter_mut()).for_each(offset);
+            }
+            _ => continue,
         }
+        out.push(twin);
     }
     out
 }
 
-const MONTH: &str = "from_date=2025-12-01&to_date=2025-12-31";
-const YEARS: &str = "from_date=2023-01-01&to_date=2025-12-31";
-const PERIOD_MONTH: &str = "period=month";
-const PERIOD_YEARS: &str = "period=custom&from_date=2023-01-01&to_date=2025-12-31";
-
-/// (endpoint, query for one month, query for three years, whether its
-/// cost may grow with the orders it returns or joins).
-const ENDPOINTS: &[(&str, &str, &str, bool)] = &[
-    ("/api/v1/sales/dashboard", PERIOD_MONTH, PERIOD_YEARS, false),
-    // A page of 10: a few fixed items, 11 index items, the page's customers.
-    ("/api/v1/sales/dashboard/widgets/recent-orders", "", "", true),
-    ("/api/v1/sales/dashboard/widgets/top-customers", PERIOD_MONTH, PERIOD_YEARS, false),
-    ("/api/v1/sales/dashboard/widgets/sales-goals", "", "", false),
-    ("/api/v1/sales/dashboard/revenue", MONTH, YEARS, false),
-    ("/api/v1/sales/dashboard/revenue?group_by=product", MONTH, YEARS, false),
-    ("/api/v1/sales/dashboard/customer-analytics", PERIOD_MONTH, PERIOD_YEARS, false),
-    ("/api/v1/sales/dashboard/performance", PERIOD_MONTH, PERIOD_YEARS, true),
-    ("/api/v1/sales/orders/performance-metrics", MONTH, YEARS, false),
-    ("/api/v1/sales/orders/high-value", MONTH, YEARS, true),
-    ("/api/v1/sales/orders?group_by=status", MONTH, YEARS, false),
-    ("/api/v1/sales/invoices/statistics", MONTH, YEARS, false),
-    ("/api/v1/sales/invoices/aging-report", "as_of_date=2025-12-31", "as_of_date=2023-06-30", false),
-    ("/api/v1/sales/payments/statistics", MONTH, YEARS, false),
-    ("/api/v1/sales/payments/failed", MONTH, YEARS, false),
-    ("/api/v1/sales/payments/disputed", "", "", false),
-];
-
-/// The dashboard lists every day of its period in `trends`; the aging
-/// report as of a past date reads the invoices open then or closed since.
-const READS_BY_DAY_OR_INVOICE: [&str; 2] = ["/api/v1/sales/dashboard", "/api/v1/sales/invoices/aging-report"];
-
-async fn items_read(stack: &TestStack, tenant: &str, path: &str, query: &str) -> u64 {
-    let sep = if path.contains('?') { '&' } else { '?' };
-    let url = if query.is_empty() { path.to_owned() } else { format!("{path}{sep}{query}") };
-    let (status, headers, body) = stack.get(&url, Some(&token(tenant, "sales:read"))).await;
+async fn items_read(stack: &TestStack, tenant: &str, url: &str) -> u64 {
+    let (status, headers, body) = stack.get(url, Some(&token(tenant, "sales:read"))).await;
     assert_eq!(status, 200, "{url}: {body}");
-    headers["x-items-read"].to_str().unwrap().parse().unwrap()
+    let header = headers.get("x-items-read").unwrap_or_else(|| panic!("{url}: no x-items-read"));
+    header.to_str().ok().and_then(|v| v.parse().ok()).unwrap_or_else(|| panic!("{url}: x-items-read {header:?}"))
+}
+
+async fn write(stack: &TestStack, tenant: &str, records: &[SourceRecord]) {
+    let report = salesctl::bulk::write_aggregates(
+        &stack.dynamo,
+        &stack.config.aggregates_table,
+        tenant,
+        records,
+        1,
+        salesctl::bulk::DEFAULT_CONCURRENCY,
+        &|_| {},
+    )
+    .await
+    .expect("aggregates written");
+    println!(
+        "{tenant}: {} records, {} aggregate items ({} measure, {} whole), computed in {:.1?}, written in {:.1?}",
+        report.records,
+        report.items(),
+        report.measure_items,
+        report.whole_items,
+        report.compute,
+        report.write
+    );
 }
 
 #[tokio::test]
-async fn items_read_do_not_grow_with_orders() {
-    let mut stack = TestStack::new("read-cost", "2025-12-31T18:00:00Z").await;
-    let light = stack.load_and_apply("light", &records("light", 1)).await;
-    let heavy = stack.load_and_apply("heavy", &records("heavy", 3)).await;
-    assert!(light.rejected.is_empty() && heavy.rejected.is_empty());
+async fn read_cost_on_a_generated_tenant() {
+    let today: NaiveDate = TODAY.parse().expect("date");
+    let stack = TestStack::new("read-cost", NOW).await;
+    let (generated, stats) = records(&ScaleOptions::new("gen", today, 1)).expect("generated tenant");
+    println!("1x: {:?}", stats.by_type);
+    let (base, twice) = ("onex", "twice");
+    let base_records = tenant_records(&generated, base, false);
+    let twice_records = tenant_records(&generated, twice, true);
+    let customers =
+        |records: &[SourceRecord]| records.iter().filter(|r| r.key.record_type == RecordType::Customer).count();
+    assert_eq!(customers(&twice_records), 2 * customers(&base_records), "the twin tenant has twice the customers");
+    drop(generated);
+    write(&stack, base, &base_records).await;
+    write(&stack, twice, &twice_records).await;
 
-    println!(
-        "| endpoint | 1 month, 1 order/day | 1 month, 3 orders/day | 3 years, 1 order/day | 3 years, 3 orders/day |"
-    );
-    println!("|---|---|---|---|---|");
-    for (path, month, years, may_grow) in ENDPOINTS {
-        let mut row = Vec::new();
-        for query in [month, years] {
-            let one = items_read(&stack, "light", path, query).await;
-            let three = items_read(&stack, "heavy", path, query).await;
-            if !may_grow {
-                assert_eq!(one, three, "{path}?{query}: items read grew with the number of orders");
-            }
-            row.extend([one, three]);
-        }
-        println!("| `{path}` | {} | {} | {} | {} |", row[0], row[1], row[2], row[3]);
-        if path.ends_with("/recent-orders") {
-            assert!(row.iter().all(|n| *n <= 3 + 11 + 10), "{path}: {row:?}");
-        }
-        if !may_grow && !READS_BY_DAY_OR_INVOICE.contains(path) {
-            // A three-year range reads whole years and months, not days.
-            assert!(row[2] <= 400, "{path}: {} items for three years", row[2]);
+    // The bulk path leaves the state `salesctl verify` expects (checked on
+    // the dated families and the copies; reading back all of it would take
+    // minutes in a debug build: the bench does it with READ_COST_VERIFY=1).
+    let expected = expected_state(base, &base_records);
+    let families = [family::ORDERS, family::PAYMENTS, family::INVOICES, family::CUSTOMERS, family::PRODUCTS];
+    let pks: BTreeSet<String> = families.iter().map(|f| measures_pk(base, f)).collect();
+    let live = live_state(&stack.dynamo, &stack.config.aggregates_table, base, &pks).await.expect("live state");
+    let expected = AggregateState {
+        measures: expected.measures.into_iter().filter(|((pk, _), _)| pks.contains(pk)).collect(),
+        items: expected.items.into_iter().filter(|((pk, _), _)| pks.contains(pk)).collect(),
+    };
+    assert!(expected.measures.len() > 1_000 && expected.items.len() >= 1_100, "too little to compare");
+    let diffs = differences(&expected, &live);
+    assert!(diffs.is_empty(), "{} items differ after the bulk write, first: {}", diffs.len(), diffs[0]);
+
+    let cases = cases(today);
+    for name in NOT_YET_BOUNDED {
+        assert!(cases.iter().any(|c| c.label == *name), "NOT_YET_BOUNDED names no request: {name}");
+    }
+    // The twin tenant is only read where flatness is asserted, unless
+    // READ_COST_TWICE=1 asks for the whole table (the unbounded requests
+    // read thousands of items each, which takes minutes in a debug build).
+    let all_twice = std::env::var("READ_COST_TWICE").is_ok_and(|v| v == "1");
+    println!("| request | path and query | bound | 1x | 1x, twice the customers | |");
+    println!("|---|---|---|---|---|---|");
+    let mut failures = Vec::new();
+    for ReadCase { label, url, bound } in &cases {
+        let pending = NOT_YET_BOUNDED.contains(&label.as_str());
+        let one = items_read(&stack, base, url).await;
+        let two = if pending && !all_twice { None } else { Some(items_read(&stack, twice, url).await) };
+        let limit = bound.limit();
+        let within = one <= limit && two.is_none_or(|two| two <= limit && two == one);
+        let note = match (pending, within) {
+            (false, true) => "bounded",
+            (false, false) => "FAILS",
+            (true, false) => "not yet bounded",
+            (true, true) => "not yet bounded (within its bound now)",
+        };
+        let two = two.map_or("-".to_owned(), |n| n.to_string());
+        println!("| {label} | `{}` | {limit} | {one} | {two} | {note} |", url.trim_start_matches(PREFIX));
+        if !pending && !within {
+            failures.push(format!("{label}: {one} and {two} items (twice the customers), bound {limit}"));
         }
     }
+    assert!(failures.is_empty(), "requests over their bound or growing with customers:\n{}", failures.join("\n"));
 }
