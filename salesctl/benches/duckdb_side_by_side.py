@@ -213,14 +213,14 @@ def main():
         started = time.perf_counter()
         db.execute(LOAD.format(path=path))
         load = time.perf_counter() - started
-        rows = {t: db.sql(f"SELECT count(*) FROM {t}").fetchone()[0] for t in ("orders", "invoices", "payments")}
+        rows = {t: db.execute(f"SELECT count(*) FROM {t}").fetchall()[0][0] for t in ("orders", "invoices", "payments")}
         print(f"{name}: loaded in {load:.1f} s {rows}", flush=True)
         results[(name, "load")] = load * 1000
         for label, sql in QUERIES:
             times = []
             for _ in range(repeat):
                 started = time.perf_counter()
-                db.sql(sql).fetchall()
+                db.execute(sql).fetchall()
                 times.append((time.perf_counter() - started) * 1000)
             results[(name, label)] = statistics.median(times)
             print(f"  {name} {label}: {results[(name, label)]:.1f} ms", flush=True)

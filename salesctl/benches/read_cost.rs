@@ -32,23 +32,23 @@
 //!   (for the DuckDB comparison, `salesctl/benches/duckdb_side_by_side.py`);
 //!   with `READ_COST_JSONL_ONLY=1` only that (no DynamoDB needed)
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
-use aws_sdk_dynamodb::types::AttributeValue;
 use axum::body::Body;
 use axum::http::Request;
 use chrono::{DateTime, NaiveDate, Utc};
 use rollup::apply::{PreparedChange, group_changes};
-use rollup::contrib::{Contribution, Delta, ItemKey, contribution};
+use rollup::contrib::{Contribution, Delta, contribution};
 use rollup::rebuild::{differences, expected_state, live_partitions, live_state};
 use sales_shared::auth::AuthConfig;
 use sales_shared::config::Config;
 use sales_shared::http::ApiContext;
-use sales_shared::records::{RecordBody, SourceRecord};
-use sales_shared::store::aggregates::{ledger_key, padded_sequence};
+use sales_shared::records::SourceRecord;
+use sales_shared::store::aggregates::padded_sequence;
 use salesctl::read_cost::{PREFIX, cases};
 use salesctl::scale::{ScaleOptions, records};
+use salesctl::write_cost::WriteCost;
 use tower::ServiceExt;
 
 const TODAY: &str = "2025-12-17";
@@ -72,100 +72,28 @@ fn memory(field: &str) -> u64 {
 }
 
 // ---------------------------------------------------------------------------
-// Write cost: the model of benches/rollup.rs (DynamoDB's pricing of
-// transactional writes: 2 WCU per started KB of the larger of an item's size
-// before and after the write, sizes tracked as the writes grow them).
+// Write cost: `salesctl::write_cost`, the model benches/rollup.rs uses too.
 
-fn attribute_size(name: &str, value: &AttributeValue) -> usize {
-    name.len()
-        + match value {
-            AttributeValue::S(s) => s.len(),
-            AttributeValue::N(n) => n.trim_start_matches('-').len().div_ceil(2) + 1,
-            AttributeValue::Bool(_) | AttributeValue::Null(_) => 1,
-            _ => 8,
-        }
-}
-
-fn wcu(bytes: usize) -> u64 {
-    2 * bytes.div_ceil(1024).max(1) as u64
-}
-
-fn number_size(name: &str, value: i128) -> usize {
-    attribute_size(name, &AttributeValue::N(value.to_string()))
-}
-
-#[derive(Default)]
-struct WriteCost {
-    changes: u64,
-    transactions: u64,
-    items: u64,
-    wcu: u64,
-    /// Per bucket item: its measures and its current size in bytes.
-    measures: HashMap<ItemKey, (HashMap<String, i128>, usize)>,
-    items_size: HashMap<ItemKey, usize>,
-}
-
-impl WriteCost {
-    /// Every record as an insert, in batches of 100 as the stream delivers them.
-    fn of(records: &[SourceRecord]) -> WriteCost {
-        let tz = records
+/// Every record as an insert, in batches of 100 as the stream delivers them.
+fn write_cost_of(records: &[SourceRecord]) -> WriteCost {
+    let tz = rollup::rebuild::settings_of(records).tz();
+    let mut cost = WriteCost::default();
+    for (batch_index, batch) in records.chunks(100).enumerate() {
+        let changes: Vec<PreparedChange> = batch
             .iter()
-            .find_map(|r| match &r.body {
-                Some(RecordBody::TenantSettings(s)) => Some(s.tz()),
-                _ => None,
+            .enumerate()
+            .map(|(i, record)| PreparedChange {
+                key: record.key.clone(),
+                sequence: padded_sequence(&(batch_index * 100 + i).to_string()),
+                version: record.version,
+                delta: Delta::between(&record.key.tenant_id, &Contribution::default(), &contribution(record, tz)),
             })
-            .unwrap_or(chrono_tz::UTC);
-        let mut cost = WriteCost::default();
-        for (batch_index, batch) in records.chunks(100).enumerate() {
-            let changes: Vec<PreparedChange> = batch
-                .iter()
-                .enumerate()
-                .map(|(i, record)| PreparedChange {
-                    key: record.key.clone(),
-                    sequence: padded_sequence(&(batch_index * 100 + i).to_string()),
-                    version: record.version,
-                    delta: Delta::between(&record.key.tenant_id, &Contribution::default(), &contribution(record, tz)),
-                })
-                .collect();
-            cost.changes += changes.len() as u64;
-            for group in group_changes(changes).groups {
-                cost.apply(&group);
-            }
-        }
-        cost
-    }
-
-    fn apply(&mut self, group: &[PreparedChange]) {
-        let mut merged = Delta::default();
-        for change in group {
-            merged.merge(&change.delta);
-            let (pk, sk) = ledger_key(&change.key);
-            self.wcu += wcu(pk.len() + sk.len() + 4 + 3 + change.sequence.len() + 7 + 4);
-        }
-        self.transactions += 1;
-        self.items += (group.len() + merged.item_count()) as u64;
-        for (key, adds) in merged.adds {
-            let keys_size = 2 + key.0.len() + 2 + key.1.len();
-            let (values, size) = self.measures.entry(key).or_insert_with(|| (HashMap::new(), keys_size));
-            let before = *size;
-            for (name, v) in adds {
-                let old = values.get(&name).copied();
-                let new = old.unwrap_or(0) + v;
-                *size -= old.map_or(0, |o| number_size(&name, o));
-                *size += number_size(&name, new);
-                values.insert(name, new);
-            }
-            self.wcu += wcu(before.max(*size));
-        }
-        for (key, item) in merged.puts {
-            let after: usize = item.iter().map(|(k, v)| attribute_size(k, v)).sum();
-            let before = self.items_size.insert(key, after).unwrap_or(0);
-            self.wcu += wcu(before.max(after));
-        }
-        for key in merged.deletes {
-            self.wcu += wcu(self.items_size.remove(&key).unwrap_or(0));
+            .collect();
+        for group in group_changes(changes).groups {
+            cost.apply(&group);
         }
     }
+    cost
 }
 
 // ---------------------------------------------------------------------------
@@ -356,7 +284,7 @@ async fn main() {
         }
         let cost = flag("READ_COST_WRITE_COST", true).then(|| {
             let started = Instant::now();
-            let cost = WriteCost::of(&recs);
+            let cost = write_cost_of(&recs);
             println!("{scale}x: write cost modelled in {:.1?}", started.elapsed());
             cost
         });

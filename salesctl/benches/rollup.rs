@@ -11,89 +11,14 @@
 //! of the item's size before and after), with item sizes tracked in an
 //! in-memory model of the aggregates table.
 
-use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
-use aws_sdk_dynamodb::types::AttributeValue;
 use rollup::apply::{PreparedChange, group_changes, transaction_items};
-use rollup::contrib::{Contribution, Delta, ItemKey, contribution};
-use sales_shared::records::{RecordBody, parse_record};
-use sales_shared::store::aggregates::{ledger_key, padded_sequence};
+use rollup::contrib::{Contribution, Delta, contribution};
+use sales_shared::records::parse_record;
+use sales_shared::store::aggregates::padded_sequence;
 use sales_shared::store::source;
-
-fn attribute_size(name: &str, value: &AttributeValue) -> usize {
-    name.len()
-        + match value {
-            AttributeValue::S(s) => s.len(),
-            AttributeValue::N(n) => n.trim_start_matches('-').len().div_ceil(2) + 1,
-            AttributeValue::Bool(_) | AttributeValue::Null(_) => 1,
-            _ => 8,
-        }
-}
-
-fn item_size(item: &HashMap<String, AttributeValue>) -> usize {
-    item.iter().map(|(k, v)| attribute_size(k, v)).sum()
-}
-
-fn wcu(bytes: usize) -> u64 {
-    2 * bytes.div_ceil(1024).max(1) as u64
-}
-
-#[derive(Default)]
-struct Cost {
-    transactions: u64,
-    items: u64,
-    wcu: u64,
-}
-
-/// Sizes of the aggregates table's items, as the writes leave them.
-#[derive(Default)]
-struct SizeModel {
-    /// Per bucket item: its measures and its current size in bytes.
-    measures: HashMap<ItemKey, (HashMap<String, i128>, usize)>,
-    items: HashMap<ItemKey, usize>,
-}
-
-fn number_size(name: &str, value: i128) -> usize {
-    attribute_size(name, &AttributeValue::N(value.to_string()))
-}
-
-impl SizeModel {
-    /// Applies a group's merged delta and prices it.
-    fn apply(&mut self, group: &[PreparedChange], cost: &mut Cost) {
-        let mut merged = Delta::default();
-        for change in group {
-            merged.merge(&change.delta);
-            let (pk, sk) = ledger_key(&change.key);
-            let ledger = pk.len() + sk.len() + 4 + 3 + change.sequence.len() + 7 + 4;
-            cost.wcu += wcu(ledger);
-        }
-        cost.transactions += 1;
-        cost.items += (group.len() + merged.item_count()) as u64;
-        for (key, adds) in merged.adds {
-            let keys_size = 2 + key.0.len() + 2 + key.1.len();
-            let (values, size) = self.measures.entry(key).or_insert_with(|| (HashMap::new(), keys_size));
-            let before = *size;
-            for (name, v) in adds {
-                let old = values.get(&name).copied();
-                let new = old.unwrap_or(0) + v;
-                *size -= old.map_or(0, |o| number_size(&name, o));
-                *size += number_size(&name, new);
-                values.insert(name, new);
-            }
-            cost.wcu += wcu(before.max(*size));
-        }
-        for (key, item) in merged.puts {
-            let after = item_size(&item);
-            let before = self.items.insert(key, after).unwrap_or(0);
-            cost.wcu += wcu(before.max(after));
-        }
-        for key in merged.deletes {
-            let before = self.items.remove(&key).unwrap_or(0);
-            cost.wcu += wcu(before);
-        }
-    }
-}
+use salesctl::write_cost::WriteCost;
 
 fn main() {
     let orders_per_month: u32 = std::env::args().skip(1).find_map(|a| a.parse().ok()).unwrap_or(7_200);
@@ -105,13 +30,7 @@ fn main() {
     let stats = salesctl::demo::generate(&options, &mut bytes).expect("demo data");
     let text = String::from_utf8(bytes).expect("utf-8");
     let records: Vec<_> = text.lines().map(|l| parse_record(l).expect("valid demo record")).collect();
-    let tz = records
-        .iter()
-        .find_map(|r| match &r.body {
-            Some(RecordBody::TenantSettings(s)) => Some(s.tz()),
-            _ => None,
-        })
-        .unwrap_or(chrono_tz::UTC);
+    let tz = rollup::rebuild::settings_of(&records).tz();
     // Stream images as DynamoDB delivers them (all inserts).
     let images: Vec<serde_dynamo::Item> = records.iter().map(|r| serde_dynamo::Item::from(source::encode(r))).collect();
     println!("data set: {} records {:?}", stats.lines, stats.by_type);
@@ -149,10 +68,9 @@ fn main() {
     }
     let cpu = started.elapsed();
 
-    let mut model = SizeModel::default();
-    let mut cost = Cost::default();
+    let mut cost = WriteCost::default();
     for group in &groups {
-        model.apply(group, &mut cost);
+        cost.apply(group);
     }
     let n = records.len() as f64;
     println!(
@@ -173,7 +91,7 @@ fn main() {
         request_items
     );
     println!("write capacity: {} WCU ({:.2} per change)", cost.wcu, cost.wcu as f64 / n);
-    let largest = model.measures.iter().map(|(k, (_, size))| (*size, k)).max();
+    let largest = cost.measures.iter().map(|(k, (_, size))| (*size, k)).max();
     if let Some((size, key)) = largest {
         println!("largest aggregate item: {} {} = {} bytes", key.0, key.1, size);
     }

@@ -11,5 +11,6 @@ pub mod read_cost;
 pub mod reconcile;
 pub mod serve;
 pub mod setup;
+pub mod write_cost;
 
 pub use demo::scale;

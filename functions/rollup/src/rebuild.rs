@@ -103,7 +103,8 @@ pub async fn source_records(
     Ok(records)
 }
 
-fn settings_of(records: &[SourceRecord]) -> TenantSettings {
+/// The tenant settings among `records` (the defaults when none).
+pub fn settings_of(records: &[SourceRecord]) -> TenantSettings {
     records
         .iter()
         .find_map(|r| match &r.body {
