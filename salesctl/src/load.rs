@@ -108,51 +108,12 @@ impl Loader<'_> {
         currency: &mut String,
         summary: &mut LoadSummary,
     ) -> Result<(), LoadError> {
-        let run = Run { tenant: self.tenant, progress: self.progress, dynamo: self.dynamo, table: self.source_table };
-        run.load(path, bytes, currency, summary).await
-    }
-}
-
-/// The lines of JSON Lines bytes, numbered from 1: split at `\n`, a
-/// trailing `\r` removed, blank lines left out.
-pub fn split_lines(bytes: &[u8]) -> Vec<(usize, &[u8])> {
-    bytes
-        .split(|b| *b == b'\n')
-        .enumerate()
-        .map(|(i, line)| (i + 1, line.strip_suffix(b"\r").unwrap_or(line)))
-        .filter(|(_, line)| !line.iter().all(u8::is_ascii_whitespace))
-        .collect()
-}
-
-/// Checks a line's size (before anything else) and its encoding; returns
-/// the text for `parse_record`.
-pub fn check_line(line: &[u8]) -> Result<&str, Rejection> {
-    check_line_size(line.len())?;
-    std::str::from_utf8(line)
-        .map_err(|e| Rejection::new("(line)", format!("must be valid UTF-8 (byte {} is not)", e.valid_up_to() + 1)))
-}
-
-/// One load into the source table.
-struct Run<'a> {
-    tenant: &'a str,
-    progress: bool,
-    dynamo: &'a aws_sdk_dynamodb::Client,
-    table: &'a str,
-}
-
-impl Run<'_> {
-    async fn load(
-        &self,
-        path: &Path,
-        bytes: &[u8],
-        currency: &mut String,
-        summary: &mut LoadSummary,
-    ) -> Result<(), LoadError> {
         let first_rejection = summary.rejected.len();
         let lines = split_lines(bytes);
         let bar = self.progress_bar(path, lines.len() as u64);
         let result = self.load_lines(path, lines, &bar, currency, summary).await;
         // Write refusals arrive a chunk late: report in line order.
+
         summary.rejected[first_rejection..].sort_by_key(|r| r.line);
         match &result {
             Ok(()) => bar.finish_and_clear(),
@@ -218,7 +179,8 @@ impl Run<'_> {
         chunk: Vec<(usize, SourceRecord)>,
         summary: &mut LoadSummary,
     ) -> Result<bool, LoadError> {
-        let results = join_all(chunk.iter().map(|(_, r)| source::put_if_newer(self.dynamo, self.table, r))).await;
+        let results =
+            join_all(chunk.iter().map(|(_, r)| source::put_if_newer(self.dynamo, self.source_table, r))).await;
         let mut any = false;
         let mut failure = None;
         for ((line, record), result) in chunk.into_iter().zip(results) {
@@ -251,6 +213,25 @@ impl Run<'_> {
         bar.set_message(path.display().to_string());
         bar
     }
+}
+
+/// The lines of JSON Lines bytes, numbered from 1: split at `\n`, a
+/// trailing `\r` removed, blank lines left out.
+pub fn split_lines(bytes: &[u8]) -> Vec<(usize, &[u8])> {
+    bytes
+        .split(|b| *b == b'\n')
+        .enumerate()
+        .map(|(i, line)| (i + 1, line.strip_suffix(b"\r").unwrap_or(line)))
+        .filter(|(_, line)| !line.iter().all(u8::is_ascii_whitespace))
+        .collect()
+}
+
+/// Checks a line's size (before anything else) and its encoding; returns
+/// the text for `parse_record`.
+pub fn check_line(line: &[u8]) -> Result<&str, Rejection> {
+    check_line_size(line.len())?;
+    std::str::from_utf8(line)
+        .map_err(|e| Rejection::new("(line)", format!("must be valid UTF-8 (byte {} is not)", e.valid_up_to() + 1)))
 }
 
 /// Waits until the rollups have applied every written record version.
