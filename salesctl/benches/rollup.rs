@@ -61,7 +61,7 @@ fn main() {
         group_time += phase.elapsed();
         let phase = Instant::now();
         for group in grouping.groups {
-            request_items += transaction_items("aggregates", &group).expect("requests").len();
+            request_items += transaction_items("aggregates", &group, &Default::default()).expect("requests").len();
             groups.push(group);
         }
         build_time += phase.elapsed();

@@ -17,8 +17,9 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::SecondsFormat;
 use futures::{StreamExt, TryStreamExt};
 use rollup::contrib::{Contribution, Delta, ItemKey, checked_contribution};
+use rollup::derive;
 use rollup::rebuild::{AggregateState, Difference, expected_state, write_differences};
-use sales_shared::records::{RecordBody, SourceRecord};
+use sales_shared::records::SourceRecord;
 use sales_shared::store::StoreError;
 use sales_shared::store::aggregates::{key_map, watermark_key};
 use sales_shared::store::source;
@@ -105,23 +106,21 @@ pub async fn write_aggregates(
 /// The part `part` (of `parts`) of [`expected_state`]: the items whose key
 /// hashes to it. The parts are disjoint and together are the whole state.
 pub fn expected_part(tenant: &str, records: &[SourceRecord], part: u64, parts: u64) -> AggregateState {
-    let settings = records
-        .iter()
-        .find_map(|r| match &r.body {
-            Some(RecordBody::TenantSettings(s)) => Some(s.clone()),
-            _ => None,
-        })
-        .unwrap_or_default();
+    let settings = rollup::rebuild::settings_of(records);
     let mine = |key: &ItemKey| part_of(key, parts) == part;
     let mut total = Delta::default();
     for record in records {
         // As in `expected_state`: a version the stream refuses contributes nothing.
         let Ok(contribution) = checked_contribution(record, &settings) else { continue };
         let mut delta = Delta::between(tenant, &Contribution::default(), &contribution);
-        delta.adds.retain(|key, _| mine(key));
+        // State items are kept whole: what they derive may fall in this part.
+        delta.adds.retain(|key, _| mine(key) || derive::is_state(key));
         delta.puts.retain(|key, _| mine(key));
         total.merge(&delta);
     }
+    derive::complete(&mut total);
+    total.adds.retain(|key, _| mine(key));
+    total.puts.retain(|key, _| mine(key));
     AggregateState { measures: total.adds, items: total.puts }
 }
 

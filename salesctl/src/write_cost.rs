@@ -8,6 +8,7 @@ use std::collections::HashMap;
 use aws_sdk_dynamodb::types::AttributeValue;
 use rollup::apply::PreparedChange;
 use rollup::contrib::{Delta, ItemKey};
+use rollup::derive;
 use sales_shared::store::aggregates::ledger_key;
 
 /// DynamoDB's size of one attribute.
@@ -56,6 +57,15 @@ impl WriteCost {
             let (pk, sk) = ledger_key(&change.key);
             self.wcu += wcu(pk.len() + sk.len() + 4 + 3 + change.sequence.len() + 7 + 4);
         }
+        // What the group's state items derive, from the states the
+        // earlier writes left.
+        let derived = derive::for_delta(&merged, |key| {
+            self.measures
+                .get(key)
+                .map(|(values, _)| values.iter().map(|(k, v)| (k.clone(), *v)).collect())
+                .unwrap_or_default()
+        });
+        merged.merge(&derived);
         self.changes += group.len() as u64;
         self.transactions += 1;
         self.items += (group.len() + merged.item_count()) as u64;

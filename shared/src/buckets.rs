@@ -35,6 +35,55 @@ pub fn bucket_keys(day: NaiveDate) -> [String; 3] {
     [bucket_key(Grain::Day, day), bucket_key(Grain::Month, day), bucket_key(Grain::Year, day)]
 }
 
+/// The ISO-week bucket key of `day` (`W#2025-W49`, the ISO year's week).
+pub fn week_key(day: NaiveDate) -> String {
+    let week = day.iso_week();
+    format!("W#{:04}-W{:02}", week.year(), week.week())
+}
+
+/// The quarter bucket key of `day` (`Q#2025-Q4`).
+pub fn quarter_key(day: NaiveDate) -> String {
+    format!("Q#{:04}-Q{}", day.year(), day.month0() / 3 + 1)
+}
+
+/// The five calendar buckets holding `day` (day, ISO week, month, quarter,
+/// year): families of distinct counts, which do not add across buckets,
+/// keep one item per calendar period the API names.
+pub fn calendar_bucket_keys(day: NaiveDate) -> [String; 5] {
+    [
+        bucket_key(Grain::Day, day),
+        week_key(day),
+        bucket_key(Grain::Month, day),
+        quarter_key(day),
+        bucket_key(Grain::Year, day),
+    ]
+}
+
+/// The calendar bucket that is exactly `range` (a day, an ISO week, a
+/// month, a quarter or a year), if any.
+pub fn calendar_bucket_of(range: DateRange) -> Option<String> {
+    let (from, to) = (range.from, range.to);
+    let keys = calendar_bucket_keys(from);
+    let days = range.days();
+    let quarter_start = NaiveDate::from_ymd_opt(from.year(), from.month0() / 3 * 3 + 1, 1)?;
+    let quarter_end = NaiveDate::from_ymd_opt(from.year(), from.month0() / 3 * 3 + 3, 1)
+        .map(|m| month_range(m.year(), m.month()).to)?;
+    let [day, week, month, quarter, year] = keys;
+    if days == 1 {
+        Some(day)
+    } else if days == 7 && from.weekday() == chrono::Weekday::Mon {
+        Some(week)
+    } else if from.day() == 1 && to == month_range(from.year(), from.month()).to {
+        Some(month)
+    } else if from == quarter_start && to == quarter_end {
+        Some(quarter)
+    } else if from.ordinal() == 1 && is_year_end(to) && from.year() == to.year() {
+        Some(year)
+    } else {
+        None
+    }
+}
+
 /// The day of a `D#` key.
 pub fn day_of_key(key: &str) -> Option<NaiveDate> {
     key.strip_prefix("D#").and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
@@ -156,6 +205,23 @@ mod tests {
     fn keys() {
         assert_eq!(bucket_keys(d("2025-03-07")), ["D#2025-03-07", "M#2025-03", "Y#2025"]);
         assert_eq!(day_of_key("D#2025-03-07"), Some(d("2025-03-07")));
+        assert_eq!(
+            calendar_bucket_keys(d("2024-12-30")),
+            ["D#2024-12-30", "W#2025-W01", "M#2024-12", "Q#2024-Q4", "Y#2024"]
+        );
+    }
+
+    #[test]
+    fn calendar_buckets_of_ranges() {
+        let of = |a: &str, b: &str| calendar_bucket_of(DateRange::new(d(a), d(b)));
+        assert_eq!(of("2025-12-17", "2025-12-17").as_deref(), Some("D#2025-12-17"));
+        assert_eq!(of("2025-12-15", "2025-12-21").as_deref(), Some("W#2025-W51"));
+        assert_eq!(of("2025-12-16", "2025-12-22"), None, "seven days from a Tuesday");
+        assert_eq!(of("2025-02-01", "2025-02-28").as_deref(), Some("M#2025-02"));
+        assert_eq!(of("2025-10-01", "2025-12-31").as_deref(), Some("Q#2025-Q4"));
+        assert_eq!(of("2025-01-01", "2025-12-31").as_deref(), Some("Y#2025"));
+        assert_eq!(of("2025-01-01", "2026-12-31"), None);
+        assert_eq!(of("2025-12-01", "2025-12-30"), None);
     }
 
     #[test]

@@ -75,6 +75,12 @@ impl ApiError {
 
 /// The error envelope's JSON text, for answers written below axum (the
 /// local server's rewrite of hyper's own refusals).
+/// A cursor signed for this endpoint and query but of the other paging
+/// kind (offset or key): only a cursor made by a different version.
+fn foreign_cursor() -> ApiError {
+    ApiError::parameter("cursor", "`cursor` is not a cursor of this endpoint (use meta.next_cursor)")
+}
+
 pub fn error_json(code: &str, message: String) -> String {
     serde_json::to_string(&ErrorBody { error: ErrorDetail { code, message, parameter: None } }).unwrap_or_default()
 }
@@ -253,9 +259,16 @@ impl TenantView<'_> {
         match self.position(params)? {
             None => Ok(0),
             Some(crate::paging::Position::Offset(offset)) => Ok(offset),
-            Some(crate::paging::Position::After(_)) => {
-                Err(ApiError::parameter("cursor", "`cursor` is not a cursor of this endpoint (use meta.next_cursor)"))
-            }
+            Some(crate::paging::Position::After(_)) => Err(foreign_cursor()),
+        }
+    }
+
+    /// The key a key-paged list resumes after (`None` on the first page).
+    pub fn after(&self, params: &crate::params::Params) -> Result<Option<String>, ApiError> {
+        match self.position(params)? {
+            None => Ok(None),
+            Some(crate::paging::Position::After(key)) => Ok(Some(key)),
+            Some(crate::paging::Position::Offset(_)) => Err(foreign_cursor()),
         }
     }
 

@@ -7,9 +7,10 @@ use axum::response::Response;
 use chrono::{Datelike, NaiveDate};
 use rust_decimal::Decimal;
 use sales_shared::auth::Principal;
+use sales_shared::buckets::calendar_bucket_of;
 use sales_shared::http::{ApiContext, ApiError};
 use sales_shared::metrics::get;
-use sales_shared::metrics::kpis::{name_customers, top_customers as rank_customers};
+use sales_shared::metrics::kpis::{TopCustomer, name_customers, top_customers as rank_customers};
 use sales_shared::metrics::revenue::sales_goals as goals;
 use sales_shared::money::json;
 use sales_shared::paging::{NoTotals, Position};
@@ -40,16 +41,7 @@ pub async fn recent_orders(
     let params = Params::parse(query.as_deref(), &["limit", "cursor"])?;
     let limit = params.limit()?;
     // Key-based paging: a page reads its rows and one more, however deep.
-    let after = match view.position(&params)? {
-        None => None,
-        Some(Position::After(key)) => Some(key),
-        Some(Position::Offset(_)) => {
-            return Err(ApiError::parameter(
-                "cursor",
-                "`cursor` is not a cursor of this endpoint (use meta.next_cursor)",
-            ));
-        }
-    };
+    let after = view.after(&params)?;
     let mut rows = view.reader.recent_orders(after.as_deref(), limit + 1).await?;
     let next = (rows.len() > limit).then(|| {
         rows.truncate(limit);
@@ -82,9 +74,25 @@ pub async fn top_customers(
     let view = ctx.read_view(&principal, "top-customers").await?;
     let params = Params::parse(query.as_deref(), &["period", "from_date", "to_date", "limit", "cursor"])?;
     let (_, period) = params.period(view.today)?;
-    let (limit, offset) = (params.limit()?, view.offset(&params)?);
-    let sets = view.reader.customer_sets(None, period, false).await?;
-    let (mut rows, next) = view.page(&params, rank_customers(&sets, usize::MAX), offset, limit);
+    let limit = params.limit()?;
+    let (mut rows, next) = match calendar_bucket_of(period) {
+        // A calendar period: its derived ranking, paged by key.
+        Some(bucket) => {
+            let after = view.after(&params)?;
+            let ranked = view.reader.top_customers(&bucket, after.as_deref(), limit + 1).await?;
+            let next = (ranked.len() > limit).then(|| {
+                let last = ranked.get(limit - 1).map(|(key, _, _)| key.clone()).unwrap_or_default();
+                view.cursor_at(&params, &Position::After(last))
+            });
+            (ranked.iter().take(limit).map(|(_, id, totals)| TopCustomer::of(*id, totals)).collect(), next)
+        }
+        // Any other range: ranked from the customers active in it.
+        None => {
+            let offset = view.offset(&params)?;
+            let sets = view.reader.customer_sets(None, period, false).await?;
+            view.page(&params, rank_customers(&sets, usize::MAX), offset, limit)
+        }
+    };
     let ids: Vec<i64> = rows.iter().map(|r| r.customer_id).collect();
     name_customers(&mut rows, &view.reader.customer_names(&ids).await?);
     view.respond_list(rows, NoTotals {}, next).await

@@ -12,17 +12,21 @@ use axum::routing::{MethodRouter, get};
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use sales_shared::auth::Principal;
+use sales_shared::buckets::calendar_bucket_of;
 use sales_shared::exports::endpoint::export_route;
 use sales_shared::exports::run::Dataset;
 use sales_shared::http::{ApiContext, ApiError};
+use sales_shared::metrics::customers::CustomerCounts;
 use sales_shared::metrics::get as measure_of;
 use sales_shared::metrics::orders::{
     Extremes, OrderRow, PerformanceInputs, by_status, high_value_meta, performance_metrics,
 };
 use sales_shared::money::{from_cents, json, to_cents};
 use sales_shared::params::Params;
+use sales_shared::periods::DateRange;
 use sales_shared::records::{OrderStatus, StrEnum};
-use sales_shared::store::aggregates::{family, measure};
+use sales_shared::store::StoreError;
+use sales_shared::store::aggregates::{AggregateReader, family, measure};
 use serde::Serialize;
 
 /// Every route of the function: its path and its (GET) handler.
@@ -78,11 +82,26 @@ async fn performance(
         period,
         orders,
         extremes: Extremes { highest_cents, lowest_cents },
-        customers: reader.customer_sets(rep, period, false).await?,
+        customers: customer_counts(reader, rep, period).await?,
         reps,
         limit,
     };
     view.respond(performance_metrics(inputs)).await
+}
+
+/// The period's customer counts: one derived item for a calendar period
+/// of all reps; otherwise counted from the period's customers (a rep's
+/// customers, or distinct customers over an arbitrary range, need them:
+/// docs/data-model.md).
+async fn customer_counts(
+    reader: &AggregateReader<'_>,
+    rep: Option<i64>,
+    period: DateRange,
+) -> Result<CustomerCounts, StoreError> {
+    match calendar_bucket_of(period) {
+        Some(bucket) if rep.is_none() => reader.customer_counts(&bucket).await,
+        _ => Ok(CustomerCounts::of(&reader.customer_sets(rep, period, false).await?)),
+    }
 }
 
 #[derive(Debug, Serialize)]

@@ -15,9 +15,11 @@ use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{AttributeValue, CancellationReason, Delete, Put, TransactWriteItem, Update};
 use sales_shared::records::RecordKey;
 use sales_shared::store::StoreError;
-use sales_shared::store::aggregates::{key_map, ledger_key, read_ledgers};
+use sales_shared::store::aggregates::{Measures, key_map, ledger_key, measures_of, read_ledgers};
+use sales_shared::store::batch_get_items;
 
-use crate::contrib::Delta;
+use crate::contrib::{Delta, ItemKey};
+use crate::derive::{self, STATE_VERSION};
 
 /// DynamoDB's limit of items in one transaction.
 pub const MAX_TRANSACTION_ITEMS: usize = 100;
@@ -42,10 +44,15 @@ pub struct Grouping {
     pub groups: Vec<Vec<PreparedChange>>,
 }
 
+/// The most derived writes (`derive`) the state items of a delta can add.
+fn reserved(delta: &Delta) -> usize {
+    delta.adds.keys().map(derive::reserve).sum()
+}
+
 /// Whether a change needs more items than one transaction holds (its
-/// aggregate items and its ledger entry).
+/// aggregate items, what they may derive and its ledger entry).
 pub fn is_oversized(change: &PreparedChange) -> bool {
-    change.delta.item_count() + 1 > MAX_TRANSACTION_ITEMS
+    change.delta.item_count() + reserved(&change.delta) + 1 > MAX_TRANSACTION_ITEMS
 }
 
 /// Splits changes, in order, into groups that each fit one transaction and
@@ -55,6 +62,8 @@ pub fn group_changes(changes: Vec<PreparedChange>) -> Grouping {
     let mut current: Vec<PreparedChange> = Vec::new();
     let mut keys: HashSet<(String, String)> = HashSet::new();
     let mut records: HashSet<RecordKey> = HashSet::new();
+    // Derived writes the group's state items may add.
+    let mut reserve = 0;
     for change in changes {
         if is_oversized(&change) {
             if !current.is_empty() {
@@ -63,16 +72,20 @@ pub fn group_changes(changes: Vec<PreparedChange>) -> Grouping {
                 records.clear();
             }
             groups.push(vec![change]);
+            reserve = 0;
             continue;
         }
         let own: HashSet<(String, String)> = change.delta.keys().cloned().collect();
-        let new_keys = own.iter().filter(|k| !keys.contains(*k)).count();
-        let fits = keys.len() + records.len() + new_keys < MAX_TRANSACTION_ITEMS;
+        let new_keys: Vec<&ItemKey> = own.iter().filter(|k| !keys.contains(*k)).collect();
+        let new_reserve: usize = new_keys.iter().map(|k| derive::reserve(k)).sum();
+        let fits = keys.len() + reserve + records.len() + new_keys.len() + new_reserve < MAX_TRANSACTION_ITEMS;
         if !current.is_empty() && (!fits || records.contains(&change.key)) {
             groups.push(std::mem::take(&mut current));
             keys.clear();
             records.clear();
+            reserve = 0;
         }
+        reserve += own.iter().filter(|k| !keys.contains(*k)).map(derive::reserve).sum::<usize>();
         keys.extend(own);
         records.insert(change.key.clone());
         current.push(change);
@@ -116,9 +129,13 @@ fn ledger_put(
 /// The writes of a delta: one `ADD` update per coalesced bucket item, index
 /// puts and deletes, in a fixed order (the parts of an oversized change are
 /// cut from this list, so every attempt cuts the same parts).
-fn delta_items(table: &str, delta: &Delta) -> Result<Vec<TransactWriteItem>, StoreError> {
+///
+/// A state item read before the transaction (`states`) also counts the
+/// update and is conditioned on the count read: what was derived from it
+/// holds only if nobody wrote it in between.
+fn delta_items(table: &str, delta: &Delta, states: &StateReads) -> Result<Vec<TransactWriteItem>, StoreError> {
     let mut items = Vec::new();
-    for ((pk, sk), measures) in &delta.adds {
+    for (key, measures) in &delta.adds {
         let mut names = HashMap::new();
         let mut values = HashMap::new();
         let mut clauses = Vec::new();
@@ -127,13 +144,27 @@ fn delta_items(table: &str, delta: &Delta) -> Result<Vec<TransactWriteItem>, Sto
             values.insert(format!(":v{i}"), AttributeValue::N(value.to_string()));
             clauses.push(format!("#m{i} :v{i}"));
         }
+        let mut condition = None;
+        if let Some(state) = states.get(key) {
+            names.insert("#sv".into(), STATE_VERSION.into());
+            values.insert(":one".into(), AttributeValue::N("1".into()));
+            clauses.push("#sv :one".into());
+            condition = Some(match &state.version {
+                Some(version) => {
+                    values.insert(":read".into(), AttributeValue::N(version.clone()));
+                    "#sv = :read"
+                }
+                None => "attribute_not_exists(#sv)",
+            });
+        }
         items.push(
             TransactWriteItem::builder()
                 .update(
                     Update::builder()
                         .table_name(table)
-                        .set_key(Some(key_map(pk.clone(), sk.clone())))
+                        .set_key(Some(key_map(key.0.clone(), key.1.clone())))
                         .update_expression(format!("ADD {}", clauses.join(", ")))
+                        .set_condition_expression(condition.map(str::to_owned))
                         .set_expression_attribute_names(Some(names))
                         .set_expression_attribute_values(Some(values))
                         .build()
@@ -165,17 +196,64 @@ fn delta_items(table: &str, delta: &Delta) -> Result<Vec<TransactWriteItem>, Sto
     Ok(items)
 }
 
+/// A state item as read before a transaction: its measures and update
+/// count (`None`: never counted, or absent).
+#[derive(Debug, Clone, Default)]
+pub struct StateRead {
+    pub measures: Measures,
+    pub version: Option<String>,
+}
+
+/// State items by key.
+pub type StateReads = HashMap<ItemKey, StateRead>;
+
+/// Reads the state items among a delta's updates, consistently.
+pub async fn read_states(client: &Client, table: &str, delta: &Delta) -> Result<StateReads, StoreError> {
+    let keys: Vec<ItemKey> = delta.adds.keys().filter(|k| derive::is_state(k)).cloned().collect();
+    if keys.is_empty() {
+        return Ok(StateReads::new());
+    }
+    let mut states: StateReads = keys.iter().map(|k| (k.clone(), StateRead::default())).collect();
+    for item in batch_get_items(client, table, keys, true).await? {
+        let text = |name: &str| item.get(name).and_then(|v| v.as_s().ok()).cloned().unwrap_or_default();
+        let version = item.get(STATE_VERSION).and_then(|v| v.as_n().ok()).cloned();
+        states.insert((text("pk"), text("sk")), StateRead { measures: measures_of(&item)?, version });
+    }
+    Ok(states)
+}
+
+/// The writes of a delta over state items read in `states`: its own, then
+/// what they derive.
+fn state_writes(table: &str, delta: &Delta, states: &StateReads) -> Result<Vec<TransactWriteItem>, StoreError> {
+    let derived = derive::for_delta(delta, |key| states.get(key).map(|s| s.measures.clone()).unwrap_or_default());
+    let mut items = delta_items(table, delta, states)?;
+    items.extend(delta_items(table, &derived, &StateReads::new())?);
+    Ok(items)
+}
+
 /// The transaction requests of a group: ledger puts with their conditions,
-/// then the coalesced deltas' writes.
-pub fn transaction_items(table: &str, group: &[PreparedChange]) -> Result<Vec<TransactWriteItem>, StoreError> {
-    let mut merged = Delta::default();
+/// then the coalesced deltas' writes and what their state items derive
+/// (`states`: the state items as read before).
+pub fn transaction_items(
+    table: &str,
+    group: &[PreparedChange],
+    states: &StateReads,
+) -> Result<Vec<TransactWriteItem>, StoreError> {
     let mut items = Vec::new();
     for change in group {
-        merged.merge(&change.delta);
         items.push(ledger_put(table, change, "attribute_not_exists(seq) OR seq < :seq", HashMap::new())?);
     }
-    items.extend(delta_items(table, &merged)?);
+    items.extend(state_writes(table, &merged(group), states)?);
     Ok(items)
+}
+
+/// The coalesced delta of a group.
+pub fn merged(group: &[PreparedChange]) -> Delta {
+    let mut merged = Delta::default();
+    for change in group {
+        merged.merge(&change.delta);
+    }
+    merged
 }
 
 /// Whether a failed transaction may succeed when tried again.
@@ -207,9 +285,18 @@ async fn backoff(attempt: u32) {
 ///
 /// An invoice paid on many days is the usual case: each payment day adds
 /// receivable items to the invoice and customer families.
+///
+/// State items (`derive`) and what they derive go together in a first part
+/// of their own, derived from a consistent read of them made just before
+/// it; the other writes are cut into the same parts on every attempt.
 pub async fn apply_in_parts(client: &Client, table: &str, change: &PreparedChange) -> Result<usize, StoreError> {
-    let writes = delta_items(table, &change.delta)?;
-    let parts: Vec<&[TransactWriteItem]> = writes.chunks(MAX_TRANSACTION_ITEMS - 1).collect();
+    let (mut state_delta, mut plain) = (Delta::default(), change.delta.clone());
+    state_delta.adds =
+        plain.adds.iter().filter(|(k, _)| derive::is_state(k)).map(|(k, m)| (k.clone(), m.clone())).collect();
+    plain.adds.retain(|k, _| !derive::is_state(k));
+    let writes = delta_items(table, &plain, &StateReads::new())?;
+    let plain_parts: Vec<&[TransactWriteItem]> = writes.chunks(MAX_TRANSACTION_ITEMS - 1).collect();
+    let has_state = !state_delta.adds.is_empty();
     let (pk, sk) = ledger_key(&change.key);
     let mut attempt = 0;
     loop {
@@ -221,10 +308,19 @@ pub async fn apply_in_parts(client: &Client, table: &str, change: &PreparedChang
             Some((seq, done)) if *seq == change.sequence => *done,
             _ => 0,
         };
+        let mut parts: Vec<Vec<TransactWriteItem>> = Vec::new();
+        if has_state {
+            parts.push(if done == 0 {
+                state_writes(table, &state_delta, &read_states(client, table, &state_delta).await?)?
+            } else {
+                Vec::new()
+            });
+        }
+        parts.extend(plain_parts.iter().map(|p| p.to_vec()));
         let mut failed = None;
         for (index, part) in parts.iter().enumerate().skip(done) {
             let last = index + 1 == parts.len();
-            let mut items = part.to_vec();
+            let mut items = part.clone();
             items.push(progress_write(table, change, (&pk, &sk), index, last)?);
             if let Err(err) = client.transact_write_items().set_transact_items(Some(items)).send().await {
                 failed = Some(err);
@@ -324,7 +420,8 @@ pub async fn apply_group(client: &Client, table: &str, group: Vec<PreparedChange
         if pending.is_empty() {
             return Ok(0);
         }
-        let items = transaction_items(table, &pending)?;
+        let states = read_states(client, table, &merged(&pending)).await?;
+        let items = transaction_items(table, &pending, &states)?;
         match client.transact_write_items().set_transact_items(Some(items)).send().await {
             Ok(_) => return Ok(pending.len()),
             Err(err) => {

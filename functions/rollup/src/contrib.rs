@@ -7,7 +7,7 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::NaiveDate;
 use chrono_tz::Tz;
 use rust_decimal::Decimal;
-use sales_shared::buckets::{bucket_keys, month_key};
+use sales_shared::buckets::{bucket_keys, calendar_bucket_keys, month_key};
 use sales_shared::money::to_cents;
 use sales_shared::periods::local_date;
 use sales_shared::records::{
@@ -516,7 +516,14 @@ impl Delta {
                 }
             }
             for ((family, day, id), measures) in &c.entities {
-                for bucket in bucket_keys(*day) {
+                // Customers' totals are the state of distinct counts and
+                // rankings (`derive`): those keep every calendar period.
+                let buckets: Vec<String> = if family == family::CUSTOMER_SALES {
+                    calendar_bucket_keys(*day).into()
+                } else {
+                    bucket_keys(*day).into()
+                };
+                for bucket in buckets {
                     delta.add(measures_pk(tenant, family), format!("{bucket}#{id:020}"), measures, sign);
                 }
             }

@@ -3,6 +3,7 @@
 
 pub mod apply;
 pub mod contrib;
+pub mod derive;
 pub mod rebuild;
 
 use std::collections::HashMap;

@@ -38,8 +38,13 @@ const ITEM_FAMILIES: [&str; 8] = [
     family::OPEN_DISPUTES,
     family::INVOICES_BY_CLOSE,
 ];
-const BUCKETED_ITEM_FAMILIES: [&str; 4] =
-    [family::ORDERS_BY_AMOUNT, family::FAILED_PAYMENTS, family::ORDERS_BY_DATE, family::INVOICES_BY_ISSUE];
+const BUCKETED_ITEM_FAMILIES: [&str; 5] = [
+    family::ORDERS_BY_AMOUNT,
+    family::FAILED_PAYMENTS,
+    family::ORDERS_BY_DATE,
+    family::INVOICES_BY_ISSUE,
+    family::TOP_CUSTOMERS,
+];
 
 /// Whether a partition holds whole items rather than measures.
 fn holds_items(tenant: &str, pk: &str) -> bool {
@@ -123,6 +128,7 @@ pub fn expected_state(tenant: &str, records: &[SourceRecord]) -> AggregateState 
         let Ok(contribution) = checked_contribution(record, &settings) else { continue };
         total.merge(&Delta::between(tenant, &Contribution::default(), &contribution));
     }
+    crate::derive::complete(&mut total);
     AggregateState { measures: total.adds, items: total.puts }
 }
 

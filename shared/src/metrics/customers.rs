@@ -11,7 +11,7 @@ use rust_decimal::Decimal;
 use serde::Serialize;
 
 use super::{average, json as fixed, median_of, percent};
-use crate::metrics::{cents_to_decimal, decimal};
+use crate::metrics::{cents_to_decimal, decimal, to_count};
 use crate::money::json;
 use crate::store::aggregates::{Measure, Measures, measure};
 
@@ -101,17 +101,42 @@ pub struct CustomerMetrics {
     pub average_orders_per_customer: Decimal,
 }
 
+/// How many customers bought in a period, and how many of them for the
+/// first time: counted from the period's customers, or read from the
+/// derived counts of a calendar bucket (`customer_counts`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CustomerCounts {
+    pub unique: Measure,
+    pub new: Measure,
+}
+
+impl CustomerCounts {
+    pub fn of(sets: &CustomerSets) -> Self {
+        let unique = sets.active().count() as Measure;
+        let new = sets.active().filter(|(id, _)| sets.is_new(**id)).count() as Measure;
+        CustomerCounts { unique, new }
+    }
+
+    /// From a `customer_counts` item's measures.
+    pub fn from_measures(measures: &Measures) -> Self {
+        let get = |name: &str| measures.get(name).copied().unwrap_or(0);
+        CustomerCounts { unique: get(measure::UNIQUE_CUSTOMERS), new: get(measure::NEW_CUSTOMERS) }
+    }
+
+    pub fn returning(&self) -> Measure {
+        self.unique.saturating_sub(self.new)
+    }
+}
+
 /// `customer_metrics` of metrics.md "Orders" (`total_orders`: placed
 /// orders of the period).
-pub fn customer_metrics(sets: &CustomerSets, total_orders: u64) -> CustomerMetrics {
-    let unique = sets.active().count() as i64;
-    let new = sets.active().filter(|(id, _)| sets.is_new(**id)).count() as i64;
+pub fn customer_metrics(counts: CustomerCounts, total_orders: u64) -> CustomerMetrics {
     CustomerMetrics {
-        unique_customers: unique as u64,
-        new_customers: new as u64,
-        returning_customers: (unique - new) as u64,
-        repeat_customer_rate: percent(unique - new, unique),
-        average_orders_per_customer: average(Decimal::from(total_orders), unique),
+        unique_customers: to_count(counts.unique),
+        new_customers: to_count(counts.new),
+        returning_customers: to_count(counts.returning()),
+        repeat_customer_rate: percent(counts.returning(), counts.unique),
+        average_orders_per_customer: average(Decimal::from(total_orders), counts.unique),
     }
 }
 

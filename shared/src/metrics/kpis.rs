@@ -9,8 +9,8 @@ use rust_decimal::Decimal;
 use serde::Serialize;
 
 use super::customers::{
-    CustomerMap, CustomerSets, LifetimeValue, OrderDays, PurchaseFrequency, Segmentation, customer_since,
-    lifetime_value, purchase_frequency, ranked, segmentation,
+    CustomerMap, CustomerSets, CustomerTotals, LifetimeValue, OrderDays, PurchaseFrequency, Segmentation,
+    customer_since, lifetime_value, purchase_frequency, ranked, segmentation,
 };
 use super::invoices::{collection_rate, days_sales_outstanding};
 use super::orders::{cancellation_rate, fulfillment_metrics, order_accuracy_rate, return_rate};
@@ -227,17 +227,20 @@ pub struct TopCustomer {
 /// The top-customers widget: the first `limit` customers by period revenue
 /// (names are filled in by [`name_customers`]).
 pub fn top_customers(sets: &CustomerSets, limit: usize) -> Vec<TopCustomer> {
-    ranked(sets)
-        .into_iter()
-        .take(limit)
-        .map(|(id, t)| TopCustomer {
+    ranked(sets).into_iter().take(limit).map(|(id, t)| TopCustomer::of(id, &t)).collect()
+}
+
+impl TopCustomer {
+    /// A row of the ranking (unnamed: see [`name_customers`]).
+    pub fn of(id: i64, totals: &CustomerTotals) -> Self {
+        TopCustomer {
             customer_id: id,
             customer_name: String::new(),
-            total_orders: super::to_count(t.placed),
-            total_revenue: t.revenue(),
-            average_order_value: t.average_order_value(),
-        })
-        .collect()
+            total_orders: super::to_count(totals.placed),
+            total_revenue: totals.revenue(),
+            average_order_value: totals.average_order_value(),
+        }
+    }
 }
 
 /// Fills in the customers' names.

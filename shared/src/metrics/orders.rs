@@ -7,7 +7,7 @@ use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use serde::Serialize;
 
-use super::customers::{CustomerMetrics, CustomerSets, customer_metrics};
+use super::customers::{CustomerCounts, CustomerMetrics, customer_metrics};
 use super::{Keyed, average, complement, count, get, histogram, histogram_median, money, percent};
 use crate::metrics::cents_to_decimal;
 use crate::money::json;
@@ -204,7 +204,8 @@ pub struct PerformanceInputs {
     /// `orders` (or the rep's slice) summed over the period.
     pub orders: Measures,
     pub extremes: Extremes,
-    pub customers: CustomerSets,
+    /// Customers of the period (all reps, or the one filtered on).
+    pub customers: CustomerCounts,
     pub reps: Vec<(i64, String, Measures)>,
     pub limit: usize,
 }
@@ -214,7 +215,7 @@ pub fn performance_metrics(inputs: PerformanceInputs) -> PerformanceMetrics {
     let order_metrics = order_metrics(orders, inputs.extremes);
     PerformanceMetrics {
         period: inputs.period.into(),
-        customer_metrics: customer_metrics(&inputs.customers, order_metrics.total_orders),
+        customer_metrics: customer_metrics(inputs.customers, order_metrics.total_orders),
         order_metrics,
         fulfillment_metrics: fulfillment_metrics(orders),
         channel_metrics: channel_metrics(orders),

@@ -50,6 +50,15 @@ pub mod family {
     /// placed orders per local order day (`d{YYYYMMDD}`): first order date,
     /// gaps between purchases.
     pub const CUSTOMER_DAYS: &str = "customer_days";
+    /// Derived from the state items above (`rollup::derive`), per calendar
+    /// bucket (`D#`, `W#`, `M#`, `Q#`, `Y#`): `unique_customers` (customers
+    /// with a placed order in the bucket) and `new_customers` (first placed
+    /// order ever in the bucket).
+    pub const CUSTOMER_COUNTS: &str = "customer_counts";
+    /// Derived ranking items, one partition per calendar bucket
+    /// (`top_customers#M#2025-12`), `sk` from [`super::ranking::sk`]:
+    /// the bucket's customers by revenue, descending, ids ascending.
+    pub const TOP_CUSTOMERS: &str = "top_customers";
     /// The rep slice of `customer_sales` (`sales_rep_id` filter).
     pub fn customer_sales_of_rep(rep_id: i64) -> String {
         format!("{CUSTOMER_SALES}@rep={rep_id}")
@@ -103,8 +112,51 @@ pub mod family {
     }
 }
 
+/// Sort keys of ranking items: the value inverted so that an ascending
+/// query lists the largest first, then the id, so that ties come out by id
+/// ascending.
+pub mod ranking {
+    use super::Measure;
+
+    /// Values are clamped to +-10^30 (far past any sum the record limits
+    /// allow) so that every key has the same width.
+    const LIMIT: Measure = 1_000_000_000_000_000_000_000_000_000_000;
+
+    /// `{10^30 - value, 31 digits}#{id, 20 digits}`.
+    pub fn sk(value: Measure, id: i64) -> String {
+        let inverted = LIMIT - value.clamp(-LIMIT, LIMIT);
+        format!("{inverted:031}#{id:020}")
+    }
+
+    /// The id of a ranking key.
+    pub fn id_of(sk: &str) -> Option<i64> {
+        sk.rsplit_once('#')?.1.parse().ok()
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+
+        #[test]
+        fn keys_sort_by_value_descending_then_id() {
+            let mut keys = [sk(5, 2), sk(7, 9), sk(5, 1), sk(0, 3), sk(-4, 1), sk(Measure::MAX, 8)];
+            keys.sort();
+            let ids: Vec<i64> = keys.iter().filter_map(|k| id_of(k)).collect();
+            assert_eq!(ids, vec![8, 9, 1, 2, 3, 1]);
+        }
+    }
+}
+
+/// The attribute of a state item counting its updates (`rollup::derive`):
+/// a transaction that derives from a state item is conditioned on the
+/// count it read. Not a measure: readers skip names starting with `_`.
+pub const STATE_VERSION: &str = "_v";
+
 /// Measure names, shared by the rollup (writer) and the API (reader).
 pub mod measure {
+    /// Derived customer counts (`customer_counts`).
+    pub const UNIQUE_CUSTOMERS: &str = "unique_customers";
+    pub const NEW_CUSTOMERS: &str = "new_customers";
     /// Orders by local order date.
     pub const PLACED: &str = "placed";
     pub const REVENUE_BEARING: &str = "revenue_bearing";
@@ -277,6 +329,9 @@ pub(crate) fn attr_s<'a>(item: &'a HashMap<String, AttributeValue>, name: &str) 
 pub fn measures_of(item: &HashMap<String, AttributeValue>) -> Result<Measures, StoreError> {
     let mut out = Measures::new();
     for (name, value) in item {
+        if name.starts_with('_') {
+            continue;
+        }
         if let AttributeValue::N(n) = value {
             // Integers only; DynamoDB Local may write `3.0` for sums of
             // decimals, which never happens with integer cents.

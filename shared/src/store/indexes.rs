@@ -11,10 +11,12 @@ use chrono::NaiveDate;
 use rust_decimal::Decimal;
 
 use super::StoreError;
-use super::aggregates::{AggregateReader, Measure, Measures, attr_number, attr_s, family, measures_of, measures_pk};
+use super::aggregates::{
+    AggregateReader, Measure, Measures, attr_number, attr_s, family, measure, measures_of, measures_pk, ranking,
+};
 use crate::buckets::cover_keys;
 use crate::metrics::aging::{AgingInvoice, CustomerInfo};
-use crate::metrics::customers::{CustomerMap, OrderDays, order_days, per_customer};
+use crate::metrics::customers::{CustomerCounts, CustomerMap, CustomerTotals, OrderDays, order_days, per_customer};
 use crate::metrics::orders::OrderRow;
 use crate::metrics::payments::OpenDispute;
 use crate::metrics::revenue::ProductInfo;
@@ -308,6 +310,45 @@ impl AggregateReader<'_> {
     pub async fn customers(&self, rep: Option<i64>, range: DateRange) -> Result<CustomerMap, StoreError> {
         let base = rep.map_or_else(|| family::CUSTOMER_SALES.to_owned(), family::customer_sales_of_rep);
         Ok(per_customer(&self.sum_entities(&base, 'c', range).await?))
+    }
+
+    /// The derived customer counts of one calendar bucket
+    /// (`customer_counts`, one item).
+    pub async fn customer_counts(&self, bucket: &str) -> Result<CustomerCounts, StoreError> {
+        let item = self.get((self.pk(family::CUSTOMER_COUNTS), bucket.to_owned())).await?;
+        Ok(item
+            .map(|item| measures_of(&item))
+            .transpose()?
+            .map(|m| CustomerCounts::from_measures(&m))
+            .unwrap_or_default())
+    }
+
+    /// The customers of a calendar bucket by revenue (descending, ids
+    /// ascending), from the derived ranking: the `limit` rows after the
+    /// ranking key `after`, each with its key. Reads the rows and one more.
+    pub async fn top_customers(
+        &self,
+        bucket: &str,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<(String, i64, CustomerTotals)>, StoreError> {
+        let pk = self.pk(&family::bucketed(family::TOP_CUSTOMERS, bucket));
+        let items = self.scan_partition(&pk, after, true, Some(limit.saturating_add(1))).await?;
+        let mut rows = Vec::new();
+        for item in &items {
+            let Some(sk) = attr_s(item, "sk").filter(|sk| Some(*sk) != after) else { continue };
+            let Some(id) = ranking::id_of(sk) else { return Err(malformed(item, "ranking key")) };
+            let m = measures_of(item)?;
+            let get = |name: &str| m.get(name).copied().unwrap_or(0);
+            let totals = CustomerTotals {
+                placed: get(measure::PLACED),
+                revenue_bearing: get(measure::REVENUE_BEARING),
+                revenue_cents: get(measure::REVENUE),
+            };
+            rows.push((sk.to_owned(), id, totals));
+        }
+        rows.truncate(limit);
+        Ok(rows)
     }
 
     /// Placed orders per local day of the given customers.
