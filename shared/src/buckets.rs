@@ -121,6 +121,22 @@ pub fn cover(range: DateRange) -> Vec<KeyRange> {
     out
 }
 
+/// The cover of `range` by months and days only (whole years as their
+/// months): for families kept at those two grains.
+pub fn cover_without_years(range: DateRange) -> Vec<KeyRange> {
+    cover(range)
+        .into_iter()
+        .map(|piece| match piece.grain {
+            Grain::Year => KeyRange {
+                grain: Grain::Month,
+                first: format!("M#{}-01", &piece.first[2..]),
+                last: format!("M#{}-12", &piece.last[2..]),
+            },
+            _ => piece,
+        })
+        .collect()
+}
+
 /// Every bucket key of the cover of `range` (one partition per key for
 /// bucketed index families such as `orders_by_amount#M#2025-12`).
 pub fn cover_keys(range: DateRange) -> Vec<String> {
@@ -208,6 +224,20 @@ mod tests {
         assert_eq!(
             calendar_bucket_keys(d("2024-12-30")),
             ["D#2024-12-30", "W#2025-W01", "M#2024-12", "Q#2024-Q4", "Y#2024"]
+        );
+    }
+
+    #[test]
+    fn covers_without_years_use_months() {
+        let c = cover_without_years(DateRange::new(d("2022-11-15"), d("2025-02-03")));
+        let names: Vec<(Grain, &str, &str)> = c.iter().map(|k| (k.grain, k.first.as_str(), k.last.as_str())).collect();
+        assert_eq!(names[0], (Grain::Month, "M#2023-01", "M#2024-12"));
+        assert_eq!(
+            names[1..],
+            cover(DateRange::new(d("2022-11-15"), d("2025-02-03")))[1..]
+                .iter()
+                .map(|k| (k.grain, k.first.as_str(), k.last.as_str()))
+                .collect::<Vec<_>>()
         );
     }
 

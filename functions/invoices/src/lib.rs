@@ -10,18 +10,24 @@ use axum::extract::{RawQuery, State};
 use axum::response::Response;
 use axum::routing::{MethodRouter, get};
 use sales_shared::auth::Principal;
+use sales_shared::buckets::calendar_bucket_of;
 use sales_shared::buckets::epoch;
 use sales_shared::exports::endpoint::export_route;
 use sales_shared::exports::run::Dataset;
 use sales_shared::http::{ApiContext, ApiError, TenantView};
-use sales_shared::metrics::aging::{AgeBy, AgingInvoice, Buckets, Settled, aging_report, name_rows};
+use sales_shared::metrics::aging::{
+    AgeBy, AgingInvoice, AgingTotals, Buckets, CustomerRow, Settled, aging_report, by_due_date, customer_row,
+    name_rows, report,
+};
 use sales_shared::metrics::get as measure_of;
-use sales_shared::metrics::invoices::{InvoiceInputs, customer_invoice_rows, statistics as invoice_statistics};
-use sales_shared::paging::NoTotals;
+use sales_shared::metrics::invoices::{
+    InvoiceInputs, OpenInPeriod, customer_invoice_rows, statistics as invoice_statistics,
+};
+use sales_shared::paging::{NoTotals, Position};
 use sales_shared::params::Params;
 use sales_shared::periods::DateRange;
 use sales_shared::store::StoreError;
-use sales_shared::store::aggregates::{Measures, family, measure};
+use sales_shared::store::aggregates::{AggregateReader, Measures, family, measure};
 
 /// Every route of the function: its path and its (GET) handler.
 fn table() -> [(&'static str, MethodRouter<Arc<ApiContext>>); 3] {
@@ -97,19 +103,39 @@ async fn statistics(
     let slice = invoices_family(customer);
     let invoices = reader.sum(&slice, period).await?;
     let receivables = measure_of(&reader.sum_through(&slice, period.to).await?, measure::AR_CHANGE);
-    let open_today = invoices_at(&view, view.today, customer).await?;
     let aging_date = period.to.min(view.today);
-    let aging_invoices =
-        if aging_date == view.today { open_today.clone() } else { invoices_at(&view, aging_date, customer).await? };
-    let per_customer = only_customer(reader.sum_entities(family::CUSTOMER_INVOICES, 'c', period).await?, customer);
+    // All customers: dated sums (any period, any date). One customer: that
+    // customer's invoices from the closing-date index.
+    let (open, aging) = match customer {
+        None => (reader.open_in_period(period, view.today).await?, reader.aging_totals(aging_date).await?),
+        Some(_) => {
+            let open_today = invoices_at(&view, view.today, customer).await?;
+            let at_aging_date = invoices_at(&view, aging_date, customer).await?;
+            (
+                OpenInPeriod::of(&open_today, period, view.today),
+                AgingTotals::of(aging_date, &at_aging_date, &Buckets::default()),
+            )
+        }
+    };
+    let per_customer = match (calendar_bucket_of(period), customer) {
+        // A calendar period of all customers: the first rows of its ranking.
+        (Some(bucket), None) => {
+            let ranked = reader.ranking(&family::bucketed(family::TOP_INVOICED, &bucket), None, limit).await?;
+            ranked
+                .into_iter()
+                .flat_map(|(_, id, m)| m.into_iter().map(move |(what, v)| (format!("c{id}_{what}"), v)))
+                .collect()
+        }
+        _ => only_customer(reader.sum_entities(family::CUSTOMER_INVOICES, 'c', period).await?, customer),
+    };
     let inputs = InvoiceInputs {
         period,
         today: view.today,
         invoices: &invoices,
         receivables_cents: receivables,
-        open_today: &open_today,
+        open,
         aging_date,
-        aging_invoices: &aging_invoices,
+        aging,
         customer_invoices: &per_customer,
         limit,
     };
@@ -158,8 +184,41 @@ async fn aging(
     let customer = params.id("customer_id")?;
     let include_paid = params.bool("include_paid")?.unwrap_or(false);
     let buckets = bucket_options(&params)?;
-    let (limit, offset) = (params.limit()?, view.offset(&params)?);
+    let limit = params.limit()?;
     let reader = &view.reader;
+    // Today, all customers, the standard buckets and no invoice event dated
+    // after today: the dated sums and the ranking of customers by balance.
+    if customer.is_none() && buckets.is_standard() && as_of == view.today && !reader.invoice_events_after(as_of).await?
+    {
+        let totals = reader.aging_totals(as_of).await?;
+        let settled = if include_paid {
+            let issued = reader.sum_through(family::INVOICES, as_of).await?;
+            Some(Settled {
+                customers: Vec::new(),
+                count: sales_shared::metrics::to_count(measure_of(&issued, measure::BILLABLE) - totals.open),
+                amount_cents: measure_of(&issued, measure::INVOICED) - totals.open_total,
+            })
+        } else {
+            None
+        };
+        let keys = buckets.keys();
+        let mut ranked = reader.customers_by_balance(view.after(&params)?.as_deref(), limit + 1).await?;
+        // Settled customers (at zero) only with `include_paid`.
+        ranked.retain(|(_, _, due)| include_paid || due.iter().any(|(_, v)| *v > 0));
+        let next = (ranked.len() > limit).then(|| {
+            let last = ranked.get(limit - 1).map(|(key, _, _)| key.clone()).unwrap_or_default();
+            view.cursor_at(&params, &Position::After(last))
+        });
+        let mut rows: Vec<CustomerRow> = ranked
+            .iter()
+            .take(limit)
+            .map(|(_, id, due)| customer_row(*id, &keys, &by_due_date(&buckets, as_of, due)))
+            .collect();
+        name_page(reader, &mut rows).await?;
+        let report = report(as_of, &buckets, &totals, settled.as_ref(), rows);
+        return view.respond_list(report, NoTotals {}, next).await;
+    }
+    let offset = view.offset(&params)?;
     let invoices = invoices_at(&view, as_of, customer).await?;
     let settled = if include_paid {
         let through = DateRange::new(epoch(), as_of);
@@ -177,10 +236,16 @@ async fn aging(
     };
     let mut report = aging_report(as_of, &invoices, &buckets, settled.as_ref());
     let (mut rows, next) = view.page(&params, std::mem::take(&mut report.by_customer), offset, limit);
+    name_page(reader, &mut rows).await?;
+    report.by_customer = rows;
+    view.respond_list(report, NoTotals {}, next).await
+}
+
+/// Names the rows of a `by_customer` page (customer copies of the page only).
+async fn name_page(reader: &AggregateReader<'_>, rows: &mut [CustomerRow]) -> Result<(), StoreError> {
     let ids: Vec<i64> = rows.iter().map(|r| r.customer_id).collect();
     let info: BTreeMap<_, _> =
         reader.customer_info(&ids).await?.into_iter().map(|(id, (_, info))| (id, info)).collect();
-    name_rows(&mut rows, &info);
-    report.by_customer = rows;
-    view.respond_list(report, NoTotals {}, next).await
+    name_rows(rows, &info);
+    Ok(())
 }

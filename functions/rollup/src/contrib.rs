@@ -7,7 +7,7 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::NaiveDate;
 use chrono_tz::Tz;
 use rust_decimal::Decimal;
-use sales_shared::buckets::{bucket_keys, calendar_bucket_keys, month_key};
+use sales_shared::buckets::{Grain, bucket_key, bucket_keys, calendar_bucket_keys, month_key};
 use sales_shared::money::to_cents;
 use sales_shared::periods::local_date;
 use sales_shared::records::{
@@ -15,6 +15,7 @@ use sales_shared::records::{
     TenantSettings, check_currency, check_envelope, check_limits,
 };
 use sales_shared::sketch;
+use sales_shared::store::aggregates::measure::Daily;
 use sales_shared::store::aggregates::{Measure, Measures, family, key_map, measure, measures_pk, settings_key};
 
 /// Key of an aggregates-table item: (pk, sk).
@@ -34,6 +35,10 @@ pub struct Contribution {
     /// (`pk = {tenant}#{family}`, `sk = {bucket}#{id}`), so no item grows
     /// with the number of entities.
     pub entities: BTreeMap<(String, NaiveDate, i64), Measures>,
+    /// Additive measures of items of one family and sort key, written as
+    /// they are: (family, sk) -> measures (month items with per-day
+    /// measures, items by issue date at D/M grain only).
+    pub family_counters: BTreeMap<(String, String), Measures>,
     /// Whole items the record owns (index entries, copies of dimensions).
     pub items: BTreeMap<ItemKey, Item>,
     /// A sum passed the 128-bit range (impossible within the record
@@ -76,6 +81,14 @@ impl Contribution {
     /// The measures of one entity in a family on one day (empty when none).
     pub fn entity(&self, family: &str, day: NaiveDate, id: i64) -> Measures {
         self.entities.get(&(family.to_owned(), day, id)).cloned().unwrap_or_default()
+    }
+
+    /// A counter in an item of the tenant's `family` with sort key `sk`
+    /// (the tenant is added when the delta is built).
+    fn count_family(&mut self, (family, sk): (String, String), name: String, value: Measure) {
+        if value != 0 {
+            accumulate(self.family_counters.entry((family, sk)).or_default(), &name, value, &mut self.overflowed);
+        }
     }
 
     fn count(&mut self, key: ItemKey, name: String, value: Measure) {
@@ -199,6 +212,12 @@ fn order_contribution(c: &mut Contribution, order: &Order, tz: Tz) {
             c.add(&f, day, measure::DELIVERY_PROMISED, 1);
             c.add(&f, day, measure::DELIVERED_ON_TIME, i64::from(local_date(&delivered_at, tz) <= promised));
         }
+    }
+    // Trends: the month's item holds one measure per day.
+    let key = (family::DAILY_ORDERS.to_owned(), bucket_key(Grain::Month, day));
+    c.count_family(key.clone(), measure::daily(Daily::Placed, day), 1);
+    if order.is_revenue_bearing() {
+        c.count_family(key, measure::daily(Daily::Revenue, day), cents(order.total_amount));
     }
     let mut customers = vec![family::CUSTOMER_SALES.to_owned()];
     customers.extend(order.sales_rep_id.map(family::customer_sales_of_rep));
@@ -339,6 +358,22 @@ fn invoice_contribution(
         c.add(&f, on_or_after_issue(local_date(&at, tz)), measure::AR_CHANGE, written_off.saturating_neg());
     }
 
+    let receivable = receivables::Receivable {
+        issued_on,
+        due_date: invoice.due_date,
+        total,
+        payments: invoice
+            .payment_applications
+            .iter()
+            .map(|a| (on_or_after_issue(local_date(&a.applied_at, tz)), cents(a.amount)))
+            .collect(),
+        write_off: invoice
+            .written_off_at
+            .filter(|_| written_off != 0)
+            .map(|at| (on_or_after_issue(local_date(&at, tz)), written_off)),
+    };
+    receivable_steps(c, tenant, customer, &receivable);
+
     let last_application = invoice.payment_applications.iter().map(|a| local_date(&a.applied_at, tz)).max();
     if let (true, Some(last)) = (paid == total, last_application) {
         let paid_on = on_or_after_issue(last);
@@ -391,6 +426,53 @@ fn invoice_contribution(
             ("applications", text(serde_json::to_string(&applications).unwrap_or_default())),
         ],
     );
+}
+
+/// The dated steps of an open receivable: the `aging` family (by the
+/// step's date), `invoices_open` (by issue date, each measure named by the
+/// step's date) and the customer's open balance by due date
+/// (`customer_ar`, the state of the by-customer ranking).
+fn receivable_steps(c: &mut Contribution, tenant: &str, customer: i64, receivable: &receivables::Receivable) {
+    use measure::OpenStep;
+    let aging = [family::AGING.to_owned()];
+    for (day, step) in receivable.steps(None) {
+        c.add(&aging, day, measure::OPEN_COUNT, step.count);
+        c.add(&aging, day, measure::OPEN_BALANCE, step.balance);
+        c.add(&aging, day, measure::OPEN_TOTAL, step.total);
+        c.add(&aging, day, measure::OPEN_ISSUE_DAYS, step.issue_day);
+    }
+    for k in measure::AGING_THRESHOLDS {
+        for (day, step) in receivable.steps(Some(k)) {
+            c.add(&aging, day, &measure::overdue(k, "count"), step.count);
+            c.add(&aging, day, &measure::overdue(k, "balance"), step.balance);
+        }
+    }
+    let issued = receivable.issued_on;
+    let keys = [bucket_key(Grain::Day, issued), bucket_key(Grain::Month, issued)];
+    let mut open = |step: OpenStep, day: NaiveDate, value: Measure| {
+        for sk in &keys {
+            c.count_family((family::INVOICES_OPEN.to_owned(), sk.clone()), measure::open_step(step, day), value);
+        }
+    };
+    for (day, step) in receivable.steps(None) {
+        open(OpenStep::Count, day, step.count);
+        open(OpenStep::Balance, day, step.balance);
+        open(OpenStep::PartiallyPaid, day, step.partially_paid);
+    }
+    for (day, step) in receivable.steps(Some(1)) {
+        open(OpenStep::OverdueCount, day, step.count);
+        open(OpenStep::OverdueBalance, day, step.balance);
+        open(OpenStep::OverduePartiallyPaid, day, step.partially_paid);
+    }
+    let state = customer_ar_key(tenant, customer);
+    c.count(state.clone(), measure::ISSUED_INVOICES.to_owned(), 1);
+    let after_all = receivable.final_figures();
+    c.count(state, measure::due_on(receivable.due_date), after_all.balance);
+}
+
+/// A customer's open balances by due date (`customer_ar`).
+pub fn customer_ar_key(tenant: &str, customer_id: i64) -> ItemKey {
+    (measures_pk(tenant, &family::sharded(family::CUSTOMER_AR, customer_id)), format!("{customer_id:020}"))
 }
 
 /// The item counting a customer's placed orders per local order day.
@@ -518,7 +600,7 @@ impl Delta {
             for ((family, day, id), measures) in &c.entities {
                 // Customers' totals are the state of distinct counts and
                 // rankings (`derive`): those keep every calendar period.
-                let buckets: Vec<String> = if family == family::CUSTOMER_SALES {
+                let buckets: Vec<String> = if family == family::CUSTOMER_SALES || family == family::CUSTOMER_INVOICES {
                     calendar_bucket_keys(*day).into()
                 } else {
                     bucket_keys(*day).into()
@@ -529,6 +611,9 @@ impl Delta {
             }
             for ((pk, sk), measures) in &c.counters {
                 delta.add(pk.clone(), sk.clone(), measures, sign);
+            }
+            for ((family, sk), measures) in &c.family_counters {
+                delta.add(measures_pk(tenant, family), sk.clone(), measures, sign);
             }
         }
         delta.prune();
@@ -599,6 +684,8 @@ impl Delta {
         self.adds.keys().chain(self.puts.keys()).chain(self.deletes.iter())
     }
 }
+
+mod receivables;
 
 #[cfg(test)]
 mod tests;

@@ -29,21 +29,39 @@ pub use sales_shared::store::aggregates::STATE_VERSION;
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum State<'k> {
     /// `customer_sales` of one customer in one calendar bucket.
-    CustomerBucket { tenant: &'k str, bucket: &'k str, customer: i64 },
+    Sales { tenant: &'k str, bucket: &'k str, customer: i64 },
     /// `customer_days` of one customer: placed orders per local day.
-    CustomerDays { tenant: &'k str },
+    OrderDays { tenant: &'k str },
+    /// `customer_invoices` of one customer in one calendar bucket.
+    Invoiced { tenant: &'k str, bucket: &'k str, customer: i64 },
+    /// `customer_ar` of one customer: open balances by due date.
+    Receivable { tenant: &'k str, customer: i64 },
+}
+
+/// The shard-partitioned, id-keyed families (`{family}#{shard}` / id).
+fn sharded_entity<'k>(family: &'k str, name: &str, sk: &'k str) -> Option<i64> {
+    let shard = family.strip_prefix(name)?.strip_prefix('#')?;
+    shard.parse::<i64>().ok()?;
+    sk.parse().ok()
 }
 
 fn state_of(key: &ItemKey) -> Option<State<'_>> {
     let (pk, sk) = key;
     let (tenant, family) = pk.split_once('#')?;
-    if family == family::CUSTOMER_SALES {
+    if family == family::CUSTOMER_SALES || family == family::CUSTOMER_INVOICES {
         let (bucket, id) = sk.rsplit_once('#')?;
-        return Some(State::CustomerBucket { tenant, bucket, customer: id.parse().ok()? });
+        let customer = id.parse().ok()?;
+        return Some(if family == family::CUSTOMER_SALES {
+            State::Sales { tenant, bucket, customer }
+        } else {
+            State::Invoiced { tenant, bucket, customer }
+        });
     }
-    let shard = family.strip_prefix(family::CUSTOMER_DAYS)?.strip_prefix('#')?;
-    shard.parse::<i64>().ok()?;
-    Some(State::CustomerDays { tenant })
+    if sharded_entity(family, family::CUSTOMER_DAYS, sk).is_some() {
+        return Some(State::OrderDays { tenant });
+    }
+    let customer = sharded_entity(family, family::CUSTOMER_AR, sk)?;
+    Some(State::Receivable { tenant, customer })
 }
 
 /// Whether derived figures depend on this item.
@@ -55,9 +73,10 @@ pub fn is_state(key: &ItemKey) -> bool {
 /// counters, and a ranking entry's put and delete.
 pub fn reserve(key: &ItemKey) -> usize {
     match state_of(key) {
-        Some(State::CustomerBucket { .. }) => 3,
+        Some(State::Sales { .. }) => 3,
+        Some(State::Invoiced { .. } | State::Receivable { .. }) => 2,
         // The five calendar buckets of the old and the new first day.
-        Some(State::CustomerDays { .. }) => 10,
+        Some(State::OrderDays { .. }) => 10,
         None => 0,
     }
 }
@@ -79,7 +98,7 @@ fn value(measures: &Measures, name: &str) -> Measure {
 pub fn derive(key: &ItemKey, measures: &Measures) -> Derived {
     let mut out = Derived::default();
     match state_of(key) {
-        Some(State::CustomerBucket { tenant, bucket, customer }) => {
+        Some(State::Sales { tenant, bucket, customer }) => {
             if value(measures, measure::PLACED) <= 0 {
                 return out;
             }
@@ -95,7 +114,7 @@ pub fn derive(key: &ItemKey, measures: &Measures) -> Derived {
             }
             out.items.insert((pk, sk), item);
         }
-        Some(State::CustomerDays { tenant }) => {
+        Some(State::OrderDays { tenant }) => {
             let first =
                 measures.iter().filter(|(_, n)| **n > 0).filter_map(|(name, _)| measure::day_of_order_day(name)).min();
             if let Some(first) = first {
@@ -105,9 +124,39 @@ pub fn derive(key: &ItemKey, measures: &Measures) -> Derived {
                 }
             }
         }
+        Some(State::Invoiced { tenant, bucket, customer }) => {
+            if value(measures, "count") <= 0 {
+                return out;
+            }
+            let pk = measures_pk(tenant, &family::bucketed(family::TOP_INVOICED, bucket));
+            out.items.extend([ranking_item(pk, value(measures, "invoiced"), customer, measures)]);
+        }
+        Some(State::Receivable { tenant, customer }) => {
+            if value(measures, measure::ISSUED_INVOICES) <= 0 {
+                return out;
+            }
+            let open: Measure = measures
+                .iter()
+                .filter(|(name, v)| **v > 0 && measure::day_of_due(name).is_some())
+                .map(|(_, v)| *v)
+                .sum();
+            let pk = measures_pk(tenant, family::AR_CUSTOMERS);
+            out.items.extend([ranking_item(pk, open, customer, measures)]);
+        }
         None => {}
     }
     out
+}
+
+/// A ranking entry by `value` carrying the state's nonzero measures.
+fn ranking_item(pk: String, value: Measure, customer: i64, measures: &Measures) -> (ItemKey, Item) {
+    let sk = ranking::sk(value, customer);
+    let mut item = key_map(pk.clone(), sk.clone());
+    item.insert("customer_id".into(), AttributeValue::N(customer.to_string()));
+    for (name, v) in measures.iter().filter(|(_, v)| **v != 0) {
+        item.insert(name.clone(), AttributeValue::N(v.to_string()));
+    }
+    ((pk, sk), item)
 }
 
 /// `derive(after) - derive(before)` of one state item, as writes.
@@ -231,6 +280,30 @@ mod tests {
         assert!(change(&state, &later, &m(&[("d20251217", 1), ("d20251220", 2)])).adds.is_empty());
         assert!(!is_state(&key("t#customer_sales@rep=3", "M#2025-12#00000000000000000001")));
         assert!(!is_state(&key("t#orders", "M#2025-12")));
+    }
+
+    #[test]
+    fn customers_rank_by_open_balance_and_by_amount_invoiced() {
+        let ar = key("t#customer_ar#2", "00000000000000000010");
+        assert!(is_state(&ar));
+        let d = derive(&ar, &m(&[("issued", 3), ("due20251201", 5000), ("due20251215", 2500), ("due20251101", 0)]));
+        let (rank_key, item) = d.items.iter().next().unwrap();
+        assert_eq!(rank_key.0, "t#ar_customers");
+        assert_eq!(rank_key.1, ranking::sk(7500, 10));
+        assert_eq!(item["due20251215"], AttributeValue::N("2500".into()));
+        assert!(!item.contains_key("due20251101"), "zero balances are left out");
+        // Everything settled: still ranked (at zero), for `include_paid`.
+        let settled = derive(&ar, &m(&[("issued", 3)]));
+        assert_eq!(settled.items.keys().next().unwrap().1, ranking::sk(0, 10));
+        assert_eq!(derive(&ar, &m(&[("issued", 0)])), Derived::default());
+
+        let invoices = key("t#customer_invoices", "Q#2025-Q4#00000000000000000010");
+        let d = derive(&invoices, &m(&[("count", 2), ("invoiced", 900), ("paid", 400)]));
+        let (rank_key, item) = d.items.iter().next().unwrap();
+        assert_eq!(rank_key.0, "t#top_invoiced#Q#2025-Q4");
+        assert_eq!(ranking::id_of(&rank_key.1), Some(10));
+        assert_eq!(item["paid"], AttributeValue::N("400".into()));
+        assert!(d.adds.is_empty());
     }
 
     #[test]

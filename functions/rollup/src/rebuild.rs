@@ -26,9 +26,19 @@ use crate::contrib::{Contribution, Delta, Item, ItemKey, checked_contribution};
 
 /// Measure families always checked; slices and shards are added from what
 /// the records name.
-pub const MEASURE_FAMILIES: [&str; 4] = [family::ORDERS, family::PAYMENTS, family::INVOICES, family::DISPUTES];
+pub const MEASURE_FAMILIES: [&str; 8] = [
+    family::ORDERS,
+    family::PAYMENTS,
+    family::INVOICES,
+    family::DISPUTES,
+    family::AGING,
+    family::INVOICES_OPEN,
+    family::DAILY_ORDERS,
+    family::CUSTOMER_COUNTS,
+];
 /// Families of whole items (copies and indexes), by name or prefix.
-const ITEM_FAMILIES: [&str; 8] = [
+const ITEM_FAMILIES: [&str; 9] = [
+    family::AR_CUSTOMERS,
     family::CUSTOMERS,
     family::PRODUCTS,
     family::SALES_REPS,
@@ -38,7 +48,8 @@ const ITEM_FAMILIES: [&str; 8] = [
     family::OPEN_DISPUTES,
     family::INVOICES_BY_CLOSE,
 ];
-const BUCKETED_ITEM_FAMILIES: [&str; 5] = [
+const BUCKETED_ITEM_FAMILIES: [&str; 6] = [
+    family::TOP_INVOICED,
     family::ORDERS_BY_AMOUNT,
     family::FAILED_PAYMENTS,
     family::ORDERS_BY_DATE,
@@ -147,6 +158,7 @@ pub fn partitions(tenant: &str, expected: &AggregateState) -> BTreeSet<String> {
     pks.extend(expected.measures.keys().chain(expected.items.keys()).map(|(pk, _)| pk.clone()));
     for shard in 0..family::ENTITY_SHARDS {
         pks.insert(measures_pk(tenant, &family::sharded(family::CUSTOMER_DAYS, shard)));
+        pks.insert(measures_pk(tenant, &family::sharded(family::CUSTOMER_AR, shard)));
     }
     for method in PaymentMethod::ALL {
         pks.insert(measures_pk(tenant, &family::payments_of(Some(method.as_str()), None)));

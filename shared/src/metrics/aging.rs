@@ -12,7 +12,7 @@ use serde::Serialize;
 use super::{Keyed, average, percent};
 use crate::metrics::cents_to_decimal;
 use crate::money::json;
-use crate::store::aggregates::Measure;
+use crate::store::aggregates::{Measure, Measures, measure};
 
 /// An issued, non-cancelled invoice as the closing-date index holds it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -262,66 +262,151 @@ pub fn aging_report(
     buckets: &Buckets,
     settled: Option<&Settled>,
 ) -> AgingReport {
-    let keys = buckets.keys();
-    let mut counts = vec![0u64; keys.len()];
-    let mut amounts: Vec<Measure> = vec![0; keys.len()];
+    let totals = AgingTotals::of(as_of, invoices, buckets);
     let mut per_customer: BTreeMap<i64, Vec<Measure>> = BTreeMap::new();
-    let mut days_outstanding: Measure = 0;
-    let mut open: Measure = 0;
     for invoice in invoices.iter().filter(|i| i.is_open_at(as_of)) {
-        let balance = invoice.balance_at(as_of);
         let bucket = buckets.index(buckets.age(invoice, as_of));
-        counts[bucket] += 1;
-        amounts[bucket] += balance;
-        per_customer.entry(invoice.customer_id).or_insert_with(|| vec![0; keys.len()])[bucket] += balance;
-        days_outstanding += Measure::from((as_of - invoice.issued_on).num_days());
-        open += 1;
+        per_customer.entry(invoice.customer_id).or_insert_with(|| vec![0; buckets.len()])[bucket] +=
+            invoice.balance_at(as_of);
     }
     if let Some(settled) = settled {
         for id in &settled.customers {
-            per_customer.entry(*id).or_insert_with(|| vec![0; keys.len()]);
+            per_customer.entry(*id).or_insert_with(|| vec![0; buckets.len()]);
         }
     }
-    let total: Measure = amounts.iter().sum();
-    let overdue = total - amounts[0];
-    let mut rows: Vec<CustomerRow> = per_customer
-        .into_iter()
-        .map(|(id, cents)| CustomerRow {
-            customer_id: id,
-            customer_name: String::new(),
-            customer_number: String::new(),
-            amounts: keys.iter().zip(&cents).map(|((k, _), c)| (k.clone(), cents_to_decimal(*c))).collect(),
-            total_outstanding: cents_to_decimal(cents.iter().sum::<Measure>()),
-            credit_limit: None,
-            available_credit: None,
-        })
-        .collect();
+    let keys = buckets.keys();
+    let mut rows: Vec<CustomerRow> =
+        per_customer.into_iter().map(|(id, cents)| customer_row(id, &keys, &cents)).collect();
     rows.sort_by(|a, b| b.total_outstanding.cmp(&a.total_outstanding).then(a.customer_id.cmp(&b.customer_id)));
+    report(as_of, buckets, &totals, settled, rows)
+}
+
+/// Counts and balances per bucket of the invoices open at a date.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AgingTotals {
+    pub counts: Vec<u64>,
+    pub amounts: Vec<Measure>,
+    /// Invoices open, the sum of their ages from issue in days, and the
+    /// sum of their totals.
+    pub open: Measure,
+    pub days_outstanding: Measure,
+    pub open_total: Measure,
+}
+
+impl AgingTotals {
+    /// From the invoices (at least every invoice open at `as_of`).
+    pub fn of(as_of: NaiveDate, invoices: &[AgingInvoice], buckets: &Buckets) -> Self {
+        let mut totals = AgingTotals {
+            counts: vec![0; buckets.len()],
+            amounts: vec![0; buckets.len()],
+            open: 0,
+            days_outstanding: 0,
+            open_total: 0,
+        };
+        for invoice in invoices.iter().filter(|i| i.is_open_at(as_of)) {
+            let bucket = buckets.index(buckets.age(invoice, as_of));
+            totals.counts[bucket] += 1;
+            totals.amounts[bucket] += invoice.balance_at(as_of);
+            totals.days_outstanding += Measure::from((as_of - invoice.issued_on).num_days());
+            totals.open += 1;
+            totals.open_total += invoice.total_cents;
+        }
+        totals
+    }
+
+    /// The standard buckets (due date; 30, 60, 90 days) at `as_of` from the
+    /// `aging` family summed through it: each threshold's sums hold the
+    /// invoices at least that many days past due, so a bucket is the
+    /// difference of two thresholds.
+    pub fn from_sums(as_of: NaiveDate, sums: &Measures) -> Self {
+        let get = |name: &str| sums.get(name).copied().unwrap_or(0);
+        let mut at_least = vec![(get(measure::OPEN_COUNT), get(measure::OPEN_BALANCE))];
+        for k in measure::AGING_THRESHOLDS {
+            at_least.push((get(&measure::overdue(k, "count")), get(&measure::overdue(k, "balance"))));
+        }
+        at_least.push((0, 0));
+        let buckets: Vec<(Measure, Measure)> =
+            at_least.windows(2).map(|w| (w[0].0 - w[1].0, w[0].1 - w[1].1)).collect();
+        let open = get(measure::OPEN_COUNT);
+        let as_of_day = Measure::from((as_of - crate::buckets::epoch()).num_days());
+        AgingTotals {
+            counts: buckets.iter().map(|(n, _)| super::to_count(*n)).collect(),
+            amounts: buckets.iter().map(|(_, b)| *b).collect(),
+            open,
+            days_outstanding: as_of_day * open - get(measure::OPEN_ISSUE_DAYS),
+            open_total: get(measure::OPEN_TOTAL),
+        }
+    }
+}
+
+/// One `by_customer` row from its balance per bucket (unnamed).
+pub fn customer_row(id: i64, keys: &[(String, String)], cents: &[Measure]) -> CustomerRow {
+    CustomerRow {
+        customer_id: id,
+        customer_name: String::new(),
+        customer_number: String::new(),
+        amounts: keys.iter().zip(cents).map(|((k, _), c)| (k.clone(), cents_to_decimal(*c))).collect(),
+        total_outstanding: cents_to_decimal(cents.iter().sum::<Measure>()),
+        credit_limit: None,
+        available_credit: None,
+    }
+}
+
+/// A customer's balances by due date, per bucket at `as_of` (ages from
+/// the due date).
+pub fn by_due_date(buckets: &Buckets, as_of: NaiveDate, due: &[(NaiveDate, Measure)]) -> Vec<Measure> {
+    let mut cents = vec![0; buckets.len()];
+    for (date, balance) in due {
+        cents[buckets.index((as_of - *date).num_days())] += balance;
+    }
+    cents
+}
+
+/// The report from its totals and (paged or whole) rows.
+pub fn report(
+    as_of: NaiveDate,
+    buckets: &Buckets,
+    totals: &AgingTotals,
+    settled: Option<&Settled>,
+    by_customer: Vec<CustomerRow>,
+) -> AgingReport {
+    let keys = buckets.keys();
+    let total: Measure = totals.amounts.iter().sum();
+    let overdue = total - totals.amounts.first().copied().unwrap_or(0);
     AgingReport {
         report_date: as_of,
         aging_buckets: keys
             .iter()
             .enumerate()
             .map(|(i, (key, label))| {
+                let amount = totals.amounts.get(i).copied().unwrap_or(0);
                 let figures = BucketFigures {
                     label: label.clone(),
-                    count: counts[i],
-                    total_amount: cents_to_decimal(amounts[i]),
-                    percentage: percent(amounts[i], total),
+                    count: totals.counts.get(i).copied().unwrap_or(0),
+                    total_amount: cents_to_decimal(amount),
+                    percentage: percent(amount, total),
                 };
                 (key.clone(), figures)
             })
             .collect(),
         summary: AgingSummary {
-            total_invoices: open as u64,
+            total_invoices: super::to_count(totals.open),
             total_outstanding: cents_to_decimal(total),
             overdue_amount: cents_to_decimal(overdue),
             overdue_percentage: percent(overdue, total),
-            average_days_outstanding: average(crate::metrics::decimal(days_outstanding), open),
+            average_days_outstanding: average(crate::metrics::decimal(totals.days_outstanding), totals.open),
             paid_invoices: settled.map(|s| s.count),
             paid_amount: settled.map(|s| cents_to_decimal(s.amount_cents)),
         },
-        by_customer: rows,
+        by_customer,
+    }
+}
+
+impl Buckets {
+    /// Whether these are the buckets the `aging` family keeps (due date;
+    /// 30, 60, 90 days).
+    pub fn is_standard(&self) -> bool {
+        *self == Buckets::default()
     }
 }
 

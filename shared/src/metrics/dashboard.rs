@@ -3,8 +3,8 @@
 
 use std::collections::BTreeMap;
 
-use crate::metrics::aging::AgingInvoice;
 use crate::metrics::cents_to_decimal;
+use crate::metrics::invoices::OpenInPeriod;
 use crate::money::{change_percentage, json, ratio_or_zero};
 use crate::periods::{DateRange, PeriodKind};
 use crate::records::{OrderStatus, PaymentStatus, StrEnum};
@@ -20,15 +20,17 @@ use super::{Keyed, count, get};
 pub struct DashboardInputs {
     pub kind: Option<PeriodKind>,
     pub period: Option<DateRange>,
-    pub today: Option<NaiveDate>,
-    /// Order measures per local day of the period.
+    /// `orders` over the period.
+    pub orders: Measures,
+    /// Per local day of the period with orders: at least `placed` and
+    /// `revenue` (the trends).
     pub daily_orders: BTreeMap<NaiveDate, Measures>,
     pub payments: Measures,
     pub invoices: Measures,
     /// Open receivables at the end of the period's last day, in cents.
     pub outstanding_cents: Measure,
-    /// Invoices open today or closed since (closing-date index).
-    pub open_invoices: Vec<AgingInvoice>,
+    /// The period's invoices open today.
+    pub open: OpenInPeriod,
     /// Totals of the previous period, when a comparison was asked for.
     pub previous: Option<PeriodTotals>,
 }
@@ -162,21 +164,11 @@ fn collection_rate(invoices: &Measures) -> Option<Decimal> {
 pub fn compute(inputs: &DashboardInputs) -> Dashboard {
     let kind = inputs.kind.unwrap_or(PeriodKind::Month);
     let period = inputs.period.unwrap_or_else(|| DateRange::single(NaiveDate::MIN));
-    let today = inputs.today.unwrap_or(period.to);
-    let mut orders = Measures::new();
-    for m in inputs.daily_orders.values() {
-        crate::store::aggregates::add_measures(&mut orders, m);
-    }
-    let current = order_figures(&orders);
+    let orders = &inputs.orders;
+    let current = order_figures(orders);
     let invoices = &inputs.invoices;
     let payments = &inputs.payments;
     let rate = collection_rate(invoices);
-
-    let overdue: Vec<&AgingInvoice> = inputs
-        .open_invoices
-        .iter()
-        .filter(|i| period.contains(i.issued_on) && i.is_open_at(today) && i.due_date < today)
-        .collect();
 
     let comparison = inputs.previous.as_ref().map(|prev| {
         let before = order_figures(&prev.orders);
@@ -190,7 +182,7 @@ pub fn compute(inputs: &DashboardInputs) -> Dashboard {
         }
     });
 
-    let orders_by_status = super::orders::orders_by_status(&orders);
+    let orders_by_status = super::orders::orders_by_status(orders);
     let day_orders = |day: NaiveDate| inputs.daily_orders.get(&day);
 
     Dashboard {
@@ -206,17 +198,17 @@ pub fn compute(inputs: &DashboardInputs) -> Dashboard {
         },
         orders: OrdersOut {
             new_orders: current.placed,
-            confirmed_orders: count(&orders, measure::CONFIRMED),
-            shipped_orders: count(&orders, measure::SHIPPED),
-            completed_orders: count(&orders, &measure::status(OrderStatus::Completed.as_str())),
-            cancelled_orders: count(&orders, &measure::status(OrderStatus::Cancelled.as_str())),
+            confirmed_orders: count(orders, measure::CONFIRMED),
+            shipped_orders: count(orders, measure::SHIPPED),
+            completed_orders: count(orders, &measure::status(OrderStatus::Completed.as_str())),
+            cancelled_orders: count(orders, &measure::status(OrderStatus::Cancelled.as_str())),
             orders_by_status,
         },
         invoices: InvoicesOut {
             invoices_sent: count(invoices, measure::ISSUED),
             invoices_paid: count(invoices, measure::PAID_OFF),
-            invoices_overdue: overdue.len() as u64,
-            total_overdue_amount: cents_to_decimal(overdue.iter().map(|i| i.balance_at(today)).sum::<Measure>()),
+            invoices_overdue: super::to_count(inputs.open.overdue_count),
+            total_overdue_amount: cents_to_decimal(inputs.open.overdue_balance),
             average_days_to_pay: ratio_or_zero(
                 crate::metrics::decimal(get(invoices, measure::DAYS_TO_PAY)),
                 crate::metrics::decimal(get(invoices, measure::PAID_BY_PAYMENTS)),

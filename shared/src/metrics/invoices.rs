@@ -9,7 +9,7 @@ use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use serde::Serialize;
 
-use super::aging::{AgingInvoice, Buckets, aging_report};
+use super::aging::{AgingInvoice, AgingTotals, Buckets, report};
 use super::orders::PeriodDates;
 use super::{Keyed, average, complement, get, histogram, histogram_median, money, percent};
 use crate::metrics::cents_to_decimal;
@@ -130,6 +130,62 @@ pub fn customer_invoice_rows(measures: &Measures, limit: usize) -> Vec<CustomerI
     rows.into_iter().take(limit).map(|(_, r)| r).collect()
 }
 
+/// The invoices of a period (by issue date) open at a date, and those of
+/// them past due then (due date before it): counts, balances and those
+/// with something paid.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct OpenInPeriod {
+    pub count: Measure,
+    pub balance: Measure,
+    pub partially_paid: Measure,
+    pub overdue_count: Measure,
+    pub overdue_balance: Measure,
+    pub overdue_partially_paid: Measure,
+}
+
+impl OpenInPeriod {
+    /// From the invoices themselves (at least every invoice open at `at`).
+    pub fn of(invoices: &[AgingInvoice], period: DateRange, at: NaiveDate) -> Self {
+        let mut out = OpenInPeriod::default();
+        for invoice in invoices.iter().filter(|i| period.contains(i.issued_on) && i.is_open_at(at)) {
+            let (balance, paid) = (invoice.balance_at(at), Measure::from(invoice.paid_at(at) > 0));
+            out.count += 1;
+            out.balance += balance;
+            out.partially_paid += paid;
+            if invoice.due_date < at {
+                out.overdue_count += 1;
+                out.overdue_balance += balance;
+                out.overdue_partially_paid += paid;
+            }
+        }
+        out
+    }
+
+    /// From the period's `invoices_open` items summed: each measure is a
+    /// step on the date its name holds; the steps through `at` add up to
+    /// the figures at `at`.
+    pub fn from_steps(measures: &Measures, at: NaiveDate) -> Self {
+        use measure::OpenStep;
+        let mut out = OpenInPeriod::default();
+        for (name, value) in measures {
+            let Some((step, day)) = measure::open_step_of(name) else { continue };
+            if day > at {
+                continue;
+            }
+            let field = match step {
+                OpenStep::Count => &mut out.count,
+                OpenStep::Balance => &mut out.balance,
+                OpenStep::PartiallyPaid => &mut out.partially_paid,
+                OpenStep::OverdueCount => &mut out.overdue_count,
+                OpenStep::OverdueBalance => &mut out.overdue_balance,
+                OpenStep::OverduePartiallyPaid => &mut out.overdue_partially_paid,
+            };
+            *field = field.saturating_add(*value);
+        }
+        out
+    }
+}
+
 /// Everything `GET /invoices/statistics` needs.
 pub struct InvoiceInputs<'a> {
     pub period: DateRange,
@@ -138,31 +194,28 @@ pub struct InvoiceInputs<'a> {
     pub invoices: &'a Measures,
     /// Open receivables at the end of the period's last day.
     pub receivables_cents: Measure,
-    /// Invoices open today or closed since (closing-date index from today).
-    pub open_today: &'a [AgingInvoice],
-    /// Invoices open at the aging date or closed since, and that date
-    /// (the period's last day, or today if earlier).
+    /// The period's invoices open today.
+    pub open: OpenInPeriod,
+    /// Invoices open at the aging date (the period's last day, or today if
+    /// earlier), in the standard buckets.
     pub aging_date: NaiveDate,
-    pub aging_invoices: &'a [AgingInvoice],
+    pub aging: AgingTotals,
     /// Summed `customer_invoices` measures of the period.
     pub customer_invoices: &'a Measures,
     pub limit: usize,
 }
 
 pub fn statistics(inputs: &InvoiceInputs) -> InvoiceStatistics {
-    let (period, today, m) = (inputs.period, inputs.today, inputs.invoices);
-    let open: Vec<&AgingInvoice> =
-        inputs.open_today.iter().filter(|i| period.contains(i.issued_on) && i.is_open_at(today)).collect();
-    let overdue: Vec<&&AgingInvoice> = open.iter().filter(|i| i.due_date < today).collect();
-    let partially_paid = open.iter().filter(|i| i.due_date >= today && i.paid_at(today) > 0).count() as u64;
-    let sent = open.len() as u64 - overdue.len() as u64 - partially_paid;
-    let paid = super::to_count(get(m, measure::BILLABLE) - open.len() as Measure);
+    let (period, m, open) = (inputs.period, inputs.invoices, &inputs.open);
+    let partially_paid = open.partially_paid - open.overdue_partially_paid;
+    let sent = open.count - open.overdue_count - partially_paid;
+    let paid = super::to_count(get(m, measure::BILLABLE) - open.count);
     let counts = [
         ("draft", super::to_count(get(m, measure::DRAFTS))),
-        ("sent", sent),
-        ("partially_paid", partially_paid),
+        ("sent", super::to_count(sent)),
+        ("partially_paid", super::to_count(partially_paid)),
         ("paid", paid),
-        ("overdue", overdue.len() as u64),
+        ("overdue", super::to_count(open.overdue_count)),
         ("cancelled", super::to_count(get(m, measure::CANCELLED))),
     ];
     let mut invoice_counts = Keyed(vec![("total".to_owned(), counts.iter().map(|(_, n)| n).sum())]);
@@ -171,15 +224,15 @@ pub fn statistics(inputs: &InvoiceInputs) -> InvoiceStatistics {
     let invoiced = money(m, measure::INVOICED);
     let paid_by_payments = get(m, measure::PAID_BY_PAYMENTS);
     let on_time = percent(get(m, measure::PAID_ON_TIME), paid_by_payments);
-    let aging = aging_report(inputs.aging_date, inputs.aging_invoices, &Buckets::default(), None);
+    let aging = report(inputs.aging_date, &Buckets::default(), &inputs.aging, None, Vec::new());
     InvoiceStatistics {
         period: period.into(),
         invoice_counts,
         financial_metrics: InvoiceFinancials {
             total_invoiced: invoiced,
             total_paid: money(m, measure::PAID),
-            total_outstanding: cents_to_decimal(open.iter().map(|i| i.balance_at(today)).sum::<Measure>()),
-            total_overdue: cents_to_decimal(overdue.iter().map(|i| i.balance_at(today)).sum::<Measure>()),
+            total_outstanding: cents_to_decimal(open.balance),
+            total_overdue: cents_to_decimal(open.overdue_balance),
             average_invoice_value: average(invoiced, get(m, measure::BILLABLE)),
             collection_rate: collection_rate(m),
             write_off_amount: money(m, measure::WRITTEN_OFF),

@@ -31,12 +31,12 @@ pub async fn dashboard_inputs(
     Ok(DashboardInputs {
         kind: Some(kind),
         period: Some(period),
-        today: Some(today),
-        daily_orders: reader.daily(family::ORDERS, period).await?,
+        orders: reader.sum(family::ORDERS, period).await?,
+        daily_orders: reader.daily_orders(period).await?,
         payments: reader.sum(family::PAYMENTS, period).await?,
         invoices: reader.sum(family::INVOICES, period).await?,
         outstanding_cents: outstanding,
-        open_invoices: reader.invoices_open_at(today).await?.into_iter().map(|(i, _)| i).collect(),
+        open: reader.open_in_period(period, today).await?,
         previous,
     })
 }

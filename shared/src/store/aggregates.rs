@@ -59,6 +59,30 @@ pub mod family {
     /// (`top_customers#M#2025-12`), `sk` from [`super::ranking::sk`]:
     /// the bucket's customers by revenue, descending, ids ascending.
     pub const TOP_CUSTOMERS: &str = "top_customers";
+    /// Invoices open at any date, as dated steps (`contrib::receivables`),
+    /// by local date at D/M/Y: `open_*` measures (count, balance, total,
+    /// issue days) and `overdue{k}_*` (count, balance) for each of
+    /// [`super::measure::AGING_THRESHOLDS`]: summed through A, the invoices
+    /// open at A, and those at least k days past due.
+    pub const AGING: &str = "aging";
+    /// The same steps by local *issue* date (`D#` and `M#` items only),
+    /// each measure named by the date of its step
+    /// ([`super::measure::open_step`]): the invoices of a period open (and
+    /// overdue) at any date.
+    pub const INVOICES_OPEN: &str = "invoices_open";
+    /// One state item per customer (`sk` = id, 20 digits; partitions
+    /// sharded like `customer_days`): the balance of their open invoices
+    /// by due date (`due{YYYYMMDD}`) and their issued invoices
+    /// (`issued`), after every event.
+    pub const CUSTOMER_AR: &str = "customer_ar";
+    /// Derived ranking of customers by open balance (one partition).
+    pub const AR_CUSTOMERS: &str = "ar_customers";
+    /// Derived ranking of customers by amount invoiced, per calendar bucket.
+    pub const TOP_INVOICED: &str = "top_invoiced";
+    /// Placed orders and revenue per local day in one item per month
+    /// (`M#YYYY-MM`, measures [`super::measure::daily`]): a trend of any
+    /// length reads an item per month.
+    pub const DAILY_ORDERS: &str = "daily_orders";
     /// The rep slice of `customer_sales` (`sales_rep_id` filter).
     pub fn customer_sales_of_rep(rep_id: i64) -> String {
         format!("{CUSTOMER_SALES}@rep={rep_id}")
@@ -147,6 +171,26 @@ pub mod ranking {
     }
 }
 
+#[cfg(test)]
+mod measure_name_tests {
+    use super::measure::*;
+
+    #[test]
+    fn measure_names_round_trip() {
+        let day = chrono::NaiveDate::from_ymd_opt(2025, 12, 7).unwrap();
+        for step in OpenStep::ALL {
+            assert_eq!(open_step_of(&open_step(step, day)), Some((step, day)));
+        }
+        assert_eq!(open_step(OpenStep::OverdueBalance, day), "ob20251207");
+        assert_eq!(open_step_of("x20251207"), None);
+        assert_eq!(day_of_due(&due_on(day)), Some(day));
+        assert_eq!(daily_of(&daily(Daily::Revenue, day)), Some((Daily::Revenue, 7)));
+        assert_eq!(daily_of(&daily(Daily::Placed, day)), Some((Daily::Placed, 7)));
+        assert_eq!(daily_of("revenue_bearing"), None);
+        assert_eq!(day_of_order_day(&order_day(day)), Some(day));
+    }
+}
+
 /// The attribute of a state item counting its updates (`rollup::derive`):
 /// a transaction that derives from a state item is conditioned on the
 /// count it read. Not a measure: readers skip names starting with `_`.
@@ -154,6 +198,101 @@ pub const STATE_VERSION: &str = "_v";
 
 /// Measure names, shared by the rollup (writer) and the API (reader).
 pub mod measure {
+    /// Ages (days past due) of the `aging` family's thresholds: the
+    /// standard aging buckets' lower limits.
+    pub const AGING_THRESHOLDS: [i64; 4] = [1, 31, 61, 91];
+    pub const OPEN_COUNT: &str = "open_count";
+    pub const OPEN_BALANCE: &str = "open_balance";
+    pub const OPEN_TOTAL: &str = "open_total";
+    pub const OPEN_ISSUE_DAYS: &str = "open_issue_days";
+    /// `overdue{k}_count`, `overdue{k}_balance`.
+    pub fn overdue(k: i64, what: &str) -> String {
+        format!("overdue{k}_{what}")
+    }
+
+    /// What an `invoices_open` step counts.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub enum OpenStep {
+        Count,
+        Balance,
+        PartiallyPaid,
+        OverdueCount,
+        OverdueBalance,
+        OverduePartiallyPaid,
+    }
+
+    impl OpenStep {
+        pub const ALL: [OpenStep; 6] = [
+            OpenStep::Count,
+            OpenStep::Balance,
+            OpenStep::PartiallyPaid,
+            OpenStep::OverdueCount,
+            OpenStep::OverdueBalance,
+            OpenStep::OverduePartiallyPaid,
+        ];
+        fn code(self) -> &'static str {
+            match self {
+                OpenStep::Count => "n",
+                OpenStep::Balance => "b",
+                OpenStep::PartiallyPaid => "p",
+                OpenStep::OverdueCount => "on",
+                OpenStep::OverdueBalance => "ob",
+                OpenStep::OverduePartiallyPaid => "op",
+            }
+        }
+    }
+
+    /// `{code}{YYYYMMDD}`: an `invoices_open` step on `day`.
+    pub fn open_step(step: OpenStep, day: chrono::NaiveDate) -> String {
+        format!("{}{}", step.code(), day.format("%Y%m%d"))
+    }
+
+    /// The step and date of an `invoices_open` measure.
+    pub fn open_step_of(name: &str) -> Option<(OpenStep, chrono::NaiveDate)> {
+        let split = name.find(|c: char| c.is_ascii_digit())?;
+        let (code, date) = name.split_at(split);
+        let step = OpenStep::ALL.into_iter().find(|s| s.code() == code)?;
+        Some((step, chrono::NaiveDate::parse_from_str(date, "%Y%m%d").ok()?))
+    }
+
+    /// `due{YYYYMMDD}`: a customer's open balance due on a day (`customer_ar`).
+    pub fn due_on(day: chrono::NaiveDate) -> String {
+        day.format("due%Y%m%d").to_string()
+    }
+    pub fn day_of_due(name: &str) -> Option<chrono::NaiveDate> {
+        chrono::NaiveDate::parse_from_str(name.strip_prefix("due")?, "%Y%m%d").ok()
+    }
+    /// Issued, not cancelled invoices of a customer (`customer_ar`).
+    pub const ISSUED_INVOICES: &str = "issued";
+
+    /// What a `daily_orders` measure counts.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub enum Daily {
+        Placed,
+        Revenue,
+    }
+
+    /// `placed_{DD}` / `revenue_{DD}` in the month's item.
+    pub fn daily(what: Daily, day: chrono::NaiveDate) -> String {
+        use chrono::Datelike;
+        let name = match what {
+            Daily::Placed => "placed",
+            Daily::Revenue => "revenue",
+        };
+        format!("{name}_{:02}", day.day())
+    }
+
+    /// The measure and day of the month of a `daily_orders` measure.
+    pub fn daily_of(name: &str) -> Option<(Daily, u32)> {
+        let (what, day) = name.rsplit_once('_')?;
+        let what = match what {
+            "placed" => Daily::Placed,
+            "revenue" => Daily::Revenue,
+            _ => return None,
+        };
+        Some((what, day.parse().ok()?))
+    }
+
     /// Derived customer counts (`customer_counts`).
     pub const UNIQUE_CUSTOMERS: &str = "unique_customers";
     pub const NEW_CUSTOMERS: &str = "new_customers";

@@ -7,16 +7,17 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::Ordering;
 
 use aws_sdk_dynamodb::types::AttributeValue;
-use chrono::NaiveDate;
+use chrono::{Datelike, NaiveDate};
 use rust_decimal::Decimal;
 
 use super::StoreError;
 use super::aggregates::{
     AggregateReader, Measure, Measures, attr_number, attr_s, family, measure, measures_of, measures_pk, ranking,
 };
-use crate::buckets::cover_keys;
-use crate::metrics::aging::{AgingInvoice, CustomerInfo};
+use crate::buckets::{Grain, cover_keys};
+use crate::metrics::aging::{AgingInvoice, AgingTotals, CustomerInfo};
 use crate::metrics::customers::{CustomerCounts, CustomerMap, CustomerTotals, OrderDays, order_days, per_customer};
+use crate::metrics::invoices::OpenInPeriod;
 use crate::metrics::orders::OrderRow;
 use crate::metrics::payments::OpenDispute;
 use crate::metrics::revenue::ProductInfo;
@@ -323,32 +324,133 @@ impl AggregateReader<'_> {
             .unwrap_or_default())
     }
 
+    /// A derived ranking (`family` is the ranking's partition family, such
+    /// as `top_customers#M#2025-12`): the `limit` entries after the key
+    /// `after`, each with its key, id and measures. Reads the entries and
+    /// one more.
+    pub async fn ranking(
+        &self,
+        family: &str,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<(String, i64, Measures)>, StoreError> {
+        let items = self.scan_partition(&self.pk(family), after, true, Some(limit.saturating_add(1))).await?;
+        let mut rows = Vec::new();
+        for item in &items {
+            let Some(sk) = attr_s(item, "sk").filter(|sk| Some(*sk) != after) else { continue };
+            let Some(id) = ranking::id_of(sk) else { return Err(malformed(item, "ranking key")) };
+            rows.push((sk.to_owned(), id, measures_of(item)?));
+        }
+        rows.truncate(limit);
+        Ok(rows)
+    }
+
     /// The customers of a calendar bucket by revenue (descending, ids
     /// ascending), from the derived ranking: the `limit` rows after the
-    /// ranking key `after`, each with its key. Reads the rows and one more.
+    /// ranking key `after`, each with its key.
     pub async fn top_customers(
         &self,
         bucket: &str,
         after: Option<&str>,
         limit: usize,
     ) -> Result<Vec<(String, i64, CustomerTotals)>, StoreError> {
-        let pk = self.pk(&family::bucketed(family::TOP_CUSTOMERS, bucket));
-        let items = self.scan_partition(&pk, after, true, Some(limit.saturating_add(1))).await?;
-        let mut rows = Vec::new();
-        for item in &items {
-            let Some(sk) = attr_s(item, "sk").filter(|sk| Some(*sk) != after) else { continue };
-            let Some(id) = ranking::id_of(sk) else { return Err(malformed(item, "ranking key")) };
-            let m = measures_of(item)?;
-            let get = |name: &str| m.get(name).copied().unwrap_or(0);
-            let totals = CustomerTotals {
-                placed: get(measure::PLACED),
-                revenue_bearing: get(measure::REVENUE_BEARING),
-                revenue_cents: get(measure::REVENUE),
-            };
-            rows.push((sk.to_owned(), id, totals));
+        let rows = self.ranking(&family::bucketed(family::TOP_CUSTOMERS, bucket), after, limit).await?;
+        Ok(rows
+            .into_iter()
+            .map(|(sk, id, m)| {
+                let get = |name: &str| m.get(name).copied().unwrap_or(0);
+                let totals = CustomerTotals {
+                    placed: get(measure::PLACED),
+                    revenue_bearing: get(measure::REVENUE_BEARING),
+                    revenue_cents: get(measure::REVENUE),
+                };
+                (sk, id, totals)
+            })
+            .collect())
+    }
+
+    /// Customers by open balance now (descending, ids ascending), with
+    /// their open balances by due date; customers whose invoices are all
+    /// settled follow at zero.
+    pub async fn customers_by_balance(
+        &self,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<(String, i64, Vec<(NaiveDate, Measure)>)>, StoreError> {
+        let rows = self.ranking(family::AR_CUSTOMERS, after, limit).await?;
+        Ok(rows
+            .into_iter()
+            .map(|(sk, id, m)| {
+                let due = m.iter().filter_map(|(name, v)| Some((measure::day_of_due(name)?, *v))).collect();
+                (sk, id, due)
+            })
+            .collect())
+    }
+
+    /// Whether an invoice event (issue, payment, write-off) is dated after
+    /// `day`: then the state "after every event" is not the state at `day`.
+    pub async fn invoice_events_after(&self, day: NaiveDate) -> Result<bool, StoreError> {
+        let Some(next) = day.succ_opt() else { return Ok(false) };
+        let out = self
+            .client
+            .query()
+            .table_name(self.table)
+            .key_condition_expression("pk = :pk AND sk BETWEEN :a AND :b")
+            .expression_attribute_values(":pk", AttributeValue::S(self.pk(family::INVOICES)))
+            .expression_attribute_values(":a", AttributeValue::S(crate::buckets::bucket_key(Grain::Day, next)))
+            .expression_attribute_values(":b", AttributeValue::S("D#~".to_owned()))
+            .limit(1)
+            .send()
+            .await
+            .map_err(|e| StoreError::dynamo("Query", e))?;
+        let found = out.items.unwrap_or_default().len();
+        self.items_read.fetch_add(found as u64, Ordering::Relaxed);
+        Ok(found > 0)
+    }
+
+    /// Invoices open at the end of `as_of`, in the standard buckets (the
+    /// `aging` family summed through it: one cover, any date).
+    pub async fn aging_totals(&self, as_of: NaiveDate) -> Result<AgingTotals, StoreError> {
+        Ok(AgingTotals::from_sums(as_of, &self.sum_through(family::AGING, as_of).await?))
+    }
+
+    /// The invoices issued in `period` that are open at the end of `at`
+    /// (`invoices_open` over the period's days and months).
+    pub async fn open_in_period(&self, period: DateRange, at: NaiveDate) -> Result<OpenInPeriod, StoreError> {
+        let pk = self.pk(family::INVOICES_OPEN);
+        let mut total = Measures::new();
+        for piece in crate::buckets::cover_without_years(period) {
+            for item in self.query_range(&pk, &piece.first, &piece.last).await? {
+                super::aggregates::add_measures(&mut total, &measures_of(&item)?);
+            }
         }
-        rows.truncate(limit);
-        Ok(rows)
+        Ok(OpenInPeriod::from_steps(&total, at))
+    }
+
+    /// Placed orders and revenue per day of `range` (days with orders
+    /// only), from one `daily_orders` item per month.
+    pub async fn daily_orders(&self, range: DateRange) -> Result<BTreeMap<NaiveDate, Measures>, StoreError> {
+        let pk = self.pk(family::DAILY_ORDERS);
+        let (first, last) =
+            (crate::buckets::bucket_key(Grain::Month, range.from), crate::buckets::bucket_key(Grain::Month, range.to));
+        let mut out: BTreeMap<NaiveDate, Measures> = BTreeMap::new();
+        for item in self.query_range(&pk, &first, &last).await? {
+            let Some(month) = attr_s(&item, "sk")
+                .and_then(|sk| NaiveDate::parse_from_str(&format!("{}-01", sk.strip_prefix("M#")?), "%Y-%m-%d").ok())
+            else {
+                return Err(malformed(&item, "month key"));
+            };
+            for (name, value) in measures_of(&item)? {
+                let Some((what, day)) = measure::daily_of(&name) else { continue };
+                let Some(date) = month.with_day(day).filter(|d| range.contains(*d)) else { continue };
+                let name = match what {
+                    measure::Daily::Placed => measure::PLACED,
+                    measure::Daily::Revenue => measure::REVENUE,
+                };
+                out.entry(date).or_default().insert(name.to_owned(), value);
+            }
+        }
+        Ok(out)
     }
 
     /// Placed orders per local day of the given customers.

@@ -394,3 +394,111 @@ fn ten_million_largest_orders_sum_exactly_in_a_delta() {
     assert!(day["revenue"] > i128::from(i64::MAX));
     assert_eq!(day["placed"], 10_000_000);
 }
+
+mod receivable_sums {
+    use super::*;
+    use proptest::prelude::*;
+    use sales_shared::metrics::aging::{AgingTotals, Buckets, aging_report};
+    use sales_shared::metrics::invoices::OpenInPeriod;
+    use sales_shared::periods::DateRange;
+    use sales_shared::store::indexes::aging_invoice;
+
+    /// An invoice issued on day `issue` (of 2025), due `terms` days later,
+    /// paid in the given (day offset, cents) parts, maybe written off.
+    fn invoice(
+        id: i64,
+        issue: i64,
+        terms: i64,
+        total: i64,
+        parts: &[(i64, i64)],
+        write_off: Option<i64>,
+    ) -> SourceRecord {
+        let day = |offset: i64| d("2025-01-01") + chrono::Duration::days(offset);
+        let at = |offset: i64| format!("{}T15:00:00Z", day(offset));
+        let money = |cents: i64| format!("{}.{:02}", cents / 100, cents % 100);
+        let mut remaining = total;
+        let applications: Vec<serde_json::Value> = parts
+            .iter()
+            .enumerate()
+            .filter_map(|(i, (offset, cents))| {
+                let amount = (*cents).min(remaining.max(0));
+                remaining -= amount;
+                (amount > 0).then(|| {
+                    serde_json::json!({"payment_id": i + 1, "amount": money(amount), "applied_at": at(issue + offset)})
+                })
+            })
+            .collect();
+        let written_off = write_off.map(|offset| (offset, remaining.max(0)));
+        record(serde_json::json!({
+            "type": "invoice", "tenant_id": "t1", "id": id, "version": 1, "updated_at": at(issue),
+            "invoice_number": format!("INV-{id}"), "customer_id": 1 + id % 4, "order_id": null,
+            "status": "sent", "currency": "USD", "total_amount": money(total), "issued_at": at(issue),
+            "due_date": day(issue + terms).to_string(), "payment_applications": applications,
+            "written_off_amount": money(written_off.map_or(0, |(_, c)| c)),
+            "written_off_at": written_off.map(|(offset, _)| at(issue + offset)),
+        }))
+    }
+
+    fn invoices() -> impl Strategy<Value = Vec<SourceRecord>> {
+        let one = (
+            0i64..120,
+            prop_oneof![Just(0i64), Just(15), Just(30), Just(45)],
+            1i64..50_000,
+            proptest::collection::vec((0i64..150, 1i64..30_000), 0..4),
+            proptest::option::of(0i64..200),
+        );
+        proptest::collection::vec(one, 1..25).prop_map(|list| {
+            list.into_iter()
+                .enumerate()
+                .map(|(i, (issue, terms, total, parts, wo))| invoice(i as i64 + 1, issue, terms, total, &parts, wo))
+                .collect()
+        })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+        /// The dated sums give, on every day, the figures the invoices
+        /// themselves give: the aging buckets and summary, and a period's
+        /// open and overdue invoices.
+        #[test]
+        fn dated_sums_equal_the_invoices(records in invoices(), period_start in 0i64..100, period_len in 0i64..60) {
+            let mut aging = Delta::default();
+            let mut listed = Vec::new();
+            for r in &records {
+                let c = contribution(r, chrono_tz::UTC);
+                aging.merge(&Delta::between("t1", &Contribution::default(), &c));
+                for (key, item) in &c.items {
+                    if key.0 == "t1#invoices_by_close" {
+                        listed.push(aging_invoice(item).unwrap().0);
+                    }
+                }
+            }
+            let sum = |pk: &str, sks: &[String]| {
+                let mut total = Measures::new();
+                for sk in sks {
+                    if let Some(m) = aging.adds.get(&(pk.to_owned(), sk.clone())) {
+                        sales_shared::store::aggregates::add_measures(&mut total, m);
+                    }
+                }
+                total
+            };
+            let start = d("2025-01-01") + chrono::Duration::days(period_start);
+            let period = DateRange::new(start, start + chrono::Duration::days(period_len));
+            let period_days: Vec<String> =
+                period.iter_days().map(|day| sales_shared::buckets::bucket_key(sales_shared::buckets::Grain::Day, day)).collect();
+            for at in d("2024-12-30").iter_days().step_by(3).take(130) {
+                // Day items through `at` (the cover would read months and years too).
+                let through: Vec<String> = d("2024-12-01").iter_days().take_while(|x| *x <= at)
+                    .map(|day| sales_shared::buckets::bucket_key(sales_shared::buckets::Grain::Day, day)).collect();
+                let totals = AgingTotals::from_sums(at, &sum("t1#aging", &through));
+                prop_assert_eq!(&totals, &AgingTotals::of(at, &listed, &Buckets::default()), "aging on {}", at);
+                let expected = aging_report(at, &listed, &Buckets::default(), None);
+                let report = sales_shared::metrics::aging::report(at, &Buckets::default(), &totals, None, Vec::new());
+                prop_assert_eq!(report.summary, expected.summary);
+                let open = OpenInPeriod::from_steps(&sum("t1#invoices_open", &period_days), at);
+                prop_assert_eq!(open, OpenInPeriod::of(&listed, period, at), "open on {}", at);
+            }
+        }
+    }
+}

@@ -1,4 +1,5 @@
 use super::*;
+use crate::metrics::aging::AgingInvoice;
 use rust_decimal_macros::dec;
 
 fn m(pairs: &[(&str, i64)]) -> Measures {
@@ -41,10 +42,20 @@ fn inputs() -> DashboardInputs {
     );
     // Day 3: one pending order 9.99.
     daily.insert(d("2025-12-03"), m(&[("placed", 1), ("revenue_bearing", 1), ("revenue", 999), ("status_pending", 1)]));
+    let mut orders = Measures::new();
+    for day in daily.values() {
+        crate::store::aggregates::add_measures(&mut orders, day);
+    }
+    let period = DateRange::new(d("2025-12-01"), d("2025-12-31"));
+    let open_invoices = [
+        open_invoice(1, 1, d("2025-12-02"), d("2025-12-10"), 7000),
+        open_invoice(2, 1, d("2025-12-02"), d("2025-12-17"), 3000),
+        open_invoice(3, 2, d("2025-11-02"), d("2025-11-10"), 1000),
+    ];
     DashboardInputs {
         kind: Some(PeriodKind::Month),
-        period: Some(DateRange::new(d("2025-12-01"), d("2025-12-31"))),
-        today: Some(d("2025-12-17")),
+        period: Some(period),
+        orders,
         daily_orders: daily,
         payments: m(&[
             ("captured", 2),
@@ -62,11 +73,7 @@ fn inputs() -> DashboardInputs {
             ("days_to_pay", 45),
         ]),
         outstanding_cents: 123456,
-        open_invoices: vec![
-            open_invoice(1, 1, d("2025-12-02"), d("2025-12-10"), 7000),
-            open_invoice(2, 1, d("2025-12-02"), d("2025-12-17"), 3000),
-            open_invoice(3, 2, d("2025-11-02"), d("2025-11-10"), 1000),
-        ],
+        open: OpenInPeriod::of(&open_invoices, period, d("2025-12-17")),
         previous: None,
     }
 }
