@@ -76,7 +76,8 @@ fn memory(field: &str) -> u64 {
 
 /// Every record as an insert, in batches of 100 as the stream delivers them.
 fn write_cost_of(records: &[SourceRecord]) -> WriteCost {
-    let tz = rollup::rebuild::settings_of(records).tz();
+    let tenant_settings = rollup::rebuild::settings_of(records);
+    let (tz, settings) = (tenant_settings.tz(), rollup::derive::DeriveSettings::of(&tenant_settings));
     let mut cost = WriteCost::default();
     for (batch_index, batch) in records.chunks(100).enumerate() {
         let changes: Vec<PreparedChange> = batch
@@ -87,6 +88,7 @@ fn write_cost_of(records: &[SourceRecord]) -> WriteCost {
                 sequence: padded_sequence(&(batch_index * 100 + i).to_string()),
                 version: record.version,
                 delta: Delta::between(&record.key.tenant_id, &Contribution::default(), &contribution(record, tz)),
+                settings,
             })
             .collect();
         for group in group_changes(changes).groups {
@@ -208,6 +210,17 @@ async fn main() {
                 started.elapsed(),
                 memory("VmHWM:")
             );
+            if flag("READ_COST_WRITE_COST", true) {
+                let c = write_cost_of(&recs);
+                let n = c.changes.max(1) as f64;
+                println!(
+                    "{scale}x write cost: {} changes, {:.3} transactions, {:.1} items, {:.1} WCU per change",
+                    c.changes,
+                    c.transactions as f64 / n,
+                    c.items as f64 / n,
+                    c.wcu as f64 / n
+                );
+            }
         }
         return;
     }

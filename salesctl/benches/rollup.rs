@@ -52,6 +52,7 @@ fn main() {
                     sequence: padded_sequence(&(batch_index * 100 + i).to_string()),
                     version: record.version,
                     delta,
+                    settings: Default::default(),
                 }
             })
             .collect();

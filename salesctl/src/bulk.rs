@@ -118,7 +118,7 @@ pub fn expected_part(tenant: &str, records: &[SourceRecord], part: u64, parts: u
         delta.puts.retain(|key, _| mine(key));
         total.merge(&delta);
     }
-    derive::complete(&mut total);
+    derive::complete(&mut total, &derive::DeriveSettings::of(&settings));
     total.adds.retain(|key, _| mine(key));
     total.puts.retain(|key, _| mine(key));
     AggregateState { measures: total.adds, items: total.puts }

@@ -59,12 +59,15 @@ impl WriteCost {
         }
         // What the group's state items derive, from the states the
         // earlier writes left.
-        let derived = derive::for_delta(&merged, |key| {
-            self.measures
-                .get(key)
-                .map(|(values, _)| values.iter().map(|(k, v)| (k.clone(), *v)).collect())
-                .unwrap_or_default()
-        });
+        let settings = group.first().map(|c| c.settings).unwrap_or_default();
+        let derived = derive::for_delta(
+            &merged,
+            |key| {
+                let values = self.measures.get(key).map(|(values, _)| values);
+                values.map(|v| v.iter().map(|(k, v)| (k.clone(), *v)).collect()).unwrap_or_default()
+            },
+            |_| settings,
+        );
         merged.merge(&derived);
         self.changes += group.len() as u64;
         self.transactions += 1;

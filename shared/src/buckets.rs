@@ -59,6 +59,24 @@ pub fn calendar_bucket_keys(day: NaiveDate) -> [String; 5] {
     ]
 }
 
+/// The five calendar buckets holding `day`, each with its dates, in the
+/// order of [`calendar_bucket_keys`].
+pub fn calendar_buckets(day: NaiveDate) -> [(String, DateRange); 5] {
+    use crate::periods::PeriodKind;
+    let kinds = [PeriodKind::Today, PeriodKind::Week, PeriodKind::Month, PeriodKind::Quarter, PeriodKind::Year];
+    let keys = calendar_bucket_keys(day);
+    std::array::from_fn(|i| (keys[i].clone(), kinds[i].containing(day)))
+}
+
+/// The calendar bucket just before the one that is exactly `range` (the
+/// same grain), with its dates.
+pub fn previous_calendar_bucket(range: DateRange) -> Option<(String, DateRange)> {
+    let key = calendar_bucket_of(range)?;
+    let grain = calendar_bucket_keys(range.from).iter().position(|k| *k == key)?;
+    let before = range.from.pred_opt()?;
+    Some(calendar_buckets(before)[grain].clone())
+}
+
 /// The calendar bucket that is exactly `range` (a day, an ISO week, a
 /// month, a quarter or a year), if any.
 pub fn calendar_bucket_of(range: DateRange) -> Option<String> {
@@ -252,6 +270,10 @@ mod tests {
         assert_eq!(of("2025-01-01", "2025-12-31").as_deref(), Some("Y#2025"));
         assert_eq!(of("2025-01-01", "2026-12-31"), None);
         assert_eq!(of("2025-12-01", "2025-12-30"), None);
+        let before = previous_calendar_bucket(DateRange::new(d("2025-01-01"), d("2025-03-31")));
+        assert_eq!(before, Some(("Q#2024-Q4".to_owned(), DateRange::new(d("2024-10-01"), d("2024-12-31")))));
+        let before = previous_calendar_bucket(DateRange::new(d("2025-12-29"), d("2026-01-04")));
+        assert_eq!(before.map(|b| b.0), Some("W#2025-W52".to_owned()));
     }
 
     #[test]

@@ -69,7 +69,8 @@ fn line(tenant: &str, op: &Op) -> Value {
                 .collect();
             json!({
                 "type": "invoice", "tenant_id": tenant, "id": id, "version": version, "updated_at": at(*day, 1),
-                "invoice_number": format!("I-{id}"), "customer_id": 1, "status": if *cancelled { "cancelled" } else { "sent" },
+                "invoice_number": format!("I-{id}"), "customer_id": 1, "order_id": id,
+                "status": if *cancelled { "cancelled" } else { "sent" },
                 "currency": "USD", "total_amount": money(*cents), "issued_at": at(*day, 6),
                 "due_date": (chrono::NaiveDate::from_ymd_opt(2025, 5, 1).unwrap() + chrono::Duration::days(day + 20)).to_string(),
                 "payment_applications": applications

@@ -45,41 +45,34 @@ const NOT_YET_BOUNDED: &[&str] = &[
     // each bucket of the cover (docs/data-model.md, "Distinct customers").
     "dashboard/widgets/top-customers 4 years",
     "dashboard/widgets/top-customers 10 years",
-    "dashboard/customer-analytics default",
-    "dashboard/customer-analytics period=today",
-    "dashboard/customer-analytics period=week",
-    "dashboard/customer-analytics period=month",
-    "dashboard/customer-analytics period=quarter",
-    "dashboard/customer-analytics period=year",
     "dashboard/customer-analytics 4 years",
     "dashboard/customer-analytics 10 years",
     // The above, plus order-to-cash: the period's orders joined with the
     // invoices closed since its start.
-    "dashboard/performance default",
-    "dashboard/performance period=today",
-    "dashboard/performance period=week",
-    "dashboard/performance period=month",
-    "dashboard/performance period=quarter",
-    "dashboard/performance period=year",
     "dashboard/performance 4 years",
     "dashboard/performance 10 years",
     // Customer metrics of a custom range: per-customer items of the cover.
     "orders/performance-metrics 4 years",
     "orders/performance-metrics 10 years",
-    // Lists that read every match to total it in `meta`.
+    // High-value orders total every match in `meta`.
     "orders/high-value default",
     "orders/high-value 4 years",
     "orders/high-value 10 years",
-    "payments/failed default",
-    "payments/failed 4 years",
-    "payments/failed 10 years",
-    "payments/disputed default",
     // Outstanding and aging from `invoices_by_close` (one item per invoice
     // open at the date or closed since), `customer_invoices` per customer.
     "invoices/statistics 4 years",
     "invoices/statistics 10 years",
     "invoices/aging-report as_of 18 months back",
 ];
+
+/// Key-paged lists held to their bound only, not to reading the same items
+/// at both sizes: the open disputes at 1x are fewer than a page (all of
+/// them are read, and a page of the twin's); failed payments read the
+/// cover's partitions newest first until the page is full, and the twin's
+/// copies share every instant with their originals, so a page's edge falls
+/// in a tie more often (a few items more).
+const PAGED_LISTS: &[&str] =
+    &["payments/disputed default", "payments/failed default", "payments/failed 4 years", "payments/failed 10 years"];
 
 /// Twin records get ids this much higher.
 const TWIN_OFFSET: i64 = 1_000_000_000;
@@ -197,7 +190,8 @@ async fn read_cost_on_a_generated_tenant() {
         let one = items_read(&stack, base, url).await;
         let two = if pending && !all_twice { None } else { Some(items_read(&stack, twice, url).await) };
         let limit = bound.limit();
-        let within = one <= limit && two.is_none_or(|two| two <= limit && two == one);
+        let flat = |two: u64| two == one || PAGED_LISTS.contains(&label.as_str());
+        let within = one <= limit && two.is_none_or(|two| two <= limit && flat(two));
         let note = match (pending, within, two.is_some()) {
             (false, true, _) => "bounded",
             (false, false, _) => "FAILS",
@@ -315,4 +309,128 @@ async fn derived_figures_match_the_customers(stack: &TestStack, tenant: &str, re
     let (status, _, body) = stack.get(&format!("{PREFIX}dashboard"), Some(&read)).await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["data"]["invoices"]["invoices_overdue"], open.overdue_count as i64);
+
+    customer_figures_match(stack, tenant, &state).await;
+    lists_page_through_everything(stack, tenant, &state).await;
+}
+
+/// The ids of every page of a list, following `next_cursor`.
+async fn pages(stack: &TestStack, read: &str, first: String) -> Vec<i64> {
+    let mut rows = Vec::new();
+    let mut url = first.clone();
+    loop {
+        let (status, _, body) = stack.get(&url, Some(read)).await;
+        assert_eq!(status, 200, "{url}: {body}");
+        rows.extend(body["data"].as_array().expect("rows").iter().map(|r| r["id"].as_i64().expect("id")));
+        match body["meta"]["next_cursor"].as_str() {
+            Some(cursor) => url = format!("{first}&cursor={cursor}"),
+            None => return rows,
+        }
+    }
+}
+
+/// Key-paged lists return, page after page, exactly the rows of the
+/// index in the documented order.
+async fn lists_page_through_everything(stack: &TestStack, tenant: &str, state: &AggregateState) {
+    let read = token(tenant, "sales:read");
+    // Failed payments of 2024-2025, newest first, ids ascending per instant.
+    let year = |y: &str| measures_pk(tenant, &format!("failed_payments#Y#{y}"));
+    let mut failed: Vec<(String, i64)> = state
+        .items
+        .iter()
+        .filter(|((pk, _), _)| *pk == year("2024") || *pk == year("2025"))
+        .map(|(_, item)| {
+            let at = item["failed_at"].as_s().expect("failed_at").clone();
+            (at, item["payment_id"].as_n().expect("id").parse().expect("id"))
+        })
+        .collect();
+    failed.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+    assert!(failed.len() > 100, "too few failed payments: {}", failed.len());
+    let expected: Vec<i64> = failed.iter().map(|(_, id)| *id).collect();
+    let url = format!("{PREFIX}payments/failed?from_date=2024-01-01&to_date=2025-12-31&limit=37");
+    assert_eq!(pages(stack, &read, url).await, expected);
+    // Open disputes by evidence due date.
+    let open = measures_pk(tenant, family::OPEN_DISPUTES);
+    let expected: Vec<i64> = state
+        .items
+        .iter()
+        .filter(|((pk, _), _)| *pk == open)
+        .map(|(_, item)| item["payment_id"].as_n().expect("id").parse().expect("id"))
+        .collect();
+    assert!(!expected.is_empty(), "no open disputes to page");
+    assert_eq!(pages(stack, &read, format!("{PREFIX}payments/disputed?limit=3")).await, expected);
+}
+
+/// Customer analytics and the KPIs of a calendar period (derived counts,
+/// the lifetime-value histogram, the order-to-cash join) equal the
+/// per-customer computation of `sales_shared::metrics` over every
+/// customer's state items, taken here from the expected state.
+async fn customer_figures_match(stack: &TestStack, tenant: &str, state: &AggregateState) {
+    use sales_shared::metrics::customers::{CustomerMap, CustomerSets, CustomerTotals, order_days};
+    let sales = measures_pk(tenant, family::CUSTOMER_SALES);
+    let totals = |prefix: &str| -> CustomerMap {
+        let mut map = CustomerMap::new();
+        for ((pk, sk), m) in &state.measures {
+            if *pk != sales || !sk.starts_with(prefix) {
+                continue;
+            }
+            let Some(id) = sk.rsplit_once('#').and_then(|(_, id)| id.parse::<i64>().ok()) else { continue };
+            let t = map.entry(id).or_default();
+            t.placed += m.get("placed").copied().unwrap_or(0);
+            t.revenue_bearing += m.get("revenue_bearing").copied().unwrap_or(0);
+            t.revenue_cents += m.get("revenue").copied().unwrap_or(0);
+        }
+        map.retain(|_, t| *t != CustomerTotals::default());
+        map
+    };
+    let days: std::collections::BTreeMap<i64, _> = state
+        .measures
+        .iter()
+        .filter(|((pk, _), _)| pk.starts_with(&format!("{tenant}#customer_days#")))
+        .map(|((_, sk), m)| (sk.parse::<i64>().expect("id"), order_days(m)))
+        .collect();
+    let year: chrono::NaiveDate = "2025-01-01".parse().expect("date");
+    let sets = CustomerSets {
+        period: totals("Y#2025#"),
+        first_orders: days.iter().filter_map(|(id, d)| Some((*id, *d.keys().next()?))).collect(),
+        from: year,
+        through: totals("Y#"),
+    };
+    let end: chrono::NaiveDate = "2025-12-31".parse().expect("date");
+    let vip = sales_shared::records::TenantSettings::default().vip_lifetime_revenue;
+    let expected = serde_json::to_value(sales_shared::metrics::kpis::customer_analytics(&sets, &days, end, vip, 10))
+        .expect("json");
+    let read = token(tenant, "sales:read");
+    let (status, _, body) = stack.get(&format!("{PREFIX}dashboard/customer-analytics?period=year"), Some(&read)).await;
+    assert_eq!(status, 200, "{body}");
+    for part in ["customer_segmentation", "customer_lifetime_value", "purchase_frequency"] {
+        assert_eq!(body["data"][part], expected[part], "{part}");
+    }
+    let top = |v: &serde_json::Value| -> Vec<(serde_json::Value, serde_json::Value, serde_json::Value)> {
+        v.as_array()
+            .expect("rows")
+            .iter()
+            .map(|r| (r["customer_id"].clone(), r["customer_since"].clone(), r["lifetime_value"].clone()))
+            .collect()
+    };
+    assert_eq!(top(&body["data"]["top_customers"]), top(&expected["top_customers"]));
+
+    // KPIs of December: retention against November, recurring revenue.
+    let month = |m: &str| totals(&format!("M#2025-{m}#"));
+    let (rate, churn) = sales_shared::metrics::kpis::retention(&month("11"), &month("12"));
+    let mrr = sales_shared::metrics::kpis::monthly_recurring_revenue(&month("12"), &month("11"));
+    let (status, _, body) = stack.get(&format!("{PREFIX}dashboard/performance"), Some(&read)).await;
+    assert_eq!(status, 200, "{body}");
+    let kpis = &body["data"];
+    let same = |api: &serde_json::Value, expected: rust_decimal::Decimal| {
+        let api: rust_decimal::Decimal = api.to_string().parse().unwrap_or_else(|_| panic!("not a number: {api}"));
+        assert_eq!(api, sales_shared::money::round(expected, 2), "API {api}, expected {expected}");
+    };
+    same(&kpis["customer_kpis"]["customer_retention_rate"], rate);
+    same(&kpis["customer_kpis"]["churn_rate"], churn);
+    same(&kpis["revenue_kpis"]["monthly_recurring_revenue"], mrr);
+    let december =
+        sales_shared::metrics::customers::CustomerSets { period: month("12"), through: totals("Y#"), ..sets };
+    let ltv = sales_shared::metrics::customers::lifetime_value(&december).average;
+    same(&kpis["customer_kpis"]["customer_lifetime_value"], ltv);
 }

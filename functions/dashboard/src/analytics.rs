@@ -1,24 +1,27 @@
 //! `GET /dashboard/customer-analytics` and `GET /dashboard/performance`.
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use axum::extract::{RawQuery, State};
 use axum::response::Response;
-use chrono::{Datelike, NaiveDate};
+use chrono::NaiveDate;
 use sales_shared::auth::Principal;
-use sales_shared::buckets::epoch;
+use sales_shared::buckets::{Grain, bucket_key, calendar_bucket_of, epoch, previous_calendar_bucket};
 use sales_shared::http::{ApiContext, ApiError, TenantView};
-use sales_shared::metrics::aging::{Buckets, aging_report};
+use sales_shared::metrics::cents_to_decimal;
+use sales_shared::metrics::customers::{
+    CustomerCounts, customer_since, purchase_frequency_of_counts, segmentation_of_counts,
+};
 use sales_shared::metrics::get;
 use sales_shared::metrics::kpis::{
-    CashCycle, KpiInputs, Receivables, customer_analytics as analytics, name_customers, performance as kpis,
+    AnalyticsTopCustomer, CashCycles, CustomerAnalytics, CustomerKpiInputs, KpiInputs, Receivables, TopCustomer,
+    average_lifetime_value, customer_analytics as analytics, name_customers, performance as kpis, retention,
+    retention_of_counts,
 };
 use sales_shared::params::Params;
-use sales_shared::periods::{DateRange, month_range};
-use sales_shared::reports::management::previous_month;
+use sales_shared::periods::DateRange;
 use sales_shared::store::StoreError;
-use sales_shared::store::aggregates::{family, measure};
+use sales_shared::store::aggregates::{AggregateReader, family, measure};
 
 /// `GET /dashboard/customer-analytics` (`period`, default month; `limit`
 /// for `top_customers`).
@@ -31,24 +34,56 @@ pub async fn customer_analytics(
     let params = Params::parse(query.as_deref(), &["period", "from_date", "to_date", "limit"])?;
     let (_, period) = params.period(view.today)?;
     let limit = params.limit()?;
-    let sets = view.reader.customer_sets(None, period, true).await?;
-    // Order days of every buyer (purchase frequency) and of every customer
-    // of the period (`customer_since` of a top customer whose orders were
-    // all cancelled).
-    let ids: Vec<i64> = sets
-        .through
-        .iter()
-        .filter(|(_, t)| t.revenue_bearing > 0)
-        .map(|(id, _)| *id)
-        .chain(sets.active().map(|(id, _)| *id))
-        .collect::<std::collections::BTreeSet<i64>>()
-        .into_iter()
-        .collect();
-    let days = view.reader.customer_days(&ids).await?;
+    let reader = &view.reader;
     let vip = view.settings.vip_lifetime_revenue;
-    let mut out = analytics(&sets, &days, period.to, vip, limit);
+    // A calendar period ending today or later with no order dated after
+    // it: derived counts, the lifetime-value histogram (lifetime values
+    // now are those through its end) and its ranking.
+    let current = period.to >= view.today && !reader.dated_after(family::ORDERS, period.to).await?;
+    let mut out = match calendar_bucket_of(period).filter(|_| current) {
+        Some(bucket) => {
+            let counts = reader.bucket_counts(&bucket).await?;
+            let orders = reader.sum(family::ORDERS, period).await?;
+            let through = reader.sum_through(family::CUSTOMER_COUNTS, period.to).await?;
+            let ranked = reader.top_customers(&bucket, None, limit).await?;
+            let ids: Vec<i64> = ranked.iter().map(|(_, id, _)| *id).collect();
+            let days = reader.customer_days(&ids).await?;
+            let lifetime = reader.lifetime_revenue(&ids, period.to).await?;
+            CustomerAnalytics {
+                customer_segmentation: segmentation_of_counts(&counts, &orders),
+                customer_lifetime_value: reader.lifetime_values().await?,
+                purchase_frequency: purchase_frequency_of_counts(&through),
+                top_customers: ranked
+                    .iter()
+                    .map(|(_, id, totals)| AnalyticsTopCustomer {
+                        customer: TopCustomer::of(*id, totals),
+                        customer_since: days.get(id).and_then(customer_since),
+                        lifetime_value: cents_to_decimal(lifetime.get(id).copied().unwrap_or(0)),
+                    })
+                    .collect(),
+            }
+        }
+        // Any other range: from every customer active through its end.
+        None => {
+            let sets = reader.customer_sets(None, period, true).await?;
+            // Order days of every buyer (purchase frequency) and of every
+            // customer of the period (`customer_since` of a top customer
+            // whose orders were all cancelled).
+            let ids: Vec<i64> = sets
+                .through
+                .iter()
+                .filter(|(_, t)| t.revenue_bearing > 0)
+                .map(|(id, _)| *id)
+                .chain(sets.active().map(|(id, _)| *id))
+                .collect::<std::collections::BTreeSet<i64>>()
+                .into_iter()
+                .collect();
+            let days = reader.customer_days(&ids).await?;
+            analytics(&sets, &days, period.to, vip, limit)
+        }
+    };
     let ids: Vec<i64> = out.top_customers.iter().map(|c| c.customer.customer_id).collect();
-    let names = view.reader.customer_names(&ids).await?;
+    let names = reader.customer_names(&ids).await?;
     name_customers(out.top_customers.iter_mut().map(|c| &mut c.customer), &names);
     view.respond(out).await
 }
@@ -62,34 +97,45 @@ async fn receivables(view: &TenantView<'_>, period: DateRange) -> Result<Receiva
         Some(day) if day >= epoch() => ar_through(day).await?,
         _ => 0,
     };
-    let at_end: Vec<_> = view.reader.invoices_open_at(period.to).await?.into_iter().map(|(i, _)| i).collect();
-    let aging = aging_report(period.to, &at_end, &Buckets::default(), None);
-    let current = aging
-        .aging_buckets
-        .get("current")
-        .and_then(|b| sales_shared::money::to_cents(b.total_amount))
-        .map_or(0, i128::from);
+    let current = view.reader.aging_totals(period.to).await?.amounts.first().copied().unwrap_or(0);
     Ok(Receivables { opening, closing: ar_through(period.to).await?, closing_current: current })
 }
 
-/// Order-to-cash cycles of the period's orders: each order's date and the
-/// latest date one of its invoices reached balance 0 by payments. Reads the
-/// period's placed orders and the invoices closed since its start.
-async fn cash_cycles(view: &TenantView<'_>, period: DateRange) -> Result<Vec<CashCycle>, StoreError> {
-    let orders: BTreeMap<i64, NaiveDate> =
-        view.reader.orders_from_amount(period, 0).await?.into_iter().map(|o| (o.order_id, o.ordered_on)).collect();
-    let since = period.from.pred_opt().unwrap_or(period.from);
-    let mut paid_on: BTreeMap<i64, NaiveDate> = BTreeMap::new();
-    for (invoice, order_id) in view.reader.invoices_open_at(since).await? {
-        let Some(order_id) = order_id.filter(|id| orders.contains_key(id)) else { continue };
-        let paid: i128 = invoice.applications.iter().map(|(_, c)| c).sum();
-        let last = invoice.applications.iter().map(|(d, _)| *d).max();
-        if let (true, Some(last)) = (paid == invoice.total_cents, last) {
-            let entry = paid_on.entry(order_id).or_insert(last);
-            *entry = (*entry).max(last);
+/// The customer figures of the KPIs: a calendar period's derived counts
+/// (retention against the bucket before); any other range from the
+/// customers active in it and in the previous one. Lifetime value and
+/// recurring revenue are dated sums for every period.
+async fn customer_kpis(
+    reader: &AggregateReader<'_>,
+    period: DateRange,
+    previous: DateRange,
+) -> Result<CustomerKpiInputs, StoreError> {
+    let revenue = get(&reader.sum_through(family::ORDERS, period.to).await?, measure::REVENUE);
+    let buyers = get(&reader.sum_through(family::CUSTOMER_COUNTS, period.to).await?, measure::BUYERS);
+    let month = bucket_key(Grain::Month, period.to);
+    let recurring = get(&reader.bucket_counts(&month).await?, measure::RECURRING_REVENUE);
+    let (counts, retention) = match (calendar_bucket_of(period), previous_calendar_bucket(period)) {
+        (Some(bucket), Some((before, dates))) if dates == previous => {
+            let now = reader.bucket_counts(&bucket).await?;
+            let before = reader.bucket_counts(&before).await?;
+            let retained = get(&now, measure::RETAINED);
+            (
+                CustomerCounts::from_measures(&now),
+                retention_of_counts(get(&before, measure::UNIQUE_CUSTOMERS), retained),
+            )
         }
-    }
-    Ok(paid_on.into_iter().filter_map(|(id, paid)| Some((*orders.get(&id)?, paid))).collect())
+        _ => {
+            let sets = reader.customer_sets(None, period, false).await?;
+            let before = reader.customers(None, previous).await?;
+            (CustomerCounts::of(&sets), retention(&before, &sets.period))
+        }
+    };
+    Ok(CustomerKpiInputs {
+        counts,
+        lifetime_value: average_lifetime_value(revenue, buyers),
+        retention,
+        recurring_revenue_cents: recurring,
+    })
 }
 
 /// `GET /dashboard/performance` (`period`, default month).
@@ -103,28 +149,20 @@ pub async fn performance(
     let (kind, period) = params.period(view.today)?;
     let previous = kind.previous(period);
     let reader = &view.reader;
-    let month = month_range(period.to.year(), period.to.month());
-    let month_before = previous_month(period.to);
     let orders = reader.sum(family::ORDERS, period).await?;
     let previous_orders = reader.sum(family::ORDERS, previous).await?;
     let invoices = reader.sum(family::INVOICES, period).await?;
-    let customers = reader.customer_sets(None, period, true).await?;
-    let previous_customers = reader.customers(None, previous).await?;
-    let mrr_month = reader.customers(None, month).await?;
-    let mrr_month_before = reader.customers(None, month_before).await?;
     let marketing_spend = reader.monthly_amounts(family::MARKETING_SPEND).await?;
+    let cycles = reader.sum(family::CASH_CYCLES, period).await?;
     let inputs = KpiInputs {
         period,
         orders: &orders,
         previous_orders: &previous_orders,
         invoices: &invoices,
         receivables: receivables(&view, period).await?,
-        customers: &customers,
-        previous_customers: &previous_customers,
-        mrr_month: &mrr_month,
-        mrr_month_before: &mrr_month_before,
+        customers: customer_kpis(reader, period, previous).await?,
         marketing_spend: &marketing_spend,
-        cash_cycles: &cash_cycles(&view, period).await?,
+        cash_cycles: CashCycles { count: get(&cycles, measure::CYCLES), days: get(&cycles, measure::CYCLE_DAYS) },
     };
     view.respond(kpis(&inputs)).await
 }

@@ -15,9 +15,10 @@ use sales_shared::buckets::epoch;
 use sales_shared::http::{ApiContext, ApiError};
 use sales_shared::metrics::cents_to_decimal;
 use sales_shared::metrics::payments::{
-    DisputeRow, dispute_row, disputed_meta, failed_meta, statistics as payment_statistics,
+    DisputeRow, dispute_row, disputed_meta_of, failed_meta, statistics as payment_statistics,
 };
 use sales_shared::money::json;
+use sales_shared::paging::Position;
 use sales_shared::params::Params;
 use sales_shared::periods::DateRange;
 use sales_shared::records::{PaymentMethod, PaymentStatus, StrEnum};
@@ -98,9 +99,17 @@ async fn failed(
     let view = ctx.read_view(&principal, "failed-payments").await?;
     let params = Params::parse(query.as_deref(), &["from_date", "to_date", "limit", "cursor"])?;
     let period = params.date_range(view.today)?;
-    let (limit, offset) = (params.limit()?, view.offset(&params)?);
+    let limit = params.limit()?;
     let meta = failed_meta(&view.reader.sum(family::PAYMENTS, period).await?);
-    let (rows, next) = view.page(&params, view.reader.failed_payments(period).await?, offset, limit);
+    // Key-based paging: each page reads about its rows per partition of
+    // the range's cover, however deep.
+    let mut page = view.reader.failed_payments_page(period, view.after(&params)?.as_deref(), limit).await?;
+    let next = (page.len() > limit).then(|| {
+        page.truncate(limit);
+        let last = page.last().map(|(key, _)| key.clone()).unwrap_or_default();
+        view.cursor_at(&params, &Position::After(last))
+    });
+    let rows: Vec<_> = page.into_iter().map(|(_, row)| row).collect();
     let ids: Vec<i64> = rows.iter().map(|r| r.customer_id).collect();
     let customers = view.reader.customer_info(&ids).await?;
     let data: Vec<FailedRow> = rows
@@ -136,11 +145,18 @@ async fn disputed(
 ) -> Result<Response, ApiError> {
     let view = ctx.read_view(&principal, "disputed-payments").await?;
     let params = Params::parse(query.as_deref(), &["limit", "cursor"])?;
-    let (limit, offset) = (params.limit()?, view.offset(&params)?);
-    let open = view.reader.open_disputes().await?;
+    let limit = params.limit()?;
     let all_time = DateRange::new(epoch(), NaiveDate::from_ymd_opt(9999, 12, 31).unwrap_or(view.today));
-    let meta = disputed_meta(&open, &view.reader.sum(family::DISPUTES, all_time).await?, view.today);
-    let rows: Vec<DisputeRow> = open.iter().map(|d| dispute_row(d, view.today)).collect();
-    let (data, next) = view.page(&params, rows, offset, limit);
+    let urgent_by = view.today.checked_add_signed(chrono::Duration::days(3)).unwrap_or(view.today);
+    let totals = view.reader.open_dispute_totals(urgent_by).await?;
+    let meta = disputed_meta_of(&totals, &view.reader.sum(family::DISPUTES, all_time).await?);
+    // Key-based paging: a page reads its rows and one more.
+    let mut page = view.reader.open_disputes_page(view.after(&params)?.as_deref(), limit).await?;
+    let next = (page.len() > limit).then(|| {
+        page.truncate(limit);
+        let last = page.last().map(|(key, _)| key.clone()).unwrap_or_default();
+        view.cursor_at(&params, &Position::After(last))
+    });
+    let data: Vec<DisputeRow> = page.iter().map(|(_, d)| dispute_row(d, view.today)).collect();
     view.respond_list(data, meta, next).await
 }

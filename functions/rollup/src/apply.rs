@@ -19,7 +19,7 @@ use sales_shared::store::aggregates::{Measures, key_map, ledger_key, measures_of
 use sales_shared::store::batch_get_items;
 
 use crate::contrib::{Delta, ItemKey};
-use crate::derive::{self, STATE_VERSION};
+use crate::derive::{self, DeriveSettings, STATE_VERSION};
 
 /// DynamoDB's limit of items in one transaction.
 pub const MAX_TRANSACTION_ITEMS: usize = 100;
@@ -34,6 +34,8 @@ pub struct PreparedChange {
     /// Version of the record after the change (the old one for removals).
     pub version: i64,
     pub delta: Delta,
+    /// The tenant settings derived figures depend on (`derive`).
+    pub settings: DeriveSettings,
 }
 
 /// Changes split into transactions, in order. A change too large for one
@@ -224,8 +226,17 @@ pub async fn read_states(client: &Client, table: &str, delta: &Delta) -> Result<
 
 /// The writes of a delta over state items read in `states`: its own, then
 /// what they derive.
-fn state_writes(table: &str, delta: &Delta, states: &StateReads) -> Result<Vec<TransactWriteItem>, StoreError> {
-    let derived = derive::for_delta(delta, |key| states.get(key).map(|s| s.measures.clone()).unwrap_or_default());
+fn state_writes(
+    table: &str,
+    delta: &Delta,
+    states: &StateReads,
+    settings: &HashMap<String, DeriveSettings>,
+) -> Result<Vec<TransactWriteItem>, StoreError> {
+    let derived = derive::for_delta(
+        delta,
+        |key| states.get(key).map(|s| s.measures.clone()).unwrap_or_default(),
+        |tenant| settings.get(tenant).copied().unwrap_or_default(),
+    );
     let mut items = delta_items(table, delta, states)?;
     items.extend(delta_items(table, &derived, &StateReads::new())?);
     Ok(items)
@@ -243,8 +254,13 @@ pub fn transaction_items(
     for change in group {
         items.push(ledger_put(table, change, "attribute_not_exists(seq) OR seq < :seq", HashMap::new())?);
     }
-    items.extend(state_writes(table, &merged(group), states)?);
+    items.extend(state_writes(table, &merged(group), states, &settings_of(group))?);
     Ok(items)
+}
+
+/// The derivation settings of each tenant of a group.
+fn settings_of(group: &[PreparedChange]) -> HashMap<String, DeriveSettings> {
+    group.iter().map(|c| (c.key.tenant_id.clone(), c.settings)).collect()
 }
 
 /// The coalesced delta of a group.
@@ -311,7 +327,8 @@ pub async fn apply_in_parts(client: &Client, table: &str, change: &PreparedChang
         let mut parts: Vec<Vec<TransactWriteItem>> = Vec::new();
         if has_state {
             parts.push(if done == 0 {
-                state_writes(table, &state_delta, &read_states(client, table, &state_delta).await?)?
+                let states = read_states(client, table, &state_delta).await?;
+                state_writes(table, &state_delta, &states, &settings_of(std::slice::from_ref(change)))?
             } else {
                 Vec::new()
             });
@@ -422,6 +439,18 @@ pub async fn apply_group(client: &Client, table: &str, group: Vec<PreparedChange
         }
         let states = read_states(client, table, &merged(&pending)).await?;
         let items = transaction_items(table, &pending, &states)?;
+        if items.len() > MAX_TRANSACTION_ITEMS {
+            // More derived writes than the grouping reserved: one change
+            // at a time, and a change too large alone in parts.
+            if let [change] = pending.as_slice() {
+                return apply_in_parts(client, table, change).await;
+            }
+            let mut applied = 0;
+            for change in pending {
+                applied += Box::pin(apply_group(client, table, vec![change])).await?;
+            }
+            return Ok(applied);
+        }
         match client.transact_write_items().set_transact_items(Some(items)).send().await {
             Ok(_) => return Ok(pending.len()),
             Err(err) => {
@@ -455,6 +484,7 @@ mod tests {
             sequence: format!("{id:040}"),
             version: 1,
             delta,
+            settings: DeriveSettings::default(),
         }
     }
 

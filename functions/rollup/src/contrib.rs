@@ -159,7 +159,13 @@ pub fn contribution(record: &SourceRecord, tz: Tz) -> Contribution {
             order_index(&mut c, tenant, id, order, tz);
             if order.is_placed() {
                 let key = customer_days_key(tenant, order.customer_id);
-                c.count(key, measure::order_day(local_date(&order.ordered_at, tz)), 1);
+                let day = local_date(&order.ordered_at, tz);
+                c.count(order_cash_key(tenant, id), measure::ordered_on(day), 1);
+                c.count(key.clone(), measure::order_day(day), 1);
+                if order.is_revenue_bearing() {
+                    c.count(key.clone(), measure::bearing_day(day), 1);
+                    c.count(key, measure::revenue_day(day), cents(order.total_amount));
+                }
             }
         }
         Some(RecordBody::Payment(payment)) => {
@@ -383,6 +389,9 @@ fn invoice_contribution(
         c.add(&f, issued_on, &measure::days_to_pay_bin(days), 1);
         c.add(&f, issued_on, measure::PAID_ON_TIME, i64::from(paid_on <= invoice.due_date));
         c.add(&f, paid_on, measure::PAID_OFF, 1);
+        if let Some(order) = invoice.order_id {
+            c.count(order_cash_key(tenant, order), measure::cash_paid_on(paid_on), 1);
+        }
     }
 
     let customers = [family::CUSTOMER_INVOICES.to_owned()];
@@ -470,6 +479,11 @@ fn receivable_steps(c: &mut Contribution, tenant: &str, customer: i64, receivabl
     c.count(state, measure::due_on(receivable.due_date), after_all.balance);
 }
 
+/// An order's order-to-cash join (`order_cash`).
+pub fn order_cash_key(tenant: &str, order_id: i64) -> ItemKey {
+    (measures_pk(tenant, &family::sharded(family::ORDER_CASH, order_id)), format!("{order_id:020}"))
+}
+
 /// A customer's open balances by due date (`customer_ar`).
 pub fn customer_ar_key(tenant: &str, customer_id: i64) -> ItemKey {
     (measures_pk(tenant, &family::sharded(family::CUSTOMER_AR, customer_id)), format!("{customer_id:020}"))
@@ -553,6 +567,11 @@ fn payment_index(c: &mut Contribution, tenant: &str, id: i64, payment: &Payment,
         c.add(&disputes, day, &measure::dispute(status), 1);
         c.add(&disputes, day, &format!("{}_amount", measure::dispute(status)), amount);
         if matches!(dispute.status, DisputeStatus::NeedsResponse | DisputeStatus::UnderReview) {
+            let due = [family::OPEN_DISPUTES_DUE.to_owned()];
+            c.add(&due, dispute.evidence_due_date, measure::OPEN_DISPUTES, 1);
+            c.add(&due, dispute.evidence_due_date, measure::OPEN_DISPUTE_AMOUNT, amount);
+            let needs = i64::from(dispute.status == DisputeStatus::NeedsResponse);
+            c.add(&due, dispute.evidence_due_date, measure::NEEDS_RESPONSE, needs);
             c.index(
                 tenant,
                 family::OPEN_DISPUTES,

@@ -19,6 +19,7 @@ use sales_shared::store::{StoreError, source};
 
 use crate::apply::{PreparedChange, apply_group, group_changes};
 use crate::contrib::{Contribution, Delta, checked_contribution};
+use crate::derive::DeriveSettings;
 
 /// Clients and tables, built once per process.
 pub struct RollupContext {
@@ -155,6 +156,7 @@ async fn prepare(
         key: key.clone(),
         sequence: padded_sequence(sequence),
         version,
+        settings: tenants.get(&key.tenant_id).map(DeriveSettings::of).unwrap_or_default(),
     });
     Ok(Prepared { change, written_at: record.change.approximate_creation_date_time, refused })
 }

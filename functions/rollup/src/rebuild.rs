@@ -26,7 +26,7 @@ use crate::contrib::{Contribution, Delta, Item, ItemKey, checked_contribution};
 
 /// Measure families always checked; slices and shards are added from what
 /// the records name.
-pub const MEASURE_FAMILIES: [&str; 8] = [
+pub const MEASURE_FAMILIES: [&str; 11] = [
     family::ORDERS,
     family::PAYMENTS,
     family::INVOICES,
@@ -35,6 +35,9 @@ pub const MEASURE_FAMILIES: [&str; 8] = [
     family::INVOICES_OPEN,
     family::DAILY_ORDERS,
     family::CUSTOMER_COUNTS,
+    family::CASH_CYCLES,
+    family::LIFETIME_VALUES,
+    family::OPEN_DISPUTES_DUE,
 ];
 /// Families of whole items (copies and indexes), by name or prefix.
 const ITEM_FAMILIES: [&str; 9] = [
@@ -139,7 +142,7 @@ pub fn expected_state(tenant: &str, records: &[SourceRecord]) -> AggregateState 
         let Ok(contribution) = checked_contribution(record, &settings) else { continue };
         total.merge(&Delta::between(tenant, &Contribution::default(), &contribution));
     }
-    crate::derive::complete(&mut total);
+    crate::derive::complete(&mut total, &crate::derive::DeriveSettings::of(&settings));
     AggregateState { measures: total.adds, items: total.puts }
 }
 
@@ -159,6 +162,7 @@ pub fn partitions(tenant: &str, expected: &AggregateState) -> BTreeSet<String> {
     for shard in 0..family::ENTITY_SHARDS {
         pks.insert(measures_pk(tenant, &family::sharded(family::CUSTOMER_DAYS, shard)));
         pks.insert(measures_pk(tenant, &family::sharded(family::CUSTOMER_AR, shard)));
+        pks.insert(measures_pk(tenant, &family::sharded(family::ORDER_CASH, shard)));
     }
     for method in PaymentMethod::ALL {
         pks.insert(measures_pk(tenant, &family::payments_of(Some(method.as_str()), None)));

@@ -177,6 +177,42 @@ pub fn segmentation(sets: &CustomerSets, vip_threshold: Decimal) -> Segmentation
     }
 }
 
+fn segment_of(count: Measure, revenue_cents: Measure, bearing: Measure) -> Segment {
+    let totals = CustomerTotals { placed: 0, revenue_bearing: bearing, revenue_cents };
+    Segment { count: to_count(count), revenue: totals.revenue(), average_order_value: totals.average_order_value() }
+}
+
+/// `customer_segmentation` of a calendar bucket from its derived counts
+/// (`customer_counts`) and the `orders` measures of the same bucket: the
+/// returning customers are the others.
+pub fn segmentation_of_counts(bucket: &Measures, orders: &Measures) -> Segmentation {
+    let get = |m: &Measures, name: &str| m.get(name).copied().unwrap_or(0);
+    let (unique, new) = (get(bucket, measure::UNIQUE_CUSTOMERS), get(bucket, measure::NEW_CUSTOMERS));
+    let (revenue, bearing) = (get(orders, measure::REVENUE), get(orders, measure::REVENUE_BEARING));
+    let (new_revenue, new_bearing) = (get(bucket, measure::NEW_REVENUE), get(bucket, measure::NEW_BEARING));
+    Segmentation {
+        new_customers: segment_of(new, new_revenue, new_bearing),
+        returning_customers: segment_of(unique - new, revenue - new_revenue, bearing - new_bearing),
+        vip_customers: segment_of(
+            get(bucket, measure::VIP_CUSTOMERS),
+            get(bucket, measure::VIP_REVENUE),
+            get(bucket, measure::VIP_BEARING),
+        ),
+    }
+}
+
+/// `purchase_frequency` through a date from the dated buyer counts
+/// (`customer_counts` summed through it).
+pub fn purchase_frequency_of_counts(through: &Measures) -> PurchaseFrequency {
+    let get = |name: &str| through.get(name).copied().unwrap_or(0);
+    let buyers = get(measure::BUYERS);
+    PurchaseFrequency {
+        average_orders_per_customer: average(decimal(get(measure::BUYER_ORDERS)), buyers),
+        repeat_purchase_rate: percent(get(measure::REPEAT_BUYERS), buyers),
+        time_between_purchases_days: average(decimal(get(measure::GAP_DAYS)), get(measure::GAPS)),
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct LifetimeValue {
     #[serde(serialize_with = "json::money")]

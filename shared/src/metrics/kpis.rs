@@ -9,8 +9,8 @@ use rust_decimal::Decimal;
 use serde::Serialize;
 
 use super::customers::{
-    CustomerMap, CustomerSets, CustomerTotals, LifetimeValue, OrderDays, PurchaseFrequency, Segmentation,
-    customer_since, lifetime_value, purchase_frequency, ranked, segmentation,
+    CustomerCounts, CustomerMap, CustomerSets, CustomerTotals, LifetimeValue, OrderDays, PurchaseFrequency,
+    Segmentation, customer_since, lifetime_value, purchase_frequency, ranked, segmentation,
 };
 use super::invoices::{collection_rate, days_sales_outstanding};
 use super::orders::{cancellation_rate, fulfillment_metrics, order_accuracy_rate, return_rate};
@@ -97,7 +97,25 @@ pub struct Receivables {
 
 /// One order's cash cycle: its local order date and the local date its
 /// invoice (the latest, with several) reached balance 0 by payments.
-pub type CashCycle = (NaiveDate, NaiveDate);
+/// Order-to-cash cycles of a period's orders: how many, and their days.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CashCycles {
+    pub count: Measure,
+    pub days: Measure,
+}
+
+/// The customer figures of the KPIs, from the derived counts (calendar
+/// periods) or from the period's customers (see the handler).
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct CustomerKpiInputs {
+    pub counts: CustomerCounts,
+    /// Average lifetime value through the period's end.
+    pub lifetime_value: Decimal,
+    /// Retention and churn against the previous period.
+    pub retention: (Decimal, Decimal),
+    /// Recurring revenue of the month holding the period's last day.
+    pub recurring_revenue_cents: Measure,
+}
 
 /// Everything the KPIs need.
 pub struct KpiInputs<'a> {
@@ -106,17 +124,27 @@ pub struct KpiInputs<'a> {
     pub previous_orders: &'a Measures,
     pub invoices: &'a Measures,
     pub receivables: Receivables,
-    pub customers: &'a CustomerSets,
-    /// Customers' totals in the previous period.
-    pub previous_customers: &'a CustomerMap,
-    /// Customers' totals in the calendar month holding the period's last
-    /// day, and in the month before it.
-    pub mrr_month: &'a CustomerMap,
-    pub mrr_month_before: &'a CustomerMap,
+    pub customers: CustomerKpiInputs,
     /// Marketing spend per month (`YYYY-MM` -> amount).
     pub marketing_spend: &'a BTreeMap<String, Decimal>,
     /// The cash cycles of the period's orders.
-    pub cash_cycles: &'a [CashCycle],
+    pub cash_cycles: CashCycles,
+}
+
+/// Average lifetime value through a date: revenue through it over the
+/// customers with a revenue-bearing order by then (`buyers`).
+pub fn average_lifetime_value(revenue_cents: Measure, buyers: Measure) -> Decimal {
+    average(cents_to_decimal(revenue_cents), buyers)
+}
+
+/// Retention from the derived counts: customers of the previous bucket
+/// (`previous_unique`) and those of them also in this one (`retained`).
+pub fn retention_of_counts(previous_unique: Measure, retained: Measure) -> (Decimal, Decimal) {
+    if previous_unique <= 0 {
+        return (Decimal::ZERO, Decimal::ZERO);
+    }
+    let rate = percent(retained, previous_unique);
+    (rate, Decimal::ONE_HUNDRED - rate)
 }
 
 /// Marketing spend of the months in `period`, prorated by days for the
@@ -166,8 +194,8 @@ pub fn performance(inputs: &KpiInputs) -> Performance {
     let (period, orders, invoices) = (inputs.period, inputs.orders, inputs.invoices);
     let revenue = money(orders, measure::REVENUE);
     let days = period.days();
-    let unique = inputs.customers.active().count() as i64;
-    let new = inputs.customers.active().filter(|(id, _)| inputs.customers.is_new(**id)).count() as i64;
+    let customers = &inputs.customers;
+    let (unique, new) = (customers.counts.unique, customers.counts.new);
     let fulfillment = fulfillment_metrics(orders);
     let invoiced_cents = get(invoices, measure::INVOICED);
     let r = inputs.receivables;
@@ -177,19 +205,18 @@ pub fn performance(inputs: &KpiInputs) -> Performance {
     let cei = (cei_base != 0).then(|| percent(r.opening + invoiced_cents - r.closing, cei_base));
     let cac_spend = prorated_spend(period, inputs.marketing_spend);
     let cac = average(cac_spend, new);
-    let ltv = lifetime_value(inputs.customers).average;
-    let (retention_rate, churn) = retention(inputs.previous_customers, &inputs.customers.period);
+    let ltv = customers.lifetime_value;
+    let (retention_rate, churn) = customers.retention;
     let cycles = inputs.cash_cycles;
-    let cycle_days: i64 = cycles.iter().map(|(ordered, paid)| (*paid - *ordered).num_days()).sum();
     Performance {
         revenue_kpis: RevenueKpis {
-            monthly_recurring_revenue: monthly_recurring_revenue(inputs.mrr_month, inputs.mrr_month_before),
+            monthly_recurring_revenue: cents_to_decimal(customers.recurring_revenue_cents),
             annual_run_rate: ratio_or_zero(revenue * Decimal::from(365), Decimal::from(days)),
             revenue_growth_rate: change_percentage(revenue, money(inputs.previous_orders, measure::REVENUE)),
             revenue_per_customer: average(revenue, unique),
         },
         efficiency_kpis: EfficiencyKpis {
-            order_to_cash_cycle_days: average(Decimal::from(cycle_days), cycles.len() as i64),
+            order_to_cash_cycle_days: average(crate::metrics::decimal(cycles.days), cycles.count),
             days_sales_outstanding: dso,
             collection_efficiency: collection_rate(invoices),
             order_fulfillment_time_days: fulfillment.average_fulfillment_days,

@@ -230,11 +230,45 @@ pub struct DisputedMeta {
 /// `meta` of the disputed-payments report: every open dispute (not the
 /// page) and the outcomes of all time (`disputes` measures).
 pub fn disputed_meta(open: &[OpenDispute], all_time: &Measures, today: NaiveDate) -> DisputedMeta {
+    let totals = OpenDisputeTotals {
+        count: open.len() as Measure,
+        amount_cents: open.iter().map(|d| d.amount_cents).sum::<Measure>(),
+        needs_response: open.iter().filter(|d| d.status == "needs_response").count() as Measure,
+        urgent: open.iter().filter(|d| dispute_row(d, today).requires_urgent_action).count() as Measure,
+    };
+    disputed_meta_of(&totals, all_time)
+}
+
+/// Open disputes: how many, their amount, those needing a response, and
+/// those due within three days (or past due).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct OpenDisputeTotals {
+    pub count: Measure,
+    pub amount_cents: Measure,
+    pub needs_response: Measure,
+    pub urgent: Measure,
+}
+
+impl OpenDisputeTotals {
+    /// From the `open_disputes_due` family: summed over all dates, and
+    /// through today + 3 days (the urgent ones).
+    pub fn from_sums(all: &Measures, due_soon: &Measures) -> Self {
+        OpenDisputeTotals {
+            count: super::get(all, measure::OPEN_DISPUTES),
+            amount_cents: super::get(all, measure::OPEN_DISPUTE_AMOUNT),
+            needs_response: super::get(all, measure::NEEDS_RESPONSE),
+            urgent: super::get(due_soon, measure::OPEN_DISPUTES),
+        }
+    }
+}
+
+/// `meta` of the disputed-payments report from the open disputes' totals.
+pub fn disputed_meta_of(open: &OpenDisputeTotals, all_time: &Measures) -> DisputedMeta {
     DisputedMeta {
-        total_disputed: open.len() as u64,
-        total_disputed_amount: cents_to_decimal(open.iter().map(|d| d.amount_cents).sum::<Measure>()),
-        evidence_required: open.iter().filter(|d| d.status == "needs_response").count() as u64,
-        urgent_disputes: open.iter().filter(|d| dispute_row(d, today).requires_urgent_action).count() as u64,
+        total_disputed: super::to_count(open.count),
+        total_disputed_amount: cents_to_decimal(open.amount_cents),
+        evidence_required: super::to_count(open.needs_response),
+        urgent_disputes: super::to_count(open.urgent),
         won_disputes: count(all_time, &measure::dispute("won")),
         lost_disputes: count(all_time, &measure::dispute("lost")),
     }

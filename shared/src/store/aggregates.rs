@@ -75,6 +75,23 @@ pub mod family {
     /// by due date (`due{YYYYMMDD}`) and their issued invoices
     /// (`issued`), after every event.
     pub const CUSTOMER_AR: &str = "customer_ar";
+    /// One state item per order (`sk` = id, 20 digits; sharded): the
+    /// local order date of a placed order (`o{YYYYMMDD}`) and the dates
+    /// its invoices were paid by payments (`p{YYYYMMDD}`): the join of
+    /// order-to-cash, made when either side is written.
+    pub const ORDER_CASH: &str = "order_cash";
+    /// Derived from `order_cash`, by local order date (D/M/Y):
+    /// `cycles` (orders with a paid invoice) and `cycle_days`.
+    pub const CASH_CYCLES: &str = "cash_cycles";
+    /// Derived from `customer_days`: the lifetime revenue of every
+    /// customer with a revenue-bearing order, as a histogram of three
+    /// levels ([`super::lifetime`]), so that the exact median and the sum
+    /// of the top tenth read three items each.
+    pub const LIFETIME_VALUES: &str = "lifetime_values";
+    /// Open disputes by local evidence due date (D/M/Y): `open_disputes`,
+    /// `open_dispute_amount`, `needs_response`: totals over all dates, and
+    /// the urgent ones through today + 3.
+    pub const OPEN_DISPUTES_DUE: &str = "open_disputes_due";
     /// Derived ranking of customers by open balance (one partition).
     pub const AR_CUSTOMERS: &str = "ar_customers";
     /// Derived ranking of customers by amount invoiced, per calendar bucket.
@@ -191,6 +208,70 @@ mod measure_name_tests {
     }
 }
 
+/// The lifetime-value histogram (`lifetime_values`): the item `bins`
+/// counts and sums values per bit length (`n{bin}`, `s{bin}`); `bin#{bin}`
+/// per leading 8 bits within it (`n{sub}`, `s{sub}`); `val#{bin}#{sub}`
+/// counts each exact value (`v{cents}`).
+pub mod lifetime {
+    use super::Measure;
+
+    pub const BINS: &str = "bins";
+
+    /// (bin, sub) of a value: its bit length and its leading 8 bits.
+    pub fn place(value: Measure) -> (u32, Measure) {
+        let bits = 128 - value.max(0).leading_zeros();
+        (bits, value >> bits.saturating_sub(8))
+    }
+
+    pub fn bin_sk(bin: u32) -> String {
+        format!("bin#{bin:03}")
+    }
+
+    pub fn values_sk(bin: u32, sub: Measure) -> String {
+        format!("val#{bin:03}#{sub:03}")
+    }
+
+    pub fn count(x: Measure) -> String {
+        format!("n{x}")
+    }
+
+    pub fn sum(x: Measure) -> String {
+        format!("s{x}")
+    }
+
+    pub fn value(cents: Measure) -> String {
+        format!("v{cents}")
+    }
+
+    /// (`'n' | 's' | 'v'`, number) of a histogram measure.
+    pub fn parse(name: &str) -> Option<(char, Measure)> {
+        let kind = name.chars().next().filter(|c| matches!(c, 'n' | 's' | 'v'))?;
+        Some((kind, name[1..].parse().ok()?))
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+
+        #[test]
+        fn values_fall_in_ordered_bins() {
+            assert_eq!(place(0), (0, 0));
+            assert_eq!(place(200), (8, 200));
+            assert_eq!(place(1_000_000), (20, 1_000_000 >> 12));
+            // Bins and subs grow with the value.
+            let mut last = (0, 0);
+            for v in [1, 2, 255, 256, 257, 1000, 4095, 4096, 10_000_000] {
+                let p = place(v);
+                assert!(p >= last, "{v}");
+                last = p;
+            }
+            assert_eq!(parse(&value(1234)), Some(('v', 1234)));
+            assert_eq!(parse(&count(7)), Some(('n', 7)));
+            assert_eq!(parse(&sum(-3)), Some(('s', -3)));
+        }
+    }
+}
+
 /// The attribute of a state item counting its updates (`rollup::derive`):
 /// a transaction that derives from a state item is conditioned on the
 /// count it read. Not a measure: readers skip names starting with `_`.
@@ -293,9 +374,54 @@ pub mod measure {
         Some((what, day.parse().ok()?))
     }
 
+    /// `order_cash` measures: the order's date, an invoice's paid date.
+    pub fn ordered_on(day: chrono::NaiveDate) -> String {
+        day.format("o%Y%m%d").to_string()
+    }
+    pub fn cash_paid_on(day: chrono::NaiveDate) -> String {
+        day.format("p%Y%m%d").to_string()
+    }
+    /// `('o' | 'p', day)` of an `order_cash` measure.
+    pub fn order_cash_of(name: &str) -> Option<(char, chrono::NaiveDate)> {
+        let kind = name.chars().next().filter(|c| matches!(c, 'o' | 'p'))?;
+        Some((kind, chrono::NaiveDate::parse_from_str(&name[1..], "%Y%m%d").ok()?))
+    }
+    pub const CYCLES: &str = "cycles";
+    pub const CYCLE_DAYS: &str = "cycle_days";
+
+    /// `open_disputes_due` measures.
+    pub const OPEN_DISPUTES: &str = "open_disputes";
+    pub const OPEN_DISPUTE_AMOUNT: &str = "open_dispute_amount";
+    pub const NEEDS_RESPONSE: &str = "needs_response";
+
     /// Derived customer counts (`customer_counts`).
     pub const UNIQUE_CUSTOMERS: &str = "unique_customers";
     pub const NEW_CUSTOMERS: &str = "new_customers";
+    /// Per calendar bucket: revenue and revenue-bearing orders (in the
+    /// bucket) of its new customers; customers also active in the bucket
+    /// before; customers active in it whose lifetime revenue through its
+    /// last day reaches the tenant's VIP threshold, with their revenue and
+    /// revenue-bearing orders in it.
+    pub const NEW_REVENUE: &str = "new_revenue";
+    pub const NEW_BEARING: &str = "new_revenue_bearing";
+    pub const RETAINED: &str = "retained_customers";
+    pub const VIP_CUSTOMERS: &str = "vip_customers";
+    pub const VIP_REVENUE: &str = "vip_revenue";
+    pub const VIP_BEARING: &str = "vip_revenue_bearing";
+    /// Per month: revenue from customers with a revenue-bearing order in
+    /// the month before.
+    pub const RECURRING_REVENUE: &str = "recurring_revenue";
+    /// Dated (D/M/Y, summed through a date E): customers with a
+    /// revenue-bearing order by E (`buyers`, dated by their first), their
+    /// placed orders by E (`buyer_orders`, each dated by the later of its
+    /// day and the customer's first revenue-bearing day), those with two
+    /// placed orders by E (`repeat_buyers`), and the gaps between
+    /// consecutive placed orders (`gaps`, `gap_days`, dated likewise).
+    pub const BUYERS: &str = "buyers";
+    pub const BUYER_ORDERS: &str = "buyer_orders";
+    pub const REPEAT_BUYERS: &str = "repeat_buyers";
+    pub const GAPS: &str = "gaps";
+    pub const GAP_DAYS: &str = "gap_days";
     /// Orders by local order date.
     pub const PLACED: &str = "placed";
     pub const REVENUE_BEARING: &str = "revenue_bearing";
@@ -313,6 +439,19 @@ pub mod measure {
     /// Placed orders of a customer on a local day: `d{YYYYMMDD}`.
     pub fn order_day(day: chrono::NaiveDate) -> String {
         day.format("d%Y%m%d").to_string()
+    }
+    /// Revenue-bearing orders (`r{YYYYMMDD}`) and their revenue
+    /// (`v{YYYYMMDD}`) of a customer on a local day (`customer_days`).
+    pub fn bearing_day(day: chrono::NaiveDate) -> String {
+        day.format("r%Y%m%d").to_string()
+    }
+    pub fn revenue_day(day: chrono::NaiveDate) -> String {
+        day.format("v%Y%m%d").to_string()
+    }
+    /// What a `customer_days` measure counts, and its day.
+    pub fn customer_day_of(name: &str) -> Option<(char, chrono::NaiveDate)> {
+        let kind = name.chars().next().filter(|c| matches!(c, 'd' | 'r' | 'v'))?;
+        Some((kind, chrono::NaiveDate::parse_from_str(&name[1..], "%Y%m%d").ok()?))
     }
     pub fn day_of_order_day(name: &str) -> Option<chrono::NaiveDate> {
         chrono::NaiveDate::parse_from_str(name.strip_prefix('d')?, "%Y%m%d").ok()
@@ -561,9 +700,25 @@ impl<'a> AggregateReader<'a> {
         Ok(total)
     }
 
-    /// Sum from the first day of data through `through` (balances).
+    /// Sum from the first day of data through `through` (balances): the
+    /// years before, then the months and days of `through`'s year up to it,
+    /// or, when fewer buckets, the whole of its year less the buckets after
+    /// it (which are often empty: the future holds no data).
     pub async fn sum_through(&self, family: &str, through: NaiveDate) -> Result<Measures, StoreError> {
-        self.sum(family, DateRange::new(epoch(), through)).await
+        use chrono::Datelike;
+        let year_end = NaiveDate::from_ymd_opt(through.year(), 12, 31).unwrap_or(through);
+        let month_days = crate::periods::month_range(through.year(), through.month()).days();
+        let forward = i64::from(through.month() - 1) + i64::from(through.day());
+        let backward = 1 + i64::from(12 - through.month()) + (month_days - i64::from(through.day()));
+        let Some(next) = through.succ_opt().filter(|_| backward < forward && through < year_end) else {
+            return self.sum(family, DateRange::new(epoch(), through)).await;
+        };
+        let mut total = self.sum(family, DateRange::new(epoch(), year_end)).await?;
+        for (name, value) in self.sum(family, DateRange::new(next, year_end)).await? {
+            let entry = total.entry(name).or_default();
+            *entry = entry.saturating_sub(value);
+        }
+        Ok(total)
     }
 
     /// Day-bucket measures of a range, one entry per day that has any.

@@ -12,14 +12,18 @@ use rust_decimal::Decimal;
 
 use super::StoreError;
 use super::aggregates::{
-    AggregateReader, Measure, Measures, attr_number, attr_s, family, measure, measures_of, measures_pk, ranking,
+    AggregateReader, Measure, Measures, attr_number, attr_s, family, lifetime, measure, measures_of, measures_pk,
+    ranking,
 };
 use crate::buckets::{Grain, cover_keys};
 use crate::metrics::aging::{AgingInvoice, AgingTotals, CustomerInfo};
-use crate::metrics::customers::{CustomerCounts, CustomerMap, CustomerTotals, OrderDays, order_days, per_customer};
+use crate::metrics::cents_to_decimal;
+use crate::metrics::customers::{
+    CustomerCounts, CustomerMap, CustomerTotals, LifetimeValue, OrderDays, order_days, per_customer,
+};
 use crate::metrics::invoices::OpenInPeriod;
 use crate::metrics::orders::OrderRow;
-use crate::metrics::payments::OpenDispute;
+use crate::metrics::payments::{OpenDispute, OpenDisputeTotals};
 use crate::metrics::revenue::ProductInfo;
 use crate::periods::DateRange;
 use crate::records::{Customer, MonthlyAmount, Product, SalesRep};
@@ -249,23 +253,88 @@ impl AggregateReader<'_> {
         self.scan_partition(&pk, Some(&from), true, None).await?.iter().map(aging_invoice).collect()
     }
 
-    /// Failed payments of a range, newest `failed_at` first.
-    pub async fn failed_payments(&self, range: DateRange) -> Result<Vec<FailedPayment>, StoreError> {
-        let mut rows = Vec::new();
-        for key in cover_keys(range) {
-            let pk = self.pk(&family::bucketed(family::FAILED_PAYMENTS, &key));
-            for item in self.scan_partition(&pk, None, true, None).await? {
-                rows.push(failed_payment(&item)?);
+    /// A page of the failed payments of a range, newest `failed_at` first
+    /// (ids ascending within one instant), after the index key `after`
+    /// (`{failed_at}#{id}`, the last row of the previous page). The cover's
+    /// partitions hold disjoint dates, so they are read newest first, each
+    /// backwards from the cut, until `limit + 1` rows are found (plus the
+    /// rest of the last row's instant, whose ids come last first when read
+    /// backwards). Returns the rows with their keys, at most `limit + 1`.
+    pub async fn failed_payments_page(
+        &self,
+        range: DateRange,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<(String, FailedPayment)>, StoreError> {
+        let want = limit.saturating_add(1);
+        let cut = after.and_then(|key| key.rsplit_once('#')).map(|(at, id)| (at.to_owned(), id.to_owned()));
+        let mut rows: BTreeMap<String, Item> = BTreeMap::new();
+        for key in cover_keys(range).iter().rev() {
+            let pk = self.pk(&family::bucketed(family::FAILED_PAYMENTS, key));
+            if let Some((at, id)) = &cut {
+                // The rest of the cut's instant: ids after the last one.
+                for item in self.query_range(&pk, &format!("{at}#{id}~"), &format!("{at}#~")).await? {
+                    rows.insert(attr_s(&item, "sk").unwrap_or_default().to_owned(), item);
+                }
+            }
+            let from = cut.as_ref().map(|(at, _)| format!("{at}#"));
+            let left = want.saturating_sub(rows.len()).max(1);
+            let items = self.scan_partition(&pk, from.as_deref(), false, Some(left)).await?;
+            // The lower ids of the last row's instant (read again from it).
+            let last = (items.len() >= left).then(|| items.last().and_then(|i| attr_s(i, "sk"))).flatten();
+            let rest = last.and_then(|sk| Some((sk.rsplit_once('#')?.0.to_owned(), sk.to_owned())));
+            for item in items {
+                rows.insert(attr_s(&item, "sk").unwrap_or_default().to_owned(), item);
+            }
+            if let Some((at, last)) = rest {
+                for item in self.query_range(&pk, &format!("{at}#"), &last).await? {
+                    rows.insert(attr_s(&item, "sk").unwrap_or_default().to_owned(), item);
+                }
+            }
+            if rows.len() >= want {
+                break;
             }
         }
-        rows.sort_by(|a, b| b.failed_at.cmp(&a.failed_at).then(a.payment_id.cmp(&b.payment_id)));
-        Ok(rows)
+        let mut out = rows
+            .into_iter()
+            .map(|(sk, item)| Ok((sk, failed_payment(&item)?)))
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        out.sort_by(|a, b| b.1.failed_at.cmp(&a.1.failed_at).then(a.1.payment_id.cmp(&b.1.payment_id)));
+        out.truncate(want);
+        Ok(out)
     }
 
     /// Every open dispute, by evidence due date.
     pub async fn open_disputes(&self) -> Result<Vec<OpenDispute>, StoreError> {
         let pk = self.pk(family::OPEN_DISPUTES);
         self.scan_partition(&pk, None, true, None).await?.iter().map(open_dispute).collect()
+    }
+
+    /// A page of the open disputes by evidence due date after the key
+    /// `after`, each with its key: reads the page and one more.
+    pub async fn open_disputes_page(
+        &self,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<(String, OpenDispute)>, StoreError> {
+        let pk = self.pk(family::OPEN_DISPUTES);
+        let items = self.scan_partition(&pk, after, true, Some(limit.saturating_add(2))).await?;
+        items
+            .iter()
+            .filter_map(|item| {
+                let sk = attr_s(item, "sk")?;
+                (Some(sk) != after).then(|| open_dispute(item).map(|row| (sk.to_owned(), row)))
+            })
+            .take(limit.saturating_add(1))
+            .collect()
+    }
+
+    /// The open disputes' totals: all of them, and those due by `urgent_by`.
+    pub async fn open_dispute_totals(&self, urgent_by: NaiveDate) -> Result<OpenDisputeTotals, StoreError> {
+        let last = NaiveDate::from_ymd_opt(9999, 12, 31).unwrap_or(urgent_by);
+        let all = self.sum(family::OPEN_DISPUTES_DUE, DateRange::new(crate::buckets::epoch(), last)).await?;
+        let soon = self.sum_through(family::OPEN_DISPUTES_DUE, urgent_by).await?;
+        Ok(OpenDisputeTotals::from_sums(&all, &soon))
     }
 
     /// Per-entity measures of a range, as `{prefix}{id}_{what}` measures
@@ -316,12 +385,112 @@ impl AggregateReader<'_> {
     /// The derived customer counts of one calendar bucket
     /// (`customer_counts`, one item).
     pub async fn customer_counts(&self, bucket: &str) -> Result<CustomerCounts, StoreError> {
+        Ok(CustomerCounts::from_measures(&self.bucket_counts(bucket).await?))
+    }
+
+    /// Average, exact median and top-tenth average of the current lifetime
+    /// values of every customer with a revenue-bearing order, from the
+    /// derived histogram: the `bins` item, then one `bin#` and one `val#`
+    /// item for each of the median's two ranks and for the tenth's edge.
+    pub async fn lifetime_values(&self) -> Result<LifetimeValue, StoreError> {
+        let pk = self.pk(family::LIFETIME_VALUES);
+        let mut cache: HashMap<String, BTreeMap<Measure, (Measure, Measure)>> = HashMap::new();
+        let mut level = async |sk: String| -> Result<BTreeMap<Measure, (Measure, Measure)>, StoreError> {
+            if let Some(hit) = cache.get(&sk) {
+                return Ok(hit.clone());
+            }
+            let measures = match self.get((pk.clone(), sk.clone())).await? {
+                Some(item) => measures_of(&item)?,
+                None => Measures::new(),
+            };
+            let mut out: BTreeMap<Measure, (Measure, Measure)> = BTreeMap::new();
+            for (name, v) in measures {
+                match lifetime::parse(&name) {
+                    Some(('n' | 'v', x)) => out.entry(x).or_default().0 += v,
+                    Some(('s', x)) => out.entry(x).or_default().1 += v,
+                    _ => {}
+                }
+            }
+            out.retain(|_, (n, _)| *n != 0);
+            cache.insert(sk, out.clone());
+            Ok(out)
+        };
+        let bins = level(lifetime::BINS.to_owned()).await?;
+        let n: Measure = bins.values().map(|(c, _)| c).sum();
+        let total: Measure = bins.values().map(|(_, s)| s).sum();
+        if n <= 0 {
+            return Ok(LifetimeValue { average: Decimal::ZERO, median: Decimal::ZERO, top_10_percent: Decimal::ZERO });
+        }
+        // The value at a rank (0 = smallest).
+        let mut at_rank = async |rank: Measure| -> Result<Measure, StoreError> {
+            let (bin, rank) = locate(bins.iter(), rank);
+            let subs = level(lifetime::bin_sk(bin as u32)).await?;
+            let (sub, rank) = locate(subs.iter(), rank);
+            let values = level(lifetime::values_sk(bin as u32, sub)).await?;
+            Ok(locate(values.iter(), rank).0)
+        };
+        let median =
+            (cents_to_decimal(at_rank((n - 1) / 2).await?) + cents_to_decimal(at_rank(n / 2).await?)) / Decimal::TWO;
+        // The sum of the k largest: whole bins and subs from the top, the
+        // edge's exact values.
+        let k = (n + 9) / 10;
+        let (mut left, mut top) = (k, 0);
+        for (bin, (count, sum)) in bins.iter().rev() {
+            if left == 0 {
+                break;
+            }
+            if *count <= left {
+                (left, top) = (left - count, top + sum);
+                continue;
+            }
+            for (sub, (count, sum)) in level(lifetime::bin_sk(*bin as u32)).await?.iter().rev() {
+                if left == 0 {
+                    break;
+                }
+                if *count <= left {
+                    (left, top) = (left - count, top + sum);
+                    continue;
+                }
+                for (value, (count, _)) in level(lifetime::values_sk(*bin as u32, *sub)).await?.iter().rev() {
+                    let take = (*count).min(left);
+                    (left, top) = (left - take, top + take * value);
+                    if left == 0 {
+                        break;
+                    }
+                }
+            }
+        }
+        Ok(LifetimeValue {
+            average: crate::metrics::average(cents_to_decimal(total), n),
+            median,
+            top_10_percent: crate::metrics::average(cents_to_decimal(top), k),
+        })
+    }
+
+    /// Lifetime revenue through `end` of the given customers (their
+    /// `customer_days` items).
+    pub async fn lifetime_revenue(&self, ids: &[i64], end: NaiveDate) -> Result<BTreeMap<i64, Measure>, StoreError> {
+        let keys: Vec<(String, String)> =
+            ids.iter().map(|id| (self.pk(&family::sharded(family::CUSTOMER_DAYS, *id)), format!("{id:020}"))).collect();
+        let mut out = BTreeMap::new();
+        for item in self.batch_get(keys).await? {
+            let Some(id) = attr_s(&item, "sk").and_then(|sk| sk.parse::<i64>().ok()) else { continue };
+            let revenue = measures_of(&item)?
+                .into_iter()
+                .filter_map(|(name, v)| match measure::customer_day_of(&name) {
+                    Some(('v', day)) if day <= end => Some(v),
+                    _ => None,
+                })
+                .sum();
+            out.insert(id, revenue);
+        }
+        Ok(out)
+    }
+
+    /// Every derived count of one calendar bucket (`customer_counts`).
+    pub async fn bucket_counts(&self, bucket: &str) -> Result<Measures, StoreError> {
         let item = self.get((self.pk(family::CUSTOMER_COUNTS), bucket.to_owned())).await?;
-        Ok(item
-            .map(|item| measures_of(&item))
-            .transpose()?
-            .map(|m| CustomerCounts::from_measures(&m))
-            .unwrap_or_default())
+        Ok(item.map(|item| measures_of(&item)).transpose()?.unwrap_or_default())
     }
 
     /// A derived ranking (`family` is the ranking's partition family, such
@@ -390,13 +559,18 @@ impl AggregateReader<'_> {
     /// Whether an invoice event (issue, payment, write-off) is dated after
     /// `day`: then the state "after every event" is not the state at `day`.
     pub async fn invoice_events_after(&self, day: NaiveDate) -> Result<bool, StoreError> {
+        self.dated_after(family::INVOICES, day).await
+    }
+
+    /// Whether a family has a day item after `day` (one item read at most).
+    pub async fn dated_after(&self, family: &str, day: NaiveDate) -> Result<bool, StoreError> {
         let Some(next) = day.succ_opt() else { return Ok(false) };
         let out = self
             .client
             .query()
             .table_name(self.table)
             .key_condition_expression("pk = :pk AND sk BETWEEN :a AND :b")
-            .expression_attribute_values(":pk", AttributeValue::S(self.pk(family::INVOICES)))
+            .expression_attribute_values(":pk", AttributeValue::S(self.pk(family)))
             .expression_attribute_values(":a", AttributeValue::S(crate::buckets::bucket_key(Grain::Day, next)))
             .expression_attribute_values(":b", AttributeValue::S("D#~".to_owned()))
             .limit(1)
@@ -558,6 +732,24 @@ impl AggregateReader<'_> {
             },
         })
     }
+}
+
+/// The key holding the 0-based `rank` in ascending order of counted keys,
+/// and the rank within it.
+fn locate<'m>(
+    counts: impl Iterator<Item = (&'m Measure, &'m (Measure, Measure))>,
+    rank: Measure,
+) -> (Measure, Measure) {
+    let mut before = 0;
+    let mut last = (0, 0);
+    for (key, (count, _)) in counts {
+        if rank < before + count {
+            return (*key, rank - before);
+        }
+        before += count;
+        last = (*key, rank - before);
+    }
+    last
 }
 
 /// Where the next page of a query starts.
