@@ -5,17 +5,18 @@ use std::sync::Arc;
 use axum::extract::{RawQuery, State};
 use axum::response::Response;
 use chrono::NaiveDate;
+use rust_decimal::Decimal;
 use sales_shared::auth::Principal;
 use sales_shared::buckets::{Grain, bucket_key, calendar_bucket_of, epoch, previous_calendar_bucket};
 use sales_shared::http::{ApiContext, ApiError, TenantView};
-use sales_shared::metrics::cents_to_decimal;
 use sales_shared::metrics::customers::{
-    CustomerCounts, customer_since, purchase_frequency_of_counts, segmentation_of_counts,
+    CustomerCounts, CustomerSets, customer_since, lifetime_value, purchase_frequency_of_counts, segmentation,
+    segmentation_of_counts,
 };
 use sales_shared::metrics::get;
 use sales_shared::metrics::kpis::{
     AnalyticsTopCustomer, CashCycles, CustomerAnalytics, CustomerKpiInputs, KpiInputs, Receivables, TopCustomer,
-    average_lifetime_value, customer_analytics as analytics, name_customers, performance as kpis, retention,
+    analytics_top_customers, average_lifetime_value, name_customers, performance as kpis, retention,
     retention_of_counts,
 };
 use sales_shared::params::Params;
@@ -48,7 +49,7 @@ pub async fn customer_analytics(
             let ranked = reader.top_customers(&bucket, None, limit).await?;
             let ids: Vec<i64> = ranked.iter().map(|(_, id, _)| *id).collect();
             let days = reader.customer_days(&ids).await?;
-            let lifetime = reader.lifetime_revenue(&ids, period.to).await?;
+            let lifetime = reader.lifetime_totals(&ids, period.to).await?;
             CustomerAnalytics {
                 customer_segmentation: segmentation_of_counts(&counts, &orders),
                 customer_lifetime_value: reader.lifetime_values().await?,
@@ -58,28 +59,36 @@ pub async fn customer_analytics(
                     .map(|(_, id, totals)| AnalyticsTopCustomer {
                         customer: TopCustomer::of(*id, totals),
                         customer_since: days.get(id).and_then(customer_since),
-                        lifetime_value: cents_to_decimal(lifetime.get(id).copied().unwrap_or(0)),
+                        lifetime_value: lifetime.get(id).map_or(Decimal::ZERO, |t| t.revenue()),
                     })
                     .collect(),
             }
         }
-        // Any other range: from every customer active through its end.
+        // Any other range: from the customers active in it (distinct
+        // customers do not add across buckets), their order days and
+        // lifetime through the end; purchase frequency from the dated
+        // counts; lifetime values from the histogram when they are today's.
         None => {
-            let sets = reader.customer_sets(None, period, true).await?;
-            // Order days of every buyer (purchase frequency) and of every
-            // customer of the period (`customer_since` of a top customer
-            // whose orders were all cancelled).
-            let ids: Vec<i64> = sets
-                .through
-                .iter()
-                .filter(|(_, t)| t.revenue_bearing > 0)
-                .map(|(id, _)| *id)
-                .chain(sets.active().map(|(id, _)| *id))
-                .collect::<std::collections::BTreeSet<i64>>()
-                .into_iter()
-                .collect();
+            let mut sets = reader.customer_sets(None, period, false).await?;
+            let ids: Vec<i64> = sets.active().map(|(id, _)| *id).collect();
             let days = reader.customer_days(&ids).await?;
-            analytics(&sets, &days, period.to, vip, limit)
+            sets.through = reader.lifetime_totals(&ids, period.to).await?;
+            let lifetime = if current {
+                reader.lifetime_values().await?
+            } else {
+                let everyone = CustomerSets {
+                    through: reader.customers(None, DateRange::new(epoch(), period.to)).await?,
+                    ..Default::default()
+                };
+                lifetime_value(&everyone)
+            };
+            let through = reader.sum_through(family::CUSTOMER_COUNTS, period.to).await?;
+            CustomerAnalytics {
+                customer_segmentation: segmentation(&sets, vip),
+                customer_lifetime_value: lifetime,
+                purchase_frequency: purchase_frequency_of_counts(&through),
+                top_customers: analytics_top_customers(&sets, &days, limit),
+            }
         }
     };
     let ids: Vec<i64> = out.top_customers.iter().map(|c| c.customer.customer_id).collect();

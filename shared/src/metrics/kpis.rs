@@ -308,18 +308,29 @@ pub fn customer_analytics(
         customer_segmentation: segmentation(sets, vip_threshold),
         customer_lifetime_value: lifetime_value(sets),
         purchase_frequency: purchase_frequency(sets, days, end),
-        top_customers: top_customers(sets, limit)
-            .into_iter()
-            .map(|customer| {
-                let id = customer.customer_id;
-                AnalyticsTopCustomer {
-                    customer_since: days.get(&id).and_then(customer_since),
-                    lifetime_value: sets.through.get(&id).map_or(Decimal::ZERO, |t| t.revenue()),
-                    customer,
-                }
-            })
-            .collect(),
+        top_customers: analytics_top_customers(sets, days, limit),
     }
+}
+
+/// `top_customers` of customer analytics: the ranking with each customer's
+/// first order date and lifetime value through the period's end (`sets`
+/// needs `through` for the period's customers only).
+pub fn analytics_top_customers(
+    sets: &CustomerSets,
+    days: &BTreeMap<i64, OrderDays>,
+    limit: usize,
+) -> Vec<AnalyticsTopCustomer> {
+    top_customers(sets, limit)
+        .into_iter()
+        .map(|customer| {
+            let id = customer.customer_id;
+            AnalyticsTopCustomer {
+                customer_since: days.get(&id).and_then(customer_since),
+                lifetime_value: sets.through.get(&id).map_or(Decimal::ZERO, |t| t.revenue()),
+                customer,
+            }
+        })
+        .collect()
 }
 
 #[cfg(test)]

@@ -467,22 +467,23 @@ impl AggregateReader<'_> {
         })
     }
 
-    /// Lifetime revenue through `end` of the given customers (their
-    /// `customer_days` items).
-    pub async fn lifetime_revenue(&self, ids: &[i64], end: NaiveDate) -> Result<BTreeMap<i64, Measure>, StoreError> {
+    /// Lifetime totals through `end` of the given customers (placed and
+    /// revenue-bearing orders, revenue), from their `customer_days` items.
+    pub async fn lifetime_totals(&self, ids: &[i64], end: NaiveDate) -> Result<CustomerMap, StoreError> {
         let keys: Vec<(String, String)> =
             ids.iter().map(|id| (self.pk(&family::sharded(family::CUSTOMER_DAYS, *id)), format!("{id:020}"))).collect();
-        let mut out = BTreeMap::new();
+        let mut out = CustomerMap::new();
         for item in self.batch_get(keys).await? {
             let Some(id) = attr_s(&item, "sk").and_then(|sk| sk.parse::<i64>().ok()) else { continue };
-            let revenue = measures_of(&item)?
-                .into_iter()
-                .filter_map(|(name, v)| match measure::customer_day_of(&name) {
-                    Some(('v', day)) if day <= end => Some(v),
-                    _ => None,
-                })
-                .sum();
-            out.insert(id, revenue);
+            let totals = out.entry(id).or_default();
+            for (name, v) in measures_of(&item)? {
+                match measure::customer_day_of(&name) {
+                    Some(('d', day)) if day <= end => totals.placed += v,
+                    Some(('r', day)) if day <= end => totals.revenue_bearing += v,
+                    Some(('v', day)) if day <= end => totals.revenue_cents += v,
+                    _ => {}
+                }
+            }
         }
         Ok(out)
     }
