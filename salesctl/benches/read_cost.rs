@@ -220,6 +220,11 @@ async fn main() {
                     c.items as f64 / n,
                     c.wcu as f64 / n
                 );
+                let mut families: Vec<_> = c.by_family.iter().collect();
+                families.sort_by_key(|(_, (_, units))| std::cmp::Reverse(*units));
+                for (family, (items, units)) in families {
+                    println!("  {family}: {:.2} items, {:.2} WCU per change", *items as f64 / n, *units as f64 / n);
+                }
             }
         }
         return;

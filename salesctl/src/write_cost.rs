@@ -46,10 +46,27 @@ pub struct WriteCost {
     pub measures: HashMap<ItemKey, (HashMap<String, i128>, usize)>,
     /// Per whole item (index entries, copies): its size in bytes.
     pub item_sizes: HashMap<ItemKey, usize>,
+    /// Items and WCU per family (the partition key without the tenant,
+    /// bucket, shard or slice).
+    pub by_family: std::collections::BTreeMap<String, (u64, u64)>,
+}
+
+/// The family of a partition key: `t#orders@rep=3` -> `orders`,
+/// `t#top_customers#M#2025-12` -> `top_customers`.
+fn family_of(pk: &str) -> String {
+    let rest = pk.split_once('#').map_or(pk, |(_, rest)| rest);
+    rest.split(['#', '@']).next().unwrap_or(rest).to_owned()
 }
 
 impl WriteCost {
     /// Prices one group's transaction (its ledger puts and merged delta).
+    fn count(&mut self, pk: &str, units: u64) {
+        self.wcu += units;
+        let entry = self.by_family.entry(family_of(pk)).or_default();
+        entry.0 += 1;
+        entry.1 += units;
+    }
+
     pub fn apply(&mut self, group: &[PreparedChange]) {
         let mut merged = Delta::default();
         for change in group {
@@ -74,7 +91,7 @@ impl WriteCost {
         self.items += (group.len() + merged.item_count()) as u64;
         for (key, adds) in merged.adds {
             let keys_size = 2 + key.0.len() + 2 + key.1.len();
-            let (values, size) = self.measures.entry(key).or_insert_with(|| (HashMap::new(), keys_size));
+            let (values, size) = self.measures.entry(key.clone()).or_insert_with(|| (HashMap::new(), keys_size));
             let before = *size;
             for (name, v) in adds {
                 let old = values.get(&name).copied();
@@ -83,15 +100,17 @@ impl WriteCost {
                 *size += number_size(&name, new);
                 values.insert(name, new);
             }
-            self.wcu += wcu(before.max(*size));
+            let units = wcu(before.max(*size));
+            self.count(&key.0, units);
         }
         for (key, item) in merged.puts {
             let after = item_size(&item);
-            let before = self.item_sizes.insert(key, after).unwrap_or(0);
-            self.wcu += wcu(before.max(after));
+            let before = self.item_sizes.insert(key.clone(), after).unwrap_or(0);
+            self.count(&key.0, wcu(before.max(after)));
         }
         for key in merged.deletes {
-            self.wcu += wcu(self.item_sizes.remove(&key).unwrap_or(0));
+            let units = wcu(self.item_sizes.remove(&key).unwrap_or(0));
+            self.count(&key.0, units);
         }
     }
 }

@@ -117,8 +117,9 @@ async fn statistics(
             )
         }
     };
-    let per_customer = match (calendar_bucket_of(period), customer) {
-        // A calendar period of all customers: the first rows of its ranking.
+    let ranked = calendar_bucket_of(period).filter(|b| b.starts_with("M#"));
+    let per_customer = match (ranked, customer) {
+        // A calendar month of all customers: the first rows of its ranking.
         (Some(bucket), None) => {
             let ranked = reader.ranking(&family::bucketed(family::TOP_INVOICED, &bucket), None, limit).await?;
             ranked

@@ -619,7 +619,7 @@ impl Delta {
             for ((family, day, id), measures) in &c.entities {
                 // Customers' totals are the state of distinct counts and
                 // rankings (`derive`): those keep every calendar period.
-                let buckets: Vec<String> = if family == family::CUSTOMER_SALES || family == family::CUSTOMER_INVOICES {
+                let buckets: Vec<String> = if family == family::CUSTOMER_SALES {
                     calendar_bucket_keys(*day).into()
                 } else {
                     bucket_keys(*day).into()

@@ -198,8 +198,8 @@ mod measure_name_tests {
         for step in OpenStep::ALL {
             assert_eq!(open_step_of(&open_step(step, day)), Some((step, day)));
         }
-        assert_eq!(open_step(OpenStep::OverdueBalance, day), "ob20251207");
-        assert_eq!(open_step_of("x20251207"), None);
+        assert_eq!(open_step(OpenStep::OverdueBalance, day), "ob20429");
+        assert_eq!(open_step_of("x20429"), None);
         assert_eq!(day_of_due(&due_on(day)), Some(day));
         assert_eq!(daily_of(&daily(Daily::Revenue, day)), Some((Daily::Revenue, 7)));
         assert_eq!(daily_of(&daily(Daily::Placed, day)), Some((Daily::Placed, 7)));
@@ -210,17 +210,22 @@ mod measure_name_tests {
 
 /// The lifetime-value histogram (`lifetime_values`): the item `bins`
 /// counts and sums values per bit length (`n{bin}`, `s{bin}`); `bin#{bin}`
-/// per leading 8 bits within it (`n{sub}`, `s{sub}`); `val#{bin}#{sub}`
+/// per leading 6 bits within it (`n{sub}`, `s{sub}`); `val#{bin}#{sub}`
 /// counts each exact value (`v{cents}`).
 pub mod lifetime {
     use super::Measure;
 
     pub const BINS: &str = "bins";
 
-    /// (bin, sub) of a value: its bit length and its leading 8 bits.
+    /// Leading bits of a value that name its sub-bin: 32 sub-bins per bin,
+    /// so that a `bin#` item (count and sum per sub-bin) stays under 1 KB,
+    /// the unit of a write.
+    const SUB_BITS: u32 = 6;
+
+    /// (bin, sub) of a value: its bit length and its leading 6 bits.
     pub fn place(value: Measure) -> (u32, Measure) {
         let bits = 128 - value.max(0).leading_zeros();
-        (bits, value >> bits.saturating_sub(8))
+        (bits, value >> bits.saturating_sub(SUB_BITS))
     }
 
     pub fn bin_sk(bin: u32) -> String {
@@ -256,8 +261,9 @@ pub mod lifetime {
         #[test]
         fn values_fall_in_ordered_bins() {
             assert_eq!(place(0), (0, 0));
-            assert_eq!(place(200), (8, 200));
-            assert_eq!(place(1_000_000), (20, 1_000_000 >> 12));
+            assert_eq!(place(50), (6, 50));
+            assert_eq!(place(200), (8, 50));
+            assert_eq!(place(1_000_000), (20, 1_000_000 >> 14));
             // Bins and subs grow with the value.
             let mut last = (0, 0);
             for v in [1, 2, 255, 256, 257, 1000, 4095, 4096, 10_000_000] {
@@ -323,17 +329,20 @@ pub mod measure {
         }
     }
 
-    /// `{code}{YYYYMMDD}`: an `invoices_open` step on `day`.
+    /// `{code}{days since 1970-01-01}`: an `invoices_open` step on `day`
+    /// (days rather than `YYYYMMDD`: these items hold a measure per step
+    /// date, and every byte is paid on each write).
     pub fn open_step(step: OpenStep, day: chrono::NaiveDate) -> String {
-        format!("{}{}", step.code(), day.format("%Y%m%d"))
+        format!("{}{}", step.code(), (day - crate::buckets::epoch()).num_days())
     }
 
     /// The step and date of an `invoices_open` measure.
     pub fn open_step_of(name: &str) -> Option<(OpenStep, chrono::NaiveDate)> {
-        let split = name.find(|c: char| c.is_ascii_digit())?;
-        let (code, date) = name.split_at(split);
+        let split = name.find(|c: char| c.is_ascii_digit() || c == '-')?;
+        let (code, days) = name.split_at(split);
         let step = OpenStep::ALL.into_iter().find(|s| s.code() == code)?;
-        Some((step, chrono::NaiveDate::parse_from_str(date, "%Y%m%d").ok()?))
+        let day = crate::buckets::epoch().checked_add_signed(chrono::Duration::days(days.parse().ok()?))?;
+        Some((step, day))
     }
 
     /// `due{YYYYMMDD}`: a customer's open balance due on a day (`customer_ar`).
