@@ -14,7 +14,7 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 const SEED: u64 = 10;
-const KILLS: usize = 5;
+const KILLS: usize = 6;
 const TENANT: &str = "faults";
 
 #[test]
@@ -57,7 +57,10 @@ fn killing_the_stream_consumer_at_random_moments_loses_and_doubles_nothing() {
     let saved = || std::fs::read_to_string(&checkpoint).unwrap_or_default();
     for _ in 0..KILLS {
         let before = saved();
-        std::thread::sleep(Duration::from_millis(rng.random_range(800..2500)));
+        // Long enough for a restarted consumer to start and apply a batch
+        // and save its checkpoint (a batch of orders takes several
+        // transactions, each reading its state items first).
+        std::thread::sleep(Duration::from_millis(rng.random_range(2500..5000)));
         // SIGKILL: no chance to finish a transaction or save a checkpoint.
         consumer.0.kill().expect("SIGKILL sent");
         consumer.0.wait().expect("reaped");
@@ -78,7 +81,7 @@ fn killing_the_stream_consumer_at_random_moments_loses_and_doubles_nothing() {
     let started = Instant::now();
     let last = loop {
         let verify = salesctl(&tables, &["verify", "--tenant", TENANT]).output().expect("verify runs");
-        if verify.status.success() || started.elapsed() > Duration::from_secs(180) {
+        if verify.status.success() || started.elapsed() > Duration::from_secs(300) {
             break verify;
         }
         std::thread::sleep(Duration::from_secs(2));
