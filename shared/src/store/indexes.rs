@@ -304,12 +304,6 @@ impl AggregateReader<'_> {
         Ok(out)
     }
 
-    /// Every open dispute, by evidence due date.
-    pub async fn open_disputes(&self) -> Result<Vec<OpenDispute>, StoreError> {
-        let pk = self.pk(family::OPEN_DISPUTES);
-        self.scan_partition(&pk, None, true, None).await?.iter().map(open_dispute).collect()
-    }
-
     /// A page of the open disputes by evidence due date after the key
     /// `after`, each with its key: reads the page and one more.
     pub async fn open_disputes_page(
