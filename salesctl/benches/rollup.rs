@@ -13,7 +13,7 @@
 
 use std::time::{Duration, Instant};
 
-use rollup::apply::{PreparedChange, group_changes, transaction_items};
+use rollup::apply::{PreparedChange, group_changes, merged, transaction_items};
 use rollup::contrib::{Contribution, Delta, contribution};
 use sales_shared::records::parse_record;
 use sales_shared::store::aggregates::padded_sequence;
@@ -62,7 +62,8 @@ fn main() {
         group_time += phase.elapsed();
         let phase = Instant::now();
         for group in grouping.groups {
-            request_items += transaction_items("aggregates", &group, &Default::default()).expect("requests").len();
+            request_items +=
+                transaction_items("aggregates", &group, &merged(&group), &Default::default()).expect("requests").len();
             groups.push(group);
         }
         build_time += phase.elapsed();

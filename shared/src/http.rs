@@ -277,6 +277,23 @@ impl TenantView<'_> {
         self.cursors.encode(&self.cursor_scope(params), position)
     }
 
+    /// A key-paged list's page: `rows` as read for `limit + 1` (each with
+    /// its key), the first `limit` of them, and when there were more, the
+    /// cursor after the last one kept.
+    pub fn key_page<T>(
+        &self,
+        params: &crate::params::Params,
+        mut rows: Vec<(String, T)>,
+        limit: usize,
+    ) -> (Vec<T>, Option<String>) {
+        let next = (rows.len() > limit).then(|| {
+            rows.truncate(limit);
+            let last = rows.last().map(|(key, _)| key.clone()).unwrap_or_default();
+            self.cursor_at(params, &crate::paging::Position::After(last))
+        });
+        (rows.into_iter().map(|(_, row)| row).collect(), next)
+    }
+
     /// One page of ranked `rows` from `offset`, and the next page's cursor.
     pub fn page<T>(
         &self,

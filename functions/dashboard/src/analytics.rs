@@ -48,8 +48,7 @@ pub async fn customer_analytics(
             let through = reader.sum_through(family::CUSTOMER_COUNTS, period.to).await?;
             let ranked = reader.top_customers(&bucket, None, limit).await?;
             let ids: Vec<i64> = ranked.iter().map(|(_, id, _)| *id).collect();
-            let days = reader.customer_days(&ids).await?;
-            let lifetime = reader.lifetime_totals(&ids, period.to).await?;
+            let (days, lifetime) = reader.customer_histories(&ids, period.to).await?;
             CustomerAnalytics {
                 customer_segmentation: segmentation_of_counts(&counts, &orders),
                 customer_lifetime_value: reader.lifetime_values().await?,
@@ -69,10 +68,7 @@ pub async fn customer_analytics(
         // lifetime through the end; purchase frequency from the dated
         // counts; lifetime values from the histogram when they are today's.
         None => {
-            let mut sets = reader.customer_sets(None, period, false).await?;
-            let ids: Vec<i64> = sets.active().map(|(id, _)| *id).collect();
-            let days = reader.customer_days(&ids).await?;
-            sets.through = reader.lifetime_totals(&ids, period.to).await?;
+            let sets = reader.customer_sets(None, period).await?;
             let lifetime = if current {
                 reader.lifetime_values().await?
             } else {
@@ -87,7 +83,7 @@ pub async fn customer_analytics(
                 customer_segmentation: segmentation(&sets, vip),
                 customer_lifetime_value: lifetime,
                 purchase_frequency: purchase_frequency_of_counts(&through),
-                top_customers: analytics_top_customers(&sets, &days, limit),
+                top_customers: analytics_top_customers(&sets, limit),
             }
         }
     };
@@ -134,7 +130,7 @@ async fn customer_kpis(
             )
         }
         _ => {
-            let sets = reader.customer_sets(None, period, false).await?;
+            let sets = reader.customer_sets(None, period).await?;
             let before = reader.customers(None, previous).await?;
             (CustomerCounts::of(&sets), retention(&before, &sets.period))
         }

@@ -13,7 +13,7 @@ use sales_shared::metrics::get;
 use sales_shared::metrics::kpis::{TopCustomer, name_customers, top_customers as rank_customers};
 use sales_shared::metrics::revenue::sales_goals as goals;
 use sales_shared::money::json;
-use sales_shared::paging::{NoTotals, Position};
+use sales_shared::paging::NoTotals;
 use sales_shared::params::Params;
 use sales_shared::periods::DateRange;
 use sales_shared::store::aggregates::{family, measure};
@@ -42,13 +42,7 @@ pub async fn recent_orders(
     let limit = params.limit()?;
     // Key-based paging: a page reads its rows and one more, however deep.
     let after = view.after(&params)?;
-    let mut rows = view.reader.recent_orders(after.as_deref(), limit + 1).await?;
-    let next = (rows.len() > limit).then(|| {
-        rows.truncate(limit);
-        let last = rows.last().map(|(key, _)| key.clone()).unwrap_or_default();
-        view.cursor_at(&params, &Position::After(last))
-    });
-    let rows: Vec<_> = rows.into_iter().map(|(_, row)| row).collect();
+    let (rows, next) = view.key_page(&params, view.reader.recent_orders(after.as_deref(), limit + 1).await?, limit);
     let ids: Vec<i64> = rows.iter().map(|r| r.customer_id).collect();
     let names = view.reader.customer_names(&ids).await?;
     let data: Vec<RecentOrder> = rows
@@ -80,16 +74,13 @@ pub async fn top_customers(
         Some(bucket) => {
             let after = view.after(&params)?;
             let ranked = view.reader.top_customers(&bucket, after.as_deref(), limit + 1).await?;
-            let next = (ranked.len() > limit).then(|| {
-                let last = ranked.get(limit - 1).map(|(key, _, _)| key.clone()).unwrap_or_default();
-                view.cursor_at(&params, &Position::After(last))
-            });
-            (ranked.iter().take(limit).map(|(_, id, totals)| TopCustomer::of(*id, totals)).collect(), next)
+            let rows = ranked.into_iter().map(|(key, id, totals)| (key, TopCustomer::of(id, &totals))).collect();
+            view.key_page(&params, rows, limit)
         }
         // Any other range: ranked from the customers active in it.
         None => {
             let offset = view.offset(&params)?;
-            let sets = view.reader.customer_sets(None, period, false).await?;
+            let sets = view.reader.customer_sets(None, period).await?;
             view.page(&params, rank_customers(&sets, usize::MAX), offset, limit)
         }
     };

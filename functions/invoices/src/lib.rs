@@ -23,7 +23,7 @@ use sales_shared::metrics::get as measure_of;
 use sales_shared::metrics::invoices::{
     InvoiceInputs, OpenInPeriod, customer_invoice_rows, statistics as invoice_statistics,
 };
-use sales_shared::paging::{NoTotals, Position};
+use sales_shared::paging::NoTotals;
 use sales_shared::params::Params;
 use sales_shared::periods::DateRange;
 use sales_shared::store::StoreError;
@@ -203,18 +203,14 @@ async fn aging(
             None
         };
         let keys = buckets.keys();
-        let mut ranked = reader.customers_by_balance(view.after(&params)?.as_deref(), limit + 1).await?;
-        // Settled customers (at zero) only with `include_paid`.
-        ranked.retain(|(_, _, due)| include_paid || due.iter().any(|(_, v)| *v > 0));
-        let next = (ranked.len() > limit).then(|| {
-            let last = ranked.get(limit - 1).map(|(key, _, _)| key.clone()).unwrap_or_default();
-            view.cursor_at(&params, &Position::After(last))
-        });
-        let mut rows: Vec<CustomerRow> = ranked
-            .iter()
-            .take(limit)
-            .map(|(_, id, due)| customer_row(*id, &keys, &by_due_date(&buckets, as_of, due)))
+        let ranked = reader.customers_by_balance(view.after(&params)?.as_deref(), limit + 1).await?;
+        let rows = ranked
+            .into_iter()
+            // Settled customers (at zero) only with `include_paid`.
+            .filter(|(_, _, due)| include_paid || due.iter().any(|(_, v)| *v > 0))
+            .map(|(key, id, due)| (key, customer_row(id, &keys, &by_due_date(&buckets, as_of, &due))))
             .collect();
+        let (mut rows, next) = view.key_page(&params, rows, limit);
         name_page(reader, &mut rows).await?;
         let report = report(as_of, &buckets, &totals, settled.as_ref(), rows);
         return view.respond_list(report, NoTotals {}, next).await;

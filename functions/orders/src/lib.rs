@@ -100,7 +100,7 @@ async fn customer_counts(
 ) -> Result<CustomerCounts, StoreError> {
     match calendar_bucket_of(period) {
         Some(bucket) if rep.is_none() => reader.customer_counts(&bucket).await,
-        _ => Ok(CustomerCounts::of(&reader.customer_sets(rep, period, false).await?)),
+        _ => Ok(CustomerCounts::of(&reader.customer_sets(rep, period).await?)),
     }
 }
 

@@ -18,7 +18,6 @@ use sales_shared::metrics::payments::{
     DisputeRow, dispute_row, disputed_meta_of, failed_meta, statistics as payment_statistics,
 };
 use sales_shared::money::json;
-use sales_shared::paging::Position;
 use sales_shared::params::Params;
 use sales_shared::periods::DateRange;
 use sales_shared::records::{PaymentMethod, PaymentStatus, StrEnum};
@@ -103,13 +102,8 @@ async fn failed(
     let meta = failed_meta(&view.reader.sum(family::PAYMENTS, period).await?);
     // Key-based paging: each page reads about its rows per partition of
     // the range's cover, however deep.
-    let mut page = view.reader.failed_payments_page(period, view.after(&params)?.as_deref(), limit).await?;
-    let next = (page.len() > limit).then(|| {
-        page.truncate(limit);
-        let last = page.last().map(|(key, _)| key.clone()).unwrap_or_default();
-        view.cursor_at(&params, &Position::After(last))
-    });
-    let rows: Vec<_> = page.into_iter().map(|(_, row)| row).collect();
+    let page = view.reader.failed_payments_page(period, view.after(&params)?.as_deref(), limit + 1).await?;
+    let (rows, next) = view.key_page(&params, page, limit);
     let ids: Vec<i64> = rows.iter().map(|r| r.customer_id).collect();
     let customers = view.reader.customer_info(&ids).await?;
     let data: Vec<FailedRow> = rows
@@ -151,12 +145,8 @@ async fn disputed(
     let totals = view.reader.open_dispute_totals(urgent_by).await?;
     let meta = disputed_meta_of(&totals, &view.reader.sum(family::DISPUTES, all_time).await?);
     // Key-based paging: a page reads its rows and one more.
-    let mut page = view.reader.open_disputes_page(view.after(&params)?.as_deref(), limit).await?;
-    let next = (page.len() > limit).then(|| {
-        page.truncate(limit);
-        let last = page.last().map(|(key, _)| key.clone()).unwrap_or_default();
-        view.cursor_at(&params, &Position::After(last))
-    });
-    let data: Vec<DisputeRow> = page.iter().map(|(_, d)| dispute_row(d, view.today)).collect();
+    let page = view.reader.open_disputes_page(view.after(&params)?.as_deref(), limit + 1).await?;
+    let (page, next) = view.key_page(&params, page, limit);
+    let data: Vec<DisputeRow> = page.iter().map(|d| dispute_row(d, view.today)).collect();
     view.respond_list(data, meta, next).await
 }

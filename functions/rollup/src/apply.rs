@@ -243,18 +243,19 @@ fn state_writes(
 }
 
 /// The transaction requests of a group: ledger puts with their conditions,
-/// then the coalesced deltas' writes and what their state items derive
-/// (`states`: the state items as read before).
+/// then the coalesced deltas' writes (`merged`, see [`merged`]) and what
+/// their state items derive (`states`: the state items as read before).
 pub fn transaction_items(
     table: &str,
     group: &[PreparedChange],
+    merged: &Delta,
     states: &StateReads,
 ) -> Result<Vec<TransactWriteItem>, StoreError> {
     let mut items = Vec::new();
     for change in group {
         items.push(ledger_put(table, change, "attribute_not_exists(seq) OR seq < :seq", HashMap::new())?);
     }
-    items.extend(state_writes(table, &merged(group), states, &settings_of(group))?);
+    items.extend(state_writes(table, merged, states, &settings_of(group))?);
     Ok(items)
 }
 
@@ -437,8 +438,9 @@ pub async fn apply_group(client: &Client, table: &str, group: Vec<PreparedChange
         if pending.is_empty() {
             return Ok(0);
         }
-        let states = read_states(client, table, &merged(&pending)).await?;
-        let items = transaction_items(table, &pending, &states)?;
+        let merged = merged(&pending);
+        let states = read_states(client, table, &merged).await?;
+        let items = transaction_items(table, &pending, &merged, &states)?;
         if items.len() > MAX_TRANSACTION_ITEMS {
             // More derived writes than the grouping reserved: one change
             // at a time, and a change too large alone in parts.

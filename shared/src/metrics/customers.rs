@@ -75,7 +75,10 @@ pub struct CustomerSets {
     /// period, and the period's first day.
     pub first_orders: BTreeMap<i64, NaiveDate>,
     pub from: NaiveDate,
-    /// Totals through the period's last day (lifetime up to its end).
+    /// Totals through the period's last day (lifetime up to its end):
+    /// of every customer for lifetime values and purchase frequency, of
+    /// the period's customers at least for segmentation and top customers
+    /// (what `AggregateReader::customer_sets` reads).
     pub through: CustomerMap,
 }
 

@@ -10,7 +10,7 @@ use serde::Serialize;
 
 use super::customers::{
     CustomerCounts, CustomerMap, CustomerSets, CustomerTotals, LifetimeValue, OrderDays, PurchaseFrequency,
-    Segmentation, customer_since, lifetime_value, purchase_frequency, ranked, segmentation,
+    Segmentation, lifetime_value, purchase_frequency, ranked, segmentation,
 };
 use super::invoices::{collection_rate, days_sales_outstanding};
 use super::orders::{cancellation_rate, fulfillment_metrics, order_accuracy_rate, return_rate};
@@ -308,24 +308,20 @@ pub fn customer_analytics(
         customer_segmentation: segmentation(sets, vip_threshold),
         customer_lifetime_value: lifetime_value(sets),
         purchase_frequency: purchase_frequency(sets, days, end),
-        top_customers: analytics_top_customers(sets, days, limit),
+        top_customers: analytics_top_customers(sets, limit),
     }
 }
 
 /// `top_customers` of customer analytics: the ranking with each customer's
 /// first order date and lifetime value through the period's end (`sets`
-/// needs `through` for the period's customers only).
-pub fn analytics_top_customers(
-    sets: &CustomerSets,
-    days: &BTreeMap<i64, OrderDays>,
-    limit: usize,
-) -> Vec<AnalyticsTopCustomer> {
+/// needs `first_orders` and `through` for the period's customers only).
+pub fn analytics_top_customers(sets: &CustomerSets, limit: usize) -> Vec<AnalyticsTopCustomer> {
     top_customers(sets, limit)
         .into_iter()
         .map(|customer| {
             let id = customer.customer_id;
             AnalyticsTopCustomer {
-                customer_since: days.get(&id).and_then(customer_since),
+                customer_since: sets.first_orders.get(&id).copied(),
                 lifetime_value: sets.through.get(&id).map_or(Decimal::ZERO, |t| t.revenue()),
                 customer,
             }

@@ -226,22 +226,31 @@ impl AggregateReader<'_> {
         Ok((highest, lowest))
     }
 
-    /// The latest `limit` placed orders, newest first.
-    pub async fn recent_orders(
+    /// Up to `rows` of the latest placed orders after the key `after`,
+    /// newest first, each with its key.
+    pub async fn recent_orders(&self, after: Option<&str>, rows: usize) -> Result<Vec<(String, OrderRow)>, StoreError> {
+        self.key_page(&self.pk(family::RECENT_ORDERS), after, false, rows, order_row).await
+    }
+
+    /// Up to `rows` items of a partition after the key `after`, in key
+    /// order (or backwards), each with its key. Reads from `after`
+    /// (inclusive) and drops it: one item of overhead, at any depth.
+    async fn key_page<T>(
         &self,
+        pk: &str,
         after: Option<&str>,
-        limit: usize,
-    ) -> Result<Vec<(String, OrderRow)>, StoreError> {
-        let pk = self.pk(family::RECENT_ORDERS);
-        // Read from `after` (inclusive) and drop it: one item of overhead.
-        let items = self.scan_partition(&pk, after, false, Some(limit.saturating_add(1))).await?;
+        forward: bool,
+        rows: usize,
+        parse: impl Fn(&Item) -> Result<T, StoreError>,
+    ) -> Result<Vec<(String, T)>, StoreError> {
+        let items = self.scan_partition(pk, after, forward, Some(rows.saturating_add(1))).await?;
         items
             .iter()
             .filter_map(|item| {
                 let sk = attr_s(item, "sk")?;
-                (Some(sk) != after).then(|| order_row(item).map(|row| (sk.to_owned(), row)))
+                (Some(sk) != after).then(|| parse(item).map(|row| (sk.to_owned(), row)))
             })
-            .take(limit)
+            .take(rows)
             .collect()
     }
 
@@ -257,70 +266,60 @@ impl AggregateReader<'_> {
     /// (ids ascending within one instant), after the index key `after`
     /// (`{failed_at}#{id}`, the last row of the previous page). The cover's
     /// partitions hold disjoint dates, so they are read newest first, each
-    /// backwards from the cut, until `limit + 1` rows are found (plus the
+    /// backwards from the cut, until `rows` rows are found (plus the
     /// rest of the last row's instant, whose ids come last first when read
-    /// backwards). Returns the rows with their keys, at most `limit + 1`.
+    /// backwards). Returns up to `rows` rows with their keys.
     pub async fn failed_payments_page(
         &self,
         range: DateRange,
         after: Option<&str>,
-        limit: usize,
+        rows: usize,
     ) -> Result<Vec<(String, FailedPayment)>, StoreError> {
-        let want = limit.saturating_add(1);
         let cut = after.and_then(|key| key.rsplit_once('#')).map(|(at, id)| (at.to_owned(), id.to_owned()));
-        let mut rows: BTreeMap<String, Item> = BTreeMap::new();
+        let mut found: BTreeMap<String, Item> = BTreeMap::new();
         for key in cover_keys(range).iter().rev() {
             let pk = self.pk(&family::bucketed(family::FAILED_PAYMENTS, key));
             if let Some((at, id)) = &cut {
                 // The rest of the cut's instant: ids after the last one.
                 for item in self.query_range(&pk, &format!("{at}#{id}~"), &format!("{at}#~")).await? {
-                    rows.insert(attr_s(&item, "sk").unwrap_or_default().to_owned(), item);
+                    found.insert(attr_s(&item, "sk").unwrap_or_default().to_owned(), item);
                 }
             }
             let from = cut.as_ref().map(|(at, _)| format!("{at}#"));
-            let left = want.saturating_sub(rows.len()).max(1);
+            let left = rows.saturating_sub(found.len()).max(1);
             let items = self.scan_partition(&pk, from.as_deref(), false, Some(left)).await?;
             // The lower ids of the last row's instant (read again from it).
             let last = (items.len() >= left).then(|| items.last().and_then(|i| attr_s(i, "sk"))).flatten();
             let rest = last.and_then(|sk| Some((sk.rsplit_once('#')?.0.to_owned(), sk.to_owned())));
             for item in items {
-                rows.insert(attr_s(&item, "sk").unwrap_or_default().to_owned(), item);
+                found.insert(attr_s(&item, "sk").unwrap_or_default().to_owned(), item);
             }
             if let Some((at, last)) = rest {
                 for item in self.query_range(&pk, &format!("{at}#"), &last).await? {
-                    rows.insert(attr_s(&item, "sk").unwrap_or_default().to_owned(), item);
+                    found.insert(attr_s(&item, "sk").unwrap_or_default().to_owned(), item);
                 }
             }
-            if rows.len() >= want {
+            if found.len() >= rows {
                 break;
             }
         }
-        let mut out = rows
+        let mut out = found
             .into_iter()
             .map(|(sk, item)| Ok((sk, failed_payment(&item)?)))
             .collect::<Result<Vec<_>, StoreError>>()?;
         out.sort_by(|a, b| b.1.failed_at.cmp(&a.1.failed_at).then(a.1.payment_id.cmp(&b.1.payment_id)));
-        out.truncate(want);
+        out.truncate(rows);
         Ok(out)
     }
 
-    /// A page of the open disputes by evidence due date after the key
-    /// `after`, each with its key: reads the page and one more.
+    /// Up to `rows` open disputes by evidence due date after the key
+    /// `after`, each with its key.
     pub async fn open_disputes_page(
         &self,
         after: Option<&str>,
-        limit: usize,
+        rows: usize,
     ) -> Result<Vec<(String, OpenDispute)>, StoreError> {
-        let pk = self.pk(family::OPEN_DISPUTES);
-        let items = self.scan_partition(&pk, after, true, Some(limit.saturating_add(2))).await?;
-        items
-            .iter()
-            .filter_map(|item| {
-                let sk = attr_s(item, "sk")?;
-                (Some(sk) != after).then(|| open_dispute(item).map(|row| (sk.to_owned(), row)))
-            })
-            .take(limit.saturating_add(1))
-            .collect()
+        self.key_page(&self.pk(family::OPEN_DISPUTES), after, true, rows, open_dispute).await
     }
 
     /// The open disputes' totals: all of them, and those due by `urgent_by`.
@@ -461,25 +460,28 @@ impl AggregateReader<'_> {
         })
     }
 
-    /// Lifetime totals through `end` of the given customers (placed and
-    /// revenue-bearing orders, revenue), from their `customer_days` items.
-    pub async fn lifetime_totals(&self, ids: &[i64], end: NaiveDate) -> Result<CustomerMap, StoreError> {
-        let keys: Vec<(String, String)> =
-            ids.iter().map(|id| (self.pk(&family::sharded(family::CUSTOMER_DAYS, *id)), format!("{id:020}"))).collect();
-        let mut out = CustomerMap::new();
-        for item in self.batch_get(keys).await? {
-            let Some(id) = attr_s(&item, "sk").and_then(|sk| sk.parse::<i64>().ok()) else { continue };
-            let totals = out.entry(id).or_default();
-            for (name, v) in measures_of(&item)? {
-                match measure::customer_day_of(&name) {
+    /// The given customers' placed orders per local day (all of them), and
+    /// their totals through `end` (placed and revenue-bearing orders,
+    /// revenue): one read of each `customer_days` item.
+    pub async fn customer_histories(
+        &self,
+        ids: &[i64],
+        end: NaiveDate,
+    ) -> Result<(BTreeMap<i64, OrderDays>, CustomerMap), StoreError> {
+        let (mut days, mut through) = (BTreeMap::new(), CustomerMap::new());
+        for (id, measures) in self.customer_day_items(ids).await? {
+            let totals: &mut CustomerTotals = through.entry(id).or_default();
+            for (name, v) in &measures {
+                match measure::customer_day_of(name) {
                     Some(('d', day)) if day <= end => totals.placed += v,
                     Some(('r', day)) if day <= end => totals.revenue_bearing += v,
                     Some(('v', day)) if day <= end => totals.revenue_cents += v,
                     _ => {}
                 }
             }
+            days.insert(id, order_days(&measures));
         }
-        Ok(out)
+        Ok((days, through))
     }
 
     /// Every derived count of one calendar bucket (`customer_counts`).
@@ -489,36 +491,32 @@ impl AggregateReader<'_> {
     }
 
     /// A derived ranking (`family` is the ranking's partition family, such
-    /// as `top_customers#M#2025-12`): the `limit` entries after the key
-    /// `after`, each with its key, id and measures. Reads the entries and
-    /// one more.
+    /// as `top_customers#M#2025-12`): up to `rows` entries after the key
+    /// `after`, each with its key, id and measures.
     pub async fn ranking(
         &self,
         family: &str,
         after: Option<&str>,
-        limit: usize,
+        rows: usize,
     ) -> Result<Vec<(String, i64, Measures)>, StoreError> {
-        let items = self.scan_partition(&self.pk(family), after, true, Some(limit.saturating_add(1))).await?;
-        let mut rows = Vec::new();
-        for item in &items {
-            let Some(sk) = attr_s(item, "sk").filter(|sk| Some(*sk) != after) else { continue };
-            let Some(id) = ranking::id_of(sk) else { return Err(malformed(item, "ranking key")) };
-            rows.push((sk.to_owned(), id, measures_of(item)?));
-        }
-        rows.truncate(limit);
-        Ok(rows)
+        let entry = |item: &Item| {
+            let id = attr_s(item, "sk").and_then(ranking::id_of).ok_or_else(|| malformed(item, "ranking key"))?;
+            Ok((id, measures_of(item)?))
+        };
+        let page = self.key_page(&self.pk(family), after, true, rows, entry).await?;
+        Ok(page.into_iter().map(|(sk, (id, measures))| (sk, id, measures)).collect())
     }
 
     /// The customers of a calendar bucket by revenue (descending, ids
-    /// ascending), from the derived ranking: the `limit` rows after the
+    /// ascending), from the derived ranking: up to `rows` after the
     /// ranking key `after`, each with its key.
     pub async fn top_customers(
         &self,
         bucket: &str,
         after: Option<&str>,
-        limit: usize,
+        rows: usize,
     ) -> Result<Vec<(String, i64, CustomerTotals)>, StoreError> {
-        let rows = self.ranking(&family::bucketed(family::TOP_CUSTOMERS, bucket), after, limit).await?;
+        let rows = self.ranking(&family::bucketed(family::TOP_CUSTOMERS, bucket), after, rows).await?;
         Ok(rows
             .into_iter()
             .map(|(sk, id, m)| {
@@ -539,9 +537,9 @@ impl AggregateReader<'_> {
     pub async fn customers_by_balance(
         &self,
         after: Option<&str>,
-        limit: usize,
+        rows: usize,
     ) -> Result<Vec<(String, i64, Vec<(NaiveDate, Measure)>)>, StoreError> {
-        let rows = self.ranking(family::AR_CUSTOMERS, after, limit).await?;
+        let rows = self.ranking(family::AR_CUSTOMERS, after, rows).await?;
         Ok(rows
             .into_iter()
             .map(|(sk, id, m)| {
@@ -624,12 +622,17 @@ impl AggregateReader<'_> {
 
     /// Placed orders per local day of the given customers.
     pub async fn customer_days(&self, ids: &[i64]) -> Result<BTreeMap<i64, OrderDays>, StoreError> {
+        Ok(self.customer_day_items(ids).await?.into_iter().map(|(id, m)| (id, order_days(&m))).collect())
+    }
+
+    /// The given customers' `customer_days` measures (those that exist).
+    async fn customer_day_items(&self, ids: &[i64]) -> Result<Vec<(i64, Measures)>, StoreError> {
         let keys: Vec<(String, String)> =
             ids.iter().map(|id| (self.pk(&family::sharded(family::CUSTOMER_DAYS, *id)), format!("{id:020}"))).collect();
-        let mut out = BTreeMap::new();
+        let mut out = Vec::new();
         for item in self.batch_get(keys).await? {
             if let Some(id) = attr_s(&item, "sk").and_then(|sk| sk.parse::<i64>().ok()) {
-                out.insert(id, order_days(&measures_of(&item)?));
+                out.push((id, measures_of(&item)?));
             }
         }
         Ok(out)
@@ -699,32 +702,23 @@ impl AggregateReader<'_> {
 
 impl AggregateReader<'_> {
     /// The customers of a period: totals in it (of one rep's orders with
-    /// `rep`), the first placed order date (any rep: a customer is new only
-    /// if their first order ever is in the period) of each active one, and,
-    /// with `lifetime`, totals through its end.
+    /// `rep`), and for each active one the first placed order date (any
+    /// rep: a customer is new only if their first order ever is in the
+    /// period) and the totals through its end (any rep): one read of each
+    /// active customer's `customer_days`.
     pub async fn customer_sets(
         &self,
         rep: Option<i64>,
         period: DateRange,
-        lifetime: bool,
     ) -> Result<crate::metrics::customers::CustomerSets, StoreError> {
         let in_period = self.customers(rep, period).await?;
         let active: Vec<i64> = in_period.iter().filter(|(_, t)| t.placed > 0).map(|(id, _)| *id).collect();
-        let first_orders = self
-            .customer_days(&active)
-            .await?
-            .into_iter()
-            .filter_map(|(id, days)| Some((id, *days.keys().next()?)))
-            .collect();
+        let (days, through) = self.customer_histories(&active, period.to).await?;
         Ok(crate::metrics::customers::CustomerSets {
             period: in_period,
-            first_orders,
+            first_orders: days.into_iter().filter_map(|(id, d)| Some((id, *d.keys().next()?))).collect(),
             from: period.from,
-            through: if lifetime {
-                self.customers(rep, DateRange::new(crate::buckets::epoch(), period.to)).await?
-            } else {
-                CustomerMap::new()
-            },
+            through,
         })
     }
 }
