@@ -8,7 +8,7 @@ help:
 	@echo "make dev    - local stack with demo data, prints a token and example calls"
 	@echo "make stack  - local stack without data (returns once the API answers)"
 	@echo "make stop   - stop everything make stack started"
-	@echo "make test   - template check, lints, every test and schemathesis (on private local services)"
+	@echo "make test   - template check, lints, every test, the cargo lambda watch check and schemathesis (on private local services)"
 	@echo "make schemathesis - only the schemathesis run of docs/openapi.yaml against a private local stack"
 
 install:
@@ -37,6 +37,7 @@ fmt:
 
 test: check-template lint
 	RUST_BACKTRACE=0 infra/local/with-test-services.sh cargo test --workspace --no-fail-fast
+	infra/local/with-test-services.sh infra/local/lambda-watch-check.sh
 	infra/local/with-test-services.sh infra/local/schemathesis.sh
 
 # The API against docs/openapi.yaml (infra/local/schemathesis.sh), on its own

@@ -18,6 +18,7 @@ export SALES_STATE_DIR="${SALES_STATE_DIR:-$SALES_REPO_ROOT/.local}"
 [[ "$SALES_STATE_DIR" == /* ]] || SALES_STATE_DIR="$PWD/$SALES_STATE_DIR"
 export SALES_DYNAMODB_PORT="${SALES_DYNAMODB_PORT:-8000}"
 export SALES_S3_PORT="${SALES_S3_PORT:-9100}"
+export SALES_MOTO_PORT="${SALES_MOTO_PORT:-9200}"
 export SALES_API_PORT="${SALES_API_PORT:-9000}"
 
 export AWS_ACCESS_KEY_ID=local
@@ -29,6 +30,8 @@ unset AWS_SESSION_TOKEN AWS_SECURITY_TOKEN
 
 export SALES_DYNAMODB_ENDPOINT="${SALES_DYNAMODB_ENDPOINT:-http://127.0.0.1:$SALES_DYNAMODB_PORT}"
 export SALES_S3_ENDPOINT="${SALES_S3_ENDPOINT:-http://127.0.0.1:$SALES_S3_PORT}"
+# moto's server stands in for SQS (the report fan-out) and SNS.
+export SALES_SQS_ENDPOINT="${SALES_SQS_ENDPOINT:-http://127.0.0.1:$SALES_MOTO_PORT}"
 export SALES_SOURCE_TABLE="${SALES_SOURCE_TABLE:-sales-source}"
 export SALES_AGGREGATES_TABLE="${SALES_AGGREGATES_TABLE:-sales-aggregates}"
 export SALES_EXPORTS_BUCKET="${SALES_EXPORTS_BUCKET:-sales-exports}"
@@ -37,9 +40,9 @@ export SALES_JWT_SECRET="${SALES_JWT_SECRET:-local-dev-secret-change-me}"
 
 # Variables printed by `stack.sh env`, in this order.
 SALES_ENV_VARS=(
-  SALES_STATE_DIR SALES_DYNAMODB_PORT SALES_S3_PORT SALES_API_PORT
+  SALES_STATE_DIR SALES_DYNAMODB_PORT SALES_S3_PORT SALES_MOTO_PORT SALES_API_PORT
   AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_REGION AWS_DEFAULT_REGION
-  SALES_DYNAMODB_ENDPOINT SALES_S3_ENDPOINT
+  SALES_DYNAMODB_ENDPOINT SALES_S3_ENDPOINT SALES_SQS_ENDPOINT
   SALES_SOURCE_TABLE SALES_AGGREGATES_TABLE SALES_EXPORTS_BUCKET
   SALES_ENV SALES_JWT_SECRET
 )
@@ -58,6 +61,12 @@ SALES_VENV="$SALES_CACHE_DIR/venv"
 # schemathesis (make test's API fuzzing step) in its own venv, so its
 # dependencies never move cfn-lint's.
 SALES_SCHEMATHESIS_VENV="$SALES_CACHE_DIR/schemathesis-venv"
+# cargo-lambda (PyPI, with zig) for `cargo lambda watch`, `invoke` and `make package`.
+SALES_CARGO_LAMBDA_VERSION="${SALES_CARGO_LAMBDA_VERSION:-1.9.2}"
+SALES_CARGO_LAMBDA_VENV="$SALES_CACHE_DIR/cargo-lambda-venv"
+# moto's server (PyPI) for SQS and SNS.
+SALES_MOTO_VERSION="${SALES_MOTO_VERSION:-5.2.1}"
+SALES_MOTO_VENV="$SALES_CACHE_DIR/moto-venv"
 
 # Prints the python interpreter that can import cfn-lint and the SAM
 # translator: the cached venv if `stack.sh install` created one, else python3.

@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# Local AWS stand-ins for Sales Analytics: DynamoDB Local and s3s-fs (S3).
+# Local AWS stand-ins for Sales Analytics: DynamoDB Local, s3s-fs (S3) and
+# moto's server (SQS, SNS).
 #
 #   stack.sh install [PART...]    install the tools (cached, idempotent); PART:
-#                                 dynamodb, s3, python, poppler (the default:
-#                                 all four), schemathesis (make test's step)
-#   stack.sh start [--in-memory]  start both services in the background
+#                                 dynamodb, s3, moto, python, poppler (the
+#                                 default: all five), schemathesis (make test's step),
+#                                 cargo-lambda (cargo lambda and zig, from PyPI)
+#   stack.sh start [--in-memory]  start the services in the background
 #   stack.sh stop                 stop everything with a pid file in $SALES_STATE_DIR/pids
 #   stack.sh status               one line per pid file
 #   stack.sh env                  export lines: eval "$(infra/local/stack.sh env)"
@@ -130,9 +132,47 @@ install_poppler() {
   command -v pdftotext >/dev/null || die "pdftotext still missing after installing poppler-utils"
 }
 
+moto_installed() {
+  [[ -x "$SALES_MOTO_VENV/bin/moto_server" ]] &&
+    [[ "$("$SALES_MOTO_VENV/bin/python" -m pip show moto 2>/dev/null)" == *$'\nVersion: '"$SALES_MOTO_VERSION"$'\n'* ]]
+}
+
+install_moto() {
+  if moto_installed; then
+    log "moto $SALES_MOTO_VERSION already installed ($SALES_MOTO_VENV)"
+    return
+  fi
+  command -v python3 >/dev/null || die "python3 is required for moto"
+  log "installing moto[server] $SALES_MOTO_VERSION into $SALES_MOTO_VENV..."
+  python3 -m venv "$SALES_MOTO_VENV"
+  "$SALES_MOTO_VENV/bin/python" -m pip install --quiet --disable-pip-version-check \
+    "moto[server]==$SALES_MOTO_VERSION" >&2
+  moto_installed || die "moto $SALES_MOTO_VERSION still not runnable"
+  log "moto installed ($SALES_MOTO_VENV)"
+}
+
+cargo_lambda_installed() {
+  [[ -x "$SALES_CARGO_LAMBDA_VENV/bin/cargo-lambda" ]] &&
+    [[ "$("$SALES_CARGO_LAMBDA_VENV/bin/python" -m pip show cargo-lambda 2>/dev/null)" == *$'\nVersion: '"$SALES_CARGO_LAMBDA_VERSION"$'\n'* ]]
+}
+
+install_cargo_lambda() {
+  if cargo_lambda_installed; then
+    log "cargo-lambda $SALES_CARGO_LAMBDA_VERSION already installed ($SALES_CARGO_LAMBDA_VENV)"
+    return
+  fi
+  command -v python3 >/dev/null || die "python3 is required for cargo-lambda"
+  log "installing cargo-lambda $SALES_CARGO_LAMBDA_VERSION (and zig) into $SALES_CARGO_LAMBDA_VENV..."
+  python3 -m venv "$SALES_CARGO_LAMBDA_VENV"
+  "$SALES_CARGO_LAMBDA_VENV/bin/python" -m pip install --quiet --disable-pip-version-check \
+    "cargo-lambda==$SALES_CARGO_LAMBDA_VERSION" >&2
+  cargo_lambda_installed || die "cargo-lambda $SALES_CARGO_LAMBDA_VERSION still not runnable"
+  log "cargo-lambda installed ($SALES_CARGO_LAMBDA_VENV)"
+}
+
 cmd_install() {
   local parts=("$@") part
-  ((${#parts[@]})) || parts=(dynamodb s3 python poppler)
+  ((${#parts[@]})) || parts=(dynamodb s3 moto python poppler)
   mkdir -p "$SALES_CACHE_DIR"
   # One installer at a time (e.g. `make dev` and `make test` on a fresh machine).
   exec 9>"$SALES_CACHE_DIR/install.lock"
@@ -141,17 +181,19 @@ cmd_install() {
     case "$part" in
       dynamodb) install_dynamodb_local ;;
       s3) install_s3s_fs ;;
+      moto) install_moto ;;
       python) install_python_tools ;;
       poppler) install_poppler ;;
       schemathesis) install_schemathesis ;;
-      *) die "unknown install part: $part (expected dynamodb, s3, python, poppler or schemathesis)" ;;
+      cargo-lambda) install_cargo_lambda ;;
+      *) die "unknown install part: $part (expected dynamodb, s3, moto, python, poppler, schemathesis or cargo-lambda)" ;;
     esac
   done
   exec 9>&-
 }
 
 installed() {
-  [[ -n "$(dynamodb_lib_dir)" && -x "$SALES_S3S_FS_BIN" ]]
+  [[ -n "$(dynamodb_lib_dir)" && -x "$SALES_S3S_FS_BIN" ]] && moto_installed
 }
 
 # ------------------------------------------------------------ processes ---
@@ -186,6 +228,10 @@ dynamodb_answers() {
 }
 
 s3_answers() { port_open "$SALES_S3_PORT"; }
+
+moto_answers() {
+  curl -fsS -o /dev/null --max-time 2 "http://127.0.0.1:$SALES_MOTO_PORT/moto-api/data.json" 2>/dev/null
+}
 
 # launch NAME CMD... : runs CMD detached (own session, survives this shell),
 # logging to logs/NAME.log; the process writes its own pid to pids/NAME.pid.
@@ -251,7 +297,7 @@ cmd_start() {
     esac
     shift
   done
-  installed || cmd_install dynamodb s3
+  installed || cmd_install dynamodb s3 moto
   command -v java >/dev/null || die "java (17+) is required for DynamoDB Local"
   mkdir -p "$PIDS_DIR" "$LOGS_DIR" "$SALES_STATE_DIR/s3"
 
@@ -280,14 +326,17 @@ cmd_start() {
     "$SALES_S3S_FS_BIN" --host 127.0.0.1 --port "$SALES_S3_PORT" \
     --access-key "$AWS_ACCESS_KEY_ID" --secret-key "$AWS_SECRET_ACCESS_KEY" \
     "$SALES_STATE_DIR/s3"
+  ensure_service moto "$SALES_MOTO_PORT" \
+    "$SALES_MOTO_VENV/bin/moto_server" -H 127.0.0.1 -p "$SALES_MOTO_PORT"
 
   wait_ready dynamodb dynamodb_answers "$SALES_DYNAMODB_PORT"
   wait_ready s3 s3_answers "$SALES_S3_PORT"
+  wait_ready moto moto_answers "$SALES_MOTO_PORT"
   exec 8>&-
   if ((${#STARTED[@]})); then
-    log "ready after $((SECONDS - t0))s: DynamoDB $SALES_DYNAMODB_ENDPOINT, S3 $SALES_S3_ENDPOINT (logs in $LOGS_DIR)"
+    log "ready after $((SECONDS - t0))s: DynamoDB $SALES_DYNAMODB_ENDPOINT, S3 $SALES_S3_ENDPOINT, SQS $SALES_SQS_ENDPOINT (logs in $LOGS_DIR)"
   else
-    log "ready: DynamoDB $SALES_DYNAMODB_ENDPOINT, S3 $SALES_S3_ENDPOINT"
+    log "ready: DynamoDB $SALES_DYNAMODB_ENDPOINT, S3 $SALES_S3_ENDPOINT, SQS $SALES_SQS_ENDPOINT"
   fi
 }
 

@@ -28,13 +28,15 @@ EOF
 }
 
 TEST_DIR="$(mktemp -d "${TMPDIR:-/tmp}/sales-test-services.XXXXXX")"
-read -r ddb_port s3_port api_port <<<"$(free_ports 3)"
+read -r ddb_port s3_port api_port moto_port <<<"$(free_ports 4)"
 
 # Override whatever a `make dev` shell may have exported.
 export SALES_STATE_DIR="$TEST_DIR/state"
 export SALES_DYNAMODB_PORT="$ddb_port"
 export SALES_S3_PORT="$s3_port"
 export SALES_API_PORT="$api_port"
+export SALES_MOTO_PORT="$moto_port"
+export SALES_SQS_ENDPOINT="http://127.0.0.1:$moto_port"
 export SALES_DYNAMODB_ENDPOINT="http://127.0.0.1:$ddb_port"
 export SALES_S3_ENDPOINT="http://127.0.0.1:$s3_port"
 # shellcheck source-path=SCRIPTDIR source=config.sh

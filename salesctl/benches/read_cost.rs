@@ -28,6 +28,7 @@
 //! - `READ_COST_VERIFY=1`: read the aggregates back and compare them with the
 //!   expected state (`salesctl verify`'s comparison)
 //! - `READ_COST_WRITE_COST=0`: skip the rollup write-cost model
+//! - `READ_COST_ONLY=TEXT`: only the requests whose label contains TEXT
 //! - `READ_COST_JSONL=DIR`: also write each tenant as `DIR/scale-<s>x.jsonl`
 //!   (for the DuckDB comparison, `salesctl/benches/duckdb_side_by_side.py`);
 //!   with `READ_COST_JSONL_ONLY=1` only that (no DynamoDB needed)
@@ -235,7 +236,10 @@ async fn main() {
     let app = salesctl::serve::app(ApiContext::from_config(&config).await);
     println!("scales {scales:?}, up to {max_requests} requests or {budget:?} per request and scale");
 
-    let cases = cases(today);
+    // READ_COST_ONLY=TEXT: only the requests whose label contains TEXT.
+    let only = std::env::var("READ_COST_ONLY").ok();
+    let cases: Vec<_> =
+        cases(today).into_iter().filter(|c| only.as_deref().is_none_or(|o| c.label.contains(o))).collect();
     let mut loads = Vec::new();
     let mut reads: BTreeMap<u32, Vec<Measured>> = BTreeMap::new();
     for &scale in &scales {

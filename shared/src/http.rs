@@ -191,7 +191,46 @@ pub async fn run_http_function(router: fn(Arc<ApiContext>) -> axum::Router) -> R
     lambda_http::tracing::init_default_subscriber();
     let config = Config::from_env()?;
     let ctx = ApiContext::from_config(&config).await;
-    lambda_http::run(router(ctx)).await
+    lambda_http::run(lambda_handler(router(ctx))).await
+}
+
+/// The service `lambda_http` runs: the router behind
+/// [`without_stage_prefix`]. Tests run it on API Gateway events.
+pub fn lambda_handler(
+    router: axum::Router,
+) -> tower::util::MapRequest<axum::Router, fn(lambda_http::Request) -> lambda_http::Request> {
+    tower::ServiceExt::map_request(router, without_stage_prefix as fn(_) -> _)
+}
+
+/// The request with API Gateway's stage taken off its path. Behind a
+/// named stage (not `$default`), an HTTP API's `rawPath` starts with
+/// `/{stage}` (and `lambda_http` adds it where it is missing), while the
+/// routes are the guide's paths; the query string is kept as sent.
+pub fn without_stage_prefix(mut request: lambda_http::Request) -> lambda_http::Request {
+    use lambda_http::RequestExt;
+    use lambda_http::request::RequestContext;
+    let stage = match request.request_context_ref() {
+        Some(RequestContext::ApiGatewayV2(context)) => context.stage.clone(),
+        Some(RequestContext::ApiGatewayV1(context)) => context.stage.clone(),
+        _ => None,
+    };
+    let Some(stage) = stage.filter(|s| !s.is_empty() && s != "$default") else { return request };
+    let prefix = format!("/{stage}");
+    let Some(rest) = request.uri().path().strip_prefix(&prefix).filter(|rest| rest.starts_with('/')) else {
+        return request;
+    };
+    let path_and_query = match request.uri().query() {
+        Some(query) => format!("{rest}?{query}"),
+        None => rest.to_owned(),
+    };
+    let mut parts = request.uri().clone().into_parts();
+    if let Ok(path_and_query) = path_and_query.parse() {
+        parts.path_and_query = Some(path_and_query);
+        if let Ok(uri) = axum::http::Uri::from_parts(parts) {
+            *request.uri_mut() = uri;
+        }
+    }
+    request
 }
 
 /// Response header carrying the DynamoDB items a request read.

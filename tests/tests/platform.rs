@@ -194,3 +194,131 @@ fn source_items_never_hold_an_empty_map() {
     let item = source::encode(&record);
     assert!(item.values().all(|v| !v.is_m()), "{item:?}");
 }
+
+// ---------------------------------------------------------------------
+// The Lambda handlers on recorded events (tests/fixtures/events/): the
+// same services `main` runs, fed what API Gateway, the DynamoDB stream
+// and EventBridge send.
+
+fn fixture(name: &str) -> String {
+    let path = format!("{}/fixtures/events/{name}", env!("CARGO_MANIFEST_DIR"));
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+/// An HTTP API (payload 2.0) event from the fixture, with the token, and
+/// with another path and query when given.
+fn http_event(name: &str, token: &str, path_and_query: Option<(&str, &str)>) -> lambda_http::Request {
+    let mut event: Value = serde_json::from_str(&fixture(name).replace("{{token}}", token)).expect("event JSON");
+    if let Some((path, query)) = path_and_query {
+        let staged = format!("/{}{path}", event["requestContext"]["stage"].as_str().expect("stage"));
+        event["rawPath"] = json!(staged);
+        event["requestContext"]["http"]["path"] = json!(staged);
+        event["rawQueryString"] = json!(query);
+        event["routeKey"] = json!(format!("GET {path}"));
+    }
+    lambda_http::request::from_str(&event.to_string()).expect("an API Gateway HTTP API request")
+}
+
+/// A function's router constructor.
+type RouterOf = fn(std::sync::Arc<sales_shared::http::ApiContext>) -> axum::Router;
+
+/// Runs a function's Lambda service on one request.
+async fn invoke(router: axum::Router, request: lambda_http::Request) -> (u16, Value) {
+    use tower::ServiceExt;
+    let response = sales_shared::http::lambda_handler(router).oneshot(request).await.expect("response");
+    let status = response.status().as_u16();
+    let bytes = axum::body::to_bytes(response.into_body(), 10 << 20).await.expect("body");
+    (status, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
+}
+
+#[tokio::test]
+async fn the_http_functions_answer_api_gateway_events_as_the_local_server_does() {
+    let mut stack = TestStack::new("events-http", "2025-12-17T12:00:00Z").await;
+    let lines = vec![
+        order(1, 1, "1200.00", "completed"),
+        order(2, 1, "80.50", "pending"),
+        json!({"type": "invoice", "tenant_id": TENANT, "id": 1, "version": 1, "updated_at": "2025-12-10T12:00:00Z",
+            "invoice_number": "INV-1", "customer_id": 1, "status": "sent", "currency": "USD",
+            "total_amount": "1200.00", "issued_at": "2025-10-01T12:00:00Z", "due_date": "2025-10-31",
+            "payment_applications": []}),
+    ];
+    stack.load_and_apply(TENANT, &lines).await;
+    let read = token(TENANT, "sales:read");
+    let ctx = sales_shared::http::ApiContext::from_config(&stack.config).await;
+
+    // The fixture: a named stage, a percent-encoded value, cookies.
+    let aging = "/api/v1/sales/invoices/aging-report?as_of_date=2025-12-17&buckets=30,60,90&include_paid=true";
+    let (status, from_lambda) =
+        invoke(invoices::router(ctx.clone()), http_event("http-api-v2.json", &read, None)).await;
+    let (local_status, _, local) = stack.get(aging, Some(&read)).await;
+    assert_eq!((status, local_status.as_u16()), (200, 200), "{from_lambda}");
+    assert_eq!(from_lambda, local);
+    let buckets = &from_lambda["data"]["aging_buckets"];
+    assert_eq!(buckets["over_90_days"]["count"], 0, "{buckets}");
+    assert_eq!(buckets["31_60_days"]["total_amount"], 1200.0, "the buckets parameter was decoded: {buckets}");
+
+    // Every HTTP function, through its own router.
+    let routers: [(&str, &str, RouterOf); 4] = [
+        ("/api/v1/sales/dashboard", "period=month", dashboard::router),
+        ("/api/v1/sales/orders/high-value", "minimum_amount=100&limit=1", orders::router),
+        ("/api/v1/sales/invoices/statistics", "from_date=2025-10-01&to_date=2025-12-31", invoices::router),
+        ("/api/v1/sales/payments/statistics", "from_date=2025-12-01&to_date=2025-12-31", payments::router),
+    ];
+    for (path, query, router) in routers {
+        let event = http_event("http-api-v2.json", &read, Some((path, query)));
+        let (status, from_lambda) = invoke(router(ctx.clone()), event).await;
+        let (_, _, local) = stack.get(&format!("{path}?{query}"), Some(&read)).await;
+        assert_eq!(status, 200, "{path}: {from_lambda}");
+        assert_eq!(from_lambda, local, "{path}");
+    }
+
+    // A parameter given twice is a 400 naming it (API Gateway joins the
+    // values with commas in `queryStringParameters`; the raw query keeps
+    // both).
+    let event = http_event("http-api-v2-repeated-parameter.json", &read, None);
+    let (status, body) = invoke(dashboard::router(ctx.clone()), event).await;
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(body["error"]["parameter"], "period", "{body}");
+
+    // No token: 401, from the Lambda service as from the local server.
+    let (status, body) = invoke(invoices::router(ctx), http_event("http-api-v2.json", "", None)).await;
+    assert_eq!(status, 401, "{body}");
+}
+
+#[tokio::test]
+async fn the_rollup_handler_applies_a_stream_batch_of_insert_modify_and_remove() {
+    let stack = TestStack::new("events-stream", "2025-12-17T12:00:00Z").await;
+    let ctx = rollup::RollupContext::from_config(&stack.config).await;
+    let event: aws_lambda_events::dynamodb::Event =
+        serde_json::from_str(&fixture("dynamodb-stream.json")).expect("a DynamoDB stream event");
+    assert_eq!(event.records.len(), 4);
+    let response = rollup::handle(&ctx, event.clone()).await;
+    assert!(response.batch_item_failures.is_empty(), "{:?}", response.batch_item_failures);
+    // Order 1 was changed from 100.00 to 120.00; order 2 inserted, then removed.
+    let read = token("fixture", "sales:read");
+    let (status, _, body) = stack.get("/api/v1/sales/dashboard?period=month", Some(&read)).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(dec(&body["data"]["summary"]["total_revenue"]), dec!(120.00), "{body}");
+    assert_eq!(body["data"]["summary"]["total_orders"], 1, "{body}");
+    // The same batch delivered again changes nothing.
+    let response = rollup::handle(&ctx, event).await;
+    assert!(response.batch_item_failures.is_empty());
+    let (_, _, again) = stack.get("/api/v1/sales/dashboard?period=month", Some(&read)).await;
+    assert_eq!(again["data"]["summary"], body["data"]["summary"]);
+}
+
+#[tokio::test]
+async fn the_report_handler_runs_on_an_eventbridge_schedule() {
+    let mut stack = TestStack::new("events-schedule", "2026-01-01T06:00:00Z").await;
+    stack.load_and_apply(TENANT, &[order(1, 1, "10.00", "completed")]).await;
+    let ctx = export::ReportContext::from_config(&stack.config).await;
+    let event: Value = serde_json::from_str(&fixture("scheduled-event.json")).expect("an EventBridge event");
+    let out = export::run(&ctx, &event).await.expect("report run");
+    assert_eq!(
+        out["written"],
+        json!([
+            format!("reports/{TENANT}/2025-12/management-report.pdf"),
+            format!("reports/{TENANT}/2025-12/management-report.xlsx")
+        ])
+    );
+}

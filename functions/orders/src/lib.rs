@@ -19,7 +19,8 @@ use sales_shared::http::{ApiContext, ApiError};
 use sales_shared::metrics::customers::CustomerCounts;
 use sales_shared::metrics::get as measure_of;
 use sales_shared::metrics::orders::{
-    Extremes, OrderRow, PerformanceInputs, by_status, high_value_meta, performance_metrics,
+    Extremes, HighValueSplit, OrderRow, PerformanceInputs, by_status, high_value_meta, high_value_meta_of,
+    performance_metrics,
 };
 use sales_shared::money::{from_cents, json, to_cents};
 use sales_shared::params::Params;
@@ -27,6 +28,7 @@ use sales_shared::periods::DateRange;
 use sales_shared::records::{OrderStatus, StrEnum};
 use sales_shared::store::StoreError;
 use sales_shared::store::aggregates::{AggregateReader, family, measure};
+use sales_shared::store::high_value::parse_amount_key;
 use serde::Serialize;
 
 /// Every route of the function: its path and its (GET) handler.
@@ -145,22 +147,45 @@ async fn high_value(
         .unwrap_or(DEFAULT_MINIMUM);
     let statuses: Vec<&str> = OrderStatus::ALL.iter().map(|s| s.as_str()).collect();
     let status = params.one_of("status", &statuses)?;
-    let (limit, offset) = (params.limit()?, view.offset(&params)?);
-    let mut matching: Vec<OrderRow> = view
-        .reader
-        .orders_from_amount(period, minimum)
-        .await?
-        .into_iter()
-        .filter(|o| o.total_cents >= minimum)
-        .filter(|o| match status {
-            Some(s) => o.status == s,
-            None => o.is_revenue_bearing(),
-        })
-        .collect();
-    matching.sort_by(|a, b| b.total_cents.cmp(&a.total_cents).then(a.order_id.cmp(&b.order_id)));
-    let revenue = measure_of(&view.reader.sum(family::ORDERS, period).await?, measure::REVENUE);
-    let meta = high_value_meta(&matching, revenue);
-    let (rows, next) = view.page(&params, matching, offset, limit);
+    let limit = params.limit()?;
+    let orders = view.reader.sum(family::ORDERS, period).await?;
+    let revenue = measure_of(&orders, measure::REVENUE);
+    let (rows, meta, next) = match status {
+        // Revenue-bearing orders: a page merged from the amount index, and
+        // `meta` from the period's high-value bands (plus the orders from
+        // the minimum up to the next band edge, when it is not one).
+        None => {
+            let after = view
+                .after(&params)?
+                .map(|key| {
+                    parse_amount_key(&key)
+                        .ok_or_else(|| ApiError::parameter("cursor", "`cursor` is not a cursor of this list"))
+                })
+                .transpose()?;
+            let page = view.reader.high_value_page(period, minimum, after, limit).await?;
+            let split = HighValueSplit::of(minimum);
+            let (count, value) = split.bands(&orders);
+            let (more, more_value) = view.reader.order_totals_between(period, minimum, split.below_cents).await?;
+            let meta = high_value_meta_of(count + more, value + more_value, revenue);
+            let (rows, next) = view.key_page(&params, page, limit);
+            (rows, meta, next)
+        }
+        // One status: every order of the period from the minimum up.
+        Some(status) => {
+            let offset = view.offset(&params)?;
+            let mut matching: Vec<OrderRow> = view
+                .reader
+                .orders_from_amount(period, minimum)
+                .await?
+                .into_iter()
+                .filter(|o| o.total_cents >= minimum && o.status == status)
+                .collect();
+            matching.sort_by(|a, b| b.total_cents.cmp(&a.total_cents).then(a.order_id.cmp(&b.order_id)));
+            let meta = high_value_meta(&matching, revenue);
+            let (rows, next) = view.page(&params, matching, offset, limit);
+            (rows, meta, next)
+        }
+    };
     let customer_ids: Vec<i64> = rows.iter().map(|o| o.customer_id).collect();
     let customers = view.reader.customer_names(&customer_ids).await?;
     let reps: BTreeMap<i64, String> = if rows.iter().any(|o| o.sales_rep_id.is_some()) {

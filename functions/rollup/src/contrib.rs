@@ -17,6 +17,7 @@ use sales_shared::records::{
 use sales_shared::sketch;
 use sales_shared::store::aggregates::measure::Daily;
 use sales_shared::store::aggregates::{Measure, Measures, family, key_map, measure, measures_pk, settings_key};
+use sales_shared::store::high_value::amount_key;
 
 /// Key of an aggregates-table item: (pk, sk).
 pub type ItemKey = (String, String);
@@ -234,6 +235,11 @@ fn order_contribution(c: &mut Contribution, order: &Order, tz: Tz) {
         c.add_entity(&customers, day, customer, "revenue_bearing", 1);
         c.add_entity(&customers, day, customer, "revenue", revenue);
         c.add(&f, day, &sketch::bin_name(revenue), 1);
+        if let Some(band) = measure::high_value_band(revenue) {
+            let orders = [family::ORDERS.to_owned()];
+            c.add(&orders, day, &measure::high_value_count(band), 1);
+            c.add(&orders, day, &measure::high_value_value(band), revenue);
+        }
         let products = [family::PRODUCT_SALES.to_owned()];
         // Products share one item per shard and bucket, so an order with
         // many lines still fits one transaction (at most PRODUCT_SHARDS x 3
@@ -519,12 +525,7 @@ fn order_index(c: &mut Contribution, tenant: &str, id: i64, order: &Order, tz: T
         return;
     }
     for bucket in bucket_keys(day) {
-        c.index(
-            tenant,
-            &family::bucketed(family::ORDERS_BY_AMOUNT, &bucket),
-            format!("{total:015}#{id:020}"),
-            attributes(),
-        );
+        c.index(tenant, &family::bucketed(family::ORDERS_BY_AMOUNT, &bucket), amount_key(total, id), attributes());
     }
     // Newest first when read backwards; within one instant, ids ascending
     // (the key holds the id's complement).

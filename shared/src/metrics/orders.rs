@@ -278,11 +278,50 @@ pub struct HighValueMeta {
 /// `period_revenue_cents`: the period's total_revenue.
 pub fn high_value_meta(matching: &[OrderRow], period_revenue_cents: Measure) -> HighValueMeta {
     let total: Measure = matching.iter().map(|o| Measure::from(o.total_cents)).sum();
+    high_value_meta_of(matching.len() as Measure, total, period_revenue_cents)
+}
+
+/// `meta` of high-value orders from their count and value.
+pub fn high_value_meta_of(count: Measure, value: Measure, period_revenue_cents: Measure) -> HighValueMeta {
     HighValueMeta {
-        total_orders: matching.len() as u64,
-        total_value: cents_to_decimal(total),
-        average_value: average(cents_to_decimal(total), matching.len() as i64),
-        percentage_of_total_revenue: percent(total, period_revenue_cents),
+        total_orders: u64::try_from(count).unwrap_or(0),
+        total_value: cents_to_decimal(value),
+        average_value: average(cents_to_decimal(value), count),
+        percentage_of_total_revenue: percent(value, period_revenue_cents),
+    }
+}
+
+/// How `meta` of the revenue-bearing orders of at least `minimum_cents`
+/// splits over the high-value bands (`measure::high_value_edge`): whole
+/// bands from `first_band` up, summed from the period's `orders`
+/// measures, and the orders with `minimum_cents <= total < below_cents`
+/// (none when the minimum is a band edge) read from the amount index.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HighValueSplit {
+    pub first_band: usize,
+    pub below_cents: i64,
+}
+
+impl HighValueSplit {
+    pub fn of(minimum_cents: i64) -> Self {
+        let first_band = (0..measure::HIGH_VALUE_BANDS)
+            .find(|k| measure::high_value_edge(*k).is_some_and(|edge| edge >= minimum_cents))
+            .unwrap_or(measure::HIGH_VALUE_BANDS);
+        let below_cents = measure::high_value_edge(first_band).unwrap_or(i64::MAX);
+        HighValueSplit { first_band, below_cents }
+    }
+
+    /// Count and value of the orders in the whole bands.
+    pub fn bands(&self, orders: &Measures) -> (Measure, Measure) {
+        let (mut count, mut value) = (0, 0);
+        for (name, v) in orders {
+            match measure::high_value_of(name) {
+                Some((k, 'n')) if k >= self.first_band => count += v,
+                Some((k, 'v')) if k >= self.first_band => value += v,
+                _ => {}
+            }
+        }
+        (count, value)
     }
 }
 
@@ -316,6 +355,31 @@ mod tests {
         assert_eq!(f.orders_pending_fulfillment, 4);
         let none = fulfillment_metrics(&Measures::new());
         assert_eq!((none.fastest_fulfillment_days, none.late_delivery_rate), (None, dec!(0)));
+    }
+
+    #[test]
+    fn high_value_meta_adds_whole_bands_and_the_partial_one() {
+        // Bands 3 (10 000.00 to 19 999.99) and 4 (20 000.00 to 49 999.99).
+        let orders =
+            m(&[("hv2n", 5), ("hv2v", 3_000_000), ("hv3n", 2), ("hv3v", 2_500_000), ("hv4n", 1), ("hv4v", 2_000_000)]);
+        let at_edge = HighValueSplit::of(1_000_000);
+        assert_eq!(at_edge, HighValueSplit { first_band: 3, below_cents: 1_000_000 });
+        assert_eq!(at_edge.bands(&orders), (3, 4_500_000));
+        // 15 000.00 is inside band 3: bands from 4 up, and the orders from
+        // 15 000.00 to 19 999.99 read from the index.
+        let inside = HighValueSplit::of(1_500_000);
+        assert_eq!(inside, HighValueSplit { first_band: 4, below_cents: 2_000_000 });
+        assert_eq!(inside.bands(&orders), (1, 2_000_000));
+        // Below the floor: every band, and the orders below 1 000.00.
+        let low = HighValueSplit::of(50_000);
+        assert_eq!((low.first_band, low.below_cents), (0, 100_000));
+        assert_eq!(low.bands(&orders), (8, 7_500_000));
+        // Past the last edge (no total gets there): no band.
+        assert_eq!(HighValueSplit::of(i64::MAX).bands(&orders), (0, 0));
+        let meta = high_value_meta_of(3, 4_500_000, 18_000_000);
+        assert_eq!(meta.total_orders, 3);
+        assert_eq!(meta.average_value, dec!(15000));
+        assert_eq!(meta.percentage_of_total_revenue, dec!(25));
     }
 
     #[test]

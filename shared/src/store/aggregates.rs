@@ -193,6 +193,31 @@ mod measure_name_tests {
     use super::measure::*;
 
     #[test]
+    fn high_value_bands_follow_a_1_2_5_series() {
+        assert_eq!(high_value_edge(0), Some(HIGH_VALUE_FLOOR));
+        assert_eq!(
+            (high_value_edge(1), high_value_edge(2), high_value_edge(3)),
+            (Some(200_000), Some(500_000), Some(1_000_000))
+        );
+        assert_eq!(high_value_edge(HIGH_VALUE_BANDS - 1), Some(100_000_000_000_000));
+        assert_eq!(high_value_edge(HIGH_VALUE_BANDS), None);
+        assert_eq!(high_value_band(99_999), None);
+        assert_eq!(high_value_band(100_000), Some(0));
+        assert_eq!(high_value_band(999_999), Some(2));
+        assert_eq!(high_value_band(1_000_000), Some(3));
+        assert_eq!(high_value_band(i128::MAX), Some(HIGH_VALUE_BANDS - 1));
+        for k in 0..HIGH_VALUE_BANDS {
+            assert_eq!(high_value_of(&high_value_count(k)), Some((k, 'n')));
+            assert_eq!(high_value_of(&high_value_value(k)), Some((k, 'v')));
+            let edge = i128::from(high_value_edge(k).unwrap());
+            assert_eq!(high_value_band(edge), Some(k));
+            assert_eq!(high_value_band(edge - 1), k.checked_sub(1));
+        }
+        assert_eq!(high_value_of("hv28n"), None);
+        assert_eq!(high_value_of("hvxn"), None);
+    }
+
+    #[test]
     fn measure_names_round_trip() {
         let day = chrono::NaiveDate::from_ymd_opt(2025, 12, 7).unwrap();
         for step in OpenStep::ALL {
@@ -437,6 +462,44 @@ pub mod measure {
     pub const REVENUE: &str = "revenue";
     pub const CONFIRMED: &str = "confirmed";
     pub const SHIPPED: &str = "shipped";
+    /// High-value bands of revenue-bearing orders (`orders` family only):
+    /// band `k` holds the orders with `edge(k) <= total < edge(k + 1)`,
+    /// edges in a 1-2-5 series of cents from [`HIGH_VALUE_FLOOR`], as
+    /// `hv{k}n` (count) and `hv{k}v` (value). The count and value of the
+    /// orders of at least any edge are sums of whole bands.
+    pub const HIGH_VALUE_FLOOR: i64 = 100_000;
+    /// How many bands: the last edge is 10^14 cents, past every amount
+    /// the record limits allow.
+    pub const HIGH_VALUE_BANDS: usize = 28;
+    /// The lower edge of band `k` in cents (`None` past the last band).
+    pub fn high_value_edge(k: usize) -> Option<i64> {
+        if k >= HIGH_VALUE_BANDS {
+            return None;
+        }
+        let mantissa = [1, 2, 5][k % 3];
+        10i64.checked_pow(5 + (k / 3) as u32).and_then(|p| p.checked_mul(mantissa))
+    }
+    /// The band of a total in cents (`None` below the floor).
+    pub fn high_value_band(cents: super::Measure) -> Option<usize> {
+        (0..HIGH_VALUE_BANDS)
+            .rev()
+            .find(|k| high_value_edge(*k).is_some_and(|edge| super::Measure::from(edge) <= cents))
+    }
+    /// `hv{k}n`: the orders of band `k`.
+    pub fn high_value_count(k: usize) -> String {
+        format!("hv{k}n")
+    }
+    /// `hv{k}v`: the value of the orders of band `k`.
+    pub fn high_value_value(k: usize) -> String {
+        format!("hv{k}v")
+    }
+    /// `(band, 'n' | 'v')` of a high-value band measure.
+    pub fn high_value_of(name: &str) -> Option<(usize, char)> {
+        let rest = name.strip_prefix("hv")?;
+        let what = rest.chars().last().filter(|c| matches!(c, 'n' | 'v'))?;
+        let k: usize = rest[..rest.len() - 1].parse().ok()?;
+        (k < HIGH_VALUE_BANDS).then_some((k, what))
+    }
     /// Count by current status: `status_{name}` (orders and payments).
     pub fn status(name: &str) -> String {
         format!("status_{name}")

@@ -3,6 +3,7 @@
 //! `docs/data-model.md`.
 
 pub mod aggregates;
+pub mod high_value;
 pub mod indexes;
 pub mod source;
 
