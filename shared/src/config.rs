@@ -15,6 +15,11 @@ pub struct Config {
     pub exports_bucket: String,
     pub dynamodb_endpoint: Option<String>,
     pub s3_endpoint: Option<String>,
+    /// `SALES_SQS_ENDPOINT`: a local SQS (moto's server) instead of AWS.
+    pub sqs_endpoint: Option<String>,
+    /// `SALES_REPORT_QUEUE_URL`: the scheduled report's per-tenant queue;
+    /// unset, the scheduled run writes every tenant's report itself.
+    pub report_queue_url: Option<String>,
     pub region: String,
     pub auth: AuthConfig,
     /// `SALES_ANALYTICS_NOW`, honoured only when `local`.
@@ -134,6 +139,8 @@ impl Config {
             exports_bucket: var("SALES_EXPORTS_BUCKET").unwrap_or_else(|| "sales-exports".into()),
             dynamodb_endpoint: var("SALES_DYNAMODB_ENDPOINT"),
             s3_endpoint: var("SALES_S3_ENDPOINT"),
+            sqs_endpoint: var("SALES_SQS_ENDPOINT"),
+            report_queue_url: var("SALES_REPORT_QUEUE_URL"),
             // Local services: the stack's one fixed region (DynamoDB Local
             // keeps tables per key and region).
             region: match var("SALES_DYNAMODB_ENDPOINT") {

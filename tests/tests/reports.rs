@@ -81,3 +81,71 @@ async fn the_monthly_run_writes_every_tenants_previous_month() {
     let (status, _, _) = stack.get("/api/v1/sales/reports", Some(&token(TENANT, "sales:read"))).await;
     assert_eq!(status, 403);
 }
+
+/// With a report queue (moto's SQS), the schedule sends one message per
+/// tenant with its month fixed, and writes nothing itself; the same
+/// function then writes each message's report, answering the messages that
+/// failed (and only those) as batch item failures.
+#[tokio::test]
+async fn the_schedule_fans_out_one_message_per_tenant_and_each_message_writes_its_report() {
+    let mut stack = TestStack::new("fan-out", "2026-01-05T12:00:00Z").await;
+    stack.load_and_apply(TENANT, &records()).await;
+    let other = "fan-out-other";
+    let order = json!({"type": "order", "tenant_id": other, "id": 1, "version": 1,
+        "updated_at": "2025-12-10T12:00:00Z", "order_number": "ORD-1", "customer_id": 1, "source": "phone",
+        "status": "completed", "currency": "USD", "total_amount": "10.00", "ordered_at": "2025-12-10T12:00:00Z"});
+    stack.load_and_apply(other, &[order]).await;
+
+    let mut config = stack.config.clone();
+    config.sqs_endpoint =
+        Some(std::env::var("SALES_SQS_ENDPOINT").expect("SALES_SQS_ENDPOINT (make test starts moto)"));
+    let shared = sales_shared::aws::sdk_config(&config).await;
+    let sqs = aws_sdk_sqs::Client::from_conf(
+        aws_sdk_sqs::config::Builder::from(&shared).endpoint_url(config.sqs_endpoint.clone().unwrap()).build(),
+    );
+    let queue_name = format!("reports-{}", config.aggregates_table);
+    let url = sqs.create_queue().queue_name(queue_name).send().await.expect("queue").queue_url.expect("url");
+    config.report_queue_url = Some(url.clone());
+    let ctx = export::ReportContext::from_config(&config).await;
+
+    let out = export::run(&ctx, &json!({"detail": {}})).await.expect("fan-out");
+    let december = |tenant: &str| json!({"tenant": tenant, "month": "2025-12"});
+    let mut queued = out["queued"].as_array().expect("queued").clone();
+    queued.sort_by_key(|j| j["tenant"].as_str().map(str::to_owned));
+    assert_eq!(queued, vec![december(TENANT), december(other)]);
+    let reports = |tenant: &'static str| {
+        let stack = &stack;
+        async move {
+            let (status, _, body) =
+                stack.get("/api/v1/sales/reports", Some(&token(tenant, "sales:read sales:export"))).await;
+            assert_eq!(status, 200, "{body}");
+            body["data"].as_array().map_or(0, Vec::len)
+        }
+    };
+    assert_eq!(reports(other).await, 0, "the fan-out writes no report itself");
+
+    let received = sqs
+        .receive_message()
+        .queue_url(&url)
+        .max_number_of_messages(10)
+        .wait_time_seconds(1)
+        .send()
+        .await
+        .expect("receive")
+        .messages
+        .unwrap_or_default();
+    assert_eq!(received.len(), 2, "one message per tenant");
+    let mut records: Vec<serde_json::Value> = received
+        .iter()
+        .map(|m| {
+            json!({"messageId": m.message_id(), "receiptHandle": m.receipt_handle(), "body": m.body(),
+                "eventSource": "aws:sqs", "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:reports",
+                "awsRegion": "us-east-1", "attributes": {}, "messageAttributes": {}})
+        })
+        .collect();
+    records.push(json!({"messageId": "not-a-report", "body": "{\"tenant\": 7}", "eventSource": "aws:sqs"}));
+    let out = export::run(&ctx, &json!({"Records": records})).await.expect("messages run");
+    assert_eq!(out["batchItemFailures"], json!([{"itemIdentifier": "not-a-report"}]));
+    assert_eq!(reports(other).await, 2, "PDF and Excel");
+    assert_eq!(reports(TENANT).await, 2, "PDF and Excel");
+}

@@ -1,16 +1,26 @@
 //! The scheduled export: on its EventBridge schedule (the 1st of each
-//! month), writes every registered tenant's management report of the
-//! previous month (tenant-local) to S3. An event `{"detail": {"month":
-//! "YYYY-MM"}}` (or `{"month": ...}`) reruns a given month; reruns overwrite
-//! the same keys.
+//! month), every registered tenant's management report of the previous
+//! month (tenant-local) to S3. An event `{"detail": {"month": "YYYY-MM"}}`
+//! (or `{"month": ...}`) reruns a given month; reruns overwrite the same
+//! keys.
+//!
+//! With a report queue (`SALES_REPORT_QUEUE_URL`, as in AWS) the schedule
+//! only fans out: one SQS message per tenant, `{"tenant", "month"}` with
+//! the month fixed when sent, and the same function consumes them (an SQS
+//! event), one tenant per message, reporting the messages that failed so
+//! that only those are retried (then dead-lettered). Without one (local
+//! runs, `salesctl report`) the scheduled run writes every tenant's report
+//! itself.
 
 use aws_sdk_s3::config::SharedCredentialsProvider;
 use sales_shared::config::{Clock, Config};
 use sales_shared::exports::ExportError;
 use sales_shared::exports::run::Destination;
 use sales_shared::periods::{DateRange, local_today};
+use sales_shared::records::TenantSettings;
 use sales_shared::reports::management::{parse_month, previous_month, write_management_report};
 use sales_shared::store::aggregates::{AggregateReader, tenants};
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 /// Clients and names, built once per process.
@@ -22,6 +32,37 @@ pub struct ReportContext {
     pub bucket: String,
     pub link_ttl: std::time::Duration,
     pub clock: Clock,
+    pub queue: Option<ReportQueue>,
+}
+
+/// The per-tenant fan-out queue.
+pub struct ReportQueue {
+    pub client: aws_sdk_sqs::Client,
+    pub url: String,
+}
+
+impl ReportQueue {
+    pub async fn from_config(config: &Config) -> Option<Self> {
+        let url = config.report_queue_url.clone()?;
+        let shared = sales_shared::aws::sdk_config(config).await;
+        let mut builder = aws_sdk_sqs::config::Builder::from(&shared);
+        if let Some(endpoint) = &config.sqs_endpoint {
+            builder = builder.endpoint_url(endpoint);
+        }
+        Some(ReportQueue { client: aws_sdk_sqs::Client::from_conf(builder.build()), url })
+    }
+}
+
+/// One tenant's report of one month: the body of a fan-out message.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TenantReport {
+    pub tenant: String,
+    /// `YYYY-MM`.
+    pub month: String,
+}
+
+fn queue_error(operation: &'static str, message: impl std::fmt::Display) -> ExportError {
+    ExportError::Write { format: "report", message: format!("SQS {operation}: {message}") }
 }
 
 impl ReportContext {
@@ -35,6 +76,7 @@ impl ReportContext {
             bucket: config.exports_bucket.clone(),
             link_ttl: config.export_link_ttl,
             clock: config.clock(),
+            queue: ReportQueue::from_config(config).await,
         }
     }
 
@@ -58,6 +100,21 @@ pub fn requested_month(event: &Value) -> Result<Option<DateRange>, ExportError> 
     .transpose()
 }
 
+/// The month a scheduled report covers unless one is asked for: the month
+/// before the tenant's today.
+fn default_month(now: chrono::DateTime<chrono::Utc>, settings: &TenantSettings) -> DateRange {
+    previous_month(local_today(now, settings.tz()))
+}
+
+/// The month of a tenant's report: `month` when asked for, else its default.
+async fn month_of(ctx: &ReportContext, tenant: &str, month: Option<DateRange>) -> Result<DateRange, ExportError> {
+    if let Some(month) = month {
+        return Ok(month);
+    }
+    let settings = AggregateReader::new(&ctx.dynamo, &ctx.aggregates_table, tenant).settings().await?;
+    Ok(default_month(ctx.clock.now(), &settings))
+}
+
 /// Writes one tenant's report of `month` (default: the month before the
 /// tenant's today); returns the keys written.
 pub async fn report_for_tenant(
@@ -68,14 +125,92 @@ pub async fn report_for_tenant(
     let reader = AggregateReader::new(&ctx.dynamo, &ctx.aggregates_table, tenant);
     let settings = reader.settings().await?;
     let now = ctx.clock.now();
-    let month = month.unwrap_or_else(|| previous_month(local_today(now, settings.tz())));
+    let month = month.unwrap_or_else(|| default_month(now, &settings));
     write_management_report(&reader, &ctx.destination(), tenant, &settings.currency, month, now).await
 }
 
-/// The scheduled run: every registered tenant; one tenant's failure does
-/// not stop the others, and fails the run at the end (so it is retried).
+/// The function's handler: an SQS event (`Records`) writes the reports its
+/// messages name; any other event is the schedule (or a rerun), which fans
+/// out through the queue when there is one, else writes every report.
 pub async fn run(ctx: &ReportContext, event: &Value) -> Result<Value, ExportError> {
+    if let Some(records) = event.get("Records").and_then(Value::as_array) {
+        return Ok(run_messages(ctx, records).await);
+    }
     let month = requested_month(event)?;
+    match &ctx.queue {
+        Some(queue) => fan_out(ctx, queue, month).await,
+        None => run_all(ctx, month).await,
+    }
+}
+
+/// One message per registered tenant, with its month fixed now (a message
+/// retried after the month turns still names the same month).
+async fn fan_out(ctx: &ReportContext, queue: &ReportQueue, month: Option<DateRange>) -> Result<Value, ExportError> {
+    let mut jobs = Vec::new();
+    for tenant in tenants(&ctx.dynamo, &ctx.aggregates_table).await? {
+        let month = month_of(ctx, &tenant, month).await?;
+        jobs.push(TenantReport { tenant, month: month.from.format("%Y-%m").to_string() });
+    }
+    for batch in jobs.chunks(10) {
+        let entries = batch
+            .iter()
+            .enumerate()
+            .map(|(i, job)| {
+                aws_sdk_sqs::types::SendMessageBatchRequestEntry::builder()
+                    .id(i.to_string())
+                    .message_body(serde_json::to_string(job).map_err(|e| queue_error("SendMessageBatch", e))?)
+                    .build()
+                    .map_err(|e| queue_error("SendMessageBatch", e))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let out = queue
+            .client
+            .send_message_batch()
+            .queue_url(&queue.url)
+            .set_entries(Some(entries))
+            .send()
+            .await
+            .map_err(|e| queue_error("SendMessageBatch", aws_sdk_sqs::error::DisplayErrorContext(e)))?;
+        if let Some(failed) = out.failed.first() {
+            return Err(queue_error(
+                "SendMessageBatch",
+                format!("{} of a batch refused: {failed:?}", out.failed.len()),
+            ));
+        }
+    }
+    tracing::info!(tenants = jobs.len(), "management reports queued");
+    Ok(json!({ "queued": jobs }))
+}
+
+/// Writes the report of each message; answers the SQS partial batch
+/// response (`ReportBatchItemFailures`): the messages that failed, which
+/// alone are retried.
+async fn run_messages(ctx: &ReportContext, records: &[Value]) -> Value {
+    let mut failures = Vec::new();
+    for record in records {
+        let id = record.get("messageId").and_then(Value::as_str).unwrap_or_default();
+        let body = record.get("body").and_then(Value::as_str).unwrap_or_default();
+        let outcome = match serde_json::from_str::<TenantReport>(body) {
+            Ok(job) => match parse_month(&job.month) {
+                Some(month) => report_for_tenant(ctx, &job.tenant, Some(month)).await.map(|keys| (job.tenant, keys)),
+                None => Err(queue_error("message", format!("month `{}` is not YYYY-MM", job.month))),
+            },
+            Err(e) => Err(queue_error("message", format!("not a tenant report: {e}"))),
+        };
+        match outcome {
+            Ok((tenant, keys)) => tracing::info!(tenant, ?keys, "management report written"),
+            Err(err) => {
+                tracing::error!(message_id = id, error = %err, "management report failed");
+                failures.push(json!({ "itemIdentifier": id }));
+            }
+        }
+    }
+    json!({ "batchItemFailures": failures })
+}
+
+/// Every registered tenant in this run; one tenant's failure does not stop
+/// the others, and fails the run at the end (so it is retried).
+async fn run_all(ctx: &ReportContext, month: Option<DateRange>) -> Result<Value, ExportError> {
     let mut written = Vec::new();
     let mut failed = Vec::new();
     for tenant in tenants(&ctx.dynamo, &ctx.aggregates_table).await? {
