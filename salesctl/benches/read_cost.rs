@@ -137,6 +137,7 @@ fn config(pinned: DateTime<Utc>) -> Config {
         dynamodb_endpoint: Some(endpoint),
         s3_endpoint: std::env::var("SALES_S3_ENDPOINT").ok(),
         sqs_endpoint: std::env::var("SALES_SQS_ENDPOINT").ok(),
+        lambda_endpoint: std::env::var("SALES_SQS_ENDPOINT").ok(),
         report_queue_url: None,
         region: "us-east-1".into(),
         auth: AuthConfig { hs256_secret: Some(SECRET.into()), ..Default::default() },

@@ -5,6 +5,7 @@
 pub mod bulk;
 pub mod demo;
 pub mod load;
+pub mod mapping;
 pub mod progress;
 pub mod pump;
 pub mod read_cost;

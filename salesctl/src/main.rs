@@ -73,10 +73,16 @@ enum Command {
         dead_letter: Option<PathBuf>,
     },
     /// Recompute a tenant's aggregates from the source table and rewrite
-    /// what differs (pause the stream pump first).
+    /// what differs. Locally, stop the stream pump first; in AWS, name the
+    /// rollup's stream mapping and it is paused around the rebuild.
     Rebuild {
         #[arg(long)]
         tenant: String,
+        /// The rollup's event source mapping (the stack output
+        /// `RollupStreamMappingId`): disabled, drained, then enabled again
+        /// after the rebuild. Required against AWS.
+        #[arg(long, env = "SALES_ROLLUP_MAPPING")]
+        pause_mapping: Option<String>,
     },
     /// Compare a tenant's live aggregates with a from-scratch computation;
     /// print every difference and exit 1 if there is any.
@@ -166,9 +172,23 @@ async fn main() -> ExitCode {
                 Err(e) => fail(e),
             }
         }
-        Command::Rebuild { tenant } => {
+        Command::Rebuild { tenant, pause_mapping } => {
             let progress = std::io::IsTerminal::is_terminal(&std::io::stderr());
-            match salesctl::reconcile::rebuild(&config, &tenant, progress).await {
+            let rebuilt = match (pause_mapping, config.local) {
+                (Some(uuid), _) => {
+                    let waits = salesctl::mapping::Waits::default();
+                    salesctl::mapping::rebuild_paused(&config, &tenant, &uuid, waits, progress)
+                        .await
+                        .map_err(|e| e.to_string())
+                }
+                (None, true) => {
+                    salesctl::reconcile::rebuild(&config, &tenant, progress).await.map_err(|e| e.to_string())
+                }
+                (None, false) => Err("against AWS, name the rollup's stream mapping to pause around the rebuild: \
+                    --pause-mapping (or SALES_ROLLUP_MAPPING) with the stack output RollupStreamMappingId"
+                    .to_owned()),
+            };
+            match rebuilt {
                 Ok(n) => {
                     println!("rebuilt tenant {tenant}: {n} aggregate items rewritten");
                     ExitCode::SUCCESS

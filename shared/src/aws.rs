@@ -13,7 +13,11 @@ pub async fn sdk_config(config: &Config) -> aws_config::SdkConfig {
     let mut loader = aws_config::defaults(BehaviorVersion::latest())
         .region(Region::new(config.region.clone()))
         .retry_config(RetryConfig::standard().with_max_attempts(MAX_ATTEMPTS));
-    if config.dynamodb_endpoint.is_some() || config.s3_endpoint.is_some() || config.sqs_endpoint.is_some() {
+    if config.dynamodb_endpoint.is_some()
+        || config.s3_endpoint.is_some()
+        || config.sqs_endpoint.is_some()
+        || config.lambda_endpoint.is_some()
+    {
         // Local services: one fixed key pair (DynamoDB Local keeps tables per
         // key and region), read from the environment when set.
         let key = std::env::var("AWS_ACCESS_KEY_ID").unwrap_or_else(|_| "local".into());

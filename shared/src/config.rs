@@ -17,6 +17,9 @@ pub struct Config {
     pub s3_endpoint: Option<String>,
     /// `SALES_SQS_ENDPOINT`: a local SQS (moto's server) instead of AWS.
     pub sqs_endpoint: Option<String>,
+    /// `SALES_LAMBDA_ENDPOINT`: a local Lambda API (moto's server), for
+    /// `salesctl rebuild --pause-mapping` in tests.
+    pub lambda_endpoint: Option<String>,
     /// `SALES_REPORT_QUEUE_URL`: the scheduled report's per-tenant queue;
     /// unset, the scheduled run writes every tenant's report itself.
     pub report_queue_url: Option<String>,
@@ -140,6 +143,7 @@ impl Config {
             dynamodb_endpoint: var("SALES_DYNAMODB_ENDPOINT"),
             s3_endpoint: var("SALES_S3_ENDPOINT"),
             sqs_endpoint: var("SALES_SQS_ENDPOINT"),
+            lambda_endpoint: var("SALES_LAMBDA_ENDPOINT"),
             report_queue_url: var("SALES_REPORT_QUEUE_URL"),
             // Local services: the stack's one fixed region (DynamoDB Local
             // keeps tables per key and region).

@@ -50,6 +50,7 @@ impl TestStack {
             dynamodb_endpoint: Some(endpoint()),
             s3_endpoint: std::env::var("SALES_S3_ENDPOINT").ok(),
             sqs_endpoint: std::env::var("SALES_SQS_ENDPOINT").ok(),
+            lambda_endpoint: std::env::var("SALES_SQS_ENDPOINT").ok(),
             report_queue_url: None,
             region: "us-east-1".into(),
             auth: AuthConfig { hs256_secret: Some(SECRET.into()), ..Default::default() },

@@ -74,3 +74,129 @@ async fn verify_and_rebuild_on_demo_data() {
     assert_eq!(rebuild(&stack.config, TENANT, false).await.unwrap(), 1);
     assert!(verify(&stack.config, TENANT, false).await.unwrap().is_empty());
 }
+
+/// An empty zip archive (end of central directory only): moto stores a
+/// function's code without running it.
+const EMPTY_ZIP: [u8; 22] = [0x50, 0x4b, 0x05, 0x06, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
+
+/// A Lambda function with a 1 s timeout and a stream-like mapping to it,
+/// on moto's server (the Lambda API of `salesctl rebuild --pause-mapping`):
+/// the mapping's id, and the Lambda client.
+async fn moto_mapping(config: &sales_shared::config::Config, name: &str) -> (String, aws_sdk_lambda::Client) {
+    let endpoint = config.lambda_endpoint.clone().expect("moto's endpoint");
+    // moto routes a request by the service of its credential scope.
+    let role = reqwest::Client::new()
+        .post(&endpoint)
+        .header(
+            "Authorization",
+            "AWS4-HMAC-SHA256 Credential=local/20260101/us-east-1/iam/aws4_request, SignedHeaders=host, Signature=0",
+        )
+        .form(&[
+            ("Action", "CreateRole"),
+            ("Version", "2010-05-08"),
+            ("RoleName", name),
+            ("AssumeRolePolicyDocument", r#"{"Version":"2012-10-17","Statement":[]}"#),
+        ])
+        .send()
+        .await
+        .expect("IAM CreateRole");
+    assert!(role.status().is_success(), "{:?}", role.text().await);
+    let lambda = salesctl::mapping::lambda_client(config).await;
+    lambda
+        .create_function()
+        .function_name(name)
+        .runtime(aws_sdk_lambda::types::Runtime::Providedal2023)
+        .role(format!("arn:aws:iam::123456789012:role/{name}"))
+        .handler("bootstrap")
+        .timeout(1)
+        .code(
+            aws_sdk_lambda::types::FunctionCode::builder()
+                .zip_file(aws_sdk_lambda::primitives::Blob::new(EMPTY_ZIP))
+                .build(),
+        )
+        .send()
+        .await
+        .expect("CreateFunction");
+    let shared = sales_shared::aws::sdk_config(config).await;
+    let sqs =
+        aws_sdk_sqs::Client::from_conf(aws_sdk_sqs::config::Builder::from(&shared).endpoint_url(&endpoint).build());
+    let url = sqs.create_queue().queue_name(name).send().await.expect("queue").queue_url.expect("url");
+    let arn = sqs
+        .get_queue_attributes()
+        .queue_url(url)
+        .attribute_names(aws_sdk_sqs::types::QueueAttributeName::QueueArn)
+        .send()
+        .await
+        .expect("queue attributes")
+        .attributes
+        .and_then(|a| a.get(&aws_sdk_sqs::types::QueueAttributeName::QueueArn).cloned())
+        .expect("queue ARN");
+    let mapping = lambda
+        .create_event_source_mapping()
+        .function_name(name)
+        .event_source_arn(arn)
+        .enabled(true)
+        .send()
+        .await
+        .expect("CreateEventSourceMapping");
+    (mapping.uuid.expect("uuid"), lambda)
+}
+
+async fn mapping_state(lambda: &aws_sdk_lambda::Client, uuid: &str) -> String {
+    let mapping = lambda.get_event_source_mapping().uuid(uuid).send().await.expect("GetEventSourceMapping");
+    mapping.state.unwrap_or_default()
+}
+
+/// `salesctl rebuild --pause-mapping` (against AWS): the rollup's mapping
+/// is disabled while the rebuild runs and enabled after it; when the
+/// rebuild fails it stays disabled.
+#[tokio::test]
+async fn a_rebuild_pauses_the_stream_mapping_while_it_runs() {
+    let mut stack = TestStack::new("paused-rebuild", "2025-12-17T12:00:00Z").await;
+    let order = serde_json::json!({"type": "order", "tenant_id": TENANT, "id": 1, "version": 1,
+        "updated_at": "2025-12-10T12:00:00Z", "order_number": "ORD-1", "customer_id": 1, "source": "phone",
+        "status": "completed", "currency": "USD", "total_amount": "10.00", "ordered_at": "2025-12-10T12:00:00Z"});
+    stack.load_and_apply(TENANT, &[order]).await;
+    stack
+        .dynamo
+        .delete_item()
+        .table_name(&stack.config.aggregates_table)
+        .set_key(Some(key_map("demo#orders".to_owned(), "Y#2025".to_owned())))
+        .send()
+        .await
+        .unwrap();
+    let mut config = stack.config.clone();
+    config.lambda_endpoint =
+        Some(std::env::var("SALES_SQS_ENDPOINT").expect("SALES_SQS_ENDPOINT (make test starts moto)"));
+    let name = format!("rollup-{}", std::process::id());
+    let (uuid, lambda) = moto_mapping(&config, &name).await;
+    assert_eq!(mapping_state(&lambda, &uuid).await, "Enabled");
+
+    let waits = salesctl::mapping::Waits {
+        state_timeout: std::time::Duration::from_secs(30),
+        poll: std::time::Duration::from_millis(200),
+    };
+    let rebuild = tokio::spawn({
+        let (config, uuid) = (config.clone(), uuid.clone());
+        async move { salesctl::mapping::rebuild_paused(&config, TENANT, &uuid, waits, false).await }
+    });
+    let mut states = Vec::new();
+    while !rebuild.is_finished() {
+        let state = mapping_state(&lambda, &uuid).await;
+        if states.last() != Some(&state) {
+            states.push(state);
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    }
+    assert_eq!(rebuild.await.unwrap().expect("paused rebuild"), 1, "the deleted item rewritten");
+    assert!(states.contains(&"Disabled".to_owned()), "disabled during the rebuild: {states:?}");
+    assert_eq!(mapping_state(&lambda, &uuid).await, "Enabled");
+    assert!(verify(&stack.config, TENANT, false).await.unwrap().is_empty());
+
+    // A rebuild that fails (no such table) leaves the mapping disabled.
+    let broken = sales_shared::config::Config { aggregates_table: "no-such-table".into(), ..config.clone() };
+    let failed = salesctl::mapping::rebuild_paused(&broken, TENANT, &uuid, waits, false).await;
+    let message = failed.expect_err("the rebuild fails").to_string();
+    assert!(message.contains("stays disabled"), "{message}");
+    assert_eq!(mapping_state(&lambda, &uuid).await, "Disabled");
+}
