@@ -2,13 +2,14 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
-.PHONY: help dev stack stop test lint check-template fmt install schemathesis
+.PHONY: help dev stack stop test lint check-template fmt install schemathesis package
 
 help:
 	@echo "make dev    - local stack with demo data, prints a token and example calls"
 	@echo "make stack  - local stack without data (returns once the API answers)"
 	@echo "make stop   - stop everything make stack started"
 	@echo "make test   - template check, lints, every test, the cargo lambda watch check and schemathesis (on private local services)"
+	@echo "make package - every function built for arm64 with cargo-lambda into target/lambda/<function>/bootstrap.zip"
 	@echo "make schemathesis - only the schemathesis run of docs/openapi.yaml against a private local stack"
 
 install:
@@ -44,3 +45,7 @@ test: check-template lint
 # private DynamoDB Local and S3.
 schemathesis: install
 	infra/local/with-test-services.sh infra/local/schemathesis.sh
+
+# Release zips for arm64 (infra/package.sh): target/lambda/<function>/bootstrap.zip.
+package:
+	infra/package.sh

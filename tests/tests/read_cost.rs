@@ -186,6 +186,7 @@ async fn read_cost_on_a_generated_tenant() {
     assert!(diffs.is_empty(), "{} items differ after the bulk write, first: {}", diffs.len(), diffs[0]);
 
     derived_figures_match_the_customers(&stack, base, &base_records).await;
+    high_value_orders_match_the_orders(&stack, base, &base_records).await;
 
     let cases = cases(today);
     for name in NOT_YET_BOUNDED.iter().chain(PER_ACTIVE_CUSTOMER) {
@@ -226,6 +227,51 @@ async fn read_cost_on_a_generated_tenant() {
         }
     }
     assert!(failures.is_empty(), "requests over their bound or growing with customers:\n{}", failures.join("\n"));
+}
+
+/// High-value orders over the whole history (every generated order is
+/// before `NOW`), at a band edge (the default 10 000) and inside a band:
+/// `meta` from the bands (and the partial band's orders) equals the totals
+/// of the revenue-bearing orders counted here, and two pages through the
+/// cursor are the first rows by amount descending, ids ascending.
+async fn high_value_orders_match_the_orders(stack: &TestStack, tenant: &str, records: &[SourceRecord]) {
+    let read = token(tenant, "sales:read");
+    for minimum in [10_000_i64, 1_500] {
+        let mut expected: Vec<(i64, i64)> = records
+            .iter()
+            .filter_map(|r| match &r.body {
+                Some(RecordBody::Order(o)) if o.is_revenue_bearing() => {
+                    let cents = sales_shared::money::to_cents(o.total_amount).expect("cents");
+                    (cents >= minimum * 100).then_some((cents, r.key.id))
+                }
+                _ => None,
+            })
+            .collect();
+        expected.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+        assert!(expected.len() > 40, "too few orders of at least {minimum}: {}", expected.len());
+        let query = format!("minimum_amount={minimum}&from_date=2016-01-01&to_date={TODAY}&limit=20");
+        let mut url = format!("{PREFIX}orders/high-value?{query}");
+        let mut seen = Vec::new();
+        for page in 0..2 {
+            let (status, _, body) = stack.get(&url, Some(&read)).await;
+            assert_eq!(status, 200, "{body}");
+            if page == 0 {
+                let total: i64 = expected.iter().map(|(c, _)| c).sum();
+                assert_eq!(body["meta"]["total_orders"], expected.len(), "{minimum}: {}", body["meta"]);
+                assert_eq!(
+                    sales_tests::dec(&body["meta"]["total_value"]),
+                    rust_decimal::Decimal::new(total, 2),
+                    "{minimum}: {}",
+                    body["meta"]
+                );
+            }
+            seen.extend(body["data"].as_array().expect("rows").iter().map(|r| r["id"].as_i64().expect("id")));
+            let cursor = body["meta"]["next_cursor"].as_str().expect("a next page");
+            url = format!("{PREFIX}orders/high-value?{query}&cursor={cursor}");
+        }
+        let ids: Vec<i64> = expected.iter().take(40).map(|(_, id)| *id).collect();
+        assert_eq!(seen, ids, "the first two pages at {minimum}");
+    }
 }
 
 /// The custom range of a case's `from_date` and `to_date`.

@@ -235,10 +235,14 @@ fn order_contribution(c: &mut Contribution, order: &Order, tz: Tz) {
         c.add_entity(&customers, day, customer, "revenue_bearing", 1);
         c.add_entity(&customers, day, customer, "revenue", revenue);
         c.add(&f, day, &sketch::bin_name(revenue), 1);
+        // High-value bands in the `orders` day and month items only: year
+        // items, written on every order change, stay the size they were.
         if let Some(band) = measure::high_value_band(revenue) {
-            let orders = [family::ORDERS.to_owned()];
-            c.add(&orders, day, &measure::high_value_count(band), 1);
-            c.add(&orders, day, &measure::high_value_value(band), revenue);
+            for grain in [Grain::Day, Grain::Month] {
+                let key = (family::ORDERS.to_owned(), bucket_key(grain, day));
+                c.count_family(key.clone(), measure::high_value_count(band), 1);
+                c.count_family(key, measure::high_value_value(band), revenue);
+            }
         }
         let products = [family::PRODUCT_SALES.to_owned()];
         // Products share one item per shard and bucket, so an order with

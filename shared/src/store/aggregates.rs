@@ -462,7 +462,8 @@ pub mod measure {
     pub const REVENUE: &str = "revenue";
     pub const CONFIRMED: &str = "confirmed";
     pub const SHIPPED: &str = "shipped";
-    /// High-value bands of revenue-bearing orders (`orders` family only):
+    /// High-value bands of revenue-bearing orders (`orders` day and month
+    /// items only, not per rep; summed with `sum_without_years`):
     /// band `k` holds the orders with `edge(k) <= total < edge(k + 1)`,
     /// edges in a 1-2-5 series of cents from [`HIGH_VALUE_FLOOR`], as
     /// `hv{k}n` (count) and `hv{k}v` (value). The count and value of the
@@ -765,6 +766,19 @@ impl<'a> AggregateReader<'a> {
         let pk = measures_pk(self.tenant, family);
         let mut total = Measures::new();
         for piece in cover(range) {
+            for item in self.query_range(&pk, &piece.first, &piece.last).await? {
+                add_measures(&mut total, &measures_of(&item)?);
+            }
+        }
+        Ok(total)
+    }
+
+    /// Sum of a family kept in day and month items over `range`: the
+    /// cover with whole years read as their months.
+    pub async fn sum_without_years(&self, family: &str, range: DateRange) -> Result<Measures, StoreError> {
+        let pk = measures_pk(self.tenant, family);
+        let mut total = Measures::new();
+        for piece in crate::buckets::cover_without_years(range) {
             for item in self.query_range(&pk, &piece.first, &piece.last).await? {
                 add_measures(&mut total, &measures_of(&item)?);
             }

@@ -584,13 +584,7 @@ impl AggregateReader<'_> {
     /// The invoices issued in `period` that are open at the end of `at`
     /// (`invoices_open` over the period's days and months).
     pub async fn open_in_period(&self, period: DateRange, at: NaiveDate) -> Result<OpenInPeriod, StoreError> {
-        let pk = self.pk(family::INVOICES_OPEN);
-        let mut total = Measures::new();
-        for piece in crate::buckets::cover_without_years(period) {
-            for item in self.query_range(&pk, &piece.first, &piece.last).await? {
-                super::aggregates::add_measures(&mut total, &measures_of(&item)?);
-            }
-        }
+        let total = self.sum_without_years(family::INVOICES_OPEN, period).await?;
         Ok(OpenInPeriod::from_steps(&total, at))
     }
 
