@@ -218,7 +218,7 @@ async fn main() {
                 let c = write_cost_of(&recs);
                 let n = c.changes.max(1) as f64;
                 println!(
-                    "{scale}x write cost: {} changes, {:.3} transactions, {:.1} items, {:.1} WCU per change",
+                    "{scale}x write cost: {} changes, {:.3} transactions, {:.2} items, {:.2} WCU per change",
                     c.changes,
                     c.transactions as f64 / n,
                     c.items as f64 / n,

@@ -42,10 +42,12 @@ pub async fn dynamodb(config: &Config) -> aws_sdk_dynamodb::Client {
     aws_sdk_dynamodb::Client::from_conf(builder.build())
 }
 
+#[cfg(feature = "s3")]
 pub async fn s3(config: &Config) -> aws_sdk_s3::Client {
     s3_with_credentials(config).await.0
 }
 
+#[cfg(feature = "s3")]
 /// The S3 client and the credentials provider it signs with (presigned
 /// links must not outlive those credentials).
 pub async fn s3_with_credentials(

@@ -20,7 +20,9 @@ pub struct ApiContext {
     pub aggregates_table: String,
     pub auth: Authenticator,
     pub clock: Clock,
+    #[cfg(feature = "s3")]
     pub s3: aws_sdk_s3::Client,
+    #[cfg(feature = "s3")]
     pub s3_credentials: Option<aws_sdk_s3::config::SharedCredentialsProvider>,
     pub exports_bucket: String,
     pub export_link_ttl: std::time::Duration,
@@ -29,13 +31,16 @@ pub struct ApiContext {
 
 impl ApiContext {
     pub async fn from_config(config: &Config) -> Arc<Self> {
+        #[cfg(feature = "s3")]
         let (s3, s3_credentials) = crate::aws::s3_with_credentials(config).await;
         Arc::new(ApiContext {
             dynamo: crate::aws::dynamodb(config).await,
             aggregates_table: config.aggregates_table.clone(),
             auth: Authenticator::new(config.auth.clone()),
             clock: config.clock(),
+            #[cfg(feature = "s3")]
             s3,
+            #[cfg(feature = "s3")]
             s3_credentials,
             exports_bucket: config.exports_bucket.clone(),
             export_link_ttl: config.export_link_ttl,

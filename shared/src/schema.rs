@@ -179,6 +179,7 @@ pub async fn ensure_table(
     Err(create_err("table did not become active".into()))
 }
 
+#[cfg(feature = "s3")]
 /// Creates the bucket unless it exists.
 pub async fn ensure_bucket(client: &aws_sdk_s3::Client, bucket: &str) -> Result<bool, SchemaError> {
     if client.head_bucket().bucket(bucket).send().await.is_ok() {

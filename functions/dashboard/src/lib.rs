@@ -73,7 +73,7 @@ async fn reports(
     let view = ctx.view(&principal, "reports", sales_shared::auth::Scope::Export).await?;
     let params = Params::parse(query.as_deref(), &["limit", "cursor"])?;
     let (limit, offset) = (params.limit()?, view.offset(&params)?);
-    let all = sales_shared::reports::management::list_reports(&ctx.exports(), &principal.tenant_id, view.now).await?;
+    let all = sales_shared::reports::stored::list_reports(&ctx.exports(), &principal.tenant_id, view.now).await?;
     let (rows, next) = view.page(&params, all, offset, limit);
     view.respond_list(rows, sales_shared::paging::NoTotals {}, next).await
 }

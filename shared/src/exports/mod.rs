@@ -3,14 +3,25 @@
 //! presigned link. The writers are pure (bytes in, bytes out); `upload`
 //! holds the S3 side.
 
+#[cfg(feature = "exports")]
 pub mod chart;
+#[cfg(feature = "exports")]
 pub mod csv_file;
+#[cfg(feature = "s3")]
+pub mod destination;
+#[cfg(feature = "exports")]
 pub mod endpoint;
+#[cfg(feature = "exports")]
 pub mod pdf_report;
+#[cfg(feature = "exports")]
 pub mod run;
+#[cfg(feature = "exports")]
 pub mod table;
+#[cfg(feature = "exports")]
 pub mod tables;
+#[cfg(feature = "s3")]
 pub mod upload;
+#[cfg(feature = "exports")]
 pub mod xlsx_file;
 
 /// A file format of the `format` parameter.

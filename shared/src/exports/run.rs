@@ -4,14 +4,13 @@
 
 use std::collections::BTreeMap;
 
-use aws_sdk_s3::config::SharedCredentialsProvider;
 use chrono::{DateTime, NaiveDate, Utc};
 
 use super::csv_file::CsvFile;
 use super::pdf_report::{self, MAX_TABLE_ROWS, ReportInfo};
 use super::table::{Row, Summary, TableSpec};
 use super::tables::{Names, invoice_row, invoices_spec, order_row, orders_spec};
-use super::upload::{Link, MultipartUpload, PART_SIZE, attachment, presigned_get};
+use super::upload::{Link, MultipartUpload, PART_SIZE, attachment};
 use super::xlsx_file::XlsxFile;
 use super::{ExportError, Format};
 use crate::periods::DateRange;
@@ -49,32 +48,7 @@ impl Dataset {
     }
 }
 
-/// Where the file goes and how long its link lives.
-pub struct Destination<'a> {
-    pub s3: &'a aws_sdk_s3::Client,
-    pub credentials: Option<&'a SharedCredentialsProvider>,
-    pub bucket: &'a str,
-    pub link_ttl: std::time::Duration,
-}
-
-impl crate::http::ApiContext {
-    /// Where exports and reports go, with this context's clients.
-    pub fn exports(&self) -> Destination<'_> {
-        Destination {
-            s3: &self.s3,
-            credentials: self.s3_credentials.as_ref(),
-            bucket: &self.exports_bucket,
-            link_ttl: self.export_link_ttl,
-        }
-    }
-}
-
-impl Destination<'_> {
-    /// A fresh presigned link to `key`, downloading as `filename`.
-    pub async fn link(&self, key: &str, filename: &str, now: DateTime<Utc>) -> Result<Link, ExportError> {
-        presigned_get(self.s3, self.credentials, self.bucket, key, filename, self.link_ttl, now).await
-    }
-}
+pub use super::destination::Destination;
 
 /// One export request.
 pub struct Request<'a> {

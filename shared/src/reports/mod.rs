@@ -2,7 +2,10 @@
 //! the HTTP handlers and the scheduled reports), and the monthly management
 //! report.
 
+#[cfg(feature = "exports")]
 pub mod management;
+#[cfg(feature = "s3")]
+pub mod stored;
 
 use crate::metrics::dashboard::{DashboardInputs, PeriodTotals};
 use crate::periods::{DateRange, PeriodKind};
