@@ -5,8 +5,10 @@
 #
 #   make package            (infra/package.sh [FUNCTION...])
 #
-# The aarch64 Rust target is added with rustup when missing. `sam build`
-# builds the same way (Metadata BuildMethod: rust-cargolambda).
+# The aarch64 Rust target is added with rustup when missing. The cargo
+# profile is `lambda` (release with opt-level "s" and fat LTO: smaller
+# bootstraps); SALES_PACKAGE_PROFILE=release builds the release profile,
+# as `sam build` does (Metadata BuildMethod: rust-cargolambda).
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -24,12 +26,14 @@ if ! rustup target list --installed 2>/dev/null | grep -qx aarch64-unknown-linux
 fi
 
 TARGET_DIR="${CARGO_TARGET_DIR:-$SALES_REPO_ROOT/target}"
-packages=()
+PROFILE="${SALES_PACKAGE_PROFILE:-lambda}"
+# One function at a time: built together, cargo would unify sales-shared's
+# features (`s3`, `exports`) across them and every function would carry
+# what the exporting ones need.
 for function in "${FUNCTIONS[@]}"; do
-  packages+=(--package "$function")
+  echo "building $function for arm64 (profile $PROFILE)..." >&2
+  cargo lambda build --profile "$PROFILE" --arm64 --output-format zip --lambda-dir "$TARGET_DIR/lambda" --package "$function"
 done
-echo "building ${FUNCTIONS[*]} for arm64 (release)..." >&2
-cargo lambda build --release --arm64 --output-format zip --lambda-dir "$TARGET_DIR/lambda" "${packages[@]}"
 
 echo
 echo "| function | bootstrap | zip |"
