@@ -132,42 +132,36 @@ install_poppler() {
   command -v pdftotext >/dev/null || die "pdftotext still missing after installing poppler-utils"
 }
 
-moto_installed() {
-  [[ -x "$SALES_MOTO_VENV/bin/moto_server" ]] &&
-    [[ "$("$SALES_MOTO_VENV/bin/python" -m pip show moto 2>/dev/null)" == *$'\nVersion: '"$SALES_MOTO_VERSION"$'\n'* ]]
+# pip_tool_installed VENV PACKAGE VERSION EXECUTABLE: the venv holds that
+# version of the package and its executable.
+pip_tool_installed() {
+  local venv="$1" package="$2" version="$3" executable="$4"
+  [[ -x "$venv/bin/$executable" ]] &&
+    [[ "$("$venv/bin/python" -m pip show "$package" 2>/dev/null)" == *$'\nVersion: '"$version"$'\n'* ]]
 }
 
-install_moto() {
-  if moto_installed; then
-    log "moto $SALES_MOTO_VERSION already installed ($SALES_MOTO_VENV)"
+# install_pip_tool VENV PACKAGE VERSION EXECUTABLE [REQUIREMENT]: a tool from
+# PyPI in a venv of its own (REQUIREMENT, e.g. with extras, defaults to
+# PACKAGE), unless already there.
+install_pip_tool() {
+  local venv="$1" package="$2" version="$3" executable="$4" requirement="${5:-$2}"
+  if pip_tool_installed "$venv" "$package" "$version" "$executable"; then
+    log "$package $version already installed ($venv)"
     return
   fi
-  command -v python3 >/dev/null || die "python3 is required for moto"
-  log "installing moto[server] $SALES_MOTO_VERSION into $SALES_MOTO_VENV..."
-  python3 -m venv "$SALES_MOTO_VENV"
-  "$SALES_MOTO_VENV/bin/python" -m pip install --quiet --disable-pip-version-check \
-    "moto[server]==$SALES_MOTO_VERSION" >&2
-  moto_installed || die "moto $SALES_MOTO_VERSION still not runnable"
-  log "moto installed ($SALES_MOTO_VENV)"
+  command -v python3 >/dev/null || die "python3 is required for $package"
+  log "installing $requirement $version into $venv..."
+  python3 -m venv "$venv"
+  "$venv/bin/python" -m pip install --quiet --disable-pip-version-check "$requirement==$version" >&2
+  pip_tool_installed "$venv" "$package" "$version" "$executable" || die "$package $version still not runnable"
+  log "$package installed ($venv)"
 }
 
-cargo_lambda_installed() {
-  [[ -x "$SALES_CARGO_LAMBDA_VENV/bin/cargo-lambda" ]] &&
-    [[ "$("$SALES_CARGO_LAMBDA_VENV/bin/python" -m pip show cargo-lambda 2>/dev/null)" == *$'\nVersion: '"$SALES_CARGO_LAMBDA_VERSION"$'\n'* ]]
-}
-
+moto_installed() { pip_tool_installed "$SALES_MOTO_VENV" moto "$SALES_MOTO_VERSION" moto_server; }
+install_moto() { install_pip_tool "$SALES_MOTO_VENV" moto "$SALES_MOTO_VERSION" moto_server "moto[server]"; }
+# cargo-lambda pulls zig (the `ziglang` wheel) with it.
 install_cargo_lambda() {
-  if cargo_lambda_installed; then
-    log "cargo-lambda $SALES_CARGO_LAMBDA_VERSION already installed ($SALES_CARGO_LAMBDA_VENV)"
-    return
-  fi
-  command -v python3 >/dev/null || die "python3 is required for cargo-lambda"
-  log "installing cargo-lambda $SALES_CARGO_LAMBDA_VERSION (and zig) into $SALES_CARGO_LAMBDA_VENV..."
-  python3 -m venv "$SALES_CARGO_LAMBDA_VENV"
-  "$SALES_CARGO_LAMBDA_VENV/bin/python" -m pip install --quiet --disable-pip-version-check \
-    "cargo-lambda==$SALES_CARGO_LAMBDA_VERSION" >&2
-  cargo_lambda_installed || die "cargo-lambda $SALES_CARGO_LAMBDA_VERSION still not runnable"
-  log "cargo-lambda installed ($SALES_CARGO_LAMBDA_VENV)"
+  install_pip_tool "$SALES_CARGO_LAMBDA_VENV" cargo-lambda "$SALES_CARGO_LAMBDA_VERSION" cargo-lambda
 }
 
 cmd_install() {

@@ -47,6 +47,10 @@ pub async fn lambda_client(config: &Config) -> aws_sdk_lambda::Client {
     aws_sdk_lambda::Client::from_conf(builder.build())
 }
 
+fn lambda_error(operation: &'static str, uuid: &str, err: impl std::error::Error + 'static) -> MappingError {
+    MappingError::Lambda { operation, uuid: uuid.to_owned(), message: DisplayErrorContext(err).to_string() }
+}
+
 /// Disables the mapping `uuid`, waits until it is disabled and then for the
 /// rollup's timeout (a batch in flight ends within it). `say` reports each
 /// step.
@@ -56,33 +60,24 @@ pub async fn pause(
     waits: Waits,
     say: &(dyn Fn(&str) + Sync),
 ) -> Result<PausedMapping, MappingError> {
-    let error =
-        |operation: &'static str, message: String| MappingError::Lambda { operation, uuid: uuid.to_owned(), message };
     let mapping = client
         .get_event_source_mapping()
         .uuid(uuid)
         .send()
         .await
-        .map_err(|e| error("GetEventSourceMapping", DisplayErrorContext(e).to_string()))?;
+        .map_err(|e| lambda_error("GetEventSourceMapping", uuid, e))?;
     let function = mapping.function_arn().unwrap_or_default().to_owned();
     let timeout = client
         .get_function_configuration()
         .function_name(&function)
         .send()
         .await
-        .map_err(|e| error("GetFunctionConfiguration", DisplayErrorContext(e).to_string()))?
+        .map_err(|e| lambda_error("GetFunctionConfiguration", uuid, e))?
         .timeout()
         .unwrap_or(900);
     say(&format!("pausing the stream mapping {uuid} (function {function})"));
-    client
-        .update_event_source_mapping()
-        .uuid(uuid)
-        .enabled(false)
-        .send()
-        .await
-        .map_err(|e| error("UpdateEventSourceMapping", DisplayErrorContext(e).to_string()))?;
     let paused = PausedMapping { client, uuid: uuid.to_owned(), waits };
-    paused.wait_for("Disabled").await?;
+    paused.set_enabled(false).await?;
     let settle = Duration::from_secs(u64::try_from(timeout).unwrap_or(900)) + Duration::from_secs(5);
     say(&format!("mapping disabled; waiting {settle:?} (the rollup's timeout) for a batch in flight to end"));
     tokio::time::sleep(settle).await;
@@ -90,22 +85,23 @@ pub async fn pause(
 }
 
 impl PausedMapping {
-    pub fn uuid(&self) -> &str {
-        &self.uuid
-    }
-
     /// Enables the mapping again and waits until it is enabled.
     pub async fn resume(self, say: &(dyn Fn(&str) + Sync)) -> Result<(), MappingError> {
-        self.client.update_event_source_mapping().uuid(&self.uuid).enabled(true).send().await.map_err(|e| {
-            MappingError::Lambda {
-                operation: "UpdateEventSourceMapping",
-                uuid: self.uuid.clone(),
-                message: DisplayErrorContext(e).to_string(),
-            }
-        })?;
-        self.wait_for("Enabled").await?;
+        self.set_enabled(true).await?;
         say(&format!("stream mapping {} enabled again", self.uuid));
         Ok(())
+    }
+
+    /// Enables or disables the mapping and waits until Lambda reports it so.
+    async fn set_enabled(&self, enabled: bool) -> Result<(), MappingError> {
+        self.client
+            .update_event_source_mapping()
+            .uuid(&self.uuid)
+            .enabled(enabled)
+            .send()
+            .await
+            .map_err(|e| lambda_error("UpdateEventSourceMapping", &self.uuid, e))?;
+        self.wait_for(if enabled { "Enabled" } else { "Disabled" }).await
     }
 
     async fn wait_for(&self, expected: &'static str) -> Result<(), MappingError> {
@@ -117,11 +113,7 @@ impl PausedMapping {
                 .uuid(&self.uuid)
                 .send()
                 .await
-                .map_err(|e| MappingError::Lambda {
-                    operation: "GetEventSourceMapping",
-                    uuid: self.uuid.clone(),
-                    message: DisplayErrorContext(e).to_string(),
-                })?
+                .map_err(|e| lambda_error("GetEventSourceMapping", &self.uuid, e))?
                 .state()
                 .unwrap_or_default()
                 .to_owned();

@@ -172,6 +172,14 @@ impl TestStack {
 }
 
 /// A token for `tenant` with `scope`, signed with the test secret.
+/// An SQS client on moto's server (`SALES_SQS_ENDPOINT`: `make test`
+/// starts it).
+pub async fn moto_sqs(config: &Config) -> aws_sdk_sqs::Client {
+    let endpoint = config.sqs_endpoint.clone().expect("SALES_SQS_ENDPOINT (make test starts moto)");
+    let shared = sales_shared::aws::sdk_config(config).await;
+    aws_sdk_sqs::Client::from_conf(aws_sdk_sqs::config::Builder::from(&shared).endpoint_url(endpoint).build())
+}
+
 pub fn token(tenant: &str, scope: &str) -> String {
     sales_shared::auth::mint_hs256(SECRET, tenant, scope, Duration::from_secs(600))
 }

@@ -117,9 +117,7 @@ async fn moto_mapping(config: &sales_shared::config::Config, name: &str) -> (Str
         .send()
         .await
         .expect("CreateFunction");
-    let shared = sales_shared::aws::sdk_config(config).await;
-    let sqs =
-        aws_sdk_sqs::Client::from_conf(aws_sdk_sqs::config::Builder::from(&shared).endpoint_url(&endpoint).build());
+    let sqs = sales_tests::moto_sqs(config).await;
     let url = sqs.create_queue().queue_name(name).send().await.expect("queue").queue_url.expect("url");
     let arn = sqs
         .get_queue_attributes()
@@ -165,9 +163,8 @@ async fn a_rebuild_pauses_the_stream_mapping_while_it_runs() {
         .send()
         .await
         .unwrap();
-    let mut config = stack.config.clone();
-    config.lambda_endpoint =
-        Some(std::env::var("SALES_SQS_ENDPOINT").expect("SALES_SQS_ENDPOINT (make test starts moto)"));
+    // The stack's Lambda endpoint is moto's server, like its SQS.
+    let config = stack.config.clone();
     let name = format!("rollup-{}", std::process::id());
     let (uuid, lambda) = moto_mapping(&config, &name).await;
     assert_eq!(mapping_state(&lambda, &uuid).await, "Enabled");

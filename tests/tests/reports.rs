@@ -6,7 +6,7 @@ use std::io::Cursor;
 
 use calamine::{Data, Reader, Xlsx};
 use sales_tests::december::{TENANT, records};
-use sales_tests::{TestStack, token};
+use sales_tests::{TestStack, moto_sqs, token};
 use serde_json::json;
 
 #[tokio::test]
@@ -97,12 +97,7 @@ async fn the_schedule_fans_out_one_message_per_tenant_and_each_message_writes_it
     stack.load_and_apply(other, &[order]).await;
 
     let mut config = stack.config.clone();
-    config.sqs_endpoint =
-        Some(std::env::var("SALES_SQS_ENDPOINT").expect("SALES_SQS_ENDPOINT (make test starts moto)"));
-    let shared = sales_shared::aws::sdk_config(&config).await;
-    let sqs = aws_sdk_sqs::Client::from_conf(
-        aws_sdk_sqs::config::Builder::from(&shared).endpoint_url(config.sqs_endpoint.clone().unwrap()).build(),
-    );
+    let sqs = moto_sqs(&config).await;
     let queue_name = format!("reports-{}", config.aggregates_table);
     let url = sqs.create_queue().queue_name(queue_name).send().await.expect("queue").queue_url.expect("url");
     config.report_queue_url = Some(url.clone());

@@ -763,22 +763,20 @@ impl<'a> AggregateReader<'a> {
     /// Sum of a family's measures over a range of local dates, read from the
     /// fewest whole buckets.
     pub async fn sum(&self, family: &str, range: DateRange) -> Result<Measures, StoreError> {
-        let pk = measures_pk(self.tenant, family);
-        let mut total = Measures::new();
-        for piece in cover(range) {
-            for item in self.query_range(&pk, &piece.first, &piece.last).await? {
-                add_measures(&mut total, &measures_of(&item)?);
-            }
-        }
-        Ok(total)
+        self.sum_pieces(family, cover(range)).await
     }
 
     /// Sum of a family kept in day and month items over `range`: the
     /// cover with whole years read as their months.
     pub async fn sum_without_years(&self, family: &str, range: DateRange) -> Result<Measures, StoreError> {
+        self.sum_pieces(family, crate::buckets::cover_without_years(range)).await
+    }
+
+    /// Sum of a family's items in the key ranges of a cover.
+    async fn sum_pieces(&self, family: &str, pieces: Vec<crate::buckets::KeyRange>) -> Result<Measures, StoreError> {
         let pk = measures_pk(self.tenant, family);
         let mut total = Measures::new();
-        for piece in crate::buckets::cover_without_years(range) {
+        for piece in pieces {
             for item in self.query_range(&pk, &piece.first, &piece.last).await? {
                 add_measures(&mut total, &measures_of(&item)?);
             }

@@ -27,7 +27,7 @@ pub fn parse_amount_key(key: &str) -> Option<(i64, i64)> {
 }
 
 /// The lowest key of the orders of at least `cents`.
-fn from_amount(cents: i64) -> String {
+pub(crate) fn from_amount(cents: i64) -> String {
     format!("{:015}#", cents.max(0))
 }
 

@@ -180,7 +180,7 @@ impl AggregateReader<'_> {
     /// Placed orders of a range with `total >= min_cents`, from the
     /// by-amount partitions of the range's cover.
     pub async fn orders_from_amount(&self, range: DateRange, min_cents: i64) -> Result<Vec<OrderRow>, StoreError> {
-        let from = format!("{:015}#", min_cents.max(0));
+        let from = super::high_value::from_amount(min_cents);
         let mut rows = Vec::new();
         for key in cover_keys(range) {
             let pk = self.pk(&family::bucketed(family::ORDERS_BY_AMOUNT, &key));
