@@ -3,8 +3,8 @@
 process to its first poll of the Lambda Runtime API
 (`GET /2018-06-01/runtime/invocation/next`), i.e. Lambda's Init phase.
 
-    cargo build --release -p dashboard -p orders -p invoices -p payments -p rollup -p export
-    python3 infra/cold-init.py [--runs N] [--bin-dir DIR]
+    cargo build --release -p dashboard -p orders -p invoices -p payments -p rollup -p export -p alerts
+    python3 infra/cold-init.py [--runs N] [--bin-dir DIR] [FUNCTION...]
 
 A minimal Runtime API on 127.0.0.1 records when each process first polls
 (it never hands out an event, so the function waits there), and the
@@ -24,7 +24,7 @@ import subprocess
 import threading
 import time
 
-FUNCTIONS = ["dashboard", "orders", "invoices", "payments", "rollup", "export"]
+FUNCTIONS = ["dashboard", "orders", "invoices", "payments", "rollup", "export", "alerts", "alert-evaluator"]
 
 
 class RuntimeApi(http.server.BaseHTTPRequestHandler):
@@ -50,7 +50,11 @@ def main():
     parser.add_argument("--runs", type=int, default=20)
     target = os.environ.get("CARGO_TARGET_DIR", "target")
     parser.add_argument("--bin-dir", default=os.path.join(target, "release"))
+    parser.add_argument("functions", nargs="*", metavar="FUNCTION", help=f"default: all of {', '.join(FUNCTIONS)}")
     args = parser.parse_args()
+    unknown = sorted(set(args.functions) - set(FUNCTIONS))
+    if unknown:
+        parser.error(f"unknown function(s) {', '.join(unknown)}: one of {', '.join(FUNCTIONS)}")
 
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), RuntimeApi)
     threading.Thread(target=server.serve_forever, daemon=True).start()
@@ -73,11 +77,13 @@ def main():
         "SALES_JWT_AUDIENCE": "sales-analytics",
         "SALES_CURSOR_SECRET": "cold-init-cursor-secret",
         "SALES_REPORT_QUEUE_URL": "https://sqs.eu-west-1.amazonaws.com/123456789012/reports",
+        "SALES_ALERTS_TABLE": "sales-alerts",
+        "SALES_ALERTS_TOPIC_ARN": "arn:aws:sns:eu-west-1:123456789012:kpi-alerts",
         "RUST_LOG": "warn",
     }
     print("| function | cold init, median | worst | runs |")
     print("|---|---|---|---|")
-    for name in FUNCTIONS:
+    for name in args.functions or FUNCTIONS:
         binary = os.path.join(args.bin_dir, name)
         if not os.path.exists(binary):
             raise SystemExit(f"{binary} is missing: cargo build --release -p {name}")

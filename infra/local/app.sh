@@ -80,7 +80,7 @@ Sales Analytics is running locally.
   API:       $API/api/v1/sales/...
   Stop with: make stop
 
-Dev token (tenant demo, scopes sales:read sales:export, 24 h):
+Dev token (tenant demo, scopes sales:read sales:export sales:alerts, 24 h):
   export TOKEN=$token
 
 Try:

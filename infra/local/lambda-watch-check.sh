@@ -75,7 +75,7 @@ setsid cargo lambda watch --invoke-address 127.0.0.1 --invoke-port "$watch_port"
   >"$WORK/watch.log" 2>&1 &
 pids+=($!)
 
-TOKEN="$("$SALESCTL" token --tenant watch --scope "sales:read sales:export" | tail -n 1)"
+TOKEN="$("$SALESCTL" token --tenant watch --scope "sales:read sales:export sales:alerts" | tail -n 1)"
 same_json() {
   python3 -c 'import json, sys; a, b = (json.load(open(p)) for p in sys.argv[1:3]); sys.exit(a != b)' "$1" "$2"
 }
@@ -106,6 +106,7 @@ orders /api/v1/sales/orders/performance-metrics?from_date=2025-11-01&to_date=202
 invoices /api/v1/sales/invoices/aging-report?include_paid=true
 invoices /api/v1/sales/invoices/statistics?from_date=2025-10-01&to_date=2025-12-17
 payments /api/v1/sales/payments/statistics?from_date=2025-11-01&to_date=2025-11-30
+alerts /api/v1/sales/alerts
 EOF
 
 ((failures == 0)) || die "$failures requests answered differently under cargo lambda watch"

@@ -54,7 +54,7 @@ enum Command {
     Token {
         #[arg(long)]
         tenant: String,
-        #[arg(long, default_value = "sales:read sales:export")]
+        #[arg(long, default_value = "sales:read sales:export sales:alerts")]
         scope: String,
         /// Lifetime in hours.
         #[arg(long, default_value_t = 24)]
@@ -99,10 +99,25 @@ enum Command {
         #[arg(long)]
         month: Option<String>,
     },
+    /// KPI alert rules (created through the API, scope `sales:alerts`).
+    Alerts {
+        #[command(subcommand)]
+        action: AlertsAction,
+    },
     /// Serve every HTTP function's routes on loopback.
     Serve {
         #[arg(long, env = "SALES_API_PORT", default_value_t = 9000)]
         port: u16,
+    },
+}
+
+#[derive(Subcommand)]
+enum AlertsAction {
+    /// Evaluate a tenant's rules now, as the schedule does: send each edge
+    /// once (signed webhooks, SNS) and print what every rule did as JSON.
+    Evaluate {
+        #[arg(long)]
+        tenant: String,
     },
 }
 
@@ -223,6 +238,19 @@ async fn main() -> ExitCode {
                     keys.iter().for_each(|k| println!("wrote s3://{}/{k}", config.exports_bucket));
                     ExitCode::SUCCESS
                 }
+                Err(e) => fail(e),
+            }
+        }
+        Command::Alerts { action: AlertsAction::Evaluate { tenant } } => {
+            let ctx = alerts::EvaluatorContext::from_config(&config).await;
+            match alerts::evaluate_tenant(&ctx, &tenant).await {
+                Ok(evaluation) => match serde_json::to_string_pretty(&evaluation) {
+                    Ok(json) => {
+                        println!("{json}");
+                        ExitCode::SUCCESS
+                    }
+                    Err(e) => fail(e),
+                },
                 Err(e) => fail(e),
             }
         }

@@ -37,7 +37,8 @@ pub fn app(ctx: Arc<ApiContext>) -> Router {
         .merge(dashboard::routes())
         .merge(orders::routes())
         .merge(invoices::routes())
-        .merge(payments::routes());
+        .merge(payments::routes())
+        .merge(alerts::routes());
     sales_shared::guard::api_router(routes, ctx)
 }
 

@@ -3,16 +3,20 @@
 
 use sales_shared::config::Config;
 use sales_shared::schema::{
-    AGGREGATES_TABLE, EXPORTS_BUCKET, SOURCE_TABLE, SchemaError, TEMPLATE, declares_bucket, ensure_bucket,
-    ensure_table, table_definition,
+    AGGREGATES_TABLE, ALERTS_TABLE, EXPORTS_BUCKET, SOURCE_TABLE, SchemaError, TEMPLATE, declares_bucket,
+    ensure_bucket, ensure_table, table_definition,
 };
 
-/// Creates both tables (and, when `with_bucket`, the exports bucket) unless
+/// Creates the tables (and, when `with_bucket`, the exports bucket) unless
 /// they exist. Returns a line per resource for the user.
 pub async fn create_resources(config: &Config, with_bucket: bool) -> Result<Vec<String>, SchemaError> {
     let dynamo = sales_shared::aws::dynamodb(config).await;
     let mut report = Vec::new();
-    for (logical_id, name) in [(SOURCE_TABLE, &config.source_table), (AGGREGATES_TABLE, &config.aggregates_table)] {
+    for (logical_id, name) in [
+        (SOURCE_TABLE, &config.source_table),
+        (AGGREGATES_TABLE, &config.aggregates_table),
+        (ALERTS_TABLE, &config.alerts_table),
+    ] {
         let definition = table_definition(TEMPLATE, logical_id)?;
         let created = ensure_table(&dynamo, &definition, name).await?;
         report.push(format!("table {name} ({logical_id}): {}", if created { "created" } else { "exists" }));

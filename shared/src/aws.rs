@@ -2,6 +2,7 @@
 
 use aws_config::retry::RetryConfig;
 use aws_config::{BehaviorVersion, Region};
+use aws_sdk_dynamodb::config::Credentials;
 
 /// Attempts per request, with exponential backoff, for throttling and
 /// transient errors.
@@ -9,28 +10,52 @@ pub const MAX_ATTEMPTS: u32 = 8;
 
 use crate::config::Config;
 
+/// The SDK configuration: the configured region, standard retries, and
+/// credentials. With local endpoints, one fixed key pair (DynamoDB Local
+/// keeps tables per key and region), read from the environment when set.
+/// Otherwise, with the `credential-chain` feature (salesctl, the tests),
+/// the SDK's whole default chain (profiles, SSO, web identity, container
+/// and instance metadata); without it (the Lambda functions), the
+/// environment's variables only, which is how Lambda hands a function its
+/// role's credentials, and the rest of the chain is not linked
+/// (docs/performance.md, "Release artifacts").
 pub async fn sdk_config(config: &Config) -> aws_config::SdkConfig {
-    let mut loader = aws_config::defaults(BehaviorVersion::latest())
-        .region(Region::new(config.region.clone()))
-        .retry_config(RetryConfig::standard().with_max_attempts(MAX_ATTEMPTS));
-    if config.dynamodb_endpoint.is_some()
+    let retries = RetryConfig::standard().with_max_attempts(MAX_ATTEMPTS);
+    let local = config.dynamodb_endpoint.is_some()
         || config.s3_endpoint.is_some()
         || config.sqs_endpoint.is_some()
         || config.lambda_endpoint.is_some()
-    {
-        // Local services: one fixed key pair (DynamoDB Local keeps tables per
-        // key and region), read from the environment when set.
+        || config.sns_endpoint.is_some();
+    let fixed_local_pair = local.then(|| {
         let key = std::env::var("AWS_ACCESS_KEY_ID").unwrap_or_else(|_| "local".into());
         let secret = std::env::var("AWS_SECRET_ACCESS_KEY").unwrap_or_else(|_| "localsecret".into());
-        loader = loader.credentials_provider(aws_sdk_dynamodb::config::Credentials::new(
-            key,
-            secret,
-            None,
-            None,
-            "sales-local",
-        ));
+        Credentials::new(key, secret, None, None, "sales-local")
+    });
+    #[cfg(feature = "credential-chain")]
+    {
+        let mut loader = aws_config::defaults(BehaviorVersion::latest())
+            .region(Region::new(config.region.clone()))
+            .retry_config(retries);
+        if let Some(pair) = fixed_local_pair {
+            loader = loader.credentials_provider(pair);
+        }
+        loader.load().await
     }
-    loader.load().await
+    #[cfg(not(feature = "credential-chain"))]
+    {
+        use aws_config::environment::EnvironmentVariableCredentialsProvider;
+        use aws_sdk_dynamodb::config::SharedCredentialsProvider;
+        let credentials = match fixed_local_pair {
+            Some(pair) => SharedCredentialsProvider::new(pair),
+            None => SharedCredentialsProvider::new(EnvironmentVariableCredentialsProvider::new()),
+        };
+        aws_config::SdkConfig::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(Region::new(config.region.clone()))
+            .retry_config(retries)
+            .credentials_provider(credentials)
+            .build()
+    }
 }
 
 pub async fn dynamodb(config: &Config) -> aws_sdk_dynamodb::Client {

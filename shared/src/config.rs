@@ -23,6 +23,12 @@ pub struct Config {
     /// `SALES_REPORT_QUEUE_URL`: the scheduled report's per-tenant queue;
     /// unset, the scheduled run writes every tenant's report itself.
     pub report_queue_url: Option<String>,
+    /// `SALES_ALERTS_TABLE`: alert rules and their history.
+    pub alerts_table: String,
+    /// `SALES_ALERTS_TOPIC_ARN`: the SNS topic of alerts' `sns` channel.
+    pub alerts_topic_arn: Option<String>,
+    /// `SALES_SNS_ENDPOINT`: a local SNS (moto's server) instead of AWS.
+    pub sns_endpoint: Option<String>,
     pub region: String,
     pub auth: AuthConfig,
     /// `SALES_ANALYTICS_NOW`, honoured only when `local`.
@@ -145,6 +151,9 @@ impl Config {
             sqs_endpoint: var("SALES_SQS_ENDPOINT"),
             lambda_endpoint: var("SALES_LAMBDA_ENDPOINT"),
             report_queue_url: var("SALES_REPORT_QUEUE_URL"),
+            alerts_table: var("SALES_ALERTS_TABLE").unwrap_or_else(|| "sales-alerts".into()),
+            alerts_topic_arn: var("SALES_ALERTS_TOPIC_ARN"),
+            sns_endpoint: var("SALES_SNS_ENDPOINT"),
             // Local services: the stack's one fixed region (DynamoDB Local
             // keeps tables per key and region).
             region: match var("SALES_DYNAMODB_ENDPOINT") {

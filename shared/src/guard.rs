@@ -28,9 +28,9 @@ pub const MAX_URI_BYTES: usize = 8 * 1024;
 pub const MAX_HEADERS: usize = 100;
 /// Largest header block: the names and values of every field, in bytes.
 pub const MAX_HEADER_BYTES: usize = 16 * 1024;
-/// Largest request body. Every endpoint is a GET and reads no body; a small
-/// one is ignored, a larger one refused.
-pub const MAX_BODY_BYTES: usize = 1024;
+/// Largest request body: an alert rule with ten channels of 2048-byte URLs
+/// fits. The GET endpoints ignore a body within it.
+pub const MAX_BODY_BYTES: usize = 32 * 1024;
 
 /// The whole router of an HTTP function (or of the local server): `routes`
 /// with the JSON 404 and 405 fallbacks, the shared context, and the request
@@ -41,6 +41,31 @@ pub fn api_router(routes: Router<Arc<ApiContext>>, ctx: Arc<ApiContext>) -> Rout
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(ctx)
         .layer(axum::middleware::from_fn(limits))
+}
+
+/// The public functions of every HTTP function's library, from its route
+/// table `fn table() -> [(&'static str, MethodRouter<Arc<ApiContext>>); N]`:
+/// `paths()`, `routes()` and `router(ctx)`.
+#[macro_export]
+macro_rules! http_function_routes {
+    ($table:ident) => {
+        /// The paths `routes()` serves (the OpenAPI test compares them with
+        /// docs/openapi.yaml).
+        pub fn paths() -> Vec<&'static str> {
+            $table().into_iter().map(|(path, _)| path).collect()
+        }
+
+        /// The routes, for mounting beside other functions' routes locally.
+        pub fn routes() -> ::axum::Router<::std::sync::Arc<$crate::http::ApiContext>> {
+            $table().into_iter().fold(::axum::Router::new(), |router, (path, handler)| router.route(path, handler))
+        }
+
+        /// The function's whole router: the routes with the JSON fallbacks
+        /// and the request limits of `sales_shared::guard`.
+        pub fn router(ctx: ::std::sync::Arc<$crate::http::ApiContext>) -> ::axum::Router {
+            $crate::guard::api_router(routes(), ctx)
+        }
+    };
 }
 
 /// JSON 405 for a method a known path does not serve; axum adds `Allow`.
@@ -87,7 +112,7 @@ fn body_too_large() -> Response {
     error_response(
         StatusCode::PAYLOAD_TOO_LARGE,
         "body_too_large",
-        format!("these endpoints take no request body; at most {MAX_BODY_BYTES} bytes are accepted"),
+        format!("a request body may have at most {MAX_BODY_BYTES} bytes"),
     )
 }
 

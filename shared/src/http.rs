@@ -18,6 +18,11 @@ use crate::store::StoreError;
 pub struct ApiContext {
     pub dynamo: aws_sdk_dynamodb::Client,
     pub aggregates_table: String,
+    /// Alert rules and their history (the alerts function).
+    pub alerts_table: String,
+    /// A local run (`SALES_ENV=local`): webhooks may be plain HTTP to
+    /// loopback.
+    pub local: bool,
     pub auth: Authenticator,
     pub clock: Clock,
     #[cfg(feature = "s3")]
@@ -36,6 +41,8 @@ impl ApiContext {
         Arc::new(ApiContext {
             dynamo: crate::aws::dynamodb(config).await,
             aggregates_table: config.aggregates_table.clone(),
+            alerts_table: config.alerts_table.clone(),
+            local: config.local,
             auth: Authenticator::new(config.auth.clone()),
             clock: config.clock(),
             #[cfg(feature = "s3")]
@@ -58,6 +65,9 @@ pub enum ApiError {
     Auth(#[from] AuthError),
     #[error("no such endpoint")]
     NotFound,
+    /// A resource the path names does not exist (or is not the caller's).
+    #[error("{0}")]
+    Missing(&'static str),
     #[error("method not allowed")]
     MethodNotAllowed,
     /// A request over the limits of its head or body (413, 414, 431).
@@ -121,7 +131,7 @@ impl IntoResponse for ApiError {
             ApiError::Auth(_) => {
                 (StatusCode::UNAUTHORIZED, "invalid_token", None, Some("Bearer error=\"invalid_token\"".to_owned()))
             }
-            ApiError::NotFound => (StatusCode::NOT_FOUND, "not_found", None, None),
+            ApiError::NotFound | ApiError::Missing(_) => (StatusCode::NOT_FOUND, "not_found", None, None),
             ApiError::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", None, None),
             ApiError::Refused { status, code, .. } => (*status, *code, None, None),
             ApiError::Internal => (StatusCode::INTERNAL_SERVER_ERROR, "internal_error", None, None),
@@ -193,7 +203,7 @@ pub async fn not_found() -> ApiError {
 /// The whole `main` of an HTTP function: logging, configuration, shared
 /// context built once, and the router run by `lambda_http`.
 pub async fn run_http_function(router: fn(Arc<ApiContext>) -> axum::Router) -> Result<(), lambda_http::Error> {
-    lambda_http::tracing::init_default_subscriber();
+    crate::logging::init();
     let config = Config::from_env()?;
     let ctx = ApiContext::from_config(&config).await;
     lambda_http::run(lambda_handler(router(ctx))).await

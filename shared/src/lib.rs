@@ -1,6 +1,7 @@
 //! The library every Sales Analytics function uses: source records, money,
 //! periods and buckets, DynamoDB layout and access, auth, and HTTP errors.
 
+pub mod alerts;
 pub mod auth;
 pub mod aws;
 pub mod buckets;
@@ -8,8 +9,10 @@ pub mod config;
 pub mod exports;
 pub mod guard;
 pub mod http;
+pub mod logging;
 pub mod metrics;
 pub mod money;
+pub mod outbound;
 pub mod paging;
 pub mod params;
 pub mod periods;

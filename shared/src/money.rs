@@ -149,6 +149,18 @@ pub mod json {
     pub fn opt_percent<S: Serializer>(v: &Option<Decimal>, s: S) -> Result<S::Ok, S::Error> {
         opt_money(v, s)
     }
+    /// A decimal as a JSON number with the places it has (trailing zeros
+    /// dropped): a threshold or a value as given.
+    pub fn number<S: Serializer>(v: &Decimal, s: S) -> Result<S::Ok, S::Error> {
+        let raw = RawValue::from_string(v.normalize().to_string()).map_err(serde::ser::Error::custom)?;
+        serde::Serialize::serialize(&raw, s)
+    }
+    pub fn opt_number<S: Serializer>(v: &Option<Decimal>, s: S) -> Result<S::Ok, S::Error> {
+        match v {
+            Some(v) => number(v, s),
+            None => s.serialize_none(),
+        }
+    }
 }
 
 #[cfg(test)]

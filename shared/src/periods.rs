@@ -9,7 +9,7 @@ use chrono_tz::Tz;
 pub const MAX_RANGE_DAYS: i64 = 3660;
 
 /// An inclusive range of local dates.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct DateRange {
     pub from: NaiveDate,
     pub to: NaiveDate,

@@ -13,6 +13,7 @@ pub const TEMPLATE: &str = include_str!("../../template.yaml");
 /// Logical ids in the template.
 pub const SOURCE_TABLE: &str = "SourceTable";
 pub const AGGREGATES_TABLE: &str = "AggregatesTable";
+pub const ALERTS_TABLE: &str = "AlertsTable";
 pub const EXPORTS_BUCKET: &str = "ExportsBucket";
 
 #[derive(Debug, thiserror::Error)]

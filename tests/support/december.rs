@@ -62,8 +62,9 @@ fn line(product: i64, quantity: i64, total: &str) -> Value {
     json!({"product_id": product, "quantity": quantity, "unit_price": total, "line_total": total})
 }
 
+/// An order record of the tenant (`on`: `MM-DD` of 2025).
 #[allow(clippy::too_many_arguments)]
-fn order(
+pub fn order(
     id: i64,
     customer: i64,
     rep: Option<i64>,

@@ -52,6 +52,10 @@ impl TestStack {
             sqs_endpoint: std::env::var("SALES_SQS_ENDPOINT").ok(),
             lambda_endpoint: std::env::var("SALES_SQS_ENDPOINT").ok(),
             report_queue_url: None,
+            alerts_table: format!("{prefix}-alerts"),
+            alerts_topic_arn: None,
+            // moto's one server answers SNS as well as SQS.
+            sns_endpoint: std::env::var("SALES_SQS_ENDPOINT").ok(),
             region: "us-east-1".into(),
             auth: AuthConfig { hs256_secret: Some(SECRET.into()), ..Default::default() },
             pinned_now: Some(pinned),
@@ -117,11 +121,29 @@ impl TestStack {
 
     /// GET through the same router the local server and Lambdas run.
     pub async fn get(&self, path: &str, token: Option<&str>) -> (StatusCode, HeaderMap, Value) {
-        let mut request = Request::get(path);
+        self.send("GET", path, token, None).await
+    }
+
+    /// Any method, with an optional JSON body.
+    pub async fn send(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        body: Option<&Value>,
+    ) -> (StatusCode, HeaderMap, Value) {
+        let mut request = Request::builder().method(method).uri(path);
         if let Some(token) = token {
             request = request.header("authorization", format!("Bearer {token}"));
         }
-        let response = self.app.clone().oneshot(request.body(Body::empty()).expect("request")).await.expect("response");
+        let body = match body {
+            Some(json) => {
+                request = request.header("content-type", "application/json");
+                Body::from(json.to_string())
+            }
+            None => Body::empty(),
+        };
+        let response = self.app.clone().oneshot(request.body(body).expect("request")).await.expect("response");
         let status = response.status();
         let headers = response.headers().clone();
         let bytes = axum::body::to_bytes(response.into_body(), 10 << 20).await.expect("body");

@@ -7,7 +7,7 @@ use serde_json::Value;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    lambda_runtime::tracing::init_default_subscriber();
+    sales_shared::logging::init();
     let config = Config::from_env()?;
     let ctx = ReportContext::from_config(&config).await;
     let ctx = &ctx;

@@ -5,7 +5,6 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use axum::Router;
 use axum::extract::{RawQuery, State};
 use axum::response::Response;
 use axum::routing::{MethodRouter, get};
@@ -38,22 +37,7 @@ fn table() -> [(&'static str, MethodRouter<Arc<ApiContext>>); 3] {
     ]
 }
 
-/// The paths `routes()` serves (the OpenAPI test compares them with
-/// docs/openapi.yaml).
-pub fn paths() -> Vec<&'static str> {
-    table().into_iter().map(|(path, _)| path).collect()
-}
-
-/// The routes, for mounting beside other functions' routes locally.
-pub fn routes() -> Router<Arc<ApiContext>> {
-    table().into_iter().fold(Router::new(), |router, (path, handler)| router.route(path, handler))
-}
-
-/// The function's whole router: the routes with the JSON fallbacks and the
-/// request limits of `sales_shared::guard`.
-pub fn router(ctx: Arc<ApiContext>) -> Router {
-    sales_shared::guard::api_router(routes(), ctx)
-}
+sales_shared::http_function_routes!(table);
 
 /// The invoice measures family of the `customer_id` filter.
 fn invoices_family(customer: Option<i64>) -> String {

@@ -9,7 +9,7 @@ use sales_shared::config::Config;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    lambda_runtime::tracing::init_default_subscriber();
+    sales_shared::logging::init();
     let config = Config::from_env()?;
     let ctx = Arc::new(RollupContext::from_config(&config).await);
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Event>| {

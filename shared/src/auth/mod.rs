@@ -19,10 +19,14 @@
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
-use jsonwebtoken::jwk::{AlgorithmParameters, EllipticCurve, JwkSet};
+use jsonwebtoken::jwk::{AlgorithmParameters, EllipticCurve};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
 use tokio::sync::RwLock;
+
+use jwks_fetch::JwksFetcher;
+
+mod jwks_fetch;
 
 /// Least time between two JWKS fetches caused by unknown `kid`s.
 pub const JWKS_REFRESH_INTERVAL: Duration = Duration::from_secs(30);
@@ -45,6 +49,7 @@ pub struct AuthConfig {
 pub enum Scope {
     Read,
     Export,
+    Alerts,
 }
 
 impl Scope {
@@ -52,6 +57,7 @@ impl Scope {
         match self {
             Scope::Read => "sales:read",
             Scope::Export => "sales:export",
+            Scope::Alerts => "sales:alerts",
         }
     }
 }
@@ -149,7 +155,7 @@ struct KeyCache {
 /// Verifies bearer tokens; built once per process and shared.
 pub struct Authenticator {
     config: AuthConfig,
-    http: reqwest::Client,
+    keys_source: JwksFetcher,
     cache: RwLock<KeyCache>,
 }
 
@@ -159,8 +165,8 @@ fn valid_tenant(t: &str) -> bool {
 
 impl Authenticator {
     pub fn new(config: AuthConfig) -> Self {
-        let http = reqwest::Client::builder().timeout(Duration::from_secs(5)).build().unwrap_or_default();
-        Authenticator { config, http, cache: RwLock::new(KeyCache::default()) }
+        let keys_source = JwksFetcher::new(Duration::from_secs(5));
+        Authenticator { config, keys_source, cache: RwLock::new(KeyCache::default()) }
     }
 
     /// Verifies the `Authorization` header value. A refusal is logged with
@@ -247,9 +253,7 @@ impl Authenticator {
             return Err(AuthError::invalid(format_args!("unknown key id {kid:?}")));
         }
         let url = self.config.jwks_url.as_deref().unwrap_or_default();
-        let set: JwkSet = async { self.http.get(url).send().await?.error_for_status()?.json().await }
-            .await
-            .map_err(|e: reqwest::Error| AuthError::KeysUnavailable(e.to_string()))?;
+        let set = self.keys_source.fetch(url).await.map_err(AuthError::KeysUnavailable)?;
         cache.fetched_at = Some(Instant::now());
         cache.keys = set
             .keys

@@ -1,9 +1,10 @@
-//! The revenue-by-day chart of the PDF report, as SVG: one bar per day of
-//! the period, a baseline and light gridlines. No text (the report draws the
-//! labels itself, so no font is needed to render the SVG).
+//! The revenue-by-day chart of the PDF report as shapes: one bar per day of
+//! the period, a baseline and light gridlines, in points with the origin at
+//! the chart's bottom-left corner (PDF's orientation). No text: the report
+//! draws the labels itself. The report strokes and fills these shapes
+//! directly on the page (no SVG renderer linked).
 
 use std::collections::BTreeMap;
-use std::fmt::Write;
 
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
@@ -11,44 +12,49 @@ use rust_decimal::prelude::ToPrimitive;
 
 use crate::periods::DateRange;
 
-pub const WIDTH: f64 = 760.0;
-pub const HEIGHT: f64 = 160.0;
+pub const WIDTH: f32 = 760.0;
+pub const HEIGHT: f32 = 160.0;
 
-/// The chart's SVG and the largest daily amount (the top of the scale).
-pub fn bars_svg(period: DateRange, by_day: &BTreeMap<NaiveDate, Decimal>) -> (String, Decimal) {
+/// A filled rectangle: left, bottom, width, height.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Bar {
+    pub x: f32,
+    pub y: f32,
+    pub width: f32,
+    pub height: f32,
+}
+
+/// The chart's shapes and the largest daily amount (the top of the scale).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Bars {
+    pub max: Decimal,
+    /// Heights of the light horizontal gridlines (the top one included).
+    pub gridlines: Vec<f32>,
+    pub bars: Vec<Bar>,
+}
+
+/// Bars scaled so the largest day fills the height; days without (or with
+/// negative) revenue draw no bar.
+pub fn bars(period: DateRange, by_day: &BTreeMap<NaiveDate, Decimal>) -> Bars {
     let days: Vec<NaiveDate> = period.iter_days().collect();
     let max = by_day.values().copied().max().unwrap_or_default().max(Decimal::ZERO);
     let scale = max.to_f64().unwrap_or(0.0);
-    let slot = WIDTH / days.len().max(1) as f64;
-    let mut svg = format!(
-        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{WIDTH}\" height=\"{HEIGHT}\" viewBox=\"0 0 {WIDTH} {HEIGHT}\">"
-    );
-    for i in 1..=4 {
-        let y = HEIGHT - HEIGHT * f64::from(i) / 4.0;
-        let _ = write!(
-            svg,
-            "<line x1=\"0\" y1=\"{y:.2}\" x2=\"{WIDTH}\" y2=\"{y:.2}\" stroke=\"#dddddd\" stroke-width=\"0.5\"/>"
-        );
-    }
-    for (i, day) in days.iter().enumerate() {
-        let value = by_day.get(day).and_then(|v| v.to_f64()).unwrap_or(0.0).max(0.0);
-        if value <= 0.0 || scale <= 0.0 {
-            continue;
-        }
-        let h = HEIGHT * value / scale;
-        let x = i as f64 * slot + slot * 0.1;
-        let _ = write!(
-            svg,
-            "<rect x=\"{x:.2}\" y=\"{:.2}\" width=\"{:.2}\" height=\"{h:.2}\" fill=\"#2f6db5\"/>",
-            HEIGHT - h,
-            slot * 0.8
-        );
-    }
-    let _ = write!(
-        svg,
-        "<line x1=\"0\" y1=\"{HEIGHT}\" x2=\"{WIDTH}\" y2=\"{HEIGHT}\" stroke=\"#333333\" stroke-width=\"1\"/></svg>"
-    );
-    (svg, max)
+    let slot = f64::from(WIDTH) / days.len().max(1) as f64;
+    let gridlines = (1..=4u8).map(|i| HEIGHT * f32::from(i) / 4.0).collect();
+    let bars = days
+        .iter()
+        .enumerate()
+        .filter_map(|(i, day)| {
+            let value = by_day.get(day).and_then(|v| v.to_f64()).unwrap_or(0.0);
+            (value > 0.0 && scale > 0.0).then(|| Bar {
+                x: (i as f64 * slot + slot * 0.1) as f32,
+                y: 0.0,
+                width: (slot * 0.8) as f32,
+                height: (f64::from(HEIGHT) * value / scale) as f32,
+            })
+        })
+        .collect();
+    Bars { max, gridlines, bars }
 }
 
 #[cfg(test)]
@@ -60,11 +66,27 @@ mod tests {
     fn one_bar_per_day_with_revenue_scaled_to_the_largest() {
         let d = |s: &str| s.parse::<NaiveDate>().unwrap();
         let period = DateRange::new(d("2025-12-01"), d("2025-12-04"));
-        let by_day = BTreeMap::from([(d("2025-12-01"), dec!(50)), (d("2025-12-03"), dec!(100))]);
-        let (svg, max) = bars_svg(period, &by_day);
-        assert_eq!(max, dec!(100));
-        assert_eq!(svg.matches("<rect").count(), 2);
-        assert!(svg.contains(&format!("height=\"{HEIGHT:.2}\"")), "the largest day fills the height");
-        assert!(svg.contains(&format!("height=\"{:.2}\"", HEIGHT / 2.0)));
+        let by_day =
+            BTreeMap::from([(d("2025-12-01"), dec!(50)), (d("2025-12-02"), dec!(-5)), (d("2025-12-03"), dec!(100))]);
+        let chart = bars(period, &by_day);
+        assert_eq!(chart.max, dec!(100));
+        assert_eq!(chart.gridlines, vec![40.0, 80.0, 120.0, 160.0]);
+        let slot = WIDTH / 4.0;
+        assert_eq!(
+            chart.bars,
+            vec![
+                Bar { x: slot * 0.1, y: 0.0, width: slot * 0.8, height: HEIGHT / 2.0 },
+                Bar { x: 2.0 * slot + slot * 0.1, y: 0.0, width: slot * 0.8, height: HEIGHT },
+            ],
+            "the largest day fills the height, a refund-only day draws nothing"
+        );
+    }
+
+    #[test]
+    fn no_revenue_draws_no_bars() {
+        let d = |s: &str| s.parse::<NaiveDate>().unwrap();
+        let chart = bars(DateRange::new(d("2025-12-01"), d("2025-12-02")), &BTreeMap::new());
+        assert_eq!(chart.max, Decimal::ZERO);
+        assert!(chart.bars.is_empty());
     }
 }

@@ -1,6 +1,6 @@
 //! Reports a manager would print: A4 landscape, a title, who and when, a
-//! summary block, the day-by-day chart (SVG rendered into the PDF by
-//! svg2pdf), then tables that break across pages with their header rows
+//! summary block, the day-by-day chart (bars and rules drawn on the
+//! page), then tables that break across pages with their header rows
 //! repeated, and page numbers. Text uses the PDF standard fonts Helvetica
 //! and Helvetica-Bold (WinAnsi encoding): nothing to embed, no C library.
 
@@ -10,9 +10,9 @@ use chrono::NaiveDate;
 use pdf_writer::{Content, Finish, Name, Pdf, Rect, Ref, Str};
 use rust_decimal::Decimal;
 
+use super::ExportError;
 use super::chart;
 use super::table::{Cell, Column, Kind, Row, Summary, TableSpec};
-use super::{ExportError, Format};
 use crate::periods::DateRange;
 
 const PAGE_W: f32 = 842.0;
@@ -211,15 +211,15 @@ fn lay_out(doc: &Document) -> Layout {
         l.y -= 8.0;
     }
     if let Some(chart) = &doc.chart {
-        let (_, max) = chart::bars_svg(chart.period, &chart.by_day);
-        let label = format!("{} (scale 0 to {} {})", chart.title, amount(max), chart.currency);
+        let shapes = chart::bars(chart.period, &chart.by_day);
+        let label = format!("{} (scale 0 to {} {})", chart.title, amount(shapes.max), chart.currency);
         l.text(true, 10.0, MARGIN, l.y, win_ansi(&label));
-        l.y -= 6.0 + chart::HEIGHT as f32;
+        l.y -= 6.0 + chart::HEIGHT;
         let y = l.y;
         l.page().push(Op::Chart { y });
         l.y -= 10.0;
         l.text(false, 7.0, MARGIN, l.y, chart.period.from.to_string().into_bytes());
-        l.text(false, 7.0, MARGIN + chart::WIDTH as f32 - 40.0, l.y, chart.period.to.to_string().into_bytes());
+        l.text(false, 7.0, MARGIN + chart::WIDTH - 40.0, l.y, chart.period.to.to_string().into_bytes());
         l.y -= 22.0;
     }
     for section in &doc.sections {
@@ -275,20 +275,7 @@ pub fn render(doc: &Document) -> Result<Vec<u8>, ExportError> {
     };
     let (catalog, tree, font, bold) = (alloc(), alloc(), alloc(), alloc());
     let mut pdf = Pdf::new();
-    let chart_ref = match &doc.chart {
-        Some(chart) => {
-            let (svg, _) = chart::bars_svg(chart.period, &chart.by_day);
-            let tree_svg = svg2pdf::usvg::Tree::from_str(&svg, &svg2pdf::usvg::Options::default())
-                .map_err(|e| ExportError::write(Format::Pdf, e))?;
-            let (chunk, chart_ref) = svg2pdf::to_chunk(&tree_svg, svg2pdf::ConversionOptions::default())
-                .map_err(|e| ExportError::write(Format::Pdf, e))?;
-            let mut map = std::collections::HashMap::new();
-            let chunk = chunk.renumber(|old| *map.entry(old).or_insert_with(&mut alloc));
-            pdf.extend(&chunk);
-            Some(map.get(&chart_ref).copied().ok_or_else(|| ExportError::write(Format::Pdf, "chart reference"))?)
-        }
-        None => None,
-    };
+    let chart_shapes = doc.chart.as_ref().map(|chart| chart::bars(chart.period, &chart.by_day));
     let page_refs: Vec<(Ref, Ref)> = (0..pages).map(|_| (alloc(), alloc())).collect();
     pdf.catalog(catalog).pages(tree);
     pdf.pages(tree).kids(page_refs.iter().map(|(p, _)| *p)).count(pages as i32);
@@ -297,7 +284,6 @@ pub fn render(doc: &Document) -> Result<Vec<u8>, ExportError> {
 
     for (index, (ops, (page_ref, content_ref))) in layout.pages.iter().zip(&page_refs).enumerate() {
         let mut content = Content::new();
-        let mut has_chart = false;
         for op in ops {
             match op {
                 Op::Text { bold, size, x, y, bytes } => {
@@ -313,11 +299,9 @@ pub fn render(doc: &Document) -> Result<Vec<u8>, ExportError> {
                         .stroke();
                 }
                 Op::Chart { y } => {
-                    has_chart = true;
-                    content.save_state();
-                    content.transform([chart::WIDTH as f32, 0.0, 0.0, chart::HEIGHT as f32, MARGIN, *y]);
-                    content.x_object(Name(b"Chart"));
-                    content.restore_state();
+                    if let Some(shapes) = &chart_shapes {
+                        draw_chart(&mut content, shapes, *y);
+                    }
                 }
             }
         }
@@ -328,14 +312,30 @@ pub fn render(doc: &Document) -> Result<Vec<u8>, ExportError> {
         page.media_box(Rect::new(0.0, 0.0, PAGE_W, PAGE_H)).parent(tree).contents(*content_ref);
         let mut resources = page.resources();
         resources.fonts().pair(Name(b"F1"), font).pair(Name(b"F2"), bold);
-        if let (true, Some(chart_ref)) = (has_chart, chart_ref) {
-            resources.x_objects().pair(Name(b"Chart"), chart_ref);
-        }
         resources.finish();
         page.finish();
         pdf.stream(*content_ref, &content.finish());
     }
     Ok(pdf.finish())
+}
+
+/// The chart's gridlines, bars and baseline with its bottom-left corner at
+/// (`MARGIN`, `bottom`).
+fn draw_chart(content: &mut Content, shapes: &chart::Bars, bottom: f32) {
+    content.save_state();
+    content.transform([1.0, 0.0, 0.0, 1.0, MARGIN, bottom]);
+    content.set_stroke_rgb(0.867, 0.867, 0.867).set_line_width(0.5);
+    for &y in &shapes.gridlines {
+        content.move_to(0.0, y).line_to(chart::WIDTH, y);
+    }
+    content.stroke();
+    content.set_fill_rgb(0.184, 0.427, 0.71);
+    for bar in &shapes.bars {
+        content.rect(bar.x, bar.y, bar.width, bar.height);
+    }
+    content.fill_nonzero();
+    content.set_stroke_rgb(0.2, 0.2, 0.2).set_line_width(1.0).move_to(0.0, 0.0).line_to(chart::WIDTH, 0.0).stroke();
+    content.restore_state();
 }
 
 /// An export's report: summary and chart over every row, the table of the

@@ -4,6 +4,7 @@
 
 #[cfg(feature = "exports")]
 pub mod management;
+pub mod performance;
 #[cfg(feature = "s3")]
 pub mod stored;
 
