@@ -121,7 +121,11 @@ pub fn change_percentage(current: Decimal, previous: Decimal) -> Option<Decimal>
 
 fn write_fixed<S: Serializer>(value: Decimal, places: u32, serializer: S) -> Result<S::Ok, S::Error> {
     let rounded = round(value, places);
-    let text = format!("{:.*}", places as usize, rounded);
+    write_number(format!("{:.*}", places as usize, rounded), serializer)
+}
+
+/// `text`, a decimal's digits, as a JSON number.
+fn write_number<S: Serializer>(text: String, serializer: S) -> Result<S::Ok, S::Error> {
     let raw = RawValue::from_string(text).map_err(serde::ser::Error::custom)?;
     serde::Serialize::serialize(&raw, serializer)
 }
@@ -152,8 +156,7 @@ pub mod json {
     /// A decimal as a JSON number with the places it has (trailing zeros
     /// dropped): a threshold or a value as given.
     pub fn number<S: Serializer>(v: &Decimal, s: S) -> Result<S::Ok, S::Error> {
-        let raw = RawValue::from_string(v.normalize().to_string()).map_err(serde::ser::Error::custom)?;
-        serde::Serialize::serialize(&raw, s)
+        write_number(v.normalize().to_string(), s)
     }
     pub fn opt_number<S: Serializer>(v: &Option<Decimal>, s: S) -> Result<S::Ok, S::Error> {
         match v {

@@ -47,12 +47,7 @@ fn store<'a>(ctx: &'a ApiContext, principal: &'a Principal) -> AlertStore<'a> {
 
 /// A rule id as this API issues them; anything else names no rule.
 fn rule_id(id: &str) -> Result<&str, ApiError> {
-    let hex = id.strip_prefix("rule_").unwrap_or_default();
-    if hex.len() == 32 && hex.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)) {
-        Ok(id)
-    } else {
-        Err(no_rule())
-    }
+    if sales_shared::alerts::is_rule_id(id) { Ok(id) } else { Err(no_rule()) }
 }
 
 fn no_rule() -> ApiError {
@@ -91,7 +86,7 @@ async fn create(
         });
     }
     let secret = new_secret().map_err(|_| ApiError::Internal)?;
-    let id = sales_shared::alerts::new_id("rule");
+    let id = sales_shared::alerts::new_id(sales_shared::alerts::RULE_ID_PREFIX);
     let rule = store.create(&id, &spec, &secret, view.now).await?;
     let mut response = view.respond(Created { rule: &rule, secret: &secret }).await?;
     if let Ok(location) = header::HeaderValue::from_str(&format!("/api/v1/sales/alerts/{id}")) {

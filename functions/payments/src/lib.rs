@@ -7,18 +7,13 @@ use std::sync::Arc;
 use axum::extract::{RawQuery, State};
 use axum::response::Response;
 use axum::routing::{MethodRouter, get};
-use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use sales_shared::auth::Principal;
-use sales_shared::buckets::epoch;
 use sales_shared::http::{ApiContext, ApiError};
 use sales_shared::metrics::cents_to_decimal;
-use sales_shared::metrics::payments::{
-    DisputeRow, dispute_row, disputed_meta_of, failed_meta, statistics as payment_statistics,
-};
+use sales_shared::metrics::payments::{DisputeRow, dispute_row, failed_meta, statistics as payment_statistics};
 use sales_shared::money::json;
 use sales_shared::params::Params;
-use sales_shared::periods::DateRange;
 use sales_shared::records::{PaymentMethod, PaymentStatus, StrEnum};
 use sales_shared::store::aggregates::family;
 use serde::Serialize;
@@ -124,10 +119,7 @@ async fn disputed(
     let view = ctx.read_view(&principal, "disputed-payments").await?;
     let params = Params::parse(query.as_deref(), &["limit", "cursor"])?;
     let limit = params.limit()?;
-    let all_time = DateRange::new(epoch(), NaiveDate::from_ymd_opt(9999, 12, 31).unwrap_or(view.today));
-    let urgent_by = view.today.checked_add_signed(chrono::Duration::days(3)).unwrap_or(view.today);
-    let totals = view.reader.open_dispute_totals(urgent_by).await?;
-    let meta = disputed_meta_of(&totals, &view.reader.sum(family::DISPUTES, all_time).await?);
+    let meta = sales_shared::reports::disputed_meta(&view.reader, view.today).await?;
     // Key-based paging: a page reads its rows and one more.
     let page = view.reader.open_disputes_page(view.after(&params)?.as_deref(), limit + 1).await?;
     let (page, next) = view.key_page(&params, page, limit);

@@ -52,7 +52,7 @@ impl Deliverer {
             Ok(body) => body,
             Err(e) => {
                 let failed = |channel: &Channel| Delivery {
-                    channel: channel_name(channel).into(),
+                    channel: channel.kind().into(),
                     url: None,
                     delivered: false,
                     attempts: vec![attempt(1, None, Some(e.to_string()))],
@@ -63,14 +63,14 @@ impl Deliverer {
         let mut deliveries = Vec::with_capacity(channels.len());
         for channel in channels {
             deliveries.push(match channel {
-                Channel::Webhook { url } => self.webhook(url, secret, &body).await,
-                Channel::Sns => self.sns(event, &body).await,
+                Channel::Webhook { url } => self.webhook(channel.kind(), url, secret, &body).await,
+                Channel::Sns => self.sns(channel.kind(), event, &body).await,
             });
         }
         deliveries
     }
 
-    async fn webhook(&self, url: &str, secret: &str, body: &[u8]) -> Delivery {
+    async fn webhook(&self, kind: &str, url: &str, secret: &str, body: &[u8]) -> Delivery {
         let mut attempts = Vec::new();
         let mut backoff = self.retry.first_backoff;
         let mut delivered = false;
@@ -84,7 +84,7 @@ impl Deliverer {
             tokio::time::sleep(backoff).await;
             backoff = backoff.saturating_mul(2);
         }
-        Delivery { channel: "webhook".into(), url: Some(url.to_owned()), delivered, attempts }
+        Delivery { channel: kind.into(), url: Some(url.to_owned()), delivered, attempts }
     }
 
     /// One signed `POST`: its outcome and whether another attempt may help.
@@ -112,7 +112,7 @@ impl Deliverer {
         }
     }
 
-    async fn sns(&self, event: &AlertEvent, body: &[u8]) -> Delivery {
+    async fn sns(&self, kind: &str, event: &AlertEvent, body: &[u8]) -> Delivery {
         let outcome = match &self.topic {
             None => Err("no alerts topic is configured (SALES_ALERTS_TOPIC_ARN)".to_owned()),
             Some(topic) => topic
@@ -127,17 +127,10 @@ impl Deliverer {
                 .map_err(|e| format!("{}", aws_sdk_sns::error::DisplayErrorContext(e))),
         };
         let delivered = outcome.is_ok();
-        Delivery { channel: "sns".into(), url: None, delivered, attempts: vec![attempt(1, None, outcome.err())] }
+        Delivery { channel: kind.into(), url: None, delivered, attempts: vec![attempt(1, None, outcome.err())] }
     }
 }
 
 fn attempt(n: u32, status: Option<u16>, error: Option<String>) -> Attempt {
     Attempt { attempt: n, at: timestamp(Utc::now()), status, error }
-}
-
-fn channel_name(channel: &Channel) -> &'static str {
-    match channel {
-        Channel::Webhook { .. } => "webhook",
-        Channel::Sns => "sns",
-    }
 }

@@ -13,17 +13,16 @@
 
 use std::collections::HashMap;
 
-use chrono::{Duration, NaiveDate};
+use chrono::NaiveDate;
 use rust_decimal::Decimal;
 
 use super::rule::Metric;
-use crate::buckets::epoch;
 use crate::metrics::aging::{Buckets, report as aging_report};
 use crate::metrics::dashboard::compute as dashboard;
-use crate::metrics::payments::{disputed_meta_of, statistics as payment_statistics};
+use crate::metrics::payments::statistics as payment_statistics;
 use crate::periods::{DateRange, PeriodKind};
-use crate::reports::dashboard_inputs;
 use crate::reports::performance::performance;
+use crate::reports::{dashboard_inputs, disputed_meta};
 use crate::store::StoreError;
 use crate::store::aggregates::{AggregateReader, family};
 
@@ -94,10 +93,7 @@ impl<'r, 'a> Figures<'r, 'a> {
                 vec![(metric, payment_statistics(period, &measures).success_metrics.failure_rate)]
             }
             Metric::OpenDisputes => {
-                let urgent_by = self.today.checked_add_signed(Duration::days(3)).unwrap_or(self.today);
-                let totals = reader.open_dispute_totals(urgent_by).await?;
-                let all_time = DateRange::new(epoch(), NaiveDate::from_ymd_opt(9999, 12, 31).unwrap_or(self.today));
-                let meta = disputed_meta_of(&totals, &reader.sum(family::DISPUTES, all_time).await?);
+                let meta = disputed_meta(reader, self.today).await?;
                 vec![(metric, Decimal::from(meta.total_disputed))]
             }
         })

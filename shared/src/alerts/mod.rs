@@ -14,6 +14,9 @@ pub mod deliver;
 #[cfg(feature = "alerts")]
 pub mod evaluate;
 
+/// The prefix of a rule's id (`rule_` and 32 hex digits).
+pub const RULE_ID_PREFIX: &str = "rule";
+
 /// A new random id: `prefix_` and 16 random bytes in hex (a rule, an
 /// event). Falls back to the clock's nanoseconds if the system's random
 /// source fails.
@@ -23,6 +26,31 @@ pub fn new_id(prefix: &str) -> String {
         let nanos = chrono::Utc::now().timestamp_nanos_opt().unwrap_or_default();
         bytes[..8].copy_from_slice(&nanos.to_be_bytes());
     }
-    let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
-    format!("{prefix}_{hex}")
+    format!("{prefix}_{}", hex(&bytes))
+}
+
+/// Whether `id` has the form of a rule id [`new_id`] makes.
+pub fn is_rule_id(id: &str) -> bool {
+    id.strip_prefix(RULE_ID_PREFIX).and_then(|rest| rest.strip_prefix('_')).is_some_and(|digits| {
+        digits.len() == 32 && digits.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    })
+}
+
+/// Bytes as lowercase hex.
+pub(crate) fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn new_rule_ids_have_the_rule_id_form_and_others_do_not() {
+        assert!(is_rule_id(&new_id(RULE_ID_PREFIX)));
+        assert!(!is_rule_id(&new_id("evt")));
+        assert!(!is_rule_id("rule_0123"));
+        assert!(!is_rule_id(&format!("rule_{}", "A".repeat(32))));
+        assert!(!is_rule_id(&format!("rule{}", "0".repeat(33))));
+    }
 }

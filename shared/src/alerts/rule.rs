@@ -211,6 +211,16 @@ pub enum Channel {
     Sns,
 }
 
+impl Channel {
+    /// Its `type`, as the API writes it.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Channel::Webhook { .. } => "webhook",
+            Channel::Sns => "sns",
+        }
+    }
+}
+
 /// A rule's fields as a client writes them (`POST` and `PUT`).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct RuleSpec {

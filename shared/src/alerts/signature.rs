@@ -5,6 +5,8 @@
 
 use aws_lc_rs::{constant_time, hmac, rand};
 
+use super::hex;
+
 /// Header name of the signature.
 pub const HEADER: &str = "Sales-Signature";
 
@@ -47,10 +49,6 @@ fn mac(secret: &str, timestamp: i64, body: &[u8]) -> hmac::Tag {
     context.update(b".");
     context.update(body);
     context.sign()
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 #[cfg(test)]

@@ -44,3 +44,16 @@ pub async fn dashboard_inputs(
         previous,
     })
 }
+
+/// `meta` of `/payments/disputed`: the open disputes' totals (urgent when
+/// evidence is due within 3 days of `today`) and the outcomes of all time.
+pub async fn disputed_meta(
+    reader: &AggregateReader<'_>,
+    today: chrono::NaiveDate,
+) -> Result<crate::metrics::payments::DisputedMeta, StoreError> {
+    let all_time =
+        DateRange::new(crate::buckets::epoch(), chrono::NaiveDate::from_ymd_opt(9999, 12, 31).unwrap_or(today));
+    let urgent_by = today.checked_add_signed(chrono::Duration::days(3)).unwrap_or(today);
+    let totals = reader.open_dispute_totals(urgent_by).await?;
+    Ok(crate::metrics::payments::disputed_meta_of(&totals, &reader.sum(family::DISPUTES, all_time).await?))
+}
