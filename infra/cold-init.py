@@ -24,7 +24,18 @@ import subprocess
 import threading
 import time
 
-FUNCTIONS = ["dashboard", "orders", "invoices", "payments", "rollup", "export", "alerts", "alert-evaluator"]
+FUNCTIONS = [
+    "dashboard",
+    "orders",
+    "invoices",
+    "payments",
+    "rollup",
+    "export",
+    "export-api",
+    "export-worker",
+    "alerts",
+    "alert-evaluator",
+]
 
 
 class RuntimeApi(http.server.BaseHTTPRequestHandler):

@@ -17,7 +17,8 @@ source "$HERE/local/config.sh"
 cd "$SALES_REPO_ROOT"
 
 # Packages; `alerts` holds two functions (its binaries alerts and
-# alert-evaluator), each zipped apart.
+# alert-evaluator), `export` three (export, export-api, export-worker), each
+# zipped apart.
 FUNCTIONS=("$@")
 ((${#FUNCTIONS[@]})) || FUNCTIONS=(dashboard orders invoices payments rollup export alerts)
 
@@ -44,6 +45,7 @@ binaries=()
 for function in "${FUNCTIONS[@]}"; do
   case "$function" in
     alerts) binaries+=(alerts alert-evaluator) ;;
+    export) binaries+=(export export-api export-worker) ;;
     *) binaries+=("$function") ;;
   esac
 done

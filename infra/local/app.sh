@@ -94,6 +94,9 @@ Try:
 Exports (sales:export) answer 303 to a presigned link on the local S3 server:
   curl -s -L -o orders.xlsx -H "Authorization: Bearer \$TOKEN" "$API/api/v1/sales/orders/export?format=excel"
   curl -s -H "Accept: application/json" -H "Authorization: Bearer \$TOKEN" "$API/api/v1/sales/invoices/export?format=pdf"
+Export jobs (any range, in the background; the local worker runs them):
+  curl -s -X POST -H "Authorization: Bearer \$TOKEN" -H "Content-Type: application/json" -d '{"dataset": "orders", "format": "csv", "from_date": "2022-01-01", "to_date": "2025-12-31"}' "$API/api/v1/sales/exports"
+  curl -s -H "Authorization: Bearer \$TOKEN" "$API/api/v1/sales/exports"
 Monthly management report: $SALESCTL report --tenant demo, then $API/api/v1/sales/reports
 Every endpoint with its parameters: docs/api.md
 MSG

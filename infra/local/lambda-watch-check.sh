@@ -107,6 +107,7 @@ invoices /api/v1/sales/invoices/aging-report?include_paid=true
 invoices /api/v1/sales/invoices/statistics?from_date=2025-10-01&to_date=2025-12-17
 payments /api/v1/sales/payments/statistics?from_date=2025-11-01&to_date=2025-11-30
 alerts /api/v1/sales/alerts
+export-api /api/v1/sales/exports
 EOF
 
 ((failures == 0)) || die "$failures requests answered differently under cargo lambda watch"

@@ -154,7 +154,7 @@ pub async fn write_sources(
 
 /// Puts every expected item of `differences` (chunk by chunk, `concurrency`
 /// chunks at a time, so only those chunks' requests are built at once).
-async fn write_all(
+pub async fn write_all(
     client: &Client,
     table: &str,
     differences: impl Iterator<Item = Difference>,

@@ -256,6 +256,7 @@ async fn main() -> ExitCode {
         }
         Command::Serve { port } => {
             let ctx = ApiContext::from_config(&config).await;
+            salesctl::serve::spawn_export_worker(&config).await;
             match salesctl::serve::serve(ctx, SocketAddr::from(([127, 0, 0, 1], port))).await {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(e) => fail(e),

@@ -38,8 +38,28 @@ pub fn app(ctx: Arc<ApiContext>) -> Router {
         .merge(orders::routes())
         .merge(invoices::routes())
         .merge(payments::routes())
-        .merge(alerts::routes());
+        .merge(alerts::routes())
+        .merge(export::api::routes());
     sales_shared::guard::api_router(routes, ctx)
+}
+
+/// The export worker beside the API, fed from the local queue as Lambda's
+/// SQS poller feeds the `export-worker` function (`export::jobs`).
+pub async fn spawn_export_worker(config: &sales_shared::config::Config) {
+    let Some(queue) = sales_shared::exports::job_store::JobQueue::from_config(config).await else {
+        tracing::warn!("SALES_EXPORT_QUEUE_URL is not set: export jobs are refused");
+        return;
+    };
+    let ctx = export::ReportContext::from_config(config).await;
+    tracing::info!(queue = %queue.url, "export worker polling");
+    tokio::spawn(async move {
+        loop {
+            if let Err(e) = export::jobs::drain_queue(&ctx, &queue, Duration::from_secs(2)).await {
+                tracing::warn!(error = %e, "export worker: the queue is unavailable; retrying");
+                tokio::time::sleep(Duration::from_secs(2)).await;
+            }
+        }
+    });
 }
 
 /// Serves until the process is stopped.

@@ -67,6 +67,17 @@ pub async fn dynamodb(config: &Config) -> aws_sdk_dynamodb::Client {
     aws_sdk_dynamodb::Client::from_conf(builder.build())
 }
 
+/// An SQS client (moto's server locally: `SALES_SQS_ENDPOINT`).
+#[cfg(feature = "exports")]
+pub async fn sqs(config: &Config) -> aws_sdk_sqs::Client {
+    let shared = sdk_config(config).await;
+    let mut builder = aws_sdk_sqs::config::Builder::from(&shared);
+    if let Some(endpoint) = &config.sqs_endpoint {
+        builder = builder.endpoint_url(endpoint);
+    }
+    aws_sdk_sqs::Client::from_conf(builder.build())
+}
+
 #[cfg(feature = "s3")]
 pub async fn s3(config: &Config) -> aws_sdk_s3::Client {
     s3_with_credentials(config).await.0

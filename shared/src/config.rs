@@ -29,6 +29,15 @@ pub struct Config {
     pub alerts_topic_arn: Option<String>,
     /// `SALES_SNS_ENDPOINT`: a local SNS (moto's server) instead of AWS.
     pub sns_endpoint: Option<String>,
+    /// `SALES_EXPORT_JOBS_TABLE`: export jobs and their idempotency keys.
+    pub export_jobs_table: String,
+    /// `SALES_EXPORT_QUEUE_URL`: the queue the export worker consumes;
+    /// unset, export jobs are refused (503).
+    pub export_queue_url: Option<String>,
+    /// `SALES_EXPORT_SYNC_MAX_ROWS` (default 50 000): the most rows a
+    /// `GET .../export` writes within the request; a larger range answers
+    /// 202 with an export job.
+    pub export_sync_max_rows: u64,
     pub region: String,
     pub auth: AuthConfig,
     /// `SALES_ANALYTICS_NOW`, honoured only when `local`.
@@ -48,6 +57,9 @@ pub const LOCAL_CURSOR_SECRET: &str = "local-cursor-secret-change-me";
 
 /// Default lifetime of an export link: 15 minutes.
 pub const DEFAULT_EXPORT_LINK_TTL: std::time::Duration = std::time::Duration::from_secs(900);
+/// Default `SALES_EXPORT_SYNC_MAX_ROWS`: about ten 1 MB pages of the
+/// by-date index, a few seconds (docs/performance.md, "Exports").
+pub const DEFAULT_EXPORT_SYNC_MAX_ROWS: u64 = 50_000;
 /// Longest lifetime S3 accepts for a presigned link: 7 days (local runs).
 pub const MAX_EXPORT_LINK_TTL_SECONDS: u64 = 604_800;
 /// Longest link lifetime outside local runs: one hour.
@@ -72,6 +84,10 @@ fn local_default(name: &str) -> Option<String> {
         "SALES_JWT_SECRET" => "local-dev-secret-change-me".to_owned(),
         "SALES_DYNAMODB_ENDPOINT" => format!("http://127.0.0.1:{}", port("SALES_DYNAMODB_PORT", "8000")),
         "SALES_S3_ENDPOINT" => format!("http://127.0.0.1:{}", port("SALES_S3_PORT", "9100")),
+        "SALES_SQS_ENDPOINT" => format!("http://127.0.0.1:{}", port("SALES_MOTO_PORT", "9200")),
+        "SALES_EXPORT_QUEUE_URL" => {
+            format!("http://127.0.0.1:{}/123456789012/sales-export-jobs", port("SALES_MOTO_PORT", "9200"))
+        }
         _ => return None,
     })
 }
@@ -128,6 +144,13 @@ impl Config {
                     },
                 })?,
         };
+        let export_sync_max_rows = match var("SALES_EXPORT_SYNC_MAX_ROWS") {
+            None => DEFAULT_EXPORT_SYNC_MAX_ROWS,
+            Some(text) => text.parse::<u64>().ok().filter(|n| *n >= 1).ok_or_else(|| ConfigError::Invalid {
+                name: "SALES_EXPORT_SYNC_MAX_ROWS",
+                message: format!("must be a whole number of rows, at least 1, got `{text}`"),
+            })?,
+        };
         let cursor_secret = match (var("SALES_CURSOR_SECRET"), local) {
             (Some(secret), _) => secret,
             (None, true) => LOCAL_CURSOR_SECRET.to_owned(),
@@ -154,6 +177,9 @@ impl Config {
             alerts_table: var("SALES_ALERTS_TABLE").unwrap_or_else(|| "sales-alerts".into()),
             alerts_topic_arn: var("SALES_ALERTS_TOPIC_ARN"),
             sns_endpoint: var("SALES_SNS_ENDPOINT"),
+            export_jobs_table: var("SALES_EXPORT_JOBS_TABLE").unwrap_or_else(|| "sales-export-jobs".into()),
+            export_queue_url: var("SALES_EXPORT_QUEUE_URL"),
+            export_sync_max_rows,
             // Local services: the stack's one fixed region (DynamoDB Local
             // keeps tables per key and region).
             region: match var("SALES_DYNAMODB_ENDPOINT") {

@@ -31,6 +31,13 @@ pub struct ApiContext {
     pub s3_credentials: Option<aws_sdk_s3::config::SharedCredentialsProvider>,
     pub exports_bucket: String,
     pub export_link_ttl: std::time::Duration,
+    /// Export jobs (the export API and its worker).
+    pub export_jobs_table: String,
+    /// The export worker's queue; `None` refuses jobs (503).
+    #[cfg(feature = "exports")]
+    pub export_queue: Option<crate::exports::job_store::JobQueue>,
+    /// The most rows an export writes within its request.
+    pub export_sync_max_rows: u64,
     pub cursors: crate::paging::CursorSigner,
 }
 
@@ -51,6 +58,10 @@ impl ApiContext {
             s3_credentials,
             exports_bucket: config.exports_bucket.clone(),
             export_link_ttl: config.export_link_ttl,
+            export_jobs_table: config.export_jobs_table.clone(),
+            #[cfg(feature = "exports")]
+            export_queue: crate::exports::job_store::JobQueue::from_config(config).await,
+            export_sync_max_rows: config.export_sync_max_rows,
             cursors: crate::paging::CursorSigner::new(config.cursor_secret.as_bytes()),
         })
     }
@@ -193,6 +204,16 @@ impl Meta {
 pub struct Envelope<T: Serialize> {
     pub data: T,
     pub meta: Meta,
+}
+
+/// A response made `status` (201, 202), with `Location` set to the path
+/// of what was made.
+pub fn made(mut response: Response, status: StatusCode, location: &str) -> Response {
+    *response.status_mut() = status;
+    if let Ok(value) = header::HeaderValue::from_str(location) {
+        response.headers_mut().insert(header::LOCATION, value);
+    }
+    response
 }
 
 /// JSON 404 for unknown paths, mounted as every router's fallback.

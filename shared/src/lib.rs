@@ -9,6 +9,7 @@ pub mod config;
 pub mod exports;
 pub mod guard;
 pub mod http;
+pub mod ids;
 pub mod logging;
 pub mod metrics;
 pub mod money;

@@ -40,6 +40,12 @@ impl Params {
     pub fn parse(raw: Option<&str>, allowed: &[&str]) -> Result<Self, ApiError> {
         let pairs: Vec<(String, String)> = serde_urlencoded::from_str(raw.unwrap_or(""))
             .map_err(|e| ApiError::BadRequest { parameter: None, message: format!("malformed query string: {e}") })?;
+        Self::from_pairs(pairs, allowed)
+    }
+
+    /// Named values from elsewhere than a query string (a JSON body's
+    /// fields), checked like a query's.
+    pub fn from_pairs(pairs: Vec<(String, String)>, allowed: &[&str]) -> Result<Self, ApiError> {
         let mut values = HashMap::new();
         for (name, value) in pairs {
             if !allowed.contains(&name.as_str()) {

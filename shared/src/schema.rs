@@ -14,6 +14,7 @@ pub const TEMPLATE: &str = include_str!("../../template.yaml");
 pub const SOURCE_TABLE: &str = "SourceTable";
 pub const AGGREGATES_TABLE: &str = "AggregatesTable";
 pub const ALERTS_TABLE: &str = "AlertsTable";
+pub const EXPORT_JOBS_TABLE: &str = "ExportJobsTable";
 pub const EXPORTS_BUCKET: &str = "ExportsBucket";
 
 #[derive(Debug, thiserror::Error)]
@@ -206,6 +207,8 @@ mod tests {
         assert_eq!(aggregates.key_schema, source.key_schema);
         assert!(aggregates.attributes.contains(&("pk".into(), "S".into())));
         assert!(declares_bucket(TEMPLATE, EXPORTS_BUCKET));
+        let jobs = table_definition(TEMPLATE, EXPORT_JOBS_TABLE).unwrap();
+        assert_eq!(jobs.key_schema, source.key_schema);
         assert!(table_definition(TEMPLATE, EXPORTS_BUCKET).is_err());
     }
 }

@@ -54,6 +54,11 @@ impl TestStack {
             report_queue_url: None,
             alerts_table: format!("{prefix}-alerts"),
             alerts_topic_arn: None,
+            export_jobs_table: format!("{prefix}-export-jobs"),
+            export_queue_url: std::env::var("SALES_SQS_ENDPOINT")
+                .ok()
+                .map(|endpoint| format!("{endpoint}/123456789012/{prefix}-export-jobs")),
+            export_sync_max_rows: sales_shared::config::DEFAULT_EXPORT_SYNC_MAX_ROWS,
             // moto's one server answers SNS as well as SQS.
             sns_endpoint: std::env::var("SALES_SQS_ENDPOINT").ok(),
             region: "us-east-1".into(),
@@ -162,6 +167,19 @@ impl TestStack {
         let headers = response.headers().clone();
         let bytes = axum::body::to_bytes(response.into_body(), 10 << 20).await.expect("body");
         (status, headers, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
+    }
+
+    /// Runs the export jobs queued so far, as the worker does on AWS;
+    /// returns how many messages were handled.
+    pub async fn run_export_jobs(&self) -> usize {
+        self.run_export_jobs_with(&self.config).await
+    }
+
+    /// [`Self::run_export_jobs`] with a worker configured by `config`.
+    pub async fn run_export_jobs_with(&self, config: &Config) -> usize {
+        let queue = sales_shared::exports::job_store::JobQueue::from_config(config).await.expect("an export queue");
+        let ctx = export::ReportContext::from_config(config).await;
+        export::jobs::drain_queue(&ctx, &queue, Duration::ZERO).await.expect("the queue drained")
     }
 
     /// Every item of the aggregates table, sorted, for item-by-item comparison.

@@ -322,3 +322,23 @@ async fn the_report_handler_runs_on_an_eventbridge_schedule() {
         ])
     );
 }
+
+#[tokio::test]
+async fn the_export_worker_runs_the_job_an_sqs_event_names() {
+    let mut stack = TestStack::new("events-sqs", "2025-12-17T12:00:00Z").await;
+    stack.load_and_apply(TENANT, &[order(1, 1, "10.00", "completed")]).await;
+    let body = json!({"dataset": "orders", "format": "csv"});
+    let (status, _, created) =
+        stack.send("POST", "/api/v1/sales/exports", Some(&token(TENANT, "sales:export")), Some(&body)).await;
+    assert_eq!(status, 202, "{created}");
+    let job = created["data"]["id"].as_str().expect("a job id");
+    let event: Value =
+        serde_json::from_str(&fixture("sqs-export-job.json").replace("{{tenant}}", TENANT).replace("{{job}}", job))
+            .expect("an SQS event");
+    let ctx = export::ReportContext::from_config(&stack.config).await;
+    let out = export::jobs::run_messages(&ctx, &event).await;
+    // The job ran; the message that is no job is the one to retry.
+    assert_eq!(out, json!({"batchItemFailures": [{"itemIdentifier": "5b2d6f0e-9c1a-4c3e-8f6e-0d1c2b3a4f02"}]}));
+    let (_, _, done) = stack.get(&format!("/api/v1/sales/exports/{job}"), Some(&token(TENANT, "sales:export"))).await;
+    assert_eq!((done["data"]["status"].as_str(), done["data"]["rows"].as_u64()), (Some("succeeded"), Some(1)));
+}

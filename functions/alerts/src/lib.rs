@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
-use axum::http::{StatusCode, header};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodRouter, get};
 use sales_shared::alerts::deliver::{Deliverer, RetryPolicy, Topic};
@@ -17,7 +17,7 @@ use sales_shared::alerts::signature::new_secret;
 use sales_shared::alerts::store::{AlertStore, Rule};
 use sales_shared::auth::{Principal, Scope};
 use sales_shared::config::{Clock, Config};
-use sales_shared::http::{ApiContext, ApiError, TenantView};
+use sales_shared::http::{ApiContext, ApiError, TenantView, made};
 use sales_shared::paging::NoTotals;
 use sales_shared::params::Params;
 use serde::Serialize;
@@ -62,11 +62,6 @@ struct Created<'a> {
     secret: &'a str,
 }
 
-fn with_status(mut response: Response, status: StatusCode) -> Response {
-    *response.status_mut() = status;
-    response
-}
-
 /// `POST /alerts`: 201 with the rule and its `secret`, `Location` its URL.
 async fn create(
     State(ctx): State<Arc<ApiContext>>,
@@ -88,11 +83,8 @@ async fn create(
     let secret = new_secret().map_err(|_| ApiError::Internal)?;
     let id = sales_shared::alerts::new_id(sales_shared::alerts::RULE_ID_PREFIX);
     let rule = store.create(&id, &spec, &secret, view.now).await?;
-    let mut response = view.respond(Created { rule: &rule, secret: &secret }).await?;
-    if let Ok(location) = header::HeaderValue::from_str(&format!("/api/v1/sales/alerts/{id}")) {
-        response.headers_mut().insert(header::LOCATION, location);
-    }
-    Ok(with_status(response, StatusCode::CREATED))
+    let response = view.respond(Created { rule: &rule, secret: &secret }).await?;
+    Ok(made(response, StatusCode::CREATED, &format!("/api/v1/sales/alerts/{id}")))
 }
 
 /// `GET /alerts` (`limit`, `cursor`): the tenant's rules by id.

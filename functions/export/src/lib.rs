@@ -1,4 +1,6 @@
-//! The scheduled export: on its EventBridge schedule (the 1st of each
+//! The export function group: the export API (`api`, files within the
+//! request and export jobs), the export worker (`jobs`) and, here, the
+//! scheduled export: on its EventBridge schedule (the 1st of each
 //! month), every registered tenant's management report of the previous
 //! month (tenant-local) to S3. An event `{"detail": {"month": "YYYY-MM"}}`
 //! (or `{"month": ...}`) reruns a given month; reruns overwrite the same
@@ -12,6 +14,9 @@
 //! runs, `salesctl report`) the scheduled run writes every tenant's report
 //! itself.
 
+pub mod api;
+pub mod jobs;
+
 use aws_sdk_s3::config::SharedCredentialsProvider;
 use sales_shared::config::{Clock, Config};
 use sales_shared::exports::ExportError;
@@ -23,12 +28,15 @@ use sales_shared::store::aggregates::{AggregateReader, tenants};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-/// Clients and names, built once per process.
+/// Clients and names of the scheduled export and the worker, built once
+/// per process.
 pub struct ReportContext {
     pub dynamo: aws_sdk_dynamodb::Client,
     pub s3: aws_sdk_s3::Client,
     pub credentials: Option<SharedCredentialsProvider>,
     pub aggregates_table: String,
+    /// Export jobs (the worker).
+    pub export_jobs_table: String,
     pub bucket: String,
     pub link_ttl: std::time::Duration,
     pub clock: Clock,
@@ -44,12 +52,7 @@ pub struct ReportQueue {
 impl ReportQueue {
     pub async fn from_config(config: &Config) -> Option<Self> {
         let url = config.report_queue_url.clone()?;
-        let shared = sales_shared::aws::sdk_config(config).await;
-        let mut builder = aws_sdk_sqs::config::Builder::from(&shared);
-        if let Some(endpoint) = &config.sqs_endpoint {
-            builder = builder.endpoint_url(endpoint);
-        }
-        Some(ReportQueue { client: aws_sdk_sqs::Client::from_conf(builder.build()), url })
+        Some(ReportQueue { client: sales_shared::aws::sqs(config).await, url })
     }
 }
 
@@ -73,6 +76,7 @@ impl ReportContext {
             s3,
             credentials,
             aggregates_table: config.aggregates_table.clone(),
+            export_jobs_table: config.export_jobs_table.clone(),
             bucket: config.exports_bucket.clone(),
             link_ttl: config.export_link_ttl,
             clock: config.clock(),
@@ -80,7 +84,7 @@ impl ReportContext {
         }
     }
 
-    fn destination(&self) -> Destination<'_> {
+    pub fn destination(&self) -> Destination<'_> {
         Destination {
             s3: &self.s3,
             credentials: self.credentials.as_ref(),

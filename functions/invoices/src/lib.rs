@@ -11,8 +11,6 @@ use axum::routing::{MethodRouter, get};
 use sales_shared::auth::Principal;
 use sales_shared::buckets::calendar_bucket_of;
 use sales_shared::buckets::epoch;
-use sales_shared::exports::endpoint::export_route;
-use sales_shared::exports::run::Dataset;
 use sales_shared::http::{ApiContext, ApiError, TenantView};
 use sales_shared::metrics::aging::{
     AgeBy, AgingInvoice, AgingTotals, Buckets, CustomerRow, Settled, aging_report, by_due_date, customer_row,
@@ -28,13 +26,10 @@ use sales_shared::periods::DateRange;
 use sales_shared::store::StoreError;
 use sales_shared::store::aggregates::{AggregateReader, Measures, family, measure};
 
-/// Every route of the function: its path and its (GET) handler.
-fn table() -> [(&'static str, MethodRouter<Arc<ApiContext>>); 3] {
-    [
-        ("/api/v1/sales/invoices/statistics", get(statistics)),
-        ("/api/v1/sales/invoices/aging-report", get(aging)),
-        ("/api/v1/sales/invoices/export", export_route(Dataset::Invoices)),
-    ]
+/// Every route of the function: its path and its (GET) handler. (`/invoices/export`
+/// is the export API's: `functions/export`.)
+fn table() -> [(&'static str, MethodRouter<Arc<ApiContext>>); 2] {
+    [("/api/v1/sales/invoices/statistics", get(statistics)), ("/api/v1/sales/invoices/aging-report", get(aging))]
 }
 
 sales_shared::http_function_routes!(table);

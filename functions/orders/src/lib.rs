@@ -12,8 +12,6 @@ use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use sales_shared::auth::Principal;
 use sales_shared::buckets::calendar_bucket_of;
-use sales_shared::exports::endpoint::export_route;
-use sales_shared::exports::run::Dataset;
 use sales_shared::http::{ApiContext, ApiError};
 use sales_shared::metrics::customers::CustomerCounts;
 use sales_shared::metrics::get as measure_of;
@@ -30,13 +28,13 @@ use sales_shared::store::aggregates::{AggregateReader, family, measure};
 use sales_shared::store::high_value::parse_amount_key;
 use serde::Serialize;
 
-/// Every route of the function: its path and its (GET) handler.
-fn table() -> [(&'static str, MethodRouter<Arc<ApiContext>>); 4] {
+/// Every route of the function: its path and its (GET) handler. (`/orders/export`
+/// is the export API's: `functions/export`.)
+fn table() -> [(&'static str, MethodRouter<Arc<ApiContext>>); 3] {
     [
         ("/api/v1/sales/orders", get(orders_grouped)),
         ("/api/v1/sales/orders/performance-metrics", get(performance)),
         ("/api/v1/sales/orders/high-value", get(high_value)),
-        ("/api/v1/sales/orders/export", export_route(Dataset::Orders)),
     ]
 }
 

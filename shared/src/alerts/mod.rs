@@ -21,12 +21,7 @@ pub const RULE_ID_PREFIX: &str = "rule";
 /// event). Falls back to the clock's nanoseconds if the system's random
 /// source fails.
 pub fn new_id(prefix: &str) -> String {
-    let mut bytes = [0u8; 16];
-    if aws_lc_rs::rand::fill(&mut bytes).is_err() {
-        let nanos = chrono::Utc::now().timestamp_nanos_opt().unwrap_or_default();
-        bytes[..8].copy_from_slice(&nanos.to_be_bytes());
-    }
-    format!("{prefix}_{}", hex(&bytes))
+    format!("{prefix}_{}", crate::ids::random_hex(16))
 }
 
 /// Whether `id` has the form of a rule id [`new_id`] makes.
@@ -36,10 +31,7 @@ pub fn is_rule_id(id: &str) -> bool {
     })
 }
 
-/// Bytes as lowercase hex.
-pub(crate) fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
+pub(crate) use crate::ids::hex;
 
 #[cfg(test)]
 mod tests {

@@ -10,8 +10,6 @@
 
 use std::collections::HashMap;
 
-use aws_sdk_dynamodb::error::SdkError;
-use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use aws_sdk_dynamodb::types::{AttributeValue, Select};
 use chrono::{DateTime, SecondsFormat, Utc};
 use rust_decimal::Decimal;
@@ -19,7 +17,7 @@ use serde::Serialize;
 
 use super::machine::{AlertEvent, RuleState};
 use super::rule::{RuleSpec, UrlPolicy, parse_rule};
-use crate::store::StoreError;
+use crate::store::{StoreError, unless_condition_failed};
 
 /// How long a rule's events are kept.
 pub const EVENT_RETENTION_DAYS: i64 = 90;
@@ -326,16 +324,5 @@ impl<'a> AlertStore<'a> {
                 Ok((sk.clone(), StoredEvent { event, deliveries }))
             })
             .collect()
-    }
-}
-
-/// An `UpdateItem`'s output, `None` when its condition failed.
-fn unless_condition_failed<T, R: std::fmt::Debug>(
-    result: Result<T, SdkError<UpdateItemError, R>>,
-) -> Result<Option<T>, StoreError> {
-    match result {
-        Ok(out) => Ok(Some(out)),
-        Err(e) if e.as_service_error().is_some_and(UpdateItemError::is_conditional_check_failed_exception) => Ok(None),
-        Err(e) => Err(StoreError::dynamo("UpdateItem", e)),
     }
 }

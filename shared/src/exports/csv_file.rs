@@ -11,6 +11,9 @@ use std::borrow::Cow;
 use super::table::{Cell, Column, Row};
 use super::{ExportError, Format};
 
+/// What a part's buffer holds beyond the part: one page of rows as CSV.
+const PAGE_ROOM: usize = 2 << 20;
+
 pub struct CsvFile {
     writer: csv::Writer<Vec<u8>>,
 }
@@ -59,7 +62,9 @@ impl CsvFile {
         if self.writer.get_ref().len() < at_least {
             return Ok(None);
         }
-        let full = std::mem::replace(&mut self.writer, writer(Vec::with_capacity(at_least + (1 << 16))));
+        // Room for a part and one more page of rows (a DynamoDB page is at
+        // most 1 MB), so the buffer never doubles past a part.
+        let full = std::mem::replace(&mut self.writer, writer(Vec::with_capacity(at_least + PAGE_ROOM)));
         full.into_inner().map(Some).map_err(|e| ExportError::write(Format::Csv, e.error()))
     }
 

@@ -12,6 +12,12 @@ pub mod destination;
 #[cfg(feature = "exports")]
 pub mod endpoint;
 #[cfg(feature = "exports")]
+pub mod font;
+#[cfg(feature = "exports")]
+pub mod job_store;
+#[cfg(feature = "exports")]
+pub mod jobs;
+#[cfg(feature = "exports")]
 pub mod pdf_report;
 #[cfg(feature = "exports")]
 pub mod run;

@@ -1,17 +1,19 @@
 //! Reports a manager would print: A4 landscape, a title, who and when, a
 //! summary block, the day-by-day chart (bars and rules drawn on the
 //! page), then tables that break across pages with their header rows
-//! repeated, and page numbers. Text uses the PDF standard fonts Helvetica
-//! and Helvetica-Bold (WinAnsi encoding): nothing to embed, no C library.
+//! repeated, and page numbers. Text is set in DejaVu Sans (`font`), each
+//! document embedding the glyphs it uses: names in Latin, Greek or Cyrillic
+//! print and extract as written.
 
 use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
-use pdf_writer::{Content, Finish, Name, Pdf, Rect, Ref, Str};
+use pdf_writer::{Content, Filter, Finish, Name, Pdf, Rect, Ref, Str};
 use rust_decimal::Decimal;
 
 use super::ExportError;
 use super::chart;
+use super::font::{Embedded, GlyphSet, Style, deflate};
 use super::table::{Cell, Column, Kind, Row, Summary, TableSpec};
 use crate::periods::DateRange;
 
@@ -65,41 +67,9 @@ pub struct Document {
     pub sections: Vec<Section>,
 }
 
-/// Text as WinAnsi bytes (Helvetica's encoding); other characters become '?'.
-pub fn win_ansi(text: &str) -> Vec<u8> {
-    text.chars()
-        .map(|c| match c {
-            ' '..='~' => c as u8,
-            '\u{A0}'..='\u{FF}' => c as u32 as u8,
-            '€' => 0x80,
-            '…' => 0x85,
-            '•' => 0x95,
-            '–' => 0x96,
-            '—' => 0x97,
-            '‘' => 0x91,
-            '’' => 0x92,
-            '“' => 0x93,
-            '”' => 0x94,
-            _ => b'?',
-        })
-        .collect()
-}
-
-/// Helvetica advance widths (per 1000 em) of the characters amounts use.
-fn char_width(c: u8) -> f32 {
-    match c {
-        b'0'..=b'9' => 556.0,
-        b',' | b'.' | b' ' => 278.0,
-        b'-' => 333.0,
-        b'A'..=b'Z' => 667.0,
-        b'i' | b'l' | b'j' => 222.0,
-        b'm' | b'w' => 833.0,
-        _ => 556.0,
-    }
-}
-
-fn text_width(bytes: &[u8], size: f32) -> f32 {
-    bytes.iter().map(|c| char_width(*c)).sum::<f32>() * size / 1000.0
+/// Width of `text` at `size` points in the regular font.
+fn text_width(text: &str, size: f32) -> f32 {
+    Style::Regular.font().width(text, size)
 }
 
 /// `1234567.8` as `1,234,567.80`.
@@ -125,21 +95,25 @@ fn cell_text(cell: &Cell) -> String {
 }
 
 /// Cuts text to a width, ending with an ellipsis.
-fn fit(text: &str, width: f32, size: f32) -> Vec<u8> {
-    let mut bytes = win_ansi(text);
-    if text_width(&bytes, size) <= width {
-        return bytes;
+fn fit(text: &str, width: f32, size: f32, style: Style) -> String {
+    let font = style.font();
+    if font.width(text, size) <= width {
+        return text.to_owned();
     }
-    while !bytes.is_empty() && text_width(&bytes, size) + 556.0 * size / 1000.0 > width {
-        bytes.pop();
+    let mut kept: String = text.to_owned();
+    let ellipsis = font.width("…", size);
+    while kept.pop().is_some() {
+        if font.width(&kept, size) + ellipsis <= width {
+            break;
+        }
     }
-    bytes.push(0x85);
-    bytes
+    kept.push('…');
+    kept
 }
 
 /// What a page shows, laid out before the PDF is written.
 enum Op {
-    Text { bold: bool, size: f32, x: f32, y: f32, bytes: Vec<u8> },
+    Text { style: Style, size: f32, x: f32, y: f32, text: String },
     Rule { y: f32, gray: f32, width: f32 },
     Chart { y: f32 },
 }
@@ -157,8 +131,8 @@ impl Layout {
         let last = self.pages.len() - 1;
         &mut self.pages[last]
     }
-    fn text(&mut self, bold: bool, size: f32, x: f32, y: f32, bytes: Vec<u8>) {
-        self.page().push(Op::Text { bold, size, x, y, bytes });
+    fn text(&mut self, style: Style, size: f32, x: f32, y: f32, text: impl Into<String>) {
+        self.page().push(Op::Text { style, size, x, y, text: text.into() });
     }
     fn new_page(&mut self) {
         self.pages.push(Vec::new());
@@ -166,10 +140,14 @@ impl Layout {
     }
     fn header(&mut self, columns: &[Column], xs: &[(f32, f32)]) {
         for (column, (cx, cw)) in columns.iter().zip(xs) {
-            let bytes = fit(column.header, cw - 4.0, TABLE_FONT);
-            let tx = if column.kind == Kind::Money { cx + cw - 2.0 - text_width(&bytes, TABLE_FONT) } else { cx + 2.0 };
+            let text = fit(column.header, cw - 4.0, TABLE_FONT, Style::Bold);
+            let tx = if column.kind == Kind::Money {
+                cx + cw - 2.0 - Style::Bold.font().width(&text, TABLE_FONT)
+            } else {
+                cx + 2.0
+            };
             let y = self.y;
-            self.text(true, TABLE_FONT, tx, y, bytes);
+            self.text(Style::Bold, TABLE_FONT, tx, y, text);
         }
         let y = self.y - 4.0;
         let width = xs.last().map_or(0.0, |(x, w)| x + w - MARGIN);
@@ -197,15 +175,15 @@ fn column_positions(columns: &[Column]) -> Vec<(f32, f32)> {
 
 fn lay_out(doc: &Document) -> Layout {
     let mut l = Layout { pages: vec![Vec::new()], y: PAGE_H - MARGIN - 18.0 };
-    l.text(true, 18.0, MARGIN, l.y, win_ansi(&doc.title));
+    l.text(Style::Bold, 18.0, MARGIN, l.y, doc.title.as_str());
     l.y -= 18.0;
-    l.text(false, 10.0, MARGIN, l.y, win_ansi(&doc.subtitle));
+    l.text(Style::Regular, 10.0, MARGIN, l.y, doc.subtitle.as_str());
     l.y -= 22.0;
     if !doc.summary.is_empty() {
-        l.text(true, 11.0, MARGIN, l.y, b"Summary".to_vec());
+        l.text(Style::Bold, 11.0, MARGIN, l.y, "Summary");
         l.y -= 14.0;
         for line in &doc.summary {
-            l.text(false, 9.0, MARGIN, l.y, win_ansi(line));
+            l.text(Style::Regular, 9.0, MARGIN, l.y, line.as_str());
             l.y -= 12.0;
         }
         l.y -= 8.0;
@@ -213,13 +191,13 @@ fn lay_out(doc: &Document) -> Layout {
     if let Some(chart) = &doc.chart {
         let shapes = chart::bars(chart.period, &chart.by_day);
         let label = format!("{} (scale 0 to {} {})", chart.title, amount(shapes.max), chart.currency);
-        l.text(true, 10.0, MARGIN, l.y, win_ansi(&label));
+        l.text(Style::Bold, 10.0, MARGIN, l.y, label);
         l.y -= 6.0 + chart::HEIGHT;
         let y = l.y;
         l.page().push(Op::Chart { y });
         l.y -= 10.0;
-        l.text(false, 7.0, MARGIN, l.y, chart.period.from.to_string().into_bytes());
-        l.text(false, 7.0, MARGIN + chart::WIDTH - 40.0, l.y, chart.period.to.to_string().into_bytes());
+        l.text(Style::Regular, 7.0, MARGIN, l.y, chart.period.from.to_string());
+        l.text(Style::Regular, 7.0, MARGIN + chart::WIDTH - 40.0, l.y, chart.period.to.to_string());
         l.y -= 22.0;
     }
     for section in &doc.sections {
@@ -229,7 +207,7 @@ fn lay_out(doc: &Document) -> Layout {
             l.new_page();
         }
         if let Some(heading) = &section.heading {
-            l.text(true, 11.0, MARGIN, l.y, win_ansi(heading));
+            l.text(Style::Bold, 11.0, MARGIN, l.y, heading.as_str());
             l.y -= ROW_H + 2.0;
         }
         l.header(&section.columns, &xs);
@@ -239,11 +217,11 @@ fn lay_out(doc: &Document) -> Layout {
                 l.header(&section.columns, &xs);
             }
             for ((cell, column), (cx, cw)) in row.iter().zip(&section.columns).zip(&xs) {
-                let bytes = fit(&cell_text(cell), cw - 4.0, TABLE_FONT);
+                let text = fit(&cell_text(cell), cw - 4.0, TABLE_FONT, Style::Regular);
                 let tx =
-                    if column.kind == Kind::Money { cx + cw - 2.0 - text_width(&bytes, TABLE_FONT) } else { cx + 2.0 };
+                    if column.kind == Kind::Money { cx + cw - 2.0 - text_width(&text, TABLE_FONT) } else { cx + 2.0 };
                 let y = l.y;
-                l.text(false, TABLE_FONT, tx, y, bytes);
+                l.text(Style::Regular, TABLE_FONT, tx, y, text);
             }
             let y = l.y - 4.0;
             let width = xs.last().map_or(0.0, |(x, w)| x + w - MARGIN);
@@ -255,7 +233,7 @@ fn lay_out(doc: &Document) -> Layout {
                 l.new_page();
             }
             let y = l.y;
-            l.text(true, 9.0, MARGIN, y, win_ansi(note));
+            l.text(Style::Bold, 9.0, MARGIN, y, note.as_str());
             l.y -= ROW_H;
         }
         l.y -= 10.0;
@@ -263,32 +241,63 @@ fn lay_out(doc: &Document) -> Layout {
     l
 }
 
+/// The footer of page `index` (from 0) of `pages`.
+fn footer(title: &str, index: usize, pages: usize) -> String {
+    format!("{title} - page {} of {pages}", index + 1)
+}
+
 /// The document as PDF bytes.
 pub fn render(doc: &Document) -> Result<Vec<u8>, ExportError> {
     let layout = lay_out(doc);
     let pages = layout.pages.len();
+    let footers: Vec<String> = (0..pages).map(|i| footer(&doc.title, i, pages)).collect();
+    let (mut regular, mut bold) = (GlyphSet::default(), GlyphSet::default());
+    for op in layout.pages.iter().flatten() {
+        if let Op::Text { style, text, .. } = op {
+            match style {
+                Style::Regular => regular.add(style.font(), text),
+                Style::Bold => bold.add(style.font(), text),
+            }
+        }
+    }
+    for text in &footers {
+        regular.add(Style::Regular.font(), text);
+    }
+    let fonts = [Embedded::new(Style::Regular, regular), Embedded::new(Style::Bold, bold)];
+
     let mut next_id = 1;
     let mut alloc = || {
         let r = Ref::new(next_id);
         next_id += 1;
         r
     };
-    let (catalog, tree, font, bold) = (alloc(), alloc(), alloc(), alloc());
+    let (catalog, tree) = (alloc(), alloc());
+    let font_refs: Vec<[Ref; 5]> = fonts.iter().map(|_| [alloc(), alloc(), alloc(), alloc(), alloc()]).collect();
     let mut pdf = Pdf::new();
     let chart_shapes = doc.chart.as_ref().map(|chart| chart::bars(chart.period, &chart.by_day));
     let page_refs: Vec<(Ref, Ref)> = (0..pages).map(|_| (alloc(), alloc())).collect();
     pdf.catalog(catalog).pages(tree);
     pdf.pages(tree).kids(page_refs.iter().map(|(p, _)| *p)).count(pages as i32);
-    pdf.type1_font(font).base_font(Name(b"Helvetica")).encoding_predefined(Name(b"WinAnsiEncoding"));
-    pdf.type1_font(bold).base_font(Name(b"Helvetica-Bold")).encoding_predefined(Name(b"WinAnsiEncoding"));
+    for (font, refs) in fonts.iter().zip(&font_refs) {
+        font.write(&mut pdf, *refs)?;
+    }
+    let font_of = |style: Style| match style {
+        Style::Regular => (Name(b"F1"), &fonts[0]),
+        Style::Bold => (Name(b"F2"), &fonts[1]),
+    };
 
-    for (index, (ops, (page_ref, content_ref))) in layout.pages.iter().zip(&page_refs).enumerate() {
+    for ((ops, (page_ref, content_ref)), footer) in layout.pages.iter().zip(&page_refs).zip(&footers) {
         let mut content = Content::new();
         for op in ops {
             match op {
-                Op::Text { bold, size, x, y, bytes } => {
-                    let name = if *bold { Name(b"F2") } else { Name(b"F1") };
-                    content.begin_text().set_font(name, *size).next_line(*x, *y).show(Str(bytes)).end_text();
+                Op::Text { style, size, x, y, text } => {
+                    let (name, font) = font_of(*style);
+                    content
+                        .begin_text()
+                        .set_font(name, *size)
+                        .next_line(*x, *y)
+                        .show(Str(&font.encode(text)))
+                        .end_text();
                 }
                 Op::Rule { y, gray, width } => {
                     content
@@ -305,16 +314,21 @@ pub fn render(doc: &Document) -> Result<Vec<u8>, ExportError> {
                 }
             }
         }
-        let footer = win_ansi(&format!("{} - page {} of {}", doc.title, index + 1, pages));
-        content.begin_text().set_font(Name(b"F1"), 8.0).next_line(MARGIN, MARGIN - 12.0).show(Str(&footer)).end_text();
+        let (name, font) = font_of(Style::Regular);
+        content
+            .begin_text()
+            .set_font(name, 8.0)
+            .next_line(MARGIN, MARGIN - 12.0)
+            .show(Str(&font.encode(footer)))
+            .end_text();
 
         let mut page = pdf.page(*page_ref);
         page.media_box(Rect::new(0.0, 0.0, PAGE_W, PAGE_H)).parent(tree).contents(*content_ref);
         let mut resources = page.resources();
-        resources.fonts().pair(Name(b"F1"), font).pair(Name(b"F2"), bold);
+        resources.fonts().pair(Name(b"F1"), font_refs[0][0]).pair(Name(b"F2"), font_refs[1][0]);
         resources.finish();
         page.finish();
-        pdf.stream(*content_ref, &content.finish());
+        pdf.stream(*content_ref, &deflate(&content.finish())?).filter(Filter::FlateDecode);
     }
     Ok(pdf.finish())
 }
@@ -402,8 +416,11 @@ mod tests {
     }
 
     #[test]
-    fn text_is_win_ansi() {
-        assert_eq!(win_ansi("Café €5 – ok ✓"), b"Caf\xe9 \x805 \x96 ok ?".to_vec());
+    fn long_text_is_cut_to_its_column_with_an_ellipsis() {
+        let cut = fit("Αθηνά Εμπορική Ανώνυμη Εταιρεία", 60.0, TABLE_FONT, Style::Regular);
+        assert!(cut.ends_with('…') && cut.starts_with("Αθηνά"), "{cut}");
+        assert!(text_width(&cut, TABLE_FONT) <= 60.0);
+        assert_eq!(fit("Łódź", 60.0, TABLE_FONT, Style::Regular), "Łódź");
     }
 
     #[test]
@@ -420,15 +437,17 @@ mod tests {
         let layout = lay_out(&doc);
         assert_eq!(layout.pages.len(), 3);
         for page in &layout.pages {
-            let headers =
-                page.iter().filter(|op| matches!(op, Op::Text { bold: true, bytes, .. } if bytes == b"Number")).count();
+            let headers = page
+                .iter()
+                .filter(|op| matches!(op, Op::Text { style: Style::Bold, text, .. } if text == "Number"))
+                .count();
             assert_eq!(headers, 1, "every page repeats the header row");
         }
         let rows_printed: usize = layout
             .pages
             .iter()
             .flatten()
-            .filter(|op| matches!(op, Op::Text { bold: false, bytes, .. } if bytes.starts_with(b"R")))
+            .filter(|op| matches!(op, Op::Text { style: Style::Regular, text, .. } if text.starts_with('R')))
             .count();
         assert_eq!(rows_printed, 100);
         assert!(render(&doc).unwrap().starts_with(b"%PDF-"));

@@ -33,6 +33,10 @@ impl Dataset {
         }
     }
 
+    pub fn parse(text: &str) -> Option<Self> {
+        [Dataset::Orders, Dataset::Invoices].into_iter().find(|d| d.name() == text)
+    }
+
     pub fn spec(self) -> TableSpec {
         match self {
             Dataset::Orders => orders_spec(),
@@ -131,15 +135,31 @@ enum Sink {
     Pdf { rows: Vec<Row> },
 }
 
-/// Runs an export; on any failure the multipart upload is aborted.
+/// Told the rows written so far, after each page of the index (a job
+/// shows them while it runs).
+pub trait Progress {
+    fn rows(&mut self, rows: u64) -> impl std::future::Future<Output = ()> + Send;
+}
+
+/// No one is watching (an export within a request).
+pub struct Unwatched;
+
+impl Progress for Unwatched {
+    async fn rows(&mut self, _rows: u64) {}
+}
+
+/// Runs an export to the object `key`; on any failure the multipart
+/// upload is aborted, so no object, partial or whole, is left.
 pub async fn export(
     reader: &AggregateReader<'_>,
     destination: &Destination<'_>,
     request: &Request<'_>,
+    key: &str,
+    progress: &mut impl Progress,
 ) -> Result<Exported, ExportError> {
     let spec = request.dataset.spec();
     let filename = filename(request.dataset, request.range, request.format);
-    let key = object_key(request.tenant, request.dataset, request.now, request.format);
+    let key = key.to_owned();
     let mut upload = MultipartUpload::start(
         destination.s3,
         destination.bucket,
@@ -148,7 +168,7 @@ pub async fn export(
         &attachment(&filename),
     )
     .await?;
-    match write(reader, request, &spec, &mut upload).await {
+    match write(reader, request, &spec, &mut upload, progress).await {
         Ok(rows) => {
             let bytes = upload.finish().await?;
             let link = destination.link(&key, &filename, request.now).await?;
@@ -166,6 +186,7 @@ async fn write(
     request: &Request<'_>,
     spec: &TableSpec,
     upload: &mut MultipartUpload<'_>,
+    progress: &mut impl Progress,
 ) -> Result<u64, ExportError> {
     let mut names = Names { reps: BTreeMap::new(), ..Default::default() };
     if request.dataset == Dataset::Orders {
@@ -196,6 +217,7 @@ async fn write(
         {
             upload.part(part).await?;
         }
+        progress.rows(summary.rows).await;
     }
     match sink {
         Sink::Csv(file) => upload.part(file.finish()?).await?,

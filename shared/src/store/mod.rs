@@ -27,6 +27,18 @@ impl StoreError {
     }
 }
 
+/// An `UpdateItem`'s output, `None` when its condition failed.
+pub fn unless_condition_failed<T, R: std::fmt::Debug>(
+    result: Result<T, SdkError<aws_sdk_dynamodb::operation::update_item::UpdateItemError, R>>,
+) -> Result<Option<T>, StoreError> {
+    use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
+    match result {
+        Ok(out) => Ok(Some(out)),
+        Err(e) if e.as_service_error().is_some_and(UpdateItemError::is_conditional_check_failed_exception) => Ok(None),
+        Err(e) => Err(StoreError::dynamo("UpdateItem", e)),
+    }
+}
+
 /// Every item of one partition (consistent reads, all pages).
 pub async fn query_partition(
     client: &aws_sdk_dynamodb::Client,

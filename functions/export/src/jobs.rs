@@ -1,0 +1,183 @@
+//! The export worker: runs the jobs its queue names (an SQS event, one
+//! message per job), noting the rows written as it goes; a failed export
+//! marks the job failed with the reason and leaves no file (the multipart
+//! upload is aborted). Locally, [`drain_queue`] plays the part of Lambda's
+//! SQS poller (`salesctl serve` runs it in a loop, the tests once).
+
+use std::time::{Duration, Instant};
+
+use chrono::Utc;
+use sales_shared::exports::job_store::{JobQueue, JobStore};
+use sales_shared::exports::jobs::{JobMessage, MAX_ATTEMPTS};
+use sales_shared::exports::run::{Progress, Request, export};
+use sales_shared::periods::local_today;
+use sales_shared::store::StoreError;
+use sales_shared::store::aggregates::AggregateReader;
+use serde_json::{Value, json};
+
+use crate::ReportContext;
+
+/// How often a running job's row count is written.
+pub const PROGRESS_EVERY: Duration = Duration::from_secs(2);
+
+/// What a message came to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    Succeeded {
+        rows: u64,
+        bytes: u64,
+    },
+    Failed(String),
+    /// Nothing to do: no such job, or already final (a repeated message).
+    Skipped(&'static str),
+}
+
+/// Writes the row count of a running job at most every [`PROGRESS_EVERY`].
+struct JobProgress<'a> {
+    store: &'a JobStore<'a>,
+    id: &'a str,
+    last: Instant,
+}
+
+impl Progress for JobProgress<'_> {
+    async fn rows(&mut self, rows: u64) {
+        if self.last.elapsed() < PROGRESS_EVERY {
+            return;
+        }
+        self.last = Instant::now();
+        if let Err(err) = self.store.progress(self.id, rows).await {
+            tracing::warn!(job = self.id, error = %err, "noting a job's progress failed");
+        }
+    }
+}
+
+/// Runs one job. Errors are the job table's (the message is retried);
+/// an export's failure is the job's outcome.
+pub async fn run_job(ctx: &ReportContext, tenant: &str, id: &str) -> Result<Outcome, StoreError> {
+    let store = JobStore::new(&ctx.dynamo, &ctx.export_jobs_table, tenant);
+    let Some(job) = store.claim(id, Utc::now()).await? else {
+        return match store.get(id).await? {
+            None => Ok(Outcome::Skipped("no such job")),
+            Some(job) if job.state.is_final() => Ok(Outcome::Skipped("already finished")),
+            Some(_) => {
+                let reason = format!("the export stopped {MAX_ATTEMPTS} times before finishing (time-outs?)");
+                store.fail(id, &reason, Utc::now()).await?;
+                Ok(Outcome::Failed(reason))
+            }
+        };
+    };
+    let (Some(dataset), Some(format)) = (job.spec.dataset(), job.spec.format()) else {
+        let reason = "the job's request is not one this version runs".to_owned();
+        store.fail(id, &reason, Utc::now()).await?;
+        return Ok(Outcome::Failed(reason));
+    };
+    let reader = AggregateReader::new(&ctx.dynamo, &ctx.aggregates_table, tenant);
+    let settings = reader.settings().await?;
+    let now = ctx.clock.now();
+    let request = Request {
+        dataset,
+        format,
+        tenant,
+        range: job.spec.range(),
+        status: job.spec.status.as_deref(),
+        currency: &settings.currency,
+        today: local_today(now, settings.tz()),
+        now,
+    };
+    let key = job.object_key(tenant, format);
+    let mut progress = JobProgress { store: &store, id, last: Instant::now() };
+    tracing::info!(tenant, job = id, attempt = job.attempts, "export job running");
+    match export(&reader, &ctx.destination(), &request, &key, &mut progress).await {
+        Ok(done) => {
+            store.succeed(id, done.rows, done.bytes, &done.key, &done.filename, Utc::now()).await?;
+            tracing::info!(tenant, job = id, rows = done.rows, bytes = done.bytes, "export job succeeded");
+            Ok(Outcome::Succeeded { rows: done.rows, bytes: done.bytes })
+        }
+        Err(err) => {
+            let reason = err.to_string();
+            tracing::error!(tenant, job = id, error = %reason, "export job failed");
+            store.fail(id, &reason, Utc::now()).await?;
+            Ok(Outcome::Failed(reason))
+        }
+    }
+}
+
+/// The worker's handler: an SQS event's messages, one job each; answers
+/// the partial batch response, naming the messages to retry (the job
+/// table could not be read or written).
+pub async fn run_messages(ctx: &ReportContext, event: &Value) -> Value {
+    let mut failures = Vec::new();
+    for record in event.get("Records").and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default() {
+        let id = record.get("messageId").and_then(Value::as_str).unwrap_or_default();
+        let body = record.get("body").and_then(Value::as_str).unwrap_or_default();
+        let Ok(message) = serde_json::from_str::<JobMessage>(body) else {
+            // Not ours: retrying would not change it (the queue's
+            // redrive policy moves it aside after its receives).
+            tracing::error!(message_id = id, "not an export job message");
+            failures.push(json!({ "itemIdentifier": id }));
+            continue;
+        };
+        match run_job(ctx, &message.tenant, &message.job).await {
+            Ok(outcome) => {
+                tracing::info!(tenant = %message.tenant, job = %message.job, ?outcome, "export job message done")
+            }
+            Err(err) => {
+                tracing::error!(tenant = %message.tenant, job = %message.job, error = %err, "export job message failed");
+                failures.push(json!({ "itemIdentifier": id }));
+            }
+        }
+    }
+    json!({ "batchItemFailures": failures })
+}
+
+/// Receives the queue's messages until it is empty, handing each batch to
+/// [`run_messages`] as Lambda would and deleting those it did not name
+/// as failures; returns how many messages were handled.
+pub async fn drain_queue(ctx: &ReportContext, queue: &JobQueue, wait: Duration) -> Result<usize, String> {
+    let mut handled = 0;
+    loop {
+        let out = queue
+            .client
+            .receive_message()
+            .queue_url(&queue.url)
+            .max_number_of_messages(10)
+            .wait_time_seconds(i32::try_from(wait.as_secs()).unwrap_or(0))
+            .send()
+            .await
+            .map_err(|e| format!("ReceiveMessage: {}", aws_sdk_sqs::error::DisplayErrorContext(e)))?;
+        let messages = out.messages.unwrap_or_default();
+        if messages.is_empty() {
+            return Ok(handled);
+        }
+        let records: Vec<Value> = messages
+            .iter()
+            .map(|m| {
+                json!({
+                    "messageId": m.message_id.clone().unwrap_or_default(),
+                    "receiptHandle": m.receipt_handle.clone().unwrap_or_default(),
+                    "body": m.body.clone().unwrap_or_default(),
+                    "eventSource": "aws:sqs",
+                })
+            })
+            .collect();
+        let answer = run_messages(ctx, &json!({ "Records": records })).await;
+        let failed: Vec<&str> = answer["batchItemFailures"]
+            .as_array()
+            .map(|f| f.iter().filter_map(|f| f["itemIdentifier"].as_str()).collect())
+            .unwrap_or_default();
+        for message in &messages {
+            if failed.contains(&message.message_id.as_deref().unwrap_or_default()) {
+                continue;
+            }
+            queue
+                .client
+                .delete_message()
+                .queue_url(&queue.url)
+                .receipt_handle(message.receipt_handle.clone().unwrap_or_default())
+                .send()
+                .await
+                .map_err(|e| format!("DeleteMessage: {}", aws_sdk_sqs::error::DisplayErrorContext(e)))?;
+        }
+        handled += messages.len();
+    }
+}

@@ -1,0 +1,362 @@
+//! Export jobs in the jobs table (`SALES_EXPORT_JOBS_TABLE`,
+//! `ExportJobsTable` in the template; docs/data-model.md, "Export jobs
+//! table"), and the queue that hands them to the worker:
+//!
+//! | pk | sk | item |
+//! |---|---|---|
+//! | `{tenant}#exports` | `{job id}` | a job: `spec` (JSON), `state`, `rows`, `bytes`, `object_key`, `filename`, `error`, `attempts`, `created_at`, `started_at`, `finished_at`, `expires_at` (TTL) |
+//! | `{tenant}#idempotency` | `{Idempotency-Key}` | `job_id`, `fingerprint` (the spec's JSON), `expires_at` (TTL) |
+//!
+//! Job ids sort by creation, so a tenant's jobs newest first are one
+//! backward query. Keys are built and read here only.
+
+use std::collections::HashMap;
+
+use aws_sdk_dynamodb::types::{AttributeValue, Put, ReturnValue, TransactWriteItem};
+use chrono::{DateTime, SecondsFormat, TimeZone, Utc};
+
+use super::jobs::{ExportSpec, Job, JobMessage, JobState, MAX_ATTEMPTS};
+use crate::store::{StoreError, unless_condition_failed};
+
+type Item = HashMap<String, AttributeValue>;
+
+mod keys {
+    pub fn jobs(tenant: &str) -> String {
+        format!("{tenant}#exports")
+    }
+
+    pub fn idempotency(tenant: &str) -> String {
+        format!("{tenant}#idempotency")
+    }
+}
+
+fn s(value: impl Into<String>) -> AttributeValue {
+    AttributeValue::S(value.into())
+}
+
+fn n(value: impl ToString) -> AttributeValue {
+    AttributeValue::N(value.to_string())
+}
+
+fn text<'i>(item: &'i Item, name: &str) -> Option<&'i str> {
+    item.get(name).and_then(|v| v.as_s().ok()).map(String::as_str)
+}
+
+fn number<T: std::str::FromStr>(item: &Item, name: &str) -> Option<T> {
+    item.get(name).and_then(|v| v.as_n().ok()).and_then(|v| v.parse().ok())
+}
+
+fn time(item: &Item, name: &str) -> Option<DateTime<Utc>> {
+    text(item, name).and_then(|t| DateTime::parse_from_rfc3339(t).ok()).map(|t| t.with_timezone(&Utc))
+}
+
+fn stamp(at: DateTime<Utc>) -> String {
+    at.to_rfc3339_opts(SecondsFormat::Millis, true)
+}
+
+/// What creating a job found.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Created {
+    /// A new job.
+    New(Job),
+    /// The job an earlier request with the same `Idempotency-Key` made.
+    Existing(Job),
+    /// The key was used for a different request.
+    KeyReused,
+}
+
+/// The jobs of one tenant.
+pub struct JobStore<'a> {
+    client: &'a aws_sdk_dynamodb::Client,
+    table: &'a str,
+    tenant: &'a str,
+}
+
+impl<'a> JobStore<'a> {
+    pub fn new(client: &'a aws_sdk_dynamodb::Client, table: &'a str, tenant: &'a str) -> Self {
+        JobStore { client, table, tenant }
+    }
+
+    fn key(&self, id: &str) -> Item {
+        HashMap::from([("pk".to_owned(), s(keys::jobs(self.tenant))), ("sk".to_owned(), s(id))])
+    }
+
+    fn malformed(&self, id: &str, message: impl Into<String>) -> StoreError {
+        StoreError::Malformed { key: format!("{}/{id}", keys::jobs(self.tenant)), message: message.into() }
+    }
+
+    fn job_of(&self, item: &Item) -> Result<Job, StoreError> {
+        let id = text(item, "sk").unwrap_or_default().to_owned();
+        let spec: ExportSpec = serde_json::from_str(text(item, "spec").unwrap_or_default())
+            .map_err(|e| self.malformed(&id, format!("spec: {e}")))?;
+        let state = text(item, "state").and_then(JobState::parse).ok_or_else(|| self.malformed(&id, "no state"))?;
+        let created_at = time(item, "created_at").ok_or_else(|| self.malformed(&id, "no created_at"))?;
+        let expires_at = number::<i64>(item, "expires_at")
+            .and_then(|t| Utc.timestamp_opt(t, 0).single())
+            .ok_or_else(|| self.malformed(&id, "no expires_at"))?;
+        Ok(Job {
+            spec,
+            state,
+            rows: number(item, "rows").unwrap_or(0),
+            bytes: number(item, "bytes").unwrap_or(0),
+            object_key: text(item, "object_key").map(str::to_owned),
+            filename: text(item, "filename").map(str::to_owned),
+            error: text(item, "error").map(str::to_owned),
+            attempts: number(item, "attempts").unwrap_or(0),
+            created_at,
+            started_at: time(item, "started_at"),
+            finished_at: time(item, "finished_at"),
+            expires_at,
+            id,
+        })
+    }
+
+    fn job_item(&self, job: &Job) -> Item {
+        HashMap::from([
+            ("pk".to_owned(), s(keys::jobs(self.tenant))),
+            ("sk".to_owned(), s(&job.id)),
+            ("spec".to_owned(), s(job.spec.fingerprint())),
+            ("state".to_owned(), s(job.state.as_str())),
+            ("rows".to_owned(), n(job.rows)),
+            ("bytes".to_owned(), n(job.bytes)),
+            ("attempts".to_owned(), n(job.attempts)),
+            ("created_at".to_owned(), s(stamp(job.created_at))),
+            ("expires_at".to_owned(), n(job.expires_at.timestamp())),
+        ])
+    }
+
+    /// Stores a new job, or with an idempotency key already used for the
+    /// same request, finds the job it made (a key past its expiry counts as
+    /// unused, as TTL deletes lazily).
+    pub async fn create(&self, job: &Job, idempotency_key: Option<&str>) -> Result<Created, StoreError> {
+        let Some(key) = idempotency_key else {
+            self.client
+                .put_item()
+                .table_name(self.table)
+                .set_item(Some(self.job_item(job)))
+                .condition_expression("attribute_not_exists(pk)")
+                .send()
+                .await
+                .map_err(|e| StoreError::dynamo("PutItem", e))?;
+            return Ok(Created::New(job.clone()));
+        };
+        let build = |put: aws_sdk_dynamodb::types::builders::PutBuilder| {
+            put.build()
+                .map(|p: Put| TransactWriteItem::builder().put(p).build())
+                .map_err(|e| StoreError::Dynamo { operation: "TransactWriteItems", message: e.to_string() })
+        };
+        let put_job = build(
+            Put::builder()
+                .table_name(self.table)
+                .set_item(Some(self.job_item(job)))
+                .condition_expression("attribute_not_exists(pk)"),
+        )?;
+        let put_key = build(
+            Put::builder()
+                .table_name(self.table)
+                .item("pk", s(keys::idempotency(self.tenant)))
+                .item("sk", s(key))
+                .item("job_id", s(&job.id))
+                .item("fingerprint", s(job.spec.fingerprint()))
+                .item("expires_at", n(job.expires_at.timestamp()))
+                .condition_expression("attribute_not_exists(pk) OR expires_at < :now")
+                .expression_attribute_values(":now", n(job.created_at.timestamp())),
+        )?;
+        let result = self.client.transact_write_items().transact_items(put_job).transact_items(put_key).send().await;
+        match result {
+            Ok(_) => Ok(Created::New(job.clone())),
+            Err(e) if e.as_service_error().is_some_and(|se| se.is_transaction_canceled_exception()) => {
+                let out = self
+                    .client
+                    .get_item()
+                    .table_name(self.table)
+                    .key("pk", s(keys::idempotency(self.tenant)))
+                    .key("sk", s(key))
+                    .consistent_read(true)
+                    .send()
+                    .await
+                    .map_err(|e| StoreError::dynamo("GetItem", e))?;
+                let Some(item) = out.item else {
+                    // Cancelled for another reason (a concurrent delete, a
+                    // conflicting transaction): the caller may retry.
+                    return Err(StoreError::Dynamo {
+                        operation: "TransactWriteItems",
+                        message: "the transaction was cancelled; try again".into(),
+                    });
+                };
+                if text(&item, "fingerprint") != Some(job.spec.fingerprint().as_str()) {
+                    return Ok(Created::KeyReused);
+                }
+                let id = text(&item, "job_id").unwrap_or_default();
+                match self.get(id).await? {
+                    Some(existing) => Ok(Created::Existing(existing)),
+                    None => Err(self.malformed(id, "an idempotency key names a job that is gone")),
+                }
+            }
+            Err(e) => Err(StoreError::dynamo("TransactWriteItems", e)),
+        }
+    }
+
+    /// The job, if it is this tenant's.
+    pub async fn get(&self, id: &str) -> Result<Option<Job>, StoreError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(self.table)
+            .set_key(Some(self.key(id)))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| StoreError::dynamo("GetItem", e))?;
+        out.item.as_ref().map(|item| self.job_of(item)).transpose()
+    }
+
+    /// The tenant's jobs newest first: up to `limit` after the job `after`.
+    pub async fn list(&self, after: Option<&str>, limit: usize) -> Result<Vec<(String, Job)>, StoreError> {
+        let pk = keys::jobs(self.tenant);
+        let out = self
+            .client
+            .query()
+            .table_name(self.table)
+            .key_condition_expression("pk = :pk")
+            .expression_attribute_values(":pk", s(&pk))
+            .scan_index_forward(false)
+            .limit(i32::try_from(limit).unwrap_or(i32::MAX))
+            .set_exclusive_start_key(after.map(|id| self.key(id)))
+            .send()
+            .await
+            .map_err(|e| StoreError::dynamo("Query", e))?;
+        out.items.unwrap_or_default().iter().map(|item| self.job_of(item).map(|job| (job.id.clone(), job))).collect()
+    }
+
+    /// Starts a run: `queued`, or `running` left by a run that died, to
+    /// `running` with one more attempt, while attempts remain. `None` when
+    /// the job is gone, final, or out of attempts.
+    pub async fn claim(&self, id: &str, now: DateTime<Utc>) -> Result<Option<Job>, StoreError> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(self.table)
+            .set_key(Some(self.key(id)))
+            .update_expression("SET #state = :running, started_at = :now, #rows = :zero, attempts = attempts + :one")
+            .condition_expression("(#state = :queued OR #state = :running) AND attempts < :max")
+            .expression_attribute_names("#state", "state")
+            .expression_attribute_names("#rows", "rows")
+            .expression_attribute_values(":running", s(JobState::Running.as_str()))
+            .expression_attribute_values(":queued", s(JobState::Queued.as_str()))
+            .expression_attribute_values(":now", s(stamp(now)))
+            .expression_attribute_values(":zero", n(0))
+            .expression_attribute_values(":one", n(1))
+            .expression_attribute_values(":max", n(MAX_ATTEMPTS))
+            .return_values(ReturnValue::AllNew)
+            .send()
+            .await;
+        match unless_condition_failed(result)? {
+            Some(out) => out.attributes.as_ref().map(|item| self.job_of(item)).transpose(),
+            None => Ok(None),
+        }
+    }
+
+    /// Notes the rows written so far by a running job.
+    pub async fn progress(&self, id: &str, rows: u64) -> Result<(), StoreError> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(self.table)
+            .set_key(Some(self.key(id)))
+            .update_expression("SET #rows = :rows")
+            .condition_expression("#state = :running")
+            .expression_attribute_names("#state", "state")
+            .expression_attribute_names("#rows", "rows")
+            .expression_attribute_values(":rows", n(rows))
+            .expression_attribute_values(":running", s(JobState::Running.as_str()))
+            .send()
+            .await;
+        unless_condition_failed(result).map(|_| ())
+    }
+
+    /// Ends a running job with its file.
+    pub async fn succeed(
+        &self,
+        id: &str,
+        rows: u64,
+        bytes: u64,
+        object_key: &str,
+        filename: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(self.table)
+            .set_key(Some(self.key(id)))
+            .update_expression(
+                "SET #state = :done, #rows = :rows, #bytes = :bytes, object_key = :key, filename = :file, \
+                 finished_at = :now",
+            )
+            .condition_expression("#state = :running")
+            .expression_attribute_names("#state", "state")
+            .expression_attribute_names("#rows", "rows")
+            .expression_attribute_names("#bytes", "bytes")
+            .expression_attribute_values(":done", s(JobState::Succeeded.as_str()))
+            .expression_attribute_values(":running", s(JobState::Running.as_str()))
+            .expression_attribute_values(":rows", n(rows))
+            .expression_attribute_values(":bytes", n(bytes))
+            .expression_attribute_values(":key", s(object_key))
+            .expression_attribute_values(":file", s(filename))
+            .expression_attribute_values(":now", s(stamp(now)))
+            .send()
+            .await;
+        unless_condition_failed(result).map(|_| ())
+    }
+
+    /// Ends a job that is not final yet as failed, saying why.
+    pub async fn fail(&self, id: &str, error: &str, now: DateTime<Utc>) -> Result<(), StoreError> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(self.table)
+            .set_key(Some(self.key(id)))
+            .update_expression("SET #state = :failed, #error = :error, finished_at = :now")
+            .condition_expression("#state = :queued OR #state = :running")
+            .expression_attribute_names("#state", "state")
+            .expression_attribute_names("#error", "error")
+            .expression_attribute_values(":failed", s(JobState::Failed.as_str()))
+            .expression_attribute_values(":queued", s(JobState::Queued.as_str()))
+            .expression_attribute_values(":running", s(JobState::Running.as_str()))
+            .expression_attribute_values(":error", s(error))
+            .expression_attribute_values(":now", s(stamp(now)))
+            .send()
+            .await;
+        unless_condition_failed(result).map(|_| ())
+    }
+}
+
+/// The queue the export worker consumes.
+#[derive(Clone)]
+pub struct JobQueue {
+    pub client: aws_sdk_sqs::Client,
+    pub url: String,
+}
+
+impl JobQueue {
+    /// The queue of `SALES_EXPORT_QUEUE_URL`, if set.
+    pub async fn from_config(config: &crate::config::Config) -> Option<Self> {
+        let url = config.export_queue_url.clone()?;
+        Some(JobQueue { client: crate::aws::sqs(config).await, url })
+    }
+
+    /// Hands a job to the worker.
+    pub async fn send(&self, tenant: &str, job_id: &str) -> Result<(), String> {
+        let body = serde_json::to_string(&JobMessage { tenant: tenant.to_owned(), job: job_id.to_owned() })
+            .map_err(|e| e.to_string())?;
+        self.client
+            .send_message()
+            .queue_url(&self.url)
+            .message_body(body)
+            .send()
+            .await
+            .map_err(|e| format!("{}", aws_sdk_sqs::error::DisplayErrorContext(e)))?;
+        Ok(())
+    }
+}
