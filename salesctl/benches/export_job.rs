@@ -146,7 +146,7 @@ async fn child(config: &Config, format: Format, range: DateRange) {
         let mut seen = Vec::new();
         loop {
             tokio::time::sleep(Duration::from_secs(1)).await;
-            let Ok(Some(job)) = store.get(&id).await else { continue };
+            let Ok(Some(job)) = store.get(&id, Utc::now()).await else { continue };
             if job.state == JobState::Running && seen.last() != Some(&job.rows) {
                 seen.push(job.rows);
             }

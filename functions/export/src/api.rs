@@ -17,7 +17,9 @@ use sales_shared::exports::endpoint::{
     EXPORT_PARAMETERS, ExportOut, body_params, dataset_param, export_spec, rows_in_range, see_other, wants_json,
 };
 use sales_shared::exports::job_store::{Created, JobStore};
-use sales_shared::exports::jobs::{ExportSpec, Job, JobLink, JobView, is_job_id, new_job_id, valid_idempotency_key};
+use sales_shared::exports::jobs::{
+    ExportSpec, Job, JobLink, JobState, JobView, is_job_id, new_job_id, valid_idempotency_key,
+};
 use sales_shared::exports::run::{Dataset, Request, Unwatched, export, object_key};
 use sales_shared::http::{ApiContext, ApiError, TenantView, made};
 use sales_shared::paging::NoTotals;
@@ -36,6 +38,10 @@ fn table() -> [(&'static str, MethodRouter<Arc<ApiContext>>); 4] {
 sales_shared::http_function_routes!(table);
 
 const IDEMPOTENCY_KEY: &str = "idempotency-key";
+
+/// How long a job may stay `queued` before a repeated request (same
+/// `Idempotency-Key`) sends its message again.
+const REQUEUE_AFTER: chrono::Duration = chrono::Duration::seconds(60);
 
 /// `GET /{dataset}/export`.
 fn export_route(dataset: Dataset) -> MethodRouter<Arc<ApiContext>> {
@@ -79,10 +85,11 @@ async fn export_now_or_later(
         tenant = %principal.tenant_id, key = %exported.key, rows = exported.rows, bytes = exported.bytes,
         items_read = view.reader.items_read(), "export written"
     );
+    let link = ctx.exports().link(&exported.key, &exported.filename, view.now).await?;
     if wants_json(&headers) {
-        return view.respond(ExportOut::new(exported, format)).await;
+        return view.respond(ExportOut::new(exported, link, format)).await;
     }
-    see_other(&exported.link.url)
+    see_other(&link.url)
 }
 
 /// The `Idempotency-Key` header, if given and well-formed.
@@ -133,18 +140,35 @@ async fn start_job(
     let now = chrono::Utc::now();
     let job = Job::queued(new_job_id(now), spec, now);
     let store = store(ctx, principal);
+    let queue_failed = |message: String| {
+        tracing::error!(tenant = %principal.tenant_id, error = %message, "queueing an export job failed");
+        ApiError::Refused {
+            status: StatusCode::SERVICE_UNAVAILABLE,
+            code: "queue_unavailable",
+            message: "the export could not be queued; try again".into(),
+        }
+    };
     let job = match store.create(&job, idempotency_key.as_deref()).await? {
         Created::New(job) => {
             if let Err(message) = queue.send(&principal.tenant_id, &job.id).await {
-                tracing::error!(tenant = %principal.tenant_id, job = %job.id, error = %message, "queueing a job failed");
-                store.fail(&job.id, "the job could not be queued; request it again", now).await?;
-                return Err(ApiError::Refused {
-                    status: StatusCode::SERVICE_UNAVAILABLE,
-                    code: "queue_unavailable",
-                    message: "the export could not be queued; try again".into(),
-                });
+                // No job without its message: fail it, and free the key so
+                // that a retry with it makes a new job.
+                store.fail(&job.id, 0, "the job could not be queued; request it again", now).await?;
+                if let Some(key) = &idempotency_key {
+                    store.release_key(key).await?;
+                }
+                return Err(queue_failed(message));
             }
             tracing::info!(tenant = %principal.tenant_id, job = %job.id, "export job queued");
+            job
+        }
+        // A repeat of a job still queued a while after it was made: its
+        // message may have been lost (the request that made it died between
+        // the two writes); send it again (a second message for a job is
+        // harmless: the claim lets one run start).
+        Created::Existing(job) if job.state == JobState::Queued && now - job.created_at > REQUEUE_AFTER => {
+            queue.send(&principal.tenant_id, &job.id).await.map_err(queue_failed)?;
+            tracing::info!(tenant = %principal.tenant_id, job = %job.id, "export job queued again");
             job
         }
         Created::Existing(job) => job,
@@ -194,7 +218,7 @@ async fn show(
     if !is_job_id(&id) {
         return Err(missing());
     }
-    let job = store(&ctx, &principal).get(&id).await?.ok_or_else(missing)?;
+    let job = store(&ctx, &principal).get(&id, chrono::Utc::now()).await?.ok_or_else(missing)?;
     let out = view_of(&ctx, &view, &job).await?;
     view.respond(out).await
 }
@@ -208,7 +232,7 @@ async fn list(
     let view = ctx.view(&principal, "exports", Scope::Export).await?;
     let params = Params::parse(query.as_deref(), &["limit", "cursor"])?;
     let limit = params.limit()?;
-    let rows = store(&ctx, &principal).list(view.after(&params)?.as_deref(), limit + 1).await?;
+    let rows = store(&ctx, &principal).list(view.after(&params)?.as_deref(), limit + 1, chrono::Utc::now()).await?;
     let (jobs, next) = view.key_page(&params, rows, limit);
     let mut out = Vec::with_capacity(jobs.len());
     for job in &jobs {

@@ -36,6 +36,7 @@ pub enum Outcome {
 struct JobProgress<'a> {
     store: &'a JobStore<'a>,
     id: &'a str,
+    attempt: u32,
     last: Instant,
 }
 
@@ -45,7 +46,7 @@ impl Progress for JobProgress<'_> {
             return;
         }
         self.last = Instant::now();
-        if let Err(err) = self.store.progress(self.id, rows).await {
+        if let Err(err) = self.store.progress(self.id, self.attempt, rows).await {
             tracing::warn!(job = self.id, error = %err, "noting a job's progress failed");
         }
     }
@@ -55,20 +56,23 @@ impl Progress for JobProgress<'_> {
 /// an export's failure is the job's outcome.
 pub async fn run_job(ctx: &ReportContext, tenant: &str, id: &str) -> Result<Outcome, StoreError> {
     let store = JobStore::new(&ctx.dynamo, &ctx.export_jobs_table, tenant);
-    let Some(job) = store.claim(id, Utc::now()).await? else {
-        return match store.get(id).await? {
+    let now = Utc::now();
+    let Some(job) = store.claim(id, now).await? else {
+        return match store.get(id, now).await? {
             None => Ok(Outcome::Skipped("no such job")),
             Some(job) if job.state.is_final() => Ok(Outcome::Skipped("already finished")),
-            Some(_) => {
+            Some(job) if job.attempts < MAX_ATTEMPTS => Ok(Outcome::Skipped("running in another run")),
+            Some(job) => {
                 let reason = format!("the export stopped {MAX_ATTEMPTS} times before finishing (time-outs?)");
-                store.fail(id, &reason, Utc::now()).await?;
+                store.fail(id, job.attempts, &reason, now).await?;
                 Ok(Outcome::Failed(reason))
             }
         };
     };
+    let attempt = job.attempts;
     let (Some(dataset), Some(format)) = (job.spec.dataset(), job.spec.format()) else {
         let reason = "the job's request is not one this version runs".to_owned();
-        store.fail(id, &reason, Utc::now()).await?;
+        store.fail(id, attempt, &reason, Utc::now()).await?;
         return Ok(Outcome::Failed(reason));
     };
     let reader = AggregateReader::new(&ctx.dynamo, &ctx.aggregates_table, tenant);
@@ -85,18 +89,23 @@ pub async fn run_job(ctx: &ReportContext, tenant: &str, id: &str) -> Result<Outc
         now,
     };
     let key = job.object_key(tenant, format);
-    let mut progress = JobProgress { store: &store, id, last: Instant::now() };
+    let mut progress = JobProgress { store: &store, id, attempt, last: Instant::now() };
     tracing::info!(tenant, job = id, attempt = job.attempts, "export job running");
     match export(&reader, &ctx.destination(), &request, &key, &mut progress).await {
         Ok(done) => {
-            store.succeed(id, done.rows, done.bytes, &done.key, &done.filename, Utc::now()).await?;
+            if !store.succeed(id, attempt, done.rows, done.bytes, &done.key, &done.filename, Utc::now()).await? {
+                // Another run took the job over (this one outlived the
+                // staleness limit); its outcome stands.
+                tracing::warn!(tenant, job = id, attempt, "export job taken over by a later run");
+                return Ok(Outcome::Skipped("taken over by a later run"));
+            }
             tracing::info!(tenant, job = id, rows = done.rows, bytes = done.bytes, "export job succeeded");
             Ok(Outcome::Succeeded { rows: done.rows, bytes: done.bytes })
         }
         Err(err) => {
-            let reason = err.to_string();
-            tracing::error!(tenant, job = id, error = %reason, "export job failed");
-            store.fail(id, &reason, Utc::now()).await?;
+            tracing::error!(tenant, job = id, error = %err, "export job failed");
+            let reason = err.for_tenant();
+            store.fail(id, attempt, &reason, Utc::now()).await?;
             Ok(Outcome::Failed(reason))
         }
     }

@@ -11,6 +11,7 @@ use super::Format;
 use super::jobs::ExportSpec;
 use super::run::{Dataset, Exported};
 use super::tables::INVOICE_STATUSES;
+use super::upload::Link;
 use crate::http::ApiError;
 use crate::params::Params;
 use crate::periods::DateRange;
@@ -107,10 +108,10 @@ pub struct ExportOut {
 }
 
 impl ExportOut {
-    pub fn new(exported: Exported, format: Format) -> Self {
+    pub fn new(exported: Exported, link: Link, format: Format) -> Self {
         ExportOut {
-            url: exported.link.url,
-            expires_at: exported.link.expires_at.to_rfc3339_opts(SecondsFormat::Secs, true),
+            url: link.url,
+            expires_at: link.expires_at.to_rfc3339_opts(SecondsFormat::Secs, true),
             rows: exported.rows,
             bytes: exported.bytes,
             format: format.name(),

@@ -15,7 +15,7 @@ use std::collections::HashMap;
 use aws_sdk_dynamodb::types::{AttributeValue, Put, ReturnValue, TransactWriteItem};
 use chrono::{DateTime, SecondsFormat, TimeZone, Utc};
 
-use super::jobs::{ExportSpec, Job, JobMessage, JobState, MAX_ATTEMPTS};
+use super::jobs::{ExportSpec, Job, JobMessage, JobState, MAX_ATTEMPTS, STALE_AFTER_MINUTES, oldest_kept_id};
 use crate::store::{StoreError, unless_condition_failed};
 
 type Item = HashMap<String, AttributeValue>;
@@ -166,29 +166,25 @@ impl<'a> JobStore<'a> {
         match result {
             Ok(_) => Ok(Created::New(job.clone())),
             Err(e) if e.as_service_error().is_some_and(|se| se.is_transaction_canceled_exception()) => {
-                let out = self
-                    .client
-                    .get_item()
-                    .table_name(self.table)
-                    .key("pk", s(keys::idempotency(self.tenant)))
-                    .key("sk", s(key))
-                    .consistent_read(true)
-                    .send()
-                    .await
-                    .map_err(|e| StoreError::dynamo("GetItem", e))?;
-                let Some(item) = out.item else {
-                    // Cancelled for another reason (a concurrent delete, a
-                    // conflicting transaction): the caller may retry.
+                // The key is taken, or a concurrent request with the same
+                // key is writing it (a transaction conflict): read it, and
+                // once more a moment later if it is not there yet.
+                let mut item = self.key_item(key).await?;
+                if item.is_none() {
+                    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+                    item = self.key_item(key).await?;
+                }
+                let Some(item) = item else {
                     return Err(StoreError::Dynamo {
                         operation: "TransactWriteItems",
-                        message: "the transaction was cancelled; try again".into(),
+                        message: "the transaction was cancelled and the key is not there; try again".into(),
                     });
                 };
                 if text(&item, "fingerprint") != Some(job.spec.fingerprint().as_str()) {
                     return Ok(Created::KeyReused);
                 }
                 let id = text(&item, "job_id").unwrap_or_default();
-                match self.get(id).await? {
+                match self.get(id, job.created_at).await? {
                     Some(existing) => Ok(Created::Existing(existing)),
                     None => Err(self.malformed(id, "an idempotency key names a job that is gone")),
                 }
@@ -197,8 +193,37 @@ impl<'a> JobStore<'a> {
         }
     }
 
-    /// The job, if it is this tenant's.
-    pub async fn get(&self, id: &str) -> Result<Option<Job>, StoreError> {
+    async fn key_item(&self, key: &str) -> Result<Option<Item>, StoreError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(self.table)
+            .key("pk", s(keys::idempotency(self.tenant)))
+            .key("sk", s(key))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| StoreError::dynamo("GetItem", e))?;
+        Ok(out.item)
+    }
+
+    /// Frees an idempotency key (its job could not be queued: a retry with
+    /// the key makes a new job).
+    pub async fn release_key(&self, key: &str) -> Result<(), StoreError> {
+        self.client
+            .delete_item()
+            .table_name(self.table)
+            .key("pk", s(keys::idempotency(self.tenant)))
+            .key("sk", s(key))
+            .send()
+            .await
+            .map_err(|e| StoreError::dynamo("DeleteItem", e))?;
+        Ok(())
+    }
+
+    /// The job, if it is this tenant's and not past its 7 days at `now`
+    /// (TTL deletes lazily).
+    pub async fn get(&self, id: &str, now: DateTime<Utc>) -> Result<Option<Job>, StoreError> {
         let out = self
             .client
             .get_item()
@@ -208,18 +233,26 @@ impl<'a> JobStore<'a> {
             .send()
             .await
             .map_err(|e| StoreError::dynamo("GetItem", e))?;
-        out.item.as_ref().map(|item| self.job_of(item)).transpose()
+        let job = out.item.as_ref().map(|item| self.job_of(item)).transpose()?;
+        Ok(job.filter(|job| job.expires_at > now))
     }
 
-    /// The tenant's jobs newest first: up to `limit` after the job `after`.
-    pub async fn list(&self, after: Option<&str>, limit: usize) -> Result<Vec<(String, Job)>, StoreError> {
+    /// The tenant's jobs kept at `now`, newest first: up to `limit` after
+    /// the job `after` (ids sort by creation, so the kept ones are a range).
+    pub async fn list(
+        &self,
+        after: Option<&str>,
+        limit: usize,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<(String, Job)>, StoreError> {
         let pk = keys::jobs(self.tenant);
         let out = self
             .client
             .query()
             .table_name(self.table)
-            .key_condition_expression("pk = :pk")
+            .key_condition_expression("pk = :pk AND sk > :oldest")
             .expression_attribute_values(":pk", s(&pk))
+            .expression_attribute_values(":oldest", s(oldest_kept_id(now)))
             .scan_index_forward(false)
             .limit(i32::try_from(limit).unwrap_or(i32::MAX))
             .set_exclusive_start_key(after.map(|id| self.key(id)))
@@ -229,17 +262,21 @@ impl<'a> JobStore<'a> {
         out.items.unwrap_or_default().iter().map(|item| self.job_of(item).map(|job| (job.id.clone(), job))).collect()
     }
 
-    /// Starts a run: `queued`, or `running` left by a run that died, to
-    /// `running` with one more attempt, while attempts remain. `None` when
-    /// the job is gone, final, or out of attempts.
+    /// Starts a run: `queued`, or `running` left by a run that died (started
+    /// over [`STALE_AFTER_MINUTES`] ago), to `running` with one more attempt,
+    /// while attempts remain. `None` when the job is gone, final, running
+    /// in a live run, or out of attempts.
     pub async fn claim(&self, id: &str, now: DateTime<Utc>) -> Result<Option<Job>, StoreError> {
+        let stale = now - chrono::Duration::minutes(STALE_AFTER_MINUTES);
         let result = self
             .client
             .update_item()
             .table_name(self.table)
             .set_key(Some(self.key(id)))
             .update_expression("SET #state = :running, started_at = :now, #rows = :zero, attempts = attempts + :one")
-            .condition_expression("(#state = :queued OR #state = :running) AND attempts < :max")
+            .condition_expression(
+                "attempts < :max AND (#state = :queued OR (#state = :running AND started_at < :stale))",
+            )
             .expression_attribute_names("#state", "state")
             .expression_attribute_names("#rows", "rows")
             .expression_attribute_values(":running", s(JobState::Running.as_str()))
@@ -248,6 +285,7 @@ impl<'a> JobStore<'a> {
             .expression_attribute_values(":zero", n(0))
             .expression_attribute_values(":one", n(1))
             .expression_attribute_values(":max", n(MAX_ATTEMPTS))
+            .expression_attribute_values(":stale", s(stamp(stale)))
             .return_values(ReturnValue::AllNew)
             .send()
             .await;
@@ -257,34 +295,38 @@ impl<'a> JobStore<'a> {
         }
     }
 
-    /// Notes the rows written so far by a running job.
-    pub async fn progress(&self, id: &str, rows: u64) -> Result<(), StoreError> {
+    /// Notes the rows written so far by run `attempt` of a job.
+    pub async fn progress(&self, id: &str, attempt: u32, rows: u64) -> Result<(), StoreError> {
         let result = self
             .client
             .update_item()
             .table_name(self.table)
             .set_key(Some(self.key(id)))
             .update_expression("SET #rows = :rows")
-            .condition_expression("#state = :running")
+            .condition_expression("#state = :running AND attempts = :attempt")
             .expression_attribute_names("#state", "state")
             .expression_attribute_names("#rows", "rows")
             .expression_attribute_values(":rows", n(rows))
             .expression_attribute_values(":running", s(JobState::Running.as_str()))
+            .expression_attribute_values(":attempt", n(attempt))
             .send()
             .await;
         unless_condition_failed(result).map(|_| ())
     }
 
-    /// Ends a running job with its file.
+    /// Ends run `attempt` of a job with its file; whether the job was still
+    /// that run's.
+    #[allow(clippy::too_many_arguments)]
     pub async fn succeed(
         &self,
         id: &str,
+        attempt: u32,
         rows: u64,
         bytes: u64,
         object_key: &str,
         filename: &str,
         now: DateTime<Utc>,
-    ) -> Result<(), StoreError> {
+    ) -> Result<bool, StoreError> {
         let result = self
             .client
             .update_item()
@@ -294,7 +336,7 @@ impl<'a> JobStore<'a> {
                 "SET #state = :done, #rows = :rows, #bytes = :bytes, object_key = :key, filename = :file, \
                  finished_at = :now",
             )
-            .condition_expression("#state = :running")
+            .condition_expression("#state = :running AND attempts = :attempt")
             .expression_attribute_names("#state", "state")
             .expression_attribute_names("#rows", "rows")
             .expression_attribute_names("#bytes", "bytes")
@@ -305,20 +347,22 @@ impl<'a> JobStore<'a> {
             .expression_attribute_values(":key", s(object_key))
             .expression_attribute_values(":file", s(filename))
             .expression_attribute_values(":now", s(stamp(now)))
+            .expression_attribute_values(":attempt", n(attempt))
             .send()
             .await;
-        unless_condition_failed(result).map(|_| ())
+        Ok(unless_condition_failed(result)?.is_some())
     }
 
-    /// Ends a job that is not final yet as failed, saying why.
-    pub async fn fail(&self, id: &str, error: &str, now: DateTime<Utc>) -> Result<(), StoreError> {
+    /// Ends a job that is not final yet as failed, saying why, if it is
+    /// still at run `attempt` (0: never run); whether it was.
+    pub async fn fail(&self, id: &str, attempt: u32, error: &str, now: DateTime<Utc>) -> Result<bool, StoreError> {
         let result = self
             .client
             .update_item()
             .table_name(self.table)
             .set_key(Some(self.key(id)))
             .update_expression("SET #state = :failed, #error = :error, finished_at = :now")
-            .condition_expression("#state = :queued OR #state = :running")
+            .condition_expression("(#state = :queued OR #state = :running) AND attempts = :attempt")
             .expression_attribute_names("#state", "state")
             .expression_attribute_names("#error", "error")
             .expression_attribute_values(":failed", s(JobState::Failed.as_str()))
@@ -326,9 +370,10 @@ impl<'a> JobStore<'a> {
             .expression_attribute_values(":running", s(JobState::Running.as_str()))
             .expression_attribute_values(":error", s(error))
             .expression_attribute_values(":now", s(stamp(now)))
+            .expression_attribute_values(":attempt", n(attempt))
             .send()
             .await;
-        unless_condition_failed(result).map(|_| ())
+        Ok(unless_condition_failed(result)?.is_some())
     }
 }
 

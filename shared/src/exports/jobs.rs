@@ -25,13 +25,28 @@ pub const RETENTION_DAYS: i64 = 7;
 /// Runs of one job before it is failed for good.
 pub const MAX_ATTEMPTS: u32 = 3;
 
+/// A run started longer ago than this is dead (the worker's timeout is 15
+/// minutes): another delivery of its message may take the job over. A
+/// younger run is alive, and a second delivery leaves it alone.
+pub const STALE_AFTER_MINUTES: i64 = 16;
+
 /// An `Idempotency-Key` header's longest value.
 pub const MAX_IDEMPOTENCY_KEY_LEN: usize = 255;
 
+/// The time part of a job id made at `at`.
+fn id_time(at: DateTime<Utc>) -> String {
+    let millis = u64::try_from(at.timestamp_millis()).unwrap_or_default() & 0xffff_ffff_ffff;
+    format!("{JOB_ID_PREFIX}{millis:012x}")
+}
+
 /// A new job id, created at `now`.
 pub fn new_job_id(now: DateTime<Utc>) -> String {
-    let millis = u64::try_from(now.timestamp_millis()).unwrap_or_default() & 0xffff_ffff_ffff;
-    format!("{JOB_ID_PREFIX}{millis:012x}{}", crate::ids::random_hex(8))
+    format!("{}{}", id_time(now), crate::ids::random_hex(8))
+}
+
+/// Every id of a job still kept at `now` sorts after this one.
+pub fn oldest_kept_id(now: DateTime<Utc>) -> String {
+    id_time(now - chrono::Duration::days(RETENTION_DAYS))
 }
 
 /// Whether `id` has the form [`new_job_id`] gives.
@@ -251,6 +266,9 @@ mod tests {
         assert!(!is_job_id("exp_123"));
         assert!(!is_job_id(&early.to_uppercase()));
         assert!(!is_job_id(&format!("rule_{}", &early[4..])));
+        // Kept jobs sort after the oldest kept id, expired ones before.
+        let now = at("2025-12-08T00:00:00.001Z");
+        assert!(early < oldest_kept_id(now) && late > oldest_kept_id(now));
     }
 
     #[test]

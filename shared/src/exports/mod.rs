@@ -82,4 +82,15 @@ impl ExportError {
     pub fn write(format: Format, err: impl std::fmt::Display) -> Self {
         ExportError::Write { format: format.name(), message: err.to_string() }
     }
+
+    /// What a tenant is told (a failed job's `error`): the writer's
+    /// message, or which storage step failed, without the SDK's detail
+    /// (bucket, request ids), which the log keeps.
+    pub fn for_tenant(&self) -> String {
+        match self {
+            ExportError::Write { .. } => self.to_string(),
+            ExportError::S3 { operation, .. } => format!("storing the file failed (S3 {operation}); ask again"),
+            ExportError::Store(_) => "reading the data failed; ask again".to_owned(),
+        }
+    }
 }

@@ -10,7 +10,7 @@ use super::csv_file::CsvFile;
 use super::pdf_report::{self, MAX_TABLE_ROWS, ReportInfo};
 use super::table::{Row, Summary, TableSpec};
 use super::tables::{Names, invoice_row, invoices_spec, order_row, orders_spec};
-use super::upload::{Link, MultipartUpload, PART_SIZE, attachment};
+use super::upload::{MultipartUpload, PART_SIZE, attachment};
 use super::xlsx_file::XlsxFile;
 use super::{ExportError, Format};
 use crate::periods::DateRange;
@@ -66,14 +66,13 @@ pub struct Request<'a> {
     pub now: DateTime<Utc>,
 }
 
-/// A written export.
+/// A written export (the object `key`, downloading as `filename`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Exported {
     pub key: String,
     pub filename: String,
     pub rows: u64,
     pub bytes: u64,
-    pub link: Link,
 }
 
 /// `{kind}-{from}-to-{to}.{ext}`.
@@ -149,7 +148,8 @@ impl Progress for Unwatched {
 }
 
 /// Runs an export to the object `key`; on any failure the multipart
-/// upload is aborted, so no object, partial or whole, is left.
+/// upload is aborted, so no object, partial or whole, is left (the object
+/// exists once this returns `Ok`, and only then).
 pub async fn export(
     reader: &AggregateReader<'_>,
     destination: &Destination<'_>,
@@ -171,8 +171,7 @@ pub async fn export(
     match write(reader, request, &spec, &mut upload, progress).await {
         Ok(rows) => {
             let bytes = upload.finish().await?;
-            let link = destination.link(&key, &filename, request.now).await?;
-            Ok(Exported { key, filename, rows, bytes, link })
+            Ok(Exported { key, filename, rows, bytes })
         }
         Err(e) => {
             upload.abort().await;

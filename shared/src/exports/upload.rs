@@ -97,26 +97,34 @@ impl<'a> MultipartUpload<'a> {
         }
     }
 
-    /// Completes the object; returns its size in bytes.
+    /// Completes the object; returns its size in bytes. If S3 refuses, the
+    /// upload is aborted (no object is made).
     pub async fn finish(mut self) -> Result<u64, ExportError> {
-        if self.parts.is_empty() {
-            self.part(Vec::new()).await?;
+        if self.parts.is_empty()
+            && let Err(e) = self.part(Vec::new()).await
+        {
+            self.abort().await;
+            return Err(e);
         }
         let parts = std::mem::take(&mut self.parts);
-        self.client
+        let completed = self
+            .client
             .complete_multipart_upload()
             .bucket(&self.bucket)
             .key(&self.key)
             .upload_id(&self.upload_id)
             .multipart_upload(CompletedMultipartUpload::builder().set_parts(Some(parts)).build())
             .send()
-            .await
-            .map_err(|e| s3_error("CompleteMultipartUpload", e))?;
+            .await;
+        if let Err(e) = completed {
+            self.abort().await;
+            return Err(s3_error("CompleteMultipartUpload", e));
+        }
         Ok(self.bytes)
     }
 
     /// Gives up the upload (nothing is left half-written).
-    pub async fn abort(self) {
+    pub async fn abort(&self) {
         let result = self
             .client
             .abort_multipart_upload()
