@@ -11,12 +11,14 @@
 use std::collections::HashMap;
 
 use aws_sdk_dynamodb::types::{AttributeValue, Select};
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use serde::Serialize;
 
 use super::machine::{AlertEvent, RuleState};
 use super::rule::{RuleSpec, UrlPolicy, parse_rule};
+use crate::store::aggregates::{attr_s, key_map};
+pub use crate::store::timestamp;
 use crate::store::{StoreError, unless_condition_failed};
 
 /// How long a rule's events are kept.
@@ -85,10 +87,6 @@ pub struct StoredEvent {
     pub deliveries: Vec<Delivery>,
 }
 
-pub fn timestamp(at: DateTime<Utc>) -> String {
-    at.to_rfc3339_opts(SecondsFormat::Millis, true)
-}
-
 /// The alerts table of one tenant.
 pub struct AlertStore<'a> {
     client: &'a aws_sdk_dynamodb::Client,
@@ -100,17 +98,13 @@ fn s(value: impl Into<String>) -> AttributeValue {
     AttributeValue::S(value.into())
 }
 
-fn text<'i>(item: &'i Item, name: &str) -> Option<&'i str> {
-    item.get(name).and_then(|v| v.as_s().ok()).map(String::as_str)
-}
-
 impl<'a> AlertStore<'a> {
     pub fn new(client: &'a aws_sdk_dynamodb::Client, table: &'a str, tenant: &'a str) -> Self {
         AlertStore { client, table, tenant }
     }
 
     fn rule_key(&self, id: &str) -> Item {
-        HashMap::from([("pk".to_owned(), s(keys::rules(self.tenant))), ("sk".to_owned(), s(id))])
+        key_map(keys::rules(self.tenant), id.to_owned())
     }
 
     fn malformed(&self, key: &str, message: impl Into<String>) -> StoreError {
@@ -118,18 +112,18 @@ impl<'a> AlertStore<'a> {
     }
 
     fn rule_of(&self, item: &Item) -> Result<Rule, StoreError> {
-        let id = text(item, "sk").unwrap_or_default().to_owned();
-        let spec_json = text(item, "spec").ok_or_else(|| self.malformed(&id, "no spec"))?;
+        let id = attr_s(item, "sk").unwrap_or_default().to_owned();
+        let spec_json = attr_s(item, "spec").ok_or_else(|| self.malformed(&id, "no spec"))?;
         let spec = parse_rule(spec_json.as_bytes(), UrlPolicy::AllowLoopbackHttp)
             .map_err(|e| self.malformed(&id, format!("{}: {}", e.field, e.message)))?;
         Ok(Rule {
             spec,
-            state: text(item, "state").and_then(RuleState::parse).unwrap_or(RuleState::Ok),
-            last_value: text(item, "last_value").and_then(|v| v.parse().ok()),
-            last_evaluated_at: text(item, "last_evaluated_at").map(str::to_owned),
-            created_at: text(item, "created_at").unwrap_or_default().to_owned(),
-            updated_at: text(item, "updated_at").unwrap_or_default().to_owned(),
-            secret: text(item, "secret").unwrap_or_default().to_owned(),
+            state: attr_s(item, "state").and_then(RuleState::parse).unwrap_or(RuleState::Ok),
+            last_value: attr_s(item, "last_value").and_then(|v| v.parse().ok()),
+            last_evaluated_at: attr_s(item, "last_evaluated_at").map(str::to_owned),
+            created_at: attr_s(item, "created_at").unwrap_or_default().to_owned(),
+            updated_at: attr_s(item, "updated_at").unwrap_or_default().to_owned(),
+            secret: attr_s(item, "secret").unwrap_or_default().to_owned(),
             id,
         })
     }
@@ -315,12 +309,12 @@ impl<'a> AlertStore<'a> {
             .unwrap_or_default()
             .iter()
             .map(|item| {
-                let sk = text(item, "sk").unwrap_or_default().to_owned();
+                let sk = attr_s(item, "sk").unwrap_or_default().to_owned();
                 let bad = |m: String| StoreError::Malformed { key: format!("{pk}/{sk}"), message: m };
                 let event =
-                    serde_json::from_str(text(item, "event").unwrap_or_default()).map_err(|e| bad(e.to_string()))?;
+                    serde_json::from_str(attr_s(item, "event").unwrap_or_default()).map_err(|e| bad(e.to_string()))?;
                 let deliveries =
-                    serde_json::from_str(text(item, "deliveries").unwrap_or("[]")).map_err(|e| bad(e.to_string()))?;
+                    serde_json::from_str(attr_s(item, "deliveries").unwrap_or("[]")).map_err(|e| bad(e.to_string()))?;
                 Ok((sk.clone(), StoredEvent { event, deliveries }))
             })
             .collect()

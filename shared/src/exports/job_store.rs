@@ -13,10 +13,11 @@
 use std::collections::HashMap;
 
 use aws_sdk_dynamodb::types::{AttributeValue, Put, ReturnValue, TransactWriteItem};
-use chrono::{DateTime, SecondsFormat, TimeZone, Utc};
+use chrono::{DateTime, TimeZone, Utc};
 
 use super::jobs::{ExportSpec, Job, JobMessage, JobState, MAX_ATTEMPTS, STALE_AFTER_MINUTES, oldest_kept_id};
-use crate::store::{StoreError, unless_condition_failed};
+use crate::store::aggregates::{attr_number, attr_s, key_map};
+use crate::store::{StoreError, timestamp, unless_condition_failed};
 
 type Item = HashMap<String, AttributeValue>;
 
@@ -38,20 +39,8 @@ fn n(value: impl ToString) -> AttributeValue {
     AttributeValue::N(value.to_string())
 }
 
-fn text<'i>(item: &'i Item, name: &str) -> Option<&'i str> {
-    item.get(name).and_then(|v| v.as_s().ok()).map(String::as_str)
-}
-
-fn number<T: std::str::FromStr>(item: &Item, name: &str) -> Option<T> {
-    item.get(name).and_then(|v| v.as_n().ok()).and_then(|v| v.parse().ok())
-}
-
 fn time(item: &Item, name: &str) -> Option<DateTime<Utc>> {
-    text(item, name).and_then(|t| DateTime::parse_from_rfc3339(t).ok()).map(|t| t.with_timezone(&Utc))
-}
-
-fn stamp(at: DateTime<Utc>) -> String {
-    at.to_rfc3339_opts(SecondsFormat::Millis, true)
+    attr_s(item, name).and_then(|t| DateTime::parse_from_rfc3339(t).ok()).map(|t| t.with_timezone(&Utc))
 }
 
 /// What creating a job found.
@@ -78,7 +67,7 @@ impl<'a> JobStore<'a> {
     }
 
     fn key(&self, id: &str) -> Item {
-        HashMap::from([("pk".to_owned(), s(keys::jobs(self.tenant))), ("sk".to_owned(), s(id))])
+        key_map(keys::jobs(self.tenant), id.to_owned())
     }
 
     fn malformed(&self, id: &str, message: impl Into<String>) -> StoreError {
@@ -86,23 +75,23 @@ impl<'a> JobStore<'a> {
     }
 
     fn job_of(&self, item: &Item) -> Result<Job, StoreError> {
-        let id = text(item, "sk").unwrap_or_default().to_owned();
-        let spec: ExportSpec = serde_json::from_str(text(item, "spec").unwrap_or_default())
+        let id = attr_s(item, "sk").unwrap_or_default().to_owned();
+        let spec: ExportSpec = serde_json::from_str(attr_s(item, "spec").unwrap_or_default())
             .map_err(|e| self.malformed(&id, format!("spec: {e}")))?;
-        let state = text(item, "state").and_then(JobState::parse).ok_or_else(|| self.malformed(&id, "no state"))?;
+        let state = attr_s(item, "state").and_then(JobState::parse).ok_or_else(|| self.malformed(&id, "no state"))?;
         let created_at = time(item, "created_at").ok_or_else(|| self.malformed(&id, "no created_at"))?;
-        let expires_at = number::<i64>(item, "expires_at")
+        let expires_at = attr_number::<i64>(item, "expires_at")
             .and_then(|t| Utc.timestamp_opt(t, 0).single())
             .ok_or_else(|| self.malformed(&id, "no expires_at"))?;
         Ok(Job {
             spec,
             state,
-            rows: number(item, "rows").unwrap_or(0),
-            bytes: number(item, "bytes").unwrap_or(0),
-            object_key: text(item, "object_key").map(str::to_owned),
-            filename: text(item, "filename").map(str::to_owned),
-            error: text(item, "error").map(str::to_owned),
-            attempts: number(item, "attempts").unwrap_or(0),
+            rows: attr_number(item, "rows").unwrap_or(0),
+            bytes: attr_number(item, "bytes").unwrap_or(0),
+            object_key: attr_s(item, "object_key").map(str::to_owned),
+            filename: attr_s(item, "filename").map(str::to_owned),
+            error: attr_s(item, "error").map(str::to_owned),
+            attempts: attr_number(item, "attempts").unwrap_or(0),
             created_at,
             started_at: time(item, "started_at"),
             finished_at: time(item, "finished_at"),
@@ -120,7 +109,7 @@ impl<'a> JobStore<'a> {
             ("rows".to_owned(), n(job.rows)),
             ("bytes".to_owned(), n(job.bytes)),
             ("attempts".to_owned(), n(job.attempts)),
-            ("created_at".to_owned(), s(stamp(job.created_at))),
+            ("created_at".to_owned(), s(timestamp(job.created_at))),
             ("expires_at".to_owned(), n(job.expires_at.timestamp())),
         ])
     }
@@ -180,10 +169,10 @@ impl<'a> JobStore<'a> {
                         message: "the transaction was cancelled and the key is not there; try again".into(),
                     });
                 };
-                if text(&item, "fingerprint") != Some(job.spec.fingerprint().as_str()) {
+                if attr_s(&item, "fingerprint") != Some(job.spec.fingerprint().as_str()) {
                     return Ok(Created::KeyReused);
                 }
-                let id = text(&item, "job_id").unwrap_or_default();
+                let id = attr_s(&item, "job_id").unwrap_or_default();
                 match self.get(id, job.created_at).await? {
                     Some(existing) => Ok(Created::Existing(existing)),
                     None => Err(self.malformed(id, "an idempotency key names a job that is gone")),
@@ -281,11 +270,11 @@ impl<'a> JobStore<'a> {
             .expression_attribute_names("#rows", "rows")
             .expression_attribute_values(":running", s(JobState::Running.as_str()))
             .expression_attribute_values(":queued", s(JobState::Queued.as_str()))
-            .expression_attribute_values(":now", s(stamp(now)))
+            .expression_attribute_values(":now", s(timestamp(now)))
             .expression_attribute_values(":zero", n(0))
             .expression_attribute_values(":one", n(1))
             .expression_attribute_values(":max", n(MAX_ATTEMPTS))
-            .expression_attribute_values(":stale", s(stamp(stale)))
+            .expression_attribute_values(":stale", s(timestamp(stale)))
             .return_values(ReturnValue::AllNew)
             .send()
             .await;
@@ -346,7 +335,7 @@ impl<'a> JobStore<'a> {
             .expression_attribute_values(":bytes", n(bytes))
             .expression_attribute_values(":key", s(object_key))
             .expression_attribute_values(":file", s(filename))
-            .expression_attribute_values(":now", s(stamp(now)))
+            .expression_attribute_values(":now", s(timestamp(now)))
             .expression_attribute_values(":attempt", n(attempt))
             .send()
             .await;
@@ -369,7 +358,7 @@ impl<'a> JobStore<'a> {
             .expression_attribute_values(":queued", s(JobState::Queued.as_str()))
             .expression_attribute_values(":running", s(JobState::Running.as_str()))
             .expression_attribute_values(":error", s(error))
-            .expression_attribute_values(":now", s(stamp(now)))
+            .expression_attribute_values(":now", s(timestamp(now)))
             .expression_attribute_values(":attempt", n(attempt))
             .send()
             .await;

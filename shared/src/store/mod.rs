@@ -27,6 +27,12 @@ impl StoreError {
     }
 }
 
+/// An instant as the tables keep it: RFC 3339 in UTC with milliseconds, a
+/// fixed width, so that text order is time order (sort keys, conditions).
+pub fn timestamp(at: chrono::DateTime<chrono::Utc>) -> String {
+    at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
 /// An `UpdateItem`'s output, `None` when its condition failed.
 pub fn unless_condition_failed<T, R: std::fmt::Debug>(
     result: Result<T, SdkError<aws_sdk_dynamodb::operation::update_item::UpdateItemError, R>>,
