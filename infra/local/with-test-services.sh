@@ -3,6 +3,9 @@
 #
 #   infra/local/with-test-services.sh cargo test --workspace
 #
+# SALES_TEST_SERVICES_ON_DISK=1 keeps DynamoDB Local's tables on disk (under
+# TMPDIR) instead of in memory: for data larger than memory, such as the
+# read-cost bench at 100x.
 # The services get free ports (never the dev stack's 8000/9100) and a state
 # dir under a mktemp dir, so tests never collide with a running `make dev` or
 # another test run. Both services are always stopped on exit; the exit code
@@ -50,7 +53,11 @@ cleanup() {
 }
 trap cleanup EXIT
 
-"$HERE/stack.sh" start --in-memory
+if [[ "${SALES_TEST_SERVICES_ON_DISK:-0}" == 1 ]]; then
+  "$HERE/stack.sh" start
+else
+  "$HERE/stack.sh" start --in-memory
+fi
 
 # CMD runs as a background job (stdin kept) so that a TERM/INT sent to this
 # script is handled at once: pass it on, wait for CMD, clean up, exit.

@@ -8,7 +8,7 @@
 //!
 //! The tenant's index items (`orders_by_date`, over four years), its
 //! customers (5 000), sales reps and settings are what the rollup writes
-//! for those records (`rollup::contrib::contribution`, the other families
+//! for those records (`rollup::contributions::contribution`, the other families
 //! left out: an export reads nothing else), batch-written. Each job then
 //! runs in a fresh child process (`VmHWM` only grows) through
 //! `export::jobs::run_job`, the worker's own code, while a second task
@@ -18,7 +18,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use chrono::{NaiveDate, Utc};
-use rollup::contrib::contribution;
+use rollup::contributions::contribution;
 use rollup::rebuild::Difference;
 use sales_shared::config::Config;
 use sales_shared::exports::job_store::{Created, JobStore};

@@ -21,9 +21,10 @@
 //! - `READ_COST_REQUESTS`, `READ_COST_BUDGET`: as above
 //! - `READ_COST_CONCURRENCY`: batch-write loops at a time (default 8)
 //! - `READ_COST_PARTS`: compute and write the aggregates in that many parts
-//!   (`salesctl::bulk::expected_part`; default 1 below 25x, then scale / 25)
+//!   (`salesctl::bulk::Parts`; default 1 below 25x, then scale / 25)
 //! - `READ_COST_DRY=1`: only generate and compute the aggregates (in parts),
-//!   reporting time and memory; no DynamoDB needed
+//!   reporting time and memory, and model the write cost; no DynamoDB
+//!   needed (with `READ_COST_AGGREGATES=0`, the write cost only)
 //! - `READ_COST_SOURCES=1`: also write the source records
 //! - `READ_COST_VERIFY=1`: read the aggregates back and compare them with the
 //!   expected state (`salesctl verify`'s comparison)
@@ -40,7 +41,7 @@ use axum::body::Body;
 use axum::http::Request;
 use chrono::{DateTime, NaiveDate, Utc};
 use rollup::apply::{PreparedChange, group_changes};
-use rollup::contrib::{Contribution, Delta, contribution};
+use rollup::contributions::{Contribution, Delta, contribution};
 use rollup::rebuild::{differences, expected_state, live_partitions, live_state};
 use sales_shared::auth::AuthConfig;
 use sales_shared::config::Config;
@@ -203,16 +204,23 @@ async fn main() {
             let (recs, _) = records(&ScaleOptions::new(&tenant, today, scale)).expect("generated tenant");
             let generate = started.elapsed();
             let records_mib = memory("VmRSS:");
-            let (parts, started) = (parts_for(scale), Instant::now());
+            let parts = if flag("READ_COST_AGGREGATES", true) { parts_for(scale) } else { 0 };
+            let started = Instant::now();
             let mut items = 0;
+            let mut split = salesctl::bulk::Parts::new(&tenant, &recs, parts);
             for part in 0..parts {
-                let state = salesctl::bulk::expected_part(&tenant, &recs, part, parts);
+                let state = split.part(part);
                 items += state.measures.len() + state.items.len();
                 println!(
                     "  {scale}x part {part}: {} items, RSS {} MiB",
                     state.measures.len() + state.items.len(),
                     memory("VmRSS:")
                 );
+            }
+            if parts > 0 {
+                let counters = split.derived_counters();
+                items += counters.measures.len();
+                println!("  {scale}x derived counters: {} items", counters.measures.len());
             }
             println!(
                 "{scale}x: {} records generated in {generate:.1?} (RSS {records_mib} MiB with the records), {items} aggregate items computed in {parts} parts in {:.1?}, peak RSS {} MiB",

@@ -10,18 +10,20 @@
 //! fed through the stream (its source writes would be counted twice if a
 //! pump applied them). Use fresh tables or a fresh tenant.
 
+use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::SecondsFormat;
 use futures::{StreamExt, TryStreamExt};
-use rollup::contrib::{Contribution, Delta, ItemKey, checked_contribution};
+
+use rollup::contributions::{Contribution, Delta, ItemKey, checked_contribution};
 use rollup::derive;
 use rollup::rebuild::{AggregateState, Difference, expected_state, write_differences};
-use sales_shared::records::SourceRecord;
+use sales_shared::records::{SourceRecord, TenantSettings};
 use sales_shared::store::StoreError;
-use sales_shared::store::aggregates::{key_map, watermark_key};
+use sales_shared::store::aggregates::{Measures, key_map, watermark_key};
 use sales_shared::store::source;
 
 /// Differences handed to one `write_differences` call (its 25-item batches
@@ -57,8 +59,8 @@ impl BulkReport {
 /// tenant. `progress` is told the number of items of each finished batch.
 ///
 /// With `parts` > 1 the state is computed and written a part at a time
-/// ([`expected_part`]): memory holds a part's items instead of all of them,
-/// for `parts` times the CPU of computing the contributions.
+/// ([`Parts`]): memory holds a part's items instead of all of them, for
+/// `parts` times the CPU of computing the contributions.
 pub async fn write_aggregates(
     client: &Client,
     aggregates_table: &str,
@@ -69,14 +71,9 @@ pub async fn write_aggregates(
     progress: &(dyn Fn(usize) + Sync),
 ) -> Result<BulkReport, StoreError> {
     let mut report = BulkReport { records: records.len(), ..BulkReport::default() };
-    let parts = parts.max(1);
-    for part in 0..parts {
-        let started = Instant::now();
-        let state =
-            if parts == 1 { expected_state(tenant, records) } else { expected_part(tenant, records, part, parts) };
+    let write = async |state: AggregateState, report: &mut BulkReport| {
         report.measure_items += state.measures.len();
         report.whole_items += state.items.len();
-        report.compute += started.elapsed();
         let started = Instant::now();
         let measures =
             state.measures.into_iter().map(|(key, m)| Difference::Measures { key, expected: Some(m), live: None });
@@ -84,6 +81,22 @@ pub async fn write_aggregates(
             state.items.into_iter().map(|(key, item)| Difference::Item { key, expected: Some(item), live: None });
         write_all(client, aggregates_table, measures.chain(items), concurrency, progress).await?;
         report.write += started.elapsed();
+        Ok::<_, StoreError>(())
+    };
+    if parts <= 1 {
+        let started = Instant::now();
+        let state = expected_state(tenant, records);
+        report.compute += started.elapsed();
+        write(state, &mut report).await?;
+    } else {
+        let mut split = Parts::new(tenant, records, parts);
+        for part in 0..parts {
+            let started = Instant::now();
+            let state = split.part(part);
+            report.compute += started.elapsed();
+            write(state, &mut report).await?;
+        }
+        write(split.derived_counters(), &mut report).await?;
     }
     let started = Instant::now();
     if let Some(through) = records.iter().map(|r| r.updated_at).max() {
@@ -103,25 +116,52 @@ pub async fn write_aggregates(
     Ok(report)
 }
 
-/// The part `part` (of `parts`) of [`expected_state`]: the items whose key
-/// hashes to it. The parts are disjoint and together are the whole state.
-pub fn expected_part(tenant: &str, records: &[SourceRecord], part: u64, parts: u64) -> AggregateState {
-    let settings = rollup::rebuild::settings_of(records);
-    let mine = |key: &ItemKey| part_of(key, parts) == part;
-    let mut total = Delta::default();
-    for record in records {
-        // As in `expected_state`: a version the stream refuses contributes nothing.
-        let Ok(contribution) = checked_contribution(record, &settings) else { continue };
-        let mut delta = Delta::between(tenant, &Contribution::default(), &contribution);
-        // State items are kept whole: what they derive may fall in this part.
-        delta.adds.retain(|key, _| mine(key) || derive::is_state(key));
-        delta.puts.retain(|key, _| mine(key));
-        total.merge(&delta);
+/// [`expected_state`] a part at a time, for tenants whose whole state does
+/// not fit in memory. Part `p` holds the contributed items whose key hashes
+/// to `p` and the ranking entries its state items derive (one per state
+/// item, so no other part has them); the counters those state items derive
+/// (customer counts, lifetime values, cash cycles: a few items per bucket)
+/// are summed across parts and come last, from [`Parts::derived_counters`].
+/// The parts and the counters are disjoint and together are the whole state.
+pub struct Parts<'a> {
+    tenant: &'a str,
+    records: &'a [SourceRecord],
+    parts: u64,
+    settings: TenantSettings,
+    counters: BTreeMap<ItemKey, Measures>,
+}
+
+impl<'a> Parts<'a> {
+    pub fn new(tenant: &'a str, records: &'a [SourceRecord], parts: u64) -> Self {
+        let settings = rollup::rebuild::settings_of(records);
+        Parts { tenant, records, parts: parts.max(1), settings, counters: BTreeMap::new() }
     }
-    derive::complete(&mut total, &derive::DeriveSettings::of(&settings));
-    total.adds.retain(|key, _| mine(key));
-    total.puts.retain(|key, _| mine(key));
-    AggregateState { measures: total.adds, items: total.puts }
+
+    /// Part `part` (of the `parts` given to [`Parts::new`]).
+    pub fn part(&mut self, part: u64) -> AggregateState {
+        let mine = |key: &ItemKey| part_of(key, self.parts) == part;
+        let mut total = Delta::default();
+        for record in self.records {
+            // As in `expected_state`: a version the stream refuses contributes nothing.
+            let Ok(contribution) = checked_contribution(record, &self.settings) else { continue };
+            let mut delta = Delta::between(self.tenant, &Contribution::default(), &contribution);
+            delta.adds.retain(|key, _| mine(key));
+            delta.puts.retain(|key, _| mine(key));
+            total.merge(&delta);
+        }
+        let settings = derive::DeriveSettings::of(&self.settings);
+        let derived = derive::for_delta(&total, |_| Measures::new(), |_| settings);
+        total.puts.extend(derived.puts);
+        let mut counters = Delta { adds: std::mem::take(&mut self.counters), ..Delta::default() };
+        counters.merge(&Delta { adds: derived.adds, ..Delta::default() });
+        self.counters = counters.adds;
+        AggregateState { measures: total.adds, items: total.puts }
+    }
+
+    /// The counters every part's state items derive, summed.
+    pub fn derived_counters(self) -> AggregateState {
+        AggregateState { measures: self.counters, items: BTreeMap::new() }
+    }
 }
 
 /// A stable part number of an item key (FNV-1a of pk and sk).
@@ -178,7 +218,7 @@ mod tests {
     use chrono::NaiveDate;
     use rollup::rebuild::{AggregateState, expected_state};
 
-    use super::expected_part;
+    use super::Parts;
     use crate::scale::{ScaleOptions, records};
 
     #[test]
@@ -190,9 +230,15 @@ mod tests {
         let records = &records[..5_000];
         let whole = expected_state("parts", records);
         let mut joined = AggregateState::default();
-        for part in 0..3 {
-            let state = expected_part("parts", records, part, 3);
+        let mut parts = Parts::new("parts", records, 3);
+        let mut states: Vec<AggregateState> = (0..3).map(|part| parts.part(part)).collect();
+        for (part, state) in states.iter().enumerate() {
             assert!(state.measures.len() * 5 > whole.measures.len(), "part {part} is too small");
+        }
+        let counters = parts.derived_counters();
+        assert!(!counters.measures.is_empty(), "no derived counter");
+        states.push(counters);
+        for state in states {
             for (key, measures) in state.measures {
                 assert!(joined.measures.insert(key, measures).is_none(), "an item is in two parts");
             }
@@ -201,6 +247,5 @@ mod tests {
             }
         }
         assert!(joined == whole, "the parts do not make the whole state");
-        assert!(expected_part("parts", records, 0, 1) == whole);
     }
 }

@@ -8,6 +8,7 @@ use std::time::Duration;
 use clap::{Parser, Subcommand};
 use sales_shared::config::Config;
 use sales_shared::http::ApiContext;
+use secrecy::ExposeSecret;
 
 #[derive(Parser)]
 #[command(name = "salesctl", about = "Sales Analytics admin tool", version)]
@@ -143,7 +144,7 @@ async fn main() -> ExitCode {
         Command::Token { tenant, scope, ttl_hours } => match &config.auth.hs256_secret {
             Some(secret) => {
                 let ttl = Duration::from_secs(ttl_hours * 3600);
-                println!("{}", sales_shared::auth::mint_hs256(secret, &tenant, &scope, ttl));
+                println!("{}", sales_shared::auth::mint_hs256(secret.expose_secret(), &tenant, &scope, ttl));
                 ExitCode::SUCCESS
             }
             None => fail("tokens can be minted only for the local stack (SALES_ENV=local with SALES_JWT_SECRET)"),

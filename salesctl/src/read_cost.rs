@@ -1,5 +1,5 @@
 //! The requests of the read-cost table (issue 11, "Bounded reads"), shared
-//! by `tests/tests/read_cost.rs` and `benches/read_cost.rs`: every endpoint
+//! by `tests/tests/it/read_cost.rs` and `benches/read_cost.rs`: every endpoint
 //! with the guide's defaults, each calendar period of the `period`
 //! endpoints, and custom ranges of four and ten years, for a tenant whose
 //! data ends on `today` (four years of history: [`crate::scale`]).

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use rollup::apply::PreparedChange;
-use rollup::contrib::{Delta, ItemKey};
+use rollup::contributions::{Delta, ItemKey};
 use rollup::derive;
 use sales_shared::store::aggregates::ledger_key;
 

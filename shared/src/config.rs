@@ -1,6 +1,7 @@
 //! Configuration from the environment, read once at start-up.
 
 use chrono::{DateTime, Utc};
+use secrecy::SecretString;
 
 use crate::auth::AuthConfig;
 
@@ -49,7 +50,8 @@ pub struct Config {
     pub export_link_ttl: std::time::Duration,
     /// `SALES_CURSOR_SECRET`: the key list cursors are signed with (the
     /// same for every instance of every function; required outside local).
-    pub cursor_secret: String,
+    /// Never printed: `Debug` shows it redacted.
+    pub cursor_secret: SecretString,
 }
 
 /// The cursor key of local runs and tests.
@@ -119,7 +121,7 @@ impl Config {
             _ => None,
         };
         let auth = AuthConfig {
-            hs256_secret: if local { var("SALES_JWT_SECRET") } else { None },
+            hs256_secret: if local { var("SALES_JWT_SECRET").map(SecretString::from) } else { None },
             jwks_url: var("SALES_JWT_JWKS_URL"),
             issuer: var("SALES_JWT_ISSUER"),
             audience: var("SALES_JWT_AUDIENCE"),
@@ -152,8 +154,8 @@ impl Config {
             })?,
         };
         let cursor_secret = match (var("SALES_CURSOR_SECRET"), local) {
-            (Some(secret), _) => secret,
-            (None, true) => LOCAL_CURSOR_SECRET.to_owned(),
+            (Some(secret), _) => SecretString::from(secret),
+            (None, true) => SecretString::from(LOCAL_CURSOR_SECRET),
             (None, false) => {
                 return Err(ConfigError::Invalid {
                     name: "SALES_CURSOR_SECRET",
@@ -219,6 +221,8 @@ impl Clock {
 
 #[cfg(test)]
 mod tests {
+    use secrecy::ExposeSecret;
+
     use super::*;
 
     #[test]
@@ -234,7 +238,8 @@ mod tests {
         };
         let config = Config::from_lookup(lookup).unwrap();
         assert_eq!(config.clock().now().to_rfc3339(), "2025-12-17T10:00:00+00:00");
-        assert_eq!(config.auth.hs256_secret.as_deref(), Some("s"));
+        let hs256 = config.auth.hs256_secret.as_ref().map(|s| s.expose_secret().to_owned());
+        assert_eq!(hs256.as_deref(), Some("s"));
         // Outside local mode the pinned clock and the HS256 secret are ignored.
         let aws = |name: &str| match name {
             "SALES_ENV" => Some("aws".into()),
@@ -242,10 +247,16 @@ mod tests {
             _ => lookup(name),
         };
         let deployed = Config::from_lookup(aws).unwrap();
-        assert_eq!(deployed.cursor_secret, "k");
+        assert_eq!(deployed.cursor_secret.expose_secret(), "k");
         let keyless = |name: &str| if name == "SALES_CURSOR_SECRET" { None } else { aws(name) };
         assert!(matches!(Config::from_lookup(keyless), Err(ConfigError::Invalid { name: "SALES_CURSOR_SECRET", .. })));
-        assert_eq!(config.cursor_secret, LOCAL_CURSOR_SECRET);
+        assert_eq!(config.cursor_secret.expose_secret(), LOCAL_CURSOR_SECRET);
+        // Neither secret is ever printed.
+        let printed = format!("{config:?} {deployed:?}");
+        assert!(
+            !printed.contains(LOCAL_CURSOR_SECRET) && !printed.contains("\"s\"") && !printed.contains("\"k\""),
+            "{printed}"
+        );
         assert!(deployed.pinned_now.is_none());
         assert!(deployed.auth.hs256_secret.is_none());
     }

@@ -8,6 +8,7 @@ use axum::extract::FromRequestParts;
 use axum::http::{StatusCode, header, request::Parts};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, SecondsFormat, Utc};
+use secrecy::ExposeSecret;
 use serde::Serialize;
 
 use crate::auth::{AuthError, Authenticator, Principal};
@@ -62,7 +63,7 @@ impl ApiContext {
             #[cfg(feature = "exports")]
             export_queue: crate::exports::job_store::JobQueue::from_config(config).await,
             export_sync_max_rows: config.export_sync_max_rows,
-            cursors: crate::paging::CursorSigner::new(config.cursor_secret.as_bytes()),
+            cursors: crate::paging::CursorSigner::new(config.cursor_secret.expose_secret().as_bytes()),
         })
     }
 }

@@ -187,11 +187,15 @@ pub async fn ensure_bucket(client: &aws_sdk_s3::Client, bucket: &str) -> Result<
     if client.head_bucket().bucket(bucket).send().await.is_ok() {
         return Ok(false);
     }
-    client.create_bucket().bucket(bucket).send().await.map_err(|e| SchemaError::Create {
-        table: bucket.to_owned(),
-        message: format!("{}", aws_sdk_s3::error::DisplayErrorContext(e)),
-    })?;
-    Ok(true)
+    match client.create_bucket().bucket(bucket).send().await {
+        Ok(_) => Ok(true),
+        // Created meanwhile by another setup (tests set up side by side).
+        Err(e) if e.as_service_error().is_some_and(|s| s.is_bucket_already_owned_by_you()) => Ok(false),
+        Err(e) => Err(SchemaError::Create {
+            table: bucket.to_owned(),
+            message: format!("{}", aws_sdk_s3::error::DisplayErrorContext(e)),
+        }),
+    }
 }
 
 #[cfg(test)]

@@ -67,7 +67,8 @@ impl TestStack {
             export_link_ttl: sales_shared::config::DEFAULT_EXPORT_LINK_TTL,
             cursor_secret: "integration-test-cursor-key".into(),
         };
-        salesctl::setup::create_resources(&config, false).await.expect("tables created");
+        // The bucket too: a test may look into it before any export wrote there.
+        salesctl::setup::create_resources(&config, true).await.expect("tables and bucket created");
         let dynamo = sales_shared::aws::dynamodb(&config).await;
         let ctx = ApiContext::from_config(&config).await;
         let app = salesctl::serve::app(ctx);

@@ -18,7 +18,7 @@ use sales_shared::store::StoreError;
 use sales_shared::store::aggregates::{Measures, key_map, ledger_key, measures_of, read_ledgers};
 use sales_shared::store::batch_get_items;
 
-use crate::contrib::{Delta, ItemKey};
+use crate::contributions::{Delta, ItemKey};
 use crate::derive::{self, DeriveSettings, STATE_VERSION};
 
 /// DynamoDB's limit of items in one transaction.

@@ -23,7 +23,7 @@ use sales_shared::buckets::{Grain, bucket_key, bucket_keys, calendar_buckets};
 use sales_shared::periods::{DateRange, month_range};
 use sales_shared::store::aggregates::{Measure, Measures, family, key_map, lifetime, measure, measures_pk, ranking};
 
-use crate::contrib::{Delta, Item, ItemKey};
+use crate::contributions::{Delta, Item, ItemKey};
 
 pub use sales_shared::store::aggregates::STATE_VERSION;
 

@@ -2,7 +2,7 @@
 //! aggregate deltas, applied exactly once in effect (see [`apply`]).
 
 pub mod apply;
-pub mod contrib;
+pub mod contributions;
 pub mod derive;
 pub mod rebuild;
 
@@ -18,7 +18,7 @@ use sales_shared::store::aggregates::{key_map, padded_sequence, tenant_registry_
 use sales_shared::store::{StoreError, source};
 
 use crate::apply::{PreparedChange, apply_group, group_changes};
-use crate::contrib::{Contribution, Delta, checked_contribution};
+use crate::contributions::{Contribution, Delta, checked_contribution};
 use crate::derive::DeriveSettings;
 
 /// Clients and tables, built once per process.

@@ -22,7 +22,7 @@ use sales_shared::store::aggregates::{Measures, family, key_map, measures_of, me
 use sales_shared::store::source::{self, WRITE_SHARDS};
 use sales_shared::store::{StoreError, query_partition};
 
-use crate::contrib::{Contribution, Delta, Item, ItemKey, checked_contribution};
+use crate::contributions::{Contribution, Delta, Item, ItemKey, checked_contribution};
 
 /// Measure families always checked; slices and shards are added from what
 /// the records name.

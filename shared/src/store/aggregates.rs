@@ -59,7 +59,7 @@ pub mod family {
     /// (`top_customers#M#2025-12`), `sk` from [`super::ranking::sk`]:
     /// the bucket's customers by revenue, descending, ids ascending.
     pub const TOP_CUSTOMERS: &str = "top_customers";
-    /// Invoices open at any date, as dated steps (`contrib::receivables`),
+    /// Invoices open at any date, as dated steps (`contributions::receivables`),
     /// by local date at D/M/Y: `open_*` measures (count, balance, total,
     /// issue days) and `overdue{k}_*` (count, balance) for each of
     /// [`super::measure::AGING_THRESHOLDS`]: summed through A, the invoices

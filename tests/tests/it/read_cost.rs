@@ -325,7 +325,7 @@ async fn derived_figures_match_the_customers(stack: &TestStack, tenant: &str, re
     customers.sort_by(|a, b| b.0.cmp(&a.0).then(a.2.cmp(&b.2)));
     assert!(customers.len() > 100, "too few customers in 2025 to compare: {}", customers.len());
     let first_order = |id: i64| -> chrono::NaiveDate {
-        let days = rollup::contrib::customer_days_key(tenant, id);
+        let days = rollup::contributions::customer_days_key(tenant, id);
         state.measures[&days]
             .iter()
             .filter(|(_, n)| **n > 0)

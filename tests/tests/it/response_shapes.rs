@@ -30,7 +30,7 @@ const ENDPOINTS: [(&str, &str); 16] = [
 /// The fields of the guide's example responses, in the guide's order.
 fn guide_examples() -> Vec<(String, Value)> {
     let fixture: Value =
-        serde_json::from_str(include_str!("../fixtures/guide_shapes.json")).expect("the fixture is JSON");
+        serde_json::from_str(include_str!("../../fixtures/guide_shapes.json")).expect("the fixture is JSON");
     fixture["examples"]
         .as_array()
         .expect("an `examples` array")

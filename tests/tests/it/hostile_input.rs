@@ -217,8 +217,8 @@ async fn an_invoice_paid_on_sixty_days_is_applied_in_parts_exactly_once() {
         "due_date": "2025-01-31", "payment_applications": applications});
     let record = parse_record(&invoice.to_string()).expect("valid");
     let settings = sales_shared::records::TenantSettings::default();
-    let c = rollup::contrib::checked_contribution(&record, &settings).expect("applicable");
-    let items = rollup::contrib::Delta::between("parts", &Default::default(), &c).item_count();
+    let c = rollup::contributions::checked_contribution(&record, &settings).expect("applicable");
+    let items = rollup::contributions::Delta::between("parts", &Default::default(), &c).item_count();
     assert!(rollup::apply::MAX_TRANSACTION_ITEMS < items + 1, "oversized: {items} items");
     let summary = stack.load_and_apply("parts", std::slice::from_ref(&invoice)).await;
     assert!(summary.rejected.is_empty(), "{:?}", summary.rejected);

@@ -21,6 +21,7 @@ use std::time::{Duration, Instant};
 
 use jsonwebtoken::jwk::{AlgorithmParameters, EllipticCurve};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 use tokio::sync::RwLock;
 
@@ -38,7 +39,8 @@ pub const CLOCK_SKEW_LEEWAY: Duration = Duration::from_secs(30);
 
 #[derive(Debug, Clone, Default)]
 pub struct AuthConfig {
-    pub hs256_secret: Option<String>,
+    /// Never printed: `Debug` shows it redacted.
+    pub hs256_secret: Option<SecretString>,
     pub jwks_url: Option<String>,
     pub issuer: Option<String>,
     pub audience: Option<String>,
@@ -225,7 +227,7 @@ impl Authenticator {
     async fn key_for(&self, header: &Header) -> Result<(DecodingKey, Algorithm), AuthError> {
         match header.alg {
             Algorithm::HS256 => match &self.config.hs256_secret {
-                Some(secret) => Ok((DecodingKey::from_secret(secret.as_bytes()), Algorithm::HS256)),
+                Some(secret) => Ok((DecodingKey::from_secret(secret.expose_secret().as_bytes()), Algorithm::HS256)),
                 None => Err(AuthError::invalid("HS256 tokens are not accepted here")),
             },
             Algorithm::RS256 | Algorithm::ES256 if self.config.jwks_url.is_some() => {
