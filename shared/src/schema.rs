@@ -187,15 +187,18 @@ pub async fn ensure_bucket(client: &aws_sdk_s3::Client, bucket: &str) -> Result<
     if client.head_bucket().bucket(bucket).send().await.is_ok() {
         return Ok(false);
     }
-    match client.create_bucket().bucket(bucket).send().await {
-        Ok(_) => Ok(true),
-        // Created meanwhile by another setup (tests set up side by side).
-        Err(e) if e.as_service_error().is_some_and(|s| s.is_bucket_already_owned_by_you()) => Ok(false),
-        Err(e) => Err(SchemaError::Create {
-            table: bucket.to_owned(),
-            message: format!("{}", aws_sdk_s3::error::DisplayErrorContext(e)),
-        }),
+    let Err(e) = client.create_bucket().bucket(bucket).send().await else { return Ok(true) };
+    // Created meanwhile by another setup (tests set up side by side; local
+    // S3 servers answer either error): fine if it is ours to use.
+    let raced =
+        e.as_service_error().is_some_and(|s| s.is_bucket_already_owned_by_you() || s.is_bucket_already_exists());
+    if raced && client.head_bucket().bucket(bucket).send().await.is_ok() {
+        return Ok(false);
     }
+    Err(SchemaError::Create {
+        table: bucket.to_owned(),
+        message: format!("{}", aws_sdk_s3::error::DisplayErrorContext(e)),
+    })
 }
 
 #[cfg(test)]
