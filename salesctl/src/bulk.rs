@@ -128,13 +128,14 @@ pub struct Parts<'a> {
     records: &'a [SourceRecord],
     parts: u64,
     settings: TenantSettings,
-    counters: BTreeMap<ItemKey, Measures>,
+    /// The derived counters of the parts so far (adds only).
+    counters: Delta,
 }
 
 impl<'a> Parts<'a> {
     pub fn new(tenant: &'a str, records: &'a [SourceRecord], parts: u64) -> Self {
         let settings = rollup::rebuild::settings_of(records);
-        Parts { tenant, records, parts: parts.max(1), settings, counters: BTreeMap::new() }
+        Parts { tenant, records, parts: parts.max(1), settings, counters: Delta::default() }
     }
 
     /// Part `part` (of the `parts` given to [`Parts::new`]).
@@ -152,15 +153,13 @@ impl<'a> Parts<'a> {
         let settings = derive::DeriveSettings::of(&self.settings);
         let derived = derive::for_delta(&total, |_| Measures::new(), |_| settings);
         total.puts.extend(derived.puts);
-        let mut counters = Delta { adds: std::mem::take(&mut self.counters), ..Delta::default() };
-        counters.merge(&Delta { adds: derived.adds, ..Delta::default() });
-        self.counters = counters.adds;
+        self.counters.merge(&Delta { adds: derived.adds, ..Delta::default() });
         AggregateState { measures: total.adds, items: total.puts }
     }
 
     /// The counters every part's state items derive, summed.
     pub fn derived_counters(self) -> AggregateState {
-        AggregateState { measures: self.counters, items: BTreeMap::new() }
+        AggregateState { measures: self.counters.adds, items: BTreeMap::new() }
     }
 }
 
