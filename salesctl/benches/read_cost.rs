@@ -243,6 +243,12 @@ async fn main() {
                 for (family, (items, units)) in families {
                     println!("  {family}: {:.2} items, {:.2} WCU per change", *items as f64 / n, *units as f64 / n);
                 }
+                println!("{scale}x write cost by family and grain:");
+                let mut grains: Vec<_> = c.by_grain.iter().collect();
+                grains.sort_by_key(|(_, (_, units))| std::cmp::Reverse(*units));
+                for (grain, (items, units)) in grains.into_iter().take(30) {
+                    println!("  {grain}: {:.2} items, {:.2} WCU per change", *items as f64 / n, *units as f64 / n);
+                }
             }
         }
         return;

@@ -49,6 +49,9 @@ pub struct WriteCost {
     /// Items and WCU per family (the partition key without the tenant,
     /// bucket, shard or slice).
     pub by_family: std::collections::BTreeMap<String, (u64, u64)>,
+    /// The same per family and grain of a bucket item (`orders M`), or per
+    /// family alone for other items.
+    pub by_grain: std::collections::BTreeMap<String, (u64, u64)>,
 }
 
 /// The family of a partition key: `t#orders@rep=3` -> `orders`,
@@ -58,13 +61,25 @@ fn family_of(pk: &str) -> String {
     rest.split(['#', '@']).next().unwrap_or(rest).to_owned()
 }
 
+/// `orders M` for a month item of `orders` (or of a slice of it), the
+/// family alone for an item that is not a calendar bucket.
+fn grain_of(pk: &str, sk: &str) -> String {
+    let family = family_of(pk);
+    match sk.split_once('#') {
+        Some((grain @ ("D" | "W" | "M" | "Q" | "Y"), _)) => format!("{family} {grain}"),
+        _ => family,
+    }
+}
+
 impl WriteCost {
     /// Prices one group's transaction (its ledger puts and merged delta).
-    fn count(&mut self, pk: &str, units: u64) {
+    fn count(&mut self, (pk, sk): &ItemKey, units: u64) {
         self.wcu += units;
-        let entry = self.by_family.entry(family_of(pk)).or_default();
-        entry.0 += 1;
-        entry.1 += units;
+        for (map, name) in [(&mut self.by_family, family_of(pk)), (&mut self.by_grain, grain_of(pk, sk))] {
+            let entry = map.entry(name).or_default();
+            entry.0 += 1;
+            entry.1 += units;
+        }
     }
 
     pub fn apply(&mut self, group: &[PreparedChange]) {
@@ -101,16 +116,16 @@ impl WriteCost {
                 values.insert(name, new);
             }
             let units = wcu(before.max(*size));
-            self.count(&key.0, units);
+            self.count(&key, units);
         }
         for (key, item) in merged.puts {
             let after = item_size(&item);
             let before = self.item_sizes.insert(key.clone(), after).unwrap_or(0);
-            self.count(&key.0, wcu(before.max(after)));
+            self.count(&key, wcu(before.max(after)));
         }
         for key in merged.deletes {
             let units = wcu(self.item_sizes.remove(&key).unwrap_or(0));
-            self.count(&key.0, units);
+            self.count(&key, units);
         }
     }
 }

@@ -54,7 +54,8 @@ async fn performance(
     let limit = params.limit()?;
     let reader = &view.reader;
     let orders_family = rep.map_or_else(|| family::ORDERS.to_owned(), family::orders_of_rep);
-    let orders = reader.sum(&orders_family, period).await?;
+    // The order-value sketch is kept in day and month items only.
+    let orders = reader.sum_without_years(&orders_family, period).await?;
     let (highest_cents, lowest_cents) =
         reader.order_extremes(period, |o| rep.is_none() || o.sales_rep_id == rep).await?;
     let all_reps = reader.sales_reps().await?;

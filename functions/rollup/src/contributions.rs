@@ -234,11 +234,16 @@ fn order_contribution(c: &mut Contribution, order: &Order, tz: Tz) {
         let revenue = cents(order.total_amount);
         c.add_entity(&customers, day, customer, "revenue_bearing", 1);
         c.add_entity(&customers, day, customer, "revenue", revenue);
-        c.add(&f, day, &sketch::bin_name(revenue), 1);
-        // High-value bands in the `orders` day and month items only: year
-        // items, written on every order change, stay the size they were.
-        if let Some(band) = measure::high_value_band(revenue) {
-            for grain in [Grain::Day, Grain::Month] {
+        // The order-value sketch and the high-value bands in day and month
+        // items only: year items, written on every order change, stay
+        // small (their size is write units); a range reads whole years as
+        // their months for these (`sum_without_years`).
+        let bin = sketch::bin_name(revenue);
+        for grain in [Grain::Day, Grain::Month] {
+            for family in &f {
+                c.count_family((family.clone(), bucket_key(grain, day)), bin.clone(), 1);
+            }
+            if let Some(band) = measure::high_value_band(revenue) {
                 let key = (family::ORDERS.to_owned(), bucket_key(grain, day));
                 c.count_family(key.clone(), measure::high_value_count(band), 1);
                 c.count_family(key, measure::high_value_value(band), revenue);

@@ -304,15 +304,9 @@ fn order_days(out: &mut Derived, tenant: &str, measures: &Measures, settings: &D
 /// A buyer's lifetime revenue in the histogram (`lifetime_values`).
 fn lifetime_value(out: &mut Derived, tenant: &str, value: Measure) {
     let pk = measures_pk(tenant, family::LIFETIME_VALUES);
-    let (bin, sub) = lifetime::place(value);
-    let mut add = |sk: String, name: String, v: Measure| {
+    for (sk, name, v) in lifetime::contributions(value, 1) {
         *out.adds.entry((pk.clone(), sk)).or_default().entry(name).or_default() += v;
-    };
-    add(lifetime::BINS.to_owned(), lifetime::count(Measure::from(bin)), 1);
-    add(lifetime::BINS.to_owned(), lifetime::sum(Measure::from(bin)), value);
-    add(lifetime::bin_sk(bin), lifetime::count(sub), 1);
-    add(lifetime::bin_sk(bin), lifetime::sum(sub), value);
-    add(lifetime::values_sk(bin, sub), lifetime::value(value), 1);
+    }
 }
 
 /// A ranking entry by `value` carrying the state's nonzero measures.

@@ -383,75 +383,79 @@ impl AggregateReader<'_> {
 
     /// Average, exact median and top-tenth average of the current lifetime
     /// values of every customer with a revenue-bearing order, from the
-    /// derived histogram: the `bins` item, then one `bin#` and one `val#`
-    /// item for each of the median's two ranks and for the tenth's edge.
+    /// derived histogram (`lifetime::`): every `bin#` item (one query),
+    /// then one item of each deeper level for each of the median's two
+    /// ranks and for the tenth's edge.
     pub async fn lifetime_values(&self) -> Result<LifetimeValue, StoreError> {
         let pk = self.pk(family::LIFETIME_VALUES);
-        let mut cache: HashMap<String, BTreeMap<Measure, (Measure, Measure)>> = HashMap::new();
-        let mut level = async |sk: String| -> Result<BTreeMap<Measure, (Measure, Measure)>, StoreError> {
-            if let Some(hit) = cache.get(&sk) {
-                return Ok(hit.clone());
+        let (first, last) = lifetime::bins_range();
+        let mut levels: HashMap<Vec<Measure>, Level> = HashMap::new();
+        let mut bins = Level::new();
+        for item in self.query_range(&pk, first, last).await? {
+            let bits = attr_s(&item, "sk").and_then(|sk| sk.strip_prefix("bin#")).and_then(|b| b.parse().ok());
+            let Some(bits) = bits else { continue };
+            let level = level_of(measures_of(&item)?, false);
+            let (n, s) = level
+                .values()
+                .fold((0, 0), |(n, s): (Measure, Measure), (c, v)| (n.saturating_add(*c), s.saturating_add(*v)));
+            if n != 0 {
+                bins.insert(bits, (n, s));
             }
-            let measures = match self.get((pk.clone(), sk.clone())).await? {
-                Some(item) => measures_of(&item)?,
-                None => Measures::new(),
-            };
-            let mut out: BTreeMap<Measure, (Measure, Measure)> = BTreeMap::new();
-            for (name, v) in measures {
-                match lifetime::parse(&name) {
-                    Some(('n' | 'v', x)) => out.entry(x).or_default().0 += v,
-                    Some(('s', x)) => out.entry(x).or_default().1 += v,
-                    _ => {}
-                }
-            }
-            out.retain(|_, (n, _)| *n != 0);
-            cache.insert(sk, out.clone());
-            Ok(out)
-        };
-        let bins = level(lifetime::BINS.to_owned()).await?;
-        let n: Measure = bins.values().map(|(c, _)| c).sum();
-        let total: Measure = bins.values().map(|(_, s)| s).sum();
+            levels.insert(vec![bits], level);
+        }
+        levels.insert(Vec::new(), bins);
+        let n: Measure = levels[&Vec::new()].values().map(|(c, _)| c).sum();
+        let total: Measure = levels[&Vec::new()].values().map(|(_, s)| s).sum();
         if n <= 0 {
             return Ok(LifetimeValue { average: Decimal::ZERO, median: Decimal::ZERO, top_10_percent: Decimal::ZERO });
         }
-        // The value at a rank (0 = smallest).
-        let mut at_rank = async |rank: Measure| -> Result<Measure, StoreError> {
-            let (bin, rank) = locate(bins.iter(), rank);
-            let subs = level(lifetime::bin_sk(bin as u32)).await?;
-            let (sub, rank) = locate(subs.iter(), rank);
-            let values = level(lifetime::values_sk(bin as u32, sub)).await?;
-            Ok(locate(values.iter(), rank).0)
+        // The level under a path prefix, read once.
+        let mut level = async |prefix: &[Measure]| -> Result<Level, StoreError> {
+            if let Some(hit) = levels.get(prefix) {
+                return Ok(hit.clone());
+            }
+            let measures = match lifetime::level_sk(prefix) {
+                Some(sk) => match self.get((pk.clone(), sk)).await? {
+                    Some(item) => measures_of(&item)?,
+                    None => Measures::new(),
+                },
+                None => Measures::new(),
+            };
+            let out = level_of(measures, prefix.len() == lifetime::DEPTH);
+            levels.insert(prefix.to_vec(), out.clone());
+            Ok(out)
+        };
+        // The value at a rank (0 = smallest): one step down each level.
+        let mut at_rank = async |mut rank: Measure| -> Result<Measure, StoreError> {
+            let mut prefix = Vec::new();
+            while prefix.len() <= lifetime::DEPTH {
+                let (step, rest) = locate(level(&prefix).await?.iter(), rank);
+                (rank, prefix) = (rest, [prefix, vec![step]].concat());
+            }
+            Ok(prefix.last().copied().unwrap_or_default())
         };
         let median =
             (cents_to_decimal(at_rank((n - 1) / 2).await?) + cents_to_decimal(at_rank(n / 2).await?)) / Decimal::TWO;
-        // The sum of the k largest: whole bins and subs from the top, the
-        // edge's exact values.
+        // The sum of the k largest: whole entries from the top of each
+        // level, then down into the entry that holds the edge.
         let k = (n + 9) / 10;
-        let (mut left, mut top) = (k, 0);
-        for (bin, (count, sum)) in bins.iter().rev() {
-            if left == 0 {
-                break;
-            }
-            if *count <= left {
-                (left, top) = (left - count, top + sum);
-                continue;
-            }
-            for (sub, (count, sum)) in level(lifetime::bin_sk(*bin as u32)).await?.iter().rev() {
+        let (mut left, mut top): (Measure, Measure) = (k, 0);
+        let mut prefix = Vec::new();
+        'levels: while left > 0 && prefix.len() <= lifetime::DEPTH {
+            let leaf = prefix.len() == lifetime::DEPTH;
+            for (step, (count, sum)) in level(&prefix).await?.iter().rev() {
                 if left == 0 {
-                    break;
-                }
-                if *count <= left {
-                    (left, top) = (left - count, top + sum);
-                    continue;
-                }
-                for (value, (count, _)) in level(lifetime::values_sk(*bin as u32, *sub)).await?.iter().rev() {
-                    let take = (*count).min(left);
-                    (left, top) = (left - take, top + take * value);
-                    if left == 0 {
-                        break;
-                    }
+                    break 'levels;
+                } else if *count <= left {
+                    (left, top) = (left - count, top.saturating_add(*sum));
+                } else if leaf {
+                    (left, top) = (0, top.saturating_add(left.saturating_mul(*step)));
+                } else {
+                    prefix.push(*step);
+                    continue 'levels;
                 }
             }
+            break;
         }
         Ok(LifetimeValue {
             average: crate::metrics::average(cents_to_decimal(total), n),
@@ -719,6 +723,30 @@ impl AggregateReader<'_> {
 
 /// The key holding the 0-based `rank` in ascending order of counted keys,
 /// and the rank within it.
+/// One level of the lifetime histogram: count and sum per step.
+type Level = BTreeMap<Measure, (Measure, Measure)>;
+
+/// A level's entries from its item's measures: `n…`/`s…` above the exact
+/// values, `v…` counts (their sum: count × value) at the bottom.
+fn level_of(measures: Measures, leaf: bool) -> Level {
+    let mut out = Level::new();
+    for (name, v) in measures {
+        let entry = match lifetime::parse(&name) {
+            Some(('n', x)) if !leaf => &mut out.entry(x).or_default().0,
+            Some(('s', x)) if !leaf => &mut out.entry(x).or_default().1,
+            Some(('v', x)) if leaf => {
+                let entry = out.entry(x).or_default();
+                entry.1 = entry.1.saturating_add(v.saturating_mul(x));
+                &mut entry.0
+            }
+            _ => continue,
+        };
+        *entry = entry.saturating_add(v);
+    }
+    out.retain(|_, (n, _)| *n != 0);
+    out
+}
+
 fn locate<'m>(
     counts: impl Iterator<Item = (&'m Measure, &'m (Measure, Measure))>,
     rank: Measure,

@@ -251,7 +251,17 @@ fn order_feeds_customer_product_sketch_and_indexes() {
     assert_eq!(year["revenue"], 2500);
     assert!(delta.adds.contains_key(&("t1#product_sales".to_owned(), format!("D#2025-12-01#{:020}", 5))));
 
-    assert_eq!(c.measures(family::ORDERS, day)[&sketch::bin_name(2500)], 1);
+    // The order-value sketch in the day and month items, not the year's.
+    let bin = sketch::bin_name(2500);
+    for (pk, sk, count) in [
+        ("t1#orders", "D#2025-12-01", Some(&1)),
+        ("t1#orders", "M#2025-12", Some(&1)),
+        ("t1#orders", "Y#2025", None),
+        ("t1#orders@rep=3", "M#2025-12", Some(&1)),
+        ("t1#orders@rep=3", "Y#2025", None),
+    ] {
+        assert_eq!(delta.adds[&(pk.to_owned(), sk.to_owned())].get(&bin), count, "{pk} {sk}");
+    }
     // By-amount index in day, month and year partitions, and recent orders.
     let pks: Vec<&str> = c.items.keys().map(|(pk, _)| pk.as_str()).collect();
     assert_eq!(
