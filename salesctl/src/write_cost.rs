@@ -9,7 +9,7 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use rollup::apply::PreparedChange;
 use rollup::contributions::{Delta, ItemKey};
 use rollup::derive;
-use sales_shared::store::aggregates::ledger_key;
+use sales_shared::store::aggregates::{ledger_key, tenant_and_family};
 
 /// DynamoDB's size of one attribute.
 pub fn attribute_size(name: &str, value: &AttributeValue) -> usize {
@@ -57,7 +57,7 @@ pub struct WriteCost {
 /// The family of a partition key: `t#orders@rep=3` -> `orders`,
 /// `t#top_customers#M#2025-12` -> `top_customers`.
 fn family_of(pk: &str) -> String {
-    let rest = pk.split_once('#').map_or(pk, |(_, rest)| rest);
+    let rest = tenant_and_family(pk).map_or(pk, |(_, rest)| rest);
     rest.split(['#', '@']).next().unwrap_or(rest).to_owned()
 }
 

@@ -107,6 +107,17 @@ pub fn day_of_key(key: &str) -> Option<NaiveDate> {
     key.strip_prefix("D#").and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
 }
 
+/// The first day of an `M#` key's month.
+pub fn month_of_key(key: &str) -> Option<NaiveDate> {
+    let (year, month) = key.strip_prefix("M#")?.split_once('-')?;
+    NaiveDate::from_ymd_opt(year.parse().ok()?, month.parse().ok()?, 1).filter(|_| month.len() == 2)
+}
+
+/// Whether a bucket key (or an entity's key under it) is a month's.
+pub fn is_month_key(key: &str) -> bool {
+    key.starts_with("M#")
+}
+
 /// An inclusive range of sort keys of one grain.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KeyRange {
@@ -239,6 +250,13 @@ mod tests {
     fn keys() {
         assert_eq!(bucket_keys(d("2025-03-07")), ["D#2025-03-07", "M#2025-03", "Y#2025"]);
         assert_eq!(day_of_key("D#2025-03-07"), Some(d("2025-03-07")));
+        assert_eq!(month_of_key(&bucket_key(Grain::Month, d("2025-03-07"))), Some(d("2025-03-01")));
+        assert_eq!(
+            (month_of_key("M#2025-3"), month_of_key("M#2025-13"), month_of_key("D#2025-03-07")),
+            (None, None, None)
+        );
+        assert!(is_month_key("M#2025-03") && is_month_key("M#2025-03#00000000000000000042"));
+        assert!(!is_month_key("Y#2025") && !is_month_key("D#2025-03-07"));
         assert_eq!(
             calendar_bucket_keys(d("2024-12-30")),
             ["D#2024-12-30", "W#2025-W01", "M#2024-12", "Q#2024-Q4", "Y#2024"]

@@ -23,7 +23,7 @@ pub async fn revenue(
         if params.get("period").is_some() {
             return Err(ApiError::parameter("period", "`period` does not apply with group_by=product"));
         }
-        let measures = view.reader.sum_bucket_items(family::PRODUCT_SALES, None, range).await?;
+        let measures = view.reader.sum_shards(family::PRODUCT_SALES, range).await?;
         let mut ranked = revenue_by_product(&measures, params.limit()?);
         let ids: Vec<i64> = ranked.by_product.iter().map(|p| p.product_id).collect();
         name_products(&mut ranked, &view.reader.products(&ids).await?);

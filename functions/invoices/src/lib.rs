@@ -9,8 +9,7 @@ use axum::extract::{RawQuery, State};
 use axum::response::Response;
 use axum::routing::{MethodRouter, get};
 use sales_shared::auth::Principal;
-use sales_shared::buckets::calendar_bucket_of;
-use sales_shared::buckets::epoch;
+use sales_shared::buckets::{calendar_bucket_of, epoch, is_month_key};
 use sales_shared::http::{ApiContext, ApiError, TenantView};
 use sales_shared::metrics::aging::{
     AgeBy, AgingInvoice, AgingTotals, Buckets, CustomerRow, Settled, aging_report, by_due_date, customer_row,
@@ -24,7 +23,7 @@ use sales_shared::paging::NoTotals;
 use sales_shared::params::Params;
 use sales_shared::periods::DateRange;
 use sales_shared::store::StoreError;
-use sales_shared::store::aggregates::{AggregateReader, Measures, family, measure};
+use sales_shared::store::aggregates::{AggregateReader, EntityMeasures, family, measure};
 
 /// Every route of the function: its path and its (GET) handler. (`/invoices/export`
 /// is the export API's: `functions/export`.)
@@ -55,15 +54,12 @@ async fn invoices_at(
         .collect())
 }
 
-/// `c{id}_...` measures of one customer only.
-fn only_customer(measures: Measures, customer: Option<i64>) -> Measures {
-    match customer {
-        None => measures,
-        Some(id) => {
-            let prefix = format!("c{id}_");
-            measures.into_iter().filter(|(k, _)| k.starts_with(&prefix)).collect()
-        }
+/// The measures of one customer only, or of all.
+fn only_customer(mut customers: EntityMeasures, customer: Option<i64>) -> EntityMeasures {
+    if let Some(id) = customer {
+        customers.retain(|c, _| *c == id);
     }
+    customers
 }
 
 /// `GET /invoices/statistics` (`from_date`, `to_date`, `customer_id`;
@@ -96,17 +92,14 @@ async fn statistics(
             )
         }
     };
-    let ranked = calendar_bucket_of(period).filter(|b| b.starts_with("M#"));
+    let ranked = calendar_bucket_of(period).filter(|b| is_month_key(b));
     let per_customer = match (ranked, customer) {
         // A calendar month of all customers: the first rows of its ranking.
         (Some(bucket), None) => {
             let ranked = reader.ranking(&family::bucketed(family::TOP_INVOICED, &bucket), None, limit).await?;
-            ranked
-                .into_iter()
-                .flat_map(|(_, id, m)| m.into_iter().map(move |(what, v)| (format!("c{id}_{what}"), v)))
-                .collect()
+            ranked.into_iter().map(|(_, id, m)| (id, m)).collect()
         }
-        _ => only_customer(reader.sum_entities(family::CUSTOMER_INVOICES, 'c', period).await?, customer),
+        _ => only_customer(reader.sum_entities(family::CUSTOMER_INVOICES, period).await?, customer),
     };
     let inputs = InvoiceInputs {
         period,
@@ -200,7 +193,7 @@ async fn aging(
         let through = DateRange::new(epoch(), as_of);
         let issued = reader.sum(&invoices_family(customer), through).await?;
         let open: Vec<&AgingInvoice> = invoices.iter().filter(|i| i.is_open_at(as_of)).collect();
-        let customers = only_customer(reader.sum_entities(family::CUSTOMER_INVOICES, 'c', through).await?, customer);
+        let customers = only_customer(reader.sum_entities(family::CUSTOMER_INVOICES, through).await?, customer);
         let ids = customer_invoice_rows(&customers, usize::MAX);
         Some(Settled {
             customers: ids.iter().map(|r| r.customer_id).collect(),

@@ -15,8 +15,13 @@ use sales_shared::records::{
     TenantSettings, check_currency, check_envelope, check_limits,
 };
 use sales_shared::sketch;
-use sales_shared::store::aggregates::measure::Daily;
-use sales_shared::store::aggregates::{Measure, Measures, family, key_map, measure, measures_pk, settings_key};
+use sales_shared::store::aggregates::measure::{
+    Daily,
+    ProductFigure::{Revenue, Units},
+};
+use sales_shared::store::aggregates::{
+    Measure, Measures, entity_key, family, key_map, measure, measures_pk, settings_key,
+};
 use sales_shared::store::high_value::amount_key;
 
 /// Key of an aggregates-table item: (pk, sk).
@@ -114,7 +119,7 @@ impl Contribution {
     }
 
     fn copy(&mut self, tenant: &str, family: &str, id: i64, body: &RecordBody) {
-        let (pk, sk) = (measures_pk(tenant, family), format!("{id:020}"));
+        let (pk, sk) = (measures_pk(tenant, family), entity_key::sk(id));
         let mut item = key_map(pk.clone(), sk.clone());
         item.insert("record".into(), AttributeValue::S(body.to_json()));
         self.items.insert((pk, sk), item);
@@ -229,11 +234,11 @@ fn order_contribution(c: &mut Contribution, order: &Order, tz: Tz) {
     let mut customers = vec![family::CUSTOMER_SALES.to_owned()];
     customers.extend(order.sales_rep_id.map(family::customer_sales_of_rep));
     let customer = order.customer_id;
-    c.add_entity(&customers, day, customer, "placed", 1);
+    c.add_entity(&customers, day, customer, measure::PLACED, 1);
     if order.is_revenue_bearing() {
         let revenue = cents(order.total_amount);
-        c.add_entity(&customers, day, customer, "revenue_bearing", 1);
-        c.add_entity(&customers, day, customer, "revenue", revenue);
+        c.add_entity(&customers, day, customer, measure::REVENUE_BEARING, 1);
+        c.add_entity(&customers, day, customer, measure::REVENUE, revenue);
         // The order-value sketch and the high-value bands in day and month
         // items only: year items, written on every order change, stay
         // small (their size is write units); a range reads whole years as
@@ -255,7 +260,8 @@ fn order_contribution(c: &mut Contribution, order: &Order, tz: Tz) {
         // items) and no item grows past a shard's share of the catalogue.
         for line in &order.lines {
             let shard = line.product_id.rem_euclid(family::PRODUCT_SHARDS);
-            let (units, revenue) = (format!("p{}_units", line.product_id), format!("p{}_revenue", line.product_id));
+            let (units, revenue) =
+                (measure::product(line.product_id, Units), measure::product(line.product_id, Revenue));
             c.add_entity(&products, day, shard, &units, line.quantity);
             c.add_entity(&products, day, shard, &revenue, cents(line.line_total));
         }
@@ -344,7 +350,7 @@ fn invoice_contribution(
     c.index(
         tenant,
         &family::bucketed(family::INVOICES_BY_ISSUE, &month_key(issued_on)),
-        format!("{issued_on}#{invoice_id:020}"),
+        entity_key::under(issued_on, invoice_id),
         vec![
             ("invoice_id", number(invoice_id)),
             ("invoice_number", text(invoice.invoice_number.clone())),
@@ -410,13 +416,13 @@ fn invoice_contribution(
     }
 
     let customers = [family::CUSTOMER_INVOICES.to_owned()];
-    c.add_entity(&customers, issued_on, customer, "count", 1);
-    c.add_entity(&customers, issued_on, customer, "invoiced", total);
-    c.add_entity(&customers, issued_on, customer, "paid", paid);
+    c.add_entity(&customers, issued_on, customer, measure::INVOICE_COUNT, 1);
+    c.add_entity(&customers, issued_on, customer, measure::INVOICED, total);
+    c.add_entity(&customers, issued_on, customer, measure::PAID, paid);
     if let (true, Some(last)) = (paid == total, last_application) {
-        c.add_entity(&customers, issued_on, customer, "paid_by_payments", 1);
+        c.add_entity(&customers, issued_on, customer, measure::PAID_BY_PAYMENTS, 1);
         let on_time = i64::from(on_or_after_issue(last) <= invoice.due_date);
-        c.add_entity(&customers, issued_on, customer, "paid_on_time", on_time);
+        c.add_entity(&customers, issued_on, customer, measure::PAID_ON_TIME, on_time);
     }
 
     // The closing index: by the local date the balance reached zero.
@@ -435,7 +441,7 @@ fn invoice_contribution(
     c.index(
         tenant,
         family::INVOICES_BY_CLOSE,
-        format!("{close_key}#{invoice_id:020}"),
+        entity_key::under(close_key, invoice_id),
         vec![
             ("invoice_id", number(invoice_id)),
             ("invoice_number", text(invoice.invoice_number.clone())),
@@ -496,17 +502,17 @@ fn receivable_steps(c: &mut Contribution, tenant: &str, customer: i64, receivabl
 
 /// An order's order-to-cash join (`order_cash`).
 pub fn order_cash_key(tenant: &str, order_id: i64) -> ItemKey {
-    (measures_pk(tenant, &family::sharded(family::ORDER_CASH, order_id)), format!("{order_id:020}"))
+    (measures_pk(tenant, &family::sharded(family::ORDER_CASH, order_id)), entity_key::sk(order_id))
 }
 
 /// A customer's open balances by due date (`customer_ar`).
 pub fn customer_ar_key(tenant: &str, customer_id: i64) -> ItemKey {
-    (measures_pk(tenant, &family::sharded(family::CUSTOMER_AR, customer_id)), format!("{customer_id:020}"))
+    (measures_pk(tenant, &family::sharded(family::CUSTOMER_AR, customer_id)), entity_key::sk(customer_id))
 }
 
 /// The item counting a customer's placed orders per local order day.
 pub fn customer_days_key(tenant: &str, customer_id: i64) -> ItemKey {
-    (measures_pk(tenant, &family::sharded(family::CUSTOMER_DAYS, customer_id)), format!("{customer_id:020}"))
+    (measures_pk(tenant, &family::sharded(family::CUSTOMER_DAYS, customer_id)), entity_key::sk(customer_id))
 }
 
 /// Index items of an order: by amount (day, month and year partitions) and
@@ -529,7 +535,7 @@ fn order_index(c: &mut Contribution, tenant: &str, id: i64, order: &Order, tz: T
     // (exports stream these in date order).
     let mut by_date = attributes();
     by_date.push(("source", AttributeValue::S(order.source.as_str().to_owned())));
-    c.index(tenant, &family::bucketed(family::ORDERS_BY_DATE, &month_key(day)), format!("{day}#{id:020}"), by_date);
+    c.index(tenant, &family::bucketed(family::ORDERS_BY_DATE, &month_key(day)), entity_key::under(day, id), by_date);
     if !order.is_placed() {
         return;
     }
@@ -539,7 +545,7 @@ fn order_index(c: &mut Contribution, tenant: &str, id: i64, order: &Order, tz: T
     // Newest first when read backwards; within one instant, ids ascending
     // (the key holds the id's complement).
     let at = order.ordered_at.with_timezone(&chrono::Utc).format("%Y-%m-%dT%H:%M:%S%.9fZ");
-    c.index(tenant, family::RECENT_ORDERS, format!("{at}#{:020}", i64::MAX.saturating_sub(id)), attributes());
+    c.index(tenant, family::RECENT_ORDERS, entity_key::under(at, i64::MAX.saturating_sub(id)), attributes());
 }
 
 /// Index items of a payment: failed ones by bucket, open disputes; and
@@ -555,7 +561,7 @@ fn payment_index(c: &mut Contribution, tenant: &str, id: i64, payment: &Payment,
             c.index(
                 tenant,
                 &family::bucketed(family::FAILED_PAYMENTS, &bucket),
-                format!("{failed_text}#{id:020}"),
+                entity_key::under(&failed_text, id),
                 vec![
                     ("payment_id", number(id)),
                     ("payment_number", text(&payment.payment_number)),
@@ -585,7 +591,7 @@ fn payment_index(c: &mut Contribution, tenant: &str, id: i64, payment: &Payment,
             c.index(
                 tenant,
                 family::OPEN_DISPUTES,
-                format!("{}#{id:020}", dispute.evidence_due_date),
+                entity_key::under(dispute.evidence_due_date, id),
                 vec![
                     ("payment_id", number(id)),
                     ("payment_number", text(&payment.payment_number)),
@@ -635,7 +641,7 @@ impl Delta {
                     bucket_keys(*day).into()
                 };
                 for bucket in buckets {
-                    delta.add(measures_pk(tenant, family), format!("{bucket}#{id:020}"), measures, sign);
+                    delta.add(measures_pk(tenant, family), entity_key::under(bucket, *id), measures, sign);
                 }
             }
             for ((pk, sk), measures) in &c.counters {

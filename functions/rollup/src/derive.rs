@@ -19,9 +19,11 @@ use std::collections::BTreeMap;
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::{Datelike, NaiveDate};
-use sales_shared::buckets::{Grain, bucket_key, bucket_keys, calendar_buckets};
+use sales_shared::buckets::{Grain, bucket_key, bucket_keys, calendar_buckets, is_month_key};
 use sales_shared::periods::{DateRange, month_range};
-use sales_shared::store::aggregates::{Measure, Measures, family, key_map, lifetime, measure, measures_pk, ranking};
+use sales_shared::store::aggregates::{
+    Measure, Measures, entity_key, family, key_map, lifetime, measure, measures_pk, ranking, tenant_and_family,
+};
 
 use crate::contributions::{Delta, Item, ItemKey};
 
@@ -71,10 +73,10 @@ fn sharded_entity<'k>(family: &'k str, name: &str, sk: &'k str) -> Option<i64> {
 
 fn state_of(key: &ItemKey) -> Option<State<'_>> {
     let (pk, sk) = key;
-    let (tenant, family) = pk.split_once('#')?;
+    let (tenant, family) = tenant_and_family(pk)?;
     if family == family::CUSTOMER_SALES || family == family::CUSTOMER_INVOICES {
-        let (bucket, id) = sk.rsplit_once('#')?;
-        let customer = id.parse().ok()?;
+        let (bucket, _) = sk.rsplit_once('#')?;
+        let customer = entity_key::id_of(sk)?;
         return Some(if family == family::CUSTOMER_SALES {
             State::Sales { tenant, bucket, customer }
         } else {
@@ -169,12 +171,12 @@ pub fn derive(key: &ItemKey, measures: &Measures, settings: &DeriveSettings) -> 
             // Ranked per month only (invoice statistics default to the
             // month; other ranges read the customers): each ranking costs
             // two writes per invoice change.
-            let ranked = bucket.starts_with("M#");
-            if value(measures, "count") <= 0 || !ranked {
+            let ranked = is_month_key(bucket);
+            if value(measures, measure::INVOICE_COUNT) <= 0 || !ranked {
                 return out;
             }
             let pk = measures_pk(tenant, &family::bucketed(family::TOP_INVOICED, bucket));
-            out.items.extend([ranking_item(pk, value(measures, "invoiced"), customer, measures)]);
+            out.items.extend([ranking_item(pk, value(measures, measure::INVOICED), customer, measures)]);
         }
         Some(State::Receivable { tenant, customer }) => {
             if value(measures, measure::ISSUED_INVOICES) <= 0 {
@@ -369,7 +371,7 @@ pub fn for_delta(
     let mut derived = Delta::default();
     for (key, adds) in merged.adds.iter().filter(|(key, _)| is_state(key)) {
         let old = before(key);
-        let tenant = key.0.split_once('#').map_or("", |(t, _)| t);
+        let tenant = tenant_and_family(&key.0).map_or("", |(t, _)| t);
         derived.merge(&change(key, &old, &after(&old, adds), &settings(tenant)));
     }
     derived

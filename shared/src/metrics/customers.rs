@@ -10,10 +10,10 @@ use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use serde::Serialize;
 
-use super::{average, json as fixed, median_of, percent};
+use super::{average, get, json as fixed, median_of, percent};
 use crate::metrics::{cents_to_decimal, decimal, to_count};
 use crate::money::json;
-use crate::store::aggregates::{Measure, Measures, measure};
+use crate::store::aggregates::{EntityMeasures, Measure, Measures, measure};
 
 /// One customer's totals over some range.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -35,23 +35,21 @@ impl CustomerTotals {
 /// Customer id -> totals, from summed `customer_sales` measures.
 pub type CustomerMap = BTreeMap<i64, CustomerTotals>;
 
-/// Splits `c{id}_{what}` measures into per-customer totals; customers with
-/// nothing left (all zero) are dropped.
-pub fn per_customer(measures: &Measures) -> CustomerMap {
-    let mut out = CustomerMap::new();
-    for (name, value) in measures {
-        let Some((id, what)) = name.strip_prefix('c').and_then(|rest| rest.split_once('_')) else { continue };
-        let Ok(id) = id.parse::<i64>() else { continue };
-        let totals = out.entry(id).or_default();
-        match what {
-            "placed" => totals.placed += value,
-            "revenue_bearing" => totals.revenue_bearing += value,
-            "revenue" => totals.revenue_cents += value,
-            _ => {}
-        }
-    }
-    out.retain(|_, t| *t != CustomerTotals::default());
-    out
+/// Per-customer totals from each customer's summed `customer_sales`
+/// measures; customers with nothing left (all zero) are dropped.
+pub fn per_customer(customers: &EntityMeasures) -> CustomerMap {
+    customers
+        .iter()
+        .map(|(id, m)| {
+            let totals = CustomerTotals {
+                placed: get(m, measure::PLACED),
+                revenue_bearing: get(m, measure::REVENUE_BEARING),
+                revenue_cents: get(m, measure::REVENUE),
+            };
+            (*id, totals)
+        })
+        .filter(|(_, t)| *t != CustomerTotals::default())
+        .collect()
 }
 
 /// A customer's placed orders per local day (`customer_days` item).
@@ -307,11 +305,11 @@ mod tests {
 
     #[test]
     fn parses_customer_measures() {
-        let m: Measures =
-            [("c7_placed", 2), ("c7_revenue", 1050), ("c7_revenue_bearing", 1), ("c9_placed", 0), ("x", 1)]
-                .into_iter()
-                .map(|(k, v)| (k.to_owned(), v))
-                .collect();
+        let measures = |pairs: &[(&str, Measure)]| pairs.iter().map(|(k, v)| (k.to_string(), *v)).collect();
+        let m = EntityMeasures::from([
+            (7, measures(&[("placed", 2), ("revenue", 1050), ("revenue_bearing", 1), ("x", 1)])),
+            (9, measures(&[("placed", 0)])),
+        ]);
         assert_eq!(per_customer(&m), CustomerMap::from([(7, totals(2, 1, 1050))]));
     }
 

@@ -3,8 +3,6 @@
 //! receivables prefix sum, the closing-date index for balances and
 //! effective statuses, and the per-customer `customer_invoices` measures.
 
-use std::collections::BTreeMap;
-
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use serde::Serialize;
@@ -15,7 +13,7 @@ use super::{Keyed, average, complement, get, histogram, histogram_median, money,
 use crate::metrics::cents_to_decimal;
 use crate::money::json;
 use crate::periods::DateRange;
-use crate::store::aggregates::{Measure, Measures, measure};
+use crate::store::aggregates::{EntityMeasures, Measure, Measures, measure};
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct InvoiceStatistics {
@@ -100,30 +98,25 @@ pub fn payment_performance(paid_by_payments: Measure, paid_on_time: Measure) -> 
     }
 }
 
-/// Per-customer `c{id}_{what}` invoice measures, by total invoiced (names
-/// are filled in by the caller).
-pub fn customer_invoice_rows(measures: &Measures, limit: usize) -> Vec<CustomerInvoicesRow> {
-    let mut per: BTreeMap<i64, BTreeMap<&str, Measure>> = BTreeMap::new();
-    for (name, value) in measures {
-        let Some((id, what)) = name.strip_prefix('c').and_then(|r| r.split_once('_')) else { continue };
-        if let Ok(id) = id.parse::<i64>() {
-            *per.entry(id).or_default().entry(what).or_default() += value;
-        }
-    }
-    let at = |m: &BTreeMap<&str, Measure>, k: &str| m.get(k).copied().unwrap_or(0);
-    let mut rows: Vec<(Measure, CustomerInvoicesRow)> = per
-        .into_iter()
-        .filter(|(_, m)| at(m, "count") > 0)
+/// Rows of each customer's summed `customer_invoices` measures, by total
+/// invoiced (names are filled in by the caller).
+pub fn customer_invoice_rows(customers: &EntityMeasures, limit: usize) -> Vec<CustomerInvoicesRow> {
+    let mut rows: Vec<(Measure, CustomerInvoicesRow)> = customers
+        .iter()
+        .filter(|(_, m)| get(m, measure::INVOICE_COUNT) > 0)
         .map(|(id, m)| {
             let row = CustomerInvoicesRow {
-                customer_id: id,
+                customer_id: *id,
                 customer_name: String::new(),
-                invoice_count: super::to_count(at(&m, "count")),
-                total_invoiced: cents_to_decimal(at(&m, "invoiced")),
-                total_paid: cents_to_decimal(at(&m, "paid")),
-                payment_performance: payment_performance(at(&m, "paid_by_payments"), at(&m, "paid_on_time")),
+                invoice_count: super::to_count(get(m, measure::INVOICE_COUNT)),
+                total_invoiced: cents_to_decimal(get(m, measure::INVOICED)),
+                total_paid: cents_to_decimal(get(m, measure::PAID)),
+                payment_performance: payment_performance(
+                    get(m, measure::PAID_BY_PAYMENTS),
+                    get(m, measure::PAID_ON_TIME),
+                ),
             };
-            (at(&m, "invoiced"), row)
+            (get(m, measure::INVOICED), row)
         })
         .collect();
     rows.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.customer_id.cmp(&b.1.customer_id)));
@@ -200,8 +193,8 @@ pub struct InvoiceInputs<'a> {
     /// earlier), in the standard buckets.
     pub aging_date: NaiveDate,
     pub aging: AgingTotals,
-    /// Summed `customer_invoices` measures of the period.
-    pub customer_invoices: &'a Measures,
+    /// Each customer's summed `customer_invoices` measures of the period.
+    pub customer_invoices: &'a EntityMeasures,
     pub limit: usize,
 }
 

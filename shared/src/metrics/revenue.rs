@@ -11,6 +11,7 @@ use super::{average, count, get, money, percent};
 use crate::metrics::cents_to_decimal;
 use crate::money::json;
 use crate::periods::{DateRange, month_range};
+use crate::store::aggregates::measure::ProductFigure;
 use crate::store::aggregates::{Measure, Measures, measure};
 
 /// The `period` of `GET /dashboard/revenue`: the size of each bucket.
@@ -215,13 +216,11 @@ pub struct RevenueByProduct {
 pub fn revenue_by_product(measures: &Measures, limit: usize) -> RevenueByProduct {
     let mut per: BTreeMap<i64, (Measure, Measure)> = BTreeMap::new();
     for (name, value) in measures {
-        let Some((id, what)) = name.strip_prefix('p').and_then(|r| r.split_once('_')) else { continue };
-        let Ok(id) = id.parse::<i64>() else { continue };
+        let Some((id, figure)) = measure::product_of(name) else { continue };
         let entry = per.entry(id).or_default();
-        match what {
-            "units" => entry.0 += value,
-            "revenue" => entry.1 += value,
-            _ => {}
+        match figure {
+            ProductFigure::Units => entry.0 += value,
+            ProductFigure::Revenue => entry.1 += value,
         }
     }
     per.retain(|_, (units, revenue)| *units != 0 || *revenue != 0);

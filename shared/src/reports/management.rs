@@ -93,7 +93,7 @@ pub async fn gather(reader: &AggregateReader<'_>, month: DateRange) -> Result<Ma
         .map(|(r, o)| vec![Cell::Date(r.date), money(r.revenue), text(o.orders.to_string())])
         .collect();
 
-    let product_measures = reader.sum_bucket_items(family::PRODUCT_SALES, None, month).await?;
+    let product_measures = reader.sum_shards(family::PRODUCT_SALES, month).await?;
     let mut products = revenue_by_product(&product_measures, 100);
     let ids: Vec<i64> = products.by_product.iter().map(|p| p.product_id).collect();
     name_products(&mut products, &reader.products(&ids).await?);

@@ -25,6 +25,9 @@ pub type Measure = i128;
 /// Additive measures of one bucket: name to integer (counts, cents, days).
 pub type Measures = BTreeMap<String, Measure>;
 
+/// Measures per entity id (a customer's items of a range, summed).
+pub type EntityMeasures = BTreeMap<i64, Measures>;
+
 /// Families of measures (the second part of the partition key).
 pub mod family {
     pub const ORDERS: &str = "orders";
@@ -153,6 +156,65 @@ pub mod family {
     }
 }
 
+/// Sort keys of items named by an entity's id (a customer, order, product
+/// shard, invoice ...): the id zero-padded to 20 digits so that keys sort by
+/// id, alone or after a bucket, a date or an instant. The rollup writes
+/// them and the readers parse them only through here.
+pub mod entity_key {
+    use std::fmt::Display;
+
+    /// `{id:020}`: a copy or the state item of one entity.
+    pub fn sk(id: i64) -> String {
+        format!("{id:020}")
+    }
+
+    /// The id of an [`sk`], or of any key ending in `#{id:020}`.
+    pub fn id_of(sk: &str) -> Option<i64> {
+        sk.rsplit_once('#').map_or(sk, |(_, id)| id).parse().ok()
+    }
+
+    /// `{prefix}#{id:020}`: an entity under a bucket key (`M#2025-12`), a
+    /// local date or an instant, so that a key range of prefixes holds
+    /// their entities in order.
+    pub fn under(prefix: impl Display, id: i64) -> String {
+        format!("{prefix}#{id:020}")
+    }
+
+    /// The first and last key of the entities under the prefixes from
+    /// `first` through `last` (inclusive).
+    pub fn range_under(first: impl Display, last: impl Display) -> (String, String) {
+        (first_under(first), format!("{last}#~"))
+    }
+
+    /// The first key of the entities under `prefix` (and of any prefix
+    /// after it).
+    pub fn first_under(prefix: impl Display) -> String {
+        format!("{prefix}#")
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+
+        #[test]
+        fn keys_round_trip_and_sort_by_prefix_then_id() {
+            assert_eq!(sk(42), "00000000000000000042");
+            assert_eq!(id_of(&sk(42)), Some(42));
+            assert_eq!(id_of(&under("M#2025-12", 7)), Some(7));
+            assert_eq!(id_of(&under("2025-12-01T10:00:00Z", -3)), Some(-3));
+            assert_eq!(id_of("M#2025-12#x"), None);
+            let mut keys = [under("M#2025-12", 10), under("M#2025-11", 99), under("M#2025-12", 9)];
+            keys.sort();
+            assert_eq!(keys.iter().filter_map(|k| id_of(k)).collect::<Vec<_>>(), [99, 9, 10]);
+            let (first, last) = range_under("M#2025-11", "M#2025-11");
+            assert!(keys.iter().filter(|k| (first.as_str()..=last.as_str()).contains(&k.as_str())).count() == 1);
+            let (first, last) = range_under("D#2025-12-01", "D#2025-12-31");
+            assert!(first < under("D#2025-12-01", 0) && under("D#2025-12-31", i64::MAX) < last);
+            assert!(under("D#2025-11-30", i64::MAX) < first && last < under("D#2026-01-01", 0));
+        }
+    }
+}
+
 /// Sort keys of ranking items: the value inverted so that an ascending
 /// query lists the largest first, then the id, so that ties come out by id
 /// ascending.
@@ -191,6 +253,26 @@ pub mod ranking {
 #[cfg(test)]
 mod measure_name_tests {
     use super::measure::*;
+
+    #[test]
+    fn partition_keys_round_trip() {
+        let pk = super::measures_pk("acme-1", "orders@rep=3");
+        assert_eq!(super::tenant_and_family(&pk), Some(("acme-1", "orders@rep=3")));
+        let pk = super::measures_pk("t", &super::family::sharded(super::family::CUSTOMER_DAYS, 11));
+        assert_eq!(super::tenant_and_family(&pk), Some(("t", "customer_days#3")));
+        assert_eq!(super::tenant_and_family("tenants"), None);
+    }
+
+    #[test]
+    fn product_measures_round_trip() {
+        for (id, figure) in [(4, ProductFigure::Units), (-2, ProductFigure::Revenue), (i64::MAX, ProductFigure::Units)]
+        {
+            assert_eq!(product_of(&product(id, figure)), Some((id, figure)));
+        }
+        assert_eq!(product(4, ProductFigure::Units), "p4_units");
+        assert_eq!(product_of("p4_price"), None);
+        assert_eq!(product_of("placed"), None);
+    }
 
     #[test]
     fn high_value_bands_follow_a_1_2_5_series() {
@@ -427,6 +509,9 @@ pub mod measure {
     pub fn day_of_due(name: &str) -> Option<chrono::NaiveDate> {
         chrono::NaiveDate::parse_from_str(name.strip_prefix("due")?, "%Y%m%d").ok()
     }
+    /// A customer's invoices issued in a bucket (`customer_invoices`, with
+    /// `invoiced`, `paid`, `paid_by_payments`, `paid_on_time`).
+    pub const INVOICE_COUNT: &str = "count";
     /// Issued, not cancelled invoices of a customer (`customer_ar`).
     pub const ISSUED_INVOICES: &str = "issued";
 
@@ -625,6 +710,33 @@ pub mod measure {
     pub const REVENUE_BEARING_DELIVERED: &str = "revenue_bearing_delivered";
     pub const REVENUE_BEARING_RETURNED: &str = "revenue_bearing_returned";
 
+    /// What a `product_sales` measure holds for one product.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub enum ProductFigure {
+        Units,
+        Revenue,
+    }
+
+    /// `p{id}_units`, `p{id}_revenue`: one product's figures in its
+    /// `product_sales` shard item.
+    pub fn product(id: i64, figure: ProductFigure) -> String {
+        match figure {
+            ProductFigure::Units => format!("p{id}_units"),
+            ProductFigure::Revenue => format!("p{id}_revenue"),
+        }
+    }
+
+    /// The product and figure of a `product_sales` measure.
+    pub fn product_of(name: &str) -> Option<(i64, ProductFigure)> {
+        let (id, what) = name.strip_prefix('p')?.split_once('_')?;
+        let figure = match what {
+            "units" => ProductFigure::Units,
+            "revenue" => ProductFigure::Revenue,
+            _ => return None,
+        };
+        Some((id.parse().ok()?, figure))
+    }
+
     /// Captured payments by method: count, amount, fees.
     pub fn method_captured(method: &str) -> String {
         format!("method_{method}_captured")
@@ -669,6 +781,12 @@ pub mod measure {
 
 pub fn measures_pk(tenant: &str, family: &str) -> String {
     format!("{tenant}#{family}")
+}
+
+/// The tenant and the rest (family, with its slice, shard or bucket) of a
+/// [`measures_pk`]: tenant ids hold no `#`.
+pub fn tenant_and_family(pk: &str) -> Option<(&str, &str)> {
+    pk.split_once('#')
 }
 
 /// The ledger item of a source record: the last applied stream sequence

@@ -12,8 +12,8 @@ use rust_decimal::Decimal;
 
 use super::StoreError;
 use super::aggregates::{
-    AggregateReader, Measure, Measures, attr_number, attr_s, family, lifetime, measure, measures_of, measures_pk,
-    ranking,
+    AggregateReader, EntityMeasures, Measure, Measures, add_measures, attr_number, attr_s, entity_key, family,
+    lifetime, measure, measures_of, measures_pk, ranking,
 };
 use crate::buckets::{Grain, cover_keys};
 use crate::metrics::aging::{AgingInvoice, AgingTotals, CustomerInfo};
@@ -258,7 +258,7 @@ impl AggregateReader<'_> {
     /// order id (the closing-date index from the next day on).
     pub async fn invoices_open_at(&self, day: NaiveDate) -> Result<Vec<(AgingInvoice, Option<i64>)>, StoreError> {
         let pk = self.pk(family::INVOICES_BY_CLOSE);
-        let from = format!("{}#", day.succ_opt().unwrap_or(day));
+        let from = entity_key::first_under(day.succ_opt().unwrap_or(day));
         self.scan_partition(&pk, Some(&from), true, None).await?.iter().map(aging_invoice).collect()
     }
 
@@ -330,49 +330,47 @@ impl AggregateReader<'_> {
         Ok(OpenDisputeTotals::from_sums(&all, &soon))
     }
 
-    /// Per-entity measures of a range, as `{prefix}{id}_{what}` measures
-    /// (`c42_revenue`): each piece of the cover is one query returning an
-    /// item per entity active in each of its buckets.
-    pub async fn sum_entities(&self, base: &str, prefix: char, range: DateRange) -> Result<Measures, StoreError> {
-        self.sum_bucket_items(base, Some(prefix), range).await
+    /// Per-entity measures of a range (`customer_sales`,
+    /// `customer_invoices` and their slices): each piece of the cover is one
+    /// query returning an item per entity active in each of its buckets.
+    pub async fn sum_entities(&self, base: &str, range: DateRange) -> Result<EntityMeasures, StoreError> {
+        let mut total = EntityMeasures::new();
+        for item in self.bucket_items(base, range).await? {
+            let Some(id) = attr_s(&item, "sk").and_then(entity_key::id_of) else { continue };
+            add_measures(total.entry(id).or_default(), &measures_of(&item)?);
+        }
+        Ok(total)
     }
 
-    /// Sum of the items of a bucketed family over a range: with `prefix`,
-    /// each item is an entity and its measures are named
-    /// `{prefix}{id}_{what}`; without, measures keep their names (shards).
-    pub async fn sum_bucket_items(
-        &self,
-        base: &str,
-        prefix: Option<char>,
-        range: DateRange,
-    ) -> Result<Measures, StoreError> {
+    /// Sum of the shard items of a bucketed family over a range
+    /// (`product_sales`: measures keep their names).
+    pub async fn sum_shards(&self, base: &str, range: DateRange) -> Result<Measures, StoreError> {
         let mut total = Measures::new();
+        for item in self.bucket_items(base, range).await? {
+            add_measures(&mut total, &measures_of(&item)?);
+        }
+        Ok(total)
+    }
+
+    /// The entity items (`{bucket}#{id}`) of a range's cover.
+    async fn bucket_items(&self, base: &str, range: DateRange) -> Result<Vec<Item>, StoreError> {
+        let mut items = Vec::new();
         if range.from > range.to {
-            return Ok(total);
+            return Ok(items);
         }
         let pk = self.pk(base);
         for piece in crate::buckets::cover(range) {
-            for item in self.query_range(&pk, &piece.first, &format!("{}#~", piece.last)).await? {
-                let id =
-                    attr_s(&item, "sk").and_then(|sk| sk.rsplit_once('#')).and_then(|(_, id)| id.parse::<i64>().ok());
-                let Some(id) = id else { continue };
-                for (name, value) in measures_of(&item)? {
-                    let name = match prefix {
-                        Some(p) => format!("{p}{id}_{name}"),
-                        None => name,
-                    };
-                    *total.entry(name).or_default() += value;
-                }
-            }
+            let (first, last) = entity_key::range_under(&piece.first, &piece.last);
+            items.extend(self.query_range(&pk, &first, &last).await?);
         }
-        Ok(total)
+        Ok(items)
     }
 
     /// Per-customer order totals over a range (`customer_sales`, or a rep's
     /// `customer_sales@rep={id}`).
     pub async fn customers(&self, rep: Option<i64>, range: DateRange) -> Result<CustomerMap, StoreError> {
         let base = rep.map_or_else(|| family::CUSTOMER_SALES.to_owned(), family::customer_sales_of_rep);
-        Ok(per_customer(&self.sum_entities(&base, 'c', range).await?))
+        Ok(per_customer(&self.sum_entities(&base, range).await?))
     }
 
     /// The derived customer counts of one calendar bucket
@@ -600,9 +598,7 @@ impl AggregateReader<'_> {
             (crate::buckets::bucket_key(Grain::Month, range.from), crate::buckets::bucket_key(Grain::Month, range.to));
         let mut out: BTreeMap<NaiveDate, Measures> = BTreeMap::new();
         for item in self.query_range(&pk, &first, &last).await? {
-            let Some(month) = attr_s(&item, "sk")
-                .and_then(|sk| NaiveDate::parse_from_str(&format!("{}-01", sk.strip_prefix("M#")?), "%Y-%m-%d").ok())
-            else {
+            let Some(month) = attr_s(&item, "sk").and_then(crate::buckets::month_of_key) else {
                 return Err(malformed(&item, "month key"));
             };
             for (name, value) in measures_of(&item)? {
@@ -626,10 +622,10 @@ impl AggregateReader<'_> {
     /// The given customers' `customer_days` measures (those that exist).
     async fn customer_day_items(&self, ids: &[i64]) -> Result<Vec<(i64, Measures)>, StoreError> {
         let keys: Vec<(String, String)> =
-            ids.iter().map(|id| (self.pk(&family::sharded(family::CUSTOMER_DAYS, *id)), format!("{id:020}"))).collect();
+            ids.iter().map(|id| (self.pk(&family::sharded(family::CUSTOMER_DAYS, *id)), entity_key::sk(*id))).collect();
         let mut out = Vec::new();
         for item in self.batch_get(keys).await? {
-            if let Some(id) = attr_s(&item, "sk").and_then(|sk| sk.parse::<i64>().ok()) {
+            if let Some(id) = attr_s(&item, "sk").and_then(entity_key::id_of) {
                 out.push((id, measures_of(&item)?));
             }
         }
@@ -649,7 +645,7 @@ impl AggregateReader<'_> {
         ids: Option<&[i64]>,
     ) -> Result<BTreeMap<i64, T>, StoreError> {
         let items = match ids {
-            Some(ids) => self.batch_get(ids.iter().map(|id| (self.pk(family), format!("{id:020}"))).collect()).await?,
+            Some(ids) => self.batch_get(ids.iter().map(|id| (self.pk(family), entity_key::sk(*id))).collect()).await?,
             None => self.scan_partition(&self.pk(family), None, true, None).await?,
         };
         items.iter().map(copy_of).collect()
@@ -814,8 +810,7 @@ impl DatedPages<'_, '_> {
     pub async fn next(&mut self) -> Result<Option<Vec<Item>>, StoreError> {
         while self.month <= self.range.to {
             let pk = self.reader.pk(&family::bucketed(self.family, &crate::buckets::month_key(self.month)));
-            let first = format!("{}#", self.range.from);
-            let last = format!("{}#~", self.range.to);
+            let (first, last) = entity_key::range_under(self.range.from, self.range.to);
             let (items, next) = self.reader.query_page(&pk, &first, &last, self.start.take()).await?;
             if next.is_some() {
                 self.start = next;
