@@ -21,8 +21,8 @@ use std::collections::BTreeMap;
 use rust_decimal::Decimal;
 use serde::Serialize;
 
+use crate::layout::{Measure, Measures};
 use crate::money::ratio_or_zero;
-use crate::store::aggregates::{Measure, Measures};
 
 /// A measure, 0 when absent.
 pub fn get(m: &Measures, name: &str) -> Measure {
@@ -84,7 +84,7 @@ pub fn complement(rate: Decimal, measured: impl Into<Measure>) -> Decimal {
 }
 
 /// An exact histogram read from measures named `{prefix}{value}` (for
-/// example `fulfillment_days_3`): value -> count, empty bins dropped.
+/// example `fd3`): value -> count, empty bins dropped.
 pub fn histogram(m: &Measures, prefix: &str) -> BTreeMap<i64, Measure> {
     m.iter()
         .filter_map(|(name, n)| Some((name.strip_prefix(prefix)?.parse::<i64>().ok()?, *n)))

@@ -10,9 +10,6 @@
 use aws_lc_rs::hmac;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use serde::Serialize;
-
-use crate::http::Meta;
 
 /// Bytes of the HMAC tag a cursor carries (128 bits).
 const TAG_BYTES: usize = 16;
@@ -112,21 +109,6 @@ pub fn page<T>(rows: Vec<T>, offset: usize, limit: usize) -> (Vec<T>, Option<usi
     let end = offset.saturating_add(limit);
     (page, (end < total).then_some(end))
 }
-
-/// `meta` of a list: the endpoint's totals (for the whole result, not the
-/// page), `next_cursor`, `generated_at` and `data_through`.
-#[derive(Debug, Serialize)]
-pub struct ListMeta<T: Serialize> {
-    #[serde(flatten)]
-    pub totals: T,
-    pub next_cursor: Option<String>,
-    #[serde(flatten)]
-    pub meta: Meta,
-}
-
-/// No totals beyond paging.
-#[derive(Debug, Serialize)]
-pub struct NoTotals {}
 
 #[cfg(test)]
 mod tests {

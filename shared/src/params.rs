@@ -5,8 +5,23 @@ use std::collections::HashMap;
 
 use chrono::NaiveDate;
 
-use crate::http::ApiError;
 use crate::records::parse_date;
+
+/// A query parameter the request got wrong: a 400 naming it
+/// (converted once into the API's error, in `http`).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct ParamError {
+    /// The parameter, when one is to blame (not for a malformed query).
+    pub parameter: Option<String>,
+    pub message: String,
+}
+
+impl ParamError {
+    pub fn new(name: &str, message: impl Into<String>) -> Self {
+        ParamError { parameter: Some(name.to_owned()), message: message.into() }
+    }
+}
 
 #[derive(Debug, Default)]
 pub struct Params {
@@ -37,15 +52,15 @@ fn strict_date(text: &str) -> Option<NaiveDate> {
 
 impl Params {
     /// Parses a raw query string, accepting only `allowed` names.
-    pub fn parse(raw: Option<&str>, allowed: &[&str]) -> Result<Self, ApiError> {
+    pub fn parse(raw: Option<&str>, allowed: &[&str]) -> Result<Self, ParamError> {
         let pairs: Vec<(String, String)> = serde_urlencoded::from_str(raw.unwrap_or(""))
-            .map_err(|e| ApiError::BadRequest { parameter: None, message: format!("malformed query string: {e}") })?;
+            .map_err(|e| ParamError { parameter: None, message: format!("malformed query string: {e}") })?;
         Self::from_pairs(pairs, allowed)
     }
 
     /// Named values from elsewhere than a query string (a JSON body's
     /// fields), checked like a query's.
-    pub fn from_pairs(pairs: Vec<(String, String)>, allowed: &[&str]) -> Result<Self, ApiError> {
+    pub fn from_pairs(pairs: Vec<(String, String)>, allowed: &[&str]) -> Result<Self, ParamError> {
         let mut values = HashMap::new();
         for (name, value) in pairs {
             if !allowed.contains(&name.as_str()) {
@@ -56,13 +71,13 @@ impl Params {
                     .min()
                     .map(|(_, a)| format!(" (did you mean `{a}`?)"))
                     .unwrap_or_default();
-                return Err(ApiError::parameter(
+                return Err(ParamError::new(
                     &name,
                     format!("unknown parameter `{name}`{hint}; accepted: {}", allowed.join(", ")),
                 ));
             }
             if values.insert(name.clone(), value).is_some() {
-                return Err(ApiError::parameter(&name, format!("parameter `{name}` is given more than once")));
+                return Err(ParamError::new(&name, format!("parameter `{name}` is given more than once")));
             }
         }
         Ok(Params { values })
@@ -77,21 +92,21 @@ impl Params {
         self.values.iter().map(|(k, v)| (k.as_str(), v.as_str()))
     }
 
-    pub fn date(&self, name: &str) -> Result<Option<NaiveDate>, ApiError> {
+    pub fn date(&self, name: &str) -> Result<Option<NaiveDate>, ParamError> {
         self.get(name)
             .map(|v| {
                 strict_date(v)
-                    .ok_or_else(|| ApiError::parameter(name, format!("`{name}` must be a date YYYY-MM-DD, got `{v}`")))
+                    .ok_or_else(|| ParamError::new(name, format!("`{name}` must be a date YYYY-MM-DD, got `{v}`")))
             })
             .transpose()
     }
 
-    pub fn bool(&self, name: &str) -> Result<Option<bool>, ApiError> {
+    pub fn bool(&self, name: &str) -> Result<Option<bool>, ParamError> {
         self.get(name)
             .map(|v| match v {
                 "true" | "1" => Ok(true),
                 "false" | "0" => Ok(false),
-                _ => Err(ApiError::parameter(name, format!("`{name}` must be true or false, got `{v}`"))),
+                _ => Err(ParamError::new(name, format!("`{name}` must be true or false, got `{v}`"))),
             })
             .transpose()
     }
@@ -101,11 +116,8 @@ impl Params {
 mod tests {
     use super::*;
 
-    fn param_of(err: ApiError) -> String {
-        match err {
-            ApiError::BadRequest { parameter, message } => format!("{}: {message}", parameter.unwrap_or_default()),
-            other => panic!("unexpected {other:?}"),
-        }
+    fn param_of(err: ParamError) -> String {
+        format!("{}: {}", err.parameter.unwrap_or_default(), err.message)
     }
 
     #[test]
@@ -140,12 +152,12 @@ use crate::periods::{DateRange, MAX_RANGE_DAYS, PeriodKind};
 impl Params {
     /// `period` (default `month`, or `custom` when only dates are given),
     /// `from_date` and `to_date`, resolved against tenant-local `today`.
-    pub fn period(&self, today: NaiveDate) -> Result<(PeriodKind, DateRange), ApiError> {
+    pub fn period(&self, today: NaiveDate) -> Result<(PeriodKind, DateRange), ParamError> {
         let from = self.date("from_date")?;
         let to = self.date("to_date")?;
         let kind = match self.get("period") {
             Some(text) => PeriodKind::parse(text).ok_or_else(|| {
-                ApiError::parameter(
+                ParamError::new(
                     "period",
                     format!("`period` must be one of {}, got `{text}`", PeriodKind::NAMES.join(", ")),
                 )
@@ -155,22 +167,21 @@ impl Params {
         };
         if kind != PeriodKind::Custom {
             if from.is_some() {
-                return Err(ApiError::parameter("from_date", "`from_date` is only accepted with period=custom"));
+                return Err(ParamError::new("from_date", "`from_date` is only accepted with period=custom"));
             }
             if to.is_some() {
-                return Err(ApiError::parameter("to_date", "`to_date` is only accepted with period=custom"));
+                return Err(ParamError::new("to_date", "`to_date` is only accepted with period=custom"));
             }
             return Ok((kind, kind.containing(today)));
         }
-        let from =
-            from.ok_or_else(|| ApiError::parameter("from_date", "`from_date` is required with period=custom"))?;
-        let to = to.ok_or_else(|| ApiError::parameter("to_date", "`to_date` is required with period=custom"))?;
+        let from = from.ok_or_else(|| ParamError::new("from_date", "`from_date` is required with period=custom"))?;
+        let to = to.ok_or_else(|| ParamError::new("to_date", "`to_date` is required with period=custom"))?;
         Ok((kind, checked_range(from, to)?))
     }
 
     /// `from_date`/`to_date` of endpoints without `period`: the current
     /// month by default.
-    pub fn date_range(&self, today: NaiveDate) -> Result<DateRange, ApiError> {
+    pub fn date_range(&self, today: NaiveDate) -> Result<DateRange, ParamError> {
         let month = PeriodKind::Month.containing(today);
         let from = self.date("from_date")?.unwrap_or(month.from);
         let to = self.date("to_date")?.unwrap_or(month.to);
@@ -178,13 +189,13 @@ impl Params {
     }
 }
 
-fn checked_range(from: NaiveDate, to: NaiveDate) -> Result<DateRange, ApiError> {
+fn checked_range(from: NaiveDate, to: NaiveDate) -> Result<DateRange, ParamError> {
     if from > to {
-        return Err(ApiError::parameter("from_date", format!("`from_date` {from} is after `to_date` {to}")));
+        return Err(ParamError::new("from_date", format!("`from_date` {from} is after `to_date` {to}")));
     }
     let range = DateRange::new(from, to);
     if range.days() > MAX_RANGE_DAYS {
-        return Err(ApiError::parameter(
+        return Err(ParamError::new(
             "to_date",
             format!("the range covers {} days; at most {MAX_RANGE_DAYS} are allowed", range.days()),
         ));
@@ -196,14 +207,14 @@ fn checked_range(from: NaiveDate, to: NaiveDate) -> Result<DateRange, ApiError> 
 mod period_tests {
     use super::*;
 
-    fn resolve(q: &str) -> Result<(PeriodKind, DateRange), ApiError> {
+    fn resolve(q: &str) -> Result<(PeriodKind, DateRange), ParamError> {
         let today: NaiveDate = "2025-12-17".parse().unwrap();
         Params::parse(Some(q), &["period", "from_date", "to_date"])?.period(today)
     }
 
-    fn parameter(r: Result<(PeriodKind, DateRange), ApiError>) -> String {
+    fn parameter(r: Result<(PeriodKind, DateRange), ParamError>) -> String {
         match r {
-            Err(ApiError::BadRequest { parameter, .. }) => parameter.unwrap_or_default(),
+            Err(ParamError { parameter, .. }) => parameter.unwrap_or_default(),
             other => panic!("expected a 400, got {other:?}"),
         }
     }
@@ -229,32 +240,32 @@ pub const MAX_LIMIT: usize = 100;
 
 impl Params {
     /// `limit`: 1 to 100, default 10.
-    pub fn limit(&self) -> Result<usize, ApiError> {
+    pub fn limit(&self) -> Result<usize, ParamError> {
         match self.get("limit") {
             None => Ok(DEFAULT_LIMIT),
             Some(v) => v.parse::<usize>().ok().filter(|n| (1..=MAX_LIMIT).contains(n)).ok_or_else(|| {
-                ApiError::parameter("limit", format!("`limit` must be a whole number from 1 to {MAX_LIMIT}, got `{v}`"))
+                ParamError::new("limit", format!("`limit` must be a whole number from 1 to {MAX_LIMIT}, got `{v}`"))
             }),
         }
     }
 
     /// A positive whole-number id (`customer_id`, `sales_rep_id`).
-    pub fn id(&self, name: &str) -> Result<Option<i64>, ApiError> {
+    pub fn id(&self, name: &str) -> Result<Option<i64>, ParamError> {
         self.get(name)
             .map(|v| {
                 v.parse::<i64>().ok().filter(|n| *n > 0).ok_or_else(|| {
-                    ApiError::parameter(name, format!("`{name}` must be a positive whole number, got `{v}`"))
+                    ParamError::new(name, format!("`{name}` must be a positive whole number, got `{v}`"))
                 })
             })
             .transpose()
     }
 
     /// A non-negative money amount with at most two decimals.
-    pub fn amount(&self, name: &str) -> Result<Option<rust_decimal::Decimal>, ApiError> {
+    pub fn amount(&self, name: &str) -> Result<Option<rust_decimal::Decimal>, ParamError> {
         self.get(name)
             .map(|v| {
                 crate::money::parse_money_str(v).ok().filter(|d| !d.is_sign_negative()).ok_or_else(|| {
-                    ApiError::parameter(
+                    ParamError::new(
                         name,
                         format!("`{name}` must be a non-negative amount with at most 2 decimals, got `{v}`"),
                     )
@@ -264,11 +275,11 @@ impl Params {
     }
 
     /// A value from a fixed list.
-    pub fn one_of<'a>(&self, name: &str, allowed: &[&'a str]) -> Result<Option<&'a str>, ApiError> {
+    pub fn one_of<'a>(&self, name: &str, allowed: &[&'a str]) -> Result<Option<&'a str>, ParamError> {
         self.get(name)
             .map(|v| {
                 allowed.iter().find(|a| **a == v).copied().ok_or_else(|| {
-                    ApiError::parameter(name, format!("`{name}` must be one of {}, got `{v}`", allowed.join(", ")))
+                    ParamError::new(name, format!("`{name}` must be one of {}, got `{v}`", allowed.join(", ")))
                 })
             })
             .transpose()
@@ -279,9 +290,9 @@ impl Params {
 mod list_param_tests {
     use super::*;
 
-    fn bad(r: Result<impl std::fmt::Debug, ApiError>) -> String {
+    fn bad(r: Result<impl std::fmt::Debug, ParamError>) -> String {
         match r {
-            Err(ApiError::BadRequest { parameter, .. }) => parameter.unwrap_or_default(),
+            Err(ParamError { parameter, .. }) => parameter.unwrap_or_default(),
             other => panic!("expected a 400, got {other:?}"),
         }
     }

@@ -1,18 +1,17 @@
 //! A mergeable, subtractable quantile sketch for money amounts: DDSketch's
 //! logarithmic bins (relative accuracy 0.5%) stored as additive counters
-//! (`ov_{bin}` measures), so a bucket's sketch is maintained with `ADD`
+//! (`measure::order_value_bin`: `o` and the bin's index in two base-62
+//! digits), so a bucket's sketch is maintained with `ADD`
 //! like every other measure, deletions included, and the sketches of any
 //! buckets merge by summing. One fixed configuration for all data.
 
 use rust_decimal::Decimal;
 
+use crate::layout::{Measure, Measures, measure};
 use crate::money::from_cents;
-use crate::store::aggregates::{Measure, Measures};
 
 /// Relative accuracy of a quantile read from the sketch.
 pub const RELATIVE_ACCURACY: f64 = 0.005;
-const PREFIX: &str = "ov_";
-const ZERO_BIN: &str = "ov_zero";
 
 fn gamma() -> f64 {
     (1.0 + RELATIVE_ACCURACY) / (1.0 - RELATIVE_ACCURACY)
@@ -21,10 +20,10 @@ fn gamma() -> f64 {
 /// The measure name of the bin holding an amount in cents.
 pub fn bin_name(cents: Measure) -> String {
     if cents <= 0 {
-        return ZERO_BIN.to_owned();
+        return measure::order_value_bin(None);
     }
     let index = ((cents as f64).ln() / gamma().ln()).ceil() as i64;
-    format!("{PREFIX}{index}")
+    measure::order_value_bin(Some(index))
 }
 
 /// The value a bin stands for (within the relative accuracy of all its
@@ -58,13 +57,7 @@ pub fn quantile(measures: &Measures, q: f64) -> Option<Decimal> {
 fn bins(measures: &Measures) -> Vec<(i64, Measure)> {
     let mut bins: Vec<(i64, Measure)> = measures
         .iter()
-        .filter_map(|(name, count)| {
-            if name == ZERO_BIN {
-                Some((i64::MIN, *count))
-            } else {
-                name.strip_prefix(PREFIX).and_then(|i| i.parse().ok()).map(|i| (i, *count))
-            }
-        })
+        .filter_map(|(name, count)| Some((measure::order_value_bin_of(name)?.unwrap_or(i64::MIN), *count)))
         .filter(|(_, count)| *count > 0)
         .collect();
     bins.sort();

@@ -17,8 +17,8 @@ use sales_shared::alerts::signature::new_secret;
 use sales_shared::alerts::store::{AlertStore, Rule};
 use sales_shared::auth::{Principal, Scope};
 use sales_shared::config::{Clock, Config};
+use sales_shared::envelope::NoTotals;
 use sales_shared::http::{ApiContext, ApiError, TenantView, made};
-use sales_shared::paging::NoTotals;
 use sales_shared::params::Params;
 use serde::Serialize;
 

@@ -59,5 +59,5 @@ async fn reports(
     let (limit, offset) = (params.limit()?, view.offset(&params)?);
     let all = sales_shared::reports::stored::list_reports(&ctx.exports(), &principal.tenant_id, view.now).await?;
     let (rows, next) = view.page(&params, all, offset, limit);
-    view.respond_list(rows, sales_shared::paging::NoTotals {}, next).await
+    view.respond_list(rows, sales_shared::envelope::NoTotals {}, next).await
 }

@@ -7,8 +7,9 @@ use axum::extract::{RawQuery, State};
 use axum::response::Response;
 use sales_shared::auth::Principal;
 use sales_shared::http::{ApiContext, ApiError};
-use sales_shared::metrics::revenue::{RevenueGrain, name_products, revenue_by_period, revenue_by_product};
+use sales_shared::metrics::revenue::{RevenueGrain, revenue_by_period};
 use sales_shared::params::Params;
+use sales_shared::queries::revenue_by_product;
 use sales_shared::store::aggregates::{Measures, add_measures, family};
 
 pub async fn revenue(
@@ -23,10 +24,7 @@ pub async fn revenue(
         if params.get("period").is_some() {
             return Err(ApiError::parameter("period", "`period` does not apply with group_by=product"));
         }
-        let measures = view.reader.sum_shards(family::PRODUCT_SALES, range).await?;
-        let mut ranked = revenue_by_product(&measures, params.limit()?);
-        let ids: Vec<i64> = ranked.by_product.iter().map(|p| p.product_id).collect();
-        name_products(&mut ranked, &view.reader.products(&ids).await?);
+        let ranked = revenue_by_product(&view.reader, range, params.limit()?).await?;
         return view.respond(ranked).await;
     }
     if params.get("limit").is_some() {

@@ -13,6 +13,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use axum::routing::{MethodRouter, get};
 use sales_shared::auth::{Principal, Scope};
+use sales_shared::envelope::NoTotals;
 use sales_shared::exports::endpoint::{
     EXPORT_PARAMETERS, ExportOut, body_params, dataset_param, export_spec, rows_in_range, see_other, wants_json,
 };
@@ -22,7 +23,6 @@ use sales_shared::exports::jobs::{
 };
 use sales_shared::exports::run::{Dataset, Request, Unwatched, export, object_key};
 use sales_shared::http::{ApiContext, ApiError, TenantView, made};
-use sales_shared::paging::NoTotals;
 use sales_shared::params::Params;
 
 /// Every route of the function: its path and its handlers.

@@ -2,7 +2,6 @@
 //! aging report. Handlers are thin: parse, authorize, read aggregates and
 //! the closing-date index, call `sales_shared::metrics`, respond.
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use axum::extract::{RawQuery, State};
@@ -10,20 +9,16 @@ use axum::response::Response;
 use axum::routing::{MethodRouter, get};
 use sales_shared::auth::Principal;
 use sales_shared::buckets::{calendar_bucket_of, epoch, is_month_key};
-use sales_shared::http::{ApiContext, ApiError, TenantView};
-use sales_shared::metrics::aging::{
-    AgeBy, AgingInvoice, AgingTotals, Buckets, CustomerRow, Settled, aging_report, by_due_date, customer_row,
-    name_rows, report,
-};
+use sales_shared::envelope::NoTotals;
+use sales_shared::http::{ApiContext, ApiError};
+use sales_shared::metrics::aging::{AgeBy, AgingTotals, Buckets, Settled, by_due_date, customer_row, report};
 use sales_shared::metrics::get as measure_of;
-use sales_shared::metrics::invoices::{
-    InvoiceInputs, OpenInPeriod, customer_invoice_rows, statistics as invoice_statistics,
-};
-use sales_shared::paging::NoTotals;
+use sales_shared::metrics::invoices::{InvoiceInputs, OpenInPeriod, statistics as invoice_statistics};
 use sales_shared::params::Params;
-use sales_shared::periods::DateRange;
-use sales_shared::store::StoreError;
-use sales_shared::store::aggregates::{AggregateReader, EntityMeasures, family, measure};
+use sales_shared::queries::{
+    AgingQuery, aging_at, invoices_family, invoices_open_at, name_customer_rows, only_customer,
+};
+use sales_shared::store::aggregates::{family, measure};
 
 /// Every route of the function: its path and its (GET) handler. (`/invoices/export`
 /// is the export API's: `functions/export`.)
@@ -32,35 +27,6 @@ fn table() -> [(&'static str, MethodRouter<Arc<ApiContext>>); 2] {
 }
 
 sales_shared::http_function_routes!(table);
-
-/// The invoice measures family of the `customer_id` filter.
-fn invoices_family(customer: Option<i64>) -> String {
-    customer.map_or_else(|| family::INVOICES.to_owned(), family::invoices_of_customer)
-}
-
-/// Invoices open at the end of `day` or closed since, of one customer or all.
-async fn invoices_at(
-    view: &TenantView<'_>,
-    day: chrono::NaiveDate,
-    customer: Option<i64>,
-) -> Result<Vec<AgingInvoice>, StoreError> {
-    Ok(view
-        .reader
-        .invoices_open_at(day)
-        .await?
-        .into_iter()
-        .map(|(i, _)| i)
-        .filter(|i| customer.is_none_or(|c| c == i.customer_id))
-        .collect())
-}
-
-/// The measures of one customer only, or of all.
-fn only_customer(mut customers: EntityMeasures, customer: Option<i64>) -> EntityMeasures {
-    if let Some(id) = customer {
-        customers.retain(|c, _| *c == id);
-    }
-    customers
-}
 
 /// `GET /invoices/statistics` (`from_date`, `to_date`, `customer_id`;
 /// `limit` for `top_customers_by_invoices`).
@@ -84,8 +50,8 @@ async fn statistics(
     let (open, aging) = match customer {
         None => (reader.open_in_period(period, view.today).await?, reader.aging_totals(aging_date).await?),
         Some(_) => {
-            let open_today = invoices_at(&view, view.today, customer).await?;
-            let at_aging_date = invoices_at(&view, aging_date, customer).await?;
+            let open_today = invoices_open_at(reader, view.today, customer).await?;
+            let at_aging_date = invoices_open_at(reader, aging_date, customer).await?;
             (
                 OpenInPeriod::of(&open_today, period, view.today),
                 AgingTotals::of(aging_date, &at_aging_date, &Buckets::default()),
@@ -166,11 +132,7 @@ async fn aging(
         let totals = reader.aging_totals(as_of).await?;
         let settled = if include_paid {
             let issued = reader.sum_through(family::INVOICES, as_of).await?;
-            Some(Settled {
-                customers: Vec::new(),
-                count: sales_shared::metrics::to_count(measure_of(&issued, measure::BILLABLE) - totals.open),
-                amount_cents: measure_of(&issued, measure::INVOICED) - totals.open_total,
-            })
+            Some(Settled::of_issued(&issued, totals.open, totals.open_total, Vec::new()))
         } else {
             None
         };
@@ -183,38 +145,14 @@ async fn aging(
             .map(|(key, id, due)| (key, customer_row(id, &keys, &by_due_date(&buckets, as_of, &due))))
             .collect();
         let (mut rows, next) = view.key_page(&params, rows, limit);
-        name_page(reader, &mut rows).await?;
+        name_customer_rows(reader, &mut rows).await?;
         let report = report(as_of, &buckets, &totals, settled.as_ref(), rows);
         return view.respond_list(report, NoTotals {}, next).await;
     }
     let offset = view.offset(&params)?;
-    let invoices = invoices_at(&view, as_of, customer).await?;
-    let settled = if include_paid {
-        let through = DateRange::new(epoch(), as_of);
-        let issued = reader.sum(&invoices_family(customer), through).await?;
-        let open: Vec<&AgingInvoice> = invoices.iter().filter(|i| i.is_open_at(as_of)).collect();
-        let customers = only_customer(reader.sum_entities(family::CUSTOMER_INVOICES, through).await?, customer);
-        let ids = customer_invoice_rows(&customers, usize::MAX);
-        Some(Settled {
-            customers: ids.iter().map(|r| r.customer_id).collect(),
-            count: sales_shared::metrics::to_count(measure_of(&issued, measure::BILLABLE) - open.len() as i128),
-            amount_cents: measure_of(&issued, measure::INVOICED) - open.iter().map(|i| i.total_cents).sum::<i128>(),
-        })
-    } else {
-        None
-    };
-    let mut report = aging_report(as_of, &invoices, &buckets, settled.as_ref());
+    let mut report = aging_at(reader, &AgingQuery { as_of, customer, include_paid, buckets }).await?;
     let (mut rows, next) = view.page(&params, std::mem::take(&mut report.by_customer), offset, limit);
-    name_page(reader, &mut rows).await?;
+    name_customer_rows(reader, &mut rows).await?;
     report.by_customer = rows;
     view.respond_list(report, NoTotals {}, next).await
-}
-
-/// Names the rows of a `by_customer` page (customer copies of the page only).
-async fn name_page(reader: &AggregateReader<'_>, rows: &mut [CustomerRow]) -> Result<(), StoreError> {
-    let ids: Vec<i64> = rows.iter().map(|r| r.customer_id).collect();
-    let info: BTreeMap<_, _> =
-        reader.customer_info(&ids).await?.into_iter().map(|(id, (_, info))| (id, info)).collect();
-    name_rows(rows, &info);
-    Ok(())
 }

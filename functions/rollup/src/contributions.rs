@@ -581,7 +581,7 @@ fn payment_index(c: &mut Contribution, tenant: &str, id: i64, payment: &Payment,
         let disputes = [family::DISPUTES.to_owned()];
         let day = local_date(&dispute.disputed_at, tz);
         c.add(&disputes, day, &measure::dispute(status), 1);
-        c.add(&disputes, day, &format!("{}_amount", measure::dispute(status)), amount);
+        c.add(&disputes, day, &measure::dispute_amount(status), amount);
         if matches!(dispute.status, DisputeStatus::NeedsResponse | DisputeStatus::UnderReview) {
             let due = [family::OPEN_DISPUTES_DUE.to_owned()];
             c.add(&due, dispute.evidence_due_date, measure::OPEN_DISPUTES, 1);

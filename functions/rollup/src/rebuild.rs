@@ -18,7 +18,9 @@ use aws_sdk_dynamodb::types::{AttributeValue, DeleteRequest, PutRequest, WriteRe
 use sales_shared::records::{
     PaymentMethod, PaymentStatus, RecordBody, RecordType, SourceRecord, StrEnum, TenantSettings,
 };
-use sales_shared::store::aggregates::{Measures, family, key_map, measures_of, measures_pk, settings_key};
+use sales_shared::store::aggregates::{
+    Measures, family, is_aggregate_pk, key_map, measures_of, measures_pk, settings_key, tenant_prefix,
+};
 use sales_shared::store::source::{self, WRITE_SHARDS};
 use sales_shared::store::{StoreError, query_partition};
 
@@ -182,8 +184,7 @@ pub async fn live_partitions(
     aggregates_table: &str,
     tenant: &str,
 ) -> Result<BTreeSet<String>, StoreError> {
-    let prefix = format!("{tenant}#");
-    let (ledger, meta) = (format!("{tenant}#ledger#"), format!("{tenant}#meta"));
+    let prefix = tenant_prefix(tenant);
     let mut pks = BTreeSet::new();
     let mut start = None;
     loop {
@@ -199,8 +200,7 @@ pub async fn live_partitions(
             .map_err(|e| StoreError::dynamo("Scan", e))?;
         for item in out.items.unwrap_or_default() {
             if let Some(pk) = item.get("pk").and_then(|v| v.as_s().ok())
-                && !pk.starts_with(&ledger)
-                && pk != &meta
+                && is_aggregate_pk(pk)
             {
                 pks.insert(pk.clone());
             }

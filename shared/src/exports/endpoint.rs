@@ -68,7 +68,7 @@ pub fn body_params(body: &[u8], allowed: &[&str]) -> Result<Params, ApiError> {
             }
         }
     }
-    Params::from_pairs(pairs, allowed)
+    Ok(Params::from_pairs(pairs, allowed)?)
 }
 
 /// Rows an export of `range` holds: every order (drafts included) or

@@ -10,9 +10,9 @@ use rust_decimal::Decimal;
 use serde::Serialize;
 
 use super::{Keyed, average, percent};
+use crate::layout::{Measure, Measures, measure};
 use crate::metrics::cents_to_decimal;
 use crate::money::json;
-use crate::store::aggregates::{Measure, Measures, measure};
 
 /// An issued, non-cancelled invoice as the closing-date index holds it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -241,6 +241,19 @@ pub struct Settled {
     pub amount_cents: Measure,
 }
 
+impl Settled {
+    /// From the invoices issued by the date (`invoices` measures summed
+    /// through it: `billable` count, `invoiced` total) less those open then
+    /// (their count and totals): what is left was settled by the date.
+    pub fn of_issued(issued: &Measures, open_count: Measure, open_total: Measure, customers: Vec<i64>) -> Self {
+        Settled {
+            customers,
+            count: super::to_count(super::get(issued, measure::BILLABLE).saturating_sub(open_count)),
+            amount_cents: super::get(issued, measure::INVOICED).saturating_sub(open_total),
+        }
+    }
+}
+
 /// Fills in the customers' names, numbers, credit limits and available
 /// credit (`credit_limit - total_outstanding`; null without a limit).
 pub fn name_rows(rows: &mut [CustomerRow], customers: &BTreeMap<i64, CustomerInfo>) {
@@ -417,6 +430,16 @@ mod tests {
 
     fn d(s: &str) -> NaiveDate {
         s.parse().unwrap()
+    }
+
+    #[test]
+    fn settled_is_issued_less_open() {
+        let issued: Measures = [(measure::BILLABLE.to_owned(), 10), (measure::INVOICED.to_owned(), 100_000)].into();
+        let settled = Settled::of_issued(&issued, 3, 25_000, vec![4, 7]);
+        assert_eq!(settled, Settled { customers: vec![4, 7], count: 7, amount_cents: 75_000 });
+        // More open than issued (a malformed sum) counts none, not a wrap.
+        assert_eq!(Settled::of_issued(&issued, 12, 0, vec![]).count, 0);
+        assert_eq!(Settled::of_issued(&Measures::new(), 0, 0, vec![]), Settled::default());
     }
 
     fn invoice(id: i64, customer: i64, issued: &str, due: &str, total: i64) -> AgingInvoice {

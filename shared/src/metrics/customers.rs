@@ -11,9 +11,9 @@ use rust_decimal::Decimal;
 use serde::Serialize;
 
 use super::{average, get, json as fixed, median_of, percent};
+use crate::layout::{EntityMeasures, Measure, Measures, measure};
 use crate::metrics::{cents_to_decimal, decimal, to_count};
 use crate::money::json;
-use crate::store::aggregates::{EntityMeasures, Measure, Measures, measure};
 
 /// One customer's totals over some range.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]

@@ -3,12 +3,12 @@
 
 use std::collections::BTreeMap;
 
+use crate::layout::{Measure, Measures, measure};
 use crate::metrics::cents_to_decimal;
 use crate::metrics::invoices::OpenInPeriod;
 use crate::money::{change_percentage, json, ratio_or_zero};
 use crate::periods::{DateRange, PeriodKind};
 use crate::records::{OrderStatus, PaymentStatus, StrEnum};
-use crate::store::aggregates::{Measure, Measures, measure};
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use serde::Serialize;

@@ -10,10 +10,10 @@ use serde::Serialize;
 use super::aging::{AgingInvoice, AgingTotals, Buckets, report};
 use super::orders::PeriodDates;
 use super::{Keyed, average, complement, get, histogram, histogram_median, money, percent};
+use crate::layout::{EntityMeasures, Measure, Measures, measure};
 use crate::metrics::cents_to_decimal;
 use crate::money::json;
 use crate::periods::DateRange;
-use crate::store::aggregates::{EntityMeasures, Measure, Measures, measure};
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct InvoiceStatistics {
@@ -232,7 +232,7 @@ pub fn statistics(inputs: &InvoiceInputs) -> InvoiceStatistics {
         },
         payment_metrics: PaymentMetrics {
             average_days_to_pay: average(crate::metrics::decimal(get(m, measure::DAYS_TO_PAY)), paid_by_payments),
-            median_days_to_pay: histogram_median(&histogram(m, "days_to_pay_")).unwrap_or_default(),
+            median_days_to_pay: histogram_median(&histogram(m, measure::DAYS_TO_PAY_BINS)).unwrap_or_default(),
             on_time_payment_rate: on_time,
             late_payment_rate: complement(on_time, paid_by_payments),
             days_sales_outstanding: days_sales_outstanding(

@@ -15,10 +15,10 @@ use super::customers::{
 use super::invoices::{collection_rate, days_sales_outstanding};
 use super::orders::{cancellation_rate, fulfillment_metrics, order_accuracy_rate, return_rate};
 use super::{average, get, json as fixed, money, percent};
+use crate::layout::{Measure, Measures, measure};
 use crate::metrics::cents_to_decimal;
 use crate::money::{change_percentage, json, ratio_or_zero};
 use crate::periods::{DateRange, month_range};
-use crate::store::aggregates::{Measure, Measures, measure};
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Performance {

@@ -9,12 +9,12 @@ use serde::Serialize;
 
 use super::customers::{CustomerCounts, CustomerMetrics, customer_metrics};
 use super::{Keyed, average, complement, count, get, histogram, histogram_median, money, percent};
+use crate::layout::{Measure, Measures, measure};
 use crate::metrics::cents_to_decimal;
 use crate::money::json;
 use crate::periods::DateRange;
 use crate::records::{OrderSource, OrderStatus, StrEnum};
 use crate::sketch;
-use crate::store::aggregates::{Measure, Measures, measure};
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct PeriodDates {
@@ -88,10 +88,8 @@ pub struct FulfillmentMetrics {
     pub orders_pending_fulfillment: u64,
 }
 
-const FULFILLMENT_BIN: &str = "fulfillment_days_";
-
 pub fn fulfillment_metrics(orders: &Measures) -> FulfillmentMetrics {
-    let hist = histogram(orders, FULFILLMENT_BIN);
+    let hist = histogram(orders, measure::FULFILLMENT_DAYS_BINS);
     let promised = get(orders, measure::DELIVERY_PROMISED);
     let on_time = percent(get(orders, measure::DELIVERED_ON_TIME), promised);
     FulfillmentMetrics {
@@ -340,9 +338,9 @@ mod tests {
         let orders = m(&[
             ("fulfilled", 3),
             ("fulfillment_days", 9),
-            ("fulfillment_days_1", 1),
-            ("fulfillment_days_2", 1),
-            ("fulfillment_days_6", 1),
+            ("fd1", 1),
+            ("fd2", 1),
+            ("fd6", 1),
             ("delivery_promised", 2),
             ("delivered_on_time", 1),
             ("pending_fulfillment", 4),

@@ -8,11 +8,11 @@ use serde::Serialize;
 
 use super::orders::PeriodDates;
 use super::{Keyed, average, count, get, json as fixed, money, percent};
+use crate::layout::{Measure, Measures, measure};
 use crate::metrics::cents_to_decimal;
 use crate::money::json;
 use crate::periods::DateRange;
 use crate::records::{FailureReason, Gateway, PaymentMethod, PaymentStatus, StrEnum};
-use crate::store::aggregates::{Measure, Measures, measure};
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct PaymentStatistics {

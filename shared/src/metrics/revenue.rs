@@ -8,11 +8,11 @@ use rust_decimal::Decimal;
 use serde::Serialize;
 
 use super::{average, count, get, money, percent};
+use crate::layout::measure::ProductFigure;
+use crate::layout::{Measure, Measures, measure};
 use crate::metrics::cents_to_decimal;
 use crate::money::json;
 use crate::periods::{DateRange, month_range};
-use crate::store::aggregates::measure::ProductFigure;
-use crate::store::aggregates::{Measure, Measures, measure};
 
 /// The `period` of `GET /dashboard/revenue`: the size of each bucket.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -17,11 +17,11 @@ use crate::exports::table::{Cell, Column, Kind, Row};
 use crate::exports::upload::{attachment, s3_error};
 use crate::exports::xlsx_file::workbook;
 use crate::exports::{ExportError, Format};
-use crate::metrics::aging::{Buckets, CustomerInfo, aging_report, name_rows};
+use crate::metrics::aging::Buckets;
 use crate::metrics::dashboard::compute;
 use crate::metrics::payments::statistics;
-use crate::metrics::revenue::{name_products, revenue_by_product};
 use crate::periods::{DateRange, PeriodKind, month_range};
+use crate::queries::{AgingQuery, aging_at, name_customer_rows};
 use crate::store::aggregates::{AggregateReader, family};
 
 /// `YYYY-MM` parsed to its month.
@@ -93,10 +93,7 @@ pub async fn gather(reader: &AggregateReader<'_>, month: DateRange) -> Result<Ma
         .map(|(r, o)| vec![Cell::Date(r.date), money(r.revenue), text(o.orders.to_string())])
         .collect();
 
-    let product_measures = reader.sum_shards(family::PRODUCT_SALES, month).await?;
-    let mut products = revenue_by_product(&product_measures, 100);
-    let ids: Vec<i64> = products.by_product.iter().map(|p| p.product_id).collect();
-    name_products(&mut products, &reader.products(&ids).await?);
+    let products = crate::queries::revenue_by_product(reader, month, 100).await?;
     let product_rows: Vec<Row> = products
         .by_product
         .iter()
@@ -111,13 +108,10 @@ pub async fn gather(reader: &AggregateReader<'_>, month: DateRange) -> Result<Ma
         })
         .collect();
 
-    let open: Vec<_> = reader.invoices_open_at(as_of).await?.into_iter().map(|(i, _)| i).collect();
-    let mut aging = aging_report(as_of, &open, &Buckets::default(), None);
+    let query = AgingQuery { as_of, customer: None, include_paid: false, buckets: Buckets::default() };
+    let mut aging = aging_at(reader, &query).await?;
     aging.by_customer.truncate(20);
-    let top_ids: Vec<i64> = aging.by_customer.iter().map(|r| r.customer_id).collect();
-    let info: BTreeMap<i64, CustomerInfo> =
-        reader.customer_info(&top_ids).await?.into_iter().map(|(id, (_, info))| (id, info)).collect();
-    name_rows(&mut aging.by_customer, &info);
+    name_customer_rows(reader, &mut aging.by_customer).await?;
     let bucket_rows: Vec<Row> = aging
         .aging_buckets
         .0

@@ -275,27 +275,28 @@ impl AggregateReader<'_> {
         after: Option<&str>,
         rows: usize,
     ) -> Result<Vec<(String, FailedPayment)>, StoreError> {
-        let cut = after.and_then(|key| key.rsplit_once('#')).map(|(at, id)| (at.to_owned(), id.to_owned()));
+        let cut = after.and_then(|key| Some((entity_key::prefix_of(key)?, key)));
         let mut found: BTreeMap<String, Item> = BTreeMap::new();
         for key in cover_keys(range).iter().rev() {
             let pk = self.pk(&family::bucketed(family::FAILED_PAYMENTS, key));
-            if let Some((at, id)) = &cut {
+            if let Some((at, after)) = cut {
                 // The rest of the cut's instant: ids after the last one.
-                for item in self.query_range(&pk, &format!("{at}#{id}~"), &format!("{at}#~")).await? {
+                let (_, last) = entity_key::range_under(at, at);
+                for item in self.query_range(&pk, &entity_key::just_after(after), &last).await? {
                     found.insert(attr_s(&item, "sk").unwrap_or_default().to_owned(), item);
                 }
             }
-            let from = cut.as_ref().map(|(at, _)| format!("{at}#"));
+            let from = cut.map(|(at, _)| entity_key::first_under(at));
             let left = rows.saturating_sub(found.len()).max(1);
             let items = self.scan_partition(&pk, from.as_deref(), false, Some(left)).await?;
             // The lower ids of the last row's instant (read again from it).
             let last = (items.len() >= left).then(|| items.last().and_then(|i| attr_s(i, "sk"))).flatten();
-            let rest = last.and_then(|sk| Some((sk.rsplit_once('#')?.0.to_owned(), sk.to_owned())));
+            let rest = last.and_then(|sk| Some((entity_key::prefix_of(sk)?.to_owned(), sk.to_owned())));
             for item in items {
                 found.insert(attr_s(&item, "sk").unwrap_or_default().to_owned(), item);
             }
             if let Some((at, last)) = rest {
-                for item in self.query_range(&pk, &format!("{at}#"), &last).await? {
+                for item in self.query_range(&pk, &entity_key::first_under(&at), &last).await? {
                     found.insert(attr_s(&item, "sk").unwrap_or_default().to_owned(), item);
                 }
             }

@@ -142,7 +142,7 @@ fn order_channel_fulfillment_delivery_and_rep_slice() {
     let m = c.measures(family::ORDERS, d("2025-12-01"));
     assert_eq!((m["source_email_placed"], m["source_email_revenue"]), (1, 4000));
     // Shipped on the 4th (UTC): 3 days.
-    assert_eq!((m["fulfilled"], m["fulfillment_days"], m["fulfillment_days_3"]), (1, 3, 1));
+    assert_eq!((m["fulfilled"], m["fulfillment_days"], m[&measure::fulfillment_days_bin(3)]), (1, 3, 1));
     assert_eq!(m.get("pending_fulfillment"), None);
     // Delivered on the 8th, promised the 7th: late; with an error; returned.
     assert_eq!((m["delivery_promised"], m.get("delivered_on_time")), (1, None));
@@ -200,7 +200,7 @@ fn days_to_pay_histogram_on_time_drafts_and_customer_slice() {
     }));
     let c = contribution(&paid, chrono_tz::UTC);
     let m = c.measures(family::INVOICES, d("2025-12-01"));
-    assert_eq!((m["days_to_pay_11"], m.get("paid_on_time")), (1, None), "paid 2 days after the due date");
+    assert_eq!((m[&measure::days_to_pay_bin(11)], m.get("paid_on_time")), (1, None), "paid 2 days after the due date");
     assert_eq!(c.measures(&family::invoices_of_customer(4), d("2025-12-12"))["paid_off"], 1);
 
     let draft = record(serde_json::json!({

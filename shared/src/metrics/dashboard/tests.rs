@@ -44,7 +44,7 @@ fn inputs() -> DashboardInputs {
     daily.insert(d("2025-12-03"), m(&[("placed", 1), ("revenue_bearing", 1), ("revenue", 999), ("status_pending", 1)]));
     let mut orders = Measures::new();
     for day in daily.values() {
-        crate::store::aggregates::add_measures(&mut orders, day);
+        crate::layout::add_measures(&mut orders, day);
     }
     let period = DateRange::new(d("2025-12-01"), d("2025-12-31"));
     let open_invoices = [

@@ -1,0 +1,295 @@
+//! The per-process context of an HTTP function, the bearer-token
+//! extractor, the Lambda entry point and one request's view of a tenant.
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::extract::FromRequestParts;
+use axum::http::{StatusCode, header, request::Parts};
+use axum::response::{IntoResponse, Response};
+use chrono::{DateTime, Utc};
+use secrecy::ExposeSecret;
+use serde::Serialize;
+
+use super::ApiError;
+use crate::auth::{AuthError, Authenticator, Principal};
+use crate::config::{Clock, Config};
+use crate::envelope::{Envelope, ListEnvelope, Meta};
+
+/// Clients, configuration and key cache, built once in `main` and shared.
+pub struct ApiContext {
+    pub dynamo: aws_sdk_dynamodb::Client,
+    pub aggregates_table: String,
+    /// Alert rules and their history (the alerts function).
+    pub alerts_table: String,
+    /// A local run (`SALES_ENV=local`): webhooks may be plain HTTP to
+    /// loopback.
+    pub local: bool,
+    pub auth: Authenticator,
+    pub clock: Clock,
+    #[cfg(feature = "s3")]
+    pub s3: aws_sdk_s3::Client,
+    #[cfg(feature = "s3")]
+    pub s3_credentials: Option<aws_sdk_s3::config::SharedCredentialsProvider>,
+    pub exports_bucket: String,
+    pub export_link_ttl: std::time::Duration,
+    /// Export jobs (the export API and its worker).
+    pub export_jobs_table: String,
+    /// The export worker's queue; `None` refuses jobs (503).
+    #[cfg(feature = "exports")]
+    pub export_queue: Option<crate::exports::job_store::JobQueue>,
+    /// The most rows an export writes within its request.
+    pub export_sync_max_rows: u64,
+    pub cursors: crate::paging::CursorSigner,
+}
+
+impl ApiContext {
+    pub async fn from_config(config: &Config) -> Arc<Self> {
+        #[cfg(feature = "s3")]
+        let (s3, s3_credentials) = crate::aws::s3_with_credentials(config).await;
+        Arc::new(ApiContext {
+            dynamo: crate::aws::dynamodb(config).await,
+            aggregates_table: config.aggregates_table.clone(),
+            alerts_table: config.alerts_table.clone(),
+            local: config.local,
+            auth: Authenticator::new(config.auth.clone()),
+            clock: config.clock(),
+            #[cfg(feature = "s3")]
+            s3,
+            #[cfg(feature = "s3")]
+            s3_credentials,
+            exports_bucket: config.exports_bucket.clone(),
+            export_link_ttl: config.export_link_ttl,
+            export_jobs_table: config.export_jobs_table.clone(),
+            #[cfg(feature = "exports")]
+            export_queue: crate::exports::job_store::JobQueue::from_config(config).await,
+            export_sync_max_rows: config.export_sync_max_rows,
+            cursors: crate::paging::CursorSigner::new(config.cursor_secret.expose_secret().as_bytes()),
+        })
+    }
+}
+
+impl FromRequestParts<Arc<ApiContext>> for Principal {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &Arc<ApiContext>) -> Result<Self, Self::Rejection> {
+        let value = match parts.headers.get(header::AUTHORIZATION) {
+            None => None,
+            Some(v) => Some(v.to_str().map_err(|_| AuthError::Invalid("header is not ASCII".into()))?),
+        };
+        Ok(state.auth.authenticate(value).await?)
+    }
+}
+
+/// A response made `status` (201, 202), with `Location` set to the path
+/// of what was made.
+pub fn made(mut response: Response, status: StatusCode, location: &str) -> Response {
+    *response.status_mut() = status;
+    if let Ok(value) = header::HeaderValue::from_str(location) {
+        response.headers_mut().insert(header::LOCATION, value);
+    }
+    response
+}
+
+/// JSON 404 for unknown paths, mounted as every router's fallback.
+pub async fn not_found() -> ApiError {
+    ApiError::NotFound
+}
+
+/// The whole `main` of an HTTP function: logging, configuration, shared
+/// context built once, and the router run by `lambda_http`.
+pub async fn run_http_function(router: fn(Arc<ApiContext>) -> axum::Router) -> Result<(), lambda_http::Error> {
+    crate::logging::init();
+    let config = Config::from_env()?;
+    let ctx = ApiContext::from_config(&config).await;
+    lambda_http::run(lambda_handler(router(ctx))).await
+}
+
+/// The service `lambda_http` runs: the router behind
+/// [`without_stage_prefix`]. Tests run it on API Gateway events.
+pub fn lambda_handler(
+    router: axum::Router,
+) -> tower::util::MapRequest<axum::Router, fn(lambda_http::Request) -> lambda_http::Request> {
+    tower::ServiceExt::map_request(router, without_stage_prefix as fn(_) -> _)
+}
+
+/// The request with API Gateway's stage taken off its path. Behind a
+/// named stage (not `$default`), an HTTP API's `rawPath` starts with
+/// `/{stage}` (and `lambda_http` adds it where it is missing), while the
+/// routes are the guide's paths; the query string is kept as sent.
+pub fn without_stage_prefix(mut request: lambda_http::Request) -> lambda_http::Request {
+    use lambda_http::RequestExt;
+    use lambda_http::request::RequestContext;
+    let stage = match request.request_context_ref() {
+        Some(RequestContext::ApiGatewayV2(context)) => context.stage.clone(),
+        Some(RequestContext::ApiGatewayV1(context)) => context.stage.clone(),
+        _ => None,
+    };
+    let Some(stage) = stage.filter(|s| !s.is_empty() && s != "$default") else { return request };
+    let prefix = format!("/{stage}");
+    let Some(rest) = request.uri().path().strip_prefix(&prefix).filter(|rest| rest.starts_with('/')) else {
+        return request;
+    };
+    let path_and_query = match request.uri().query() {
+        Some(query) => format!("{rest}?{query}"),
+        None => rest.to_owned(),
+    };
+    let mut parts = request.uri().clone().into_parts();
+    if let Ok(path_and_query) = path_and_query.parse() {
+        parts.path_and_query = Some(path_and_query);
+        if let Ok(uri) = axum::http::Uri::from_parts(parts) {
+            *request.uri_mut() = uri;
+        }
+    }
+    request
+}
+
+/// Response header carrying the DynamoDB items a request read.
+pub const ITEMS_READ_HEADER: &str = "x-items-read";
+
+/// A cursor signed for this endpoint and query but of the other paging
+/// kind (offset or key): only a cursor made by a different version.
+fn foreign_cursor() -> ApiError {
+    ApiError::parameter("cursor", "`cursor` is not a cursor of this endpoint (use meta.next_cursor)")
+}
+
+/// One request's view of a tenant: its aggregates reader, settings, the
+/// clock and the tenant-local today. Built after authorization.
+pub struct TenantView<'a> {
+    pub reader: crate::store::aggregates::AggregateReader<'a>,
+    pub settings: crate::records::TenantSettings,
+    pub now: DateTime<Utc>,
+    pub today: chrono::NaiveDate,
+    pub endpoint: &'static str,
+    cursors: &'a crate::paging::CursorSigner,
+    tenant: &'a str,
+}
+
+impl ApiContext {
+    /// Checks the `sales:read` scope and opens the caller's tenant.
+    pub async fn read_view<'a>(
+        &'a self,
+        principal: &'a Principal,
+        endpoint: &'static str,
+    ) -> Result<TenantView<'a>, ApiError> {
+        self.view(principal, endpoint, crate::auth::Scope::Read).await
+    }
+
+    /// Checks `scope` and opens the caller's tenant.
+    pub async fn view<'a>(
+        &'a self,
+        principal: &'a Principal,
+        endpoint: &'static str,
+        scope: crate::auth::Scope,
+    ) -> Result<TenantView<'a>, ApiError> {
+        principal.require(scope)?;
+        let reader =
+            crate::store::aggregates::AggregateReader::new(&self.dynamo, &self.aggregates_table, &principal.tenant_id);
+        let settings = reader.settings().await?;
+        let now = self.clock.now();
+        let today = crate::periods::local_today(now, settings.tz());
+        Ok(TenantView { reader, settings, now, today, endpoint, cursors: &self.cursors, tenant: &principal.tenant_id })
+    }
+}
+
+impl TenantView<'_> {
+    fn cursor_scope(&self, params: &crate::params::Params) -> crate::paging::CursorScope {
+        crate::paging::CursorScope::new(self.endpoint, self.tenant, params.pairs())
+    }
+
+    /// Where the page starts: the position of the request's `cursor` (one
+    /// this endpoint issued for the same tenant and query), `None` without
+    /// one.
+    pub fn position(&self, params: &crate::params::Params) -> Result<Option<crate::paging::Position>, ApiError> {
+        let Some(cursor) = params.get("cursor") else { return Ok(None) };
+        self.cursors.decode(&self.cursor_scope(params), cursor).map(Some).ok_or_else(|| {
+            ApiError::parameter(
+                "cursor",
+                "`cursor` is not a cursor this API returned for this query (use meta.next_cursor)",
+            )
+        })
+    }
+
+    /// The offset the request's `cursor` names (0 without one).
+    pub fn offset(&self, params: &crate::params::Params) -> Result<usize, ApiError> {
+        match self.position(params)? {
+            None => Ok(0),
+            Some(crate::paging::Position::Offset(offset)) => Ok(offset),
+            Some(crate::paging::Position::After(_)) => Err(foreign_cursor()),
+        }
+    }
+
+    /// The key a key-paged list resumes after (`None` on the first page).
+    pub fn after(&self, params: &crate::params::Params) -> Result<Option<String>, ApiError> {
+        match self.position(params)? {
+            None => Ok(None),
+            Some(crate::paging::Position::After(key)) => Ok(Some(key)),
+            Some(crate::paging::Position::Offset(_)) => Err(foreign_cursor()),
+        }
+    }
+
+    /// The signed cursor of `position` for this request's query.
+    pub fn cursor_at(&self, params: &crate::params::Params, position: &crate::paging::Position) -> String {
+        self.cursors.encode(&self.cursor_scope(params), position)
+    }
+
+    /// A key-paged list's page: `rows` as read for `limit + 1` (each with
+    /// its key), the first `limit` of them, and when there were more, the
+    /// cursor after the last one kept.
+    pub fn key_page<T>(
+        &self,
+        params: &crate::params::Params,
+        mut rows: Vec<(String, T)>,
+        limit: usize,
+    ) -> (Vec<T>, Option<String>) {
+        let next = (rows.len() > limit).then(|| {
+            rows.truncate(limit);
+            let last = rows.last().map(|(key, _)| key.clone()).unwrap_or_default();
+            self.cursor_at(params, &crate::paging::Position::After(last))
+        });
+        (rows.into_iter().map(|(_, row)| row).collect(), next)
+    }
+
+    /// One page of ranked `rows` from `offset`, and the next page's cursor.
+    pub fn page<T>(
+        &self,
+        params: &crate::params::Params,
+        rows: Vec<T>,
+        offset: usize,
+        limit: usize,
+    ) -> (Vec<T>, Option<String>) {
+        let (rows, next) = crate::paging::page(rows, offset, limit);
+        (rows, next.map(|n| self.cursor_at(params, &crate::paging::Position::Offset(n))))
+    }
+
+    async fn meta(&self) -> Result<Meta, ApiError> {
+        let meta = Meta::new(self.now, self.reader.watermark().await?);
+        tracing::info!(endpoint = self.endpoint, items_read = self.reader.items_read(), "served");
+        Ok(meta)
+    }
+
+    /// The response, with the number of DynamoDB items the request read
+    /// in `x-items-read` (for the read-cost measurements).
+    fn finish<B: Serialize>(&self, body: B) -> Response {
+        let mut response = Json(body).into_response();
+        response.headers_mut().insert(ITEMS_READ_HEADER, header::HeaderValue::from(self.reader.items_read()));
+        response
+    }
+
+    /// `{"data": ..., "meta": {generated_at, data_through}}`.
+    pub async fn respond<T: Serialize>(&self, data: T) -> Result<Response, ApiError> {
+        let meta = self.meta().await?;
+        Ok(self.finish(Envelope { data, meta }))
+    }
+
+    /// A list page with the endpoint's totals and `next_cursor` in `meta`.
+    pub async fn respond_list<T: Serialize, M: Serialize>(
+        &self,
+        data: T,
+        totals: M,
+        next_cursor: Option<String>,
+    ) -> Result<Response, ApiError> {
+        let meta = crate::envelope::ListMeta { totals, next_cursor, meta: self.meta().await? };
+        Ok(self.finish(ListEnvelope { data, meta }))
+    }
+}

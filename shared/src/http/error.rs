@@ -1,0 +1,114 @@
+//! The API's one error type and its mapping to HTTP answers.
+
+use axum::Json;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+
+use crate::auth::AuthError;
+use crate::params::ParamError;
+use crate::store::StoreError;
+
+/// The API's one error type.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("{message}")]
+    BadRequest { parameter: Option<String>, message: String },
+    #[error(transparent)]
+    Auth(#[from] AuthError),
+    #[error("no such endpoint")]
+    NotFound,
+    /// A resource the path names does not exist (or is not the caller's).
+    #[error("{0}")]
+    Missing(&'static str),
+    #[error("method not allowed")]
+    MethodNotAllowed,
+    /// A request over the limits of its head or body (413, 414, 431).
+    #[error("{message}")]
+    Refused { status: StatusCode, code: &'static str, message: String },
+    /// A handler panicked (logged where it was caught).
+    #[error("internal error")]
+    Internal,
+    #[error("storage failure: {0}")]
+    Store(#[from] StoreError),
+    #[error("export failure: {0}")]
+    Export(#[from] crate::exports::ExportError),
+}
+
+impl ApiError {
+    pub fn parameter(name: &str, message: impl Into<String>) -> Self {
+        ApiError::BadRequest { parameter: Some(name.to_owned()), message: message.into() }
+    }
+}
+
+impl From<ParamError> for ApiError {
+    fn from(err: ParamError) -> Self {
+        ApiError::BadRequest { parameter: err.parameter, message: err.message }
+    }
+}
+
+/// The error envelope's JSON text, for answers written below axum (the
+/// local server's rewrite of hyper's own refusals).
+pub fn error_json(code: &str, message: String) -> String {
+    serde_json::to_string(&ErrorBody { error: ErrorDetail { code, message, parameter: None } }).unwrap_or_default()
+}
+
+#[derive(Serialize)]
+struct ErrorBody<'a> {
+    error: ErrorDetail<'a>,
+}
+
+#[derive(Serialize)]
+struct ErrorDetail<'a> {
+    code: &'a str,
+    message: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    parameter: Option<&'a str>,
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let (status, code, parameter, challenge) = match &self {
+            ApiError::BadRequest { parameter, .. } => {
+                (StatusCode::BAD_REQUEST, "invalid_parameter", parameter.as_deref(), None)
+            }
+            ApiError::Auth(AuthError::MissingScope(scope)) => (
+                StatusCode::FORBIDDEN,
+                "insufficient_scope",
+                None,
+                Some(format!("Bearer error=\"insufficient_scope\", scope=\"{scope}\"")),
+            ),
+            ApiError::Auth(AuthError::KeysUnavailable(_)) => {
+                (StatusCode::SERVICE_UNAVAILABLE, "keys_unavailable", None, None)
+            }
+            ApiError::Auth(_) => {
+                (StatusCode::UNAUTHORIZED, "invalid_token", None, Some("Bearer error=\"invalid_token\"".to_owned()))
+            }
+            ApiError::NotFound | ApiError::Missing(_) => (StatusCode::NOT_FOUND, "not_found", None, None),
+            ApiError::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", None, None),
+            ApiError::Refused { status, code, .. } => (*status, *code, None, None),
+            ApiError::Internal => (StatusCode::INTERNAL_SERVER_ERROR, "internal_error", None, None),
+            ApiError::Store(err) => {
+                tracing::error!(error = %err, "storage failure");
+                (StatusCode::INTERNAL_SERVER_ERROR, "internal_error", None, None)
+            }
+            ApiError::Export(err) => {
+                tracing::error!(error = %err, "export failure");
+                (StatusCode::INTERNAL_SERVER_ERROR, "internal_error", None, None)
+            }
+        };
+        let message = match &self {
+            ApiError::Store(_) | ApiError::Export(_) => "internal error".to_owned(),
+            // Generic by design ("invalid token", "token expired", ...): the
+            // detail of a refusal is logged by `Authenticator::authenticate`.
+            ApiError::Auth(err) => err.to_string(),
+            other => other.to_string(),
+        };
+        let body = Json(ErrorBody { error: ErrorDetail { code, message, parameter } });
+        let mut response = (status, body).into_response();
+        if let Some(value) = challenge.and_then(|c| header::HeaderValue::from_str(&c).ok()) {
+            response.headers_mut().insert(header::WWW_AUTHENTICATE, value);
+        }
+        response
+    }
+}
