@@ -10,8 +10,6 @@ pub mod csv_file;
 #[cfg(feature = "s3")]
 pub mod destination;
 #[cfg(feature = "exports")]
-pub mod endpoint;
-#[cfg(feature = "exports")]
 pub mod font;
 #[cfg(feature = "exports")]
 pub mod job_store;

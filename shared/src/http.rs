@@ -4,6 +4,9 @@
 
 mod context;
 mod error;
+/// The export endpoints' parameters and answers (the export function).
+#[cfg(feature = "exports")]
+pub mod exports;
 
 pub use context::{
     ApiContext, ITEMS_READ_HEADER, TenantView, lambda_handler, made, not_found, run_http_function, without_stage_prefix,

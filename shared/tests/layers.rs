@@ -1,13 +1,10 @@
 //! The modules of `shared` form layers (docs/architecture.md, "Layers of
-//! `shared`"): no two top-level modules use each other, except the one
-//! pair named below. Read from the `crate::` paths of every source file
-//! (test modules left out), so a new cycle fails here.
+//! `shared`"): no two top-level modules use each other. Read from the
+//! `crate::` paths of every source file (test modules left out), so a new
+//! cycle fails here.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
-
-/// Cycles known and documented, to be removed.
-const KNOWN: &[(&str, &str)] = &[("exports", "http")];
 
 /// Top-level module -> the top-level modules its non-test code names.
 fn dependencies(src: &Path) -> BTreeMap<String, BTreeSet<String>> {
@@ -45,13 +42,10 @@ fn shared_modules_form_layers() {
     let mut cycles = Vec::new();
     for (a, used) in &deps {
         for b in used {
-            if a < b && deps.get(b).is_some_and(|d| d.contains(a)) && !KNOWN.contains(&(a.as_str(), b.as_str())) {
+            if a < b && deps.get(b).is_some_and(|d| d.contains(a)) {
                 cycles.push(format!("{a} <-> {b}"));
             }
         }
     }
     assert!(cycles.is_empty(), "modules that use each other: {cycles:?}");
-    for (a, b) in KNOWN {
-        assert!(deps[*a].contains(*b) && deps[*b].contains(*a), "{a} <-> {b} is gone: remove it from KNOWN");
-    }
 }

@@ -14,14 +14,14 @@ use axum::response::Response;
 use axum::routing::{MethodRouter, get};
 use sales_shared::auth::{Principal, Scope};
 use sales_shared::envelope::NoTotals;
-use sales_shared::exports::endpoint::{
-    EXPORT_PARAMETERS, ExportOut, body_params, dataset_param, export_spec, rows_in_range, see_other, wants_json,
-};
 use sales_shared::exports::job_store::{Created, JobStore};
 use sales_shared::exports::jobs::{
     ExportSpec, Job, JobLink, JobState, JobView, is_job_id, new_job_id, valid_idempotency_key,
 };
 use sales_shared::exports::run::{Dataset, Request, Unwatched, export, object_key};
+use sales_shared::http::exports::{
+    EXPORT_PARAMETERS, ExportOut, body_params, dataset_param, export_spec, rows_in_range, see_other, wants_json,
+};
 use sales_shared::http::{ApiContext, ApiError, TenantView, made};
 use sales_shared::params::Params;
 

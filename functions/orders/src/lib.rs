@@ -16,7 +16,7 @@ use sales_shared::http::{ApiContext, ApiError};
 use sales_shared::metrics::customers::CustomerCounts;
 use sales_shared::metrics::get as measure_of;
 use sales_shared::metrics::orders::{
-    Extremes, HighValueSplit, OrderRow, PerformanceInputs, by_status, high_value_meta, high_value_meta_of,
+    Extremes, HighValueSplit, PerformanceInputs, by_status, high_value_meta, high_value_meta_of, high_value_of_status,
     performance_metrics,
 };
 use sales_shared::money::{from_cents, json, to_cents};
@@ -157,14 +157,8 @@ async fn high_value(
         // One status: every order of the period from the minimum up.
         Some(status) => {
             let offset = view.offset(&params)?;
-            let mut matching: Vec<OrderRow> = view
-                .reader
-                .orders_from_amount(period, minimum)
-                .await?
-                .into_iter()
-                .filter(|o| o.total_cents >= minimum && o.status == status)
-                .collect();
-            matching.sort_by(|a, b| b.total_cents.cmp(&a.total_cents).then(a.order_id.cmp(&b.order_id)));
+            let read = view.reader.orders_from_amount(period, minimum).await?;
+            let matching = high_value_of_status(read, minimum, status);
             let meta = high_value_meta(&matching, revenue);
             let (rows, next) = view.page(&params, matching, offset, limit);
             (rows, meta, next)

@@ -15,18 +15,6 @@ pub struct Destination<'a> {
     pub link_ttl: std::time::Duration,
 }
 
-impl crate::http::ApiContext {
-    /// Where exports and reports go, with this context's clients.
-    pub fn exports(&self) -> Destination<'_> {
-        Destination {
-            s3: &self.s3,
-            credentials: self.s3_credentials.as_ref(),
-            bucket: &self.exports_bucket,
-            link_ttl: self.export_link_ttl,
-        }
-    }
-}
-
 impl Destination<'_> {
     /// A fresh presigned link to `key`, downloading as `filename`.
     pub async fn link(&self, key: &str, filename: &str, now: DateTime<Utc>) -> Result<Link, ExportError> {

@@ -69,6 +69,19 @@ impl ApiContext {
     }
 }
 
+#[cfg(feature = "s3")]
+impl ApiContext {
+    /// Where exports and reports go, with this context's clients.
+    pub fn exports(&self) -> crate::exports::destination::Destination<'_> {
+        crate::exports::destination::Destination {
+            s3: &self.s3,
+            credentials: self.s3_credentials.as_ref(),
+            bucket: &self.exports_bucket,
+            link_ttl: self.export_link_ttl,
+        }
+    }
+}
+
 impl FromRequestParts<Arc<ApiContext>> for Principal {
     type Rejection = ApiError;
 

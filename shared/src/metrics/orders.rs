@@ -272,6 +272,15 @@ pub struct HighValueMeta {
     pub percentage_of_total_revenue: Decimal,
 }
 
+/// The high-value orders of one `status`: those of at least
+/// `minimum_cents`, largest first, ties by id.
+pub fn high_value_of_status(orders: Vec<OrderRow>, minimum_cents: i64, status: &str) -> Vec<OrderRow> {
+    let mut matching: Vec<OrderRow> =
+        orders.into_iter().filter(|o| o.total_cents >= minimum_cents && o.status == status).collect();
+    matching.sort_by(|a, b| b.total_cents.cmp(&a.total_cents).then(a.order_id.cmp(&b.order_id)));
+    matching
+}
+
 /// `meta` of high-value orders over every matching order (not the page);
 /// `period_revenue_cents`: the period's total_revenue.
 pub fn high_value_meta(matching: &[OrderRow], period_revenue_cents: Measure) -> HighValueMeta {
@@ -330,6 +339,29 @@ mod tests {
 
     fn m(pairs: &[(&str, i64)]) -> Measures {
         pairs.iter().map(|(k, v)| ((*k).to_owned(), Measure::from(*v))).collect()
+    }
+
+    #[test]
+    fn high_value_orders_of_a_status_by_amount_then_id() {
+        let row = |id: i64, cents: i64, status: &str| OrderRow {
+            order_id: id,
+            order_number: format!("ORD-{id}"),
+            customer_id: 1,
+            sales_rep_id: None,
+            total_cents: cents,
+            status: status.to_owned(),
+            ordered_on: "2025-12-01".parse().unwrap(),
+        };
+        let orders = vec![
+            row(1, 2_000_000, "shipped"),
+            row(2, 5_000_000, "shipped"),
+            row(3, 999_999, "shipped"),
+            row(4, 2_000_000, "shipped"),
+            row(5, 9_000_000, "cancelled"),
+            row(6, 1_000_000, "shipped"),
+        ];
+        let ids: Vec<i64> = high_value_of_status(orders, 1_000_000, "shipped").iter().map(|o| o.order_id).collect();
+        assert_eq!(ids, [2, 1, 4, 6]);
     }
 
     #[test]

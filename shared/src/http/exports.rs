@@ -7,12 +7,12 @@ use axum::response::{IntoResponse, Response};
 use chrono::{NaiveDate, SecondsFormat};
 use serde::Serialize;
 
-use super::Format;
-use super::jobs::ExportSpec;
-use super::run::{Dataset, Exported};
-use super::tables::INVOICE_STATUSES;
-use super::upload::Link;
-use crate::http::ApiError;
+use super::ApiError;
+use crate::exports::Format;
+use crate::exports::jobs::ExportSpec;
+use crate::exports::run::{Dataset, Exported};
+use crate::exports::tables::INVOICE_STATUSES;
+use crate::exports::upload::Link;
 use crate::params::Params;
 use crate::periods::DateRange;
 use crate::records::{OrderStatus, StrEnum};
@@ -129,8 +129,9 @@ pub fn wants_json(headers: &HeaderMap) -> bool {
 
 /// `303 See Other` to `url`.
 pub fn see_other(url: &str) -> Result<Response, ApiError> {
-    let location = HeaderValue::from_str(url)
-        .map_err(|e| ApiError::Export(super::ExportError::S3 { operation: "presign", message: e.to_string() }))?;
+    let location = HeaderValue::from_str(url).map_err(|e| {
+        ApiError::Export(crate::exports::ExportError::S3 { operation: "presign", message: e.to_string() })
+    })?;
     let mut response = StatusCode::SEE_OTHER.into_response();
     response.headers_mut().insert(header::LOCATION, location);
     Ok(response)
