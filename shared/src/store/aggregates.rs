@@ -65,7 +65,15 @@ pub fn measures_of(item: &HashMap<String, AttributeValue>) -> Result<Measures, S
     Ok(out)
 }
 
-/// Reads aggregates of one tenant, counting the items it reads.
+/// Reads aggregates of one tenant, counting the items it reads. Its
+/// methods, by what they read:
+/// - sums of measures over a cover (`sum`, `sum_through`, `daily` ...),
+///   the settings, the watermark and the ledger: here;
+/// - index pages, per-entity items, copies, rankings, the lifetime
+///   histogram, receivables and customer sets: `store/indexes.rs`;
+/// - the amount index (high-value orders, extremes): `store/high_value.rs`.
+///
+/// What a figure set reads as a whole is in `crate::queries`.
 pub struct AggregateReader<'a> {
     pub(crate) client: &'a Client,
     pub(crate) table: &'a str,
