@@ -1,7 +1,7 @@
 //! The modules of `shared` form layers (docs/architecture.md, "Layers of
 //! `shared`"): no two top-level modules use each other. Read from the
-//! `crate::` paths of every source file (test modules and comments left out), so a new
-//! cycle fails here.
+//! `crate::` paths of every source file (test modules and comments left
+//! out), so a new cycle fails here.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
