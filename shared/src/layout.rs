@@ -81,7 +81,7 @@ pub mod family {
     /// Derived from `customer_days`: the lifetime revenue of every
     /// customer with a revenue-bearing order, as a histogram of three
     /// levels ([`super::lifetime`]), so that the exact median and the sum
-    /// of the top tenth read three items each.
+    /// of the top tenth read the `bin#` items and a few items below them.
     pub const LIFETIME_VALUES: &str = "lifetime_values";
     /// Open disputes by local evidence due date (D/M/Y): `open_disputes`,
     /// `open_dispute_amount`, `needs_response`: totals over all dates, and
@@ -234,13 +234,11 @@ pub mod ranking {
     /// `{10^30 - value, 31 digits}#{id, 20 digits}`.
     pub fn sk(value: Measure, id: i64) -> String {
         let inverted = LIMIT - value.clamp(-LIMIT, LIMIT);
-        format!("{inverted:031}#{id:020}")
+        super::entity_key::under(format_args!("{inverted:031}"), id)
     }
 
     /// The id of a ranking key.
-    pub fn id_of(sk: &str) -> Option<i64> {
-        sk.rsplit_once('#')?.1.parse().ok()
-    }
+    pub use super::entity_key::id_of;
 
     #[cfg(test)]
     mod tests {
@@ -386,31 +384,39 @@ pub mod lifetime {
     /// (a path's first 1 to [`DEPTH`] steps); `None` for any other length.
     pub fn level_sk(prefix: &[Measure]) -> Option<String> {
         match *prefix {
-            [bits] => Some(format!("bin#{bits:03}")),
+            [bits] => Some(format!("{BIN}{bits:03}")),
             [bits, sub] => Some(format!("val#{bits:03}#{sub:03}")),
             [bits, sub, mid] => Some(format!("val#{bits:03}#{sub:03}#{mid:04}")),
             _ => None,
         }
     }
 
+    /// The prefix of the top level's keys.
+    const BIN: &str = "bin#";
+
     /// The key range holding every `bin#` item (first, last).
     pub fn bins_range() -> (&'static str, &'static str) {
-        ("bin#", "bin#~")
+        (BIN, "bin#~")
+    }
+
+    /// The bit length a `bin#` item counts.
+    pub fn bits_of(sk: &str) -> Option<Measure> {
+        sk.strip_prefix(BIN)?.parse().ok()
     }
 
     /// The measures one value adds to the tree, per level: (sort key,
-    /// measure, amount) for a count of `n` of `value`.
-    pub fn contributions(value: Measure, n: Measure) -> Vec<(String, String, Measure)> {
+    /// measure, amount).
+    pub fn contributions(value: Measure) -> Vec<(String, String, Measure)> {
         let path = path(value);
         let mut out = Vec::with_capacity(2 * DEPTH);
         for depth in 1..=DEPTH {
             let Some(sk) = level_sk(&path[..depth]) else { continue };
             let step = path[depth];
             if depth == DEPTH {
-                out.push((sk, format!("v{step}"), n));
+                out.push((sk, format!("v{step}"), 1));
             } else {
-                out.push((sk.clone(), format!("n{step}"), n));
-                out.push((sk, format!("s{step}"), n.saturating_mul(value)));
+                out.push((sk.clone(), format!("n{step}"), 1));
+                out.push((sk, format!("s{step}"), value));
             }
         }
         out
@@ -444,13 +450,15 @@ pub mod lifetime {
         #[test]
         fn levels_are_named_and_parsed_back() {
             assert_eq!(level_sk(&[17]).as_deref(), Some("bin#017"));
+            assert_eq!(bits_of("bin#017"), Some(17));
+            assert_eq!((bits_of("val#017#040"), bits_of("bin#x")), (None, None));
             assert_eq!(level_sk(&[17, 40]).as_deref(), Some("val#017#040"));
             assert_eq!(level_sk(&[17, 40, 2600]).as_deref(), Some("val#017#040#2600"));
             assert_eq!(level_sk(&[]), None);
             assert_eq!(level_sk(&[1, 2, 3, 4]), None);
             let (first, last) = bins_range();
             assert!(first < "bin#017" && "bin#017" < last && last < "val#");
-            let adds = contributions(100_000, 1);
+            let adds = contributions(100_000);
             assert_eq!(adds.len(), 5);
             assert_eq!(adds[0], ("bin#017".to_owned(), "n48".to_owned(), 1));
             assert_eq!(adds[1], ("bin#017".to_owned(), "s48".to_owned(), 100_000));

@@ -73,6 +73,19 @@ impl Contribution {
         }
     }
 
+    /// [`Self::add`] to the day and month items only: year items are
+    /// written on every change of their family and their size is write
+    /// units, so measures that fill an item by the hundred stay out of
+    /// them (a range reads whole years as their months for these:
+    /// `sum_without_years`).
+    fn add_without_years(&mut self, families: &[String], day: NaiveDate, name: &str, value: Measure) {
+        for family in families {
+            for grain in [Grain::Day, Grain::Month] {
+                self.count_family((family.clone(), bucket_key(grain, day)), name.to_owned(), value);
+            }
+        }
+    }
+
     fn add_entity(&mut self, families: &[String], day: NaiveDate, id: i64, name: &str, value: impl Into<Measure>) {
         let value = value.into();
         if value == 0 {
@@ -239,20 +252,13 @@ fn order_contribution(c: &mut Contribution, order: &Order, tz: Tz) {
         let revenue = cents(order.total_amount);
         c.add_entity(&customers, day, customer, measure::REVENUE_BEARING, 1);
         c.add_entity(&customers, day, customer, measure::REVENUE, revenue);
-        // The order-value sketch and the high-value bands in day and month
-        // items only: year items, written on every order change, stay
-        // small (their size is write units); a range reads whole years as
-        // their months for these (`sum_without_years`).
-        let bin = sketch::bin_name(revenue);
-        for grain in [Grain::Day, Grain::Month] {
-            for family in &f {
-                c.count_family((family.clone(), bucket_key(grain, day)), bin.clone(), 1);
-            }
-            if let Some(band) = measure::high_value_band(revenue) {
-                let key = (family::ORDERS.to_owned(), bucket_key(grain, day));
-                c.count_family(key.clone(), measure::high_value_count(band), 1);
-                c.count_family(key, measure::high_value_value(band), revenue);
-            }
+        // The order-value sketch (of every slice) and the high-value bands
+        // (of all orders only) skip the year items.
+        c.add_without_years(&f, day, &sketch::bin_name(revenue), 1);
+        if let Some(band) = measure::high_value_band(revenue) {
+            let orders = [family::ORDERS.to_owned()];
+            c.add_without_years(&orders, day, &measure::high_value_count(band), 1);
+            c.add_without_years(&orders, day, &measure::high_value_value(band), revenue);
         }
         let products = [family::PRODUCT_SALES.to_owned()];
         // Products share one item per shard and bucket, so an order with

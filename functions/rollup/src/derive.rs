@@ -75,8 +75,7 @@ fn state_of(key: &ItemKey) -> Option<State<'_>> {
     let (pk, sk) = key;
     let (tenant, family) = tenant_and_family(pk)?;
     if family == family::CUSTOMER_SALES || family == family::CUSTOMER_INVOICES {
-        let (bucket, _) = sk.rsplit_once('#')?;
-        let customer = entity_key::id_of(sk)?;
+        let (bucket, customer) = (entity_key::prefix_of(sk)?, entity_key::id_of(sk)?);
         return Some(if family == family::CUSTOMER_SALES {
             State::Sales { tenant, bucket, customer }
         } else {
@@ -306,7 +305,7 @@ fn order_days(out: &mut Derived, tenant: &str, measures: &Measures, settings: &D
 /// A buyer's lifetime revenue in the histogram (`lifetime_values`).
 fn lifetime_value(out: &mut Derived, tenant: &str, value: Measure) {
     let pk = measures_pk(tenant, family::LIFETIME_VALUES);
-    for (sk, name, v) in lifetime::contributions(value, 1) {
+    for (sk, name, v) in lifetime::contributions(value) {
         *out.adds.entry((pk.clone(), sk)).or_default().entry(name).or_default() += v;
     }
 }

@@ -391,8 +391,7 @@ impl AggregateReader<'_> {
         let mut levels: HashMap<Vec<Measure>, Level> = HashMap::new();
         let mut bins = Level::new();
         for item in self.query_range(&pk, first, last).await? {
-            let bits = attr_s(&item, "sk").and_then(|sk| sk.strip_prefix("bin#")).and_then(|b| b.parse().ok());
-            let Some(bits) = bits else { continue };
+            let Some(bits) = attr_s(&item, "sk").and_then(lifetime::bits_of) else { continue };
             let level = level_of(measures_of(&item)?, false);
             let (n, s) = level
                 .values()
@@ -402,9 +401,9 @@ impl AggregateReader<'_> {
             }
             levels.insert(vec![bits], level);
         }
+        let n: Measure = bins.values().map(|(c, _)| c).sum();
+        let total: Measure = bins.values().map(|(_, s)| s).sum();
         levels.insert(Vec::new(), bins);
-        let n: Measure = levels[&Vec::new()].values().map(|(c, _)| c).sum();
-        let total: Measure = levels[&Vec::new()].values().map(|(_, s)| s).sum();
         if n <= 0 {
             return Ok(LifetimeValue { average: Decimal::ZERO, median: Decimal::ZERO, top_10_percent: Decimal::ZERO });
         }
@@ -429,7 +428,8 @@ impl AggregateReader<'_> {
             let mut prefix = Vec::new();
             while prefix.len() <= lifetime::DEPTH {
                 let (step, rest) = locate(level(&prefix).await?.iter(), rank);
-                (rank, prefix) = (rest, [prefix, vec![step]].concat());
+                rank = rest;
+                prefix.push(step);
             }
             Ok(prefix.last().copied().unwrap_or_default())
         };
@@ -718,8 +718,6 @@ impl AggregateReader<'_> {
     }
 }
 
-/// The key holding the 0-based `rank` in ascending order of counted keys,
-/// and the rank within it.
 /// One level of the lifetime histogram: count and sum per step.
 type Level = BTreeMap<Measure, (Measure, Measure)>;
 
@@ -744,6 +742,8 @@ fn level_of(measures: Measures, leaf: bool) -> Level {
     out
 }
 
+/// The key holding the 0-based `rank` in ascending order of counted keys,
+/// and the rank within it.
 fn locate<'m>(
     counts: impl Iterator<Item = (&'m Measure, &'m (Measure, Measure))>,
     rank: Measure,
