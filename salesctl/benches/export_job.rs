@@ -33,8 +33,16 @@ const TENANT: &str = "export-bench";
 const CUSTOMERS: i64 = 5_000;
 const REPS: i64 = 40;
 const CHUNK: i64 = 20_000;
-const STATUSES: [&str; 8] =
-    ["draft", "pending", "confirmed", "processing", "shipped", "delivered", "completed", "cancelled"];
+const STATUSES: [&str; 8] = [
+    "draft",
+    "pending",
+    "confirmed",
+    "processing",
+    "shipped",
+    "delivered",
+    "completed",
+    "cancelled",
+];
 const SOURCES: [&str; 4] = ["online_store", "phone", "email", "api"];
 
 fn config(prefix: &str) -> Config {
@@ -90,7 +98,11 @@ async fn load(config: &Config, rows: i64) {
     salesctl::setup::create_resources(config, true).await.expect("tables and bucket");
     let table = &config.aggregates_table;
     let started = Instant::now();
-    let mut dimensions = vec![record("tenant_settings", 1, serde_json::json!({"time_zone": "UTC", "currency": "USD"}))];
+    let mut dimensions = vec![record(
+        "tenant_settings",
+        1,
+        serde_json::json!({"time_zone": "UTC", "currency": "USD"}),
+    )];
     for id in 1..=CUSTOMERS {
         dimensions.push(record(
             "customer",
@@ -103,16 +115,27 @@ async fn load(config: &Config, rows: i64) {
         dimensions.push(record("sales_rep", id, serde_json::json!({"name": format!("Rep {id}")})));
     }
     let nothing = |_: usize| {};
-    salesctl::bulk::write_all(&dynamo, table, items_of(&dimensions, |_| true).into_iter(), 8, &nothing)
-        .await
-        .expect("dimensions written");
+    salesctl::bulk::write_all(
+        &dynamo,
+        table,
+        items_of(&dimensions, |_| true).into_iter(),
+        8,
+        &nothing,
+    )
+    .await
+    .expect("dimensions written");
     let index = format!("#{}#", family::ORDERS_BY_DATE);
     let mut written = 0;
     for start in (0..rows).step_by(CHUNK as usize) {
         let orders: Vec<SourceRecord> = (start..(start + CHUNK).min(rows)).map(order).collect();
         let items = items_of(&orders, |pk| pk.contains(&index));
-        written += salesctl::bulk::write_all(&dynamo, table, items.into_iter(), 8, &nothing).await.expect("orders");
-        eprint!("\r  loaded {written} of {rows} order index items ({:.0} s)", started.elapsed().as_secs_f64());
+        written += salesctl::bulk::write_all(&dynamo, table, items.into_iter(), 8, &nothing)
+            .await
+            .expect("orders");
+        eprint!(
+            "\r  loaded {written} of {rows} order index items ({:.0} s)",
+            started.elapsed().as_secs_f64()
+        );
     }
     eprintln!();
 }
@@ -135,8 +158,11 @@ async fn child(config: &Config, format: Format, range: DateRange) {
     let dynamo = sales_shared::aws::dynamodb(config).await;
     let store = JobStore::new(&dynamo, &config.export_jobs_table, TENANT);
     let now = Utc::now();
-    let job = Job::queued(new_job_id(now), ExportSpec::new(Dataset::Orders, format, range, None), now);
-    let Created::New(job) = store.create(&job, None).await.expect("job stored") else { panic!("a new job") };
+    let job =
+        Job::queued(new_job_id(now), ExportSpec::new(Dataset::Orders, format, range, None), now);
+    let Created::New(job) = store.create(&job, None).await.expect("job stored") else {
+        panic!("a new job")
+    };
     let ctx = export::ReportContext::from_config(config).await;
 
     // A client following the job while it runs.
@@ -200,9 +226,11 @@ async fn main() {
             .expect("child ran");
         assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
         let line = String::from_utf8_lossy(&out.stdout);
-        let v: serde_json::Value = serde_json::from_str(line.trim()).expect("the child's JSON line");
+        let v: serde_json::Value =
+            serde_json::from_str(line.trim()).expect("the child's JSON line");
         let (secs, rows) = (v["secs"].as_f64().unwrap_or(0.0), v["rows"].as_u64().unwrap_or(0));
-        let (peak, start) = (v["peak_kib"].as_u64().unwrap_or(0), v["start_kib"].as_u64().unwrap_or(0));
+        let (peak, start) =
+            (v["peak_kib"].as_u64().unwrap_or(0), v["start_kib"].as_u64().unwrap_or(0));
         println!(
             "| {} | {label} | {rows} | {:.1} MiB | {secs:.1} s | {:.0} | {:.1} MiB | {:.1} MiB | {} |",
             v["format"].as_str().unwrap_or_default(),

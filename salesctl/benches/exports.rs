@@ -26,8 +26,16 @@ use sales_shared::exports::upload::PART_SIZE;
 use sales_shared::exports::xlsx_file::XlsxFile;
 use sales_shared::periods::DateRange;
 
-const STATUSES: [&str; 8] =
-    ["draft", "pending", "confirmed", "processing", "shipped", "delivered", "completed", "cancelled"];
+const STATUSES: [&str; 8] = [
+    "draft",
+    "pending",
+    "confirmed",
+    "processing",
+    "shipped",
+    "delivered",
+    "completed",
+    "cancelled",
+];
 const SOURCES: [&str; 4] = ["online_store", "phone", "email", "api"];
 
 fn row(i: u64) -> Row {
@@ -122,14 +130,20 @@ fn main() {
         println!("{} {} {} {}", bytes, started.elapsed().as_millis(), baseline, peak_rss_kib());
         return;
     }
-    let counts: Vec<u64> =
-        if args.is_empty() { vec![10_000, 1_000_000] } else { args.iter().map(|a| a.parse().unwrap()).collect() };
+    let counts: Vec<u64> = if args.is_empty() {
+        vec![10_000, 1_000_000]
+    } else {
+        args.iter().map(|a| a.parse().unwrap()).collect()
+    };
     let me = std::env::current_exe().unwrap();
     println!("| format | rows | file size | time | peak RSS (process) | peak RSS over start |");
     println!("|---|---|---|---|---|---|");
     for format in [Format::Csv, Format::Excel, Format::Pdf] {
         for rows in &counts {
-            let out = Command::new(&me).args(["--child", format.name(), &rows.to_string()]).output().unwrap();
+            let out = Command::new(&me)
+                .args(["--child", format.name(), &rows.to_string()])
+                .output()
+                .unwrap();
             let text = String::from_utf8_lossy(&out.stdout);
             let v: Vec<u64> = text.split_whitespace().filter_map(|n| n.parse().ok()).collect();
             if v.len() != 4 {

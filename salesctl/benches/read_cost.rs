@@ -79,7 +79,8 @@ fn memory(field: &str) -> u64 {
 /// Every record as an insert, in batches of 100 as the stream delivers them.
 fn write_cost_of(records: &[SourceRecord]) -> WriteCost {
     let tenant_settings = rollup::rebuild::settings_of(records);
-    let (tz, settings) = (tenant_settings.tz(), rollup::derive::DeriveSettings::of(&tenant_settings));
+    let (tz, settings) =
+        (tenant_settings.tz(), rollup::derive::DeriveSettings::of(&tenant_settings));
     let mut cost = WriteCost::default();
     for (batch_index, batch) in records.chunks(100).enumerate() {
         let changes: Vec<PreparedChange> = batch
@@ -89,7 +90,11 @@ fn write_cost_of(records: &[SourceRecord]) -> WriteCost {
                 key: record.key.clone(),
                 sequence: padded_sequence(&(batch_index * 100 + i).to_string()),
                 version: record.version,
-                delta: Delta::between(&record.key.tenant_id, &Contribution::default(), &contribution(record, tz)),
+                delta: Delta::between(
+                    &record.key.tenant_id,
+                    &Contribution::default(),
+                    &contribution(record, tz),
+                ),
                 settings,
             })
             .collect();
@@ -117,18 +122,24 @@ impl Measured {
 }
 
 async fn get(app: &axum::Router, url: &str, token: &str) -> u64 {
-    let request = Request::get(url).header("authorization", format!("Bearer {token}")).body(Body::empty());
+    let request =
+        Request::get(url).header("authorization", format!("Bearer {token}")).body(Body::empty());
     let response = app.clone().oneshot(request.expect("request")).await.expect("response");
     let status = response.status();
-    let items = response.headers().get("x-items-read").and_then(|v| v.to_str().ok()).and_then(|v| v.parse().ok());
+    let items = response
+        .headers()
+        .get("x-items-read")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse().ok());
     let body = axum::body::to_bytes(response.into_body(), 64 << 20).await.expect("body");
     assert!(status.is_success(), "{url}: {status} {}", String::from_utf8_lossy(&body));
     items.unwrap_or_else(|| panic!("{url}: no x-items-read"))
 }
 
 fn config(pinned: DateTime<Utc>) -> Config {
-    let endpoint = std::env::var("SALES_DYNAMODB_ENDPOINT")
-        .expect("SALES_DYNAMODB_ENDPOINT is not set: run through infra/local/with-test-services.sh");
+    let endpoint = std::env::var("SALES_DYNAMODB_ENDPOINT").expect(
+        "SALES_DYNAMODB_ENDPOINT is not set: run through infra/local/with-test-services.sh",
+    );
     let prefix = format!("read-cost-bench-{}", std::process::id());
     Config {
         local: true,
@@ -185,10 +196,14 @@ async fn main() {
         let dir = std::env::var("READ_COST_JSONL").expect("READ_COST_JSONL=DIR");
         for &scale in &scales {
             let path = std::path::Path::new(&dir).join(format!("scale-{scale}x.jsonl"));
-            let mut out = std::io::BufWriter::new(std::fs::File::create(&path).expect("JSON Lines file"));
+            let mut out =
+                std::io::BufWriter::new(std::fs::File::create(&path).expect("JSON Lines file"));
             let started = Instant::now();
-            let stats = salesctl::scale::generate(&ScaleOptions::new(format!("x{scale}"), today, scale), &mut out)
-                .expect("JSON Lines written");
+            let stats = salesctl::scale::generate(
+                &ScaleOptions::new(format!("x{scale}"), today, scale),
+                &mut out,
+            )
+            .expect("JSON Lines written");
             println!("{}: {} lines in {:.1?}", path.display(), stats.lines, started.elapsed());
         }
         return;
@@ -201,7 +216,8 @@ async fn main() {
         for &scale in &scales {
             let tenant = format!("x{scale}");
             let started = Instant::now();
-            let (recs, _) = records(&ScaleOptions::new(&tenant, today, scale)).expect("generated tenant");
+            let (recs, _) =
+                records(&ScaleOptions::new(&tenant, today, scale)).expect("generated tenant");
             let generate = started.elapsed();
             let records_mib = memory("VmRSS:");
             let parts = if flag("READ_COST_AGGREGATES", true) { parts_for(scale) } else { 0 };
@@ -241,13 +257,21 @@ async fn main() {
                 let mut families: Vec<_> = c.by_family.iter().collect();
                 families.sort_by_key(|(_, (_, units))| std::cmp::Reverse(*units));
                 for (family, (items, units)) in families {
-                    println!("  {family}: {:.2} items, {:.2} WCU per change", *items as f64 / n, *units as f64 / n);
+                    println!(
+                        "  {family}: {:.2} items, {:.2} WCU per change",
+                        *items as f64 / n,
+                        *units as f64 / n
+                    );
                 }
                 println!("{scale}x write cost by family and grain:");
                 let mut grains: Vec<_> = c.by_grain.iter().collect();
                 grains.sort_by_key(|(_, (_, units))| std::cmp::Reverse(*units));
                 for (grain, (items, units)) in grains.into_iter().take(30) {
-                    println!("  {grain}: {:.2} items, {:.2} WCU per change", *items as f64 / n, *units as f64 / n);
+                    println!(
+                        "  {grain}: {:.2} items, {:.2} WCU per change",
+                        *items as f64 / n,
+                        *units as f64 / n
+                    );
                 }
             }
         }
@@ -257,12 +281,16 @@ async fn main() {
     salesctl::setup::create_resources(&config, false).await.expect("tables created");
     let dynamo = sales_shared::aws::dynamodb(&config).await;
     let app = salesctl::serve::app(ApiContext::from_config(&config).await);
-    println!("scales {scales:?}, up to {max_requests} requests or {budget:?} per request and scale");
+    println!(
+        "scales {scales:?}, up to {max_requests} requests or {budget:?} per request and scale"
+    );
 
     // READ_COST_ONLY=TEXT: only the requests whose label contains TEXT.
     let only = std::env::var("READ_COST_ONLY").ok();
-    let cases: Vec<_> =
-        cases(today).into_iter().filter(|c| only.as_deref().is_none_or(|o| c.label.contains(o))).collect();
+    let cases: Vec<_> = cases(today)
+        .into_iter()
+        .filter(|c| only.as_deref().is_none_or(|o| c.label.contains(o)))
+        .collect();
     let mut loads = Vec::new();
     let mut reads: BTreeMap<u32, Vec<Measured>> = BTreeMap::new();
     for &scale in &scales {
@@ -271,7 +299,11 @@ async fn main() {
         let started = Instant::now();
         let (recs, stats) = records(&options).expect("generated tenant");
         let generate = started.elapsed();
-        println!("{scale}x: {} records generated in {generate:.1?} ({:?})", recs.len(), stats.by_type);
+        println!(
+            "{scale}x: {} records generated in {generate:.1?} ({:?})",
+            recs.len(),
+            stats.by_type
+        );
         if let Ok(dir) = std::env::var("READ_COST_JSONL") {
             let path = std::path::Path::new(&dir).join(format!("scale-{scale}x.jsonl"));
             let file = std::fs::File::create(&path).expect("JSON Lines file");
@@ -310,9 +342,15 @@ async fn main() {
         );
         let sources = if flag("READ_COST_SOURCES", false) {
             let started = Instant::now();
-            let n = salesctl::bulk::write_sources(&dynamo, &config.source_table, &recs, concurrency, &|_| {})
-                .await
-                .expect("sources written");
+            let n = salesctl::bulk::write_sources(
+                &dynamo,
+                &config.source_table,
+                &recs,
+                concurrency,
+                &|_| {},
+            )
+            .await
+            .expect("sources written");
             println!("{scale}x: {n} source items written in {:.1?}", started.elapsed());
             Some((n, started.elapsed()))
         } else {
@@ -321,8 +359,12 @@ async fn main() {
         if flag("READ_COST_VERIFY", false) {
             let started = Instant::now();
             let expected = expected_state(&tenant, &recs);
-            let pks = live_partitions(&dynamo, &config.aggregates_table, &tenant).await.expect("partitions");
-            let live = live_state(&dynamo, &config.aggregates_table, &tenant, &pks).await.expect("live state");
+            let pks = live_partitions(&dynamo, &config.aggregates_table, &tenant)
+                .await
+                .expect("partitions");
+            let live = live_state(&dynamo, &config.aggregates_table, &tenant, &pks)
+                .await
+                .expect("live state");
             let diffs = differences(&expected, &live);
             assert!(diffs.is_empty(), "{} items differ, first: {}", diffs.len(), diffs[0]);
             println!("{scale}x: verified, no difference ({:.1?})", started.elapsed());
@@ -348,14 +390,21 @@ async fn main() {
         });
         drop(recs);
 
-        let token = sales_shared::auth::mint_hs256(SECRET, &tenant, "sales:read", Duration::from_secs(24 * 3600));
+        let token = sales_shared::auth::mint_hs256(
+            SECRET,
+            &tenant,
+            "sales:read",
+            Duration::from_secs(24 * 3600),
+        );
         get(&app, &format!("{PREFIX}dashboard/widgets/sales-goals"), &token).await;
         let mut measured = Vec::new();
         for case in &cases {
             let started = Instant::now();
             let mut latencies = Vec::new();
             let mut items = 0;
-            while latencies.is_empty() || (latencies.len() < max_requests && started.elapsed() < budget) {
+            while latencies.is_empty()
+                || (latencies.len() < max_requests && started.elapsed() < budget)
+            {
                 let at = Instant::now();
                 items = get(&app, &case.url, &token).await;
                 latencies.push(at.elapsed());
@@ -414,7 +463,8 @@ async fn main() {
         }
     }
     println!();
-    let header: Vec<String> = scales.iter().map(|s| format!("{s}x items | {s}x p50 / p95")).collect();
+    let header: Vec<String> =
+        scales.iter().map(|s| format!("{s}x items | {s}x p50 / p95")).collect();
     println!("| request | bound | {} |", header.join(" | "));
     println!("|---|---|{}", "---|---|".repeat(scales.len()));
     for (i, case) in cases.iter().enumerate() {
@@ -423,7 +473,12 @@ async fn main() {
             .map(|s| {
                 let m = &reads[s][i];
                 let ms = |d: Duration| d.as_secs_f64() * 1000.0;
-                format!("{} | {:.0} / {:.0} ms", m.items, ms(m.percentile(50)), ms(m.percentile(95)))
+                format!(
+                    "{} | {:.0} / {:.0} ms",
+                    m.items,
+                    ms(m.percentile(50)),
+                    ms(m.percentile(95))
+                )
             })
             .collect();
         println!("| {} | {} | {} |", case.label, case.bound.limit(), cells.join(" | "));

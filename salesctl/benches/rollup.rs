@@ -21,7 +21,8 @@ use sales_shared::store::source;
 use salesctl::write_cost::WriteCost;
 
 fn main() {
-    let orders_per_month: u32 = std::env::args().skip(1).find_map(|a| a.parse().ok()).unwrap_or(7_200);
+    let orders_per_month: u32 =
+        std::env::args().skip(1).find_map(|a| a.parse().ok()).unwrap_or(7_200);
     let options = salesctl::demo::DemoOptions {
         orders_per_month,
         ..salesctl::demo::DemoOptions::new("bench", "2025-12-17".parse().expect("date"))
@@ -29,16 +30,19 @@ fn main() {
     let mut bytes = Vec::new();
     let stats = salesctl::demo::generate(&options, &mut bytes).expect("demo data");
     let text = String::from_utf8(bytes).expect("utf-8");
-    let records: Vec<_> = text.lines().map(|l| parse_record(l).expect("valid demo record")).collect();
+    let records: Vec<_> =
+        text.lines().map(|l| parse_record(l).expect("valid demo record")).collect();
     let tz = rollup::rebuild::settings_of(&records).tz();
     // Stream images as DynamoDB delivers them (all inserts).
-    let images: Vec<serde_dynamo::Item> = records.iter().map(|r| serde_dynamo::Item::from(source::encode(r))).collect();
+    let images: Vec<serde_dynamo::Item> =
+        records.iter().map(|r| serde_dynamo::Item::from(source::encode(r))).collect();
     println!("data set: {} records {:?}", stats.lines, stats.by_type);
 
     let started = Instant::now();
     let mut groups = Vec::new();
     let mut request_items = 0usize;
-    let (mut prepare_time, mut group_time, mut build_time) = (Duration::ZERO, Duration::ZERO, Duration::ZERO);
+    let (mut prepare_time, mut group_time, mut build_time) =
+        (Duration::ZERO, Duration::ZERO, Duration::ZERO);
     for (batch_index, batch) in images.chunks(100).enumerate() {
         let phase = Instant::now();
         let changes: Vec<PreparedChange> = batch
@@ -46,7 +50,11 @@ fn main() {
             .enumerate()
             .map(|(i, image)| {
                 let record = source::decode(image.clone()).expect("decodes");
-                let delta = Delta::between(&record.key.tenant_id, &Contribution::default(), &contribution(&record, tz));
+                let delta = Delta::between(
+                    &record.key.tenant_id,
+                    &Contribution::default(),
+                    &contribution(&record, tz),
+                );
                 PreparedChange {
                     key: record.key,
                     sequence: padded_sequence(&(batch_index * 100 + i).to_string()),
@@ -63,7 +71,9 @@ fn main() {
         let phase = Instant::now();
         for group in grouping.groups {
             request_items +=
-                transaction_items("aggregates", &group, &merged(&group), &Default::default()).expect("requests").len();
+                transaction_items("aggregates", &group, &merged(&group), &Default::default())
+                    .expect("requests")
+                    .len();
             groups.push(group);
         }
         build_time += phase.elapsed();

@@ -75,10 +75,16 @@ pub async fn write_aggregates(
         report.measure_items += state.measures.len();
         report.whole_items += state.items.len();
         let started = Instant::now();
-        let measures =
-            state.measures.into_iter().map(|(key, m)| Difference::Measures { key, expected: Some(m), live: None });
-        let items =
-            state.items.into_iter().map(|(key, item)| Difference::Item { key, expected: Some(item), live: None });
+        let measures = state.measures.into_iter().map(|(key, m)| Difference::Measures {
+            key,
+            expected: Some(m),
+            live: None,
+        });
+        let items = state.items.into_iter().map(|(key, item)| Difference::Item {
+            key,
+            expected: Some(item),
+            live: None,
+        });
         write_all(client, aggregates_table, measures.chain(items), concurrency, progress).await?;
         report.write += started.elapsed();
         Ok::<_, StoreError>(())
@@ -185,7 +191,8 @@ pub async fn write_sources(
 ) -> Result<usize, StoreError> {
     let items = records.iter().map(|record| {
         let item = source::encode(record);
-        let text = |name: &str| item.get(name).and_then(|v| v.as_s().ok()).cloned().unwrap_or_default();
+        let text =
+            |name: &str| item.get(name).and_then(|v| v.as_s().ok()).cloned().unwrap_or_default();
         Difference::Item { key: (text("pk"), text("sk")), expected: Some(item), live: None }
     });
     write_all(client, source_table, items, concurrency, progress).await

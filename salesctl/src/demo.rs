@@ -20,15 +20,17 @@ use std::collections::BTreeMap;
 use std::io::{self, Write};
 use std::ops::RangeInclusive;
 
-use chrono::{DateTime, Datelike, Months, NaiveDate, NaiveTime, TimeDelta, TimeZone, Timelike, Utc, Weekday};
+use chrono::{
+    DateTime, Datelike, Months, NaiveDate, NaiveTime, TimeDelta, TimeZone, Timelike, Utc, Weekday,
+};
 use chrono_tz::Tz;
 use rand::seq::index;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rust_decimal::{Decimal, RoundingStrategy};
 use sales_shared::records::{
-    DisputeStatus, FailureReason, Gateway, InvoiceStatus, OrderSource, OrderStatus, PaymentMethod, PaymentStatus,
-    RecordType, StrEnum,
+    DisputeStatus, FailureReason, Gateway, InvoiceStatus, OrderSource, OrderStatus, PaymentMethod,
+    PaymentStatus, RecordType, StrEnum,
 };
 
 mod billing;
@@ -82,7 +84,13 @@ impl DemoOptions {
 
 impl Default for DemoOptions {
     fn default() -> Self {
-        DemoOptions { tenant: "demo".into(), today: DEFAULT_TODAY, months: 14, orders_per_month: 400, seed: 2025 }
+        DemoOptions {
+            tenant: "demo".into(),
+            today: DEFAULT_TODAY,
+            months: 14,
+            orders_per_month: 400,
+            seed: 2025,
+        }
     }
 }
 

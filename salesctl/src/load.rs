@@ -21,7 +21,9 @@ use std::time::{Duration, Instant};
 use futures::future::join_all;
 use indicatif::ProgressBar;
 use sales_shared::records::limits::check_line_size;
-use sales_shared::records::{RecordBody, RecordKey, Rejection, SourceRecord, check_currency, parse_record};
+use sales_shared::records::{
+    RecordBody, RecordKey, Rejection, SourceRecord, check_currency, parse_record,
+};
 use sales_shared::store::StoreError;
 
 use crate::progress;
@@ -64,7 +66,9 @@ pub enum LoadError {
     Write { file: PathBuf, line: usize, source: StoreError },
     #[error(transparent)]
     Store(#[from] StoreError),
-    #[error("timed out after {0:?} waiting for the rollups ({1} of {2} records applied); is the stream pump running?")]
+    #[error(
+        "timed out after {0:?} waiting for the rollups ({1} of {2} records applied); is the stream pump running?"
+    )]
     WaitTimeout(Duration, usize, usize),
 }
 
@@ -79,10 +83,16 @@ pub struct Loader<'a> {
 impl Loader<'_> {
     /// Loads the files in order into `summary`. On an error the summary
     /// still holds every line loaded and rejected before it.
-    pub async fn load_files(&self, files: &[PathBuf], summary: &mut LoadSummary) -> Result<(), LoadError> {
-        let mut currency = source::tenant_settings(self.dynamo, self.source_table, self.tenant).await?.currency;
+    pub async fn load_files(
+        &self,
+        files: &[PathBuf],
+        summary: &mut LoadSummary,
+    ) -> Result<(), LoadError> {
+        let mut currency =
+            source::tenant_settings(self.dynamo, self.source_table, self.tenant).await?.currency;
         for path in files {
-            let bytes = std::fs::read(path).map_err(|source| LoadError::Read { path: path.clone(), source })?;
+            let bytes = std::fs::read(path)
+                .map_err(|source| LoadError::Read { path: path.clone(), source })?;
             self.load_bytes(path, &bytes, &mut currency, summary).await?;
         }
         Ok(())
@@ -164,7 +174,10 @@ impl Loader<'_> {
     fn validate(&self, line: &[u8], currency: &str) -> Result<SourceRecord, Rejection> {
         let record = parse_record(check_line(line)?)?;
         if record.key.tenant_id != self.tenant {
-            return Err(Rejection::new("tenant_id", format!("must equal the tenant being loaded ({})", self.tenant)));
+            return Err(Rejection::new(
+                "tenant_id",
+                format!("must equal the tenant being loaded ({})", self.tenant),
+            ));
         }
         check_currency(&record, currency)?;
         Ok(record)
@@ -179,8 +192,10 @@ impl Loader<'_> {
         chunk: Vec<(usize, SourceRecord)>,
         summary: &mut LoadSummary,
     ) -> Result<bool, LoadError> {
-        let results =
-            join_all(chunk.iter().map(|(_, r)| source::put_if_newer(self.dynamo, self.source_table, r))).await;
+        let results = join_all(
+            chunk.iter().map(|(_, r)| source::put_if_newer(self.dynamo, self.source_table, r)),
+        )
+        .await;
         let mut any = false;
         let mut failure = None;
         for ((line, record), result) in chunk.into_iter().zip(results) {
@@ -195,7 +210,10 @@ impl Loader<'_> {
                 Ok(PutOutcome::Refused(message)) => summary.rejected.push(LineRejection {
                     file: path.to_owned(),
                     line,
-                    rejection: Rejection::new("(item)", format!("was refused by DynamoDB ({message})")),
+                    rejection: Rejection::new(
+                        "(item)",
+                        format!("was refused by DynamoDB ({message})"),
+                    ),
                 }),
                 Err(source) => {
                     failure.get_or_insert(LoadError::Write { file: path.to_owned(), line, source });
@@ -209,7 +227,11 @@ impl Loader<'_> {
     }
 
     fn progress_bar(&self, path: &Path, len: u64) -> ProgressBar {
-        let bar = progress::bar(self.progress, len, "{msg} [{bar:40}] {pos}/{len} lines ({per_sec}, eta {eta})");
+        let bar = progress::bar(
+            self.progress,
+            len,
+            "{msg} [{bar:40}] {pos}/{len} lines ({per_sec}, eta {eta})",
+        );
         bar.set_message(path.display().to_string());
         bar
     }
@@ -230,8 +252,12 @@ pub fn split_lines(bytes: &[u8]) -> Vec<(usize, &[u8])> {
 /// the text for `parse_record`.
 pub fn check_line(line: &[u8]) -> Result<&str, Rejection> {
     check_line_size(line.len())?;
-    std::str::from_utf8(line)
-        .map_err(|e| Rejection::new("(line)", format!("must be valid UTF-8 (byte {} is not)", e.valid_up_to() + 1)))
+    std::str::from_utf8(line).map_err(|e| {
+        Rejection::new(
+            "(line)",
+            format!("must be valid UTF-8 (byte {} is not)", e.valid_up_to() + 1),
+        )
+    })
 }
 
 /// Waits until the rollups have applied every written record version.
@@ -243,13 +269,18 @@ pub async fn wait_for_rollups(
     progress: bool,
 ) -> Result<(), LoadError> {
     let started = Instant::now();
-    let bar =
-        progress::bar(progress, written.len() as u64, "waiting for rollups [{bar:40}] {pos}/{len} records applied");
+    let bar = progress::bar(
+        progress,
+        written.len() as u64,
+        "waiting for rollups [{bar:40}] {pos}/{len} records applied",
+    );
     let mut remaining: Vec<(&RecordKey, i64)> = written.iter().map(|(k, v)| (k, *v)).collect();
     loop {
         let keys: Vec<&RecordKey> = remaining.iter().map(|(k, _)| *k).collect();
         let ledgers = read_ledgers(dynamo, aggregates_table, &keys).await?;
-        remaining.retain(|(key, version)| ledgers.get(*key).is_none_or(|entry| entry.version < *version));
+        remaining.retain(|(key, version)| {
+            ledgers.get(*key).is_none_or(|entry| entry.version < *version)
+        });
         bar.set_position((written.len() - remaining.len()) as u64);
         if remaining.is_empty() {
             bar.finish_and_clear();
@@ -257,7 +288,11 @@ pub async fn wait_for_rollups(
         }
         if started.elapsed() > timeout {
             bar.abandon();
-            return Err(LoadError::WaitTimeout(timeout, written.len() - remaining.len(), written.len()));
+            return Err(LoadError::WaitTimeout(
+                timeout,
+                written.len() - remaining.len(),
+                written.len(),
+            ));
         }
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
@@ -275,7 +310,10 @@ mod tests {
     #[test]
     fn splits_bytes_into_numbered_lines() {
         let lines = split_lines(b"a\r\n\n  \r\nb\xff\nc\r\r\n\nd");
-        assert_eq!(lines, vec![(1, &b"a"[..]), (4, &b"b\xff"[..]), (5, &b"c\r"[..]), (7, &b"d"[..])]);
+        assert_eq!(
+            lines,
+            vec![(1, &b"a"[..]), (4, &b"b\xff"[..]), (5, &b"c\r"[..]), (7, &b"d"[..])]
+        );
         assert!(split_lines(b"").is_empty());
         assert!(split_lines(b"\n\n").is_empty());
     }
@@ -301,9 +339,13 @@ mod tests {
         let room = MAX_LINE_BYTES - base.len();
         let escaped = serde_json::to_string(unit).unwrap_or_default();
         let unit_bytes = escaped.len() - 2;
-        let padding =
-            format!("{}{}", escaped[1..escaped.len() - 1].repeat(room / unit_bytes), "x".repeat(room % unit_bytes));
-        let line = base.replacen(&format!("\"{field}\":\"\""), &format!("\"{field}\":\"{padding}\""), 1);
+        let padding = format!(
+            "{}{}",
+            escaped[1..escaped.len() - 1].repeat(room / unit_bytes),
+            "x".repeat(room % unit_bytes)
+        );
+        let line =
+            base.replacen(&format!("\"{field}\":\"\""), &format!("\"{field}\":\"{padding}\""), 1);
         assert_eq!(line.len(), MAX_LINE_BYTES);
         line
     }
@@ -348,7 +390,8 @@ mod tests {
         ] {
             order[k] = v;
         }
-        order["lines"] = json!(vec![json!({"product_id":1,"quantity":1,"unit_price":0,"line_total":0}); 500]);
+        order["lines"] =
+            json!(vec![json!({"product_id":1,"quantity":1,"unit_price":0,"line_total":0}); 500]);
         let mut invoice = envelope("invoice");
         for (k, v) in [
             ("invoice_number", json!("")),
@@ -361,8 +404,10 @@ mod tests {
         ] {
             invoice[k] = v;
         }
-        invoice["payment_applications"] =
-            json!(vec![json!({"payment_id":1,"amount":1,"applied_at":"2025-12-01T10:00:00Z"}); 1000]);
+        invoice["payment_applications"] = json!(vec![
+            json!({"payment_id":1,"amount":1,"applied_at":"2025-12-01T10:00:00Z"});
+            1000
+        ]);
         let lines = [
             at_line_limit(customer.clone(), "company_name", "x"),
             at_line_limit(customer.clone(), "company_name", "\u{1}"),
@@ -384,19 +429,29 @@ mod tests {
             PutItemError::generic(ErrorMetadata::builder().code(code).message(message).build())
         };
         assert_eq!(
-            source::item_refusal(&generic("ValidationException", "Item size has exceeded the maximum allowed size")),
+            source::item_refusal(&generic(
+                "ValidationException",
+                "Item size has exceeded the maximum allowed size"
+            )),
             Some("ValidationException: Item size has exceeded the maximum allowed size".into())
         );
         let collection = PutItemError::ItemCollectionSizeLimitExceededException(
             ItemCollectionSizeLimitExceededException::builder()
                 .message("Item collection size limit exceeded")
-                .meta(ErrorMetadata::builder().code("ItemCollectionSizeLimitExceededException").build())
+                .meta(
+                    ErrorMetadata::builder()
+                        .code("ItemCollectionSizeLimitExceededException")
+                        .build(),
+                )
                 .build(),
         );
         assert!(source::item_refusal(&collection).is_some());
-        for code in
-            ["ResourceNotFoundException", "UnrecognizedClientException", "ThrottlingException", "InternalServerError"]
-        {
+        for code in [
+            "ResourceNotFoundException",
+            "UnrecognizedClientException",
+            "ThrottlingException",
+            "InternalServerError",
+        ] {
             assert_eq!(source::item_refusal(&generic(code, "no")), None, "{code}");
         }
     }

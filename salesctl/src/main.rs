@@ -131,7 +131,8 @@ fn fail(message: impl std::fmt::Display) -> ExitCode {
 async fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info,aws=warn".into()),
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "info,aws=warn".into()),
         )
         .with_writer(std::io::stderr)
         .init();
@@ -144,10 +145,15 @@ async fn main() -> ExitCode {
         Command::Token { tenant, scope, ttl_hours } => match &config.auth.hs256_secret {
             Some(secret) => {
                 let ttl = Duration::from_secs(ttl_hours * 3600);
-                println!("{}", sales_shared::auth::mint_hs256(secret.expose_secret(), &tenant, &scope, ttl));
+                println!(
+                    "{}",
+                    sales_shared::auth::mint_hs256(secret.expose_secret(), &tenant, &scope, ttl)
+                );
                 ExitCode::SUCCESS
             }
-            None => fail("tokens can be minted only for the local stack (SALES_ENV=local with SALES_JWT_SECRET)"),
+            None => fail(
+                "tokens can be minted only for the local stack (SALES_ENV=local with SALES_JWT_SECRET)",
+            ),
         },
         Command::Setup => match salesctl::setup::create_resources(&config, true).await {
             Ok(lines) => {
@@ -160,16 +166,31 @@ async fn main() -> ExitCode {
             load(&config, &tenant, &files, wait.then_some(Duration::from_secs(wait_timeout))).await
         }
         Command::DemoData { tenant, out, orders_per_month, months, wait } => {
-            let today = sales_shared::periods::local_today(config.clock().now(), chrono_tz::America::New_York);
-            let options =
-                salesctl::demo::DemoOptions { tenant: tenant.clone(), today, months, orders_per_month, seed: 2025 };
-            let path = out.clone().unwrap_or_else(|| std::env::temp_dir().join(format!("sales-demo-{tenant}.jsonl")));
+            let today = sales_shared::periods::local_today(
+                config.clock().now(),
+                chrono_tz::America::New_York,
+            );
+            let options = salesctl::demo::DemoOptions {
+                tenant: tenant.clone(),
+                today,
+                months,
+                orders_per_month,
+                seed: 2025,
+            };
+            let path = out
+                .clone()
+                .unwrap_or_else(|| std::env::temp_dir().join(format!("sales-demo-{tenant}.jsonl")));
             let written = std::fs::File::create(&path)
                 .map(std::io::BufWriter::new)
                 .and_then(|mut file| salesctl::demo::generate(&options, &mut file));
             match written {
                 Ok(stats) => {
-                    eprintln!("generated {} records ({:?}) into {}", stats.lines, stats.by_type, path.display())
+                    eprintln!(
+                        "generated {} records ({:?}) into {}",
+                        stats.lines,
+                        stats.by_type,
+                        path.display()
+                    )
                 }
                 Err(e) => return fail(format!("writing {}: {e}", path.display())),
             }
@@ -228,10 +249,15 @@ async fn main() -> ExitCode {
             }
         }
         Command::Report { tenant, month } => {
-            let month = match month.as_deref().map(|m| (m, sales_shared::reports::management::parse_month(m))) {
+            let month = match month
+                .as_deref()
+                .map(|m| (m, sales_shared::reports::management::parse_month(m)))
+            {
                 None => None,
                 Some((_, Some(range))) => Some(range),
-                Some((text, None)) => return fail(format!("--month must be YYYY-MM, got `{text}`")),
+                Some((text, None)) => {
+                    return fail(format!("--month must be YYYY-MM, got `{text}`"));
+                }
             };
             let ctx = export::ReportContext::from_config(&config).await;
             match export::report_for_tenant(&ctx, &tenant, month).await {
@@ -268,24 +294,44 @@ async fn main() -> ExitCode {
 
 /// Loads files; exit 0 when every line loaded, 2 when some were rejected,
 /// 1 when the load failed (after reporting what it did until then).
-async fn load(config: &Config, tenant: &str, files: &[PathBuf], wait: Option<Duration>) -> ExitCode {
+async fn load(
+    config: &Config,
+    tenant: &str,
+    files: &[PathBuf],
+    wait: Option<Duration>,
+) -> ExitCode {
     let dynamo = sales_shared::aws::dynamodb(config).await;
     let progress = std::io::IsTerminal::is_terminal(&std::io::stderr());
-    let loader = salesctl::load::Loader { dynamo: &dynamo, source_table: &config.source_table, tenant, progress };
+    let loader = salesctl::load::Loader {
+        dynamo: &dynamo,
+        source_table: &config.source_table,
+        tenant,
+        progress,
+    };
     let mut summary = salesctl::load::LoadSummary::default();
     let result = loader.load_files(files, &mut summary).await;
     // Even when the load failed: what it rejected and wrote until then.
     for rejection in &summary.rejected {
         eprintln!("rejected {rejection}");
     }
-    println!("loaded {} / unchanged {} / rejected {}", summary.loaded, summary.unchanged, summary.rejected.len());
+    println!(
+        "loaded {} / unchanged {} / rejected {}",
+        summary.loaded,
+        summary.unchanged,
+        summary.rejected.len()
+    );
     if let Err(e) = result {
         return fail(e);
     }
     if let Some(timeout) = wait {
-        if let Err(e) =
-            salesctl::load::wait_for_rollups(&dynamo, &config.aggregates_table, &summary.written, timeout, progress)
-                .await
+        if let Err(e) = salesctl::load::wait_for_rollups(
+            &dynamo,
+            &config.aggregates_table,
+            &summary.written,
+            timeout,
+            progress,
+        )
+        .await
         {
             return fail(e);
         }

@@ -47,8 +47,16 @@ pub async fn lambda_client(config: &Config) -> aws_sdk_lambda::Client {
     aws_sdk_lambda::Client::from_conf(builder.build())
 }
 
-fn lambda_error(operation: &'static str, uuid: &str, err: impl std::error::Error + 'static) -> MappingError {
-    MappingError::Lambda { operation, uuid: uuid.to_owned(), message: DisplayErrorContext(err).to_string() }
+fn lambda_error(
+    operation: &'static str,
+    uuid: &str,
+    err: impl std::error::Error + 'static,
+) -> MappingError {
+    MappingError::Lambda {
+        operation,
+        uuid: uuid.to_owned(),
+        message: DisplayErrorContext(err).to_string(),
+    }
 }
 
 /// Disables the mapping `uuid`, waits until it is disabled and then for the
@@ -78,8 +86,11 @@ pub async fn pause(
     say(&format!("pausing the stream mapping {uuid} (function {function})"));
     let paused = PausedMapping { client, uuid: uuid.to_owned(), waits };
     paused.set_enabled(false).await?;
-    let settle = Duration::from_secs(u64::try_from(timeout).unwrap_or(900)) + Duration::from_secs(5);
-    say(&format!("mapping disabled; waiting {settle:?} (the rollup's timeout) for a batch in flight to end"));
+    let settle =
+        Duration::from_secs(u64::try_from(timeout).unwrap_or(900)) + Duration::from_secs(5);
+    say(&format!(
+        "mapping disabled; waiting {settle:?} (the rollup's timeout) for a batch in flight to end"
+    ));
     tokio::time::sleep(settle).await;
     Ok(paused)
 }

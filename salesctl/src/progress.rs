@@ -7,7 +7,9 @@ use indicatif::{ProgressBar, ProgressStyle};
 pub fn bar(visible: bool, len: u64, template: &str) -> ProgressBar {
     let bar = if visible { ProgressBar::new(len) } else { ProgressBar::hidden() };
     bar.set_style(
-        ProgressStyle::with_template(template).unwrap_or_else(|_| ProgressStyle::default_bar()).progress_chars("=> "),
+        ProgressStyle::with_template(template)
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("=> "),
     );
     bar
 }
@@ -15,6 +17,8 @@ pub fn bar(visible: bool, len: u64, template: &str) -> ProgressBar {
 /// A spinner counting steps of unknown total.
 pub fn spinner(visible: bool, template: &str) -> ProgressBar {
     let bar = if visible { ProgressBar::new_spinner() } else { ProgressBar::hidden() };
-    bar.set_style(ProgressStyle::with_template(template).unwrap_or_else(|_| ProgressStyle::default_spinner()));
+    bar.set_style(
+        ProgressStyle::with_template(template).unwrap_or_else(|_| ProgressStyle::default_spinner()),
+    );
     bar
 }

@@ -73,8 +73,9 @@ pub struct Pump {
 /// A DynamoDB Streams attribute value in the JSON form of Lambda events.
 pub fn attribute_json(value: &AttributeValue) -> Value {
     use base64::Engine;
-    let b64 =
-        |b: &aws_sdk_dynamodbstreams::primitives::Blob| base64::engine::general_purpose::STANDARD.encode(b.as_ref());
+    let b64 = |b: &aws_sdk_dynamodbstreams::primitives::Blob| {
+        base64::engine::general_purpose::STANDARD.encode(b.as_ref())
+    };
     match value {
         AttributeValue::S(s) => json!({ "S": s }),
         AttributeValue::N(n) => json!({ "N": n }),
@@ -84,7 +85,9 @@ pub fn attribute_json(value: &AttributeValue) -> Value {
         AttributeValue::Ss(v) => json!({ "SS": v }),
         AttributeValue::Ns(v) => json!({ "NS": v }),
         AttributeValue::Bs(v) => json!({ "BS": v.iter().map(b64).collect::<Vec<_>>() }),
-        AttributeValue::L(items) => json!({ "L": items.iter().map(attribute_json).collect::<Vec<_>>() }),
+        AttributeValue::L(items) => {
+            json!({ "L": items.iter().map(attribute_json).collect::<Vec<_>>() })
+        }
         AttributeValue::M(map) => json!({ "M": image_json(map) }),
         _ => json!({ "NULL": true }),
     }
@@ -112,7 +115,10 @@ pub fn lambda_record(record: &Record, stream_arn: &str, region: &str) -> Value {
         }
         change.insert("SequenceNumber".into(), json!(s.sequence_number));
         change.insert("SizeBytes".into(), json!(s.size_bytes.unwrap_or(0)));
-        change.insert("StreamViewType".into(), json!(s.stream_view_type.as_ref().map(|v| v.as_str())));
+        change.insert(
+            "StreamViewType".into(),
+            json!(s.stream_view_type.as_ref().map(|v| v.as_str())),
+        );
     }
     json!({
         "eventID": record.event_id,
@@ -135,19 +141,24 @@ impl Pump {
     ) -> Result<Self, PumpError> {
         let table = rollup.source_table.clone();
         let described =
-            rollup.dynamo.describe_table().table_name(&table).send().await.map_err(|e| PumpError::Streams {
-                operation: "DescribeTable",
-                message: format!("{}", aws_sdk_dynamodb::error::DisplayErrorContext(e)),
+            rollup.dynamo.describe_table().table_name(&table).send().await.map_err(|e| {
+                PumpError::Streams {
+                    operation: "DescribeTable",
+                    message: format!("{}", aws_sdk_dynamodb::error::DisplayErrorContext(e)),
+                }
             })?;
-        let stream_arn =
-            described.table.and_then(|t| t.latest_stream_arn).ok_or_else(|| PumpError::NoStream(table.clone()))?;
+        let stream_arn = described
+            .table
+            .and_then(|t| t.latest_stream_arn)
+            .ok_or_else(|| PumpError::NoStream(table.clone()))?;
         let streams = streams_client(config).await;
         let mut shards = HashMap::new();
         let saved = checkpoint_file.as_ref().and_then(|path| std::fs::read_to_string(path).ok());
         let saved: HashMap<String, String> =
             saved.and_then(|text| serde_json::from_str(&text).ok()).unwrap_or_default();
         for (shard, sequence) in saved {
-            shards.insert(shard, ShardCursor { last_sequence: Some(sequence), ..Default::default() });
+            shards
+                .insert(shard, ShardCursor { last_sequence: Some(sequence), ..Default::default() });
         }
         Ok(Pump {
             streams,
@@ -186,10 +197,13 @@ impl Pump {
 
     async fn iterator_for(&self, shard_id: &str) -> Result<Option<String>, PumpError> {
         let cursor = &self.shards[shard_id];
-        let mut request = self.streams.get_shard_iterator().stream_arn(&self.stream_arn).shard_id(shard_id);
+        let mut request =
+            self.streams.get_shard_iterator().stream_arn(&self.stream_arn).shard_id(shard_id);
         let after = cursor.last_sequence.is_some();
         request = match &cursor.last_sequence {
-            Some(seq) => request.shard_iterator_type(ShardIteratorType::AfterSequenceNumber).sequence_number(seq),
+            Some(seq) => request
+                .shard_iterator_type(ShardIteratorType::AfterSequenceNumber)
+                .sequence_number(seq),
             None => request.shard_iterator_type(ShardIteratorType::TrimHorizon),
         };
         match request.send().await {
@@ -197,7 +211,12 @@ impl Pump {
             // The saved position is gone (past retention, or DynamoDB Local
             // invalidating it): replay the shard from its oldest record;
             // the rollup's ledger drops what was already applied.
-            Err(err) if after && err.as_service_error().is_some_and(|e| e.is_trimmed_data_access_exception()) => {
+            Err(err)
+                if after
+                    && err
+                        .as_service_error()
+                        .is_some_and(|e| e.is_trimmed_data_access_exception()) =>
+            {
                 tracing::error!(
                     shard = shard_id,
                     "saved stream position trimmed; replaying the shard from its start (records trimmed before it \
@@ -261,7 +280,9 @@ impl Pump {
                 if records.is_empty() {
                     break;
                 }
-                out.extend(records.iter().map(|r| lambda_record(r, &self.stream_arn, &self.region)));
+                out.extend(
+                    records.iter().map(|r| lambda_record(r, &self.stream_arn, &self.region)),
+                );
                 iterator = page.next_shard_iterator;
             }
         }
@@ -305,13 +326,28 @@ impl Pump {
                     }
                 },
             };
-            let out = match self.streams.get_records().shard_iterator(&iterator).limit(BATCH_SIZE).send().await {
+            let out = match self
+                .streams
+                .get_records()
+                .shard_iterator(&iterator)
+                .limit(BATCH_SIZE)
+                .send()
+                .await
+            {
                 Ok(out) => out,
-                Err(err) if err.as_service_error().is_some_and(|e| e.is_expired_iterator_exception()) => {
+                Err(err)
+                    if err
+                        .as_service_error()
+                        .is_some_and(|e| e.is_expired_iterator_exception()) =>
+                {
                     self.shard(shard_id).iterator = None;
                     continue;
                 }
-                Err(err) if err.as_service_error().is_some_and(|e| e.is_trimmed_data_access_exception()) => {
+                Err(err)
+                    if err
+                        .as_service_error()
+                        .is_some_and(|e| e.is_trimmed_data_access_exception()) =>
+                {
                     // As in `iterator_for`: replay from the shard's start.
                     tracing::error!(
                         shard = shard_id,
@@ -331,7 +367,10 @@ impl Pump {
             if !records.is_empty() {
                 processed += records.len();
                 self.deliver(&records).await?;
-                let last = records.last().and_then(|r| r.dynamodb.as_ref()).and_then(|d| d.sequence_number.clone());
+                let last = records
+                    .last()
+                    .and_then(|r| r.dynamodb.as_ref())
+                    .and_then(|d| d.sequence_number.clone());
                 self.shard(shard_id).last_sequence = last;
                 self.save_checkpoint()?;
             }
@@ -358,7 +397,8 @@ impl Pump {
     /// retries. No record can stop the pump: a panic in the handler is an
     /// invocation failure like any other.
     async fn deliver(&self, records: &[Record]) -> Result<(), PumpError> {
-        let events = records.iter().map(|r| lambda_record(r, &self.stream_arn, &self.region)).collect();
+        let events =
+            records.iter().map(|r| lambda_record(r, &self.stream_arn, &self.region)).collect();
         self.deliver_events(events).await
     }
 
@@ -368,7 +408,11 @@ impl Pump {
             let first_failed = match self.invoke(&remaining).await {
                 Invocation::Done(failed) => failed,
                 Invocation::Failed(reason) if remaining.len() > 1 => {
-                    tracing::warn!(reason, records = remaining.len(), "rollup invocation failed; bisecting the batch");
+                    tracing::warn!(
+                        reason,
+                        records = remaining.len(),
+                        "rollup invocation failed; bisecting the batch"
+                    );
                     let second = remaining.split_off(remaining.len() / 2);
                     Box::pin(self.deliver_events(remaining)).await?;
                     return Box::pin(self.deliver_events(second)).await;
@@ -401,9 +445,12 @@ impl Pump {
     async fn invoke(&self, records: &[Value]) -> Invocation {
         let event: Event = match serde_json::from_value(json!({ "Records": records })) {
             Ok(event) => event,
-            Err(err) => return Invocation::Failed(format!("the event does not deserialize: {err}")),
+            Err(err) => {
+                return Invocation::Failed(format!("the event does not deserialize: {err}"));
+            }
         };
-        let handled = std::panic::AssertUnwindSafe(rollup::handle(&self.rollup, event)).catch_unwind().await;
+        let handled =
+            std::panic::AssertUnwindSafe(rollup::handle(&self.rollup, event)).catch_unwind().await;
         let response = match handled {
             Ok(response) => response,
             Err(panic) => {
@@ -434,8 +481,11 @@ impl Pump {
 
     fn save_checkpoint(&self) -> Result<(), PumpError> {
         let Some(path) = &self.checkpoint_file else { return Ok(()) };
-        let saved: HashMap<&String, &String> =
-            self.shards.iter().filter_map(|(id, c)| c.last_sequence.as_ref().map(|s| (id, s))).collect();
+        let saved: HashMap<&String, &String> = self
+            .shards
+            .iter()
+            .filter_map(|(id, c)| c.last_sequence.as_ref().map(|s| (id, s)))
+            .collect();
         let tmp = path.with_extension("tmp");
         std::fs::write(&tmp, serde_json::to_vec(&saved)?)
             .map_err(|source| PumpError::Io { path: tmp.clone(), source })?;

@@ -40,8 +40,12 @@ pub struct ReadCase {
 }
 
 /// Endpoints taking `period` (`today` to `year`, or `custom` with dates).
-const PERIOD_ENDPOINTS: [&str; 4] =
-    ["dashboard", "dashboard/widgets/top-customers", "dashboard/customer-analytics", "dashboard/performance"];
+const PERIOD_ENDPOINTS: [&str; 4] = [
+    "dashboard",
+    "dashboard/widgets/top-customers",
+    "dashboard/customer-analytics",
+    "dashboard/performance",
+];
 const PERIODS: [&str; 5] = ["today", "week", "month", "quarter", "year"];
 /// Endpoints taking `from_date` / `to_date` (default: the current month).
 const RANGE_ENDPOINTS: [&str; 8] = [
@@ -55,8 +59,12 @@ const RANGE_ENDPOINTS: [&str; 8] = [
     "payments/failed",
 ];
 /// Endpoints with nothing to choose but a page.
-const FIXED_ENDPOINTS: [&str; 4] =
-    ["dashboard/widgets/recent-orders", "dashboard/widgets/sales-goals", "payments/disputed", "invoices/aging-report"];
+const FIXED_ENDPOINTS: [&str; 4] = [
+    "dashboard/widgets/recent-orders",
+    "dashboard/widgets/sales-goals",
+    "payments/disputed",
+    "invoices/aging-report",
+];
 
 fn case(label: String, path: &str, query: &str, bound: Bound) -> ReadCase {
     let url = match (query.is_empty(), path.contains('?')) {
@@ -72,8 +80,10 @@ fn case(label: String, path: &str, query: &str, bound: Bound) -> ReadCase {
 /// months back to `today`); "10 years" a ragged range of 3 636 days (edge
 /// days at both ends, so its cover is about the largest ten years give).
 pub fn cases(today: NaiveDate) -> Vec<ReadCase> {
-    let four_years = today.with_day0(0).and_then(|d| d.checked_sub_months(Months::new(47))).unwrap_or(today);
-    let ten_years_from = today.checked_sub_months(Months::new(120)).unwrap_or(today) + TimeDelta::days(16);
+    let four_years =
+        today.with_day0(0).and_then(|d| d.checked_sub_months(Months::new(47))).unwrap_or(today);
+    let ten_years_from =
+        today.checked_sub_months(Months::new(120)).unwrap_or(today) + TimeDelta::days(16);
     let ten_years_to = today - TimeDelta::days(1);
     let four = format!("from_date={four_years}&to_date={today}");
     let ten = format!("from_date={ten_years_from}&to_date={ten_years_to}");
@@ -81,20 +91,40 @@ pub fn cases(today: NaiveDate) -> Vec<ReadCase> {
     for path in PERIOD_ENDPOINTS {
         out.push(case(format!("{path} default"), path, "", Bound::Calendar));
         for period in PERIODS {
-            out.push(case(format!("{path} period={period}"), path, &format!("period={period}"), Bound::Calendar));
+            out.push(case(
+                format!("{path} period={period}"),
+                path,
+                &format!("period={period}"),
+                Bound::Calendar,
+            ));
         }
         if path == "dashboard" {
             let query = "period=month&compare_to_previous=true";
             out.push(case(format!("{path} {query}"), path, query, Bound::Calendar));
         }
-        out.push(case(format!("{path} 4 years"), path, &format!("period=custom&{four}"), Bound::Custom));
-        out.push(case(format!("{path} 10 years"), path, &format!("period=custom&{ten}"), Bound::Custom));
+        out.push(case(
+            format!("{path} 4 years"),
+            path,
+            &format!("period=custom&{four}"),
+            Bound::Custom,
+        ));
+        out.push(case(
+            format!("{path} 10 years"),
+            path,
+            &format!("period=custom&{ten}"),
+            Bound::Custom,
+        ));
     }
     for path in RANGE_ENDPOINTS {
         out.push(case(format!("{path} default"), path, "", Bound::Calendar));
         if path == "dashboard/revenue" {
             for grain in ["day", "week", "quarter", "year"] {
-                out.push(case(format!("{path} period={grain}"), path, &format!("period={grain}"), Bound::Calendar));
+                out.push(case(
+                    format!("{path} period={grain}"),
+                    path,
+                    &format!("period={grain}"),
+                    Bound::Calendar,
+                ));
             }
         }
         out.push(case(format!("{path} 4 years"), path, &four, Bound::Custom));
@@ -109,7 +139,12 @@ pub fn cases(today: NaiveDate) -> Vec<ReadCase> {
     }
     let eighteen_months_back = today.checked_sub_months(Months::new(18)).unwrap_or(today);
     let aging = "invoices/aging-report";
-    out.push(case(format!("{aging} include_paid=true"), aging, "include_paid=true", Bound::Calendar));
+    out.push(case(
+        format!("{aging} include_paid=true"),
+        aging,
+        "include_paid=true",
+        Bound::Calendar,
+    ));
     let query = format!("as_of_date={eighteen_months_back}");
     out.push(case(format!("{aging} as_of 18 months back"), aging, &query, Bound::Custom));
     out
@@ -131,12 +166,18 @@ mod tests {
         let four = cases.iter().find(|c| c.label == "invoices/statistics 4 years").unwrap();
         assert!(four.url.ends_with("?from_date=2022-01-01&to_date=2025-12-17"), "{}", four.url);
         let ten = cases.iter().find(|c| c.label == "dashboard 10 years").unwrap();
-        assert!(ten.url.ends_with("?period=custom&from_date=2016-01-02&to_date=2025-12-16"), "{}", ten.url);
-        let days = (NaiveDate::from_ymd_opt(2025, 12, 16).unwrap() - NaiveDate::from_ymd_opt(2016, 1, 2).unwrap())
-            .num_days()
+        assert!(
+            ten.url.ends_with("?period=custom&from_date=2016-01-02&to_date=2025-12-16"),
+            "{}",
+            ten.url
+        );
+        let days = (NaiveDate::from_ymd_opt(2025, 12, 16).unwrap()
+            - NaiveDate::from_ymd_opt(2016, 1, 2).unwrap())
+        .num_days()
             + 1;
         assert!(days <= 3660 && days > 3600, "{days} days");
-        let aging = cases.iter().find(|c| c.label == "invoices/aging-report as_of 18 months back").unwrap();
+        let aging =
+            cases.iter().find(|c| c.label == "invoices/aging-report as_of 18 months back").unwrap();
         assert!(aging.url.ends_with("?as_of_date=2024-06-17"), "{}", aging.url);
         assert_eq!(cases.iter().filter(|c| c.bound == Bound::Calendar).count(), 42);
         assert_eq!(cases.len(), 68);

@@ -2,7 +2,8 @@
 //! aggregates from the source table, write the difference, or report it.
 
 use rollup::rebuild::{
-    Difference, differences, expected_state, live_partitions, live_state, partitions, source_records, write_differences,
+    Difference, differences, expected_state, live_partitions, live_state, partitions,
+    source_records, write_differences,
 };
 use sales_shared::config::Config;
 use sales_shared::store::StoreError;
@@ -16,7 +17,8 @@ async fn differences_with(
     visible: bool,
 ) -> Result<Vec<Difference>, StoreError> {
     let bar = progress::spinner(visible, "{spinner} reading source records: {pos}");
-    let records = source_records(dynamo, &config.source_table, tenant, &|n| bar.inc(n as u64)).await?;
+    let records =
+        source_records(dynamo, &config.source_table, tenant, &|n| bar.inc(n as u64)).await?;
     bar.finish_and_clear();
     let expected = expected_state(tenant, &records);
     let mut pks = partitions(tenant, &expected);
@@ -26,7 +28,11 @@ async fn differences_with(
 }
 
 /// The items whose live aggregates differ from a from-scratch computation.
-pub async fn verify(config: &Config, tenant: &str, visible: bool) -> Result<Vec<Difference>, StoreError> {
+pub async fn verify(
+    config: &Config,
+    tenant: &str,
+    visible: bool,
+) -> Result<Vec<Difference>, StoreError> {
     let dynamo = sales_shared::aws::dynamodb(config).await;
     differences_with(&dynamo, config, tenant, visible).await
 }
@@ -36,8 +42,14 @@ pub async fn verify(config: &Config, tenant: &str, visible: bool) -> Result<Vec<
 pub async fn rebuild(config: &Config, tenant: &str, visible: bool) -> Result<usize, StoreError> {
     let dynamo = sales_shared::aws::dynamodb(config).await;
     let diffs = differences_with(&dynamo, config, tenant, visible).await?;
-    let bar = progress::bar(visible, diffs.len() as u64, "rewriting aggregates [{bar:40}] {pos}/{len} items");
-    let written = write_differences(&dynamo, &config.aggregates_table, &diffs, &|n| bar.inc(n as u64)).await?;
+    let bar = progress::bar(
+        visible,
+        diffs.len() as u64,
+        "rewriting aggregates [{bar:40}] {pos}/{len} items",
+    );
+    let written =
+        write_differences(&dynamo, &config.aggregates_table, &diffs, &|n| bar.inc(n as u64))
+            .await?;
     bar.finish_and_clear();
     Ok(written)
 }

@@ -85,7 +85,9 @@ pub async fn serve_on(listener: TcpListener, app: Router) -> io::Result<()> {
         let service = TowerToHyperService::new(app.clone());
         tokio::spawn(async move {
             let mut http = hyper::server::conn::http1::Builder::new();
-            http.timer(TokioTimer::new()).header_read_timeout(HEADER_READ_TIMEOUT).max_headers(HYPER_MAX_HEADERS);
+            http.timer(TokioTimer::new())
+                .header_read_timeout(HEADER_READ_TIMEOUT)
+                .max_headers(HYPER_MAX_HEADERS);
             let io = TokioIo::new(JsonErrors::new(stream));
             if let Err(e) = http.serve_connection(io, service).await {
                 tracing::debug!(error = %e, "connection ended with an error");
@@ -97,7 +99,9 @@ pub async fn serve_on(listener: TcpListener, app: Router) -> io::Result<()> {
 fn is_connection_error(e: &io::Error) -> bool {
     matches!(
         e.kind(),
-        io::ErrorKind::ConnectionRefused | io::ErrorKind::ConnectionAborted | io::ErrorKind::ConnectionReset
+        io::ErrorKind::ConnectionRefused
+            | io::ErrorKind::ConnectionAborted
+            | io::ErrorKind::ConnectionReset
     )
 }
 
@@ -108,10 +112,15 @@ fn is_connection_error(e: &io::Error) -> bool {
 pub fn hyper_error_as_json(head: &[u8]) -> Option<Vec<u8>> {
     let (code, message) = match head.get(..13)? {
         b"HTTP/1.1 400 " => ("bad_request", "malformed HTTP request".to_owned()),
-        b"HTTP/1.1 414 " => ("uri_too_long", "the request target is longer than the server reads (64 KiB)".to_owned()),
+        b"HTTP/1.1 414 " => (
+            "uri_too_long",
+            "the request target is longer than the server reads (64 KiB)".to_owned(),
+        ),
         b"HTTP/1.1 431 " => (
             "header_fields_too_large",
-            format!("the request head has more than {HYPER_MAX_HEADERS} header fields or is too large to read"),
+            format!(
+                "the request head has more than {HYPER_MAX_HEADERS} header fields or is too large to read"
+            ),
         ),
         _ => return None,
     };
@@ -123,13 +132,19 @@ pub fn hyper_error_as_json(head: &[u8]) -> Option<Vec<u8>> {
     let mut lines = lines.split("\r\n");
     let status_line = lines.next()?;
     let headers: Vec<&str> = lines.collect();
-    let is = |h: &&str, name: &str| h.len() > name.len() && h[..name.len()].eq_ignore_ascii_case(name);
-    let empty = headers.iter().any(|h| is(h, "content-length:") && h["content-length:".len()..].trim() == "0");
+    let is =
+        |h: &&str, name: &str| h.len() > name.len() && h[..name.len()].eq_ignore_ascii_case(name);
+    let empty = headers
+        .iter()
+        .any(|h| is(h, "content-length:") && h["content-length:".len()..].trim() == "0");
     if !empty || headers.iter().any(|h| is(h, "content-type:") || is(h, "transfer-encoding:")) {
         return None;
     }
     let body = sales_shared::http::error_json(code, message);
-    let mut out = format!("{status_line}\r\ncontent-type: application/json\r\ncontent-length: {}\r\n", body.len());
+    let mut out = format!(
+        "{status_line}\r\ncontent-type: application/json\r\ncontent-length: {}\r\n",
+        body.len()
+    );
     for header in headers.iter().filter(|h| !is(h, "content-length:")) {
         out.push_str(header);
         out.push_str("\r\n");
@@ -171,13 +186,21 @@ impl<T: AsyncWrite + Unpin> JsonErrors<T> {
 }
 
 impl<T: AsyncRead + Unpin> AsyncRead for JsonErrors<T> {
-    fn poll_read(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
         Pin::new(&mut self.inner).poll_read(cx, buf)
     }
 }
 
 impl<T: AsyncWrite + Unpin> AsyncWrite for JsonErrors<T> {
-    fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
         let this = self.get_mut();
         ready!(this.poll_pending(cx))?;
         if let Some(answer) = hyper_error_as_json(buf) {

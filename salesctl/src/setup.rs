@@ -3,13 +3,16 @@
 
 use sales_shared::config::Config;
 use sales_shared::schema::{
-    AGGREGATES_TABLE, ALERTS_TABLE, EXPORT_JOBS_TABLE, EXPORTS_BUCKET, SOURCE_TABLE, SchemaError, TEMPLATE,
-    declares_bucket, ensure_bucket, ensure_table, table_definition,
+    AGGREGATES_TABLE, ALERTS_TABLE, EXPORT_JOBS_TABLE, EXPORTS_BUCKET, SOURCE_TABLE, SchemaError,
+    TEMPLATE, declares_bucket, ensure_bucket, ensure_table, table_definition,
 };
 
 /// Creates the tables (and, when `with_bucket`, the exports bucket) unless
 /// they exist. Returns a line per resource for the user.
-pub async fn create_resources(config: &Config, with_bucket: bool) -> Result<Vec<String>, SchemaError> {
+pub async fn create_resources(
+    config: &Config,
+    with_bucket: bool,
+) -> Result<Vec<String>, SchemaError> {
     let dynamo = sales_shared::aws::dynamodb(config).await;
     let mut report = Vec::new();
     for (logical_id, name) in [
@@ -20,7 +23,10 @@ pub async fn create_resources(config: &Config, with_bucket: bool) -> Result<Vec<
     ] {
         let definition = table_definition(TEMPLATE, logical_id)?;
         let created = ensure_table(&dynamo, &definition, name).await?;
-        report.push(format!("table {name} ({logical_id}): {}", if created { "created" } else { "exists" }));
+        report.push(format!(
+            "table {name} ({logical_id}): {}",
+            if created { "created" } else { "exists" }
+        ));
     }
     if with_bucket && declares_bucket(TEMPLATE, EXPORTS_BUCKET) {
         let s3 = sales_shared::aws::s3(config).await;
@@ -42,9 +48,10 @@ pub async fn create_resources(config: &Config, with_bucket: bool) -> Result<Vec<
 async fn ensure_local_queue(config: &Config, url: &str) -> Result<String, SchemaError> {
     let name = url.rsplit('/').next().unwrap_or_default();
     let sqs = sales_shared::aws::sqs(config).await;
-    let created = sqs.create_queue().queue_name(name).send().await.map_err(|e| SchemaError::Create {
-        table: name.to_owned(),
-        message: format!("{}", aws_sdk_sqs::error::DisplayErrorContext(e)),
-    })?;
+    let created =
+        sqs.create_queue().queue_name(name).send().await.map_err(|e| SchemaError::Create {
+            table: name.to_owned(),
+            message: format!("{}", aws_sdk_sqs::error::DisplayErrorContext(e)),
+        })?;
     Ok(format!("queue {} (ExportJobQueue): ready", created.queue_url.unwrap_or_default()))
 }

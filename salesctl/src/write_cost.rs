@@ -75,7 +75,9 @@ impl WriteCost {
     /// Prices one group's transaction (its ledger puts and merged delta).
     fn count(&mut self, (pk, sk): &ItemKey, units: u64) {
         self.wcu += units;
-        for (map, name) in [(&mut self.by_family, family_of(pk)), (&mut self.by_grain, grain_of(pk, sk))] {
+        for (map, name) in
+            [(&mut self.by_family, family_of(pk)), (&mut self.by_grain, grain_of(pk, sk))]
+        {
             let entry = map.entry(name).or_default();
             entry.0 += 1;
             entry.1 += units;
@@ -106,7 +108,8 @@ impl WriteCost {
         self.items += (group.len() + merged.item_count()) as u64;
         for (key, adds) in merged.adds {
             let keys_size = 2 + key.0.len() + 2 + key.1.len();
-            let (values, size) = self.measures.entry(key.clone()).or_insert_with(|| (HashMap::new(), keys_size));
+            let (values, size) =
+                self.measures.entry(key.clone()).or_insert_with(|| (HashMap::new(), keys_size));
             let before = *size;
             for (name, v) in adds {
                 let old = values.get(&name).copied();

@@ -19,7 +19,10 @@ fn load_wait_and_exit_codes() {
     std::fs::write(&bad, format!("{}\n{}\n", order(3, "30.00"), order(4, "-1"))).unwrap();
 
     let _pump = Process::quiet(&tables, &["pump", "--interval-ms", "50"]);
-    let loaded = run(&tables, &["load", "--tenant", "cli", "--wait", "--wait-timeout", "60", good.to_str().unwrap()]);
+    let loaded = run(
+        &tables,
+        &["load", "--tenant", "cli", "--wait", "--wait-timeout", "60", good.to_str().unwrap()],
+    );
     assert_eq!(loaded.status.code(), Some(0), "{}", text(&loaded.stderr));
     let out = text(&loaded.stdout);
     assert!(out.contains("loaded 2 / unchanged 0 / rejected 0"), "{out}");

@@ -21,8 +21,11 @@ const TENANT: &str = "faults";
 fn killing_the_stream_consumer_at_random_moments_loses_and_doubles_nothing() {
     let tables = format!("faults-{}", std::process::id());
     let dir = tempfile::tempdir().expect("temp dir");
-    let (data, checkpoint, dead_letter) =
-        (dir.path().join("data.jsonl"), dir.path().join("checkpoint.json"), dir.path().join("dead-letter.jsonl"));
+    let (data, checkpoint, dead_letter) = (
+        dir.path().join("data.jsonl"),
+        dir.path().join("checkpoint.json"),
+        dir.path().join("dead-letter.jsonl"),
+    );
     let (data_s, checkpoint_s, dead_letter_s) =
         (data.to_str().unwrap(), checkpoint.to_str().unwrap(), dead_letter.to_str().unwrap());
 
@@ -30,7 +33,17 @@ fn killing_the_stream_consumer_at_random_moments_loses_and_doubles_nothing() {
     assert!(setup.status.success(), "{}", text(&setup.stderr));
     let generated = salesctl(
         &tables,
-        &["demo-data", "--tenant", TENANT, "--months", "5", "--orders-per-month", "200", "--out", data_s],
+        &[
+            "demo-data",
+            "--tenant",
+            TENANT,
+            "--months",
+            "5",
+            "--orders-per-month",
+            "200",
+            "--out",
+            data_s,
+        ],
     )
     .output()
     .expect("demo-data runs");
@@ -41,7 +54,15 @@ fn killing_the_stream_consumer_at_random_moments_loses_and_doubles_nothing() {
     let pump = || {
         Process::quiet(
             &tables,
-            &["pump", "--interval-ms", "20", "--checkpoint", checkpoint_s, "--dead-letter", dead_letter_s],
+            &[
+                "pump",
+                "--interval-ms",
+                "20",
+                "--checkpoint",
+                checkpoint_s,
+                "--dead-letter",
+                dead_letter_s,
+            ],
         )
     };
     let mut load = Process(
@@ -80,13 +101,19 @@ fn killing_the_stream_consumer_at_random_moments_loses_and_doubles_nothing() {
     // from-scratch computation exactly (nothing lost, nothing applied twice).
     let started = Instant::now();
     let last = loop {
-        let verify = salesctl(&tables, &["verify", "--tenant", TENANT]).output().expect("verify runs");
+        let verify =
+            salesctl(&tables, &["verify", "--tenant", TENANT]).output().expect("verify runs");
         if verify.status.success() || started.elapsed() > Duration::from_secs(300) {
             break verify;
         }
         std::thread::sleep(Duration::from_secs(2));
     };
-    assert!(last.status.success(), "verify after the faults:\n{}\n{}", text(&last.stdout), text(&last.stderr));
+    assert!(
+        last.status.success(),
+        "verify after the faults:\n{}\n{}",
+        text(&last.stdout),
+        text(&last.stderr)
+    );
     drop(consumer);
     let dead = std::fs::read_to_string(&dead_letter).unwrap_or_default();
     assert!(dead.is_empty(), "nothing dead-lettered: {dead}");

@@ -32,7 +32,12 @@ fn lines_file(path: &std::path::Path, lines: &[Vec<u8>]) {
     std::fs::write(path, bytes).unwrap();
 }
 
-async fn stored(dynamo: &aws_sdk_dynamodb::Client, table: &str, record_type: &str, id: i64) -> bool {
+async fn stored(
+    dynamo: &aws_sdk_dynamodb::Client,
+    table: &str,
+    record_type: &str,
+    id: i64,
+) -> bool {
     use sales_shared::records::{RecordKey, RecordType, StrEnum};
     let record_type = RecordType::parse(record_type).unwrap();
     let key = RecordKey { tenant_id: "cli".into(), record_type, id };
@@ -96,7 +101,10 @@ async fn load_goes_on_past_hostile_lines() {
     // A failure that is not about one line (here a file that cannot be
     // read) exits 1, after reporting what was rejected and loaded before it.
     let missing = dir.join("missing.jsonl");
-    let out = run(&tables, &["load", "--tenant", "cli", hostile.to_str().unwrap(), missing.to_str().unwrap()]);
+    let out = run(
+        &tables,
+        &["load", "--tenant", "cli", hostile.to_str().unwrap(), missing.to_str().unwrap()],
+    );
     let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
     assert_eq!(out.status.code(), Some(1), "{stdout}\n{stderr}");
     assert!(stderr.contains("hostile.jsonl:5: field `total_amount`"), "{stderr}");
@@ -145,7 +153,10 @@ async fn load_goes_on_past_hostile_lines() {
     for _ in 0..100 {
         let described = dynamo.describe_table().table_name(table).send().await.unwrap();
         let indexes = described.table.and_then(|t| t.global_secondary_indexes).unwrap_or_default();
-        if indexes.iter().all(|i| i.index_status == Some(aws_sdk_dynamodb::types::IndexStatus::Active)) {
+        if indexes
+            .iter()
+            .all(|i| i.index_status == Some(aws_sdk_dynamodb::types::IndexStatus::Active))
+        {
             break;
         }
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
@@ -154,14 +165,20 @@ async fn load_goes_on_past_hostile_lines() {
     let long_number = order(108, "80.00").replace("O-108", &"O".repeat(3000));
     lines_file(
         &refused,
-        &[order(107, "70.00").into_bytes(), long_number.into_bytes(), order(109, "90.00").into_bytes()],
+        &[
+            order(107, "70.00").into_bytes(),
+            long_number.into_bytes(),
+            order(109, "90.00").into_bytes(),
+        ],
     );
     let out = run(&tables, &["load", "--tenant", "cli", refused.to_str().unwrap()]);
     let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
     assert_eq!(out.status.code(), Some(2), "{stdout}\n{stderr}");
     assert!(stdout.contains("loaded 2 / unchanged 0 / rejected 1"), "{stdout}");
     assert!(
-        stderr.contains("refused.jsonl:2: field `(item)` was refused by DynamoDB (ValidationException: "),
+        stderr.contains(
+            "refused.jsonl:2: field `(item)` was refused by DynamoDB (ValidationException: "
+        ),
         "{stderr}"
     );
     for (id, loaded) in [(107, true), (108, false), (109, true)] {

@@ -27,7 +27,8 @@ pub fn new_id(prefix: &str) -> String {
 /// Whether `id` has the form of a rule id [`new_id`] makes.
 pub fn is_rule_id(id: &str) -> bool {
     id.strip_prefix(RULE_ID_PREFIX).and_then(|rest| rest.strip_prefix('_')).is_some_and(|digits| {
-        digits.len() == 32 && digits.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+        digits.len() == 32
+            && digits.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
     })
 }
 

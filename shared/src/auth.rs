@@ -91,8 +91,12 @@ impl AuthError {
     /// detail.
     fn log(&self) {
         match self {
-            AuthError::Missing | AuthError::Expired => tracing::debug!(reason = %self, "bearer token refused"),
-            AuthError::Invalid(detail) => tracing::warn!(reason = %self, detail = %detail, "bearer token refused"),
+            AuthError::Missing | AuthError::Expired => {
+                tracing::debug!(reason = %self, "bearer token refused")
+            }
+            AuthError::Invalid(detail) => {
+                tracing::warn!(reason = %self, detail = %detail, "bearer token refused")
+            }
             AuthError::KeysUnavailable(detail) => {
                 tracing::error!(detail = %detail, "signing keys unavailable")
             }
@@ -162,7 +166,8 @@ pub struct Authenticator {
 }
 
 fn valid_tenant(t: &str) -> bool {
-    (1..=64).contains(&t.len()) && t.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+    (1..=64).contains(&t.len())
+        && t.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
 }
 
 impl Authenticator {
@@ -184,7 +189,11 @@ impl Authenticator {
     async fn verify(&self, authorization: Option<&str>) -> Result<Principal, AuthError> {
         let header = authorization.ok_or(AuthError::Missing)?;
         let token = match header.split_once(' ') {
-            Some((scheme, token)) if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() => token.trim(),
+            Some((scheme, token))
+                if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() =>
+            {
+                token.trim()
+            }
             _ => return Err(AuthError::invalid("expected `Authorization: Bearer <token>`")),
         };
         let jwt_header = jsonwebtoken::decode_header(token).map_err(AuthError::invalid)?;
@@ -227,11 +236,15 @@ impl Authenticator {
     async fn key_for(&self, header: &Header) -> Result<(DecodingKey, Algorithm), AuthError> {
         match header.alg {
             Algorithm::HS256 => match &self.config.hs256_secret {
-                Some(secret) => Ok((DecodingKey::from_secret(secret.expose_secret().as_bytes()), Algorithm::HS256)),
+                Some(secret) => Ok((
+                    DecodingKey::from_secret(secret.expose_secret().as_bytes()),
+                    Algorithm::HS256,
+                )),
                 None => Err(AuthError::invalid("HS256 tokens are not accepted here")),
             },
             Algorithm::RS256 | Algorithm::ES256 if self.config.jwks_url.is_some() => {
-                let kid = header.kid.as_deref().ok_or_else(|| AuthError::invalid("token has no kid"))?;
+                let kid =
+                    header.kid.as_deref().ok_or_else(|| AuthError::invalid("token has no kid"))?;
                 let (key, alg) = self.jwks_key(kid).await?;
                 if alg != header.alg {
                     return Err(AuthError::invalid("token algorithm does not match its key"));
@@ -264,13 +277,19 @@ impl Authenticator {
                 let kid = jwk.common.key_id.clone()?;
                 let alg = match &jwk.algorithm {
                     AlgorithmParameters::RSA(_) => Algorithm::RS256,
-                    AlgorithmParameters::EllipticCurve(ec) if ec.curve == EllipticCurve::P256 => Algorithm::ES256,
+                    AlgorithmParameters::EllipticCurve(ec) if ec.curve == EllipticCurve::P256 => {
+                        Algorithm::ES256
+                    }
                     _ => return None,
                 };
                 Some((kid, (DecodingKey::from_jwk(jwk).ok()?, alg)))
             })
             .collect();
-        cache.keys.get(kid).cloned().ok_or_else(|| AuthError::invalid(format_args!("unknown key id {kid:?}")))
+        cache
+            .keys
+            .get(kid)
+            .cloned()
+            .ok_or_else(|| AuthError::invalid(format_args!("unknown key id {kid:?}")))
     }
 }
 
@@ -283,7 +302,9 @@ fn check_iat(iat: Option<&serde_json::Value>, now: u64) -> Result<(), AuthError>
     };
     let latest = now.saturating_add(CLOCK_SKEW_LEEWAY.as_secs());
     if iat > latest as f64 {
-        return Err(AuthError::invalid(format_args!("iat {iat} is after {latest} (now plus leeway)")));
+        return Err(AuthError::invalid(format_args!(
+            "iat {iat} is after {latest} (now plus leeway)"
+        )));
     }
     Ok(())
 }

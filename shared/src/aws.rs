@@ -28,7 +28,8 @@ pub async fn sdk_config(config: &Config) -> aws_config::SdkConfig {
         || config.sns_endpoint.is_some();
     let fixed_local_pair = local.then(|| {
         let key = std::env::var("AWS_ACCESS_KEY_ID").unwrap_or_else(|_| "local".into());
-        let secret = std::env::var("AWS_SECRET_ACCESS_KEY").unwrap_or_else(|_| "localsecret".into());
+        let secret =
+            std::env::var("AWS_SECRET_ACCESS_KEY").unwrap_or_else(|_| "localsecret".into());
         Credentials::new(key, secret, None, None, "sales-local")
     });
     #[cfg(feature = "credential-chain")]

@@ -63,7 +63,13 @@ pub fn calendar_bucket_keys(day: NaiveDate) -> [String; 5] {
 /// order of [`calendar_bucket_keys`].
 pub fn calendar_buckets(day: NaiveDate) -> [(String, DateRange); 5] {
     use crate::periods::PeriodKind;
-    let kinds = [PeriodKind::Today, PeriodKind::Week, PeriodKind::Month, PeriodKind::Quarter, PeriodKind::Year];
+    let kinds = [
+        PeriodKind::Today,
+        PeriodKind::Week,
+        PeriodKind::Month,
+        PeriodKind::Quarter,
+        PeriodKind::Year,
+    ];
     let keys = calendar_bucket_keys(day);
     std::array::from_fn(|i| (keys[i].clone(), kinds[i].containing(day)))
 }
@@ -136,7 +142,8 @@ pub fn cover(range: DateRange) -> Vec<KeyRange> {
     if range.from > range.to {
         return out;
     }
-    let first_full_year = if range.from.ordinal() == 1 { range.from.year() } else { range.from.year() + 1 };
+    let first_full_year =
+        if range.from.ordinal() == 1 { range.from.year() } else { range.from.year() + 1 };
     let last_full_year = if is_year_end(range.to) { range.to.year() } else { range.to.year() - 1 };
     if first_full_year <= last_full_year {
         let year_start = NaiveDate::from_ymd_opt(first_full_year, 1, 1).unwrap_or(range.from);
@@ -198,7 +205,11 @@ fn cover_months(from: NaiveDate, to: NaiveDate, out: &mut Vec<KeyRange>) {
     if from > to {
         return;
     }
-    let first_full = if from.day() == 1 { from } else { month_range(from.year(), from.month()).to + Duration::days(1) };
+    let first_full = if from.day() == 1 {
+        from
+    } else {
+        month_range(from.year(), from.month()).to + Duration::days(1)
+    };
     let to_month = month_range(to.year(), to.month());
     let last_full_end = if to == to_month.to { to } else { to_month.from - Duration::days(1) };
     if first_full <= last_full_end {
@@ -230,7 +241,10 @@ mod cover_keys_tests {
     fn cover_keys_are_whole_years_months_and_edge_days() {
         let d = |s: &str| s.parse::<NaiveDate>().unwrap();
         let keys = cover_keys(DateRange::new(d("2024-12-30"), d("2026-02-02")));
-        assert_eq!(keys, ["D#2024-12-30", "D#2024-12-31", "Y#2025", "M#2026-01", "D#2026-02-01", "D#2026-02-02"]);
+        assert_eq!(
+            keys,
+            ["D#2024-12-30", "D#2024-12-31", "Y#2025", "M#2026-01", "D#2026-02-01", "D#2026-02-02"]
+        );
         // The same pieces as the cover, key for key.
         let pieces = cover(DateRange::new(d("2024-12-30"), d("2026-02-02")));
         assert_eq!(pieces.len(), 4);
@@ -266,7 +280,8 @@ mod tests {
     #[test]
     fn covers_without_years_use_months() {
         let c = cover_without_years(DateRange::new(d("2022-11-15"), d("2025-02-03")));
-        let names: Vec<(Grain, &str, &str)> = c.iter().map(|k| (k.grain, k.first.as_str(), k.last.as_str())).collect();
+        let names: Vec<(Grain, &str, &str)> =
+            c.iter().map(|k| (k.grain, k.first.as_str(), k.last.as_str())).collect();
         assert_eq!(names[0], (Grain::Month, "M#2023-01", "M#2024-12"));
         assert_eq!(
             names[1..],
@@ -289,7 +304,10 @@ mod tests {
         assert_eq!(of("2025-01-01", "2026-12-31"), None);
         assert_eq!(of("2025-12-01", "2025-12-30"), None);
         let before = previous_calendar_bucket(DateRange::new(d("2025-01-01"), d("2025-03-31")));
-        assert_eq!(before, Some(("Q#2024-Q4".to_owned(), DateRange::new(d("2024-10-01"), d("2024-12-31")))));
+        assert_eq!(
+            before,
+            Some(("Q#2024-Q4".to_owned(), DateRange::new(d("2024-10-01"), d("2024-12-31"))))
+        );
         let before = previous_calendar_bucket(DateRange::new(d("2025-12-29"), d("2026-01-04")));
         assert_eq!(before.map(|b| b.0), Some("W#2025-W52".to_owned()));
     }
@@ -297,7 +315,8 @@ mod tests {
     #[test]
     fn cover_uses_whole_years_months_and_edge_days() {
         let c = cover(DateRange::new(d("2022-11-15"), d("2025-02-03")));
-        let names: Vec<(Grain, &str, &str)> = c.iter().map(|k| (k.grain, k.first.as_str(), k.last.as_str())).collect();
+        let names: Vec<(Grain, &str, &str)> =
+            c.iter().map(|k| (k.grain, k.first.as_str(), k.last.as_str())).collect();
         assert_eq!(
             names,
             vec![
@@ -309,14 +328,23 @@ mod tests {
             ]
         );
         let month = cover(DateRange::new(d("2025-12-01"), d("2025-12-31")));
-        assert_eq!(month, vec![KeyRange { grain: Grain::Month, first: "M#2025-12".into(), last: "M#2025-12".into() }]);
+        assert_eq!(
+            month,
+            vec![KeyRange {
+                grain: Grain::Month,
+                first: "M#2025-12".into(),
+                last: "M#2025-12".into()
+            }]
+        );
     }
 
     fn days_in(k: &KeyRange) -> i64 {
         let start = |key: &str| -> NaiveDate {
             match k.grain {
                 Grain::Day => day_of_key(key).unwrap(),
-                Grain::Month => NaiveDate::parse_from_str(&format!("{}-01", &key[2..]), "%Y-%m-%d").unwrap(),
+                Grain::Month => {
+                    NaiveDate::parse_from_str(&format!("{}-01", &key[2..]), "%Y-%m-%d").unwrap()
+                }
                 Grain::Year => NaiveDate::from_ymd_opt(key[2..].parse().unwrap(), 1, 1).unwrap(),
             }
         };

@@ -84,11 +84,16 @@ fn local_default(name: &str) -> Option<String> {
     Some(match name {
         "SALES_ENV" => "local".to_owned(),
         "SALES_JWT_SECRET" => "local-dev-secret-change-me".to_owned(),
-        "SALES_DYNAMODB_ENDPOINT" => format!("http://127.0.0.1:{}", port("SALES_DYNAMODB_PORT", "8000")),
+        "SALES_DYNAMODB_ENDPOINT" => {
+            format!("http://127.0.0.1:{}", port("SALES_DYNAMODB_PORT", "8000"))
+        }
         "SALES_S3_ENDPOINT" => format!("http://127.0.0.1:{}", port("SALES_S3_PORT", "9100")),
         "SALES_SQS_ENDPOINT" => format!("http://127.0.0.1:{}", port("SALES_MOTO_PORT", "9200")),
         "SALES_EXPORT_QUEUE_URL" => {
-            format!("http://127.0.0.1:{}/123456789012/sales-export-jobs", port("SALES_MOTO_PORT", "9200"))
+            format!(
+                "http://127.0.0.1:{}/123456789012/sales-export-jobs",
+                port("SALES_MOTO_PORT", "9200")
+            )
         }
         _ => return None,
     })
@@ -115,18 +120,26 @@ impl Config {
         let pinned_now = match (local, var("SALES_ANALYTICS_NOW")) {
             (true, Some(text)) => Some(
                 DateTime::parse_from_rfc3339(&text)
-                    .map_err(|e| ConfigError::Invalid { name: "SALES_ANALYTICS_NOW", message: e.to_string() })?
+                    .map_err(|e| ConfigError::Invalid {
+                        name: "SALES_ANALYTICS_NOW",
+                        message: e.to_string(),
+                    })?
                     .with_timezone(&Utc),
             ),
             _ => None,
         };
         let auth = AuthConfig {
-            hs256_secret: if local { var("SALES_JWT_SECRET").map(SecretString::from) } else { None },
+            hs256_secret: if local {
+                var("SALES_JWT_SECRET").map(SecretString::from)
+            } else {
+                None
+            },
             jwks_url: var("SALES_JWT_JWKS_URL"),
             issuer: var("SALES_JWT_ISSUER"),
             audience: var("SALES_JWT_AUDIENCE"),
         };
-        let max_link_ttl = if local { MAX_EXPORT_LINK_TTL_SECONDS } else { MAX_DEPLOYED_EXPORT_LINK_TTL_SECONDS };
+        let max_link_ttl =
+            if local { MAX_EXPORT_LINK_TTL_SECONDS } else { MAX_DEPLOYED_EXPORT_LINK_TTL_SECONDS };
         let export_link_ttl = match var("SALES_EXPORT_LINK_TTL_SECONDS") {
             None => DEFAULT_EXPORT_LINK_TTL,
             Some(text) => text
@@ -148,9 +161,11 @@ impl Config {
         };
         let export_sync_max_rows = match var("SALES_EXPORT_SYNC_MAX_ROWS") {
             None => DEFAULT_EXPORT_SYNC_MAX_ROWS,
-            Some(text) => text.parse::<u64>().ok().filter(|n| *n >= 1).ok_or_else(|| ConfigError::Invalid {
-                name: "SALES_EXPORT_SYNC_MAX_ROWS",
-                message: format!("must be a whole number of rows, at least 1, got `{text}`"),
+            Some(text) => text.parse::<u64>().ok().filter(|n| *n >= 1).ok_or_else(|| {
+                ConfigError::Invalid {
+                    name: "SALES_EXPORT_SYNC_MAX_ROWS",
+                    message: format!("must be a whole number of rows, at least 1, got `{text}`"),
+                }
             })?,
         };
         let cursor_secret = match (var("SALES_CURSOR_SECRET"), local) {
@@ -159,17 +174,22 @@ impl Config {
             (None, false) => {
                 return Err(ConfigError::Invalid {
                     name: "SALES_CURSOR_SECRET",
-                    message: "is required outside local runs (the key list cursors are signed with)".into(),
+                    message:
+                        "is required outside local runs (the key list cursors are signed with)"
+                            .into(),
                 });
             }
         };
         if auth.hs256_secret.is_none() && auth.jwks_url.is_none() {
-            tracing::warn!("neither SALES_JWT_JWKS_URL nor a local SALES_JWT_SECRET is set: every token is refused");
+            tracing::warn!(
+                "neither SALES_JWT_JWKS_URL nor a local SALES_JWT_SECRET is set: every token is refused"
+            );
         }
         Ok(Config {
             local,
             source_table: var("SALES_SOURCE_TABLE").unwrap_or_else(|| "sales-source".into()),
-            aggregates_table: var("SALES_AGGREGATES_TABLE").unwrap_or_else(|| "sales-aggregates".into()),
+            aggregates_table: var("SALES_AGGREGATES_TABLE")
+                .unwrap_or_else(|| "sales-aggregates".into()),
             exports_bucket: var("SALES_EXPORTS_BUCKET").unwrap_or_else(|| "sales-exports".into()),
             dynamodb_endpoint: var("SALES_DYNAMODB_ENDPOINT"),
             s3_endpoint: var("SALES_S3_ENDPOINT"),
@@ -179,14 +199,17 @@ impl Config {
             alerts_table: var("SALES_ALERTS_TABLE").unwrap_or_else(|| "sales-alerts".into()),
             alerts_topic_arn: var("SALES_ALERTS_TOPIC_ARN"),
             sns_endpoint: var("SALES_SNS_ENDPOINT"),
-            export_jobs_table: var("SALES_EXPORT_JOBS_TABLE").unwrap_or_else(|| "sales-export-jobs".into()),
+            export_jobs_table: var("SALES_EXPORT_JOBS_TABLE")
+                .unwrap_or_else(|| "sales-export-jobs".into()),
             export_queue_url: var("SALES_EXPORT_QUEUE_URL"),
             export_sync_max_rows,
             // Local services: the stack's one fixed region (DynamoDB Local
             // keeps tables per key and region).
             region: match var("SALES_DYNAMODB_ENDPOINT") {
                 Some(_) => "us-east-1".into(),
-                None => var("AWS_REGION").or_else(|| var("AWS_DEFAULT_REGION")).unwrap_or_else(|| "us-east-1".into()),
+                None => var("AWS_REGION")
+                    .or_else(|| var("AWS_DEFAULT_REGION"))
+                    .unwrap_or_else(|| "us-east-1".into()),
             },
             auth,
             pinned_now,
@@ -228,7 +251,10 @@ mod tests {
     #[test]
     fn local_defaults_fill_only_what_is_unset() {
         assert_eq!(local_default("SALES_ENV").as_deref(), Some("local"));
-        assert!(local_default("SALES_DYNAMODB_ENDPOINT").is_some_and(|e| e.starts_with("http://127.0.0.1:")));
+        assert!(
+            local_default("SALES_DYNAMODB_ENDPOINT")
+                .is_some_and(|e| e.starts_with("http://127.0.0.1:"))
+        );
         assert_eq!(local_default("SALES_SOURCE_TABLE"), None);
         let lookup = |name: &str| match name {
             "SALES_ENV" => Some("local".to_owned()),
@@ -249,12 +275,17 @@ mod tests {
         let deployed = Config::from_lookup(aws).unwrap();
         assert_eq!(deployed.cursor_secret.expose_secret(), "k");
         let keyless = |name: &str| if name == "SALES_CURSOR_SECRET" { None } else { aws(name) };
-        assert!(matches!(Config::from_lookup(keyless), Err(ConfigError::Invalid { name: "SALES_CURSOR_SECRET", .. })));
+        assert!(matches!(
+            Config::from_lookup(keyless),
+            Err(ConfigError::Invalid { name: "SALES_CURSOR_SECRET", .. })
+        ));
         assert_eq!(config.cursor_secret.expose_secret(), LOCAL_CURSOR_SECRET);
         // Neither secret is ever printed.
         let printed = format!("{config:?} {deployed:?}");
         assert!(
-            !printed.contains(LOCAL_CURSOR_SECRET) && !printed.contains("\"s\"") && !printed.contains("\"k\""),
+            !printed.contains(LOCAL_CURSOR_SECRET)
+                && !printed.contains("\"s\"")
+                && !printed.contains("\"k\""),
             "{printed}"
         );
         assert!(deployed.pinned_now.is_none());
@@ -286,7 +317,9 @@ mod tests {
         assert_eq!(week.export_link_ttl, std::time::Duration::from_secs(604_800));
         assert!(Config::from_lookup(with("local", "604801")).is_err());
         // Unset: 15 minutes everywhere.
-        let unset = |name: &str| if name == "SALES_EXPORT_LINK_TTL_SECONDS" { None } else { with("aws", "")(name) };
+        let unset = |name: &str| {
+            if name == "SALES_EXPORT_LINK_TTL_SECONDS" { None } else { with("aws", "")(name) }
+        };
         assert_eq!(Config::from_lookup(unset).unwrap().export_link_ttl, DEFAULT_EXPORT_LINK_TTL);
     }
 }

@@ -87,7 +87,9 @@ impl ExportError {
     pub fn for_tenant(&self) -> String {
         match self {
             ExportError::Write { .. } => self.to_string(),
-            ExportError::S3 { operation, .. } => format!("storing the file failed (S3 {operation}); ask again"),
+            ExportError::S3 { operation, .. } => {
+                format!("storing the file failed (S3 {operation}); ask again")
+            }
             ExportError::Store(_) => "reading the data failed; ask again".to_owned(),
         }
     }

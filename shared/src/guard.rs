@@ -57,7 +57,9 @@ macro_rules! http_function_routes {
 
         /// The routes, for mounting beside other functions' routes locally.
         pub fn routes() -> ::axum::Router<::std::sync::Arc<$crate::http::ApiContext>> {
-            $table().into_iter().fold(::axum::Router::new(), |router, (path, handler)| router.route(path, handler))
+            $table()
+                .into_iter()
+                .fold(::axum::Router::new(), |router, (path, handler)| router.route(path, handler))
         }
 
         /// The function's whole router: the routes with the JSON fallbacks
@@ -94,7 +96,10 @@ pub fn check_head(path_and_query: &str, headers: &HeaderMap) -> Option<Response>
         return Some(error_response(
             StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
             "header_fields_too_large",
-            format!("the request has {} header fields; at most {MAX_HEADERS} are accepted", headers.len()),
+            format!(
+                "the request has {} header fields; at most {MAX_HEADERS} are accepted",
+                headers.len()
+            ),
         ));
     }
     let bytes: usize = headers.iter().map(|(name, value)| name.as_str().len() + value.len()).sum();
@@ -102,7 +107,9 @@ pub fn check_head(path_and_query: &str, headers: &HeaderMap) -> Option<Response>
         return Some(error_response(
             StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
             "header_fields_too_large",
-            format!("the request's header fields have {bytes} bytes; at most {MAX_HEADER_BYTES} are accepted"),
+            format!(
+                "the request's header fields have {bytes} bytes; at most {MAX_HEADER_BYTES} are accepted"
+            ),
         ));
     }
     None
@@ -180,7 +187,10 @@ mod tests {
 
         let mut many = HeaderMap::new();
         for i in 0..MAX_HEADERS {
-            many.insert(axum::http::HeaderName::try_from(format!("x-h{i}")).unwrap(), HeaderValue::from_static("v"));
+            many.insert(
+                axum::http::HeaderName::try_from(format!("x-h{i}")).unwrap(),
+                HeaderValue::from_static("v"),
+            );
         }
         assert_eq!(status(check_head("/", &many)), None);
         many.append("x-h0", HeaderValue::from_static("again"));

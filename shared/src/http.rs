@@ -9,6 +9,7 @@ mod error;
 pub mod exports;
 
 pub use context::{
-    ApiContext, ITEMS_READ_HEADER, TenantView, lambda_handler, made, not_found, run_http_function, without_stage_prefix,
+    ApiContext, ITEMS_READ_HEADER, TenantView, lambda_handler, made, not_found, run_http_function,
+    without_stage_prefix,
 };
 pub use error::{ApiError, error_json};

@@ -209,7 +209,12 @@ pub mod entity_key {
             keys.sort();
             assert_eq!(keys.iter().filter_map(|k| id_of(k)).collect::<Vec<_>>(), [99, 9, 10]);
             let (first, last) = range_under("M#2025-11", "M#2025-11");
-            assert!(keys.iter().filter(|k| (first.as_str()..=last.as_str()).contains(&k.as_str())).count() == 1);
+            assert!(
+                keys.iter()
+                    .filter(|k| (first.as_str()..=last.as_str()).contains(&k.as_str()))
+                    .count()
+                    == 1
+            );
             let key = under("2025-12-01T10:00:00Z", 5);
             assert_eq!(prefix_of(&key), Some("2025-12-01T10:00:00Z"));
             assert!(key < just_after(&key) && just_after(&key) < under("2025-12-01T10:00:00Z", 6));
@@ -267,7 +272,10 @@ mod measure_name_tests {
         assert_eq!(super::tenant_and_family("tenants"), None);
         assert!(super::is_aggregate_pk(&super::measures_pk("t", "orders")));
         assert!(!super::is_aggregate_pk(&super::watermark_key("t").0));
-        assert!(super::tenant_prefix("t").starts_with("t#") && pk.starts_with(&super::tenant_prefix("t")));
+        assert!(
+            super::tenant_prefix("t").starts_with("t#")
+                && pk.starts_with(&super::tenant_prefix("t"))
+        );
     }
 
     #[test]
@@ -282,7 +290,11 @@ mod measure_name_tests {
         for day in ["1970-01-01", "2025-12-07", "2622-01-01", "1969-12-31", "3000-01-01"] {
             let day: chrono::NaiveDate = day.parse().unwrap();
             for step in OpenStep::ALL {
-                assert_eq!(open_step_of(&open_step(step, day)), Some((step, day)), "{step:?} {day}");
+                assert_eq!(
+                    open_step_of(&open_step(step, day)),
+                    Some((step, day)),
+                    "{step:?} {day}"
+                );
             }
         }
         let day: chrono::NaiveDate = "2025-12-07".parse().unwrap();
@@ -294,8 +306,11 @@ mod measure_name_tests {
 
     #[test]
     fn product_measures_round_trip() {
-        for (id, figure) in [(4, ProductFigure::Units), (-2, ProductFigure::Revenue), (i64::MAX, ProductFigure::Units)]
-        {
+        for (id, figure) in [
+            (4, ProductFigure::Units),
+            (-2, ProductFigure::Revenue),
+            (i64::MAX, ProductFigure::Units),
+        ] {
             assert_eq!(product_of(&product(id, figure)), Some((id, figure)));
         }
         assert_eq!(product(4, ProductFigure::Units), "p4_units");

@@ -27,11 +27,17 @@ pub fn filter_from(directives: Option<&str>) -> Targets {
 
 /// Installs the subscriber once per process (later calls do nothing).
 pub fn init() {
-    let directives = std::env::var("AWS_LAMBDA_LOG_LEVEL").or_else(|_| std::env::var("RUST_LOG")).ok();
+    let directives =
+        std::env::var("AWS_LAMBDA_LOG_LEVEL").or_else(|_| std::env::var("RUST_LOG")).ok();
     let json = std::env::var("AWS_LAMBDA_LOG_FORMAT").is_ok_and(|f| f.eq_ignore_ascii_case("json"));
     let registry = tracing_subscriber::registry().with(filter_from(directives.as_deref()));
-    let format = tracing_subscriber::fmt::layer().with_target(false).without_time().with_ansi(false);
-    let _ = if json { registry.with(format.json()).try_init() } else { registry.with(format).try_init() };
+    let format =
+        tracing_subscriber::fmt::layer().with_target(false).without_time().with_ansi(false);
+    let _ = if json {
+        registry.with(format.json()).try_init()
+    } else {
+        registry.with(format).try_init()
+    };
 }
 
 #[cfg(test)]
@@ -49,7 +55,10 @@ mod tests {
         assert!(!mixed.would_enable("aws_smithy_runtime", &Level::INFO));
         let only_ours = filter_from(Some("sales_shared=debug"));
         assert!(only_ours.would_enable("sales_shared", &Level::DEBUG));
-        assert!(only_ours.would_enable("hyper", &Level::INFO) && !only_ours.would_enable("hyper", &Level::DEBUG));
+        assert!(
+            only_ours.would_enable("hyper", &Level::INFO)
+                && !only_ours.would_enable("hyper", &Level::DEBUG)
+        );
         assert!(filter_from(Some("=!!")).would_enable("x", &Level::INFO));
         assert!(!filter_from(Some("=!!")).would_enable("x", &Level::DEBUG));
     }

@@ -58,7 +58,11 @@ pub fn cents_to_decimal(cents: impl Into<Measure>) -> Decimal {
 }
 
 fn scaled(value: Measure, scale: u32) -> Decimal {
-    Decimal::try_from_i128_with_scale(value, scale).unwrap_or(if value < 0 { Decimal::MIN } else { Decimal::MAX })
+    Decimal::try_from_i128_with_scale(value, scale).unwrap_or(if value < 0 {
+        Decimal::MIN
+    } else {
+        Decimal::MAX
+    })
 }
 
 /// `part / whole * 100`, 0 when `whole` is 0.
@@ -157,7 +161,8 @@ pub mod json {
 
     fn fixed<S: Serializer>(v: Decimal, places: u32, s: S) -> Result<S::Ok, S::Error> {
         let text = format!("{:.*}", places as usize, round(v, places));
-        let raw = serde_json::value::RawValue::from_string(text).map_err(serde::ser::Error::custom)?;
+        let raw =
+            serde_json::value::RawValue::from_string(text).map_err(serde::ser::Error::custom)?;
         serde::Serialize::serialize(&raw, s)
     }
     /// Ratios (`average_orders_per_customer`, `ltv_to_cac_ratio`): 1 place.
@@ -186,9 +191,14 @@ mod tests {
 
     #[test]
     fn histogram_median_is_exact() {
-        let m: Measures = [("d_1".to_owned(), 2), ("d_4".to_owned(), 1), ("d_10".to_owned(), 1), ("d".to_owned(), 9)]
-            .into_iter()
-            .collect();
+        let m: Measures = [
+            ("d_1".to_owned(), 2),
+            ("d_4".to_owned(), 1),
+            ("d_10".to_owned(), 1),
+            ("d".to_owned(), 9),
+        ]
+        .into_iter()
+        .collect();
         let hist = histogram(&m, "d_");
         assert_eq!(hist, BTreeMap::from([(1, 2), (4, 1), (10, 1)]));
         // 1, 1, 4, 10: the middle two are 1 and 4.

@@ -40,7 +40,8 @@ pub fn parse_money_str(text: &str) -> Result<Decimal, MoneyError> {
     // Decimal parsing rounds past 28 fractional digits ("1.000...0001" reads
     // as 1): count the written fractional digits before it can.
     if let Some((_, fraction)) = text.split_once('.') {
-        let significant = fraction.trim_end_matches(['0', '_']).bytes().filter(u8::is_ascii_digit).count();
+        let significant =
+            fraction.trim_end_matches(['0', '_']).bytes().filter(u8::is_ascii_digit).count();
         if significant > 2 {
             return Err(MoneyError::TooManyDecimals);
         }
@@ -116,10 +117,18 @@ pub fn ratio_or_zero(numerator: Decimal, denominator: Decimal) -> Decimal {
 /// Percentage change `(current - previous) / previous * 100`, `None` when
 /// the previous value is zero.
 pub fn change_percentage(current: Decimal, previous: Decimal) -> Option<Decimal> {
-    if previous.is_zero() { None } else { Some((current - previous) / previous * Decimal::ONE_HUNDRED) }
+    if previous.is_zero() {
+        None
+    } else {
+        Some((current - previous) / previous * Decimal::ONE_HUNDRED)
+    }
 }
 
-fn write_fixed<S: Serializer>(value: Decimal, places: u32, serializer: S) -> Result<S::Ok, S::Error> {
+fn write_fixed<S: Serializer>(
+    value: Decimal,
+    places: u32,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
     let rounded = round(value, places);
     write_number(format!("{:.*}", places as usize, rounded), serializer)
 }
@@ -187,10 +196,19 @@ mod tests {
     #[test]
     fn never_rounds_digits_away() {
         // rust_decimal alone reads both of these as 1 and 0.
-        assert_eq!(parse_money_str("1.00000000000000000000000000001"), Err(MoneyError::TooManyDecimals));
-        assert_eq!(parse_money_str("0.000000000000000000000000000000001"), Err(MoneyError::TooManyDecimals));
+        assert_eq!(
+            parse_money_str("1.00000000000000000000000000001"),
+            Err(MoneyError::TooManyDecimals)
+        );
+        assert_eq!(
+            parse_money_str("0.000000000000000000000000000000001"),
+            Err(MoneyError::TooManyDecimals)
+        );
         assert_eq!(parse_money_str("1.50000000000000000000000000000000"), Ok(dec!(1.5)));
-        assert_eq!(parse_money_str("99999999999999999999999999999999"), Err(MoneyError::OutOfRange));
+        assert_eq!(
+            parse_money_str("99999999999999999999999999999999"),
+            Err(MoneyError::OutOfRange)
+        );
         assert_eq!(parse_money_str("-1.2.3"), Err(MoneyError::NotANumber));
     }
 

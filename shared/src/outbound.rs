@@ -61,7 +61,10 @@ impl Outbound {
     ) -> Result<Answer, OutboundError> {
         let client = self.client.as_ref().map_err(|e| OutboundError::Request(e.clone()))?;
         let exchange = async {
-            let response = client.request(request).await.map_err(|e| OutboundError::Request(error_chain(&e)))?;
+            let response = client
+                .request(request)
+                .await
+                .map_err(|e| OutboundError::Request(error_chain(&e)))?;
             let status = response.status();
             let body = Limited::new(response.into_body(), max_body)
                 .collect()
@@ -70,11 +73,18 @@ impl Outbound {
                 .to_bytes();
             Ok(Answer { status, body })
         };
-        tokio::time::timeout(timeout, exchange).await.map_err(|_| OutboundError::TimedOut(timeout))?
+        tokio::time::timeout(timeout, exchange)
+            .await
+            .map_err(|_| OutboundError::TimedOut(timeout))?
     }
 
     /// `GET url`.
-    pub async fn get(&self, url: &str, timeout: Duration, max_body: usize) -> Result<Answer, OutboundError> {
+    pub async fn get(
+        &self,
+        url: &str,
+        timeout: Duration,
+        max_body: usize,
+    ) -> Result<Answer, OutboundError> {
         let request = http::Request::get(url)
             .body(Full::default())
             .map_err(|e| OutboundError::Request(format!("bad URL {url:?}: {e}")))?;

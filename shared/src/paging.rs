@@ -61,7 +61,11 @@ pub struct CursorScope {
 }
 
 impl CursorScope {
-    pub fn new<'a>(endpoint: &str, tenant: &str, params: impl IntoIterator<Item = (&'a str, &'a str)>) -> Self {
+    pub fn new<'a>(
+        endpoint: &str,
+        tenant: &str,
+        params: impl IntoIterator<Item = (&'a str, &'a str)>,
+    ) -> Self {
         let mut pairs: Vec<(&str, &str)> =
             params.into_iter().filter(|(name, _)| !matches!(*name, "cursor" | "limit")).collect();
         pairs.sort();
@@ -97,7 +101,8 @@ impl CursorSigner {
             return None;
         }
         let expected = hmac::sign(&self.key, &Self::message(scope, &payload));
-        aws_lc_rs::constant_time::verify_slices_are_equal(&expected.as_ref()[..TAG_BYTES], &tag).ok()?;
+        aws_lc_rs::constant_time::verify_slices_are_equal(&expected.as_ref()[..TAG_BYTES], &tag)
+            .ok()?;
         Position::decode(&payload)
     }
 }
@@ -141,14 +146,22 @@ mod tests {
         // Parameter order and `limit` do not matter; the rest does.
         let reordered = scope(&[("status", "completed"), ("limit", "50"), ("period", "year")]);
         assert_eq!(signer.decode(&reordered, &cursor), Some(Position::Offset(20)));
-        assert_eq!(signer.decode(&scope(&[("period", "month"), ("status", "completed")]), &cursor), None);
-        let other_tenant = CursorScope::new("high-value", "other", [("period", "year"), ("status", "completed")]);
+        assert_eq!(
+            signer.decode(&scope(&[("period", "month"), ("status", "completed")]), &cursor),
+            None
+        );
+        let other_tenant =
+            CursorScope::new("high-value", "other", [("period", "year"), ("status", "completed")]);
         assert_eq!(signer.decode(&other_tenant, &cursor), None);
-        let other_endpoint = CursorScope::new("failed", "acme", [("period", "year"), ("status", "completed")]);
+        let other_endpoint =
+            CursorScope::new("failed", "acme", [("period", "year"), ("status", "completed")]);
         assert_eq!(signer.decode(&other_endpoint, &cursor), None);
         assert_eq!(CursorSigner::new(b"another key").decode(&here, &cursor), None);
         let key = signer.encode(&here, &Position::After("2025-12-01T00:00:00Z#1".into()));
-        assert_eq!(signer.decode(&here, &key), Some(Position::After("2025-12-01T00:00:00Z#1".into())));
+        assert_eq!(
+            signer.decode(&here, &key),
+            Some(Position::After("2025-12-01T00:00:00Z#1".into()))
+        );
     }
 
     #[test]
@@ -162,7 +175,9 @@ mod tests {
         let (_, tag) = cursor.split_once('.').unwrap();
         let altered = format!("{}.{tag}", URL_SAFE_NO_PAD.encode("o:1000000"));
         assert_eq!(signer.decode(&here, &altered), None);
-        for junk in ["", ".", "zzz", "a.b", "o:10", &format!("{cursor}x"), &cursor[..cursor.len() - 2]] {
+        for junk in
+            ["", ".", "zzz", "a.b", "o:10", &format!("{cursor}x"), &cursor[..cursor.len() - 2]]
+        {
             assert_eq!(signer.decode(&here, junk), None, "{junk}");
         }
     }

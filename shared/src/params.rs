@@ -46,15 +46,21 @@ fn edit_distance(a: &str, b: &str) -> usize {
 /// 9999-12-31 (`parse_date` alone also takes a signed year such as
 /// `-001-01-01`, and year 0 would label ISO weeks of year -1).
 fn strict_date(text: &str) -> Option<NaiveDate> {
-    let shaped = text.bytes().enumerate().all(|(i, b)| if i == 4 || i == 7 { b == b'-' } else { b.is_ascii_digit() });
+    let shaped = text
+        .bytes()
+        .enumerate()
+        .all(|(i, b)| if i == 4 || i == 7 { b == b'-' } else { b.is_ascii_digit() });
     parse_date(text).filter(|day| shaped && chrono::Datelike::year(day) >= 1)
 }
 
 impl Params {
     /// Parses a raw query string, accepting only `allowed` names.
     pub fn parse(raw: Option<&str>, allowed: &[&str]) -> Result<Self, ParamError> {
-        let pairs: Vec<(String, String)> = serde_urlencoded::from_str(raw.unwrap_or(""))
-            .map_err(|e| ParamError { parameter: None, message: format!("malformed query string: {e}") })?;
+        let pairs: Vec<(String, String)> =
+            serde_urlencoded::from_str(raw.unwrap_or("")).map_err(|e| ParamError {
+                parameter: None,
+                message: format!("malformed query string: {e}"),
+            })?;
         Self::from_pairs(pairs, allowed)
     }
 
@@ -77,7 +83,10 @@ impl Params {
                 ));
             }
             if values.insert(name.clone(), value).is_some() {
-                return Err(ParamError::new(&name, format!("parameter `{name}` is given more than once")));
+                return Err(ParamError::new(
+                    &name,
+                    format!("parameter `{name}` is given more than once"),
+                ));
             }
         }
         Ok(Params { values })
@@ -95,8 +104,9 @@ impl Params {
     pub fn date(&self, name: &str) -> Result<Option<NaiveDate>, ParamError> {
         self.get(name)
             .map(|v| {
-                strict_date(v)
-                    .ok_or_else(|| ParamError::new(name, format!("`{name}` must be a date YYYY-MM-DD, got `{v}`")))
+                strict_date(v).ok_or_else(|| {
+                    ParamError::new(name, format!("`{name}` must be a date YYYY-MM-DD, got `{v}`"))
+                })
             })
             .transpose()
     }
@@ -106,7 +116,9 @@ impl Params {
             .map(|v| match v {
                 "true" | "1" => Ok(true),
                 "false" | "0" => Ok(false),
-                _ => Err(ParamError::new(name, format!("`{name}` must be true or false, got `{v}`"))),
+                _ => {
+                    Err(ParamError::new(name, format!("`{name}` must be true or false, got `{v}`")))
+                }
             })
             .transpose()
     }
@@ -132,8 +144,11 @@ mod tests {
 
     #[test]
     fn typed_values() {
-        let p = Params::parse(Some("from_date=2025-12-01&flag=true&bad=2025-13-01"), &["from_date", "flag", "bad"])
-            .unwrap();
+        let p = Params::parse(
+            Some("from_date=2025-12-01&flag=true&bad=2025-13-01"),
+            &["from_date", "flag", "bad"],
+        )
+        .unwrap();
         assert_eq!(p.date("from_date").unwrap(), "2025-12-01".parse().ok());
         assert_eq!(p.bool("flag").unwrap(), Some(true));
         assert!(param_of(p.date("bad").unwrap_err()).starts_with("bad:"));
@@ -159,7 +174,10 @@ impl Params {
             Some(text) => PeriodKind::parse(text).ok_or_else(|| {
                 ParamError::new(
                     "period",
-                    format!("`period` must be one of {}, got `{text}`", PeriodKind::NAMES.join(", ")),
+                    format!(
+                        "`period` must be one of {}, got `{text}`",
+                        PeriodKind::NAMES.join(", ")
+                    ),
                 )
             })?,
             None if from.is_some() || to.is_some() => PeriodKind::Custom,
@@ -167,15 +185,25 @@ impl Params {
         };
         if kind != PeriodKind::Custom {
             if from.is_some() {
-                return Err(ParamError::new("from_date", "`from_date` is only accepted with period=custom"));
+                return Err(ParamError::new(
+                    "from_date",
+                    "`from_date` is only accepted with period=custom",
+                ));
             }
             if to.is_some() {
-                return Err(ParamError::new("to_date", "`to_date` is only accepted with period=custom"));
+                return Err(ParamError::new(
+                    "to_date",
+                    "`to_date` is only accepted with period=custom",
+                ));
             }
             return Ok((kind, kind.containing(today)));
         }
-        let from = from.ok_or_else(|| ParamError::new("from_date", "`from_date` is required with period=custom"))?;
-        let to = to.ok_or_else(|| ParamError::new("to_date", "`to_date` is required with period=custom"))?;
+        let from = from.ok_or_else(|| {
+            ParamError::new("from_date", "`from_date` is required with period=custom")
+        })?;
+        let to = to.ok_or_else(|| {
+            ParamError::new("to_date", "`to_date` is required with period=custom")
+        })?;
         Ok((kind, checked_range(from, to)?))
     }
 
@@ -191,7 +219,10 @@ impl Params {
 
 fn checked_range(from: NaiveDate, to: NaiveDate) -> Result<DateRange, ParamError> {
     if from > to {
-        return Err(ParamError::new("from_date", format!("`from_date` {from} is after `to_date` {to}")));
+        return Err(ParamError::new(
+            "from_date",
+            format!("`from_date` {from} is after `to_date` {to}"),
+        ));
     }
     let range = DateRange::new(from, to);
     if range.days() > MAX_RANGE_DAYS {
@@ -227,8 +258,14 @@ mod period_tests {
         assert_eq!((kind, range.days()), (PeriodKind::Custom, 10));
         assert_eq!(parameter(resolve("period=fortnight")), "period");
         assert_eq!(parameter(resolve("period=custom&to_date=2025-01-01")), "from_date");
-        assert_eq!(parameter(resolve("period=custom&from_date=2025-02-01&to_date=2025-01-01")), "from_date");
-        assert_eq!(parameter(resolve("period=custom&from_date=2000-01-01&to_date=2025-01-01")), "to_date");
+        assert_eq!(
+            parameter(resolve("period=custom&from_date=2025-02-01&to_date=2025-01-01")),
+            "from_date"
+        );
+        assert_eq!(
+            parameter(resolve("period=custom&from_date=2000-01-01&to_date=2025-01-01")),
+            "to_date"
+        );
         assert_eq!(parameter(resolve("period=month&from_date=2025-01-01")), "from_date");
         assert_eq!(parameter(resolve("from_date=2025-02-30&to_date=2025-03-01")), "from_date");
     }
@@ -243,9 +280,14 @@ impl Params {
     pub fn limit(&self) -> Result<usize, ParamError> {
         match self.get("limit") {
             None => Ok(DEFAULT_LIMIT),
-            Some(v) => v.parse::<usize>().ok().filter(|n| (1..=MAX_LIMIT).contains(n)).ok_or_else(|| {
-                ParamError::new("limit", format!("`limit` must be a whole number from 1 to {MAX_LIMIT}, got `{v}`"))
-            }),
+            Some(v) => {
+                v.parse::<usize>().ok().filter(|n| (1..=MAX_LIMIT).contains(n)).ok_or_else(|| {
+                    ParamError::new(
+                        "limit",
+                        format!("`limit` must be a whole number from 1 to {MAX_LIMIT}, got `{v}`"),
+                    )
+                })
+            }
         }
     }
 
@@ -254,7 +296,10 @@ impl Params {
         self.get(name)
             .map(|v| {
                 v.parse::<i64>().ok().filter(|n| *n > 0).ok_or_else(|| {
-                    ParamError::new(name, format!("`{name}` must be a positive whole number, got `{v}`"))
+                    ParamError::new(
+                        name,
+                        format!("`{name}` must be a positive whole number, got `{v}`"),
+                    )
                 })
             })
             .transpose()
@@ -275,11 +320,18 @@ impl Params {
     }
 
     /// A value from a fixed list.
-    pub fn one_of<'a>(&self, name: &str, allowed: &[&'a str]) -> Result<Option<&'a str>, ParamError> {
+    pub fn one_of<'a>(
+        &self,
+        name: &str,
+        allowed: &[&'a str],
+    ) -> Result<Option<&'a str>, ParamError> {
         self.get(name)
             .map(|v| {
                 allowed.iter().find(|a| **a == v).copied().ok_or_else(|| {
-                    ParamError::new(name, format!("`{name}` must be one of {}, got `{v}`", allowed.join(", ")))
+                    ParamError::new(
+                        name,
+                        format!("`{name}` must be one of {}, got `{v}`", allowed.join(", ")),
+                    )
                 })
             })
             .transpose()

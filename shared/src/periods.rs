@@ -98,7 +98,9 @@ impl PeriodKind {
     pub fn previous(self, current: DateRange) -> DateRange {
         let day_before = current.from - Duration::days(1);
         match self {
-            PeriodKind::Custom => DateRange::new(current.from - Duration::days(current.days()), day_before),
+            PeriodKind::Custom => {
+                DateRange::new(current.from - Duration::days(current.days()), day_before)
+            }
             other => other.containing(day_before),
         }
     }
@@ -136,10 +138,22 @@ mod tests {
     #[test]
     fn calendar_units_containing_today() {
         let today = d("2025-12-17"); // a Wednesday
-        assert_eq!(PeriodKind::Week.containing(today), DateRange::new(d("2025-12-15"), d("2025-12-21")));
-        assert_eq!(PeriodKind::Month.containing(today), DateRange::new(d("2025-12-01"), d("2025-12-31")));
-        assert_eq!(PeriodKind::Quarter.containing(today), DateRange::new(d("2025-10-01"), d("2025-12-31")));
-        assert_eq!(PeriodKind::Year.containing(today), DateRange::new(d("2025-01-01"), d("2025-12-31")));
+        assert_eq!(
+            PeriodKind::Week.containing(today),
+            DateRange::new(d("2025-12-15"), d("2025-12-21"))
+        );
+        assert_eq!(
+            PeriodKind::Month.containing(today),
+            DateRange::new(d("2025-12-01"), d("2025-12-31"))
+        );
+        assert_eq!(
+            PeriodKind::Quarter.containing(today),
+            DateRange::new(d("2025-10-01"), d("2025-12-31"))
+        );
+        assert_eq!(
+            PeriodKind::Year.containing(today),
+            DateRange::new(d("2025-01-01"), d("2025-12-31"))
+        );
         assert_eq!(PeriodKind::Today.containing(today).days(), 1);
         assert_eq!(PeriodKind::Month.containing(d("2024-02-10")).days(), 29);
     }
@@ -147,13 +161,25 @@ mod tests {
     #[test]
     fn previous_periods() {
         let march = PeriodKind::Month.containing(d("2025-03-31"));
-        assert_eq!(PeriodKind::Month.previous(march), DateRange::new(d("2025-02-01"), d("2025-02-28")));
+        assert_eq!(
+            PeriodKind::Month.previous(march),
+            DateRange::new(d("2025-02-01"), d("2025-02-28"))
+        );
         let q1 = PeriodKind::Quarter.containing(d("2025-01-05"));
-        assert_eq!(PeriodKind::Quarter.previous(q1), DateRange::new(d("2024-10-01"), d("2024-12-31")));
+        assert_eq!(
+            PeriodKind::Quarter.previous(q1),
+            DateRange::new(d("2024-10-01"), d("2024-12-31"))
+        );
         let custom = DateRange::new(d("2025-03-10"), d("2025-03-19"));
-        assert_eq!(PeriodKind::Custom.previous(custom), DateRange::new(d("2025-02-28"), d("2025-03-09")));
+        assert_eq!(
+            PeriodKind::Custom.previous(custom),
+            DateRange::new(d("2025-02-28"), d("2025-03-09"))
+        );
         let week = PeriodKind::Week.containing(d("2025-01-01"));
-        assert_eq!(PeriodKind::Week.previous(week), DateRange::new(d("2024-12-23"), d("2024-12-29")));
+        assert_eq!(
+            PeriodKind::Week.previous(week),
+            DateRange::new(d("2024-12-23"), d("2024-12-29"))
+        );
     }
 
     #[test]

@@ -9,7 +9,9 @@ use chrono::NaiveDate;
 
 use crate::buckets::epoch;
 use crate::layout::family;
-use crate::metrics::aging::{AgingInvoice, AgingReport, Buckets, CustomerRow, Settled, aging_report, name_rows};
+use crate::metrics::aging::{
+    AgingInvoice, AgingReport, Buckets, CustomerRow, Settled, aging_report, name_rows,
+};
 use crate::metrics::invoices::customer_invoice_rows;
 use crate::metrics::revenue::{RevenueByProduct, name_products};
 use crate::periods::DateRange;
@@ -59,7 +61,10 @@ pub struct AgingQuery {
 /// since: every customer with a balance ranked in `by_customer` (unnamed:
 /// name the page with [`name_customer_rows`]), and with `include_paid`
 /// the invoices settled by the date and every customer billed by then.
-pub async fn aging_at(reader: &AggregateReader<'_>, query: &AgingQuery) -> Result<AgingReport, StoreError> {
+pub async fn aging_at(
+    reader: &AggregateReader<'_>,
+    query: &AgingQuery,
+) -> Result<AgingReport, StoreError> {
     let AgingQuery { as_of, customer, include_paid, ref buckets } = *query;
     let invoices = invoices_open_at(reader, as_of, customer).await?;
     let settled = if include_paid {
@@ -67,8 +72,10 @@ pub async fn aging_at(reader: &AggregateReader<'_>, query: &AgingQuery) -> Resul
         let issued = reader.sum(&invoices_family(customer), through).await?;
         let open: Vec<&AgingInvoice> = invoices.iter().filter(|i| i.is_open_at(as_of)).collect();
         let open_total = open.iter().map(|i| i.total_cents).sum();
-        let billed = only_customer(reader.sum_entities(family::CUSTOMER_INVOICES, through).await?, customer);
-        let customers = customer_invoice_rows(&billed, usize::MAX).iter().map(|r| r.customer_id).collect();
+        let billed =
+            only_customer(reader.sum_entities(family::CUSTOMER_INVOICES, through).await?, customer);
+        let customers =
+            customer_invoice_rows(&billed, usize::MAX).iter().map(|r| r.customer_id).collect();
         Some(Settled::of_issued(&issued, open.len() as i128, open_total, customers))
     } else {
         None
@@ -78,7 +85,10 @@ pub async fn aging_at(reader: &AggregateReader<'_>, query: &AgingQuery) -> Resul
 
 /// Fills in the names, numbers and credit of `by_customer` rows (reading
 /// those customers' copies only).
-pub async fn name_customer_rows(reader: &AggregateReader<'_>, rows: &mut [CustomerRow]) -> Result<(), StoreError> {
+pub async fn name_customer_rows(
+    reader: &AggregateReader<'_>,
+    rows: &mut [CustomerRow],
+) -> Result<(), StoreError> {
     let ids: Vec<i64> = rows.iter().map(|r| r.customer_id).collect();
     let info: BTreeMap<_, _> =
         reader.customer_info(&ids).await?.into_iter().map(|(id, (_, info))| (id, info)).collect();

@@ -106,7 +106,8 @@ impl RecordBody {
 }
 
 fn valid_tenant_id(text: &str) -> bool {
-    (1..=64).contains(&text.len()) && text.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+    (1..=64).contains(&text.len())
+        && text.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
 }
 
 /// The envelope rules of a record that reached us without `parse_record`
@@ -114,7 +115,10 @@ fn valid_tenant_id(text: &str) -> bool {
 /// 0`, `version >= 1`, and `id = 1` for tenant settings.
 pub fn check_envelope(record: &SourceRecord) -> FieldResult<()> {
     if !valid_tenant_id(&record.key.tenant_id) {
-        return Err(Rejection::new("tenant_id", "must be 1-64 characters of A-Z, a-z, 0-9, _ or -"));
+        return Err(Rejection::new(
+            "tenant_id",
+            "must be 1-64 characters of A-Z, a-z, 0-9, _ or -",
+        ));
     }
     if record.key.id <= 0 {
         return Err(Rejection::new("id", "must be an integer > 0"));
@@ -133,8 +137,8 @@ pub fn check_envelope(record: &SourceRecord) -> FieldResult<()> {
 /// unknown fields are ignored.
 pub fn parse_record(line: &str) -> FieldResult<SourceRecord> {
     limits::check_line_size(line.len())?;
-    let value: Value =
-        serde_json::from_str(line).map_err(|e| Rejection::new("(line)", format!("must be a JSON object ({e})")))?;
+    let value: Value = serde_json::from_str(line)
+        .map_err(|e| Rejection::new("(line)", format!("must be a JSON object ({e})")))?;
     let Value::Object(obj) = value else {
         return Err(Rejection::new("(line)", "must be a JSON object"));
     };
@@ -142,7 +146,10 @@ pub fn parse_record(line: &str) -> FieldResult<SourceRecord> {
     let record_type: RecordType = f.enumeration("type")?;
     let tenant_id = f.string("tenant_id")?;
     if !valid_tenant_id(&tenant_id) {
-        return Err(Rejection::new("tenant_id", "must be 1-64 characters of A-Z, a-z, 0-9, _ or -"));
+        return Err(Rejection::new(
+            "tenant_id",
+            "must be 1-64 characters of A-Z, a-z, 0-9, _ or -",
+        ));
     }
     let id = f.id("id")?;
     let version = match f.get("version") {
@@ -155,7 +162,8 @@ pub fn parse_record(line: &str) -> FieldResult<SourceRecord> {
     if record_type == RecordType::TenantSettings && id != 1 {
         return Err(Rejection::new("id", "must be 1 for tenant_settings"));
     }
-    let record = SourceRecord { key: RecordKey { tenant_id, record_type, id }, version, updated_at, body };
+    let record =
+        SourceRecord { key: RecordKey { tenant_id, record_type, id }, version, updated_at, body };
     // The field helpers applied every limit already; this keeps one rule set
     // with the re-check of records that arrive from the table.
     check_limits(&record)?;
@@ -166,9 +174,10 @@ pub fn parse_record(line: &str) -> FieldResult<SourceRecord> {
 /// currency.
 pub fn check_currency(record: &SourceRecord, tenant_currency: &str) -> FieldResult<()> {
     match record.body.as_ref().and_then(RecordBody::currency) {
-        Some(c) if c != tenant_currency => {
-            Err(Rejection::new("currency", format!("must equal the tenant's currency {tenant_currency}")))
-        }
+        Some(c) if c != tenant_currency => Err(Rejection::new(
+            "currency",
+            format!("must equal the tenant's currency {tenant_currency}"),
+        )),
         _ => Ok(()),
     }
 }

@@ -30,8 +30,12 @@ pub async fn dashboard_inputs(
     } else {
         None
     };
-    let outstanding =
-        reader.sum_through(family::INVOICES, period.to).await?.get(measure::AR_CHANGE).copied().unwrap_or(0);
+    let outstanding = reader
+        .sum_through(family::INVOICES, period.to)
+        .await?
+        .get(measure::AR_CHANGE)
+        .copied()
+        .unwrap_or(0);
     Ok(DashboardInputs {
         kind: Some(kind),
         period: Some(period),
@@ -51,9 +55,14 @@ pub async fn disputed_meta(
     reader: &AggregateReader<'_>,
     today: chrono::NaiveDate,
 ) -> Result<crate::metrics::payments::DisputedMeta, StoreError> {
-    let all_time =
-        DateRange::new(crate::buckets::epoch(), chrono::NaiveDate::from_ymd_opt(9999, 12, 31).unwrap_or(today));
+    let all_time = DateRange::new(
+        crate::buckets::epoch(),
+        chrono::NaiveDate::from_ymd_opt(9999, 12, 31).unwrap_or(today),
+    );
     let urgent_by = today.checked_add_signed(chrono::Duration::days(3)).unwrap_or(today);
     let totals = reader.open_dispute_totals(urgent_by).await?;
-    Ok(crate::metrics::payments::disputed_meta_of(&totals, &reader.sum(family::DISPUTES, all_time).await?))
+    Ok(crate::metrics::payments::disputed_meta_of(
+        &totals,
+        &reader.sum(family::DISPUTES, all_time).await?,
+    ))
 }

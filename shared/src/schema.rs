@@ -2,8 +2,8 @@
 //! truth) and created on local services.
 
 use aws_sdk_dynamodb::types::{
-    AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection, ProjectionType,
-    ScalarAttributeType, StreamSpecification, StreamViewType, TableStatus,
+    AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection,
+    ProjectionType, ScalarAttributeType, StreamSpecification, StreamViewType, TableStatus,
 };
 use serde_yaml::Value;
 
@@ -57,7 +57,13 @@ fn text(v: &Value, name: &str, context: &str) -> Result<String, SchemaError> {
         .ok_or_else(|| template_err(format!("{context}.{name} is not a plain string")))
 }
 
-fn pairs(v: &Value, list: &str, a: &str, b: &str, context: &str) -> Result<Vec<(String, String)>, SchemaError> {
+fn pairs(
+    v: &Value,
+    list: &str,
+    a: &str,
+    b: &str,
+    context: &str,
+) -> Result<Vec<(String, String)>, SchemaError> {
     field(v, list, context)?
         .as_sequence()
         .ok_or_else(|| template_err(format!("{context}.{list} is not a list")))?
@@ -85,7 +91,11 @@ pub fn table_definition(template: &str, logical_id: &str) -> Result<TableDefinit
                 Ok(IndexDefinition {
                     name: text(gsi, "IndexName", logical_id)?,
                     key_schema: pairs(gsi, "KeySchema", "AttributeName", "KeyType", logical_id)?,
-                    projection: text(field(gsi, "Projection", logical_id)?, "ProjectionType", logical_id)?,
+                    projection: text(
+                        field(gsi, "Projection", logical_id)?,
+                        "ProjectionType",
+                        logical_id,
+                    )?,
                 })
             })
             .collect::<Result<_, SchemaError>>()?,
@@ -93,7 +103,13 @@ pub fn table_definition(template: &str, logical_id: &str) -> Result<TableDefinit
     };
     Ok(TableDefinition {
         logical_id: logical_id.to_owned(),
-        attributes: pairs(props, "AttributeDefinitions", "AttributeName", "AttributeType", logical_id)?,
+        attributes: pairs(
+            props,
+            "AttributeDefinitions",
+            "AttributeName",
+            "AttributeType",
+            logical_id,
+        )?,
         key_schema: pairs(props, "KeySchema", "AttributeName", "KeyType", logical_id)?,
         stream_view_type,
         indexes,
@@ -104,7 +120,13 @@ pub fn table_definition(template: &str, logical_id: &str) -> Result<TableDefinit
 pub fn declares_bucket(template: &str, logical_id: &str) -> bool {
     serde_yaml::from_str::<Value>(template)
         .ok()
-        .and_then(|doc| doc.get("Resources")?.get(logical_id)?.get("Type")?.as_str().map(|t| t == "AWS::S3::Bucket"))
+        .and_then(|doc| {
+            doc.get("Resources")?
+                .get(logical_id)?
+                .get("Type")?
+                .as_str()
+                .map(|t| t == "AWS::S3::Bucket")
+        })
         .unwrap_or(false)
 }
 
@@ -128,11 +150,13 @@ pub async fn ensure_table(
     definition: &TableDefinition,
     table_name: &str,
 ) -> Result<bool, SchemaError> {
-    let create_err = |message: String| SchemaError::Create { table: table_name.to_owned(), message };
+    let create_err =
+        |message: String| SchemaError::Create { table: table_name.to_owned(), message };
     if client.describe_table().table_name(table_name).send().await.is_ok() {
         return Ok(false);
     }
-    let mut request = client.create_table().table_name(table_name).billing_mode(BillingMode::PayPerRequest);
+    let mut request =
+        client.create_table().table_name(table_name).billing_mode(BillingMode::PayPerRequest);
     for (name, kind) in &definition.attributes {
         request = request.attribute_definitions(
             AttributeDefinition::builder()
@@ -158,13 +182,18 @@ pub async fn ensure_table(
                 .index_name(&index.name)
                 .set_key_schema(Some(key_elements(&index.key_schema)?))
                 .projection(
-                    Projection::builder().projection_type(ProjectionType::from(index.projection.as_str())).build(),
+                    Projection::builder()
+                        .projection_type(ProjectionType::from(index.projection.as_str()))
+                        .build(),
                 )
                 .build()
                 .map_err(|e| create_err(e.to_string()))?,
         );
     }
-    request.send().await.map_err(|e| create_err(format!("{}", aws_sdk_dynamodb::error::DisplayErrorContext(e))))?;
+    request
+        .send()
+        .await
+        .map_err(|e| create_err(format!("{}", aws_sdk_dynamodb::error::DisplayErrorContext(e))))?;
     for _ in 0..100 {
         let status = client
             .describe_table()
@@ -190,8 +219,9 @@ pub async fn ensure_bucket(client: &aws_sdk_s3::Client, bucket: &str) -> Result<
     let Err(e) = client.create_bucket().bucket(bucket).send().await else { return Ok(true) };
     // Created meanwhile by another setup (tests set up side by side; local
     // S3 servers answer either error): fine if it is ours to use.
-    let raced =
-        e.as_service_error().is_some_and(|s| s.is_bucket_already_owned_by_you() || s.is_bucket_already_exists());
+    let raced = e
+        .as_service_error()
+        .is_some_and(|s| s.is_bucket_already_owned_by_you() || s.is_bucket_already_exists());
     if raced && client.head_bucket().bucket(bucket).send().await.is_ok() {
         return Ok(false);
     }
@@ -208,7 +238,10 @@ mod tests {
     #[test]
     fn template_declares_the_tables_the_code_relies_on() {
         let source = table_definition(TEMPLATE, SOURCE_TABLE).unwrap();
-        assert_eq!(source.key_schema, vec![("pk".into(), "HASH".into()), ("sk".into(), "RANGE".into())]);
+        assert_eq!(
+            source.key_schema,
+            vec![("pk".into(), "HASH".into()), ("sk".into(), "RANGE".into())]
+        );
         assert_eq!(source.stream_view_type.as_deref(), Some("NEW_AND_OLD_IMAGES"));
         let aggregates = table_definition(TEMPLATE, AGGREGATES_TABLE).unwrap();
         assert_eq!(aggregates.key_schema, source.key_schema);

@@ -57,7 +57,9 @@ pub fn quantile(measures: &Measures, q: f64) -> Option<Decimal> {
 fn bins(measures: &Measures) -> Vec<(i64, Measure)> {
     let mut bins: Vec<(i64, Measure)> = measures
         .iter()
-        .filter_map(|(name, count)| Some((measure::order_value_bin_of(name)?.unwrap_or(i64::MIN), *count)))
+        .filter_map(|(name, count)| {
+            Some((measure::order_value_bin_of(name)?.unwrap_or(i64::MIN), *count))
+        })
         .filter(|(_, count)| *count > 0)
         .collect();
     bins.sort();

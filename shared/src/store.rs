@@ -40,7 +40,12 @@ pub fn unless_condition_failed<T, R: std::fmt::Debug>(
     use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
     match result {
         Ok(out) => Ok(Some(out)),
-        Err(e) if e.as_service_error().is_some_and(UpdateItemError::is_conditional_check_failed_exception) => Ok(None),
+        Err(e)
+            if e.as_service_error()
+                .is_some_and(UpdateItemError::is_conditional_check_failed_exception) =>
+        {
+            Ok(None)
+        }
         Err(e) => Err(StoreError::dynamo("UpdateItem", e)),
     }
 }
@@ -50,7 +55,10 @@ pub async fn query_partition(
     client: &aws_sdk_dynamodb::Client,
     table: &str,
     pk: &str,
-) -> Result<Vec<std::collections::HashMap<String, aws_sdk_dynamodb::types::AttributeValue>>, StoreError> {
+) -> Result<
+    Vec<std::collections::HashMap<String, aws_sdk_dynamodb::types::AttributeValue>>,
+    StoreError,
+> {
     let mut items = Vec::new();
     let mut start = None;
     loop {
@@ -58,7 +66,10 @@ pub async fn query_partition(
             .query()
             .table_name(table)
             .key_condition_expression("pk = :pk")
-            .expression_attribute_values(":pk", aws_sdk_dynamodb::types::AttributeValue::S(pk.to_owned()))
+            .expression_attribute_values(
+                ":pk",
+                aws_sdk_dynamodb::types::AttributeValue::S(pk.to_owned()),
+            )
             .consistent_read(true)
             .set_exclusive_start_key(start)
             .send()
@@ -79,17 +90,24 @@ pub async fn batch_get_items(
     table: &str,
     mut keys: Vec<(String, String)>,
     consistent: bool,
-) -> Result<Vec<std::collections::HashMap<String, aws_sdk_dynamodb::types::AttributeValue>>, StoreError> {
+) -> Result<
+    Vec<std::collections::HashMap<String, aws_sdk_dynamodb::types::AttributeValue>>,
+    StoreError,
+> {
     keys.sort();
     keys.dedup();
     let mut found = Vec::new();
     for chunk in keys.chunks(100) {
-        let mut request = aws_sdk_dynamodb::types::KeysAndAttributes::builder().consistent_read(consistent);
+        let mut request =
+            aws_sdk_dynamodb::types::KeysAndAttributes::builder().consistent_read(consistent);
         for (pk, sk) in chunk {
             request = request.keys(aggregates::key_map(pk.clone(), sk.clone()));
         }
         let mut pending =
-            Some(request.build().map_err(|e| StoreError::Malformed { key: "batch".into(), message: e.to_string() })?);
+            Some(request.build().map_err(|e| StoreError::Malformed {
+                key: "batch".into(),
+                message: e.to_string(),
+            })?);
         while let Some(req) = pending.take() {
             let out = client
                 .batch_get_item()
@@ -98,7 +116,10 @@ pub async fn batch_get_items(
                 .await
                 .map_err(|e| StoreError::dynamo("BatchGetItem", e))?;
             found.extend(out.responses.unwrap_or_default().remove(table).unwrap_or_default());
-            pending = out.unprocessed_keys.and_then(|mut u| u.remove(table)).filter(|k| !k.keys().is_empty());
+            pending = out
+                .unprocessed_keys
+                .and_then(|mut u| u.remove(table))
+                .filter(|k| !k.keys().is_empty());
             if pending.is_some() {
                 tokio::time::sleep(std::time::Duration::from_millis(50)).await;
             }

@@ -17,8 +17,13 @@ fn dependencies(src: &Path) -> BTreeMap<String, BTreeSet<String>> {
                 stack.push(path);
                 continue;
             }
-            let relative = path.strip_prefix(src).expect("under src").to_string_lossy().replace('\\', "/");
-            let Some(top) = relative.split('/').next().map(|t| t.trim_end_matches(".rs").to_owned()) else { continue };
+            let relative =
+                path.strip_prefix(src).expect("under src").to_string_lossy().replace('\\', "/");
+            let Some(top) =
+                relative.split('/').next().map(|t| t.trim_end_matches(".rs").to_owned())
+            else {
+                continue;
+            };
             if !relative.ends_with(".rs") || top == "lib" || relative.ends_with("tests.rs") {
                 continue;
             }
@@ -33,7 +38,10 @@ fn dependencies(src: &Path) -> BTreeMap<String, BTreeSet<String>> {
                 .collect::<Vec<_>>()
                 .join("\n");
             for (i, _) in code.match_indices("crate::") {
-                let name: String = code[i + 7..].chars().take_while(|c| c.is_ascii_lowercase() || *c == '_').collect();
+                let name: String = code[i + 7..]
+                    .chars()
+                    .take_while(|c| c.is_ascii_lowercase() || *c == '_')
+                    .collect();
                 if !name.is_empty() && name != top {
                     deps.entry(top.clone()).or_default().insert(name);
                 }
@@ -46,7 +54,10 @@ fn dependencies(src: &Path) -> BTreeMap<String, BTreeSet<String>> {
 #[test]
 fn shared_modules_form_layers() {
     let deps = dependencies(&Path::new(env!("CARGO_MANIFEST_DIR")).join("src"));
-    assert!(deps.get("store").is_some_and(|d| d.contains("layout")), "the scan found nothing: {deps:?}");
+    assert!(
+        deps.get("store").is_some_and(|d| d.contains("layout")),
+        "the scan found nothing: {deps:?}"
+    );
     let mut cycles = Vec::new();
     for (a, used) in &deps {
         for b in used {

@@ -47,7 +47,8 @@ pub const TENANT: &str = "december";
 pub const NOW: &str = "2025-12-20T12:00:00Z";
 
 fn record(kind: &str, id: i64, at: &str, body: Value) -> Value {
-    let mut r = json!({"type": kind, "tenant_id": TENANT, "id": id, "version": 1, "updated_at": at});
+    let mut r =
+        json!({"type": kind, "tenant_id": TENANT, "id": id, "version": 1, "updated_at": at});
     if let (Value::Object(r), Value::Object(body)) = (&mut r, body) {
         r.extend(body);
     }
@@ -151,8 +152,18 @@ pub fn records() -> Vec<Value> {
         customer(1, "Acme", json!("1000.00")),
         customer(2, "Beta", Value::Null),
         customer(3, "Gamma", Value::Null),
-        record("product", 101, at, json!({"sku": "WIDGET-001", "name": "Widget", "category": null})),
-        record("product", 102, at, json!({"sku": "GADGET-002", "name": "Gadget", "category": "tools"})),
+        record(
+            "product",
+            101,
+            at,
+            json!({"sku": "WIDGET-001", "name": "Widget", "category": null}),
+        ),
+        record(
+            "product",
+            102,
+            at,
+            json!({"sku": "GADGET-002", "name": "Gadget", "category": "tools"}),
+        ),
         record("sales_rep", 5, at, json!({"name": "Jane Smith", "email": "jane@example.com"})),
         record("sales_rep", 6, at, json!({"name": "Joe Bloggs", "email": "joe@example.com"})),
         record("sales_target", 1, at, json!({"month": "2025-12", "amount": "1000.00"})),
@@ -200,7 +211,16 @@ pub fn records() -> Vec<Value> {
             "12-05",
             json!({"cancelled_at": day("12-06"), "lines": [line(101, 1, "50.00")]}),
         ),
-        order(5, 3, None, "api", "pending", "25.00", "12-10", json!({"lines": [line(101, 1, "25.00")]})),
+        order(
+            5,
+            3,
+            None,
+            "api",
+            "pending",
+            "25.00",
+            "12-10",
+            json!({"lines": [line(101, 1, "25.00")]}),
+        ),
         order(6, 3, Some(6), "api", "draft", "999.00", "12-11", json!({})),
         order(
             7,
@@ -212,7 +232,16 @@ pub fn records() -> Vec<Value> {
             "12-15",
             json!({"shipped_at": day("12-16"), "lines": [line(102, 1, "75.00")]}),
         ),
-        invoice(1, 1, Some(1), "100.00", "11-12", "2025-12-12", json!([app(90, "100.00", "12-01")]), json!({})),
+        invoice(
+            1,
+            1,
+            Some(1),
+            "100.00",
+            "11-12",
+            "2025-12-12",
+            json!([app(90, "100.00", "12-01")]),
+            json!({}),
+        ),
         invoice(
             2,
             1,
@@ -220,10 +249,23 @@ pub fn records() -> Vec<Value> {
             "300.00",
             "12-01",
             "2025-12-15",
-            json!([app(91, "100.00", "12-05"), app(92, "100.00", "12-10"), app(93, "100.00", "12-18")]),
+            json!([
+                app(91, "100.00", "12-05"),
+                app(92, "100.00", "12-10"),
+                app(93, "100.00", "12-18")
+            ]),
             json!({}),
         ),
-        invoice(3, 2, Some(3), "200.00", "12-02", "2025-12-10", json!([app(94, "50.00", "12-08")]), json!({})),
+        invoice(
+            3,
+            2,
+            Some(3),
+            "200.00",
+            "12-02",
+            "2025-12-10",
+            json!([app(94, "50.00", "12-08")]),
+            json!({}),
+        ),
         invoice(4, 3, Some(5), "25.00", "12-10", "2026-01-09", json!([]), json!({})),
         invoice(
             5,
@@ -235,7 +277,16 @@ pub fn records() -> Vec<Value> {
             json!([]),
             json!({"status": "overdue", "written_off_amount": "40.00", "written_off_at": day("12-14")}),
         ),
-        invoice(6, 1, None, "60.00", "12-04", "2025-12-20", json!([]), json!({"status": "cancelled"})),
+        invoice(
+            6,
+            1,
+            None,
+            "60.00",
+            "12-04",
+            "2025-12-20",
+            json!([]),
+            json!({"status": "cancelled"}),
+        ),
         record(
             "invoice",
             7,
@@ -244,7 +295,16 @@ pub fn records() -> Vec<Value> {
             "status": "draft", "currency": "USD", "total_amount": "10.00", "issued_at": null,
             "due_date": "2025-12-31", "payment_applications": []}),
         ),
-        invoice(8, 1, Some(7), "75.00", "12-16", "2025-12-26", json!([app(95, "30.00", "12-17")]), json!({})),
+        invoice(
+            8,
+            1,
+            Some(7),
+            "75.00",
+            "12-16",
+            "2025-12-26",
+            json!([app(95, "30.00", "12-17")]),
+            json!({}),
+        ),
         payment(
             1,
             "completed",
@@ -254,7 +314,15 @@ pub fn records() -> Vec<Value> {
             "12-05",
             json!({"fee_amount": "3.00", "processing_time_ms": 2000, "gateway_response_time_ms": 300}),
         ),
-        payment(2, "completed", "100.00", "bank_transfer", None, "12-10", json!({"processing_time_ms": 4000})),
+        payment(
+            2,
+            "completed",
+            "100.00",
+            "bank_transfer",
+            None,
+            "12-10",
+            json!({"processing_time_ms": 4000}),
+        ),
         payment(
             3,
             "refunded",

@@ -84,13 +84,21 @@ impl TestStack {
     }
 
     pub async fn load_text(&self, tenant: &str, text: &str) -> LoadSummary {
-        let loader = Loader { dynamo: &self.dynamo, source_table: &self.config.source_table, tenant, progress: false };
+        let loader = Loader {
+            dynamo: &self.dynamo,
+            source_table: &self.config.source_table,
+            tenant,
+            progress: false,
+        };
         let mut summary = LoadSummary::default();
-        let mut currency =
-            sales_shared::store::source::tenant_settings(&self.dynamo, &self.config.source_table, tenant)
-                .await
-                .expect("settings read")
-                .currency;
+        let mut currency = sales_shared::store::source::tenant_settings(
+            &self.dynamo,
+            &self.config.source_table,
+            tenant,
+        )
+        .await
+        .expect("settings read")
+        .currency;
         loader
             .load_text(std::path::Path::new("test.jsonl"), text, &mut currency, &mut summary)
             .await
@@ -149,7 +157,8 @@ impl TestStack {
             }
             None => Body::empty(),
         };
-        let response = self.app.clone().oneshot(request.body(body).expect("request")).await.expect("response");
+        let response =
+            self.app.clone().oneshot(request.body(body).expect("request")).await.expect("response");
         let status = response.status();
         let headers = response.headers().clone();
         let bytes = axum::body::to_bytes(response.into_body(), 10 << 20).await.expect("body");
@@ -158,12 +167,22 @@ impl TestStack {
     }
 
     /// GET with a token and extra headers.
-    pub async fn get_with(&self, path: &str, token: &str, headers: &[(&str, &str)]) -> (StatusCode, HeaderMap, Value) {
+    pub async fn get_with(
+        &self,
+        path: &str,
+        token: &str,
+        headers: &[(&str, &str)],
+    ) -> (StatusCode, HeaderMap, Value) {
         let mut request = Request::get(path).header("authorization", format!("Bearer {token}"));
         for (name, value) in headers {
             request = request.header(*name, *value);
         }
-        let response = self.app.clone().oneshot(request.body(Body::empty()).expect("request")).await.expect("response");
+        let response = self
+            .app
+            .clone()
+            .oneshot(request.body(Body::empty()).expect("request"))
+            .await
+            .expect("response");
         let status = response.status();
         let headers = response.headers().clone();
         let bytes = axum::body::to_bytes(response.into_body(), 10 << 20).await.expect("body");
@@ -178,7 +197,9 @@ impl TestStack {
 
     /// [`Self::run_export_jobs`] with a worker configured by `config`.
     pub async fn run_export_jobs_with(&self, config: &Config) -> usize {
-        let queue = sales_shared::exports::job_store::JobQueue::from_config(config).await.expect("an export queue");
+        let queue = sales_shared::exports::job_store::JobQueue::from_config(config)
+            .await
+            .expect("an export queue");
         let ctx = export::ReportContext::from_config(config).await;
         export::jobs::drain_queue(&ctx, &queue, Duration::ZERO).await.expect("the queue drained")
     }
@@ -197,8 +218,11 @@ impl TestStack {
                 .await
                 .expect("scan");
             for item in out.items.unwrap_or_default() {
-                let mut pairs: Vec<String> =
-                    item.iter().filter(|(k, _)| k.as_str() != "through").map(|(k, v)| format!("{k}={v:?}")).collect();
+                let mut pairs: Vec<String> = item
+                    .iter()
+                    .filter(|(k, _)| k.as_str() != "through")
+                    .map(|(k, v)| format!("{k}={v:?}"))
+                    .collect();
                 pairs.sort();
                 items.push(pairs.join(" "));
             }
@@ -218,7 +242,9 @@ impl TestStack {
 pub async fn moto_sqs(config: &Config) -> aws_sdk_sqs::Client {
     let endpoint = config.sqs_endpoint.clone().expect("SALES_SQS_ENDPOINT (make test starts moto)");
     let shared = sales_shared::aws::sdk_config(config).await;
-    aws_sdk_sqs::Client::from_conf(aws_sdk_sqs::config::Builder::from(&shared).endpoint_url(endpoint).build())
+    aws_sdk_sqs::Client::from_conf(
+        aws_sdk_sqs::config::Builder::from(&shared).endpoint_url(endpoint).build(),
+    )
 }
 
 pub fn token(tenant: &str, scope: &str) -> String {

@@ -77,7 +77,9 @@ async fn create(
         return Err(ApiError::Refused {
             status: StatusCode::CONFLICT,
             code: "rule_limit",
-            message: format!("a tenant keeps at most {MAX_RULES_PER_TENANT} rules: delete one first"),
+            message: format!(
+                "a tenant keeps at most {MAX_RULES_PER_TENANT} rules: delete one first"
+            ),
         });
     }
     let secret = new_secret().map_err(|_| ApiError::Internal)?;
@@ -101,7 +103,10 @@ async fn list(
     view.respond_list(rows, NoTotals {}, next).await
 }
 
-async fn rule_view<'a>(ctx: &'a ApiContext, principal: &'a Principal) -> Result<TenantView<'a>, ApiError> {
+async fn rule_view<'a>(
+    ctx: &'a ApiContext,
+    principal: &'a Principal,
+) -> Result<TenantView<'a>, ApiError> {
     ctx.view(principal, "alert", Scope::Alerts).await
 }
 
@@ -186,7 +191,10 @@ impl EvaluatorContext {
                 if let Some(endpoint) = &config.sns_endpoint {
                     builder = builder.endpoint_url(endpoint);
                 }
-                Some(Topic { client: aws_sdk_sns::Client::from_conf(builder.build()), arn: arn.clone() })
+                Some(Topic {
+                    client: aws_sdk_sns::Client::from_conf(builder.build()),
+                    arn: arn.clone(),
+                })
             }
             None => None,
         };

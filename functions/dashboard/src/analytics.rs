@@ -9,7 +9,8 @@ use sales_shared::auth::Principal;
 use sales_shared::buckets::{calendar_bucket_of, epoch};
 use sales_shared::http::{ApiContext, ApiError};
 use sales_shared::metrics::customers::{
-    CustomerSets, customer_since, lifetime_value, purchase_frequency_of_counts, segmentation, segmentation_of_counts,
+    CustomerSets, customer_since, lifetime_value, purchase_frequency_of_counts, segmentation,
+    segmentation_of_counts,
 };
 use sales_shared::metrics::kpis::{
     AnalyticsTopCustomer, CustomerAnalytics, TopCustomer, analytics_top_customers, name_customers,
@@ -96,5 +97,6 @@ pub async fn performance(
     let view = ctx.read_view(&principal, "performance").await?;
     let params = Params::parse(query.as_deref(), &["period", "from_date", "to_date"])?;
     let (kind, period) = params.period(view.today)?;
-    view.respond(sales_shared::reports::performance::performance(&view.reader, kind, period).await?).await
+    view.respond(sales_shared::reports::performance::performance(&view.reader, kind, period).await?)
+        .await
 }

@@ -40,7 +40,10 @@ async fn dashboard(
     RawQuery(query): RawQuery,
 ) -> Result<Response, ApiError> {
     let view = ctx.read_view(&principal, "dashboard").await?;
-    let params = Params::parse(query.as_deref(), &["period", "from_date", "to_date", "compare_to_previous"])?;
+    let params = Params::parse(
+        query.as_deref(),
+        &["period", "from_date", "to_date", "compare_to_previous"],
+    )?;
     let compare = params.bool("compare_to_previous")?.unwrap_or(false);
     let (kind, period) = params.period(view.today)?;
     let inputs = dashboard_inputs(&view.reader, kind, period, view.today, compare).await?;
@@ -57,7 +60,9 @@ async fn reports(
     let view = ctx.view(&principal, "reports", sales_shared::auth::Scope::Export).await?;
     let params = Params::parse(query.as_deref(), &["limit", "cursor"])?;
     let (limit, offset) = (params.limit()?, view.offset(&params)?);
-    let all = sales_shared::reports::stored::list_reports(&ctx.exports(), &principal.tenant_id, view.now).await?;
+    let all =
+        sales_shared::reports::stored::list_reports(&ctx.exports(), &principal.tenant_id, view.now)
+            .await?;
     let (rows, next) = view.page(&params, all, offset, limit);
     view.respond_list(rows, sales_shared::envelope::NoTotals {}, next).await
 }

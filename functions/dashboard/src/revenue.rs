@@ -18,11 +18,15 @@ pub async fn revenue(
     RawQuery(query): RawQuery,
 ) -> Result<Response, ApiError> {
     let view = ctx.read_view(&principal, "revenue").await?;
-    let params = Params::parse(query.as_deref(), &["period", "from_date", "to_date", "group_by", "limit"])?;
+    let params =
+        Params::parse(query.as_deref(), &["period", "from_date", "to_date", "group_by", "limit"])?;
     let range = params.date_range(view.today)?;
     if params.one_of("group_by", &["product"])?.is_some() {
         if params.get("period").is_some() {
-            return Err(ApiError::parameter("period", "`period` does not apply with group_by=product"));
+            return Err(ApiError::parameter(
+                "period",
+                "`period` does not apply with group_by=product",
+            ));
         }
         let ranked = revenue_by_product(&view.reader, range, params.limit()?).await?;
         return view.respond(ranked).await;

@@ -42,7 +42,11 @@ pub async fn recent_orders(
     let limit = params.limit()?;
     // Key-based paging: a page reads its rows and one more, however deep.
     let after = view.after(&params)?;
-    let (rows, next) = view.key_page(&params, view.reader.recent_orders(after.as_deref(), limit + 1).await?, limit);
+    let (rows, next) = view.key_page(
+        &params,
+        view.reader.recent_orders(after.as_deref(), limit + 1).await?,
+        limit,
+    );
     let ids: Vec<i64> = rows.iter().map(|r| r.customer_id).collect();
     let names = view.reader.customer_names(&ids).await?;
     let data: Vec<RecentOrder> = rows
@@ -66,7 +70,8 @@ pub async fn top_customers(
     RawQuery(query): RawQuery,
 ) -> Result<Response, ApiError> {
     let view = ctx.read_view(&principal, "top-customers").await?;
-    let params = Params::parse(query.as_deref(), &["period", "from_date", "to_date", "limit", "cursor"])?;
+    let params =
+        Params::parse(query.as_deref(), &["period", "from_date", "to_date", "limit", "cursor"])?;
     let (_, period) = params.period(view.today)?;
     let limit = params.limit()?;
     let (mut rows, next) = match calendar_bucket_of(period) {
@@ -74,7 +79,10 @@ pub async fn top_customers(
         Some(bucket) => {
             let after = view.after(&params)?;
             let ranked = view.reader.top_customers(&bucket, after.as_deref(), limit + 1).await?;
-            let rows = ranked.into_iter().map(|(key, id, totals)| (key, TopCustomer::of(id, &totals))).collect();
+            let rows = ranked
+                .into_iter()
+                .map(|(key, id, totals)| (key, TopCustomer::of(id, &totals)))
+                .collect();
             view.key_page(&params, rows, limit)
         }
         // Any other range: ranked from the customers active in it.

@@ -20,7 +20,8 @@ use sales_shared::exports::jobs::{
 };
 use sales_shared::exports::run::{Dataset, Request, Unwatched, export, object_key};
 use sales_shared::http::exports::{
-    EXPORT_PARAMETERS, ExportOut, body_params, dataset_param, export_spec, rows_in_range, see_other, wants_json,
+    EXPORT_PARAMETERS, ExportOut, body_params, dataset_param, export_spec, rows_in_range,
+    see_other, wants_json,
 };
 use sales_shared::http::{ApiContext, ApiError, TenantView, made};
 use sales_shared::params::Params;
@@ -45,9 +46,14 @@ const REQUEUE_AFTER: chrono::Duration = chrono::Duration::seconds(60);
 
 /// `GET /{dataset}/export`.
 fn export_route(dataset: Dataset) -> MethodRouter<Arc<ApiContext>> {
-    get(move |State(ctx): State<Arc<ApiContext>>, principal: Principal, headers: HeaderMap, RawQuery(query)| {
-        export_now_or_later(ctx, principal, headers, query, dataset)
-    })
+    get(
+        move |State(ctx): State<Arc<ApiContext>>,
+              principal: Principal,
+              headers: HeaderMap,
+              RawQuery(query)| {
+            export_now_or_later(ctx, principal, headers, query, dataset)
+        },
+    )
 }
 
 /// `GET .../export`: the file now (303, or its link as JSON), or a job
@@ -99,7 +105,10 @@ fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
     };
     match value.to_str() {
         Ok(key) if valid_idempotency_key(key) => Ok(Some(key.to_owned())),
-        _ => Err(ApiError::parameter("Idempotency-Key", "`Idempotency-Key` must be 1 to 255 visible ASCII characters")),
+        _ => Err(ApiError::parameter(
+            "Idempotency-Key",
+            "`Idempotency-Key` must be 1 to 255 visible ASCII characters",
+        )),
     }
 }
 
@@ -153,7 +162,9 @@ async fn start_job(
             if let Err(message) = queue.send(&principal.tenant_id, &job.id).await {
                 // No job without its message: fail it, and free the key so
                 // that a retry with it makes a new job.
-                store.fail(&job.id, 0, "the job could not be queued; request it again", now).await?;
+                store
+                    .fail(&job.id, 0, "the job could not be queued; request it again", now)
+                    .await?;
                 if let Some(key) = &idempotency_key {
                     store.release_key(key).await?;
                 }
@@ -166,7 +177,9 @@ async fn start_job(
         // message may have been lost (the request that made it died between
         // the two writes); send it again (a second message for a job is
         // harmless: the claim lets one run start).
-        Created::Existing(job) if job.state == JobState::Queued && now - job.created_at > REQUEUE_AFTER => {
+        Created::Existing(job)
+            if job.state == JobState::Queued && now - job.created_at > REQUEUE_AFTER =>
+        {
             queue.send(&principal.tenant_id, &job.id).await.map_err(queue_failed)?;
             tracing::info!(tenant = %principal.tenant_id, job = %job.id, "export job queued again");
             job
@@ -232,7 +245,9 @@ async fn list(
     let view = ctx.view(&principal, "exports", Scope::Export).await?;
     let params = Params::parse(query.as_deref(), &["limit", "cursor"])?;
     let limit = params.limit()?;
-    let rows = store(&ctx, &principal).list(view.after(&params)?.as_deref(), limit + 1, chrono::Utc::now()).await?;
+    let rows = store(&ctx, &principal)
+        .list(view.after(&params)?.as_deref(), limit + 1, chrono::Utc::now())
+        .await?;
     let (jobs, next) = view.key_page(&params, rows, limit);
     let mut out = Vec::with_capacity(jobs.len());
     for job in &jobs {

@@ -61,9 +61,13 @@ pub async fn run_job(ctx: &ReportContext, tenant: &str, id: &str) -> Result<Outc
         return match store.get(id, now).await? {
             None => Ok(Outcome::Skipped("no such job")),
             Some(job) if job.state.is_final() => Ok(Outcome::Skipped("already finished")),
-            Some(job) if job.attempts < MAX_ATTEMPTS => Ok(Outcome::Skipped("running in another run")),
+            Some(job) if job.attempts < MAX_ATTEMPTS => {
+                Ok(Outcome::Skipped("running in another run"))
+            }
             Some(job) => {
-                let reason = format!("the export stopped {MAX_ATTEMPTS} times before finishing (time-outs?)");
+                let reason = format!(
+                    "the export stopped {MAX_ATTEMPTS} times before finishing (time-outs?)"
+                );
                 store.fail(id, job.attempts, &reason, now).await?;
                 Ok(Outcome::Failed(reason))
             }
@@ -93,13 +97,22 @@ pub async fn run_job(ctx: &ReportContext, tenant: &str, id: &str) -> Result<Outc
     tracing::info!(tenant, job = id, attempt = job.attempts, "export job running");
     match export(&reader, &ctx.destination(), &request, &key, &mut progress).await {
         Ok(done) => {
-            if !store.succeed(id, attempt, done.rows, done.bytes, &done.key, &done.filename, Utc::now()).await? {
+            if !store
+                .succeed(id, attempt, done.rows, done.bytes, &done.key, &done.filename, Utc::now())
+                .await?
+            {
                 // Another run took the job over (this one outlived the
                 // staleness limit); its outcome stands.
                 tracing::warn!(tenant, job = id, attempt, "export job taken over by a later run");
                 return Ok(Outcome::Skipped("taken over by a later run"));
             }
-            tracing::info!(tenant, job = id, rows = done.rows, bytes = done.bytes, "export job succeeded");
+            tracing::info!(
+                tenant,
+                job = id,
+                rows = done.rows,
+                bytes = done.bytes,
+                "export job succeeded"
+            );
             Ok(Outcome::Succeeded { rows: done.rows, bytes: done.bytes })
         }
         Err(err) => {
@@ -116,7 +129,9 @@ pub async fn run_job(ctx: &ReportContext, tenant: &str, id: &str) -> Result<Outc
 /// table could not be read or written).
 pub async fn run_messages(ctx: &ReportContext, event: &Value) -> Value {
     let mut failures = Vec::new();
-    for record in event.get("Records").and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default() {
+    for record in
+        event.get("Records").and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default()
+    {
         let id = record.get("messageId").and_then(Value::as_str).unwrap_or_default();
         let body = record.get("body").and_then(Value::as_str).unwrap_or_default();
         let Ok(message) = serde_json::from_str::<JobMessage>(body) else {
@@ -142,7 +157,11 @@ pub async fn run_messages(ctx: &ReportContext, event: &Value) -> Value {
 /// Receives the queue's messages until it is empty, handing each batch to
 /// [`run_messages`] as Lambda would and deleting those it did not name
 /// as failures; returns how many messages were handled.
-pub async fn drain_queue(ctx: &ReportContext, queue: &JobQueue, wait: Duration) -> Result<usize, String> {
+pub async fn drain_queue(
+    ctx: &ReportContext,
+    queue: &JobQueue,
+    wait: Duration,
+) -> Result<usize, String> {
     let mut handled = 0;
     loop {
         let out = queue
@@ -153,7 +172,9 @@ pub async fn drain_queue(ctx: &ReportContext, queue: &JobQueue, wait: Duration) 
             .wait_time_seconds(i32::try_from(wait.as_secs()).unwrap_or(0))
             .send()
             .await
-            .map_err(|e| format!("ReceiveMessage: {}", aws_sdk_sqs::error::DisplayErrorContext(e)))?;
+            .map_err(|e| {
+                format!("ReceiveMessage: {}", aws_sdk_sqs::error::DisplayErrorContext(e))
+            })?;
         let messages = out.messages.unwrap_or_default();
         if messages.is_empty() {
             return Ok(handled);
@@ -185,7 +206,9 @@ pub async fn drain_queue(ctx: &ReportContext, queue: &JobQueue, wait: Duration) 
                 .receipt_handle(message.receipt_handle.clone().unwrap_or_default())
                 .send()
                 .await
-                .map_err(|e| format!("DeleteMessage: {}", aws_sdk_sqs::error::DisplayErrorContext(e)))?;
+                .map_err(|e| {
+                    format!("DeleteMessage: {}", aws_sdk_sqs::error::DisplayErrorContext(e))
+                })?;
         }
         handled += messages.len();
     }

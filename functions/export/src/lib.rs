@@ -96,10 +96,13 @@ impl ReportContext {
 
 /// The month an event asks for, if any.
 pub fn requested_month(event: &Value) -> Result<Option<DateRange>, ExportError> {
-    let text = event.pointer("/detail/month").or_else(|| event.get("month")).and_then(Value::as_str);
+    let text =
+        event.pointer("/detail/month").or_else(|| event.get("month")).and_then(Value::as_str);
     text.map(|t| {
-        parse_month(t)
-            .ok_or_else(|| ExportError::Write { format: "report", message: format!("month `{t}` is not YYYY-MM") })
+        parse_month(t).ok_or_else(|| ExportError::Write {
+            format: "report",
+            message: format!("month `{t}` is not YYYY-MM"),
+        })
     })
     .transpose()
 }
@@ -111,11 +114,16 @@ fn default_month(now: chrono::DateTime<chrono::Utc>, settings: &TenantSettings) 
 }
 
 /// The month of a tenant's report: `month` when asked for, else its default.
-async fn month_of(ctx: &ReportContext, tenant: &str, month: Option<DateRange>) -> Result<DateRange, ExportError> {
+async fn month_of(
+    ctx: &ReportContext,
+    tenant: &str,
+    month: Option<DateRange>,
+) -> Result<DateRange, ExportError> {
     if let Some(month) = month {
         return Ok(month);
     }
-    let settings = AggregateReader::new(&ctx.dynamo, &ctx.aggregates_table, tenant).settings().await?;
+    let settings =
+        AggregateReader::new(&ctx.dynamo, &ctx.aggregates_table, tenant).settings().await?;
     Ok(default_month(ctx.clock.now(), &settings))
 }
 
@@ -130,7 +138,8 @@ pub async fn report_for_tenant(
     let settings = reader.settings().await?;
     let now = ctx.clock.now();
     let month = month.unwrap_or_else(|| default_month(now, &settings));
-    write_management_report(&reader, &ctx.destination(), tenant, &settings.currency, month, now).await
+    write_management_report(&reader, &ctx.destination(), tenant, &settings.currency, month, now)
+        .await
 }
 
 /// The function's handler: an SQS event (`Records`) writes the reports its
@@ -149,7 +158,11 @@ pub async fn run(ctx: &ReportContext, event: &Value) -> Result<Value, ExportErro
 
 /// One message per registered tenant, with its month fixed now (a message
 /// retried after the month turns still names the same month).
-async fn fan_out(ctx: &ReportContext, queue: &ReportQueue, month: Option<DateRange>) -> Result<Value, ExportError> {
+async fn fan_out(
+    ctx: &ReportContext,
+    queue: &ReportQueue,
+    month: Option<DateRange>,
+) -> Result<Value, ExportError> {
     let mut jobs = Vec::new();
     for tenant in tenants(&ctx.dynamo, &ctx.aggregates_table).await? {
         let month = month_of(ctx, &tenant, month).await?;
@@ -162,7 +175,10 @@ async fn fan_out(ctx: &ReportContext, queue: &ReportQueue, month: Option<DateRan
             .map(|(i, job)| {
                 aws_sdk_sqs::types::SendMessageBatchRequestEntry::builder()
                     .id(i.to_string())
-                    .message_body(serde_json::to_string(job).map_err(|e| queue_error("SendMessageBatch", e))?)
+                    .message_body(
+                        serde_json::to_string(job)
+                            .map_err(|e| queue_error("SendMessageBatch", e))?,
+                    )
                     .build()
                     .map_err(|e| queue_error("SendMessageBatch", e))
             })
@@ -174,7 +190,9 @@ async fn fan_out(ctx: &ReportContext, queue: &ReportQueue, month: Option<DateRan
             .set_entries(Some(entries))
             .send()
             .await
-            .map_err(|e| queue_error("SendMessageBatch", aws_sdk_sqs::error::DisplayErrorContext(e)))?;
+            .map_err(|e| {
+                queue_error("SendMessageBatch", aws_sdk_sqs::error::DisplayErrorContext(e))
+            })?;
         if let Some(failed) = out.failed.first() {
             return Err(queue_error(
                 "SendMessageBatch",
@@ -196,8 +214,12 @@ async fn run_messages(ctx: &ReportContext, records: &[Value]) -> Value {
         let body = record.get("body").and_then(Value::as_str).unwrap_or_default();
         let outcome = match serde_json::from_str::<TenantReport>(body) {
             Ok(job) => match parse_month(&job.month) {
-                Some(month) => report_for_tenant(ctx, &job.tenant, Some(month)).await.map(|keys| (job.tenant, keys)),
-                None => Err(queue_error("message", format!("month `{}` is not YYYY-MM", job.month))),
+                Some(month) => report_for_tenant(ctx, &job.tenant, Some(month))
+                    .await
+                    .map(|keys| (job.tenant, keys)),
+                None => {
+                    Err(queue_error("message", format!("month `{}` is not YYYY-MM", job.month)))
+                }
             },
             Err(e) => Err(queue_error("message", format!("not a tenant report: {e}"))),
         };
@@ -230,7 +252,10 @@ async fn run_all(ctx: &ReportContext, month: Option<DateRange>) -> Result<Value,
         }
     }
     if !failed.is_empty() {
-        return Err(ExportError::Write { format: "report", message: format!("reports failed for {failed:?}") });
+        return Err(ExportError::Write {
+            format: "report",
+            message: format!("reports failed for {failed:?}"),
+        });
     }
     Ok(json!({ "written": written }))
 }

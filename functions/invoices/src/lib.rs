@@ -11,9 +11,13 @@ use sales_shared::auth::Principal;
 use sales_shared::buckets::{calendar_bucket_of, epoch, is_month_key};
 use sales_shared::envelope::NoTotals;
 use sales_shared::http::{ApiContext, ApiError};
-use sales_shared::metrics::aging::{AgeBy, AgingTotals, Buckets, Settled, by_due_date, customer_row, report};
+use sales_shared::metrics::aging::{
+    AgeBy, AgingTotals, Buckets, Settled, by_due_date, customer_row, report,
+};
 use sales_shared::metrics::get as measure_of;
-use sales_shared::metrics::invoices::{InvoiceInputs, OpenInPeriod, statistics as invoice_statistics};
+use sales_shared::metrics::invoices::{
+    InvoiceInputs, OpenInPeriod, statistics as invoice_statistics,
+};
 use sales_shared::params::Params;
 use sales_shared::queries::{
     AgingQuery, aging_at, invoices_family, invoices_open_at, name_customer_rows, only_customer,
@@ -23,7 +27,10 @@ use sales_shared::store::aggregates::{family, measure};
 /// Every route of the function: its path and its (GET) handler. (`/invoices/export`
 /// is the export API's: `functions/export`.)
 fn table() -> [(&'static str, MethodRouter<Arc<ApiContext>>); 2] {
-    [("/api/v1/sales/invoices/statistics", get(statistics)), ("/api/v1/sales/invoices/aging-report", get(aging))]
+    [
+        ("/api/v1/sales/invoices/statistics", get(statistics)),
+        ("/api/v1/sales/invoices/aging-report", get(aging)),
+    ]
 }
 
 sales_shared::http_function_routes!(table);
@@ -36,7 +43,8 @@ async fn statistics(
     RawQuery(query): RawQuery,
 ) -> Result<Response, ApiError> {
     let view = ctx.read_view(&principal, "invoice-statistics").await?;
-    let params = Params::parse(query.as_deref(), &["from_date", "to_date", "customer_id", "limit"])?;
+    let params =
+        Params::parse(query.as_deref(), &["from_date", "to_date", "customer_id", "limit"])?;
     let period = params.date_range(view.today)?;
     let customer = params.id("customer_id")?;
     let limit = params.limit()?;
@@ -48,7 +56,10 @@ async fn statistics(
     // All customers: dated sums (any period, any date). One customer: that
     // customer's invoices from the closing-date index.
     let (open, aging) = match customer {
-        None => (reader.open_in_period(period, view.today).await?, reader.aging_totals(aging_date).await?),
+        None => (
+            reader.open_in_period(period, view.today).await?,
+            reader.aging_totals(aging_date).await?,
+        ),
         Some(_) => {
             let open_today = invoices_open_at(reader, view.today, customer).await?;
             let at_aging_date = invoices_open_at(reader, aging_date, customer).await?;
@@ -62,7 +73,9 @@ async fn statistics(
     let per_customer = match (ranked, customer) {
         // A calendar month of all customers: the first rows of its ranking.
         (Some(bucket), None) => {
-            let ranked = reader.ranking(&family::bucketed(family::TOP_INVOICED, &bucket), None, limit).await?;
+            let ranked = reader
+                .ranking(&family::bucketed(family::TOP_INVOICED, &bucket), None, limit)
+                .await?;
             ranked.into_iter().map(|(_, id, m)| (id, m)).collect()
         }
         _ => only_customer(reader.sum_entities(family::CUSTOMER_INVOICES, period).await?, customer),
@@ -80,7 +93,8 @@ async fn statistics(
     };
     let mut statistics = invoice_statistics(&inputs);
     let top = &mut statistics.top_customers_by_invoices;
-    let names = reader.customer_names(&top.iter().map(|r| r.customer_id).collect::<Vec<_>>()).await?;
+    let names =
+        reader.customer_names(&top.iter().map(|r| r.customer_id).collect::<Vec<_>>()).await?;
     for row in top.iter_mut() {
         row.customer_name = names.get(&row.customer_id).cloned().unwrap_or_default();
     }
@@ -93,15 +107,21 @@ fn bucket_options(params: &Params) -> Result<Buckets, ApiError> {
         Some("issue_date") => AgeBy::IssueDate,
         _ => AgeBy::DueDate,
     };
-    let Some(text) = params.get("buckets") else { return Ok(Buckets::default().with_age_by(age_by)) };
-    let limits =
-        text.split(',').map(|part| part.trim().parse::<i64>()).collect::<Result<Vec<_>, _>>().map_err(|_| {
+    let Some(text) = params.get("buckets") else {
+        return Ok(Buckets::default().with_age_by(age_by));
+    };
+    let limits = text
+        .split(',')
+        .map(|part| part.trim().parse::<i64>())
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|_| {
             ApiError::parameter(
                 "buckets",
                 format!("`buckets` must list whole day limits such as 30,60,90, got `{text}`"),
             )
         })?;
-    Buckets::new(limits, age_by).map_err(|rule| ApiError::parameter("buckets", format!("`buckets` {rule}")))
+    Buckets::new(limits, age_by)
+        .map_err(|rule| ApiError::parameter("buckets", format!("`buckets` {rule}")))
 }
 
 /// `GET /invoices/aging-report` (`as_of_date` default today, `customer_id`,
@@ -127,7 +147,10 @@ async fn aging(
     let reader = &view.reader;
     // Today, all customers, the standard buckets and no invoice event dated
     // after today: the dated sums and the ranking of customers by balance.
-    if customer.is_none() && buckets.is_standard() && as_of == view.today && !reader.invoice_events_after(as_of).await?
+    if customer.is_none()
+        && buckets.is_standard()
+        && as_of == view.today
+        && !reader.invoice_events_after(as_of).await?
     {
         let totals = reader.aging_totals(as_of).await?;
         let settled = if include_paid {
@@ -137,12 +160,15 @@ async fn aging(
             None
         };
         let keys = buckets.keys();
-        let ranked = reader.customers_by_balance(view.after(&params)?.as_deref(), limit + 1).await?;
+        let ranked =
+            reader.customers_by_balance(view.after(&params)?.as_deref(), limit + 1).await?;
         let rows = ranked
             .into_iter()
             // Settled customers (at zero) only with `include_paid`.
             .filter(|(_, _, due)| include_paid || due.iter().any(|(_, v)| *v > 0))
-            .map(|(key, id, due)| (key, customer_row(id, &keys, &by_due_date(&buckets, as_of, &due))))
+            .map(|(key, id, due)| {
+                (key, customer_row(id, &keys, &by_due_date(&buckets, as_of, &due)))
+            })
             .collect();
         let (mut rows, next) = view.key_page(&params, rows, limit);
         name_customer_rows(reader, &mut rows).await?;
@@ -150,8 +176,10 @@ async fn aging(
         return view.respond_list(report, NoTotals {}, next).await;
     }
     let offset = view.offset(&params)?;
-    let mut report = aging_at(reader, &AgingQuery { as_of, customer, include_paid, buckets }).await?;
-    let (mut rows, next) = view.page(&params, std::mem::take(&mut report.by_customer), offset, limit);
+    let mut report =
+        aging_at(reader, &AgingQuery { as_of, customer, include_paid, buckets }).await?;
+    let (mut rows, next) =
+        view.page(&params, std::mem::take(&mut report.by_customer), offset, limit);
     name_customer_rows(reader, &mut rows).await?;
     report.by_customer = rows;
     view.respond_list(report, NoTotals {}, next).await

@@ -16,8 +16,8 @@ use sales_shared::http::{ApiContext, ApiError};
 use sales_shared::metrics::customers::CustomerCounts;
 use sales_shared::metrics::get as measure_of;
 use sales_shared::metrics::orders::{
-    Extremes, HighValueSplit, PerformanceInputs, by_status, high_value_meta, high_value_meta_of, high_value_of_status,
-    performance_metrics,
+    Extremes, HighValueSplit, PerformanceInputs, by_status, high_value_meta, high_value_meta_of,
+    high_value_of_status, performance_metrics,
 };
 use sales_shared::money::{from_cents, json, to_cents};
 use sales_shared::params::Params;
@@ -48,7 +48,8 @@ async fn performance(
     RawQuery(query): RawQuery,
 ) -> Result<Response, ApiError> {
     let view = ctx.read_view(&principal, "order-performance-metrics").await?;
-    let params = Params::parse(query.as_deref(), &["from_date", "to_date", "sales_rep_id", "limit"])?;
+    let params =
+        Params::parse(query.as_deref(), &["from_date", "to_date", "sales_rep_id", "limit"])?;
     let period = params.date_range(view.today)?;
     let rep = params.id("sales_rep_id")?;
     let limit = params.limit()?;
@@ -120,12 +121,18 @@ async fn high_value(
     RawQuery(query): RawQuery,
 ) -> Result<Response, ApiError> {
     let view = ctx.read_view(&principal, "high-value-orders").await?;
-    let params =
-        Params::parse(query.as_deref(), &["minimum_amount", "status", "from_date", "to_date", "limit", "cursor"])?;
+    let params = Params::parse(
+        query.as_deref(),
+        &["minimum_amount", "status", "from_date", "to_date", "limit", "cursor"],
+    )?;
     let period = params.date_range(view.today)?;
     let minimum = params
         .amount("minimum_amount")?
-        .map(|m| to_cents(m).ok_or_else(|| ApiError::parameter("minimum_amount", "`minimum_amount` is too large")))
+        .map(|m| {
+            to_cents(m).ok_or_else(|| {
+                ApiError::parameter("minimum_amount", "`minimum_amount` is too large")
+            })
+        })
         .transpose()?
         .unwrap_or(DEFAULT_MINIMUM);
     let statuses: Vec<&str> = OrderStatus::ALL.iter().map(|s| s.as_str()).collect();
@@ -142,14 +149,16 @@ async fn high_value(
             let after = view
                 .after(&params)?
                 .map(|key| {
-                    parse_amount_key(&key)
-                        .ok_or_else(|| ApiError::parameter("cursor", "`cursor` is not a cursor of this list"))
+                    parse_amount_key(&key).ok_or_else(|| {
+                        ApiError::parameter("cursor", "`cursor` is not a cursor of this list")
+                    })
                 })
                 .transpose()?;
             let page = view.reader.high_value_page(period, minimum, after, limit).await?;
             let split = HighValueSplit::of(minimum);
             let (count, value) = split.bands(&orders);
-            let (more, more_value) = view.reader.order_totals_between(period, minimum, split.below_cents).await?;
+            let (more, more_value) =
+                view.reader.order_totals_between(period, minimum, split.below_cents).await?;
             let meta = high_value_meta_of(count + more, value + more_value, revenue);
             let (rows, next) = view.key_page(&params, page, limit);
             (rows, meta, next)
@@ -204,7 +213,10 @@ async fn orders_grouped(
     let view = ctx.read_view(&principal, "orders-by-status").await?;
     let params = Params::parse(query.as_deref(), &["group_by", "from_date", "to_date"])?;
     if params.one_of("group_by", &["status"])?.is_none() {
-        return Err(ApiError::parameter("group_by", "`group_by` is required; the only grouping is `status`"));
+        return Err(ApiError::parameter(
+            "group_by",
+            "`group_by` is required; the only grouping is `status`",
+        ));
     }
     let period = params.date_range(view.today)?;
     let orders = view.reader.sum(family::ORDERS, period).await?;

@@ -11,7 +11,9 @@ use rust_decimal::Decimal;
 use sales_shared::auth::Principal;
 use sales_shared::http::{ApiContext, ApiError};
 use sales_shared::metrics::cents_to_decimal;
-use sales_shared::metrics::payments::{DisputeRow, dispute_row, failed_meta, statistics as payment_statistics};
+use sales_shared::metrics::payments::{
+    DisputeRow, dispute_row, failed_meta, statistics as payment_statistics,
+};
 use sales_shared::money::json;
 use sales_shared::params::Params;
 use sales_shared::records::{PaymentMethod, PaymentStatus, StrEnum};
@@ -81,7 +83,10 @@ async fn failed(
     let meta = failed_meta(&view.reader.sum(family::PAYMENTS, period).await?);
     // Key-based paging: each page reads about its rows per partition of
     // the range's cover, however deep.
-    let page = view.reader.failed_payments_page(period, view.after(&params)?.as_deref(), limit + 1).await?;
+    let page = view
+        .reader
+        .failed_payments_page(period, view.after(&params)?.as_deref(), limit + 1)
+        .await?;
     let (rows, next) = view.key_page(&params, page, limit);
     let ids: Vec<i64> = rows.iter().map(|r| r.customer_id).collect();
     let customers = view.reader.customer_info(&ids).await?;

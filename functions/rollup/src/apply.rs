@@ -12,7 +12,9 @@ use std::time::Duration;
 
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
-use aws_sdk_dynamodb::types::{AttributeValue, CancellationReason, Delete, Put, TransactWriteItem, Update};
+use aws_sdk_dynamodb::types::{
+    AttributeValue, CancellationReason, Delete, Put, TransactWriteItem, Update,
+};
 use sales_shared::records::RecordKey;
 use sales_shared::store::StoreError;
 use sales_shared::store::aggregates::{Measures, key_map, ledger_key, measures_of, read_ledgers};
@@ -80,7 +82,8 @@ pub fn group_changes(changes: Vec<PreparedChange>) -> Grouping {
         let own: HashSet<(String, String)> = change.delta.keys().cloned().collect();
         let new_keys: Vec<&ItemKey> = own.iter().filter(|k| !keys.contains(*k)).collect();
         let new_reserve: usize = new_keys.iter().map(|k| derive::reserve(k)).sum();
-        let fits = keys.len() + reserve + records.len() + new_keys.len() + new_reserve < MAX_TRANSACTION_ITEMS;
+        let fits = keys.len() + reserve + records.len() + new_keys.len() + new_reserve
+            < MAX_TRANSACTION_ITEMS;
         if !current.is_empty() && (!fits || records.contains(&change.key)) {
             groups.push(std::mem::take(&mut current));
             keys.clear();
@@ -135,7 +138,11 @@ fn ledger_put(
 /// A state item read before the transaction (`states`) also counts the
 /// update and is conditioned on the count read: what was derived from it
 /// holds only if nobody wrote it in between.
-fn delta_items(table: &str, delta: &Delta, states: &StateReads) -> Result<Vec<TransactWriteItem>, StoreError> {
+fn delta_items(
+    table: &str,
+    delta: &Delta,
+    states: &StateReads,
+) -> Result<Vec<TransactWriteItem>, StoreError> {
     let mut items = Vec::new();
     for (key, measures) in &delta.adds {
         let mut names = HashMap::new();
@@ -178,7 +185,13 @@ fn delta_items(table: &str, delta: &Delta, states: &StateReads) -> Result<Vec<Tr
     for item in delta.puts.values() {
         items.push(
             TransactWriteItem::builder()
-                .put(Put::builder().table_name(table).set_item(Some(item.clone())).build().map_err(build_err)?)
+                .put(
+                    Put::builder()
+                        .table_name(table)
+                        .set_item(Some(item.clone()))
+                        .build()
+                        .map_err(build_err)?,
+                )
                 .build(),
         );
     }
@@ -210,16 +223,22 @@ pub struct StateRead {
 pub type StateReads = HashMap<ItemKey, StateRead>;
 
 /// Reads the state items among a delta's updates, consistently.
-pub async fn read_states(client: &Client, table: &str, delta: &Delta) -> Result<StateReads, StoreError> {
+pub async fn read_states(
+    client: &Client,
+    table: &str,
+    delta: &Delta,
+) -> Result<StateReads, StoreError> {
     let keys: Vec<ItemKey> = delta.adds.keys().filter(|k| derive::is_state(k)).cloned().collect();
     if keys.is_empty() {
         return Ok(StateReads::new());
     }
     let mut states: StateReads = keys.iter().map(|k| (k.clone(), StateRead::default())).collect();
     for item in batch_get_items(client, table, keys, true).await? {
-        let text = |name: &str| item.get(name).and_then(|v| v.as_s().ok()).cloned().unwrap_or_default();
+        let text =
+            |name: &str| item.get(name).and_then(|v| v.as_s().ok()).cloned().unwrap_or_default();
         let version = item.get(STATE_VERSION).and_then(|v| v.as_n().ok()).cloned();
-        states.insert((text("pk"), text("sk")), StateRead { measures: measures_of(&item)?, version });
+        states
+            .insert((text("pk"), text("sk")), StateRead { measures: measures_of(&item)?, version });
     }
     Ok(states)
 }
@@ -253,7 +272,12 @@ pub fn transaction_items(
 ) -> Result<Vec<TransactWriteItem>, StoreError> {
     let mut items = Vec::new();
     for change in group {
-        items.push(ledger_put(table, change, "attribute_not_exists(seq) OR seq < :seq", HashMap::new())?);
+        items.push(ledger_put(
+            table,
+            change,
+            "attribute_not_exists(seq) OR seq < :seq",
+            HashMap::new(),
+        )?);
     }
     items.extend(state_writes(table, merged, states, &settings_of(group))?);
     Ok(items)
@@ -275,7 +299,10 @@ pub fn merged(group: &[PreparedChange]) -> Delta {
 
 /// Whether a failed transaction may succeed when tried again.
 fn retryable(
-    err: &aws_sdk_dynamodb::error::SdkError<TransactWriteItemsError, aws_sdk_dynamodb::config::http::HttpResponse>,
+    err: &aws_sdk_dynamodb::error::SdkError<
+        TransactWriteItemsError,
+        aws_sdk_dynamodb::config::http::HttpResponse,
+    >,
 ) -> bool {
     err.as_service_error().is_some_and(|e| {
         e.is_transaction_canceled_exception()
@@ -306,10 +333,18 @@ async fn backoff(attempt: u32) {
 /// State items (`derive`) and what they derive go together in a first part
 /// of their own, derived from a consistent read of them made just before
 /// it; the other writes are cut into the same parts on every attempt.
-pub async fn apply_in_parts(client: &Client, table: &str, change: &PreparedChange) -> Result<usize, StoreError> {
+pub async fn apply_in_parts(
+    client: &Client,
+    table: &str,
+    change: &PreparedChange,
+) -> Result<usize, StoreError> {
     let (mut state_delta, mut plain) = (Delta::default(), change.delta.clone());
-    state_delta.adds =
-        plain.adds.iter().filter(|(k, _)| derive::is_state(k)).map(|(k, m)| (k.clone(), m.clone())).collect();
+    state_delta.adds = plain
+        .adds
+        .iter()
+        .filter(|(k, _)| derive::is_state(k))
+        .map(|(k, m)| (k.clone(), m.clone()))
+        .collect();
     plain.adds.retain(|k, _| !derive::is_state(k));
     let writes = delta_items(table, &plain, &StateReads::new())?;
     let plain_parts: Vec<&[TransactWriteItem]> = writes.chunks(MAX_TRANSACTION_ITEMS - 1).collect();
@@ -329,7 +364,12 @@ pub async fn apply_in_parts(client: &Client, table: &str, change: &PreparedChang
         if has_state {
             parts.push(if done == 0 {
                 let states = read_states(client, table, &state_delta).await?;
-                state_writes(table, &state_delta, &states, &settings_of(std::slice::from_ref(change)))?
+                state_writes(
+                    table,
+                    &state_delta,
+                    &states,
+                    &settings_of(std::slice::from_ref(change)),
+                )?
             } else {
                 Vec::new()
             });
@@ -340,7 +380,9 @@ pub async fn apply_in_parts(client: &Client, table: &str, change: &PreparedChang
             let last = index + 1 == parts.len();
             let mut items = part.clone();
             items.push(progress_write(table, change, (&pk, &sk), index, last)?);
-            if let Err(err) = client.transact_write_items().set_transact_items(Some(items)).send().await {
+            if let Err(err) =
+                client.transact_write_items().set_transact_items(Some(items)).send().await
+            {
                 failed = Some(err);
                 break;
             }
@@ -423,7 +465,11 @@ fn progress_write(
 
 /// Applies one group, dropping changes the ledger shows as applied.
 /// Returns how many changes took effect.
-pub async fn apply_group(client: &Client, table: &str, group: Vec<PreparedChange>) -> Result<usize, StoreError> {
+pub async fn apply_group(
+    client: &Client,
+    table: &str,
+    group: Vec<PreparedChange>,
+) -> Result<usize, StoreError> {
     if let [change] = group.as_slice()
         && is_oversized(change)
     {
@@ -457,9 +503,12 @@ pub async fn apply_group(client: &Client, table: &str, group: Vec<PreparedChange
             Ok(_) => return Ok(pending.len()),
             Err(err) => {
                 attempt += 1;
-                if let Some(TransactWriteItemsError::TransactionCanceledException(cancelled)) = err.as_service_error() {
+                if let Some(TransactWriteItemsError::TransactionCanceledException(cancelled)) =
+                    err.as_service_error()
+                {
                     let reasons = cancelled.cancellation_reasons();
-                    let codes: Vec<&str> = reasons.iter().filter_map(CancellationReason::code).collect();
+                    let codes: Vec<&str> =
+                        reasons.iter().filter_map(CancellationReason::code).collect();
                     tracing::debug!(?codes, attempt, "transaction cancelled; re-reading ledger");
                 }
                 if !retryable(&err) || attempt >= MAX_ATTEMPTS {
@@ -479,7 +528,9 @@ mod tests {
     fn change(id: i64, items: usize) -> PreparedChange {
         let mut delta = Delta::default();
         for i in 0..items {
-            delta.adds.insert(("t#orders".into(), format!("D#{i}")), [("placed".to_owned(), 1)].into());
+            delta
+                .adds
+                .insert(("t#orders".into(), format!("D#{i}")), [("placed".to_owned(), 1)].into());
         }
         PreparedChange {
             key: RecordKey { tenant_id: "t".into(), record_type: RecordType::Order, id },
@@ -509,8 +560,15 @@ mod tests {
 
     #[test]
     fn an_oversized_change_goes_alone_and_the_rest_group_around_it() {
-        let g = group_changes(vec![change(1, 3), change(2, 3), change(3, 100), change(4, 3), change(5, 3)]);
-        let ids: Vec<Vec<i64>> = g.groups.iter().map(|g| g.iter().map(|c| c.key.id).collect()).collect();
+        let g = group_changes(vec![
+            change(1, 3),
+            change(2, 3),
+            change(3, 100),
+            change(4, 3),
+            change(5, 3),
+        ]);
+        let ids: Vec<Vec<i64>> =
+            g.groups.iter().map(|g| g.iter().map(|c| c.key.id).collect()).collect();
         assert_eq!(ids, vec![vec![1, 2], vec![3], vec![4, 5]]);
         assert!(is_oversized(&g.groups[1][0]));
         assert!(!is_oversized(&change(6, 99)));

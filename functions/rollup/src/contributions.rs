@@ -11,8 +11,8 @@ use sales_shared::buckets::{Grain, bucket_key, bucket_keys, calendar_bucket_keys
 use sales_shared::money::to_cents;
 use sales_shared::periods::local_date;
 use sales_shared::records::{
-    DisputeStatus, Invoice, InvoiceStatus, Order, Payment, PaymentStatus, RecordBody, Rejection, SourceRecord, StrEnum,
-    TenantSettings, check_currency, check_envelope, check_limits,
+    DisputeStatus, Invoice, InvoiceStatus, Order, Payment, PaymentStatus, RecordBody, Rejection,
+    SourceRecord, StrEnum, TenantSettings, check_currency, check_envelope, check_limits,
 };
 use sales_shared::sketch;
 use sales_shared::store::aggregates::measure::{
@@ -78,7 +78,13 @@ impl Contribution {
     /// units, so measures that fill an item by the hundred stay out of
     /// them (a range reads whole years as their months for these:
     /// `sum_without_years`).
-    fn add_without_years(&mut self, families: &[String], day: NaiveDate, name: &str, value: Measure) {
+    fn add_without_years(
+        &mut self,
+        families: &[String],
+        day: NaiveDate,
+        name: &str,
+        value: Measure,
+    ) {
         for family in families {
             for grain in [Grain::Day, Grain::Month] {
                 self.count_family((family.clone(), bucket_key(grain, day)), name.to_owned(), value);
@@ -86,7 +92,14 @@ impl Contribution {
         }
     }
 
-    fn add_entity(&mut self, families: &[String], day: NaiveDate, id: i64, name: &str, value: impl Into<Measure>) {
+    fn add_entity(
+        &mut self,
+        families: &[String],
+        day: NaiveDate,
+        id: i64,
+        name: &str,
+        value: impl Into<Measure>,
+    ) {
         let value = value.into();
         if value == 0 {
             return;
@@ -106,7 +119,12 @@ impl Contribution {
     /// (the tenant is added when the delta is built).
     fn count_family(&mut self, (family, sk): (String, String), name: String, value: Measure) {
         if value != 0 {
-            accumulate(self.family_counters.entry((family, sk)).or_default(), &name, value, &mut self.overflowed);
+            accumulate(
+                self.family_counters.entry((family, sk)).or_default(),
+                &name,
+                value,
+                &mut self.overflowed,
+            );
         }
     }
 
@@ -122,7 +140,13 @@ impl Contribution {
     }
 
     /// An index item owned by the record.
-    fn index(&mut self, tenant: &str, family: &str, sk: String, attributes: Vec<(&str, AttributeValue)>) {
+    fn index(
+        &mut self,
+        tenant: &str,
+        family: &str,
+        sk: String,
+        attributes: Vec<(&str, AttributeValue)>,
+    ) {
         let pk = measures_pk(tenant, family);
         let mut item = key_map(pk.clone(), sk.clone());
         for (name, value) in attributes {
@@ -155,7 +179,10 @@ fn number(value: impl std::fmt::Display) -> AttributeValue {
 /// another currency than the tenant's, or its sums would overflow. The
 /// stream and `rebuild` both go through here, so a refused version is
 /// absent from the live and the recomputed aggregates alike.
-pub fn checked_contribution(record: &SourceRecord, settings: &TenantSettings) -> Result<Contribution, Rejection> {
+pub fn checked_contribution(
+    record: &SourceRecord,
+    settings: &TenantSettings,
+) -> Result<Contribution, Rejection> {
     check_envelope(record)?;
     check_limits(record)?;
     check_currency(record, &settings.currency)?;
@@ -191,20 +218,30 @@ pub fn contribution(record: &SourceRecord, tz: Tz) -> Contribution {
             payment_contribution(&mut c, payment, tz);
             payment_index(&mut c, tenant, id, payment, tz);
         }
-        Some(RecordBody::Invoice(invoice)) => {
-            invoice_contribution(&mut c, tenant, id, invoice, local_date(&record.updated_at, tz), tz)
-        }
+        Some(RecordBody::Invoice(invoice)) => invoice_contribution(
+            &mut c,
+            tenant,
+            id,
+            invoice,
+            local_date(&record.updated_at, tz),
+            tz,
+        ),
         Some(RecordBody::TenantSettings(settings)) => {
             let (pk, sk) = settings_key(tenant);
             let mut item = key_map(pk.clone(), sk.clone());
-            item.insert("settings".into(), AttributeValue::S(serde_json::to_string(settings).unwrap_or_default()));
+            item.insert(
+                "settings".into(),
+                AttributeValue::S(serde_json::to_string(settings).unwrap_or_default()),
+            );
             c.items.insert((pk, sk), item);
         }
         Some(body @ RecordBody::Customer(_)) => c.copy(tenant, family::CUSTOMERS, id, body),
         Some(body @ RecordBody::Product(_)) => c.copy(tenant, family::PRODUCTS, id, body),
         Some(body @ RecordBody::SalesRep(_)) => c.copy(tenant, family::SALES_REPS, id, body),
         Some(body @ RecordBody::SalesTarget(_)) => c.copy(tenant, family::SALES_TARGETS, id, body),
-        Some(body @ RecordBody::MarketingSpend(_)) => c.copy(tenant, family::MARKETING_SPEND, id, body),
+        Some(body @ RecordBody::MarketingSpend(_)) => {
+            c.copy(tenant, family::MARKETING_SPEND, id, body)
+        }
         None => {}
     }
     c
@@ -235,7 +272,12 @@ fn order_contribution(c: &mut Contribution, order: &Order, tz: Tz) {
         c.add(&f, day, measure::DELIVERED_ACCURATE, i64::from(!order.fulfillment_error));
         if let Some(promised) = order.promised_delivery_date {
             c.add(&f, day, measure::DELIVERY_PROMISED, 1);
-            c.add(&f, day, measure::DELIVERED_ON_TIME, i64::from(local_date(&delivered_at, tz) <= promised));
+            c.add(
+                &f,
+                day,
+                measure::DELIVERED_ON_TIME,
+                i64::from(local_date(&delivered_at, tz) <= promised),
+            );
         }
     }
     // Trends: the month's item holds one measure per day.
@@ -266,8 +308,10 @@ fn order_contribution(c: &mut Contribution, order: &Order, tz: Tz) {
         // items) and no item grows past a shard's share of the catalogue.
         for line in &order.lines {
             let shard = line.product_id.rem_euclid(family::PRODUCT_SHARDS);
-            let (units, revenue) =
-                (measure::product(line.product_id, Units), measure::product(line.product_id, Revenue));
+            let (units, revenue) = (
+                measure::product(line.product_id, Units),
+                measure::product(line.product_id, Revenue),
+            );
             c.add_entity(&products, day, shard, &units, line.quantity);
             c.add_entity(&products, day, shard, &revenue, cents(line.line_total));
         }
@@ -388,7 +432,12 @@ fn invoice_contribution(
         c.add(&f, day, measure::AR_CHANGE, cents(application.amount).saturating_neg());
     }
     if let (true, Some(at)) = (written_off > 0, invoice.written_off_at) {
-        c.add(&f, on_or_after_issue(local_date(&at, tz)), measure::AR_CHANGE, written_off.saturating_neg());
+        c.add(
+            &f,
+            on_or_after_issue(local_date(&at, tz)),
+            measure::AR_CHANGE,
+            written_off.saturating_neg(),
+        );
     }
 
     let receivable = receivables::Receivable {
@@ -407,7 +456,8 @@ fn invoice_contribution(
     };
     receivable_steps(c, tenant, customer, &receivable);
 
-    let last_application = invoice.payment_applications.iter().map(|a| local_date(&a.applied_at, tz)).max();
+    let last_application =
+        invoice.payment_applications.iter().map(|a| local_date(&a.applied_at, tz)).max();
     if let (true, Some(last)) = (paid == total, last_application) {
         let paid_on = on_or_after_issue(last);
         let days = (paid_on - issued_on).num_days();
@@ -433,8 +483,10 @@ fn invoice_contribution(
 
     // The closing index: by the local date the balance reached zero.
     let balance = total - paid - written_off;
-    let written_off_on =
-        invoice.written_off_at.filter(|_| written_off > 0).map(|at| on_or_after_issue(local_date(&at, tz)));
+    let written_off_on = invoice
+        .written_off_at
+        .filter(|_| written_off > 0)
+        .map(|at| on_or_after_issue(local_date(&at, tz)));
     let closed_on = (balance <= 0)
         .then(|| last_application.map(on_or_after_issue).into_iter().chain(written_off_on).max())
         .flatten();
@@ -468,7 +520,12 @@ fn invoice_contribution(
 /// step's date), `invoices_open` (by issue date, each measure named by the
 /// step's date) and the customer's open balance by due date
 /// (`customer_ar`, the state of the by-customer ranking).
-fn receivable_steps(c: &mut Contribution, tenant: &str, customer: i64, receivable: &receivables::Receivable) {
+fn receivable_steps(
+    c: &mut Contribution,
+    tenant: &str,
+    customer: i64,
+    receivable: &receivables::Receivable,
+) {
     use measure::OpenStep;
     let aging = [family::AGING.to_owned()];
     for (day, step) in receivable.steps(None) {
@@ -487,7 +544,11 @@ fn receivable_steps(c: &mut Contribution, tenant: &str, customer: i64, receivabl
     let keys = [bucket_key(Grain::Day, issued), bucket_key(Grain::Month, issued)];
     let mut open = |step: OpenStep, day: NaiveDate, value: Measure| {
         for sk in &keys {
-            c.count_family((family::INVOICES_OPEN.to_owned(), sk.clone()), measure::open_step(step, day), value);
+            c.count_family(
+                (family::INVOICES_OPEN.to_owned(), sk.clone()),
+                measure::open_step(step, day),
+                value,
+            );
         }
     };
     for (day, step) in receivable.steps(None) {
@@ -513,12 +574,18 @@ pub fn order_cash_key(tenant: &str, order_id: i64) -> ItemKey {
 
 /// A customer's open balances by due date (`customer_ar`).
 pub fn customer_ar_key(tenant: &str, customer_id: i64) -> ItemKey {
-    (measures_pk(tenant, &family::sharded(family::CUSTOMER_AR, customer_id)), entity_key::sk(customer_id))
+    (
+        measures_pk(tenant, &family::sharded(family::CUSTOMER_AR, customer_id)),
+        entity_key::sk(customer_id),
+    )
 }
 
 /// The item counting a customer's placed orders per local order day.
 pub fn customer_days_key(tenant: &str, customer_id: i64) -> ItemKey {
-    (measures_pk(tenant, &family::sharded(family::CUSTOMER_DAYS, customer_id)), entity_key::sk(customer_id))
+    (
+        measures_pk(tenant, &family::sharded(family::CUSTOMER_DAYS, customer_id)),
+        entity_key::sk(customer_id),
+    )
 }
 
 /// Index items of an order: by amount (day, month and year partitions) and
@@ -541,17 +608,32 @@ fn order_index(c: &mut Contribution, tenant: &str, id: i64, order: &Order, tz: T
     // (exports stream these in date order).
     let mut by_date = attributes();
     by_date.push(("source", AttributeValue::S(order.source.as_str().to_owned())));
-    c.index(tenant, &family::bucketed(family::ORDERS_BY_DATE, &month_key(day)), entity_key::under(day, id), by_date);
+    c.index(
+        tenant,
+        &family::bucketed(family::ORDERS_BY_DATE, &month_key(day)),
+        entity_key::under(day, id),
+        by_date,
+    );
     if !order.is_placed() {
         return;
     }
     for bucket in bucket_keys(day) {
-        c.index(tenant, &family::bucketed(family::ORDERS_BY_AMOUNT, &bucket), amount_key(total, id), attributes());
+        c.index(
+            tenant,
+            &family::bucketed(family::ORDERS_BY_AMOUNT, &bucket),
+            amount_key(total, id),
+            attributes(),
+        );
     }
     // Newest first when read backwards; within one instant, ids ascending
     // (the key holds the id's complement).
     let at = order.ordered_at.with_timezone(&chrono::Utc).format("%Y-%m-%dT%H:%M:%S%.9fZ");
-    c.index(tenant, family::RECENT_ORDERS, entity_key::under(at, i64::MAX.saturating_sub(id)), attributes());
+    c.index(
+        tenant,
+        family::RECENT_ORDERS,
+        entity_key::under(at, i64::MAX.saturating_sub(id)),
+        attributes(),
+    );
 }
 
 /// Index items of a payment: failed ones by bucket, open disputes; and
@@ -573,7 +655,10 @@ fn payment_index(c: &mut Contribution, tenant: &str, id: i64, payment: &Payment,
                     ("payment_number", text(&payment.payment_number)),
                     ("amount", number(amount)),
                     ("method", text(payment.method.as_str())),
-                    ("failure_reason", text(payment.failure_reason.map_or("other", |r| r.as_str()))),
+                    (
+                        "failure_reason",
+                        text(payment.failure_reason.map_or("other", |r| r.as_str())),
+                    ),
                     ("failed_at", text(&failed_text)),
                     ("retry_count", number(payment.retry_count)),
                     ("can_retry", AttributeValue::Bool(payment.can_retry)),
@@ -605,7 +690,13 @@ fn payment_index(c: &mut Contribution, tenant: &str, id: i64, payment: &Payment,
                     ("dispute_reason", text(&dispute.reason)),
                     (
                         "disputed_at",
-                        text(&dispute.disputed_at.with_timezone(&chrono::Utc).format("%Y-%m-%dT%H:%M:%SZ").to_string()),
+                        text(
+                            &dispute
+                                .disputed_at
+                                .with_timezone(&chrono::Utc)
+                                .format("%Y-%m-%dT%H:%M:%SZ")
+                                .to_string(),
+                        ),
                     ),
                     ("evidence_due_date", text(&dispute.evidence_due_date.to_string())),
                     ("status", text(status)),
@@ -647,7 +738,12 @@ impl Delta {
                     bucket_keys(*day).into()
                 };
                 for bucket in buckets {
-                    delta.add(measures_pk(tenant, family), entity_key::under(bucket, *id), measures, sign);
+                    delta.add(
+                        measures_pk(tenant, family),
+                        entity_key::under(bucket, *id),
+                        measures,
+                        sign,
+                    );
                 }
             }
             for ((pk, sk), measures) in &c.counters {

@@ -22,7 +22,8 @@ use chrono::{Datelike, NaiveDate};
 use sales_shared::buckets::{Grain, bucket_key, bucket_keys, calendar_buckets, is_month_key};
 use sales_shared::periods::{DateRange, month_range};
 use sales_shared::store::aggregates::{
-    Measure, Measures, entity_key, family, key_map, lifetime, measure, measures_pk, ranking, tenant_and_family,
+    Measure, Measures, entity_key, family, key_map, lifetime, measure, measures_pk, ranking,
+    tenant_and_family,
 };
 
 use crate::contributions::{Delta, Item, ItemKey};
@@ -161,7 +162,10 @@ pub fn derive(key: &ItemKey, measures: &Measures, settings: &DeriveSettings) -> 
                 let pk = measures_pk(tenant, family::CASH_CYCLES);
                 for sk in bucket_keys(ordered) {
                     let cycle = Measure::from((paid - ordered).num_days());
-                    let m = Measures::from([(measure::CYCLES.to_owned(), 1), (measure::CYCLE_DAYS.to_owned(), cycle)]);
+                    let m = Measures::from([
+                        (measure::CYCLES.to_owned(), 1),
+                        (measure::CYCLE_DAYS.to_owned(), cycle),
+                    ]);
                     out.adds.insert((pk.clone(), sk), m);
                 }
             }
@@ -175,7 +179,12 @@ pub fn derive(key: &ItemKey, measures: &Measures, settings: &DeriveSettings) -> 
                 return out;
             }
             let pk = measures_pk(tenant, &family::bucketed(family::TOP_INVOICED, bucket));
-            out.items.extend([ranking_item(pk, value(measures, measure::INVOICED), customer, measures)]);
+            out.items.extend([ranking_item(
+                pk,
+                value(measures, measure::INVOICED),
+                customer,
+                measures,
+            )]);
         }
         Some(State::Receivable { tenant, customer }) => {
             if value(measures, measure::ISSUED_INVOICES) <= 0 {
@@ -275,7 +284,9 @@ fn order_days(out: &mut Derived, tenant: &str, measures: &Measures, settings: &D
     }
     // Dated by the later of the event and the first revenue-bearing day:
     // summed through E, they cover the customers with such an order by E.
-    let Some(first_bearing) = days.iter().find(|(_, d)| d.bearing > 0).map(|(day, _)| *day) else { return };
+    let Some(first_bearing) = days.iter().find(|(_, d)| d.bearing > 0).map(|(day, _)| *day) else {
+        return;
+    };
     let mut dated = |day: NaiveDate, name: &str, v: Measure| {
         for sk in bucket_keys(day.max(first_bearing)) {
             add(&sk, name, v);
@@ -322,7 +333,12 @@ fn ranking_item(pk: String, value: Measure, customer: i64, measures: &Measures) 
 }
 
 /// `derive(after) - derive(before)` of one state item, as writes.
-pub fn change(key: &ItemKey, before: &Measures, after: &Measures, settings: &DeriveSettings) -> Delta {
+pub fn change(
+    key: &ItemKey,
+    before: &Measures,
+    after: &Measures,
+    settings: &DeriveSettings,
+) -> Delta {
     let (old, new) = (derive(key, before, settings), derive(key, after, settings));
     let mut delta = Delta::default();
     for (sign, derived) in [(-1, &old), (1, &new)] {
@@ -399,8 +415,11 @@ mod tests {
     fn a_customer_bucket_counts_once_and_ranks_by_revenue() {
         let state = key("t#customer_sales", "M#2025-12#00000000000000000042");
         assert!(is_state(&state));
-        let d =
-            derive(&state, &m(&[("placed", 2), ("revenue_bearing", 1), ("revenue", 1050)]), &DeriveSettings::default());
+        let d = derive(
+            &state,
+            &m(&[("placed", 2), ("revenue_bearing", 1), ("revenue", 1050)]),
+            &DeriveSettings::default(),
+        );
         assert_eq!(d.adds[&key("t#customer_counts", "M#2025-12")]["unique_customers"], 1);
         let (rank_key, item) = d.items.iter().next().unwrap();
         assert_eq!(rank_key.0, "t#top_customers#M#2025-12");
@@ -422,7 +441,10 @@ mod tests {
         let two = m(&[("placed", 2), ("revenue_bearing", 2), ("revenue", 300)]);
         let delta = change(&state, &one, &two, &DeriveSettings::default());
         assert!(delta.adds.is_empty(), "still one customer in the bucket");
-        assert_eq!(delta.deletes.iter().map(|k| ranking::id_of(&k.1)).collect::<Vec<_>>(), vec![Some(7)]);
+        assert_eq!(
+            delta.deletes.iter().map(|k| ranking::id_of(&k.1)).collect::<Vec<_>>(),
+            vec![Some(7)]
+        );
         assert_eq!(delta.puts.len(), 1);
         // First order: +1 customer; the last one removed: -1 and no entry.
         assert_eq!(
@@ -443,14 +465,23 @@ mod tests {
         let earlier = m(&[("d20251217", 1), ("d20240102", 1)]);
         let delta = change(&state, &later, &earlier, &DeriveSettings::default());
         let new = |bucket: &str| {
-            delta.adds.get(&key("t#customer_counts", bucket)).and_then(|m| m.get("new_customers")).copied()
+            delta
+                .adds
+                .get(&key("t#customer_counts", bucket))
+                .and_then(|m| m.get("new_customers"))
+                .copied()
         };
         assert_eq!(new("D#2025-12-17"), Some(-1));
         assert_eq!(new("W#2025-W51"), Some(-1));
         assert_eq!(new("D#2024-01-02"), Some(1));
         assert_eq!(new("Y#2024"), Some(1));
         // An order on a later day: no new customer anywhere.
-        let more = change(&state, &later, &m(&[("d20251217", 1), ("d20251220", 2)]), &DeriveSettings::default());
+        let more = change(
+            &state,
+            &later,
+            &m(&[("d20251217", 1), ("d20251220", 2)]),
+            &DeriveSettings::default(),
+        );
         assert!(more.adds.values().all(|m| !m.contains_key("new_customers")));
         assert!(!is_state(&key("t#customer_sales@rep=3", "M#2025-12#00000000000000000001")));
         assert!(!is_state(&key("t#orders", "M#2025-12")));
@@ -472,7 +503,9 @@ mod tests {
         ]);
         let settings = DeriveSettings { vip_cents: 100_000 };
         let d = derive(&state, &days, &settings);
-        let at = |sk: &str, name: &str| d.adds.get(&key("t#customer_counts", sk)).and_then(|m| m.get(name)).copied();
+        let at = |sk: &str, name: &str| {
+            d.adds.get(&key("t#customer_counts", sk)).and_then(|m| m.get(name)).copied()
+        };
         // New in November (its first order), not in December.
         assert_eq!(at("M#2025-11", "new_customers"), Some(1));
         assert_eq!(at("M#2025-11", "new_revenue"), None);
@@ -516,10 +549,17 @@ mod tests {
         // Everything settled: still ranked (at zero), for `include_paid`.
         let settled = derive(&ar, &m(&[("issued", 3)]), &DeriveSettings::default());
         assert_eq!(settled.items.keys().next().unwrap().1, ranking::sk(0, 10));
-        assert_eq!(derive(&ar, &m(&[("issued", 0)]), &DeriveSettings::default()), Derived::default());
+        assert_eq!(
+            derive(&ar, &m(&[("issued", 0)]), &DeriveSettings::default()),
+            Derived::default()
+        );
 
         let invoices = key("t#customer_invoices", "M#2025-12#00000000000000000010");
-        let d = derive(&invoices, &m(&[("count", 2), ("invoiced", 900), ("paid", 400)]), &DeriveSettings::default());
+        let d = derive(
+            &invoices,
+            &m(&[("count", 2), ("invoiced", 900), ("paid", 400)]),
+            &DeriveSettings::default(),
+        );
         let (rank_key, item) = d.items.iter().next().unwrap();
         assert_eq!(rank_key.0, "t#top_invoiced#M#2025-12");
         assert_eq!(ranking::id_of(&rank_key.1), Some(10));
@@ -535,8 +575,14 @@ mod tests {
     #[test]
     fn complete_derives_from_whole_states() {
         let mut total = Delta::default();
-        total.adds.insert(key("t#customer_sales", "D#2025-12-17#00000000000000000001"), m(&[("placed", 1)]));
-        total.adds.insert(key("t#customer_sales", "D#2025-12-17#00000000000000000002"), m(&[("placed", 3)]));
+        total.adds.insert(
+            key("t#customer_sales", "D#2025-12-17#00000000000000000001"),
+            m(&[("placed", 1)]),
+        );
+        total.adds.insert(
+            key("t#customer_sales", "D#2025-12-17#00000000000000000002"),
+            m(&[("placed", 3)]),
+        );
         complete(&mut total, &DeriveSettings::default());
         assert_eq!(total.adds[&key("t#customer_counts", "D#2025-12-17")]["unique_customers"], 2);
         assert_eq!(total.puts.len(), 2);

@@ -14,7 +14,9 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::{DateTime, SecondsFormat, Utc};
 use sales_shared::config::Config;
 use sales_shared::records::{RecordKey, TenantSettings};
-use sales_shared::store::aggregates::{key_map, padded_sequence, tenant_registry_key, watermark_key};
+use sales_shared::store::aggregates::{
+    key_map, padded_sequence, tenant_registry_key, watermark_key,
+};
 use sales_shared::store::{StoreError, source};
 
 use crate::apply::{PreparedChange, apply_group, group_changes};
@@ -65,7 +67,9 @@ enum Image {
 impl Image {
     fn identity(&self) -> Option<(&RecordKey, i64)> {
         match self {
-            Image::Valid { key, version, .. } | Image::Refused { key, version, .. } => Some((key, *version)),
+            Image::Valid { key, version, .. } | Image::Refused { key, version, .. } => {
+                Some((key, *version))
+            }
             Image::Absent | Image::Unreadable(_) => None,
         }
     }
@@ -111,7 +115,13 @@ async fn read_image(
     let settings = match tenants.get(&key.tenant_id) {
         Some(settings) => settings,
         None => {
-            let settings = match source::tenant_settings(&ctx.dynamo, &ctx.source_table, &key.tenant_id).await {
+            let settings = match source::tenant_settings(
+                &ctx.dynamo,
+                &ctx.source_table,
+                &key.tenant_id,
+            )
+            .await
+            {
                 Ok(settings) => settings,
                 // Unreadable settings count as the defaults, as in `rebuild`.
                 Err(err @ StoreError::Malformed { .. }) => {
@@ -146,7 +156,11 @@ async fn prepare(
     if record.change.new_image.is_empty() && record.change.old_image.is_empty() {
         // Nothing to apply, ever: reported alone, like a refused image.
         let refused = Some(RollupError::NoImage.to_string());
-        return Ok(Prepared { change: None, written_at: record.change.approximate_creation_date_time, refused });
+        return Ok(Prepared {
+            change: None,
+            written_at: record.change.approximate_creation_date_time,
+            refused,
+        });
     }
     let new = read_image(ctx, &record.change.new_image, tenants).await?;
     let old = read_image(ctx, &record.change.old_image, tenants).await?;
@@ -211,7 +225,8 @@ pub async fn handle(ctx: &RollupContext, event: Event) -> DynamoDbEventResponse 
             }
             Err(err) => {
                 tracing::error!(error = %err, "applying a group of changes failed");
-                failed_at = Some(failed_at.map_or(written[position].0, |f| f.min(written[position].0)));
+                failed_at =
+                    Some(failed_at.map_or(written[position].0, |f| f.min(written[position].0)));
                 break;
             }
         }
@@ -248,7 +263,11 @@ async fn register_tenant(ctx: &RollupContext, tenant: &str) -> Result<(), StoreE
 }
 
 /// Moves the tenant's `data_through` forward (never back).
-async fn advance_watermark(ctx: &RollupContext, tenant: &str, at: DateTime<Utc>) -> Result<(), StoreError> {
+async fn advance_watermark(
+    ctx: &RollupContext,
+    tenant: &str,
+    at: DateTime<Utc>,
+) -> Result<(), StoreError> {
     let (pk, sk) = watermark_key(tenant);
     let text = at.to_rfc3339_opts(SecondsFormat::Millis, true);
     let result = ctx
@@ -263,9 +282,17 @@ async fn advance_watermark(ctx: &RollupContext, tenant: &str, at: DateTime<Utc>)
         .send()
         .await;
     match result {
-        Ok(out) if out.attributes.as_ref().is_none_or(|a| a.is_empty()) => register_tenant(ctx, tenant).await,
+        Ok(out) if out.attributes.as_ref().is_none_or(|a| a.is_empty()) => {
+            register_tenant(ctx, tenant).await
+        }
         Ok(_) => Ok(()),
-        Err(err) if err.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()) => Ok(()),
+        Err(err)
+            if err
+                .as_service_error()
+                .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
+        {
+            Ok(())
+        }
         Err(err) => Err(StoreError::dynamo("UpdateItem", err)),
     }
 }

@@ -19,7 +19,8 @@ use sales_shared::records::{
     PaymentMethod, PaymentStatus, RecordBody, RecordType, SourceRecord, StrEnum, TenantSettings,
 };
 use sales_shared::store::aggregates::{
-    Measures, family, is_aggregate_pk, key_map, measures_of, measures_pk, settings_key, tenant_prefix,
+    Measures, family, is_aggregate_pk, key_map, measures_of, measures_pk, settings_key,
+    tenant_prefix,
 };
 use sales_shared::store::source::{self, WRITE_SHARDS};
 use sales_shared::store::{StoreError, query_partition};
@@ -64,10 +65,14 @@ const BUCKETED_ITEM_FAMILIES: [&str; 6] = [
 
 /// Whether a partition holds whole items rather than measures.
 fn holds_items(tenant: &str, pk: &str) -> bool {
-    let Some(family) = pk.strip_prefix(tenant).and_then(|rest| rest.strip_prefix('#')) else { return false };
+    let Some(family) = pk.strip_prefix(tenant).and_then(|rest| rest.strip_prefix('#')) else {
+        return false;
+    };
     family == "settings"
         || ITEM_FAMILIES.contains(&family)
-        || BUCKETED_ITEM_FAMILIES.iter().any(|f| family.strip_prefix(f).is_some_and(|r| r.starts_with('#')))
+        || BUCKETED_ITEM_FAMILIES
+            .iter()
+            .any(|f| family.strip_prefix(f).is_some_and(|r| r.starts_with('#')))
 }
 
 /// A tenant's aggregates, normalized for comparison.
@@ -91,7 +96,14 @@ impl std::fmt::Display for Difference {
                 write!(f, "{} {}: expected {:?}, live {:?}", key.0, key.1, expected, live)
             }
             Difference::Item { key, expected, live } => {
-                write!(f, "{} {}: expected {:?}, live {:?}", key.0, key.1, expected.is_some(), live.is_some())
+                write!(
+                    f,
+                    "{} {}: expected {:?}, live {:?}",
+                    key.0,
+                    key.1,
+                    expected.is_some(),
+                    live.is_some()
+                )
             }
         }
     }
@@ -157,8 +169,11 @@ fn item_key(item: &Item) -> ItemKey {
 /// partition the expected state holds, every payment slice and every
 /// entity shard.
 pub fn partitions(tenant: &str, expected: &AggregateState) -> BTreeSet<String> {
-    let mut pks: BTreeSet<String> =
-        MEASURE_FAMILIES.iter().chain(ITEM_FAMILIES.iter()).map(|f| measures_pk(tenant, f)).collect();
+    let mut pks: BTreeSet<String> = MEASURE_FAMILIES
+        .iter()
+        .chain(ITEM_FAMILIES.iter())
+        .map(|f| measures_pk(tenant, f))
+        .collect();
     pks.insert(settings_key(tenant).0);
     pks.extend(expected.measures.keys().chain(expected.items.keys()).map(|(pk, _)| pk.clone()));
     for shard in 0..family::ENTITY_SHARDS {
@@ -170,7 +185,10 @@ pub fn partitions(tenant: &str, expected: &AggregateState) -> BTreeSet<String> {
         pks.insert(measures_pk(tenant, &family::payments_of(Some(method.as_str()), None)));
         for status in PaymentStatus::ALL {
             pks.insert(measures_pk(tenant, &family::payments_of(None, Some(status.as_str()))));
-            pks.insert(measures_pk(tenant, &family::payments_of(Some(method.as_str()), Some(status.as_str()))));
+            pks.insert(measures_pk(
+                tenant,
+                &family::payments_of(Some(method.as_str()), Some(status.as_str())),
+            ));
         }
     }
     pks
@@ -246,7 +264,11 @@ pub fn differences(expected: &AggregateState, live: &AggregateState) -> Vec<Diff
     for key in keys {
         let (e, l) = (expected.measures.get(key), live.measures.get(key));
         if e != l {
-            out.push(Difference::Measures { key: key.clone(), expected: e.cloned(), live: l.cloned() });
+            out.push(Difference::Measures {
+                key: key.clone(),
+                expected: e.cloned(),
+                live: l.cloned(),
+            });
         }
     }
     let keys: BTreeSet<&ItemKey> = expected.items.keys().chain(live.items.keys()).collect();
@@ -279,7 +301,9 @@ pub async fn write_differences(
         .iter()
         .map(|d| {
             let (key, put) = match d {
-                Difference::Measures { key, expected, .. } => (key, expected.as_ref().map(|m| measures_item(key, m))),
+                Difference::Measures { key, expected, .. } => {
+                    (key, expected.as_ref().map(|m| measures_item(key, m)))
+                }
                 Difference::Item { key, expected, .. } => (key, expected.clone()),
             };
             let built = match put {
@@ -292,7 +316,10 @@ pub async fn write_differences(
                     .build()
                     .map(|d| WriteRequest::builder().delete_request(d).build()),
             };
-            built.map_err(|e| StoreError::Malformed { key: format!("{} {}", key.0, key.1), message: e.to_string() })
+            built.map_err(|e| StoreError::Malformed {
+                key: format!("{} {}", key.0, key.1),
+                message: e.to_string(),
+            })
         })
         .collect::<Result<_, _>>()?;
     for chunk in requests.chunks(25) {
@@ -305,7 +332,10 @@ pub async fn write_differences(
                 .send()
                 .await
                 .map_err(|e| StoreError::dynamo("BatchWriteItem", e))?;
-            pending = out.unprocessed_items.and_then(|mut u| u.remove(aggregates_table)).unwrap_or_default();
+            pending = out
+                .unprocessed_items
+                .and_then(|mut u| u.remove(aggregates_table))
+                .unwrap_or_default();
             if !pending.is_empty() {
                 attempt += 1;
                 tokio::time::sleep(Duration::from_millis(25 * 2u64.pow(attempt.min(6)))).await;

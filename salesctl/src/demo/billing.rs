@@ -69,7 +69,10 @@ pub(super) struct Payment {
 
 impl Payment {
     pub(super) fn updated_at(&self) -> Ts {
-        latest(self.created_at, [self.completed_at, self.failed_at, self.dispute.as_ref().map(|d| d.disputed_at)])
+        latest(
+            self.created_at,
+            [self.completed_at, self.failed_at, self.dispute.as_ref().map(|d| d.disputed_at)],
+        )
     }
 }
 
@@ -92,16 +95,29 @@ pub(super) const DISPUTE_REASONS: [(&str, u32); 6] = [
 
 /// An invoice for most orders and the payments made against it; then
 /// payment ids in time order, the applications and the invoice statuses.
-pub(super) fn billing(rng: &mut ChaCha8Rng, clock: &Clock, customers: &[Customer], orders: &[Order]) -> Billing {
+pub(super) fn billing(
+    rng: &mut ChaCha8Rng,
+    clock: &Clock,
+    customers: &[Customer],
+    orders: &[Order],
+) -> Billing {
     let mut billing = Billing::default();
     for (index, order) in orders.iter().enumerate() {
         let profile = &customers[order.customer].profile;
         let invoice_id = id(billing.invoices.len());
-        let Some(mut invoice) = new_invoice(rng, clock, order, id(index), invoice_id, profile.terms_days) else {
+        let Some(mut invoice) =
+            new_invoice(rng, clock, order, id(index), invoice_id, profile.terms_days)
+        else {
             continue;
         };
         if let (InvoiceStatus::Sent, Some(issued_at)) = (invoice.status, invoice.issued_at) {
-            let target = Target { invoice: billing.invoices.len(), issued_at, invoice_id, order_id: id(index), order };
+            let target = Target {
+                invoice: billing.invoices.len(),
+                issued_at,
+                invoice_id,
+                order_id: id(index),
+                order,
+            };
             let payments = collect(rng, clock, &mut invoice, &target, profile);
             billing.payments.extend(payments);
         }
@@ -142,10 +158,13 @@ pub(super) fn new_invoice(
     let Some(confirmed) = order.confirmed_at else {
         // Drafts and orders cancelled before confirmation have none.
         let pending = order.status == OrderStatus::Pending;
-        return pending.then(|| draft((order.ordered_at + seconds(rng.random_range(MINUTE..HOUR))).min(clock.end)));
+        return pending.then(|| {
+            draft((order.ordered_at + seconds(rng.random_range(MINUTE..HOUR))).min(clock.end))
+        });
     };
     let issue_day = local_date(order.ordered_at) + days(pick(rng, &ISSUE_DAYS));
-    let issued_at = business_time(rng, issue_day).max(confirmed + seconds(rng.random_range(5 * MINUTE..HOUR)));
+    let issued_at =
+        business_time(rng, issue_day).max(confirmed + seconds(rng.random_range(5 * MINUTE..HOUR)));
     let issued = |status, touched_at| Invoice {
         status,
         issued_at: Some(issued_at),
@@ -195,7 +214,8 @@ pub(super) fn schedule(
         Habit::Late => rng.random_range(terms + 5..=terms + 40),
         Habit::Delinquent => rng.random_range(terms + 20..=terms + 80),
     };
-    let count = if habit == Habit::Delinquent { rng.random_range(2..=3) } else { pick(rng, &INSTALMENTS) };
+    let count =
+        if habit == Habit::Delinquent { rng.random_range(2..=3) } else { pick(rng, &INSTALMENTS) };
     let amounts = instalments(rng, total, count);
     let kept = match (habit, rng.random_range(0..100)) {
         (Habit::Delinquent, 0..50) => 0,
@@ -238,13 +258,15 @@ pub(super) fn collect(
     target: &Target,
     profile: &Profile,
 ) -> Vec<Payment> {
-    let plan = schedule(rng, profile.habit, target.issued_at, invoice.due_date, invoice.total_amount);
+    let plan =
+        schedule(rng, profile.habit, target.issued_at, invoice.due_date, invoice.total_amount);
     let mut payments = Vec::new();
     for (amount, at) in &plan.parts {
         let method = if percent(rng, 80) { profile.method } else { pick(rng, &METHODS) };
         pay(rng, clock, target, &mut payments, *amount, method, *at);
     }
-    let applied: Vec<usize> = (0..payments.len()).filter(|i| payments[*i].applied_to.is_some()).collect();
+    let applied: Vec<usize> =
+        (0..payments.len()).filter(|i| payments[*i].applied_to.is_some()).collect();
     if applied.is_empty() && percent(rng, 25) {
         failed_attempts(rng, clock, target, invoice, profile.method, &mut payments);
     }
@@ -274,7 +296,8 @@ pub(super) fn pay(
     let mut payment = attempt(rng, target, amount, method, at);
     if at > clock.end {
         if payment.created_at <= clock.end {
-            let no_answer_yet = Payment { processing_time_ms: None, gateway_response_time_ms: None, ..payment };
+            let no_answer_yet =
+                Payment { processing_time_ms: None, gateway_response_time_ms: None, ..payment };
             payments.push(Payment { status: PaymentStatus::Pending, ..no_answer_yet });
         }
         return;
@@ -293,7 +316,10 @@ pub(super) fn pay(
 }
 
 pub(super) fn can_fail(method: PaymentMethod) -> bool {
-    matches!(method, PaymentMethod::CreditCard | PaymentMethod::Paypal | PaymentMethod::BankTransfer)
+    matches!(
+        method,
+        PaymentMethod::CreditCard | PaymentMethod::Paypal | PaymentMethod::BankTransfer
+    )
 }
 
 /// A payment submitted so that its answer comes at `answered_at`: seconds
@@ -310,10 +336,14 @@ pub(super) fn attempt(
         PaymentMethod::CreditCard => {
             (Some(Gateway::Stripe), rng.random_range(900..=4500), Some(rng.random_range(150..=900)))
         }
-        PaymentMethod::Paypal => {
-            (Some(Gateway::Paypal), rng.random_range(1500..=7000), Some(rng.random_range(300..=1500)))
+        PaymentMethod::Paypal => (
+            Some(Gateway::Paypal),
+            rng.random_range(1500..=7000),
+            Some(rng.random_range(300..=1500)),
+        ),
+        PaymentMethod::BankTransfer => {
+            (None, i64::from(rng.random_range(4 * HOUR..30 * HOUR)) * 1000, None)
         }
-        PaymentMethod::BankTransfer => (None, i64::from(rng.random_range(4 * HOUR..30 * HOUR)) * 1000, None),
         PaymentMethod::Check | PaymentMethod::Cash => (None, 0, None),
     };
     // Whole seconds, and at least a minute after the invoice was issued.
@@ -364,10 +394,16 @@ pub(super) fn failure_reasons(method: PaymentMethod) -> &'static [(FailureReason
             (FailureReason::InvalidDetails, 8),
             (FailureReason::Other, 7),
         ],
-        PaymentMethod::Paypal => {
-            &[(FailureReason::InsufficientFunds, 40), (FailureReason::Other, 40), (FailureReason::InvalidDetails, 20)]
-        }
-        _ => &[(FailureReason::InsufficientFunds, 60), (FailureReason::InvalidDetails, 25), (FailureReason::Other, 15)],
+        PaymentMethod::Paypal => &[
+            (FailureReason::InsufficientFunds, 40),
+            (FailureReason::Other, 40),
+            (FailureReason::InvalidDetails, 20),
+        ],
+        _ => &[
+            (FailureReason::InsufficientFunds, 60),
+            (FailureReason::InvalidDetails, 25),
+            (FailureReason::Other, 15),
+        ],
     }
 }
 
@@ -384,8 +420,10 @@ pub(super) fn failed(
     let payment = attempt(rng, target, amount, method, failed_at);
     let reason = pick(rng, failure_reasons(method));
     let retry_count = rng.random_range(0..=3);
-    let retryable =
-        matches!(reason, FailureReason::InsufficientFunds | FailureReason::CardDeclined | FailureReason::Other);
+    let retryable = matches!(
+        reason,
+        FailureReason::InsufficientFunds | FailureReason::CardDeclined | FailureReason::Other
+    );
     Payment {
         status: PaymentStatus::Failed,
         failure_reason: Some(reason),
@@ -419,11 +457,19 @@ pub(super) fn failed_attempts(
 }
 
 /// A refund after a return (and now and then as goodwill) or a dispute.
-pub(super) fn settle_afterwards(rng: &mut ChaCha8Rng, clock: &Clock, payment: &mut Payment, returned: bool) {
+pub(super) fn settle_afterwards(
+    rng: &mut ChaCha8Rng,
+    clock: &Clock,
+    payment: &mut Payment,
+    returned: bool,
+) {
     if returned || per_mille(rng, 5) {
         payment.status = PaymentStatus::Refunded;
-        payment.refunded_amount =
-            if percent(rng, 40) { payment.amount } else { share(payment.amount, rng.random_range(10..=60)) };
+        payment.refunded_amount = if percent(rng, 40) {
+            payment.amount
+        } else {
+            share(payment.amount, rng.random_range(10..=60))
+        };
         return;
     }
     let Some(completed_at) = payment.completed_at else { return };
@@ -432,8 +478,11 @@ pub(super) fn settle_afterwards(rng: &mut ChaCha8Rng, clock: &Clock, payment: &m
     }
     payment.dispute = dispute(rng, clock, completed_at);
     if let Some(dispute) = &payment.dispute {
-        payment.status =
-            if dispute.status == DisputeStatus::Won { PaymentStatus::Completed } else { PaymentStatus::Disputed };
+        payment.status = if dispute.status == DisputeStatus::Won {
+            PaymentStatus::Completed
+        } else {
+            PaymentStatus::Disputed
+        };
     }
 }
 
@@ -487,8 +536,11 @@ pub(super) fn number_payments(rng: &mut ChaCha8Rng, billing: &mut Billing) {
     let bits = 26.max(usize::BITS - billing.payments.len().leading_zeros());
     for (index, payment) in billing.payments.iter_mut().enumerate() {
         payment.payment_number = format!("PAY-{}", 10_000_000 + scramble(index, key, bits));
-        let (Some(invoice), Some(applied_at)) = (payment.applied_to, payment.completed_at) else { continue };
-        let application = PaymentApplication { payment_id: id(index), amount: payment.amount, applied_at };
+        let (Some(invoice), Some(applied_at)) = (payment.applied_to, payment.completed_at) else {
+            continue;
+        };
+        let application =
+            PaymentApplication { payment_id: id(index), amount: payment.amount, applied_at };
         billing.invoices[invoice].payment_applications.push(application);
     }
     for invoice in &mut billing.invoices {
@@ -497,7 +549,11 @@ pub(super) fn number_payments(rng: &mut ChaCha8Rng, billing: &mut Billing) {
 }
 
 /// The status as upstream last set it: its nightly overdue run misses a few.
-pub(super) fn upstream_status(rng: &mut ChaCha8Rng, clock: &Clock, invoice: &Invoice) -> InvoiceStatus {
+pub(super) fn upstream_status(
+    rng: &mut ChaCha8Rng,
+    clock: &Clock,
+    invoice: &Invoice,
+) -> InvoiceStatus {
     if matches!(invoice.status, InvoiceStatus::Draft | InvoiceStatus::Cancelled) {
         return invoice.status;
     }

@@ -102,7 +102,8 @@ pub(super) const SECOND_WORDS: [&str; 10] = [
     "Engineering",
     "Media",
 ];
-pub(super) const LEGAL_FORMS: [(&str, u32); 4] = [("Inc.", 40), ("LLC", 30), ("Corp.", 10), ("", 20)];
+pub(super) const LEGAL_FORMS: [(&str, u32); 4] =
+    [("Inc.", 40), ("LLC", 30), ("Corp.", 10), ("", 20)];
 pub(super) const MAILBOXES: [&str; 4] = ["accounts", "billing", "ap", "finance"];
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -121,7 +122,8 @@ pub(super) enum Habit {
     Delinquent,
 }
 
-pub(super) const TIERS: [(Tier, u32); 3] = [(Tier::Key, 10), (Tier::Regular, 30), (Tier::Small, 60)];
+pub(super) const TIERS: [(Tier, u32); 3] =
+    [(Tier::Key, 10), (Tier::Regular, 30), (Tier::Small, 60)];
 pub(super) const HABITS: [(Habit, u32); 4] =
     [(Habit::Early, 45), (Habit::OnTime, 35), (Habit::Late, 15), (Habit::Delinquent, 5)];
 pub(super) const METHODS: [(PaymentMethod, u32); 5] = [
@@ -158,7 +160,8 @@ pub(super) struct Customer {
 /// existed before the history starts, the others join during it.
 pub(super) fn customers(rng: &mut ChaCha8Rng, clock: &Clock) -> Vec<Customer> {
     let names = index::sample(rng, FIRST_WORDS.len() * SECOND_WORDS.len(), CUSTOMERS);
-    let mut list: Vec<Customer> = names.iter().enumerate().map(|(i, name)| new_customer(rng, clock, i, name)).collect();
+    let mut list: Vec<Customer> =
+        names.iter().enumerate().map(|(i, name)| new_customer(rng, clock, i, name)).collect();
     list.sort_by_key(|c| c.created_at);
     for (i, customer) in list.iter_mut().enumerate() {
         customer.customer_number = format!("CUST-{:05}", i + 1);
@@ -166,11 +169,20 @@ pub(super) fn customers(rng: &mut ChaCha8Rng, clock: &Clock) -> Vec<Customer> {
     list
 }
 
-pub(super) fn new_customer(rng: &mut ChaCha8Rng, clock: &Clock, position: usize, name: usize) -> Customer {
+pub(super) fn new_customer(
+    rng: &mut ChaCha8Rng,
+    clock: &Clock,
+    position: usize,
+    name: usize,
+) -> Customer {
     let first = FIRST_WORDS[name % FIRST_WORDS.len()];
     let second = SECOND_WORDS[name / FIRST_WORDS.len()];
     let legal = pick(rng, &LEGAL_FORMS);
-    let company_name = if legal.is_empty() { format!("{first} {second}") } else { format!("{first} {second} {legal}") };
+    let company_name = if legal.is_empty() {
+        format!("{first} {second}")
+    } else {
+        format!("{first} {second} {legal}")
+    };
     let domain: String = format!("{first}{second}")
         .chars()
         .filter(char::is_ascii_alphanumeric)
@@ -191,7 +203,14 @@ pub(super) fn new_customer(rng: &mut ChaCha8Rng, clock: &Clock, position: usize,
     };
     let credit_limit = (!percent(rng, 15)).then(|| cents(limit_dollars * 100));
     let profile = new_profile(rng, tier);
-    Customer { customer_number: String::new(), company_name, email, created_at, credit_limit, profile }
+    Customer {
+        customer_number: String::new(),
+        company_name,
+        email,
+        created_at,
+        credit_limit,
+        profile,
+    }
 }
 
 pub(super) fn new_profile(rng: &mut ChaCha8Rng, tier: Tier) -> Profile {

@@ -17,12 +17,14 @@ pub(super) fn invalid(message: String) -> io::Error {
 }
 
 pub(super) fn check_tenant(tenant: &str) -> io::Result<()> {
-    let valid =
-        (1..=64).contains(&tenant.len()) && tenant.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+    let valid = (1..=64).contains(&tenant.len())
+        && tenant.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
     if valid {
         Ok(())
     } else {
-        Err(invalid(format!("tenant id {tenant:?} must be 1-64 characters of A-Z, a-z, 0-9, _ or -")))
+        Err(invalid(format!(
+            "tenant id {tenant:?} must be 1-64 characters of A-Z, a-z, 0-9, _ or -"
+        )))
     }
 }
 
@@ -60,16 +62,20 @@ impl Clock {
             return Err(invalid(format!("months must be 1..={MAX_MONTHS}, not {months}")));
         }
         let out_of_range = || invalid(format!("{today} is out of range"));
-        let this_month = NaiveDate::from_ymd_opt(today.year(), today.month(), 1).ok_or_else(out_of_range)?;
-        let start = this_month.checked_sub_months(Months::new(months - 1)).ok_or_else(out_of_range)?;
+        let this_month =
+            NaiveDate::from_ymd_opt(today.year(), today.month(), 1).ok_or_else(out_of_range)?;
+        let start =
+            this_month.checked_sub_months(Months::new(months - 1)).ok_or_else(out_of_range)?;
         let end = today.and_hms_opt(23, 59, 59).ok_or_else(out_of_range)?.and_utc();
-        let spans = (0..months).map(|index| month_span(start, index, today)).collect::<Option<Vec<_>>>();
+        let spans =
+            (0..months).map(|index| month_span(start, index, today)).collect::<Option<Vec<_>>>();
         Ok(Clock { today, start, end, months: spans.ok_or_else(out_of_range)? })
     }
 
     /// The month of the history holding a date.
     pub(super) fn month_of(&self, date: NaiveDate) -> Option<usize> {
-        let months = (date.year() - self.start.year()) * 12 + date.month() as i32 - self.start.month() as i32;
+        let months = (date.year() - self.start.year()) * 12 + date.month() as i32
+            - self.start.month() as i32;
         usize::try_from(months).ok().filter(|m| *m < self.months.len())
     }
 }
@@ -110,7 +116,11 @@ pub(super) fn business_time(rng: &mut ChaCha8Rng, date: NaiveDate) -> Ts {
 }
 
 /// A time during office hours some days (drawn from `after`) after a date.
-pub(super) fn business_time_after(rng: &mut ChaCha8Rng, date: NaiveDate, after: RangeInclusive<i64>) -> Ts {
+pub(super) fn business_time_after(
+    rng: &mut ChaCha8Rng,
+    date: NaiveDate,
+    after: RangeInclusive<i64>,
+) -> Ts {
     let day = date + days(rng.random_range(after));
     business_time(rng, day)
 }
@@ -148,7 +158,10 @@ pub(super) fn per_mille(rng: &mut ChaCha8Rng, chance: u32) -> bool {
 }
 
 /// A position drawn with the given weights (0 when they are all 0).
-pub(super) fn pick_index<I: Iterator<Item = u32> + Clone>(rng: &mut ChaCha8Rng, weights: I) -> usize {
+pub(super) fn pick_index<I: Iterator<Item = u32> + Clone>(
+    rng: &mut ChaCha8Rng,
+    weights: I,
+) -> usize {
     let total: u32 = weights.clone().sum();
     if total == 0 {
         return 0;

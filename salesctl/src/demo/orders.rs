@@ -33,7 +33,13 @@ pub(super) struct Order {
 
 impl Order {
     pub(super) fn updated_at(&self) -> Ts {
-        let steps = [self.confirmed_at, self.shipped_at, self.delivered_at, self.completed_at, self.cancelled_at];
+        let steps = [
+            self.confirmed_at,
+            self.shipped_at,
+            self.delivered_at,
+            self.completed_at,
+            self.cancelled_at,
+        ];
         latest(self.ordered_at, steps.into_iter().chain([self.returned_at]))
     }
 }
@@ -62,23 +68,35 @@ pub(super) enum Fate {
     Fulfilled,
 }
 
-pub(super) const FATES: [(Fate, u32); 3] = [(Fate::Draft, 10), (Fate::Cancelled, 40), (Fate::Fulfilled, 950)];
-pub(super) const SOURCES: [(OrderSource, u32); 4] =
-    [(OrderSource::OnlineStore, 45), (OrderSource::Phone, 20), (OrderSource::Email, 20), (OrderSource::Api, 15)];
+pub(super) const FATES: [(Fate, u32); 3] =
+    [(Fate::Draft, 10), (Fate::Cancelled, 40), (Fate::Fulfilled, 950)];
+pub(super) const SOURCES: [(OrderSource, u32); 4] = [
+    (OrderSource::OnlineStore, 45),
+    (OrderSource::Phone, 20),
+    (OrderSource::Email, 20),
+    (OrderSource::Api, 15),
+];
 pub(super) const LINE_COUNTS: [(usize, u32); 5] = [(1, 35), (2, 25), (3, 20), (4, 12), (5, 8)];
-pub(super) const QUANTITIES: [(i64, u32); 7] = [(1, 40), (2, 22), (3, 14), (4, 8), (5, 7), (10, 6), (20, 3)];
+pub(super) const QUANTITIES: [(i64, u32); 7] =
+    [(1, 40), (2, 22), (3, 14), (4, 8), (5, 7), (10, 6), (20, 3)];
 /// Quantities of products from $500 up.
 pub(super) const FEW: [(i64, u32); 4] = [(1, 65), (2, 22), (3, 9), (5, 4)];
 pub(super) const EXPENSIVE_CENTS: i64 = 50_000;
 pub(super) const DISCOUNTS: [(i64, u32); 3] = [(5, 50), (10, 35), (15, 15)];
 pub(super) const SHIP_DAYS: [(i64, u32); 10] =
     [(1, 30), (2, 25), (3, 15), (4, 10), (5, 6), (6, 4), (7, 3), (8, 3), (9, 2), (10, 2)];
-pub(super) const TRANSIT_DAYS: [(i64, u32); 6] = [(1, 15), (2, 30), (3, 25), (4, 15), (5, 10), (6, 5)];
+pub(super) const TRANSIT_DAYS: [(i64, u32); 6] =
+    [(1, 15), (2, 30), (3, 25), (4, 15), (5, 10), (6, 5)];
 
 /// Orders in time order (ids follow it), each from a customer who existed
 /// then; customers with more weight order more often, and a customer's
 /// first order is likelier soon after they join.
-pub(super) fn orders(rng: &mut ChaCha8Rng, clock: &Clock, customers: &[Customer], per_month: u32) -> Vec<Order> {
+pub(super) fn orders(
+    rng: &mut ChaCha8Rng,
+    clock: &Clock,
+    customers: &[Customer],
+    per_month: u32,
+) -> Vec<Order> {
     let key = rng.random();
     // A customer's weight is tripled until their first order.
     let mut weights: Vec<u32> = customers.iter().map(|c| c.profile.weight * 3).collect();
@@ -101,7 +119,8 @@ pub(super) fn orders(rng: &mut ChaCha8Rng, clock: &Clock, customers: &[Customer]
 pub(super) fn order_times(rng: &mut ChaCha8Rng, clock: &Clock, per_month: u32) -> Vec<Ts> {
     let mut times = Vec::new();
     for month in &clock.months {
-        let days: Vec<NaiveDate> = month.first.iter_days().take_while(|d| *d <= month.last).collect();
+        let days: Vec<NaiveDate> =
+            month.first.iter_days().take_while(|d| *d <= month.last).collect();
         for _ in 0..month_order_count(rng, month, per_month) {
             let day = days[pick_index(rng, days.iter().map(day_weight))];
             times.push(order_time(rng, clock, day));
@@ -115,7 +134,8 @@ pub(super) fn month_order_count(rng: &mut ChaCha8Rng, month: &MonthSpan, per_mon
     let season = SEASON[month.first.month0() as usize];
     let growth = 1000 + GROWTH_PER_MILLE * u64::from(month.index);
     let full_month = u64::from(per_month) * season * growth / 100_000;
-    let covered = full_month * month.days_covered().unsigned_abs() / month.days_in_month.unsigned_abs();
+    let covered =
+        full_month * month.days_covered().unsigned_abs() / month.days_in_month.unsigned_abs();
     covered * rng.random_range(94..=106) / 100
 }
 
@@ -150,7 +170,11 @@ pub(super) fn new_order(
 ) -> Order {
     let profile = &customers[customer].profile;
     let fate = pick(rng, &FATES);
-    let lines = if fate == Fate::Draft && percent(rng, 50) { Vec::new() } else { order_lines(rng, profile) };
+    let lines = if fate == Fate::Draft && percent(rng, 50) {
+        Vec::new()
+    } else {
+        order_lines(rng, profile)
+    };
     let source = pick(rng, &SOURCES);
     let mut order = Order {
         order_number,
@@ -181,7 +205,11 @@ pub(super) fn new_order(
     order
 }
 
-pub(super) fn sales_rep(rng: &mut ChaCha8Rng, profile: &Profile, source: OrderSource) -> Option<i64> {
+pub(super) fn sales_rep(
+    rng: &mut ChaCha8Rng,
+    profile: &Profile,
+    source: OrderSource,
+) -> Option<i64> {
     let unassigned = if source == OrderSource::OnlineStore { 35 } else { 5 };
     if percent(rng, unassigned) {
         None
@@ -206,7 +234,12 @@ pub(super) fn order_lines(rng: &mut ChaCha8Rng, profile: &Profile) -> Vec<OrderL
     products.into_iter().map(|product| order_line(rng, product, profile.volume, bulk)).collect()
 }
 
-pub(super) fn order_line(rng: &mut ChaCha8Rng, product: usize, volume: i64, bulk: bool) -> OrderLine {
+pub(super) fn order_line(
+    rng: &mut ChaCha8Rng,
+    product: usize,
+    volume: i64,
+    bulk: bool,
+) -> OrderLine {
     let quantity = if bulk {
         rng.random_range(5..=20)
     } else if PRODUCTS[product].price_cents >= EXPENSIVE_CENTS {
@@ -216,7 +249,12 @@ pub(super) fn order_line(rng: &mut ChaCha8Rng, product: usize, volume: i64, bulk
     };
     let discount = if percent(rng, 15) { pick(rng, &DISCOUNTS) } else { 0 };
     let unit_price = cents(PRODUCTS[product].price_cents * (100 - discount) / 100);
-    OrderLine { product_id: id(product), quantity, unit_price, line_total: unit_price * Decimal::from(quantity) }
+    OrderLine {
+        product_id: id(product),
+        quantity,
+        unit_price,
+        line_total: unit_price * Decimal::from(quantity),
+    }
 }
 
 /// When an order will reach each step, whether or not that is in the past.
@@ -231,14 +269,20 @@ pub(super) struct Steps {
     pub(super) fulfillment_error: bool,
 }
 
-pub(super) fn plan_steps(rng: &mut ChaCha8Rng, ordered_at: Ts, source: OrderSource, cancel: bool) -> Steps {
+pub(super) fn plan_steps(
+    rng: &mut ChaCha8Rng,
+    ordered_at: Ts,
+    source: OrderSource,
+    cancel: bool,
+) -> Steps {
     let confirmed = confirmation(rng, ordered_at, source);
     let ship_day = local_date(ordered_at) + days(pick(rng, &SHIP_DAYS));
     let shipped = business_time(rng, ship_day).max(confirmed + TimeDelta::hours(2));
     let transit = pick(rng, &TRANSIT_DAYS);
     let delivered = business_time(rng, local_date(shipped) + days(transit));
-    let completed =
-        percent(rng, 75).then(|| delivered + days(rng.random_range(3..=14)) + seconds(rng.random_range(0..8 * HOUR)));
+    let completed = percent(rng, 75).then(|| {
+        delivered + days(rng.random_range(3..=14)) + seconds(rng.random_range(0..8 * HOUR))
+    });
     let returned = percent(rng, 4).then(|| business_time_after(rng, local_date(delivered), 2..=25));
     let cancelled = cancel.then(|| {
         let until_shipped = u32::try_from((shipped - ordered_at).num_seconds()).unwrap_or(u32::MAX);
@@ -266,8 +310,11 @@ pub(super) fn confirmation(rng: &mut ChaCha8Rng, ordered_at: Ts, source: OrderSo
         let monday = date + days(7 - i64::from(date.weekday().num_days_from_monday()));
         return at_local(monday, rng.random_range(8 * HOUR..11 * HOUR));
     }
-    let delay =
-        if percent(rng, 70) { rng.random_range(2 * MINUTE..3 * HOUR) } else { rng.random_range(6 * HOUR..36 * HOUR) };
+    let delay = if percent(rng, 70) {
+        rng.random_range(2 * MINUTE..3 * HOUR)
+    } else {
+        rng.random_range(6 * HOUR..36 * HOUR)
+    };
     ordered_at + seconds(delay)
 }
 

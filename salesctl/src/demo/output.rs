@@ -154,7 +154,11 @@ impl ToJson for Decimal {
 
 pub(super) fn date_text(text: &mut Ascii, date: NaiveDate) -> &mut Ascii {
     let year = u64::from(date.year().unsigned_abs());
-    text.number(year, 4).byte(b'-').number(u64::from(date.month()), 2).byte(b'-').number(u64::from(date.day()), 2)
+    text.number(year, 4)
+        .byte(b'-')
+        .number(u64::from(date.month()), 2)
+        .byte(b'-')
+        .number(u64::from(date.day()), 2)
 }
 
 /// `YYYY-MM-DD`.
@@ -169,8 +173,16 @@ impl ToJson for Ts {
     fn write_json(&self, out: &mut String) {
         let seconds = u64::from(self.num_seconds_from_midnight());
         let mut text = Ascii::new();
-        date_text(text.byte(b'"'), self.date_naive()).byte(b'T').number(seconds / 3600, 2).byte(b':');
-        text.number(seconds / 60 % 60, 2).byte(b':').number(seconds % 60, 2).byte(b'Z').byte(b'"').append_to(out);
+        date_text(text.byte(b'"'), self.date_naive())
+            .byte(b'T')
+            .number(seconds / 3600, 2)
+            .byte(b':');
+        text.number(seconds / 60 % 60, 2)
+            .byte(b':')
+            .number(seconds % 60, 2)
+            .byte(b'Z')
+            .byte(b'"')
+            .append_to(out);
     }
 }
 
@@ -267,7 +279,8 @@ impl Body for MonthlyAmount {
 
 impl ToJson for OrderLine {
     fn write_json(&self, out: &mut String) {
-        json_fields!(JsonObject::new(out), self, product_id, quantity, unit_price, line_total).end();
+        json_fields!(JsonObject::new(out), self, product_id, quantity, unit_price, line_total)
+            .end();
     }
 }
 
@@ -325,7 +338,8 @@ impl Body for Invoice {
 
 impl ToJson for Dispute {
     fn write_json(&self, out: &mut String) {
-        json_fields!(JsonObject::new(out), self, reason, disputed_at, evidence_due_date, status).end();
+        json_fields!(JsonObject::new(out), self, reason, disputed_at, evidence_due_date, status)
+            .end();
     }
 }
 
@@ -405,8 +419,11 @@ impl RecordWriter<'_> {
         plans: &MonthlyPlans,
     ) -> io::Result<()> {
         let set_up_at = at_local(clock.start - days(1000), 9 * HOUR);
-        let settings =
-            TenantSettings { time_zone: TIME_ZONE_NAME, currency: CURRENCY, vip_lifetime_revenue: cents(1_000_000) };
+        let settings = TenantSettings {
+            time_zone: TIME_ZONE_NAME,
+            currency: CURRENCY,
+            vip_lifetime_revenue: cents(1_000_000),
+        };
         self.write(RecordType::TenantSettings, 1, set_up_at, &settings)?;
         for (index, customer) in customers.iter().enumerate() {
             self.write(RecordType::Customer, id(index), customer.created_at, customer)?;
@@ -430,12 +447,19 @@ impl RecordWriter<'_> {
         let mut timeline: Vec<(Ts, Activity)> = Vec::new();
         timeline.extend(orders.iter().enumerate().map(|(i, o)| (o.ordered_at, Activity::Order(i))));
         let invoices = billing.invoices.iter().enumerate();
-        timeline.extend(invoices.map(|(i, inv)| (inv.issued_at.unwrap_or(inv.touched_at), Activity::Invoice(i))));
-        timeline.extend(billing.payments.iter().enumerate().map(|(i, p)| (p.created_at, Activity::Payment(i))));
+        timeline.extend(
+            invoices
+                .map(|(i, inv)| (inv.issued_at.unwrap_or(inv.touched_at), Activity::Invoice(i))),
+        );
+        timeline.extend(
+            billing.payments.iter().enumerate().map(|(i, p)| (p.created_at, Activity::Payment(i))),
+        );
         timeline.sort();
         for (_, activity) in timeline {
             match activity {
-                Activity::Order(i) => self.write(RecordType::Order, id(i), orders[i].updated_at(), &orders[i])?,
+                Activity::Order(i) => {
+                    self.write(RecordType::Order, id(i), orders[i].updated_at(), &orders[i])?
+                }
                 Activity::Invoice(i) => {
                     let invoice = &billing.invoices[i];
                     self.write(RecordType::Invoice, id(i), invoice.updated_at(), invoice)?;

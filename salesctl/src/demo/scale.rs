@@ -39,10 +39,10 @@ use rand_chacha::ChaCha8Rng;
 use sales_shared::records::{RecordType, SourceRecord, parse_record};
 
 use super::{
-    Body, Clock, Customer, DemoStats, JsonObject, Order, PRODUCTS, Profile, RecordWriter, SALES_REPS, SEASON, SalesRep,
-    TIME_ZONE_NAME, TenantSettings, Tier, Ts, at_local, billing, business_time, cents, check_tenant, day_weight, days,
-    id, invalid, monthly_plans, new_order, new_profile, order_number, order_time, percent, pick, pick_index, seconds,
-    stream,
+    Body, Clock, Customer, DemoStats, JsonObject, Order, PRODUCTS, Profile, RecordWriter,
+    SALES_REPS, SEASON, SalesRep, TIME_ZONE_NAME, TenantSettings, Tier, Ts, at_local, billing,
+    business_time, cents, check_tenant, day_weight, days, id, invalid, monthly_plans, new_order,
+    new_profile, order_number, order_time, percent, pick, pick_index, seconds, stream,
 };
 use super::{CURRENCY, FIRST_WORDS, HOUR, LEGAL_FORMS, MAILBOXES, MINUTE, SECOND_WORDS, money};
 
@@ -107,8 +107,11 @@ pub fn generate(options: &ScaleOptions, out: &mut dyn Write) -> io::Result<DemoS
         stats: DemoStats::default(),
     };
     let set_up_at = at_local(clock.start - days(1000), 9 * HOUR);
-    let settings =
-        TenantSettings { time_zone: TIME_ZONE_NAME, currency: CURRENCY, vip_lifetime_revenue: cents(1_000_000) };
+    let settings = TenantSettings {
+        time_zone: TIME_ZONE_NAME,
+        currency: CURRENCY,
+        vip_lifetime_revenue: cents(1_000_000),
+    };
     writer.write(RecordType::TenantSettings, 1, set_up_at, &settings)?;
     for (index, customer) in customers.iter().enumerate() {
         writer.write(RecordType::Customer, id(index), customer.created_at, customer)?;
@@ -152,8 +155,10 @@ impl RecordSink {
     fn parse(&mut self, line: &[u8]) -> io::Result<()> {
         self.lines += 1;
         let bad = |message: String| io::Error::new(io::ErrorKind::InvalidData, message);
-        let text = std::str::from_utf8(line).map_err(|e| bad(format!("line {}: {e}", self.lines)))?;
-        let record = parse_record(text).map_err(|rejection| bad(format!("line {}: {rejection}", self.lines)))?;
+        let text =
+            std::str::from_utf8(line).map_err(|e| bad(format!("line {}: {e}", self.lines)))?;
+        let record = parse_record(text)
+            .map_err(|rejection| bad(format!("line {}: {rejection}", self.lines)))?;
         self.records.push(record);
         Ok(())
     }
@@ -241,7 +246,11 @@ struct PurchasePlan {
 }
 
 /// Customers numbered in the order they were created, with their purchase plan.
-fn customers(rng: &mut ChaCha8Rng, clock: &Clock, options: &ScaleOptions) -> (Vec<Customer>, PurchasePlan) {
+fn customers(
+    rng: &mut ChaCha8Rng,
+    clock: &Clock,
+    options: &ScaleOptions,
+) -> (Vec<Customer>, PurchasePlan) {
     let count = options.customers();
     let mut drafts: Vec<(Customer, Option<NaiveDate>, usize)> = (0..count)
         .map(|_| {
@@ -251,7 +260,8 @@ fn customers(rng: &mut ChaCha8Rng, clock: &Clock, options: &ScaleOptions) -> (Ve
         })
         .collect();
     drafts.sort_by_key(|(customer, ..)| customer.created_at);
-    let caps: Vec<usize> = drafts.iter().map(|(_, first, _)| first.map_or(0, |day| order_cap(clock, day))).collect();
+    let caps: Vec<usize> =
+        drafts.iter().map(|(_, first, _)| first.map_or(0, |day| order_cap(clock, day))).collect();
     let mut counts: Vec<usize> = drafts.iter().map(|(.., orders)| *orders).collect();
     fit_total(rng, &mut counts, &caps, options.orders());
     let mut plan = PurchasePlan { first_day: Vec::with_capacity(count), orders: counts };
@@ -323,7 +333,8 @@ fn order_cap(clock: &Clock, first_day: NaiveDate) -> usize {
 /// one), so the shape of the skew is kept.
 fn fit_total(rng: &mut ChaCha8Rng, counts: &mut [usize], caps: &[usize], target: usize) {
     // One slot per order, naming its buyer.
-    let mut slots: Vec<usize> = counts.iter().enumerate().flat_map(|(i, n)| std::iter::repeat_n(i, *n)).collect();
+    let mut slots: Vec<usize> =
+        counts.iter().enumerate().flat_map(|(i, n)| std::iter::repeat_n(i, *n)).collect();
     let mut tries = 20 * target.max(slots.len());
     while slots.len() != target && !slots.is_empty() && tries > 0 {
         tries -= 1;
@@ -368,14 +379,26 @@ fn new_customer(rng: &mut ChaCha8Rng, created_at: Ts, orders: usize) -> Customer
         terms_days: pick(rng, &[(30, 85), (60, 10), (15, 5)]),
         ..new_profile(rng, tier)
     };
-    Customer { customer_number: String::new(), company_name, email, created_at, credit_limit, profile }
+    Customer {
+        customer_number: String::new(),
+        company_name,
+        email,
+        created_at,
+        credit_limit,
+        profile,
+    }
 }
 
 // ---------------------------------------------------------------------------
 // Orders
 
 /// Every customer's orders in time order (ids follow it).
-fn orders(rng: &mut ChaCha8Rng, clock: &Clock, customers: &[Customer], plan: &PurchasePlan) -> Vec<Order> {
+fn orders(
+    rng: &mut ChaCha8Rng,
+    clock: &Clock,
+    customers: &[Customer],
+    plan: &PurchasePlan,
+) -> Vec<Order> {
     let key = rng.random();
     let mut placed: Vec<(Ts, usize)> = Vec::with_capacity(plan.orders.iter().sum());
     for (customer, (first_day, count)) in plan.first_day.iter().zip(&plan.orders).enumerate() {
@@ -390,7 +413,8 @@ fn orders(rng: &mut ChaCha8Rng, clock: &Clock, customers: &[Customer], plan: &Pu
         };
         for n in 0..*count {
             let day = if n == 0 { first_day } else { buying_day(rng, first_day, last_day) };
-            let at = order_time(rng, clock, day).max(created_at + seconds(rng.random_range(MINUTE..HOUR)));
+            let at = order_time(rng, clock, day)
+                .max(created_at + seconds(rng.random_range(MINUTE..HOUR)));
             placed.push((at.min(clock.end), customer));
         }
     }
@@ -420,8 +444,12 @@ fn buying_day(rng: &mut ChaCha8Rng, first: NaiveDate, last: NaiveDate) -> NaiveD
 
 /// Product variants: name and SKU suffix, price in percent of the base
 /// product, and how often each is chosen.
-const VARIANTS: [(&str, &str, i64, u32); 4] =
-    [("", "", 100, 55), (" Plus", "-PL", 120, 25), (" Pro", "-PR", 150, 13), (" Max", "-MX", 200, 7)];
+const VARIANTS: [(&str, &str, i64, u32); 4] = [
+    ("", "", 100, 55),
+    (" Plus", "-PL", 120, 25),
+    (" Pro", "-PR", 150, 13),
+    (" Max", "-MX", 200, 7),
+];
 
 /// Spreads the demo's order lines (products 1-25) over the 4 variants of
 /// each product (ids 1-100) at the variant's price.
@@ -432,7 +460,8 @@ fn widen_catalogue(rng: &mut ChaCha8Rng, order: &mut Order) {
     for line in &mut order.lines {
         let variant = pick_index(rng, VARIANTS.iter().map(|v| v.3));
         line.product_id += (variant * PRODUCTS.len()) as i64;
-        line.unit_price = money(line.unit_price * rust_decimal::Decimal::new(VARIANTS[variant].2, 2));
+        line.unit_price =
+            money(line.unit_price * rust_decimal::Decimal::new(VARIANTS[variant].2, 2));
         line.line_total = line.unit_price * rust_decimal::Decimal::from(line.quantity);
     }
     order.total_amount = money(order.lines.iter().map(|l| l.line_total).sum());
@@ -458,7 +487,10 @@ impl ScaledProduct {
 
 impl Body for ScaledProduct {
     fn fields<'a>(&self, object: JsonObject<'a>) -> JsonObject<'a> {
-        object.field(",\"sku\":", &self.sku).field(",\"name\":", &self.name).field(",\"category\":", &self.category)
+        object
+            .field(",\"sku\":", &self.sku)
+            .field(",\"name\":", &self.name)
+            .field(",\"category\":", &self.category)
     }
 }
 
@@ -481,7 +513,9 @@ mod tests {
 
     fn one_x() -> &'static Vec<SourceRecord> {
         static SET: OnceLock<Vec<SourceRecord>> = OnceLock::new();
-        SET.get_or_init(|| records(&ScaleOptions::new("scale", today(), 1)).expect("valid records").0)
+        SET.get_or_init(|| {
+            records(&ScaleOptions::new("scale", today(), 1)).expect("valid records").0
+        })
     }
 
     fn count(records: &[SourceRecord], record_type: RecordType) -> usize {
@@ -537,20 +571,32 @@ mod tests {
         let mut created = HashMap::new();
         for record in records {
             if let Some(RecordBody::Customer(customer)) = &record.body {
-                let created_at = customer.created_at.expect("every generated customer has created_at");
+                let created_at =
+                    customer.created_at.expect("every generated customer has created_at");
                 *joined.entry(created_at.year()).or_default() += 1;
                 created.insert(record.key.id, created_at);
             }
         }
-        let during: Vec<usize> = (2022..=2025).map(|y| joined.get(&y).copied().unwrap_or(0)).collect();
+        let during: Vec<usize> =
+            (2022..=2025).map(|y| joined.get(&y).copied().unwrap_or(0)).collect();
         assert!(during.windows(2).all(|w| w[0] < w[1]), "arrivals per year {during:?} do not grow");
-        assert!(joined.range(..2022).map(|(_, n)| n).sum::<usize>() >= 100, "too few customers before 2022");
+        assert!(
+            joined.range(..2022).map(|(_, n)| n).sum::<usize>() >= 100,
+            "too few customers before 2022"
+        );
         let mut first_order: HashMap<i64, NaiveDate> = HashMap::new();
         for record in records {
             if let Some(RecordBody::Order(order)) = &record.body {
-                assert!(order.ordered_at >= created[&order.customer_id], "order {} before its customer", record.key.id);
+                assert!(
+                    order.ordered_at >= created[&order.customer_id],
+                    "order {} before its customer",
+                    record.key.id
+                );
                 let day = local(order.ordered_at);
-                first_order.entry(order.customer_id).and_modify(|d| *d = (*d).min(day)).or_insert(day);
+                first_order
+                    .entry(order.customer_id)
+                    .and_modify(|d| *d = (*d).min(day))
+                    .or_insert(day);
             }
         }
         let firsts_per_year = |y| first_order.values().filter(|d| d.year() == y).count();
@@ -571,26 +617,43 @@ mod tests {
                     written_off += usize::from(invoice.written_off_amount > Decimal::ZERO);
                     instalments += usize::from(invoice.payment_applications.len() >= 2);
                     if let Some(issued_at) = invoice.issued_at {
-                        assert!(invoice.due_date > local(issued_at), "invoice {} due before issue", record.key.id);
+                        assert!(
+                            invoice.due_date > local(issued_at),
+                            "invoice {} due before issue",
+                            record.key.id
+                        );
                     }
                 }
                 Some(RecordBody::Payment(payment)) => {
                     *payment_statuses.entry(payment.status.as_str()).or_insert(0) += 1;
-                    failed_with_reason +=
-                        usize::from(payment.status == PaymentStatus::Failed && payment.failure_reason.is_some());
+                    failed_with_reason += usize::from(
+                        payment.status == PaymentStatus::Failed && payment.failure_reason.is_some(),
+                    );
                     disputed += usize::from(payment.dispute.is_some());
                 }
                 _ => {}
             }
         }
         for status in InvoiceStatus::ALL {
-            assert!(invoice_statuses.contains_key(status.as_str()), "no {status:?} invoice: {invoice_statuses:?}");
+            assert!(
+                invoice_statuses.contains_key(status.as_str()),
+                "no {status:?} invoice: {invoice_statuses:?}"
+            );
         }
         assert!(invoice_statuses["paid"] * 100 >= 6_000 * 60, "{invoice_statuses:?}");
-        assert!(written_off >= 10 && instalments >= 300, "{written_off} written off, {instalments} in instalments");
+        assert!(
+            written_off >= 10 && instalments >= 300,
+            "{written_off} written off, {instalments} in instalments"
+        );
         let captured = payment_statuses.get("completed").copied().unwrap_or(0);
-        assert!(captured * 100 >= payment_statuses.values().sum::<usize>() * 80, "{payment_statuses:?}");
-        assert!(failed_with_reason >= 50 && disputed >= 10, "{failed_with_reason} failed, {disputed} disputed");
+        assert!(
+            captured * 100 >= payment_statuses.values().sum::<usize>() * 80,
+            "{payment_statuses:?}"
+        );
+        assert!(
+            failed_with_reason >= 50 && disputed >= 10,
+            "{failed_with_reason} failed, {disputed} disputed"
+        );
         let orders = one_x().iter().filter_map(|r| match &r.body {
             Some(RecordBody::Order(o)) => Some(o.status),
             _ => None,

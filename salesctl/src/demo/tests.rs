@@ -6,8 +6,8 @@ use rust_decimal::Decimal;
 use rust_decimal::RoundingStrategy::MidpointAwayFromZero;
 use rust_decimal_macros::dec;
 use sales_shared::records::{
-    DisputeStatus, Gateway, Invoice, InvoiceStatus, Order, OrderStatus, Payment, PaymentMethod, PaymentStatus,
-    RecordBody, RecordType, SourceRecord, StrEnum, check_currency, parse_record,
+    DisputeStatus, Gateway, Invoice, InvoiceStatus, Order, OrderStatus, Payment, PaymentMethod,
+    PaymentStatus, RecordBody, RecordType, SourceRecord, StrEnum, check_currency, parse_record,
 };
 use serde_json::Value;
 
@@ -29,7 +29,9 @@ fn run(options: &DemoOptions) -> (String, DemoStats) {
 fn parse_all(text: &str) -> Vec<SourceRecord> {
     let parsed = text.lines().enumerate().map(|(i, line)| (i, line, parse_record(line)));
     parsed
-        .map(|(i, line, result)| result.unwrap_or_else(|rejection| panic!("line {}: {rejection}\n{line}", i + 1)))
+        .map(|(i, line, result)| {
+            result.unwrap_or_else(|rejection| panic!("line {}: {rejection}\n{line}", i + 1))
+        })
         .collect()
 }
 
@@ -52,24 +54,38 @@ fn end_of(today: NaiveDate) -> DateTime<Utc> {
 
 fn orders(set: &DataSet) -> BTreeMap<i64, &Order> {
     let bodies = set.records.iter().map(|r| (r.key.id, r.body.as_ref()));
-    bodies.filter_map(|(id, body)| if let Some(RecordBody::Order(o)) = body { Some((id, o)) } else { None }).collect()
+    bodies
+        .filter_map(
+            |(id, body)| if let Some(RecordBody::Order(o)) = body { Some((id, o)) } else { None },
+        )
+        .collect()
 }
 
 fn invoices(set: &DataSet) -> BTreeMap<i64, &Invoice> {
     let bodies = set.records.iter().map(|r| (r.key.id, r.body.as_ref()));
-    bodies.filter_map(|(id, body)| if let Some(RecordBody::Invoice(i)) = body { Some((id, i)) } else { None }).collect()
+    bodies
+        .filter_map(
+            |(id, body)| if let Some(RecordBody::Invoice(i)) = body { Some((id, i)) } else { None },
+        )
+        .collect()
 }
 
 fn payments(set: &DataSet) -> BTreeMap<i64, &Payment> {
     let bodies = set.records.iter().map(|r| (r.key.id, r.body.as_ref()));
-    bodies.filter_map(|(id, body)| if let Some(RecordBody::Payment(p)) = body { Some((id, p)) } else { None }).collect()
+    bodies
+        .filter_map(
+            |(id, body)| if let Some(RecordBody::Payment(p)) = body { Some((id, p)) } else { None },
+        )
+        .collect()
 }
 
 fn months_of(set: &DataSet, record_type: RecordType) -> Vec<String> {
     let monthly = set.records.iter().filter(|r| r.key.record_type == record_type);
     monthly
         .filter_map(|r| match &r.body {
-            Some(RecordBody::SalesTarget(m) | RecordBody::MarketingSpend(m)) => Some(m.month.clone()),
+            Some(RecordBody::SalesTarget(m) | RecordBody::MarketingSpend(m)) => {
+                Some(m.month.clone())
+            }
             _ => None,
         })
         .collect()
@@ -103,14 +119,18 @@ fn every_line_is_a_valid_source_record() {
 
 #[test]
 fn small_and_edge_options_give_valid_records() {
-    let cases = [("t_1", (2024, 3, 10), 1, 30), ("edge-2", (2025, 3, 1), 2, 5), ("x", (2025, 11, 2), 3, 0)];
+    let cases =
+        [("t_1", (2024, 3, 10), 1, 30), ("edge-2", (2025, 3, 1), 2, 5), ("x", (2025, 11, 2), 3, 0)];
     for (tenant, (y, m, d), months, orders_per_month) in cases {
         let today = NaiveDate::from_ymd_opt(y, m, d).unwrap();
         let options = DemoOptions { months, orders_per_month, ..DemoOptions::new(tenant, today) };
         let (text, stats) = run(&options);
         let records = parse_all(&text);
         assert_eq!(stats.lines, records.len());
-        assert!(records.iter().all(|r| r.updated_at <= end_of(today)), "{tenant}: a record after {today}");
+        assert!(
+            records.iter().all(|r| r.updated_at <= end_of(today)),
+            "{tenant}: a record after {today}"
+        );
     }
 }
 
@@ -152,16 +172,26 @@ fn orders_span_the_history_with_every_status_and_realistic_shapes() {
     assert_eq!(statuses.len(), OrderStatus::ALL.len(), "statuses: {statuses:?}");
     assert!(orders.values().any(|o| o.status == OrderStatus::Draft && o.lines.is_empty()));
     assert!(orders.values().filter(|o| o.total_amount >= Decimal::from(10_000)).count() >= 3);
-    assert!(orders.values().any(|o| o.ordered_at.date_naive() != local(o.ordered_at)), "no order near midnight");
-    assert!(orders.values().any(|o| o.sales_rep_id.is_none()) && orders.values().any(|o| o.returned_at.is_some()));
+    assert!(
+        orders.values().any(|o| o.ordered_at.date_naive() != local(o.ordered_at)),
+        "no order near midnight"
+    );
+    assert!(
+        orders.values().any(|o| o.sales_rep_id.is_none())
+            && orders.values().any(|o| o.returned_at.is_some())
+    );
     assert!(orders.values().any(|o| o.fulfillment_error));
     let numbers: HashSet<&str> = orders.values().map(|o| o.order_number.as_str()).collect();
     assert_eq!(numbers.len(), orders.len(), "order numbers repeat");
-    let well_formed =
-        |n: &&str| n.len() == 12 && n.starts_with("ORD-") && n[4..].chars().all(|c| c.is_ascii_alphanumeric());
+    let well_formed = |n: &&str| {
+        n.len() == 12 && n.starts_with("ORD-") && n[4..].chars().all(|c| c.is_ascii_alphanumeric())
+    };
     assert!(numbers.iter().all(well_formed));
     let cancelled = orders.values().filter(|o| o.status == OrderStatus::Cancelled).count();
-    assert!((orders.len() * 2 / 100..orders.len() * 6 / 100).contains(&cancelled), "{cancelled} cancelled");
+    assert!(
+        (orders.len() * 2 / 100..orders.len() * 6 / 100).contains(&cancelled),
+        "{cancelled} cancelled"
+    );
     let mut per_customer: HashMap<i64, usize> = HashMap::new();
     for order in orders.values() {
         *per_customer.entry(order.customer_id).or_default() += 1;
@@ -181,7 +211,10 @@ fn invoices_and_payments_cover_every_collection_story() {
     let partial = |i: &&Invoice| i.payment_applications.len() >= 2 && balance(i) > Decimal::ZERO;
     assert!(invoices.values().any(partial), "no invoice partly paid in instalments");
     assert!(invoices.values().any(|i| i.payment_applications.len() == 3 && balance(i).is_zero()));
-    assert!(invoices.values().filter(|i| i.written_off_amount > Decimal::ZERO).count() >= 3, "too few write-offs");
+    assert!(
+        invoices.values().filter(|i| i.written_off_amount > Decimal::ZERO).count() >= 3,
+        "too few write-offs"
+    );
     let payments = payments(set);
     let statuses: BTreeSet<PaymentStatus> = payments.values().map(|p| p.status).collect();
     assert_eq!(statuses.len(), PaymentStatus::ALL.len(), "statuses: {statuses:?}");
@@ -190,8 +223,16 @@ fn invoices_and_payments_cover_every_collection_story() {
     let failed = payments.values().filter(|p| p.status == PaymentStatus::Failed);
     let retryable: BTreeSet<bool> = failed.map(|p| p.can_retry).collect();
     assert_eq!(retryable.len(), 2, "failed payments should be retryable and not");
-    assert!(payments.values().any(|p| p.status == PaymentStatus::Refunded && p.refunded_amount < p.amount));
-    assert!(payments.values().any(|p| p.status == PaymentStatus::Refunded && p.refunded_amount == p.amount));
+    assert!(
+        payments
+            .values()
+            .any(|p| p.status == PaymentStatus::Refunded && p.refunded_amount < p.amount)
+    );
+    assert!(
+        payments
+            .values()
+            .any(|p| p.status == PaymentStatus::Refunded && p.refunded_amount == p.amount)
+    );
     let disputes: BTreeSet<DisputeStatus> =
         payments.values().filter_map(|p| p.dispute.as_ref()).map(|d| d.status).collect();
     assert_eq!(disputes.len(), DisputeStatus::ALL.len(), "dispute statuses: {disputes:?}");
@@ -258,17 +299,24 @@ fn nothing_happens_after_today_and_updated_at_is_the_latest_timestamp() {
             assert!(timestamp.ends_with('Z'), "{timestamp} is not UTC with Z: {line}");
             let at = DateTime::parse_from_rfc3339(timestamp).unwrap();
             assert!(at <= end, "{timestamp} is after today: {line}");
-            assert!(at <= DateTime::parse_from_rfc3339(updated_at).unwrap(), "{timestamp} after updated_at: {line}");
+            assert!(
+                at <= DateTime::parse_from_rfc3339(updated_at).unwrap(),
+                "{timestamp} after updated_at: {line}"
+            );
         }
         let mut money = Vec::new();
         money_fields(&value, &mut money);
         for (name, amount) in money {
             let ok = amount.is_null() && name == "credit_limit"
-                || amount.as_str().is_some_and(|s| s.split_once('.').is_some_and(|(_, cents)| cents.len() == 2));
+                || amount
+                    .as_str()
+                    .is_some_and(|s| s.split_once('.').is_some_and(|(_, cents)| cents.len() == 2));
             assert!(ok, "{name} = {amount} is not a string with 2 decimals: {line}");
         }
     }
-    let months = months_of(set, RecordType::SalesTarget).into_iter().chain(months_of(set, RecordType::MarketingSpend));
+    let months = months_of(set, RecordType::SalesTarget)
+        .into_iter()
+        .chain(months_of(set, RecordType::MarketingSpend));
     assert!(months.max().unwrap().as_str() <= "2025-12");
 }
 
@@ -278,14 +326,28 @@ fn order_totals_add_up_and_steps_follow_each_other() {
         let lines: Decimal = order.lines.iter().map(|l| l.line_total).sum();
         assert_eq!(order.total_amount, lines, "order {id}");
         for line in &order.lines {
-            assert_eq!(line.line_total, line.unit_price * Decimal::from(line.quantity), "order {id}");
+            assert_eq!(
+                line.line_total,
+                line.unit_price * Decimal::from(line.quantity),
+                "order {id}"
+            );
         }
-        assert!(order.status == OrderStatus::Draft || !order.lines.is_empty(), "order {id} has no lines");
-        assert_eq!(order.status == OrderStatus::Cancelled, order.cancelled_at.is_some(), "order {id}");
+        assert!(
+            order.status == OrderStatus::Draft || !order.lines.is_empty(),
+            "order {id} has no lines"
+        );
+        assert_eq!(
+            order.status == OrderStatus::Cancelled,
+            order.cancelled_at.is_some(),
+            "order {id}"
+        );
         let steps = [order.confirmed_at, order.shipped_at, order.delivered_at, order.completed_at];
         let reached: Vec<_> = steps.iter().map_while(|s| *s).collect();
         assert_eq!(reached.len(), steps.iter().flatten().count(), "order {id} skips a step");
-        assert!(reached.windows(2).all(|w| w[0] < w[1]) && reached.iter().all(|s| *s > order.ordered_at));
+        assert!(
+            reached.windows(2).all(|w| w[0] < w[1])
+                && reached.iter().all(|s| *s > order.ordered_at)
+        );
         if let Some(shipped) = order.shipped_at {
             let days = (local(shipped) - local(order.ordered_at)).num_days();
             assert!((1..=10).contains(&days), "order {id} shipped after {days} days");
@@ -305,28 +367,43 @@ fn invoice_applications_match_payments_and_never_exceed_the_total() {
         assert!(balance(invoice) >= Decimal::ZERO, "invoice {id} written off too much");
         for application in &invoice.payment_applications {
             let payment = payments[&application.payment_id];
-            assert!(payment.is_captured(), "invoice {id}: payment {} not captured", application.payment_id);
+            assert!(
+                payment.is_captured(),
+                "invoice {id}: payment {} not captured",
+                application.payment_id
+            );
             assert_eq!(payment.invoice_id, Some(id));
             assert_eq!(payment.amount, application.amount);
             assert_eq!(payment.completed_at, Some(application.applied_at));
-            assert!(applied.insert(application.payment_id), "payment {} applied twice", application.payment_id);
+            assert!(
+                applied.insert(application.payment_id),
+                "payment {} applied twice",
+                application.payment_id
+            );
         }
         if let Some(issued_at) = invoice.issued_at {
             let terms = (invoice.due_date - local(issued_at)).num_days();
             assert!([15, 30, 60].contains(&terms), "invoice {id}: net {terms}");
             let after_order = (local(issued_at) - local(order.ordered_at)).num_days();
-            assert!((0..=2).contains(&after_order), "invoice {id} issued {after_order} days after the order");
+            assert!(
+                (0..=2).contains(&after_order),
+                "invoice {id} issued {after_order} days after the order"
+            );
         }
     }
     let numbers: HashSet<&str> = payments.values().map(|p| p.payment_number.as_str()).collect();
     assert_eq!(numbers.len(), payments.len(), "payment numbers repeat");
-    assert!(
-        numbers.iter().all(|n| n.len() == 12 && n.starts_with("PAY-") && n[4..].chars().all(|c| c.is_ascii_digit()))
-    );
+    assert!(numbers.iter().all(|n| n.len() == 12
+        && n.starts_with("PAY-")
+        && n[4..].chars().all(|c| c.is_ascii_digit())));
     for (id, payment) in payments {
         assert_eq!(payment.is_captured(), applied.contains(&id), "payment {id}");
         assert!(payment.refunded_amount <= payment.amount && payment.fee_amount < payment.amount);
-        assert_eq!(payment.status == PaymentStatus::Failed, payment.failed_at.is_some(), "payment {id}");
+        assert_eq!(
+            payment.status == PaymentStatus::Failed,
+            payment.failed_at.is_some(),
+            "payment {id}"
+        );
         assert_eq!(payment.completed_at.is_some(), payment.is_captured(), "payment {id}");
         let gateway = match payment.method {
             PaymentMethod::CreditCard => Some(Gateway::Stripe),
@@ -335,9 +412,14 @@ fn invoice_applications_match_payments_and_never_exceed_the_total() {
         };
         assert_eq!(payment.gateway, gateway, "payment {id}");
         let answered = payment.status != PaymentStatus::Pending;
-        assert_eq!(payment.processing_time_ms.is_some(), gateway.is_some() && answered, "payment {id}");
+        assert_eq!(
+            payment.processing_time_ms.is_some(),
+            gateway.is_some() && answered,
+            "payment {id}"
+        );
         if payment.method == PaymentMethod::CreditCard && payment.is_captured() {
-            let fee = (payment.amount * dec!(0.029) + dec!(0.30)).round_dp_with_strategy(2, MidpointAwayFromZero);
+            let fee = (payment.amount * dec!(0.029) + dec!(0.30))
+                .round_dp_with_strategy(2, MidpointAwayFromZero);
             assert_eq!(payment.fee_amount, fee, "payment {id}");
         }
     }

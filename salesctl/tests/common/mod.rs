@@ -7,7 +7,8 @@ use std::process::{Child, Command, Output, Stdio};
 
 /// `salesctl ARGS` on tables named `{tables}-source` and `{tables}-aggregates`.
 pub fn salesctl(tables: &str, args: &[&str]) -> Command {
-    std::env::var("SALES_DYNAMODB_ENDPOINT").expect("run through `make test` (infra/local/with-test-services.sh)");
+    std::env::var("SALES_DYNAMODB_ENDPOINT")
+        .expect("run through `make test` (infra/local/with-test-services.sh)");
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_salesctl"));
     cmd.args(args)
         .env("SALES_ENV", "local")
@@ -34,8 +35,11 @@ pub struct Process(pub Child);
 impl Process {
     /// Starts `salesctl ARGS` with its output discarded.
     pub fn quiet(tables: &str, args: &[&str]) -> Self {
-        let child =
-            salesctl(tables, args).stdout(Stdio::null()).stderr(Stdio::null()).spawn().expect("salesctl starts");
+        let child = salesctl(tables, args)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("salesctl starts");
         Process(child)
     }
 }

@@ -28,7 +28,11 @@ pub struct RetryPolicy {
 
 impl Default for RetryPolicy {
     fn default() -> Self {
-        RetryPolicy { attempts: 4, first_backoff: Duration::from_secs(1), timeout: Duration::from_secs(10) }
+        RetryPolicy {
+            attempts: 4,
+            first_backoff: Duration::from_secs(1),
+            timeout: Duration::from_secs(10),
+        }
     }
 }
 
@@ -47,7 +51,12 @@ pub struct Deliverer {
 
 impl Deliverer {
     /// Delivers `event` to every channel, signed with `secret`.
-    pub async fn deliver(&self, channels: &[Channel], secret: &str, event: &AlertEvent) -> Vec<Delivery> {
+    pub async fn deliver(
+        &self,
+        channels: &[Channel],
+        secret: &str,
+        event: &AlertEvent,
+    ) -> Vec<Delivery> {
         let body = match serde_json::to_vec(event) {
             Ok(body) => body,
             Err(e) => {
@@ -103,7 +112,8 @@ impl Deliverer {
             Ok(answer) => {
                 let status = answer.status.as_u16();
                 let retry = answer.status.is_server_error() || status == 429;
-                let error = (!answer.status.is_success()).then(|| format!("answered {}", answer.status));
+                let error =
+                    (!answer.status.is_success()).then(|| format!("answered {}", answer.status));
                 (attempt(n, Some(status), error), retry)
             }
             Err(e @ (OutboundError::TimedOut(_) | OutboundError::Request(_))) => {
@@ -127,7 +137,12 @@ impl Deliverer {
                 .map_err(|e| format!("{}", aws_sdk_sns::error::DisplayErrorContext(e))),
         };
         let delivered = outcome.is_ok();
-        Delivery { channel: kind.into(), url: None, delivered, attempts: vec![attempt(1, None, outcome.err())] }
+        Delivery {
+            channel: kind.into(),
+            url: None,
+            delivered,
+            attempts: vec![attempt(1, None, outcome.err())],
+        }
     }
 }
 

@@ -81,7 +81,8 @@ impl Evaluator<'_> {
             };
             if let (true, Some(kind)) = (claimed, event) {
                 let event = alert_event(tenant, &rule, kind, period, value, at);
-                let deliveries = self.deliverer.deliver(&rule.spec.channels, &rule.secret, &event).await;
+                let deliveries =
+                    self.deliverer.deliver(&rule.spec.channels, &rule.secret, &event).await;
                 outcome.delivered = deliveries.iter().filter(|d| d.delivered).count();
                 outcome.failed = deliveries.len() - outcome.delivered;
                 store.record_event(&event, &deliveries).await?;

@@ -40,7 +40,12 @@ impl<'r, 'a> Figures<'r, 'a> {
     }
 
     /// The metric over `period` (of kind `kind`), as its endpoint shows it.
-    pub async fn value(&mut self, metric: Metric, kind: PeriodKind, period: DateRange) -> Result<Decimal, StoreError> {
+    pub async fn value(
+        &mut self,
+        metric: Metric,
+        kind: PeriodKind,
+        period: DateRange,
+    ) -> Result<Decimal, StoreError> {
         if let Some(value) = self.known.get(&(metric, period)) {
             return Ok(*value);
         }
@@ -65,7 +70,8 @@ impl<'r, 'a> Figures<'r, 'a> {
             | Metric::CollectionRate
             | Metric::OutstandingReceivables
             | Metric::OverdueAmount => {
-                let d = dashboard(&dashboard_inputs(reader, kind, period, self.today, false).await?);
+                let d =
+                    dashboard(&dashboard_inputs(reader, kind, period, self.today, false).await?);
                 vec![
                     (Metric::Revenue, d.summary.total_revenue),
                     (Metric::Orders, Decimal::from(d.summary.total_orders)),

@@ -116,7 +116,10 @@ mod tests {
             rule_id: "rule_1".into(),
             tenant_id: "acme".into(),
             metric: Metric::CollectionRate,
-            period: PeriodOut { from: "2026-12-01".parse().unwrap(), to: "2026-12-31".parse().unwrap() },
+            period: PeriodOut {
+                from: "2026-12-01".parse().unwrap(),
+                to: "2026-12-31".parse().unwrap(),
+            },
             value: dec!(72.50),
             condition: Condition { op: Op::Lt, value: dec!(80) },
             occurred_at: "2026-12-01T10:15:00Z".parse().unwrap(),

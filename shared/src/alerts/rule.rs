@@ -109,7 +109,8 @@ pub enum AlertPeriod {
 }
 
 impl AlertPeriod {
-    pub const ALL: [AlertPeriod; 4] = [AlertPeriod::Today, AlertPeriod::Week, AlertPeriod::Month, AlertPeriod::Quarter];
+    pub const ALL: [AlertPeriod; 4] =
+        [AlertPeriod::Today, AlertPeriod::Week, AlertPeriod::Month, AlertPeriod::Quarter];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -191,7 +192,8 @@ impl Condition {
             Op::Gt => value > self.value,
             Op::Gte => value >= self.value,
             Op::ChangeLt | Op::ChangeGt => {
-                let Some(change) = previous.and_then(|p| crate::money::change_percentage(value, p)) else {
+                let Some(change) = previous.and_then(|p| crate::money::change_percentage(value, p))
+                else {
                     return false;
                 };
                 if self.op == Op::ChangeLt { change < self.value } else { change > self.value }
@@ -244,31 +246,44 @@ const FIELDS: [&str; 6] = ["name", "metric", "period", "condition", "channels", 
 
 /// Parses a rule from a request body.
 pub fn parse_rule(body: &[u8], urls: UrlPolicy) -> Result<RuleSpec, FieldError> {
-    let value: Value =
-        serde_json::from_slice(body).map_err(|e| FieldError::new("body", format!("not a JSON object: {e}")))?;
+    let value: Value = serde_json::from_slice(body)
+        .map_err(|e| FieldError::new("body", format!("not a JSON object: {e}")))?;
     let Value::Object(object) = value else {
         return Err(FieldError::new("body", "expected a JSON object"));
     };
     if let Some(unknown) = object.keys().find(|k| !FIELDS.contains(&k.as_str())) {
-        return Err(FieldError::new(unknown.as_str(), format!("unknown field (fields: {})", FIELDS.join(", "))));
+        return Err(FieldError::new(
+            unknown.as_str(),
+            format!("unknown field (fields: {})", FIELDS.join(", ")),
+        ));
     }
     let name = match object.get("name") {
-        Some(Value::String(name)) if !name.trim().is_empty() && name.chars().count() <= MAX_NAME_CHARS => {
+        Some(Value::String(name))
+            if !name.trim().is_empty() && name.chars().count() <= MAX_NAME_CHARS =>
+        {
             name.trim().to_owned()
         }
-        _ => return Err(FieldError::new("name", format!("a non-empty string of at most {MAX_NAME_CHARS} characters"))),
+        _ => {
+            return Err(FieldError::new(
+                "name",
+                format!("a non-empty string of at most {MAX_NAME_CHARS} characters"),
+            ));
+        }
     };
-    let metric = string_field(&object, "metric")
-        .and_then(Metric::parse)
-        .ok_or_else(|| FieldError::new("metric", one_of("metric", Metric::ALL.map(Metric::as_str))))?;
-    let period = string_field(&object, "period")
-        .and_then(AlertPeriod::parse)
-        .ok_or_else(|| FieldError::new("period", one_of("period", AlertPeriod::ALL.map(AlertPeriod::as_str))))?;
+    let metric = string_field(&object, "metric").and_then(Metric::parse).ok_or_else(|| {
+        FieldError::new("metric", one_of("metric", Metric::ALL.map(Metric::as_str)))
+    })?;
+    let period = string_field(&object, "period").and_then(AlertPeriod::parse).ok_or_else(|| {
+        FieldError::new("period", one_of("period", AlertPeriod::ALL.map(AlertPeriod::as_str)))
+    })?;
     let condition = parse_condition(object.get("condition"))?;
     if condition.op.is_change() && metric.is_current_only() {
         return Err(FieldError::new(
             "condition.op",
-            format!("`{}` counts what is open now, whatever the period: use lt, lte, gt or gte", metric.as_str()),
+            format!(
+                "`{}` counts what is open now, whatever the period: use lt, lte, gt or gte",
+                metric.as_str()
+            ),
         ));
     }
     let channels = parse_channels(object.get("channels"), urls)?;
@@ -293,11 +308,14 @@ fn parse_condition(value: Option<&Value>) -> Result<Condition, FieldError> {
         return Err(FieldError::new("condition", "an object {\"op\", \"value\"}"));
     };
     if let Some(unknown) = condition.keys().find(|k| !["op", "value"].contains(&k.as_str())) {
-        return Err(FieldError::new(format!("condition.{unknown}"), "unknown field (fields: op, value)"));
+        return Err(FieldError::new(
+            format!("condition.{unknown}"),
+            "unknown field (fields: op, value)",
+        ));
     }
-    let op = string_field(condition, "op")
-        .and_then(Op::parse)
-        .ok_or_else(|| FieldError::new("condition.op", one_of("condition.op", Op::ALL.map(Op::as_str))))?;
+    let op = string_field(condition, "op").and_then(Op::parse).ok_or_else(|| {
+        FieldError::new("condition.op", one_of("condition.op", Op::ALL.map(Op::as_str)))
+    })?;
     let threshold = match condition.get("value") {
         Some(Value::Number(n)) => n.to_string().parse::<Decimal>().ok(),
         Some(Value::String(s)) => s.trim().parse::<Decimal>().ok(),
@@ -323,7 +341,8 @@ fn parse_channels(value: Option<&Value>, urls: UrlPolicy) -> Result<Vec<Channel>
         };
         let parsed = match string_field(channel, "type") {
             Some("webhook") => {
-                let url = string_field(channel, "url").ok_or_else(|| FieldError::new(at(".url"), "a URL string"))?;
+                let url = string_field(channel, "url")
+                    .ok_or_else(|| FieldError::new(at(".url"), "a URL string"))?;
                 check_url(url, urls).map_err(|message| FieldError::new(at(".url"), message))?;
                 Channel::Webhook { url: url.to_owned() }
             }
@@ -348,7 +367,8 @@ fn check_url(url: &str, policy: UrlPolicy) -> Result<(), String> {
         return Err("a URL of at most 2048 characters without spaces".into());
     }
     let uri: http::Uri = url.parse().map_err(|_| "not a URL".to_owned())?;
-    let host = uri.host().filter(|h| !h.is_empty()).ok_or_else(|| "a URL with a host".to_owned())?;
+    let host =
+        uri.host().filter(|h| !h.is_empty()).ok_or_else(|| "a URL with a host".to_owned())?;
     match uri.scheme_str() {
         Some("https") => Ok(()),
         Some("http") if policy == UrlPolicy::AllowLoopbackHttp && is_loopback(host) => Ok(()),
@@ -412,8 +432,16 @@ mod tests {
             ("condition", json!([1]), "condition"),
             ("channels", json!([]), "channels"),
             ("channels", json!([{"type": "email"}]), "channels[0].type"),
-            ("channels", json!([{"type": "sns"}, {"type": "webhook", "url": "ftp://x"}]), "channels[1].url"),
-            ("channels", json!([{"type": "webhook", "url": "http://example.com/hook"}]), "channels[0].url"),
+            (
+                "channels",
+                json!([{"type": "sns"}, {"type": "webhook", "url": "ftp://x"}]),
+                "channels[1].url",
+            ),
+            (
+                "channels",
+                json!([{"type": "webhook", "url": "http://example.com/hook"}]),
+                "channels[0].url",
+            ),
             ("channels", json!([{"type": "sns"}, {"type": "sns"}]), "channels[1]"),
             ("enabled", json!("yes"), "enabled"),
             ("colour", json!("red"), "colour"),
@@ -426,8 +454,15 @@ mod tests {
         let mut disputes = valid();
         disputes["metric"] = json!("open_disputes");
         disputes["condition"] = json!({"op": "change_gt", "value": 10});
-        assert_eq!(parse(disputes).map_err(|e| e.field), Err("condition.op".to_owned()), "no change of a count of now");
-        assert_eq!(parse_rule(b"[1]", UrlPolicy::HttpsOnly).map_err(|e| e.field), Err("body".into()));
+        assert_eq!(
+            parse(disputes).map_err(|e| e.field),
+            Err("condition.op".to_owned()),
+            "no change of a count of now"
+        );
+        assert_eq!(
+            parse_rule(b"[1]", UrlPolicy::HttpsOnly).map_err(|e| e.field),
+            Err("body".into())
+        );
         assert_eq!(parse_rule(b"{", UrlPolicy::HttpsOnly).map_err(|e| e.field), Err("body".into()));
     }
 
@@ -452,7 +487,10 @@ mod tests {
         assert!(c(Op::ChangeLt, dec!(-10)).holds(dec!(80), Some(dec!(100))));
         assert!(!c(Op::ChangeLt, dec!(-30)).holds(dec!(80), Some(dec!(100))));
         assert!(c(Op::ChangeGt, dec!(10)).holds(dec!(120), Some(dec!(100))));
-        assert!(!c(Op::ChangeGt, dec!(10)).holds(dec!(120), Some(Decimal::ZERO)), "no change against zero");
+        assert!(
+            !c(Op::ChangeGt, dec!(10)).holds(dec!(120), Some(Decimal::ZERO)),
+            "no change against zero"
+        );
         assert!(!c(Op::ChangeGt, dec!(10)).holds(dec!(120), None));
     }
 

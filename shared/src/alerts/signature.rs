@@ -39,7 +39,9 @@ pub fn verify(secret: &str, header: &str, body: &[u8], now: i64, tolerance_secs:
         return false;
     }
     let expected = hex(mac(secret, t, body).as_ref());
-    signatures.iter().any(|v| constant_time::verify_slices_are_equal(v.as_bytes(), expected.as_bytes()).is_ok())
+    signatures
+        .iter()
+        .any(|v| constant_time::verify_slices_are_equal(v.as_bytes(), expected.as_bytes()).is_ok())
 }
 
 fn mac(secret: &str, timestamp: i64, body: &[u8]) -> hmac::Tag {
@@ -60,7 +62,10 @@ mod tests {
         // Computed independently: Python's
         // hmac.new(b"whsec_test", b"1700000000.{}", hashlib.sha256).hexdigest()
         let header = sign("whsec_test", 1_700_000_000, b"{}");
-        assert_eq!(header, "t=1700000000,v1=35495024f4ef3f94e5a93e22221544c4b75e9a42300cd965ab81cb85cd994e91");
+        assert_eq!(
+            header,
+            "t=1700000000,v1=35495024f4ef3f94e5a93e22221544c4b75e9a42300cd965ab81cb85cd994e91"
+        );
     }
 
     #[test]

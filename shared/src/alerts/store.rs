@@ -108,7 +108,10 @@ impl<'a> AlertStore<'a> {
     }
 
     fn malformed(&self, key: &str, message: impl Into<String>) -> StoreError {
-        StoreError::Malformed { key: format!("{}/{key}", keys::rules(self.tenant)), message: message.into() }
+        StoreError::Malformed {
+            key: format!("{}/{key}", keys::rules(self.tenant)),
+            message: message.into(),
+        }
     }
 
     fn rule_of(&self, item: &Item) -> Result<Rule, StoreError> {
@@ -146,7 +149,9 @@ impl<'a> AlertStore<'a> {
 
     /// Every rule, by id (at most [`super::rule::MAX_RULES_PER_TENANT`]).
     pub async fn rules(&self) -> Result<Vec<Rule>, StoreError> {
-        let items = crate::store::query_partition(self.client, self.table, &keys::rules(self.tenant)).await?;
+        let items =
+            crate::store::query_partition(self.client, self.table, &keys::rules(self.tenant))
+                .await?;
         items.iter().map(|item| self.rule_of(item)).collect()
     }
 
@@ -171,7 +176,8 @@ impl<'a> AlertStore<'a> {
         secret: &str,
         now: DateTime<Utc>,
     ) -> Result<Rule, StoreError> {
-        let spec_json = serde_json::to_string(spec).map_err(|e| self.malformed(id, e.to_string()))?;
+        let spec_json =
+            serde_json::to_string(spec).map_err(|e| self.malformed(id, e.to_string()))?;
         let at = timestamp(now);
         self.client
             .put_item()
@@ -201,8 +207,14 @@ impl<'a> AlertStore<'a> {
 
     /// Replaces a rule's fields (its state, secret and history stay);
     /// `None` when there is no such rule.
-    pub async fn replace(&self, id: &str, spec: &RuleSpec, now: DateTime<Utc>) -> Result<Option<Rule>, StoreError> {
-        let spec_json = serde_json::to_string(spec).map_err(|e| self.malformed(id, e.to_string()))?;
+    pub async fn replace(
+        &self,
+        id: &str,
+        spec: &RuleSpec,
+        now: DateTime<Utc>,
+    ) -> Result<Option<Rule>, StoreError> {
+        let spec_json =
+            serde_json::to_string(spec).map_err(|e| self.malformed(id, e.to_string()))?;
         let result = self
             .client
             .update_item()
@@ -252,7 +264,9 @@ impl<'a> AlertStore<'a> {
             .table_name(self.table)
             .set_key(Some(self.rule_key(id)))
             .update_expression("SET #state = :to, last_value = :value, last_evaluated_at = :at")
-            .condition_expression("attribute_exists(pk) AND (#state = :from OR attribute_not_exists(#state))")
+            .condition_expression(
+                "attribute_exists(pk) AND (#state = :from OR attribute_not_exists(#state))",
+            )
             .expression_attribute_names("#state", "state")
             .expression_attribute_values(":to", s(to.as_str()))
             .expression_attribute_values(":from", s(from.as_str()))
@@ -264,10 +278,15 @@ impl<'a> AlertStore<'a> {
     }
 
     /// Keeps an event and its deliveries in the rule's history.
-    pub async fn record_event(&self, event: &AlertEvent, deliveries: &[Delivery]) -> Result<(), StoreError> {
-        let body = serde_json::to_string(event).map_err(|e| self.malformed(&event.rule_id, e.to_string()))?;
-        let deliveries =
-            serde_json::to_string(deliveries).map_err(|e| self.malformed(&event.rule_id, e.to_string()))?;
+    pub async fn record_event(
+        &self,
+        event: &AlertEvent,
+        deliveries: &[Delivery],
+    ) -> Result<(), StoreError> {
+        let body = serde_json::to_string(event)
+            .map_err(|e| self.malformed(&event.rule_id, e.to_string()))?;
+        let deliveries = serde_json::to_string(deliveries)
+            .map_err(|e| self.malformed(&event.rule_id, e.to_string()))?;
         let expires = event.occurred_at.timestamp().saturating_add(EVENT_RETENTION_DAYS * 86_400);
         self.client
             .put_item()
@@ -292,7 +311,8 @@ impl<'a> AlertStore<'a> {
         limit: usize,
     ) -> Result<Vec<(String, StoredEvent)>, StoreError> {
         let pk = keys::events(self.tenant, rule_id);
-        let start = after.map(|sk| HashMap::from([("pk".to_owned(), s(pk.clone())), ("sk".to_owned(), s(sk))]));
+        let start = after
+            .map(|sk| HashMap::from([("pk".to_owned(), s(pk.clone())), ("sk".to_owned(), s(sk))]));
         let out = self
             .client
             .query()
@@ -310,11 +330,12 @@ impl<'a> AlertStore<'a> {
             .iter()
             .map(|item| {
                 let sk = attr_s(item, "sk").unwrap_or_default().to_owned();
-                let bad = |m: String| StoreError::Malformed { key: format!("{pk}/{sk}"), message: m };
-                let event =
-                    serde_json::from_str(attr_s(item, "event").unwrap_or_default()).map_err(|e| bad(e.to_string()))?;
-                let deliveries =
-                    serde_json::from_str(attr_s(item, "deliveries").unwrap_or("[]")).map_err(|e| bad(e.to_string()))?;
+                let bad =
+                    |m: String| StoreError::Malformed { key: format!("{pk}/{sk}"), message: m };
+                let event = serde_json::from_str(attr_s(item, "event").unwrap_or_default())
+                    .map_err(|e| bad(e.to_string()))?;
+                let deliveries = serde_json::from_str(attr_s(item, "deliveries").unwrap_or("[]"))
+                    .map_err(|e| bad(e.to_string()))?;
                 Ok((sk.clone(), StoredEvent { event, deliveries }))
             })
             .collect()

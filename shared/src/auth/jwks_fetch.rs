@@ -28,14 +28,18 @@ impl JwksFetcher {
         if url.parse::<http::Uri>().is_err() {
             return Err(format!("bad JWKS URL {url:?}"));
         }
-        let answer = self.http.get(url, self.timeout, MAX_JWKS_BYTES).await.map_err(|e| match e {
-            crate::outbound::OutboundError::TimedOut(after) => format!("JWKS fetch timed out after {after:?} ({url})"),
-            other => format!("error sending request for url ({url}): {other}"),
-        })?;
+        let answer =
+            self.http.get(url, self.timeout, MAX_JWKS_BYTES).await.map_err(|e| match e {
+                crate::outbound::OutboundError::TimedOut(after) => {
+                    format!("JWKS fetch timed out after {after:?} ({url})")
+                }
+                other => format!("error sending request for url ({url}): {other}"),
+            })?;
         if !answer.status.is_success() {
             return Err(format!("JWKS answered {} ({url})", answer.status));
         }
-        serde_json::from_slice(&answer.body).map_err(|e| format!("JWKS from {url} is not a key set: {e}"))
+        serde_json::from_slice(&answer.body)
+            .map_err(|e| format!("JWKS from {url} is not a key set: {e}"))
     }
 }
 
@@ -60,7 +64,10 @@ mod tests {
 
     #[tokio::test]
     async fn reads_a_key_set() {
-        let url = raw_server("HTTP/1.1 200 OK\r\ncontent-length: 11\r\nconnection: close\r\n\r\n{\"keys\":[]}").await;
+        let url = raw_server(
+            "HTTP/1.1 200 OK\r\ncontent-length: 11\r\nconnection: close\r\n\r\n{\"keys\":[]}",
+        )
+        .await;
         let set = JwksFetcher::new(Duration::from_secs(5)).fetch(&url).await.expect("key set");
         assert!(set.keys.is_empty());
     }
@@ -68,10 +75,14 @@ mod tests {
     #[tokio::test]
     async fn refuses_an_error_status_a_bad_body_a_silent_server_and_a_bad_url() {
         let fetcher = JwksFetcher::new(Duration::from_millis(300));
-        let failing =
-            raw_server("HTTP/1.1 503 Service Unavailable\r\ncontent-length: 0\r\nconnection: close\r\n\r\n").await;
+        let failing = raw_server(
+            "HTTP/1.1 503 Service Unavailable\r\ncontent-length: 0\r\nconnection: close\r\n\r\n",
+        )
+        .await;
         assert!(fetcher.fetch(&failing).await.expect_err("503").contains("503"));
-        let garbage = raw_server("HTTP/1.1 200 OK\r\ncontent-length: 5\r\nconnection: close\r\n\r\nhello").await;
+        let garbage =
+            raw_server("HTTP/1.1 200 OK\r\ncontent-length: 5\r\nconnection: close\r\n\r\nhello")
+                .await;
         assert!(fetcher.fetch(&garbage).await.expect_err("not JSON").contains("not a key set"));
         let silent = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let silent_url = format!("http://{}/jwks.json", silent.local_addr().expect("addr"));

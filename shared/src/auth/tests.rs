@@ -25,7 +25,9 @@ fn claims(exp_offset: i64) -> Claims {
 /// `claims(600)` as JSON, with `extra` merged in (a `null` removes a claim).
 fn claims_with(extra: serde_json::Value) -> serde_json::Value {
     let mut claims = serde_json::to_value(claims(600)).unwrap();
-    let (Some(map), Some(extra)) = (claims.as_object_mut(), extra.as_object()) else { panic!("objects") };
+    let (Some(map), Some(extra)) = (claims.as_object_mut(), extra.as_object()) else {
+        panic!("objects")
+    };
     for (name, value) in extra {
         if value.is_null() {
             map.remove(name);
@@ -62,7 +64,10 @@ async fn rejects_missing_malformed_expired_forged_and_unsigned_tokens() {
     let auth = hs_auth();
     assert_eq!(auth.authenticate(None).await, Err(AuthError::Missing));
     assert!(matches!(auth.authenticate(Some("Basic abc")).await, Err(AuthError::Invalid(_))));
-    assert!(matches!(auth.authenticate(Some("Bearer not.a.jwt")).await, Err(AuthError::Invalid(_))));
+    assert!(matches!(
+        auth.authenticate(Some("Bearer not.a.jwt")).await,
+        Err(AuthError::Invalid(_))
+    ));
     let hs = Header::new(Algorithm::HS256);
     let expired = mint(&hs, &claims(-3600), &EncodingKey::from_secret(SECRET.as_bytes()));
     assert_eq!(auth.authenticate(Some(&bearer(&expired))).await, Err(AuthError::Expired));
@@ -73,14 +78,20 @@ async fn rejects_missing_malformed_expired_forged_and_unsigned_tokens() {
     let head = b64.encode(br#"{"alg":"none","typ":"JWT"}"#);
     let body = b64.encode(serde_json::to_vec(&claims(600)).unwrap());
     let unsigned = format!("{head}.{body}.");
-    assert!(matches!(auth.authenticate(Some(&bearer(&unsigned))).await, Err(AuthError::Invalid(_))));
+    assert!(matches!(
+        auth.authenticate(Some(&bearer(&unsigned))).await,
+        Err(AuthError::Invalid(_))
+    ));
     // A signed token without the tenant_id claim.
     let no_tenant = mint(
         &hs,
         &serde_json::json!({"scope": "sales:read", "exp": claims(600).exp}),
         &EncodingKey::from_secret(SECRET.as_bytes()),
     );
-    assert!(matches!(auth.authenticate(Some(&bearer(&no_tenant))).await, Err(AuthError::Invalid(_))));
+    assert!(matches!(
+        auth.authenticate(Some(&bearer(&no_tenant))).await,
+        Err(AuthError::Invalid(_))
+    ));
     // No exp.
     let no_exp = mint(
         &hs,
@@ -220,7 +231,8 @@ async fn answer(err: AuthError) -> (u16, Option<String>, serde_json::Value) {
     use axum::response::IntoResponse;
     let response = crate::http::ApiError::from(err).into_response();
     let status = response.status().as_u16();
-    let challenge = response.headers().get("www-authenticate").and_then(|v| v.to_str().ok()).map(str::to_owned);
+    let challenge =
+        response.headers().get("www-authenticate").and_then(|v| v.to_str().ok()).map(str::to_owned);
     let body = axum::body::to_bytes(response.into_body(), 1 << 16).await.unwrap();
     (status, challenge, serde_json::from_slice(&body).unwrap())
 }
@@ -256,7 +268,9 @@ async fn refusals_are_generic_401s_without_parser_details() {
         assert_eq!(body["error"]["message"], message, "{header:?}: {err:?}");
     }
     // The detail that used to reach the caller.
-    let Err(AuthError::Invalid(detail)) = auth.authenticate(Some(&bearer(&no_tenant))).await else { panic!("refused") };
+    let Err(AuthError::Invalid(detail)) = auth.authenticate(Some(&bearer(&no_tenant))).await else {
+        panic!("refused")
+    };
     assert!(detail.contains("tenant_id"), "{detail}");
     let (_, _, body) = answer(AuthError::Invalid(detail)).await;
     let text = body.to_string();
@@ -265,13 +279,17 @@ async fn refusals_are_generic_401s_without_parser_details() {
     }
     // Key-fetch failures are 503s without the fetch error.
     let (status, _, body) =
-        answer(AuthError::KeysUnavailable("error sending request for url (http://idp)".into())).await;
+        answer(AuthError::KeysUnavailable("error sending request for url (http://idp)".into()))
+            .await;
     assert_eq!(status, 503);
     assert_eq!(body["error"]["message"], "signing keys unavailable");
     // Missing scope stays a 403 naming the scope.
     let (status, challenge, body) = answer(AuthError::MissingScope("sales:export")).await;
     assert_eq!(status, 403);
-    assert_eq!(challenge.as_deref(), Some("Bearer error=\"insufficient_scope\", scope=\"sales:export\""));
+    assert_eq!(
+        challenge.as_deref(),
+        Some("Bearer error=\"insufficient_scope\", scope=\"sales:export\"")
+    );
     assert_eq!(body["error"]["message"], "token lacks the sales:export scope");
 }
 
@@ -305,7 +323,9 @@ async fn jwks_server(set: Arc<std::sync::Mutex<JwkSet>>, hits: Arc<AtomicUsize>)
 async fn verifies_rs256_and_es256_from_jwks_and_refreshes_on_unknown_kid() {
     let rsa = EncodingKey::from_rsa_pem(include_bytes!("../../testdata/rsa-test-key.pem")).unwrap();
     let ec = EncodingKey::from_ec_pem(include_bytes!("../../testdata/ec-test-key.pem")).unwrap();
-    let set = Arc::new(std::sync::Mutex::new(JwkSet { keys: vec![jwk(&rsa, Algorithm::RS256, "rsa-1")] }));
+    let set = Arc::new(std::sync::Mutex::new(JwkSet {
+        keys: vec![jwk(&rsa, Algorithm::RS256, "rsa-1")],
+    }));
     let hits = Arc::new(AtomicUsize::new(0));
     let url = jwks_server(set.clone(), hits.clone()).await;
     let auth = Authenticator::new(AuthConfig { jwks_url: Some(url), ..Default::default() });
@@ -335,18 +355,24 @@ async fn verifies_rs256_and_es256_from_jwks_and_refreshes_on_unknown_kid() {
     assert_eq!(hits.load(Ordering::SeqCst), 2);
 
     // A token signed by a key not in the set, claiming a known kid.
-    let other_rsa = EncodingKey::from_ec_pem(include_bytes!("../../testdata/ec-test-key.pem")).unwrap();
+    let other_rsa =
+        EncodingKey::from_ec_pem(include_bytes!("../../testdata/ec-test-key.pem")).unwrap();
     let mut lying = Header::new(Algorithm::ES256);
     lying.kid = Some("rsa-1".into());
-    assert!(auth.authenticate(Some(&bearer(&mint(&lying, &claims(600), &other_rsa)))).await.is_err());
+    assert!(
+        auth.authenticate(Some(&bearer(&mint(&lying, &claims(600), &other_rsa)))).await.is_err()
+    );
 }
 
 #[tokio::test]
 async fn rs256_and_es256_tokens_from_an_identity_provider_with_array_audiences() {
     let rsa = EncodingKey::from_rsa_pem(include_bytes!("../../testdata/rsa-test-key.pem")).unwrap();
     let ec = EncodingKey::from_ec_pem(include_bytes!("../../testdata/ec-test-key.pem")).unwrap();
-    let set = JwkSet { keys: vec![jwk(&rsa, Algorithm::RS256, "rsa-1"), jwk(&ec, Algorithm::ES256, "ec-1")] };
-    let url = jwks_server(Arc::new(std::sync::Mutex::new(set)), Arc::new(AtomicUsize::new(0))).await;
+    let set = JwkSet {
+        keys: vec![jwk(&rsa, Algorithm::RS256, "rsa-1"), jwk(&ec, Algorithm::ES256, "ec-1")],
+    };
+    let url =
+        jwks_server(Arc::new(std::sync::Mutex::new(set)), Arc::new(AtomicUsize::new(0))).await;
     let auth = Authenticator::new(AuthConfig {
         jwks_url: Some(url),
         issuer: Some("https://idp.example/".into()),

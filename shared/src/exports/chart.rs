@@ -66,8 +66,11 @@ mod tests {
     fn one_bar_per_day_with_revenue_scaled_to_the_largest() {
         let d = |s: &str| s.parse::<NaiveDate>().unwrap();
         let period = DateRange::new(d("2025-12-01"), d("2025-12-04"));
-        let by_day =
-            BTreeMap::from([(d("2025-12-01"), dec!(50)), (d("2025-12-02"), dec!(-5)), (d("2025-12-03"), dec!(100))]);
+        let by_day = BTreeMap::from([
+            (d("2025-12-01"), dec!(50)),
+            (d("2025-12-02"), dec!(-5)),
+            (d("2025-12-03"), dec!(100)),
+        ]);
         let chart = bars(period, &by_day);
         assert_eq!(chart.max, dec!(100));
         assert_eq!(chart.gridlines, vec![40.0, 80.0, 120.0, 160.0]);

@@ -27,7 +27,11 @@ const FORMULA_TRIGGERS: [char; 6] = ['=', '+', '-', '@', '\t', '\r'];
 
 /// A text cell as written: prefixed with `'` when it starts like a formula.
 pub fn neutralise(text: &str) -> Cow<'_, str> {
-    if text.starts_with(FORMULA_TRIGGERS) { Cow::Owned(format!("'{text}")) } else { Cow::Borrowed(text) }
+    if text.starts_with(FORMULA_TRIGGERS) {
+        Cow::Owned(format!("'{text}"))
+    } else {
+        Cow::Borrowed(text)
+    }
 }
 
 /// A cell as written: text neutralised, money and dates as they display.
@@ -47,12 +51,16 @@ impl CsvFile {
         let mut buffer = Vec::with_capacity(1 << 16);
         buffer.extend_from_slice(BOM);
         let mut writer = writer(buffer);
-        writer.write_record(columns.iter().map(|c| c.header)).map_err(|e| ExportError::write(Format::Csv, e))?;
+        writer
+            .write_record(columns.iter().map(|c| c.header))
+            .map_err(|e| ExportError::write(Format::Csv, e))?;
         Ok(CsvFile { writer })
     }
 
     pub fn write_row(&mut self, row: &Row) -> Result<(), ExportError> {
-        self.writer.write_record(row.iter().map(csv_cell)).map_err(|e| ExportError::write(Format::Csv, e))
+        self.writer
+            .write_record(row.iter().map(csv_cell))
+            .map_err(|e| ExportError::write(Format::Csv, e))
     }
 
     /// The bytes written so far once they reach `at_least` (a multipart
@@ -64,7 +72,8 @@ impl CsvFile {
         }
         // Room for a part and one more page of rows (a DynamoDB page is at
         // most 1 MB), so the buffer never doubles past a part.
-        let full = std::mem::replace(&mut self.writer, writer(Vec::with_capacity(at_least + PAGE_ROOM)));
+        let full =
+            std::mem::replace(&mut self.writer, writer(Vec::with_capacity(at_least + PAGE_ROOM)));
         full.into_inner().map(Some).map_err(|e| ExportError::write(Format::Csv, e.error()))
     }
 
@@ -87,7 +96,8 @@ mod tests {
             Column { header: "Total", kind: Kind::Money, width: 10.0 },
         ];
         let mut file = CsvFile::new(&columns).unwrap();
-        file.write_row(&vec![Cell::Text("Café \"Zürich\", AG".into()), Cell::Money(dec!(1234.5))]).unwrap();
+        file.write_row(&vec![Cell::Text("Café \"Zürich\", AG".into()), Cell::Money(dec!(1234.5))])
+            .unwrap();
         let bytes = file.finish().unwrap();
         assert!(bytes.starts_with(BOM));
         let text = String::from_utf8(bytes[3..].to_vec()).unwrap();
@@ -109,7 +119,10 @@ mod tests {
         ];
         let day = chrono::NaiveDate::from_ymd_opt(2025, 12, 1).unwrap();
         let hostile = [
-            ("=HYPERLINK(\"http://evil.example\",\"x\")", "'=HYPERLINK(\"http://evil.example\",\"x\")"),
+            (
+                "=HYPERLINK(\"http://evil.example\",\"x\")",
+                "'=HYPERLINK(\"http://evil.example\",\"x\")",
+            ),
             ("+SUM(1+1)", "'+SUM(1+1)"),
             ("@SUM(1,1)", "'@SUM(1,1)"),
             ("-2+3", "'-2+3"),
@@ -118,13 +131,31 @@ mod tests {
             ("=1", "'=1"),
             ("-", "'-"),
         ];
-        let ordinary = ["Acme Holdings Ltd.", "Zoë O'Neil", "a=b", "1+1", "", " =not at the start", "'=quoted"];
+        let ordinary = [
+            "Acme Holdings Ltd.",
+            "Zoë O'Neil",
+            "a=b",
+            "1+1",
+            "",
+            " =not at the start",
+            "'=quoted",
+        ];
         let mut file = CsvFile::new(&columns).unwrap();
         for (text, _) in hostile {
-            file.write_row(&vec![Cell::Text(text.into()), Cell::Date(day), Cell::Money(dec!(-12.5))]).unwrap();
+            file.write_row(&vec![
+                Cell::Text(text.into()),
+                Cell::Date(day),
+                Cell::Money(dec!(-12.5)),
+            ])
+            .unwrap();
         }
         for text in ordinary {
-            file.write_row(&vec![Cell::Text(text.into()), Cell::Date(day), Cell::Money(dec!(-0.01))]).unwrap();
+            file.write_row(&vec![
+                Cell::Text(text.into()),
+                Cell::Date(day),
+                Cell::Money(dec!(-0.01)),
+            ])
+            .unwrap();
         }
         let bytes = file.finish().unwrap();
         let rows = rows(&bytes);
@@ -141,7 +172,9 @@ mod tests {
         // the negative amount is a bare number.
         let text = String::from_utf8(bytes[BOM.len()..].to_vec()).unwrap();
         assert!(
-            text.contains("\"'=HYPERLINK(\"\"http://evil.example\"\",\"\"x\"\")\",2025-12-01,-12.50\r\n"),
+            text.contains(
+                "\"'=HYPERLINK(\"\"http://evil.example\"\",\"\"x\"\")\",2025-12-01,-12.50\r\n"
+            ),
             "{text}"
         );
         assert!(text.contains("\r\n'+SUM(1+1),2025-12-01,-12.50\r\n"), "{text}");
@@ -171,7 +204,8 @@ mod tests {
             Column { header: "Customer", kind: Kind::Text, width: 10.0 },
             Column { header: "Total", kind: Kind::Money, width: 10.0 },
         ];
-        let hostile = ["=HYPERLINK(\"http://evil.example\",\"x\")", "+SUM(1+1)", "@SUM(1,1)", "-2+3"];
+        let hostile =
+            ["=HYPERLINK(\"http://evil.example\",\"x\")", "+SUM(1+1)", "@SUM(1,1)", "-2+3"];
         let mut file = crate::exports::xlsx_file::XlsxFile::new(&columns, "Orders", "USD").unwrap();
         for text in hostile {
             file.write_row(&vec![Cell::Text(text.into()), Cell::Money(dec!(-12.5))]).unwrap();

@@ -17,7 +17,13 @@ pub struct Destination<'a> {
 
 impl Destination<'_> {
     /// A fresh presigned link to `key`, downloading as `filename`.
-    pub async fn link(&self, key: &str, filename: &str, now: DateTime<Utc>) -> Result<Link, ExportError> {
-        presigned_get(self.s3, self.credentials, self.bucket, key, filename, self.link_ttl, now).await
+    pub async fn link(
+        &self,
+        key: &str,
+        filename: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Link, ExportError> {
+        presigned_get(self.s3, self.credentials, self.bucket, key, filename, self.link_ttl, now)
+            .await
     }
 }

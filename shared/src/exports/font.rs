@@ -39,7 +39,9 @@ fn inflate(compressed: &[u8]) -> Vec<u8> {
     let mut data = Vec::with_capacity(compressed.len() * 2);
     // The files are part of the build: a failure here is a broken build,
     // caught by every test that draws text.
-    flate2::read::ZlibDecoder::new(compressed).read_to_end(&mut data).expect("the embedded font inflates");
+    flate2::read::ZlibDecoder::new(compressed)
+        .read_to_end(&mut data)
+        .expect("the embedded font inflates");
     data
 }
 
@@ -127,7 +129,9 @@ impl Embedded {
     /// `text` as the two-byte codes of the subset's glyphs.
     pub fn encode(&self, text: &str) -> Vec<u8> {
         let font = self.style.font();
-        text.chars().flat_map(|c| self.remapper.get(glyph(font, c).0).unwrap_or(0).to_be_bytes()).collect()
+        text.chars()
+            .flat_map(|c| self.remapper.get(glyph(font, c).0).unwrap_or(0).to_be_bytes())
+            .collect()
     }
 
     /// Writes the font's objects; `refs` are five free ids (the `Type0`
@@ -135,7 +139,8 @@ impl Embedded {
     pub fn write(&self, pdf: &mut Pdf, refs: [Ref; 5]) -> Result<(), ExportError> {
         let [type0, cid, descriptor, file, cmap] = refs;
         let font = self.style.font();
-        let subset = subsetter::subset(font.data, 0, &self.remapper).map_err(|e| ExportError::write(Format::Pdf, e))?;
+        let subset = subsetter::subset(font.data, 0, &self.remapper)
+            .map_err(|e| ExportError::write(Format::Pdf, e))?;
         // A subset's name carries a tag of six capitals (ISO 32000, 9.6.4),
         // here derived from the glyphs it holds.
         let tag: String = {
@@ -146,7 +151,8 @@ impl Embedded {
             (0..6).map(|i| char::from(b'A' + ((h >> (i * 5)) % 26) as u8)).collect()
         };
         let base = format!("{tag}+{}", font.name);
-        let info = SystemInfo { registry: Str(b"Adobe"), ordering: Str(b"Identity"), supplement: 0 };
+        let info =
+            SystemInfo { registry: Str(b"Adobe"), ordering: Str(b"Identity"), supplement: 0 };
 
         pdf.type0_font(type0)
             .base_font(Name(base.as_bytes()))
@@ -162,7 +168,8 @@ impl Embedded {
             .font_descriptor(descriptor)
             .default_width(0.0)
             .cid_to_gid_map_predefined(Name(b"Identity"));
-        let widths: Vec<f32> = self.remapper.remapped_gids().map(|old| font.advance(GlyphId(old))).collect();
+        let widths: Vec<f32> =
+            self.remapper.remapped_gids().map(|old| font.advance(GlyphId(old))).collect();
         cid_font.widths().consecutive(0, widths);
         cid_font.finish();
 
@@ -215,7 +222,8 @@ mod tests {
     #[test]
     fn the_fonts_cover_latin_greek_and_cyrillic() {
         for style in [Style::Regular, Style::Bold] {
-            for c in "Łódź Αθηνά ООО Ромашка İstanbul Gıda ñ ß € – “”".chars() {
+            for c in "Łódź Αθηνά ООО Ромашка İstanbul Gıda ñ ß € – “”".chars()
+            {
                 assert!(style.font().covers(c), "{style:?} lacks {c:?}");
             }
             assert!(!style.font().covers('漢'), "CJK is not in the subset");

@@ -15,7 +15,9 @@ use std::collections::HashMap;
 use aws_sdk_dynamodb::types::{AttributeValue, Put, ReturnValue, TransactWriteItem};
 use chrono::{DateTime, TimeZone, Utc};
 
-use super::jobs::{ExportSpec, Job, JobMessage, JobState, MAX_ATTEMPTS, STALE_AFTER_MINUTES, oldest_kept_id};
+use super::jobs::{
+    ExportSpec, Job, JobMessage, JobState, MAX_ATTEMPTS, STALE_AFTER_MINUTES, oldest_kept_id,
+};
 use crate::store::aggregates::{attr_number, attr_s, key_map};
 use crate::store::{StoreError, timestamp, unless_condition_failed};
 
@@ -40,7 +42,9 @@ fn n(value: impl ToString) -> AttributeValue {
 }
 
 fn time(item: &Item, name: &str) -> Option<DateTime<Utc>> {
-    attr_s(item, name).and_then(|t| DateTime::parse_from_rfc3339(t).ok()).map(|t| t.with_timezone(&Utc))
+    attr_s(item, name)
+        .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
+        .map(|t| t.with_timezone(&Utc))
 }
 
 /// What creating a job found.
@@ -71,15 +75,21 @@ impl<'a> JobStore<'a> {
     }
 
     fn malformed(&self, id: &str, message: impl Into<String>) -> StoreError {
-        StoreError::Malformed { key: format!("{}/{id}", keys::jobs(self.tenant)), message: message.into() }
+        StoreError::Malformed {
+            key: format!("{}/{id}", keys::jobs(self.tenant)),
+            message: message.into(),
+        }
     }
 
     fn job_of(&self, item: &Item) -> Result<Job, StoreError> {
         let id = attr_s(item, "sk").unwrap_or_default().to_owned();
         let spec: ExportSpec = serde_json::from_str(attr_s(item, "spec").unwrap_or_default())
             .map_err(|e| self.malformed(&id, format!("spec: {e}")))?;
-        let state = attr_s(item, "state").and_then(JobState::parse).ok_or_else(|| self.malformed(&id, "no state"))?;
-        let created_at = time(item, "created_at").ok_or_else(|| self.malformed(&id, "no created_at"))?;
+        let state = attr_s(item, "state")
+            .and_then(JobState::parse)
+            .ok_or_else(|| self.malformed(&id, "no state"))?;
+        let created_at =
+            time(item, "created_at").ok_or_else(|| self.malformed(&id, "no created_at"))?;
         let expires_at = attr_number::<i64>(item, "expires_at")
             .and_then(|t| Utc.timestamp_opt(t, 0).single())
             .ok_or_else(|| self.malformed(&id, "no expires_at"))?;
@@ -117,7 +127,11 @@ impl<'a> JobStore<'a> {
     /// Stores a new job, or with an idempotency key already used for the
     /// same request, finds the job it made (a key past its expiry counts as
     /// unused, as TTL deletes lazily).
-    pub async fn create(&self, job: &Job, idempotency_key: Option<&str>) -> Result<Created, StoreError> {
+    pub async fn create(
+        &self,
+        job: &Job,
+        idempotency_key: Option<&str>,
+    ) -> Result<Created, StoreError> {
         let Some(key) = idempotency_key else {
             self.client
                 .put_item()
@@ -130,9 +144,9 @@ impl<'a> JobStore<'a> {
             return Ok(Created::New(job.clone()));
         };
         let build = |put: aws_sdk_dynamodb::types::builders::PutBuilder| {
-            put.build()
-                .map(|p: Put| TransactWriteItem::builder().put(p).build())
-                .map_err(|e| StoreError::Dynamo { operation: "TransactWriteItems", message: e.to_string() })
+            put.build().map(|p: Put| TransactWriteItem::builder().put(p).build()).map_err(|e| {
+                StoreError::Dynamo { operation: "TransactWriteItems", message: e.to_string() }
+            })
         };
         let put_job = build(
             Put::builder()
@@ -151,10 +165,19 @@ impl<'a> JobStore<'a> {
                 .condition_expression("attribute_not_exists(pk) OR expires_at < :now")
                 .expression_attribute_values(":now", n(job.created_at.timestamp())),
         )?;
-        let result = self.client.transact_write_items().transact_items(put_job).transact_items(put_key).send().await;
+        let result = self
+            .client
+            .transact_write_items()
+            .transact_items(put_job)
+            .transact_items(put_key)
+            .send()
+            .await;
         match result {
             Ok(_) => Ok(Created::New(job.clone())),
-            Err(e) if e.as_service_error().is_some_and(|se| se.is_transaction_canceled_exception()) => {
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|se| se.is_transaction_canceled_exception()) =>
+            {
                 // The key is taken, or a concurrent request with the same
                 // key is writing it (a transaction conflict): read it, and
                 // once more a moment later if it is not there yet.
@@ -166,7 +189,9 @@ impl<'a> JobStore<'a> {
                 let Some(item) = item else {
                     return Err(StoreError::Dynamo {
                         operation: "TransactWriteItems",
-                        message: "the transaction was cancelled and the key is not there; try again".into(),
+                        message:
+                            "the transaction was cancelled and the key is not there; try again"
+                                .into(),
                     });
                 };
                 if attr_s(&item, "fingerprint") != Some(job.spec.fingerprint().as_str()) {
@@ -248,7 +273,11 @@ impl<'a> JobStore<'a> {
             .send()
             .await
             .map_err(|e| StoreError::dynamo("Query", e))?;
-        out.items.unwrap_or_default().iter().map(|item| self.job_of(item).map(|job| (job.id.clone(), job))).collect()
+        out.items
+            .unwrap_or_default()
+            .iter()
+            .map(|item| self.job_of(item).map(|job| (job.id.clone(), job)))
+            .collect()
     }
 
     /// Starts a run: `queued`, or `running` left by a run that died (started
@@ -344,7 +373,13 @@ impl<'a> JobStore<'a> {
 
     /// Ends a job that is not final yet as failed, saying why, if it is
     /// still at run `attempt` (0: never run); whether it was.
-    pub async fn fail(&self, id: &str, attempt: u32, error: &str, now: DateTime<Utc>) -> Result<bool, StoreError> {
+    pub async fn fail(
+        &self,
+        id: &str,
+        attempt: u32,
+        error: &str,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
         let result = self
             .client
             .update_item()
@@ -382,8 +417,11 @@ impl JobQueue {
 
     /// Hands a job to the worker.
     pub async fn send(&self, tenant: &str, job_id: &str) -> Result<(), String> {
-        let body = serde_json::to_string(&JobMessage { tenant: tenant.to_owned(), job: job_id.to_owned() })
-            .map_err(|e| e.to_string())?;
+        let body = serde_json::to_string(&JobMessage {
+            tenant: tenant.to_owned(),
+            job: job_id.to_owned(),
+        })
+        .map_err(|e| e.to_string())?;
         self.client
             .send_message()
             .queue_url(&self.url)

@@ -51,8 +51,9 @@ pub fn oldest_kept_id(now: DateTime<Utc>) -> String {
 
 /// Whether `id` has the form [`new_job_id`] gives.
 pub fn is_job_id(id: &str) -> bool {
-    id.strip_prefix(JOB_ID_PREFIX)
-        .is_some_and(|rest| rest.len() == 28 && rest.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)))
+    id.strip_prefix(JOB_ID_PREFIX).is_some_and(|rest| {
+        rest.len() == 28 && rest.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    })
 }
 
 /// Whether an `Idempotency-Key` is acceptable: 1 to 255 visible ASCII
@@ -301,7 +302,10 @@ mod tests {
             Some("completed"),
         );
         let job = Job::queued("exp_0000000000010000000000000000".into(), spec.clone(), now);
-        assert_eq!(job.object_key("acme", Format::Csv), "exports/acme/jobs/exp_0000000000010000000000000000.csv");
+        assert_eq!(
+            job.object_key("acme", Format::Csv),
+            "exports/acme/jobs/exp_0000000000010000000000000000.csv"
+        );
         assert_eq!(job.expires_at, at("2025-12-27T10:00:00Z"));
         let view = JobView::new(&job, None);
         assert_eq!(view.status, "queued");

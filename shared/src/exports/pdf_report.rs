@@ -190,7 +190,8 @@ fn lay_out(doc: &Document) -> Layout {
     }
     if let Some(chart) = &doc.chart {
         let shapes = chart::bars(chart.period, &chart.by_day);
-        let label = format!("{} (scale 0 to {} {})", chart.title, amount(shapes.max), chart.currency);
+        let label =
+            format!("{} (scale 0 to {} {})", chart.title, amount(shapes.max), chart.currency);
         l.text(Style::Bold, 10.0, MARGIN, l.y, label);
         l.y -= 6.0 + chart::HEIGHT;
         let y = l.y;
@@ -218,8 +219,11 @@ fn lay_out(doc: &Document) -> Layout {
             }
             for ((cell, column), (cx, cw)) in row.iter().zip(&section.columns).zip(&xs) {
                 let text = fit(&cell_text(cell), cw - 4.0, TABLE_FONT, Style::Regular);
-                let tx =
-                    if column.kind == Kind::Money { cx + cw - 2.0 - text_width(&text, TABLE_FONT) } else { cx + 2.0 };
+                let tx = if column.kind == Kind::Money {
+                    cx + cw - 2.0 - text_width(&text, TABLE_FONT)
+                } else {
+                    cx + 2.0
+                };
                 let y = l.y;
                 l.text(Style::Regular, TABLE_FONT, tx, y, text);
             }
@@ -272,7 +276,8 @@ pub fn render(doc: &Document) -> Result<Vec<u8>, ExportError> {
         r
     };
     let (catalog, tree) = (alloc(), alloc());
-    let font_refs: Vec<[Ref; 5]> = fonts.iter().map(|_| [alloc(), alloc(), alloc(), alloc(), alloc()]).collect();
+    let font_refs: Vec<[Ref; 5]> =
+        fonts.iter().map(|_| [alloc(), alloc(), alloc(), alloc(), alloc()]).collect();
     let mut pdf = Pdf::new();
     let chart_shapes = doc.chart.as_ref().map(|chart| chart::bars(chart.period, &chart.by_day));
     let page_refs: Vec<(Ref, Ref)> = (0..pages).map(|_| (alloc(), alloc())).collect();
@@ -286,7 +291,9 @@ pub fn render(doc: &Document) -> Result<Vec<u8>, ExportError> {
         Style::Bold => (Name(b"F2"), &fonts[1]),
     };
 
-    for ((ops, (page_ref, content_ref)), footer) in layout.pages.iter().zip(&page_refs).zip(&footers) {
+    for ((ops, (page_ref, content_ref)), footer) in
+        layout.pages.iter().zip(&page_refs).zip(&footers)
+    {
         let mut content = Content::new();
         for op in ops {
             match op {
@@ -348,13 +355,23 @@ fn draw_chart(content: &mut Content, shapes: &chart::Bars, bottom: f32) {
         content.rect(bar.x, bar.y, bar.width, bar.height);
     }
     content.fill_nonzero();
-    content.set_stroke_rgb(0.2, 0.2, 0.2).set_line_width(1.0).move_to(0.0, 0.0).line_to(chart::WIDTH, 0.0).stroke();
+    content
+        .set_stroke_rgb(0.2, 0.2, 0.2)
+        .set_line_width(1.0)
+        .move_to(0.0, 0.0)
+        .line_to(chart::WIDTH, 0.0)
+        .stroke();
     content.restore_state();
 }
 
 /// An export's report: summary and chart over every row, the table of the
 /// first [`MAX_TABLE_ROWS`].
-pub fn report(spec: &TableSpec, info: &ReportInfo, summary: &Summary, rows: &[Row]) -> Result<Vec<u8>, ExportError> {
+pub fn report(
+    spec: &TableSpec,
+    info: &ReportInfo,
+    summary: &Summary,
+    rows: &[Row],
+) -> Result<Vec<u8>, ExportError> {
     let printed = rows.len().min(MAX_TABLE_ROWS);
     let all = (summary.rows as usize).max(rows.len());
     let charted: Decimal = summary.by_day.values().sum();

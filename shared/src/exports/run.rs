@@ -109,8 +109,9 @@ async fn rows_of(
     if !missing.is_empty() {
         let found = reader.customer_info(&missing).await?;
         for id in missing {
-            let entry =
-                found.get(&id).map(|(c, _): &(Customer, _)| (c.customer_number.clone(), c.company_name.clone()));
+            let entry = found
+                .get(&id)
+                .map(|(c, _): &(Customer, _)| (c.customer_number.clone(), c.company_name.clone()));
             names.customers.insert(id, entry.unwrap_or_default());
         }
     }
@@ -193,7 +194,9 @@ async fn write(
     }
     let mut sink = match request.format {
         Format::Csv => Sink::Csv(Box::new(CsvFile::new(&spec.columns)?)),
-        Format::Excel => Sink::Excel(Box::new(XlsxFile::new(&spec.columns, spec.title, request.currency)?)),
+        Format::Excel => {
+            Sink::Excel(Box::new(XlsxFile::new(&spec.columns, spec.title, request.currency)?))
+        }
         Format::Pdf => Sink::Pdf { rows: Vec::new() },
     };
     let mut summary = Summary::default();
@@ -221,7 +224,8 @@ async fn write(
     match sink {
         Sink::Csv(file) => upload.part(file.finish()?).await?,
         Sink::Excel(file) => {
-            let temp = tempfile::NamedTempFile::new().map_err(|e| ExportError::write(Format::Excel, e))?;
+            let temp =
+                tempfile::NamedTempFile::new().map_err(|e| ExportError::write(Format::Excel, e))?;
             let mut out = std::io::BufWriter::new(temp.as_file());
             file.finish(&mut out)?;
             std::io::Write::flush(&mut out).map_err(|e| ExportError::write(Format::Excel, e))?;

@@ -12,7 +12,8 @@ use crate::store::aggregates::{attr_number, attr_s};
 use crate::store::indexes::Item;
 
 /// Effective invoice statuses (metrics.md "Effective status").
-pub const INVOICE_STATUSES: [&str; 6] = ["draft", "sent", "partially_paid", "paid", "overdue", "cancelled"];
+pub const INVOICE_STATUSES: [&str; 6] =
+    ["draft", "sent", "partially_paid", "paid", "overdue", "cancelled"];
 
 pub fn orders_spec() -> TableSpec {
     let col = |header, kind, width| Column { header, kind, width };
@@ -82,7 +83,9 @@ fn date(item: &Item, name: &str) -> Option<NaiveDate> {
 pub fn order_row(item: &Item, names: &Names, currency: &str) -> Option<Row> {
     let customer = attr_number(item, "customer_id")?;
     let (number, name) = names.customers.get(&customer).cloned().unwrap_or_default();
-    let rep = attr_number(item, "sales_rep_id").and_then(|r| names.reps.get(&r).cloned()).unwrap_or_default();
+    let rep = attr_number(item, "sales_rep_id")
+        .and_then(|r| names.reps.get(&r).cloned())
+        .unwrap_or_default();
     Some(vec![
         Cell::Text(text(item, "order_number")),
         Cell::Date(date(item, "ordered_on")?),
@@ -122,8 +125,11 @@ pub fn effective_status(
 pub fn invoice_row(item: &Item, names: &Names, currency: &str, today: NaiveDate) -> Option<Row> {
     let customer = attr_number(item, "customer_id")?;
     let (number, name) = names.customers.get(&customer).cloned().unwrap_or_default();
-    let (total, paid, written_off) =
-        (attr_number(item, "total")?, attr_number(item, "paid")?, attr_number(item, "written_off")?);
+    let (total, paid, written_off) = (
+        attr_number(item, "total")?,
+        attr_number(item, "paid")?,
+        attr_number(item, "written_off")?,
+    );
     let due = date(item, "due_date")?;
     let status = effective_status(&text(item, "status"), total, paid, written_off, due, today);
     let balance = if status == "cancelled" { 0 } else { (total - paid - written_off).max(0) };

@@ -16,7 +16,10 @@ use super::ExportError;
 /// Size of every part but the last (S3's minimum is 5 MiB).
 pub const PART_SIZE: usize = 8 << 20;
 
-pub(crate) fn s3_error(operation: &'static str, err: impl std::error::Error + 'static) -> ExportError {
+pub(crate) fn s3_error(
+    operation: &'static str,
+    err: impl std::error::Error + 'static,
+) -> ExportError {
     ExportError::S3 { operation, message: format!("{}", DisplayErrorContext(err)) }
 }
 
@@ -47,9 +50,10 @@ impl<'a> MultipartUpload<'a> {
             .send()
             .await
             .map_err(|e| s3_error("CreateMultipartUpload", e))?;
-        let upload_id = out
-            .upload_id
-            .ok_or_else(|| ExportError::S3 { operation: "CreateMultipartUpload", message: "no upload id".into() })?;
+        let upload_id = out.upload_id.ok_or_else(|| ExportError::S3 {
+            operation: "CreateMultipartUpload",
+            message: "no upload id".into(),
+        })?;
         Ok(MultipartUpload {
             client,
             bucket: bucket.to_owned(),
@@ -148,10 +152,16 @@ pub struct Link {
 
 /// The link's lifetime: the configured one, but never past the expiry of
 /// the credentials that sign it (a Lambda role's session), less a minute.
-pub fn link_lifetime(configured: Duration, now: DateTime<Utc>, credentials_expire: Option<DateTime<Utc>>) -> Duration {
+pub fn link_lifetime(
+    configured: Duration,
+    now: DateTime<Utc>,
+    credentials_expire: Option<DateTime<Utc>>,
+) -> Duration {
     match credentials_expire {
         Some(expiry) => {
-            let left = (expiry - now - chrono::Duration::seconds(60)).to_std().unwrap_or(Duration::from_secs(1));
+            let left = (expiry - now - chrono::Duration::seconds(60))
+                .to_std()
+                .unwrap_or(Duration::from_secs(1));
             configured.min(left).max(Duration::from_secs(1))
         }
         None => configured,

@@ -69,13 +69,18 @@ impl XlsxFile {
 
     fn add_sheet(&mut self) -> Result<(), ExportError> {
         self.sheets += 1;
-        let name =
-            if self.sheets == 1 { self.sheet_name.clone() } else { format!("{} {}", self.sheet_name, self.sheets) };
+        let name = if self.sheets == 1 {
+            self.sheet_name.clone()
+        } else {
+            format!("{} {}", self.sheet_name, self.sheets)
+        };
         let sheet = self.workbook.add_worksheet_with_constant_memory().map_err(err)?;
         sheet.set_name(&name).map_err(err)?;
         for (i, column) in self.columns.iter().enumerate() {
             sheet.set_column_width(i as u16, column.width).map_err(err)?;
-            sheet.write_string_with_format(0, i as u16, column.header, &self.header).map_err(err)?;
+            sheet
+                .write_string_with_format(0, i as u16, column.header, &self.header)
+                .map_err(err)?;
         }
         sheet.set_freeze_panes(1, 0).map_err(err)?;
         self.rows = 0;
@@ -136,7 +141,10 @@ fn write_cells(
 
 /// A small workbook of several sheets (the management report): each sheet
 /// a header row, frozen and filtered, then its rows.
-pub fn workbook(sheets: &[(&str, &[Column], &[Row])], currency: &str) -> Result<Vec<u8>, ExportError> {
+pub fn workbook(
+    sheets: &[(&str, &[Column], &[Row])],
+    currency: &str,
+) -> Result<Vec<u8>, ExportError> {
     let mut book = Workbook::new();
     let header = CellFormat::new().set_bold().set_align(FormatAlign::Center);
     let money = CellFormat::new().set_num_format(currency_format(currency));
@@ -152,7 +160,9 @@ pub fn workbook(sheets: &[(&str, &[Column], &[Row])], currency: &str) -> Result<
         for (r, row) in rows.iter().enumerate() {
             write_cells(sheet, r as u32 + 1, row, &money, &date)?;
         }
-        sheet.autofilter(0, 0, rows.len() as u32, columns.len().saturating_sub(1) as u16).map_err(err)?;
+        sheet
+            .autofilter(0, 0, rows.len() as u32, columns.len().saturating_sub(1) as u16)
+            .map_err(err)?;
     }
     book.save_to_buffer().map_err(err)
 }
@@ -176,7 +186,11 @@ mod tests {
         ];
         let mut file = XlsxFile::new(&columns, "Orders", "EUR").unwrap().with_rows_per_sheet(3);
         for i in 0..7 {
-            file.write_row(&vec![Cell::Text(format!("R{i}")), Cell::Money(dec!(1.5) * Decimal::from(i))]).unwrap();
+            file.write_row(&vec![
+                Cell::Text(format!("R{i}")),
+                Cell::Money(dec!(1.5) * Decimal::from(i)),
+            ])
+            .unwrap();
         }
         let mut bytes = Vec::new();
         file.finish(&mut bytes).unwrap();

@@ -64,7 +64,9 @@ impl ApiContext {
             #[cfg(feature = "exports")]
             export_queue: crate::exports::job_store::JobQueue::from_config(config).await,
             export_sync_max_rows: config.export_sync_max_rows,
-            cursors: crate::paging::CursorSigner::new(config.cursor_secret.expose_secret().as_bytes()),
+            cursors: crate::paging::CursorSigner::new(
+                config.cursor_secret.expose_secret().as_bytes(),
+            ),
         })
     }
 }
@@ -85,10 +87,15 @@ impl ApiContext {
 impl FromRequestParts<Arc<ApiContext>> for Principal {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &Arc<ApiContext>) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &Arc<ApiContext>,
+    ) -> Result<Self, Self::Rejection> {
         let value = match parts.headers.get(header::AUTHORIZATION) {
             None => None,
-            Some(v) => Some(v.to_str().map_err(|_| AuthError::Invalid("header is not ASCII".into()))?),
+            Some(v) => {
+                Some(v.to_str().map_err(|_| AuthError::Invalid("header is not ASCII".into()))?)
+            }
         };
         Ok(state.auth.authenticate(value).await?)
     }
@@ -111,7 +118,9 @@ pub async fn not_found() -> ApiError {
 
 /// The whole `main` of an HTTP function: logging, configuration, shared
 /// context built once, and the router run by `lambda_http`.
-pub async fn run_http_function(router: fn(Arc<ApiContext>) -> axum::Router) -> Result<(), lambda_http::Error> {
+pub async fn run_http_function(
+    router: fn(Arc<ApiContext>) -> axum::Router,
+) -> Result<(), lambda_http::Error> {
     crate::logging::init();
     let config = Config::from_env()?;
     let ctx = ApiContext::from_config(&config).await;
@@ -140,7 +149,9 @@ pub fn without_stage_prefix(mut request: lambda_http::Request) -> lambda_http::R
     };
     let Some(stage) = stage.filter(|s| !s.is_empty() && s != "$default") else { return request };
     let prefix = format!("/{stage}");
-    let Some(rest) = request.uri().path().strip_prefix(&prefix).filter(|rest| rest.starts_with('/')) else {
+    let Some(rest) =
+        request.uri().path().strip_prefix(&prefix).filter(|rest| rest.starts_with('/'))
+    else {
         return request;
     };
     let path_and_query = match request.uri().query() {
@@ -163,7 +174,10 @@ pub const ITEMS_READ_HEADER: &str = "x-items-read";
 /// A cursor signed for this endpoint and query but of the other paging
 /// kind (offset or key): only a cursor made by a different version.
 fn foreign_cursor() -> ApiError {
-    ApiError::parameter("cursor", "`cursor` is not a cursor of this endpoint (use meta.next_cursor)")
+    ApiError::parameter(
+        "cursor",
+        "`cursor` is not a cursor of this endpoint (use meta.next_cursor)",
+    )
 }
 
 /// One request's view of a tenant: its aggregates reader, settings, the
@@ -196,12 +210,23 @@ impl ApiContext {
         scope: crate::auth::Scope,
     ) -> Result<TenantView<'a>, ApiError> {
         principal.require(scope)?;
-        let reader =
-            crate::store::aggregates::AggregateReader::new(&self.dynamo, &self.aggregates_table, &principal.tenant_id);
+        let reader = crate::store::aggregates::AggregateReader::new(
+            &self.dynamo,
+            &self.aggregates_table,
+            &principal.tenant_id,
+        );
         let settings = reader.settings().await?;
         let now = self.clock.now();
         let today = crate::periods::local_today(now, settings.tz());
-        Ok(TenantView { reader, settings, now, today, endpoint, cursors: &self.cursors, tenant: &principal.tenant_id })
+        Ok(TenantView {
+            reader,
+            settings,
+            now,
+            today,
+            endpoint,
+            cursors: &self.cursors,
+            tenant: &principal.tenant_id,
+        })
     }
 }
 
@@ -213,7 +238,10 @@ impl TenantView<'_> {
     /// Where the page starts: the position of the request's `cursor` (one
     /// this endpoint issued for the same tenant and query), `None` without
     /// one.
-    pub fn position(&self, params: &crate::params::Params) -> Result<Option<crate::paging::Position>, ApiError> {
+    pub fn position(
+        &self,
+        params: &crate::params::Params,
+    ) -> Result<Option<crate::paging::Position>, ApiError> {
         let Some(cursor) = params.get("cursor") else { return Ok(None) };
         self.cursors.decode(&self.cursor_scope(params), cursor).map(Some).ok_or_else(|| {
             ApiError::parameter(
@@ -242,7 +270,11 @@ impl TenantView<'_> {
     }
 
     /// The signed cursor of `position` for this request's query.
-    pub fn cursor_at(&self, params: &crate::params::Params, position: &crate::paging::Position) -> String {
+    pub fn cursor_at(
+        &self,
+        params: &crate::params::Params,
+        position: &crate::paging::Position,
+    ) -> String {
         self.cursors.encode(&self.cursor_scope(params), position)
     }
 
@@ -285,7 +317,9 @@ impl TenantView<'_> {
     /// in `x-items-read` (for the read-cost measurements).
     fn finish<B: Serialize>(&self, body: B) -> Response {
         let mut response = Json(body).into_response();
-        response.headers_mut().insert(ITEMS_READ_HEADER, header::HeaderValue::from(self.reader.items_read()));
+        response
+            .headers_mut()
+            .insert(ITEMS_READ_HEADER, header::HeaderValue::from(self.reader.items_read()));
         response
     }
 

@@ -50,7 +50,8 @@ impl From<ParamError> for ApiError {
 /// The error envelope's JSON text, for answers written below axum (the
 /// local server's rewrite of hyper's own refusals).
 pub fn error_json(code: &str, message: String) -> String {
-    serde_json::to_string(&ErrorBody { error: ErrorDetail { code, message, parameter: None } }).unwrap_or_default()
+    serde_json::to_string(&ErrorBody { error: ErrorDetail { code, message, parameter: None } })
+        .unwrap_or_default()
 }
 
 #[derive(Serialize)]
@@ -81,11 +82,18 @@ impl IntoResponse for ApiError {
             ApiError::Auth(AuthError::KeysUnavailable(_)) => {
                 (StatusCode::SERVICE_UNAVAILABLE, "keys_unavailable", None, None)
             }
-            ApiError::Auth(_) => {
-                (StatusCode::UNAUTHORIZED, "invalid_token", None, Some("Bearer error=\"invalid_token\"".to_owned()))
+            ApiError::Auth(_) => (
+                StatusCode::UNAUTHORIZED,
+                "invalid_token",
+                None,
+                Some("Bearer error=\"invalid_token\"".to_owned()),
+            ),
+            ApiError::NotFound | ApiError::Missing(_) => {
+                (StatusCode::NOT_FOUND, "not_found", None, None)
             }
-            ApiError::NotFound | ApiError::Missing(_) => (StatusCode::NOT_FOUND, "not_found", None, None),
-            ApiError::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", None, None),
+            ApiError::MethodNotAllowed => {
+                (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", None, None)
+            }
             ApiError::Refused { status, code, .. } => (*status, *code, None, None),
             ApiError::Internal => (StatusCode::INTERNAL_SERVER_ERROR, "internal_error", None, None),
             ApiError::Store(err) => {

@@ -24,11 +24,20 @@ pub const EXPORT_PARAMETERS: [&str; 4] = ["format", "from_date", "to_date", "sta
 
 /// An export's format, range (default: the month of `today`) and status
 /// filter, each a 400 naming the parameter when wrong.
-pub fn export_spec(params: &Params, dataset: Dataset, today: NaiveDate) -> Result<ExportSpec, ApiError> {
+pub fn export_spec(
+    params: &Params,
+    dataset: Dataset,
+    today: NaiveDate,
+) -> Result<ExportSpec, ApiError> {
     let format = match params.get("format") {
-        None => return Err(ApiError::parameter("format", "`format` is required: csv, excel or pdf")),
+        None => {
+            return Err(ApiError::parameter("format", "`format` is required: csv, excel or pdf"));
+        }
         Some(text) => Format::parse(text).ok_or_else(|| {
-            ApiError::parameter("format", format!("`format` must be one of csv, excel, pdf, got `{text}`"))
+            ApiError::parameter(
+                "format",
+                format!("`format` must be one of csv, excel, pdf, got `{text}`"),
+            )
         })?,
     };
     let range = params.date_range(today)?;
@@ -43,19 +52,28 @@ pub fn export_spec(params: &Params, dataset: Dataset, today: NaiveDate) -> Resul
 
 /// The dataset a job request's `dataset` names.
 pub fn dataset_param(value: Option<&str>) -> Result<Dataset, ApiError> {
-    let text = value.ok_or_else(|| ApiError::parameter("dataset", "`dataset` is required: orders or invoices"))?;
+    let text = value.ok_or_else(|| {
+        ApiError::parameter("dataset", "`dataset` is required: orders or invoices")
+    })?;
     Dataset::parse(text).ok_or_else(|| {
-        ApiError::parameter("dataset", format!("`dataset` must be one of orders, invoices, got `{text}`"))
+        ApiError::parameter(
+            "dataset",
+            format!("`dataset` must be one of orders, invoices, got `{text}`"),
+        )
     })
 }
 
 /// A job request's JSON body as parameters: an object whose fields are
 /// strings (or null, for absent); anything else is a 400 naming the field.
 pub fn body_params(body: &[u8], allowed: &[&str]) -> Result<Params, ApiError> {
-    let value: serde_json::Value = serde_json::from_slice(body)
-        .map_err(|e| ApiError::BadRequest { parameter: None, message: format!("the body is not JSON: {e}") })?;
+    let value: serde_json::Value = serde_json::from_slice(body).map_err(|e| {
+        ApiError::BadRequest { parameter: None, message: format!("the body is not JSON: {e}") }
+    })?;
     let serde_json::Value::Object(fields) = value else {
-        return Err(ApiError::BadRequest { parameter: None, message: "the body must be a JSON object".into() });
+        return Err(ApiError::BadRequest {
+            parameter: None,
+            message: "the body must be a JSON object".into(),
+        });
     };
     let mut pairs = Vec::new();
     for (name, value) in fields {
@@ -64,7 +82,10 @@ pub fn body_params(body: &[u8], allowed: &[&str]) -> Result<Params, ApiError> {
             serde_json::Value::String(text) => pairs.push((name, text)),
             _ if !allowed.contains(&name.as_str()) => pairs.push((name, String::new())),
             other => {
-                return Err(ApiError::parameter(&name, format!("`{name}` must be a string, got {other}")));
+                return Err(ApiError::parameter(
+                    &name,
+                    format!("`{name}` must be a string, got {other}"),
+                ));
             }
         }
     }
@@ -91,7 +112,9 @@ pub async fn rows_in_range(
             };
             statuses.iter().map(|s| sums.get(&measure::status(s)).copied().unwrap_or(0)).sum()
         }
-        Dataset::Invoices => reader.sum(family::INVOICES, range).await?.get(measure::ISSUED).copied().unwrap_or(0),
+        Dataset::Invoices => {
+            reader.sum(family::INVOICES, range).await?.get(measure::ISSUED).copied().unwrap_or(0)
+        }
     };
     Ok(u64::try_from(total).unwrap_or(0))
 }
@@ -130,7 +153,10 @@ pub fn wants_json(headers: &HeaderMap) -> bool {
 /// `303 See Other` to `url`.
 pub fn see_other(url: &str) -> Result<Response, ApiError> {
     let location = HeaderValue::from_str(url).map_err(|e| {
-        ApiError::Export(crate::exports::ExportError::S3 { operation: "presign", message: e.to_string() })
+        ApiError::Export(crate::exports::ExportError::S3 {
+            operation: "presign",
+            message: e.to_string(),
+        })
     })?;
     let mut response = StatusCode::SEE_OTHER.into_response();
     response.headers_mut().insert(header::LOCATION, location);
@@ -153,8 +179,13 @@ mod tests {
             &allowed,
         )
         .unwrap();
-        let spec = export_spec(&params, dataset_param(params.get("dataset")).unwrap(), day("2025-12-20")).unwrap();
-        assert_eq!((spec.from_date, spec.to_date, spec.status), (day("2022-01-01"), day("2025-12-31"), None));
+        let spec =
+            export_spec(&params, dataset_param(params.get("dataset")).unwrap(), day("2025-12-20"))
+                .unwrap();
+        assert_eq!(
+            (spec.from_date, spec.to_date, spec.status),
+            (day("2022-01-01"), day("2025-12-31"), None)
+        );
 
         let field = |body: &[u8]| match body_params(body, &allowed)
             .and_then(|p| export_spec(&p, dataset_param(p.get("dataset"))?, day("2025-12-20")))
@@ -170,7 +201,10 @@ mod tests {
             field(br#"{"dataset": "orders", "format": "csv", "fromdate": "2025-01-01"}"#),
             Some("fromdate".into())
         );
-        assert_eq!(field(br#"{"dataset": "orders", "format": "csv", "extra": [1]}"#), Some("extra".into()));
+        assert_eq!(
+            field(br#"{"dataset": "orders", "format": "csv", "extra": [1]}"#),
+            Some("extra".into())
+        );
         assert_eq!(
             field(br#"{"dataset": "invoices", "format": "csv", "status": "shipped"}"#),
             Some("status".into()),
@@ -180,15 +214,22 @@ mod tests {
             field(br#"{"dataset": "orders", "format": "csv", "from_date": "2025-12-31", "to_date": "2025-01-01"}"#),
             Some("from_date".into())
         );
-        assert!(matches!(body_params(b"[1]", &allowed), Err(ApiError::BadRequest { parameter: None, .. })));
-        assert!(matches!(body_params(b"{", &allowed), Err(ApiError::BadRequest { parameter: None, .. })));
+        assert!(matches!(
+            body_params(b"[1]", &allowed),
+            Err(ApiError::BadRequest { parameter: None, .. })
+        ));
+        assert!(matches!(
+            body_params(b"{", &allowed),
+            Err(ApiError::BadRequest { parameter: None, .. })
+        ));
     }
 
     #[test]
     fn json_is_asked_for_by_accept() {
         let mut headers = HeaderMap::new();
         assert!(!wants_json(&headers));
-        headers.insert(header::ACCEPT, HeaderValue::from_static("text/html, application/json;q=0.9"));
+        headers
+            .insert(header::ACCEPT, HeaderValue::from_static("text/html, application/json;q=0.9"));
         assert!(wants_json(&headers));
     }
 }

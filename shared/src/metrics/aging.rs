@@ -245,10 +245,17 @@ impl Settled {
     /// From the invoices issued by the date (`invoices` measures summed
     /// through it: `billable` count, `invoiced` total) less those open then
     /// (their count and totals): what is left was settled by the date.
-    pub fn of_issued(issued: &Measures, open_count: Measure, open_total: Measure, customers: Vec<i64>) -> Self {
+    pub fn of_issued(
+        issued: &Measures,
+        open_count: Measure,
+        open_total: Measure,
+        customers: Vec<i64>,
+    ) -> Self {
         Settled {
             customers,
-            count: super::to_count(super::get(issued, measure::BILLABLE).saturating_sub(open_count)),
+            count: super::to_count(
+                super::get(issued, measure::BILLABLE).saturating_sub(open_count),
+            ),
             amount_cents: super::get(issued, measure::INVOICED).saturating_sub(open_total),
         }
     }
@@ -279,8 +286,8 @@ pub fn aging_report(
     let mut per_customer: BTreeMap<i64, Vec<Measure>> = BTreeMap::new();
     for invoice in invoices.iter().filter(|i| i.is_open_at(as_of)) {
         let bucket = buckets.index(buckets.age(invoice, as_of));
-        per_customer.entry(invoice.customer_id).or_insert_with(|| vec![0; buckets.len()])[bucket] +=
-            invoice.balance_at(as_of);
+        per_customer.entry(invoice.customer_id).or_insert_with(|| vec![0; buckets.len()])
+            [bucket] += invoice.balance_at(as_of);
     }
     if let Some(settled) = settled {
         for id in &settled.customers {
@@ -290,7 +297,9 @@ pub fn aging_report(
     let keys = buckets.keys();
     let mut rows: Vec<CustomerRow> =
         per_customer.into_iter().map(|(id, cents)| customer_row(id, &keys, &cents)).collect();
-    rows.sort_by(|a, b| b.total_outstanding.cmp(&a.total_outstanding).then(a.customer_id.cmp(&b.customer_id)));
+    rows.sort_by(|a, b| {
+        b.total_outstanding.cmp(&a.total_outstanding).then(a.customer_id.cmp(&b.customer_id))
+    });
     report(as_of, buckets, &totals, settled, rows)
 }
 
@@ -335,7 +344,8 @@ impl AgingTotals {
         let get = |name: &str| sums.get(name).copied().unwrap_or(0);
         let mut at_least = vec![(get(measure::OPEN_COUNT), get(measure::OPEN_BALANCE))];
         for k in measure::AGING_THRESHOLDS {
-            at_least.push((get(&measure::overdue(k, "count")), get(&measure::overdue(k, "balance"))));
+            at_least
+                .push((get(&measure::overdue(k, "count")), get(&measure::overdue(k, "balance"))));
         }
         at_least.push((0, 0));
         let buckets: Vec<(Measure, Measure)> =
@@ -358,7 +368,11 @@ pub fn customer_row(id: i64, keys: &[(String, String)], cents: &[Measure]) -> Cu
         customer_id: id,
         customer_name: String::new(),
         customer_number: String::new(),
-        amounts: keys.iter().zip(cents).map(|((k, _), c)| (k.clone(), cents_to_decimal(*c))).collect(),
+        amounts: keys
+            .iter()
+            .zip(cents)
+            .map(|((k, _), c)| (k.clone(), cents_to_decimal(*c)))
+            .collect(),
         total_outstanding: cents_to_decimal(cents.iter().sum::<Measure>()),
         credit_limit: None,
         available_credit: None,
@@ -367,7 +381,11 @@ pub fn customer_row(id: i64, keys: &[(String, String)], cents: &[Measure]) -> Cu
 
 /// A customer's balances by due date, per bucket at `as_of` (ages from
 /// the due date).
-pub fn by_due_date(buckets: &Buckets, as_of: NaiveDate, due: &[(NaiveDate, Measure)]) -> Vec<Measure> {
+pub fn by_due_date(
+    buckets: &Buckets,
+    as_of: NaiveDate,
+    due: &[(NaiveDate, Measure)],
+) -> Vec<Measure> {
     let mut cents = vec![0; buckets.len()];
     for (date, balance) in due {
         cents[buckets.index((as_of - *date).num_days())] += balance;
@@ -407,7 +425,10 @@ pub fn report(
             total_outstanding: cents_to_decimal(total),
             overdue_amount: cents_to_decimal(overdue),
             overdue_percentage: percent(overdue, total),
-            average_days_outstanding: average(crate::metrics::decimal(totals.days_outstanding), totals.open),
+            average_days_outstanding: average(
+                crate::metrics::decimal(totals.days_outstanding),
+                totals.open,
+            ),
             paid_invoices: settled.map(|s| s.count),
             paid_amount: settled.map(|s| cents_to_decimal(s.amount_cents)),
         },
@@ -434,7 +455,8 @@ mod tests {
 
     #[test]
     fn settled_is_issued_less_open() {
-        let issued: Measures = [(measure::BILLABLE.to_owned(), 10), (measure::INVOICED.to_owned(), 100_000)].into();
+        let issued: Measures =
+            [(measure::BILLABLE.to_owned(), 10), (measure::INVOICED.to_owned(), 100_000)].into();
         let settled = Settled::of_issued(&issued, 3, 25_000, vec![4, 7]);
         assert_eq!(settled, Settled { customers: vec![4, 7], count: 7, amount_cents: 75_000 });
         // More open than issued (a malformed sum) counts none, not a wrap.
@@ -463,7 +485,10 @@ mod tests {
         let custom = Buckets::new(vec![30, 60, 90, 120], AgeBy::DueDate).unwrap();
         assert_eq!(custom.keys()[4], ("91_120_days".to_owned(), "91-120 Days Overdue".to_owned()));
         assert_eq!(custom.keys()[5].0, "over_120_days");
-        assert_eq!((custom.index(0), custom.index(1), custom.index(30), custom.index(31)), (0, 1, 1, 2));
+        assert_eq!(
+            (custom.index(0), custom.index(1), custom.index(30), custom.index(31)),
+            (0, 1, 1, 2)
+        );
         assert_eq!((custom.index(120), custom.index(121)), (4, 5));
         assert!(Buckets::new(vec![60, 30], AgeBy::DueDate).is_err());
         assert!(Buckets::new(vec![0, 30], AgeBy::DueDate).is_err());
@@ -477,7 +502,8 @@ mod tests {
     fn paid_in_three_parts_around_the_as_of_date() {
         // 300.00 due Dec 1; 100 paid Nov 20, 100 on Dec 10, 100 on Jan 5.
         let mut inv = invoice(1, 5, "2025-11-01", "2025-12-01", 30000);
-        inv.applications = vec![(d("2025-11-20"), 10000), (d("2025-12-10"), 10000), (d("2026-01-05"), 10000)];
+        inv.applications =
+            vec![(d("2025-11-20"), 10000), (d("2025-12-10"), 10000), (d("2026-01-05"), 10000)];
         // A written-off invoice: 50.00 written off on Dec 20 (before: open).
         let mut written = invoice(2, 6, "2025-09-01", "2025-09-15", 5000);
         written.written_off_cents = 5000;
@@ -485,7 +511,11 @@ mod tests {
         let invoices = [inv, written, invoice(3, 5, "2026-01-02", "2026-02-01", 999)];
         let customers = BTreeMap::from([(
             5,
-            CustomerInfo { name: "Acme".into(), number: "C-5".into(), credit_limit: Some(dec!(150)) },
+            CustomerInfo {
+                name: "Acme".into(),
+                number: "C-5".into(),
+                credit_limit: Some(dec!(150)),
+            },
         )]);
         let mut report = aging_report(d("2025-12-15"), &invoices, &Buckets::default(), None);
         name_rows(&mut report.by_customer, &customers);
@@ -511,6 +541,9 @@ mod tests {
         assert!(json["summary"].get("paid_invoices").is_none());
         let text = serde_json::to_string(&report).unwrap();
         let at = |key: &str| text.find(&format!("\"{key}\":{{\"label\"")).unwrap();
-        assert!(at("current") < at("1_30_days") && at("1_30_days") < at("over_90_days"), "buckets in age order");
+        assert!(
+            at("current") < at("1_30_days") && at("1_30_days") < at("over_90_days"),
+            "buckets in age order"
+        );
     }
 }

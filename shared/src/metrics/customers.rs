@@ -173,14 +173,22 @@ pub fn segmentation(sets: &CustomerSets, vip_threshold: Decimal) -> Segmentation
     let lifetime = |id: &i64| sets.through.get(id).map_or(Decimal::ZERO, CustomerTotals::revenue);
     Segmentation {
         new_customers: segment(sets.active().filter(|(id, _)| sets.is_new(**id)).map(|(_, t)| t)),
-        returning_customers: segment(sets.active().filter(|(id, _)| !sets.is_new(**id)).map(|(_, t)| t)),
-        vip_customers: segment(sets.active().filter(|(id, _)| lifetime(id) >= vip_threshold).map(|(_, t)| t)),
+        returning_customers: segment(
+            sets.active().filter(|(id, _)| !sets.is_new(**id)).map(|(_, t)| t),
+        ),
+        vip_customers: segment(
+            sets.active().filter(|(id, _)| lifetime(id) >= vip_threshold).map(|(_, t)| t),
+        ),
     }
 }
 
 fn segment_of(count: Measure, revenue_cents: Measure, bearing: Measure) -> Segment {
     let totals = CustomerTotals { placed: 0, revenue_bearing: bearing, revenue_cents };
-    Segment { count: to_count(count), revenue: totals.revenue(), average_order_value: totals.average_order_value() }
+    Segment {
+        count: to_count(count),
+        revenue: totals.revenue(),
+        average_order_value: totals.average_order_value(),
+    }
 }
 
 /// `customer_segmentation` of a calendar bucket from its derived counts
@@ -188,9 +196,11 @@ fn segment_of(count: Measure, revenue_cents: Measure, bearing: Measure) -> Segme
 /// returning customers are the others.
 pub fn segmentation_of_counts(bucket: &Measures, orders: &Measures) -> Segmentation {
     let get = |m: &Measures, name: &str| m.get(name).copied().unwrap_or(0);
-    let (unique, new) = (get(bucket, measure::UNIQUE_CUSTOMERS), get(bucket, measure::NEW_CUSTOMERS));
+    let (unique, new) =
+        (get(bucket, measure::UNIQUE_CUSTOMERS), get(bucket, measure::NEW_CUSTOMERS));
     let (revenue, bearing) = (get(orders, measure::REVENUE), get(orders, measure::REVENUE_BEARING));
-    let (new_revenue, new_bearing) = (get(bucket, measure::NEW_REVENUE), get(bucket, measure::NEW_BEARING));
+    let (new_revenue, new_bearing) =
+        (get(bucket, measure::NEW_REVENUE), get(bucket, measure::NEW_BEARING));
     Segmentation {
         new_customers: segment_of(new, new_revenue, new_bearing),
         returning_customers: segment_of(unique - new, revenue - new_revenue, bearing - new_bearing),
@@ -255,8 +265,13 @@ pub struct PurchaseFrequency {
 /// `purchase_frequency` over the customers with a revenue-bearing order
 /// through the period's end; gaps are between the local dates of
 /// consecutive placed orders up to `end` (two orders on one day: a gap of 0).
-pub fn purchase_frequency(sets: &CustomerSets, days: &BTreeMap<i64, OrderDays>, end: NaiveDate) -> PurchaseFrequency {
-    let customers: Vec<(&i64, &CustomerTotals)> = sets.through.iter().filter(|(_, t)| t.revenue_bearing > 0).collect();
+pub fn purchase_frequency(
+    sets: &CustomerSets,
+    days: &BTreeMap<i64, OrderDays>,
+    end: NaiveDate,
+) -> PurchaseFrequency {
+    let customers: Vec<(&i64, &CustomerTotals)> =
+        sets.through.iter().filter(|(_, t)| t.revenue_bearing > 0).collect();
     let n = customers.len() as i64;
     let placed: Measure = customers.iter().map(|(_, t)| t.placed).sum();
     let repeat = customers.iter().filter(|(_, t)| t.placed >= 2).count() as i64;
@@ -305,7 +320,8 @@ mod tests {
 
     #[test]
     fn parses_customer_measures() {
-        let measures = |pairs: &[(&str, Measure)]| pairs.iter().map(|(k, v)| (k.to_string(), *v)).collect();
+        let measures =
+            |pairs: &[(&str, Measure)]| pairs.iter().map(|(k, v)| (k.to_string(), *v)).collect();
         let m = EntityMeasures::from([
             (7, measures(&[("placed", 2), ("revenue", 1050), ("revenue_bearing", 1), ("x", 1)])),
             (9, measures(&[("placed", 0)])),
@@ -340,7 +356,10 @@ mod tests {
         // Customer 1: Jan 1, Jan 11 twice (gaps 10 and 0); a later order
         // (Feb 1) is after the end and left out. Customer 2: one order.
         let days = BTreeMap::from([
-            (1, OrderDays::from([(d("2025-01-01"), 1), (d("2025-01-11"), 2), (d("2025-02-01"), 1)])),
+            (
+                1,
+                OrderDays::from([(d("2025-01-01"), 1), (d("2025-01-11"), 2), (d("2025-02-01"), 1)]),
+            ),
             (2, OrderDays::from([(d("2025-01-05"), 1)])),
         ]);
         let f = purchase_frequency(&sets, &days, d("2025-01-31"));

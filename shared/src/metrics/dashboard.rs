@@ -148,7 +148,8 @@ struct OrderFigures {
 
 fn order_figures(orders: &Measures) -> OrderFigures {
     let revenue = cents_to_decimal(get(orders, measure::REVENUE));
-    let aov = ratio_or_zero(revenue, crate::metrics::decimal(get(orders, measure::REVENUE_BEARING)));
+    let aov =
+        ratio_or_zero(revenue, crate::metrics::decimal(get(orders, measure::REVENUE_BEARING)));
     OrderFigures { revenue, placed: count(orders, measure::PLACED), aov }
 }
 
@@ -157,7 +158,8 @@ fn order_figures(orders: &Measures) -> OrderFigures {
 fn collection_rate(invoices: &Measures) -> Option<Decimal> {
     let invoiced = get(invoices, measure::INVOICED);
     (invoiced != 0).then(|| {
-        crate::metrics::decimal(get(invoices, measure::PAID)) / crate::metrics::decimal(invoiced) * Decimal::ONE_HUNDRED
+        crate::metrics::decimal(get(invoices, measure::PAID)) / crate::metrics::decimal(invoiced)
+            * Decimal::ONE_HUNDRED
     })
 }
 
@@ -174,11 +176,15 @@ pub fn compute(inputs: &DashboardInputs) -> Dashboard {
         let before = order_figures(&prev.orders);
         Comparison {
             revenue_change_percentage: change_percentage(current.revenue, before.revenue),
-            orders_change_percentage: change_percentage(Decimal::from(current.placed), Decimal::from(before.placed)),
+            orders_change_percentage: change_percentage(
+                Decimal::from(current.placed),
+                Decimal::from(before.placed),
+            ),
             aov_change_percentage: change_percentage(current.aov, before.aov),
             // A difference in points, never null: a rate over nothing
             // invoiced is 0 (metrics.md "Previous period").
-            collection_rate_change: rate.unwrap_or_default() - collection_rate(&prev.invoices).unwrap_or_default(),
+            collection_rate_change: rate.unwrap_or_default()
+                - collection_rate(&prev.invoices).unwrap_or_default(),
         }
     });
 
@@ -186,7 +192,12 @@ pub fn compute(inputs: &DashboardInputs) -> Dashboard {
     let day_orders = |day: NaiveDate| inputs.daily_orders.get(&day);
 
     Dashboard {
-        period: PeriodOut { label: kind.label(), from: period.from, to: period.to, days: period.days() },
+        period: PeriodOut {
+            label: kind.label(),
+            from: period.from,
+            to: period.to,
+            days: period.days(),
+        },
         summary: Summary {
             total_revenue: current.revenue,
             total_orders: current.placed,
@@ -227,7 +238,9 @@ pub fn compute(inputs: &DashboardInputs) -> Dashboard {
                 .iter_days()
                 .map(|date| DailyRevenue {
                     date,
-                    revenue: cents_to_decimal(day_orders(date).map(|m| get(m, measure::REVENUE)).unwrap_or(0)),
+                    revenue: cents_to_decimal(
+                        day_orders(date).map(|m| get(m, measure::REVENUE)).unwrap_or(0),
+                    ),
                 })
                 .collect(),
             daily_orders: period

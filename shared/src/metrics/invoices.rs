@@ -80,7 +80,11 @@ pub fn collection_rate(invoices: &Measures) -> Decimal {
 
 /// Days sales outstanding: receivables at the period's end / invoiced in
 /// the period * days (0 when nothing was invoiced).
-pub fn days_sales_outstanding(receivables_cents: Measure, invoiced_cents: Measure, days: i64) -> Decimal {
+pub fn days_sales_outstanding(
+    receivables_cents: Measure,
+    invoiced_cents: Measure,
+    days: i64,
+) -> Decimal {
     average(crate::metrics::decimal(receivables_cents) * Decimal::from(days), invoiced_cents)
 }
 
@@ -140,7 +144,8 @@ impl OpenInPeriod {
     /// From the invoices themselves (at least every invoice open at `at`).
     pub fn of(invoices: &[AgingInvoice], period: DateRange, at: NaiveDate) -> Self {
         let mut out = OpenInPeriod::default();
-        for invoice in invoices.iter().filter(|i| period.contains(i.issued_on) && i.is_open_at(at)) {
+        for invoice in invoices.iter().filter(|i| period.contains(i.issued_on) && i.is_open_at(at))
+        {
             let (balance, paid) = (invoice.balance_at(at), Measure::from(invoice.paid_at(at) > 0));
             out.count += 1;
             out.balance += balance;
@@ -231,8 +236,12 @@ pub fn statistics(inputs: &InvoiceInputs) -> InvoiceStatistics {
             write_off_amount: money(m, measure::WRITTEN_OFF),
         },
         payment_metrics: PaymentMetrics {
-            average_days_to_pay: average(crate::metrics::decimal(get(m, measure::DAYS_TO_PAY)), paid_by_payments),
-            median_days_to_pay: histogram_median(&histogram(m, measure::DAYS_TO_PAY_BINS)).unwrap_or_default(),
+            average_days_to_pay: average(
+                crate::metrics::decimal(get(m, measure::DAYS_TO_PAY)),
+                paid_by_payments,
+            ),
+            median_days_to_pay: histogram_median(&histogram(m, measure::DAYS_TO_PAY_BINS))
+                .unwrap_or_default(),
             on_time_payment_rate: on_time,
             late_payment_rate: complement(on_time, paid_by_payments),
             days_sales_outstanding: days_sales_outstanding(
@@ -241,7 +250,12 @@ pub fn statistics(inputs: &InvoiceInputs) -> InvoiceStatistics {
                 period.days(),
             ),
         },
-        aging_analysis: aging.aging_buckets.0.into_iter().map(|(k, b)| (k, Money(b.total_amount))).collect(),
+        aging_analysis: aging
+            .aging_buckets
+            .0
+            .into_iter()
+            .map(|(k, b)| (k, Money(b.total_amount)))
+            .collect(),
         top_customers_by_invoices: customer_invoice_rows(inputs.customer_invoices, inputs.limit),
     }
 }

@@ -9,8 +9,8 @@ use rust_decimal::Decimal;
 use serde::Serialize;
 
 use super::customers::{
-    CustomerCounts, CustomerMap, CustomerSets, CustomerTotals, LifetimeValue, OrderDays, PurchaseFrequency,
-    Segmentation, lifetime_value, purchase_frequency, ranked, segmentation,
+    CustomerCounts, CustomerMap, CustomerSets, CustomerTotals, LifetimeValue, OrderDays,
+    PurchaseFrequency, Segmentation, lifetime_value, purchase_frequency, ranked, segmentation,
 };
 use super::invoices::{collection_rate, days_sales_outstanding};
 use super::orders::{cancellation_rate, fulfillment_metrics, order_accuracy_rate, return_rate};
@@ -181,11 +181,13 @@ pub fn monthly_recurring_revenue(month: &CustomerMap, before: &CustomerMap) -> D
 /// Share of the previous period's customers who bought again in this one,
 /// and its complement (both 0 when the previous period had none).
 pub fn retention(previous: &CustomerMap, current: &CustomerMap) -> (Decimal, Decimal) {
-    let before: Vec<&i64> = previous.iter().filter(|(_, t)| t.placed > 0).map(|(id, _)| id).collect();
+    let before: Vec<&i64> =
+        previous.iter().filter(|(_, t)| t.placed > 0).map(|(id, _)| id).collect();
     if before.is_empty() {
         return (Decimal::ZERO, Decimal::ZERO);
     }
-    let kept = before.iter().filter(|id| current.get(id).is_some_and(|t| t.placed > 0)).count() as i64;
+    let kept =
+        before.iter().filter(|id| current.get(id).is_some_and(|t| t.placed > 0)).count() as i64;
     let rate = percent(kept, before.len() as i64);
     (rate, Decimal::ONE_HUNDRED - rate)
 }
@@ -212,7 +214,10 @@ pub fn performance(inputs: &KpiInputs) -> Performance {
         revenue_kpis: RevenueKpis {
             monthly_recurring_revenue: cents_to_decimal(customers.recurring_revenue_cents),
             annual_run_rate: ratio_or_zero(revenue * Decimal::from(365), Decimal::from(days)),
-            revenue_growth_rate: change_percentage(revenue, money(inputs.previous_orders, measure::REVENUE)),
+            revenue_growth_rate: change_percentage(
+                revenue,
+                money(inputs.previous_orders, measure::REVENUE),
+            ),
             revenue_per_customer: average(revenue, unique),
         },
         efficiency_kpis: EfficiencyKpis {
@@ -271,7 +276,10 @@ impl TopCustomer {
 }
 
 /// Fills in the customers' names.
-pub fn name_customers<'r>(rows: impl IntoIterator<Item = &'r mut TopCustomer>, names: &BTreeMap<i64, String>) {
+pub fn name_customers<'r>(
+    rows: impl IntoIterator<Item = &'r mut TopCustomer>,
+    names: &BTreeMap<i64, String>,
+) {
     for row in rows {
         row.customer_name = names.get(&row.customer_id).cloned().unwrap_or_default();
     }
@@ -341,16 +349,26 @@ mod tests {
 
     #[test]
     fn spend_is_prorated_by_days() {
-        let spend = BTreeMap::from([("2025-11".to_owned(), dec!(3000)), ("2025-12".to_owned(), dec!(3100))]);
+        let spend = BTreeMap::from([
+            ("2025-11".to_owned(), dec!(3000)),
+            ("2025-12".to_owned(), dec!(3100)),
+        ]);
         // Nov 21-30 (10 of 30 days) and Dec 1-10 (10 of 31 days).
         let period = DateRange::new(d("2025-11-21"), d("2025-12-10"));
         assert_eq!(prorated_spend(period, &spend), dec!(2000));
-        assert_eq!(prorated_spend(DateRange::new(d("2026-01-01"), d("2026-01-31")), &spend), dec!(0));
+        assert_eq!(
+            prorated_spend(DateRange::new(d("2026-01-01"), d("2026-01-31")), &spend),
+            dec!(0)
+        );
     }
 
     #[test]
     fn retention_and_mrr_by_hand() {
-        let t = |placed, rb, cents| CustomerTotals { placed, revenue_bearing: rb, revenue_cents: cents };
+        let t = |placed, rb, cents| CustomerTotals {
+            placed,
+            revenue_bearing: rb,
+            revenue_cents: cents,
+        };
         let previous = CustomerMap::from([(1, t(1, 1, 100)), (2, t(1, 0, 0)), (3, t(2, 2, 300))]);
         let current = CustomerMap::from([(1, t(1, 1, 500)), (4, t(1, 1, 700))]);
         let (rate, churn) = retention(&previous, &current);

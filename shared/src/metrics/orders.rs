@@ -48,7 +48,10 @@ pub struct OrderMetrics {
 
 /// Counts by current status, all eight keys, drafts included.
 pub fn orders_by_status(orders: &Measures) -> Keyed<u64> {
-    OrderStatus::ALL.iter().map(|s| (s.as_str().to_owned(), count(orders, &measure::status(s.as_str())))).collect()
+    OrderStatus::ALL
+        .iter()
+        .map(|s| (s.as_str().to_owned(), count(orders, &measure::status(s.as_str()))))
+        .collect()
 }
 
 /// Highest and lowest `total_amount` of the period's revenue-bearing
@@ -108,12 +111,18 @@ pub fn fulfillment_metrics(orders: &Measures) -> FulfillmentMetrics {
 
 /// `cancellation_rate`: cancelled over placed orders.
 pub fn cancellation_rate(orders: &Measures) -> Decimal {
-    percent(get(orders, &measure::status(OrderStatus::Cancelled.as_str())), get(orders, measure::PLACED))
+    percent(
+        get(orders, &measure::status(OrderStatus::Cancelled.as_str())),
+        get(orders, measure::PLACED),
+    )
 }
 
 /// `return_rate`: returned over delivered revenue-bearing orders.
 pub fn return_rate(orders: &Measures) -> Decimal {
-    percent(get(orders, measure::REVENUE_BEARING_RETURNED), get(orders, measure::REVENUE_BEARING_DELIVERED))
+    percent(
+        get(orders, measure::REVENUE_BEARING_RETURNED),
+        get(orders, measure::REVENUE_BEARING_DELIVERED),
+    )
 }
 
 /// `order_accuracy_rate`: delivered orders without a fulfillment error.
@@ -274,9 +283,15 @@ pub struct HighValueMeta {
 
 /// The high-value orders of one `status`: those of at least
 /// `minimum_cents`, largest first, ties by id.
-pub fn high_value_of_status(orders: Vec<OrderRow>, minimum_cents: i64, status: &str) -> Vec<OrderRow> {
-    let mut matching: Vec<OrderRow> =
-        orders.into_iter().filter(|o| o.total_cents >= minimum_cents && o.status == status).collect();
+pub fn high_value_of_status(
+    orders: Vec<OrderRow>,
+    minimum_cents: i64,
+    status: &str,
+) -> Vec<OrderRow> {
+    let mut matching: Vec<OrderRow> = orders
+        .into_iter()
+        .filter(|o| o.total_cents >= minimum_cents && o.status == status)
+        .collect();
     matching.sort_by(|a, b| b.total_cents.cmp(&a.total_cents).then(a.order_id.cmp(&b.order_id)));
     matching
 }
@@ -289,7 +304,11 @@ pub fn high_value_meta(matching: &[OrderRow], period_revenue_cents: Measure) -> 
 }
 
 /// `meta` of high-value orders from their count and value.
-pub fn high_value_meta_of(count: Measure, value: Measure, period_revenue_cents: Measure) -> HighValueMeta {
+pub fn high_value_meta_of(
+    count: Measure,
+    value: Measure,
+    period_revenue_cents: Measure,
+) -> HighValueMeta {
     HighValueMeta {
         total_orders: u64::try_from(count).unwrap_or(0),
         total_value: cents_to_decimal(value),
@@ -360,7 +379,8 @@ mod tests {
             row(5, 9_000_000, "cancelled"),
             row(6, 1_000_000, "shipped"),
         ];
-        let ids: Vec<i64> = high_value_of_status(orders, 1_000_000, "shipped").iter().map(|o| o.order_id).collect();
+        let ids: Vec<i64> =
+            high_value_of_status(orders, 1_000_000, "shipped").iter().map(|o| o.order_id).collect();
         assert_eq!(ids, [2, 1, 4, 6]);
     }
 
@@ -390,8 +410,14 @@ mod tests {
     #[test]
     fn high_value_meta_adds_whole_bands_and_the_partial_one() {
         // Bands 3 (10 000.00 to 19 999.99) and 4 (20 000.00 to 49 999.99).
-        let orders =
-            m(&[("hv2n", 5), ("hv2v", 3_000_000), ("hv3n", 2), ("hv3v", 2_500_000), ("hv4n", 1), ("hv4v", 2_000_000)]);
+        let orders = m(&[
+            ("hv2n", 5),
+            ("hv2v", 3_000_000),
+            ("hv3n", 2),
+            ("hv3v", 2_500_000),
+            ("hv4n", 1),
+            ("hv4v", 2_000_000),
+        ]);
         let at_edge = HighValueSplit::of(1_000_000);
         assert_eq!(at_edge, HighValueSplit { first_band: 3, below_cents: 1_000_000 });
         assert_eq!(at_edge.bands(&orders), (3, 4_500_000));

@@ -92,7 +92,11 @@ pub fn statistics(period: DateRange, p: &Measures) -> PaymentStatistics {
     let refunded = money(p, measure::REFUNDED);
     let fees = money(p, measure::FEES);
     let mut counts: Keyed<u64> = Keyed(vec![("total".to_owned(), super::to_count(total))]);
-    counts.0.extend(PaymentStatus::ALL.iter().map(|s| (s.as_str().to_owned(), count(p, &measure::status(s.as_str())))));
+    counts.0.extend(
+        PaymentStatus::ALL
+            .iter()
+            .map(|s| (s.as_str().to_owned(), count(p, &measure::status(s.as_str())))),
+    );
     PaymentStatistics {
         period: period.into(),
         payment_counts: counts,
@@ -234,7 +238,8 @@ pub fn disputed_meta(open: &[OpenDispute], all_time: &Measures, today: NaiveDate
         count: open.len() as Measure,
         amount_cents: open.iter().map(|d| d.amount_cents).sum::<Measure>(),
         needs_response: open.iter().filter(|d| d.status == "needs_response").count() as Measure,
-        urgent: open.iter().filter(|d| dispute_row(d, today).requires_urgent_action).count() as Measure,
+        urgent: open.iter().filter(|d| dispute_row(d, today).requires_urgent_action).count()
+            as Measure,
     };
     disputed_meta_of(&totals, all_time)
 }
@@ -292,13 +297,20 @@ mod tests {
             status: status.into(),
         };
         let today = d("2025-12-10");
-        assert!(!dispute_row(&dispute("2025-12-14", "needs_response"), today).requires_urgent_action);
-        assert!(dispute_row(&dispute("2025-12-13", "needs_response"), today).requires_urgent_action);
+        assert!(
+            !dispute_row(&dispute("2025-12-14", "needs_response"), today).requires_urgent_action
+        );
+        assert!(
+            dispute_row(&dispute("2025-12-13", "needs_response"), today).requires_urgent_action
+        );
         let late = dispute_row(&dispute("2025-12-08", "under_review"), today);
         assert_eq!((late.days_to_respond, late.requires_urgent_action), (-2, true));
         let open = [dispute("2025-12-14", "needs_response"), dispute("2025-12-08", "under_review")];
         let meta = disputed_meta(&open, &Measures::from([("dispute_won".to_owned(), 4)]), today);
         assert_eq!((meta.total_disputed, meta.evidence_required, meta.urgent_disputes), (2, 1, 1));
-        assert_eq!((meta.total_disputed_amount, meta.won_disputes, meta.lost_disputes), (dec!(20), 4, 0));
+        assert_eq!(
+            (meta.total_disputed_amount, meta.won_disputes, meta.lost_disputes),
+            (dec!(20), 4, 0)
+        );
     }
 }

@@ -53,13 +53,16 @@ impl RevenueGrain {
             RevenueGrain::Day => (day.to_string(), DateRange::single(day)),
             RevenueGrain::Week => {
                 let week = day.iso_week();
-                let monday = day - chrono::Duration::days(i64::from(day.weekday().num_days_from_monday()));
+                let monday =
+                    day - chrono::Duration::days(i64::from(day.weekday().num_days_from_monday()));
                 (
                     format!("{:04}-W{:02}", week.year(), week.week()),
                     DateRange::new(monday, monday + chrono::Duration::days(6)),
                 )
             }
-            RevenueGrain::Month => (crate::buckets::month_key(day), month_range(day.year(), day.month())),
+            RevenueGrain::Month => {
+                (crate::buckets::month_key(day), month_range(day.year(), day.month()))
+            }
             RevenueGrain::Quarter => {
                 let q = (day.month() - 1) / 3;
                 let first = month_range(day.year(), q * 3 + 1);
@@ -126,7 +129,10 @@ impl Serialize for RevenueSummary {
         struct P(#[serde(serialize_with = "json::opt_percent")] Option<Decimal>);
         let mut map = serializer.serialize_map(Some(5))?;
         map.serialize_entry("total_revenue", &M(self.total_revenue))?;
-        map.serialize_entry(&format!("average_{}_revenue", self.grain.adjective()), &M(self.average_revenue))?;
+        map.serialize_entry(
+            &format!("average_{}_revenue", self.grain.adjective()),
+            &M(self.average_revenue),
+        )?;
         map.serialize_entry(&format!("highest_{}", self.grain.name()), &self.highest)?;
         map.serialize_entry(&format!("lowest_{}", self.grain.name()), &self.lowest)?;
         map.serialize_entry("growth_rate", &P(self.growth_rate))?;
@@ -225,7 +231,8 @@ pub fn revenue_by_product(measures: &Measures, limit: usize) -> RevenueByProduct
     }
     per.retain(|_, (units, revenue)| *units != 0 || *revenue != 0);
     let total: Measure = per.values().map(|(_, r)| r).sum();
-    let mut rows: Vec<(i64, Measure, Measure)> = per.into_iter().map(|(id, (u, r))| (id, u, r)).collect();
+    let mut rows: Vec<(i64, Measure, Measure)> =
+        per.into_iter().map(|(id, (u, r))| (id, u, r)).collect();
     rows.sort_by(|a, b| b.2.cmp(&a.2).then(a.0.cmp(&b.0)));
     RevenueByProduct {
         by_product: rows
@@ -266,7 +273,11 @@ pub struct SalesGoals {
 
 /// The sales-goals widget: `month_to_date_cents` is the revenue from the
 /// 1st of today's month through today.
-pub fn sales_goals(today: NaiveDate, target: Option<Decimal>, month_to_date_cents: Measure) -> SalesGoals {
+pub fn sales_goals(
+    today: NaiveDate,
+    target: Option<Decimal>,
+    month_to_date_cents: Measure,
+) -> SalesGoals {
     let month = month_range(today.year(), today.month());
     let days_in_month = month.days();
     let elapsed = i64::from(today.day());
@@ -275,7 +286,8 @@ pub fn sales_goals(today: NaiveDate, target: Option<Decimal>, month_to_date_cent
         monthly_target: target,
         current_revenue: current,
         progress_percentage: target.map(|t| super::ratio_percent(current, t)),
-        on_track: target.map(|t| current * Decimal::from(days_in_month) >= t * Decimal::from(elapsed)),
+        on_track: target
+            .map(|t| current * Decimal::from(days_in_month) >= t * Decimal::from(elapsed)),
         days_remaining: days_in_month - elapsed,
     }
 }
@@ -294,9 +306,16 @@ mod tests {
         let range = DateRange::new(d("2025-12-30"), d("2026-01-06"));
         let weeks = RevenueGrain::Week.buckets(range);
         // Dec 29 2025 is the Monday of ISO week 2026-W01.
-        assert_eq!(weeks[0], ("2026-W01".to_owned(), DateRange::new(d("2025-12-30"), d("2026-01-04"))));
-        assert_eq!(weeks[1], ("2026-W02".to_owned(), DateRange::new(d("2026-01-05"), d("2026-01-06"))));
-        let quarters = RevenueGrain::Quarter.buckets(DateRange::new(d("2025-11-15"), d("2026-02-01")));
+        assert_eq!(
+            weeks[0],
+            ("2026-W01".to_owned(), DateRange::new(d("2025-12-30"), d("2026-01-04")))
+        );
+        assert_eq!(
+            weeks[1],
+            ("2026-W02".to_owned(), DateRange::new(d("2026-01-05"), d("2026-01-06")))
+        );
+        let quarters =
+            RevenueGrain::Quarter.buckets(DateRange::new(d("2025-11-15"), d("2026-02-01")));
         let labels: Vec<&str> = quarters.iter().map(|(l, _)| l.as_str()).collect();
         assert_eq!(labels, ["2025-Q4", "2026-Q1"]);
         assert_eq!(quarters[0].1, DateRange::new(d("2025-11-15"), d("2025-12-31")));
@@ -305,19 +324,23 @@ mod tests {
         assert_eq!(RevenueGrain::Month.buckets(range)[1].0, "2026-01");
         // Years below 1000 keep four digits, as dates and months do.
         let early = d("0999-03-01");
-        let labels: Vec<String> = [RevenueGrain::Week, RevenueGrain::Month, RevenueGrain::Quarter, RevenueGrain::Year]
-            .iter()
-            .map(|g| g.unit(early).0)
-            .collect();
+        let labels: Vec<String> =
+            [RevenueGrain::Week, RevenueGrain::Month, RevenueGrain::Quarter, RevenueGrain::Year]
+                .iter()
+                .map(|g| g.unit(early).0)
+                .collect();
         assert_eq!(labels, ["0999-W09", "0999-03", "0999-Q1", "0999"]);
     }
 
     #[test]
     fn summary_by_hand() {
         let m = |revenue: i64, orders: i64| -> Measures {
-            [("revenue".to_owned(), Measure::from(revenue)), ("revenue_bearing".to_owned(), Measure::from(orders))]
-                .into_iter()
-                .collect()
+            [
+                ("revenue".to_owned(), Measure::from(revenue)),
+                ("revenue_bearing".to_owned(), Measure::from(orders)),
+            ]
+            .into_iter()
+            .collect()
         };
         let buckets = vec![
             ("2025-01".to_owned(), m(10000, 2)),
@@ -336,7 +359,8 @@ mod tests {
         assert_eq!(json["summary"]["average_monthly_revenue"], serde_json::json!(83.33));
         assert_eq!(json["summary"]["highest_month"]["revenue"], serde_json::json!(150.0));
         // Ties go to the earliest bucket.
-        let tied = revenue_by_period(RevenueGrain::Day, &[("a".into(), m(5, 1)), ("b".into(), m(5, 1))]);
+        let tied =
+            revenue_by_period(RevenueGrain::Day, &[("a".into(), m(5, 1)), ("b".into(), m(5, 1))]);
         assert_eq!(
             (tied.summary.highest.unwrap().period, tied.summary.lowest.unwrap().period),
             ("a".into(), "a".into())

@@ -139,7 +139,11 @@ impl<'a> Fields<'a> {
             None => Ok(default),
             Some(v) => {
                 let i = self.integer_value(field, v)?;
-                if i >= min { Ok(i) } else { self.reject(field, format!("must be an integer >= {min}")) }
+                if i >= min {
+                    Ok(i)
+                } else {
+                    self.reject(field, format!("must be an integer >= {min}"))
+                }
             }
         }
     }
@@ -212,9 +216,8 @@ impl<'a> Fields<'a> {
 
     pub fn date(&self, field: &str) -> FieldResult<NaiveDate> {
         match self.required(field)? {
-            Value::String(s) => {
-                parse_date(s).ok_or_else(|| Rejection::new(self.name(field), "must be a date YYYY-MM-DD"))
-            }
+            Value::String(s) => parse_date(s)
+                .ok_or_else(|| Rejection::new(self.name(field), "must be a date YYYY-MM-DD")),
             _ => self.reject(field, "must be a date string YYYY-MM-DD"),
         }
     }
@@ -244,7 +247,9 @@ impl<'a> Fields<'a> {
 
     pub fn enumeration<E: StrEnum>(&self, field: &str) -> FieldResult<E> {
         match self.required(field)? {
-            Value::String(s) => E::parse(s).ok_or_else(|| Rejection::new(self.name(field), E::expected())),
+            Value::String(s) => {
+                E::parse(s).ok_or_else(|| Rejection::new(self.name(field), E::expected()))
+            }
             _ => self.reject(field, E::expected()),
         }
     }
@@ -267,7 +272,9 @@ impl<'a> Fields<'a> {
                     .iter()
                     .enumerate()
                     .map(|(i, item)| match item {
-                        Value::Object(obj) => Ok(Fields::nested(obj, format!("{}[{i}].", self.name(field)))),
+                        Value::Object(obj) => {
+                            Ok(Fields::nested(obj, format!("{}[{i}].", self.name(field))))
+                        }
                         _ => self.reject(&format!("{field}[{i}]"), "must be an object"),
                     })
                     .collect()
@@ -279,7 +286,9 @@ impl<'a> Fields<'a> {
     pub fn opt_object(&self, field: &str) -> FieldResult<Option<Fields<'a>>> {
         match self.get(field) {
             None => Ok(None),
-            Some(Value::Object(obj)) => Ok(Some(Fields::nested(obj, format!("{}.", self.name(field))))),
+            Some(Value::Object(obj)) => {
+                Ok(Some(Fields::nested(obj, format!("{}.", self.name(field)))))
+            }
             Some(_) => self.reject(field, "must be an object or null"),
         }
     }

@@ -64,7 +64,10 @@ pub fn check_count(field: &str, count: usize, max: usize) -> FieldResult<()> {
 /// A record's JSON line of `bytes` bytes (line break excluded).
 pub fn check_line_size(bytes: usize) -> FieldResult<()> {
     if bytes > MAX_LINE_BYTES {
-        Err(Rejection::new("(line)", format!("must be at most {MAX_LINE_BYTES} bytes (256 KiB), has {bytes}")))
+        Err(Rejection::new(
+            "(line)",
+            format!("must be at most {MAX_LINE_BYTES} bytes (256 KiB), has {bytes}"),
+        ))
     } else {
         Ok(())
     }
@@ -78,8 +81,12 @@ pub fn check_line_size(bytes: usize) -> FieldResult<()> {
 pub fn check_limits(record: &SourceRecord) -> FieldResult<()> {
     let Some(body) = &record.body else { return Ok(()) };
     match body {
-        RecordBody::TenantSettings(s) => check_money("vip_lifetime_revenue", s.vip_lifetime_revenue),
-        RecordBody::Customer(c) => c.credit_limit.map_or(Ok(()), |v| check_money("credit_limit", v)),
+        RecordBody::TenantSettings(s) => {
+            check_money("vip_lifetime_revenue", s.vip_lifetime_revenue)
+        }
+        RecordBody::Customer(c) => {
+            c.credit_limit.map_or(Ok(()), |v| check_money("credit_limit", v))
+        }
         RecordBody::Product(_) | RecordBody::SalesRep(_) => Ok(()),
         RecordBody::Order(o) => {
             check_money("total_amount", o.total_amount)?;
@@ -93,7 +100,11 @@ pub fn check_limits(record: &SourceRecord) -> FieldResult<()> {
         }
         RecordBody::Invoice(inv) => {
             check_money("total_amount", inv.total_amount)?;
-            check_count("payment_applications", inv.payment_applications.len(), MAX_PAYMENT_APPLICATIONS)?;
+            check_count(
+                "payment_applications",
+                inv.payment_applications.len(),
+                MAX_PAYMENT_APPLICATIONS,
+            )?;
             for (i, a) in inv.payment_applications.iter().enumerate() {
                 check_money(&format!("payment_applications[{i}].amount"), a.amount)?;
             }
@@ -104,6 +115,8 @@ pub fn check_limits(record: &SourceRecord) -> FieldResult<()> {
             check_money("fee_amount", p.fee_amount)?;
             check_money("refunded_amount", p.refunded_amount)
         }
-        RecordBody::SalesTarget(m) | RecordBody::MarketingSpend(m) => check_money("amount", m.amount),
+        RecordBody::SalesTarget(m) | RecordBody::MarketingSpend(m) => {
+            check_money("amount", m.amount)
+        }
     }
 }

@@ -29,7 +29,10 @@ fn with(mut base: serde_json::Value, field: &str, value: serde_json::Value) -> s
 #[test]
 fn valid_order_parses_and_round_trips_through_canonical_json() {
     let record = parse_record(&order_json().to_string()).unwrap();
-    assert_eq!(record.key, RecordKey { tenant_id: "t1".into(), record_type: RecordType::Order, id: 42 });
+    assert_eq!(
+        record.key,
+        RecordKey { tenant_id: "t1".into(), record_type: RecordType::Order, id: 42 }
+    );
     assert_eq!(record.version, 3);
     let Some(RecordBody::Order(order)) = &record.body else { panic!("not an order") };
     assert_eq!(order.total_amount, dec!(1456.10));
@@ -52,15 +55,31 @@ fn each_kind_of_rule_names_its_field() {
         (with(order_json(), "updated_at", json!("2025-12-17 09:30")), "updated_at", "RFC 3339"),
         (with(order_json(), "status", json!("lost")), "status", "must be one of draft"),
         (with(order_json(), "source", json!(null)), "source", "is required"),
-        (with(order_json(), "total_amount", json!("12.345")), "total_amount", "2 fractional digits"),
+        (
+            with(order_json(), "total_amount", json!("12.345")),
+            "total_amount",
+            "2 fractional digits",
+        ),
         (with(order_json(), "total_amount", json!(-1)), "total_amount", ">= 0"),
         (with(order_json(), "total_amount", json!("ten")), "total_amount", "decimal amount"),
         (with(order_json(), "currency", json!("usd")), "currency", "ISO 4217"),
-        (with(order_json(), "promised_delivery_date", json!("2025-12-32")), "promised_delivery_date", "YYYY-MM-DD"),
-        (with(order_json(), "order_number", json!(17)), "order_number", "must be a string"),
-        (with(order_json(), "fulfillment_error", json!("no")), "fulfillment_error", "true or false"),
         (
-            with(order_json(), "lines", json!([{"product_id": 1, "quantity": 0, "unit_price": 1, "line_total": 1}])),
+            with(order_json(), "promised_delivery_date", json!("2025-12-32")),
+            "promised_delivery_date",
+            "YYYY-MM-DD",
+        ),
+        (with(order_json(), "order_number", json!(17)), "order_number", "must be a string"),
+        (
+            with(order_json(), "fulfillment_error", json!("no")),
+            "fulfillment_error",
+            "true or false",
+        ),
+        (
+            with(
+                order_json(),
+                "lines",
+                json!([{"product_id": 1, "quantity": 0, "unit_price": 1, "line_total": 1}]),
+            ),
             "lines[0].quantity",
             "integer >= 1",
         ),
@@ -89,7 +108,11 @@ fn invoice_rules() {
     assert_eq!(rejection(over).field, "payment_applications");
     assert_eq!(rejection(with(invoice.clone(), "issued_at", json!(null))).field, "issued_at");
     assert_eq!(rejection(with(invoice.clone(), "total_amount", json!(0))).rule, "must be > 0");
-    let wo = with(with(invoice, "written_off_amount", json!("50")), "written_off_at", json!("2025-12-20T00:00:00Z"));
+    let wo = with(
+        with(invoice, "written_off_amount", json!("50")),
+        "written_off_at",
+        json!("2025-12-20T00:00:00Z"),
+    );
     assert_eq!(rejection(wo).field, "written_off_amount");
 }
 
@@ -135,7 +158,8 @@ fn payment_dispute_is_validated_nested() {
 mod limits_tests {
     use super::*;
     use crate::records::limits::{
-        MAX_LINE_BYTES, MAX_MONEY, MAX_MONEY_CENTS, MAX_ORDER_LINES, MAX_PAYMENT_APPLICATIONS, MAX_QUANTITY, MONEY_RULE,
+        MAX_LINE_BYTES, MAX_MONEY, MAX_MONEY_CENTS, MAX_ORDER_LINES, MAX_PAYMENT_APPLICATIONS,
+        MAX_QUANTITY, MONEY_RULE,
     };
 
     fn invoice_json() -> serde_json::Value {
@@ -185,19 +209,35 @@ mod limits_tests {
     #[test]
     fn money_at_the_limit_is_accepted_one_cent_above_is_not() {
         // Strings and numbers, on fields of several record types.
-        for at_limit in [json!("999999999999.99"), json!(999999999999.99_f64), json!(999999999999_i64)] {
+        for at_limit in
+            [json!("999999999999.99"), json!(999999999999.99_f64), json!(999999999999_i64)]
+        {
             let record = accepted(with(order_json(), "total_amount", at_limit.clone()));
             assert!(check_limits(&record).is_ok());
             accepted(with(payment_json(), "amount", at_limit.clone()));
             accepted(with(invoice_json(), "total_amount", at_limit));
         }
-        for above in [json!("1000000000000.00"), json!(1000000000000.0_f64), json!(1000000000000_i64)] {
-            rejected_with(with(order_json(), "total_amount", above.clone()), "total_amount", MONEY_RULE);
-            rejected_with(with(payment_json(), "fee_amount", above.clone()), "fee_amount", MONEY_RULE);
+        for above in
+            [json!("1000000000000.00"), json!(1000000000000.0_f64), json!(1000000000000_i64)]
+        {
+            rejected_with(
+                with(order_json(), "total_amount", above.clone()),
+                "total_amount",
+                MONEY_RULE,
+            );
+            rejected_with(
+                with(payment_json(), "fee_amount", above.clone()),
+                "fee_amount",
+                MONEY_RULE,
+            );
             rejected_with(with(invoice_json(), "total_amount", above), "total_amount", MONEY_RULE);
         }
         // Far past it, where cents no longer fit i64 (issue 10's poison order).
-        rejected_with(with(order_json(), "total_amount", json!("92233720368547758.07")), "total_amount", MONEY_RULE);
+        rejected_with(
+            with(order_json(), "total_amount", json!("92233720368547758.07")),
+            "total_amount",
+            MONEY_RULE,
+        );
         rejected_with(with(order_json(), "total_amount", json!(1e20)), "total_amount", MONEY_RULE);
         // Nested and optional fields name their path.
         let lines = json!([line(json!(1), json!("1.00")), line(json!(1), json!("1000000000000"))]);
@@ -206,10 +246,13 @@ mod limits_tests {
             "updated_at": "2025-01-01T00:00:00Z", "customer_number": "C-3", "company_name": "Acme",
             "credit_limit": "999999999999.99"});
         accepted(customer.clone());
-        rejected_with(with(customer, "credit_limit", json!("1000000000000")), "credit_limit", MONEY_RULE);
+        rejected_with(
+            with(customer, "credit_limit", json!("1000000000000")),
+            "credit_limit",
+            MONEY_RULE,
+        );
         let mut over = invoice_json();
-        over["payment_applications"] =
-            json!([{"payment_id": 1, "amount": "1000000000000.00", "applied_at": "2025-12-10T00:00:00Z"}]);
+        over["payment_applications"] = json!([{"payment_id": 1, "amount": "1000000000000.00", "applied_at": "2025-12-10T00:00:00Z"}]);
         rejected_with(over, "payment_applications[0].amount", MONEY_RULE);
     }
 
@@ -217,10 +260,19 @@ mod limits_tests {
     fn quantity_at_the_limit_is_accepted_one_above_is_not() {
         let at = json!([line(json!(1), json!("1.00")), line(json!(MAX_QUANTITY), json!("1.00"))]);
         accepted(with(order_json(), "lines", at));
-        let above = json!([line(json!(1), json!("1.00")), line(json!(MAX_QUANTITY + 1), json!("1.00"))]);
-        rejected_with(with(order_json(), "lines", above), "lines[1].quantity", "must be at most 1000000");
+        let above =
+            json!([line(json!(1), json!("1.00")), line(json!(MAX_QUANTITY + 1), json!("1.00"))]);
+        rejected_with(
+            with(order_json(), "lines", above),
+            "lines[1].quantity",
+            "must be at most 1000000",
+        );
         let huge = json!([line(json!(i64::MAX), json!("1.00"))]);
-        rejected_with(with(order_json(), "lines", huge), "lines[0].quantity", "must be at most 1000000");
+        rejected_with(
+            with(order_json(), "lines", huge),
+            "lines[0].quantity",
+            "must be at most 1000000",
+        );
     }
 
     #[test]
@@ -228,7 +280,11 @@ mod limits_tests {
         let lines = |n: usize| serde_json::Value::Array(vec![line(json!(1), json!("1.00")); n]);
         let record = accepted(with(order_json(), "lines", lines(MAX_ORDER_LINES)));
         assert!(check_limits(&record).is_ok());
-        rejected_with(with(order_json(), "lines", lines(MAX_ORDER_LINES + 1)), "lines", "at most 500 elements");
+        rejected_with(
+            with(order_json(), "lines", lines(MAX_ORDER_LINES + 1)),
+            "lines",
+            "at most 500 elements",
+        );
     }
 
     #[test]
@@ -259,18 +315,29 @@ mod limits_tests {
     fn check_limits_rechecks_records_decoded_from_the_table() {
         // What upstream could write straight to the table: canonical JSON
         // that never went through parse_record.
-        let Some(RecordBody::Order(order)) = accepted(order_json()).body else { panic!("not an order") };
+        let Some(RecordBody::Order(order)) = accepted(order_json()).body else {
+            panic!("not an order")
+        };
         let record_of = |order: &Order| SourceRecord {
             key: RecordKey { tenant_id: "t1".into(), record_type: RecordType::Order, id: 1 },
             version: 1,
             updated_at: DateTime::parse_from_rfc3339("2025-12-01T00:00:00Z").unwrap(),
-            body: Some(RecordBody::from_json(RecordType::Order, &RecordBody::Order(order.clone()).to_json()).unwrap()),
+            body: Some(
+                RecordBody::from_json(
+                    RecordType::Order,
+                    &RecordBody::Order(order.clone()).to_json(),
+                )
+                .unwrap(),
+            ),
         };
         assert!(check_limits(&record_of(&order)).is_ok());
 
         let mut poison = order.clone();
         poison.total_amount = dec!(92233720368547758.07);
-        assert_eq!(check_limits(&record_of(&poison)).unwrap_err(), Rejection::new("total_amount", MONEY_RULE));
+        assert_eq!(
+            check_limits(&record_of(&poison)).unwrap_err(),
+            Rejection::new("total_amount", MONEY_RULE)
+        );
         let mut at = order.clone();
         at.total_amount = -MAX_MONEY;
         assert!(check_limits(&record_of(&at)).is_ok());
@@ -295,24 +362,32 @@ mod limits_tests {
         long.lines.pop();
         assert!(check_limits(&record_of(&long)).is_ok());
 
-        let Some(RecordBody::Invoice(mut invoice)) = accepted(invoice_json()).body else { panic!("not an invoice") };
+        let Some(RecordBody::Invoice(mut invoice)) = accepted(invoice_json()).body else {
+            panic!("not an invoice")
+        };
         let application = PaymentApplication {
             payment_id: 1,
             amount: dec!(0.01),
             applied_at: DateTime::parse_from_rfc3339("2025-12-10T00:00:00Z").unwrap(),
         };
         invoice.payment_applications = vec![application; MAX_PAYMENT_APPLICATIONS + 1];
-        let record = SourceRecord { body: Some(RecordBody::Invoice(invoice.clone())), ..record_of(&order) };
+        let record =
+            SourceRecord { body: Some(RecordBody::Invoice(invoice.clone())), ..record_of(&order) };
         assert_eq!(check_limits(&record).unwrap_err().field, "payment_applications");
         invoice.payment_applications.pop();
         invoice.written_off_amount = MAX_MONEY + dec!(0.01);
         let record = SourceRecord { body: Some(RecordBody::Invoice(invoice)), ..record_of(&order) };
         assert_eq!(check_limits(&record).unwrap_err().field, "written_off_amount");
 
-        let Some(RecordBody::Payment(mut payment)) = accepted(payment_json()).body else { panic!("not a payment") };
+        let Some(RecordBody::Payment(mut payment)) = accepted(payment_json()).body else {
+            panic!("not a payment")
+        };
         payment.refunded_amount = dec!(-1000000000000);
         let record = SourceRecord { body: Some(RecordBody::Payment(payment)), ..record_of(&order) };
-        assert_eq!(check_limits(&record).unwrap_err(), Rejection::new("refunded_amount", MONEY_RULE));
+        assert_eq!(
+            check_limits(&record).unwrap_err(),
+            Rejection::new("refunded_amount", MONEY_RULE)
+        );
 
         let tombstone = SourceRecord { body: None, ..record_of(&order) };
         assert!(check_limits(&tombstone).is_ok());
@@ -322,7 +397,11 @@ mod limits_tests {
     fn canonical_json_decode_still_reads_records_at_the_limits() {
         let mut order = order_json();
         order["total_amount"] = json!("999999999999.99");
-        order["lines"] = serde_json::Value::Array(vec![line(json!(MAX_QUANTITY), json!("999999999999.99")); 500]);
+        order["lines"] =
+            serde_json::Value::Array(vec![
+                line(json!(MAX_QUANTITY), json!("999999999999.99"));
+                500
+            ]);
         let record = accepted(order);
         let item = crate::store::source::encode(&record);
         let back = crate::store::source::decode(item).unwrap();

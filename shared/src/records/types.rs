@@ -228,7 +228,10 @@ pub struct Payment {
 impl Payment {
     /// Captured: completed, refunded or disputed.
     pub fn is_captured(&self) -> bool {
-        matches!(self.status, PaymentStatus::Completed | PaymentStatus::Refunded | PaymentStatus::Disputed)
+        matches!(
+            self.status,
+            PaymentStatus::Completed | PaymentStatus::Refunded | PaymentStatus::Disputed
+        )
     }
 }
 
@@ -255,9 +258,10 @@ pub(super) fn parse_body(record_type: RecordType, f: &Fields<'_>) -> FieldResult
             name: f.string("name")?,
             category: f.opt_string("category")?,
         }),
-        RecordType::SalesRep => {
-            RecordBody::SalesRep(SalesRep { name: f.string("name")?, email: f.opt_string("email")? })
-        }
+        RecordType::SalesRep => RecordBody::SalesRep(SalesRep {
+            name: f.string("name")?,
+            email: f.opt_string("email")?,
+        }),
         RecordType::Order => RecordBody::Order(parse_order(f)?),
         RecordType::Invoice => RecordBody::Invoice(parse_invoice(f)?),
         RecordType::Payment => RecordBody::Payment(parse_payment(f)?),
@@ -273,7 +277,10 @@ fn parse_settings(f: &Fields<'_>) -> FieldResult<TenantSettings> {
         Some(_) => {
             let name = f.string("time_zone")?;
             if name.parse::<chrono_tz::Tz>().is_err() {
-                return Err(Rejection::new("time_zone", "must be an IANA time zone name such as America/New_York"));
+                return Err(Rejection::new(
+                    "time_zone",
+                    "must be an IANA time zone name such as America/New_York",
+                ));
             }
             name
         }
@@ -282,8 +289,9 @@ fn parse_settings(f: &Fields<'_>) -> FieldResult<TenantSettings> {
         None => defaults.currency,
         Some(_) => f.currency("currency")?,
     };
-    let vip_lifetime_revenue =
-        f.opt_money("vip_lifetime_revenue", MoneyMin::NonNegative)?.unwrap_or(defaults.vip_lifetime_revenue);
+    let vip_lifetime_revenue = f
+        .opt_money("vip_lifetime_revenue", MoneyMin::NonNegative)?
+        .unwrap_or(defaults.vip_lifetime_revenue);
     Ok(TenantSettings { time_zone, currency, vip_lifetime_revenue })
 }
 
@@ -346,7 +354,10 @@ fn parse_invoice(f: &Fields<'_>) -> FieldResult<Invoice> {
         .collect::<FieldResult<Vec<_>>>()?;
     let paid: Decimal = payment_applications.iter().map(|a| a.amount).sum();
     if paid > total_amount {
-        return Err(Rejection::new("payment_applications", "must not sum to more than total_amount"));
+        return Err(Rejection::new(
+            "payment_applications",
+            "must not sum to more than total_amount",
+        ));
     }
     let written_off_amount = f.money_or_zero("written_off_amount")?;
     let written_off_at = f.opt_timestamp("written_off_at")?;
@@ -354,7 +365,10 @@ fn parse_invoice(f: &Fields<'_>) -> FieldResult<Invoice> {
         return Err(Rejection::new("written_off_at", "is required when written_off_amount > 0"));
     }
     if paid + written_off_amount > total_amount {
-        return Err(Rejection::new("written_off_amount", "must not exceed total_amount minus the paid amount"));
+        return Err(Rejection::new(
+            "written_off_amount",
+            "must not exceed total_amount minus the paid amount",
+        ));
     }
     Ok(Invoice {
         invoice_number: f.string("invoice_number")?,
@@ -406,5 +420,8 @@ fn parse_payment(f: &Fields<'_>) -> FieldResult<Payment> {
 }
 
 fn parse_monthly(f: &Fields<'_>) -> FieldResult<MonthlyAmount> {
-    Ok(MonthlyAmount { month: f.month("month")?, amount: f.money("amount", MoneyMin::NonNegative)? })
+    Ok(MonthlyAmount {
+        month: f.month("month")?,
+        amount: f.money("amount", MoneyMin::NonNegative)?,
+    })
 }

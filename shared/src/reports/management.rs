@@ -28,7 +28,8 @@ use crate::store::aggregates::{AggregateReader, family};
 pub fn parse_month(text: &str) -> Option<DateRange> {
     let (y, m) = text.split_once('-')?;
     let (year, month) = (y.parse::<i32>().ok()?, m.parse::<u32>().ok()?);
-    (y.len() == 4 && m.len() == 2 && (1..=12).contains(&month) && year >= 1970).then(|| month_range(year, month))
+    (y.len() == 4 && m.len() == 2 && (1..=12).contains(&month) && year >= 1970)
+        .then(|| month_range(year, month))
 }
 
 /// The month before the one holding `today`.
@@ -66,11 +67,17 @@ pub struct ManagementReport {
     pub sections: Vec<(&'static str, Section)>,
 }
 
-pub async fn gather(reader: &AggregateReader<'_>, month: DateRange) -> Result<ManagementReport, ExportError> {
+pub async fn gather(
+    reader: &AggregateReader<'_>,
+    month: DateRange,
+) -> Result<ManagementReport, ExportError> {
     let as_of = month.to;
-    let dashboard = compute(&dashboard_inputs(reader, PeriodKind::Month, month, as_of, true).await?);
+    let dashboard =
+        compute(&dashboard_inputs(reader, PeriodKind::Month, month, as_of, true).await?);
     let s = &dashboard.summary;
-    let pct = |d: Option<Decimal>| d.map_or_else(|| "n/a".to_owned(), |d| format!("{:.2}%", crate::money::round(d, 2)));
+    let pct = |d: Option<Decimal>| {
+        d.map_or_else(|| "n/a".to_owned(), |d| format!("{:.2}%", crate::money::round(d, 2)))
+    };
     let comparison = dashboard.comparison.as_ref();
     let summary = vec![
         ("Total revenue".to_owned(), amount(s.total_revenue)),
@@ -78,9 +85,15 @@ pub async fn gather(reader: &AggregateReader<'_>, month: DateRange) -> Result<Ma
         ("Average order value".to_owned(), amount(s.average_order_value)),
         ("Invoices sent".to_owned(), s.total_invoices_sent.to_string()),
         ("Invoices paid".to_owned(), s.total_invoices_paid.to_string()),
-        ("Collection rate".to_owned(), format!("{:.2}%", crate::money::round(s.collection_rate, 2))),
+        (
+            "Collection rate".to_owned(),
+            format!("{:.2}%", crate::money::round(s.collection_rate, 2)),
+        ),
         ("Outstanding receivables".to_owned(), amount(s.outstanding_receivables)),
-        ("Revenue change vs previous month".to_owned(), pct(comparison.and_then(|c| c.revenue_change_percentage))),
+        (
+            "Revenue change vs previous month".to_owned(),
+            pct(comparison.and_then(|c| c.revenue_change_percentage)),
+        ),
         ("Payments received".to_owned(), dashboard.payments.payments_received.to_string()),
         ("Refunded".to_owned(), amount(dashboard.payments.refunded_amount)),
     ];
@@ -108,7 +121,8 @@ pub async fn gather(reader: &AggregateReader<'_>, month: DateRange) -> Result<Ma
         })
         .collect();
 
-    let query = AgingQuery { as_of, customer: None, include_paid: false, buckets: Buckets::default() };
+    let query =
+        AgingQuery { as_of, customer: None, include_paid: false, buckets: Buckets::default() };
     let mut aging = aging_at(reader, &query).await?;
     aging.by_customer.truncate(20);
     name_customer_rows(reader, &mut aging.by_customer).await?;
@@ -145,10 +159,16 @@ pub async fn gather(reader: &AggregateReader<'_>, month: DateRange) -> Result<Ma
         .method_breakdown
         .0
         .iter()
-        .map(|(m, f)| vec![text(m.clone()), text(f.count.to_string()), money(f.amount), money(f.fees)])
+        .map(|(m, f)| {
+            vec![text(m.clone()), text(f.count.to_string()), money(f.amount), money(f.fees)]
+        })
         .collect();
-    let status_rows: Vec<Row> =
-        payments.payment_counts.0.iter().map(|(s, n)| vec![text(s.clone()), text(n.to_string())]).collect();
+    let status_rows: Vec<Row> = payments
+        .payment_counts
+        .0
+        .iter()
+        .map(|(s, n)| vec![text(s.clone()), text(n.to_string())])
+        .collect();
 
     let section = |heading: &str, columns: Vec<Column>, rows: Vec<Row>| Section {
         heading: Some(heading.to_owned()),
@@ -257,7 +277,9 @@ pub fn render_files(
         summary: report
             .summary
             .chunks(4)
-            .map(|line| line.iter().map(|(k, v)| format!("{k}: {v}")).collect::<Vec<_>>().join("    "))
+            .map(|line| {
+                line.iter().map(|(k, v)| format!("{k}: {v}")).collect::<Vec<_>>().join("    ")
+            })
             .collect(),
         chart: Some(Chart {
             title: "Revenue by day".into(),
@@ -269,8 +291,10 @@ pub fn render_files(
     };
     let pdf = render(&doc)?;
     let summary_columns = [col("Figure", Kind::Text, 36.0), col("Value", Kind::Text, 20.0)];
-    let summary_rows: Vec<Row> = report.summary.iter().map(|(k, v)| vec![text(k.clone()), text(v.clone())]).collect();
-    let mut sheets: Vec<(&str, &[Column], &[Row])> = vec![("Summary", &summary_columns, &summary_rows)];
+    let summary_rows: Vec<Row> =
+        report.summary.iter().map(|(k, v)| vec![text(k.clone()), text(v.clone())]).collect();
+    let mut sheets: Vec<(&str, &[Column], &[Row])> =
+        vec![("Summary", &summary_columns, &summary_rows)];
     for (name, section) in &report.sections {
         sheets.push((name, &section.columns, &section.rows));
     }
@@ -320,7 +344,10 @@ mod tests {
         assert_eq!(parse_month("2025-02"), Some(DateRange::new(d("2025-02-01"), d("2025-02-28"))));
         assert_eq!(parse_month("2025-13"), None);
         assert_eq!(parse_month("25-01"), None);
-        assert_eq!(previous_month(d("2026-01-15")), DateRange::new(d("2025-12-01"), d("2025-12-31")));
+        assert_eq!(
+            previous_month(d("2026-01-15")),
+            DateRange::new(d("2025-12-01"), d("2025-12-31"))
+        );
         assert_eq!(
             report_key("t", previous_month(d("2026-01-15")), Format::Pdf),
             "reports/t/2025-12/management-report.pdf"

@@ -7,8 +7,8 @@ use crate::buckets::{Grain, bucket_key, calendar_bucket_of, epoch, previous_cale
 use crate::metrics::customers::CustomerCounts;
 use crate::metrics::get;
 use crate::metrics::kpis::{
-    CashCycles, CustomerKpiInputs, KpiInputs, Performance, Receivables, average_lifetime_value, performance as kpis,
-    retention, retention_of_counts,
+    CashCycles, CustomerKpiInputs, KpiInputs, Performance, Receivables, average_lifetime_value,
+    performance as kpis, retention, retention_of_counts,
 };
 use crate::periods::{DateRange, PeriodKind};
 use crate::store::StoreError;
@@ -35,15 +35,24 @@ pub async fn performance(
         receivables: receivables(reader, period).await?,
         customers: customer_kpis(reader, period, previous).await?,
         marketing_spend: &marketing_spend,
-        cash_cycles: CashCycles { count: get(&cycles, measure::CYCLES), days: get(&cycles, measure::CYCLE_DAYS) },
+        cash_cycles: CashCycles {
+            count: get(&cycles, measure::CYCLES),
+            days: get(&cycles, measure::CYCLE_DAYS),
+        },
     };
     Ok(kpis(&inputs))
 }
 
 /// Receivables at the edges of a period (opening, closing, closing not yet due).
-async fn receivables(reader: &AggregateReader<'_>, period: DateRange) -> Result<Receivables, StoreError> {
+async fn receivables(
+    reader: &AggregateReader<'_>,
+    period: DateRange,
+) -> Result<Receivables, StoreError> {
     let ar_through = |day: NaiveDate| async move {
-        Ok::<_, StoreError>(get(&reader.sum_through(family::INVOICES, day).await?, measure::AR_CHANGE))
+        Ok::<_, StoreError>(get(
+            &reader.sum_through(family::INVOICES, day).await?,
+            measure::AR_CHANGE,
+        ))
     };
     let opening = match period.from.pred_opt() {
         Some(day) if day >= epoch() => ar_through(day).await?,
@@ -63,7 +72,8 @@ async fn customer_kpis(
     previous: DateRange,
 ) -> Result<CustomerKpiInputs, StoreError> {
     let revenue = get(&reader.sum_through(family::ORDERS, period.to).await?, measure::REVENUE);
-    let buyers = get(&reader.sum_through(family::CUSTOMER_COUNTS, period.to).await?, measure::BUYERS);
+    let buyers =
+        get(&reader.sum_through(family::CUSTOMER_COUNTS, period.to).await?, measure::BUYERS);
     let month = bucket_key(Grain::Month, period.to);
     let recurring = get(&reader.bucket_counts(&month).await?, measure::RECURRING_REVENUE);
     let (counts, retention) = match (calendar_bucket_of(period), previous_calendar_bucket(period)) {

@@ -25,7 +25,10 @@ pub async fn tenants(client: &Client, table: &str) -> Result<Vec<String>, StoreE
 }
 
 pub fn key_map(pk: String, sk: String) -> HashMap<String, AttributeValue> {
-    HashMap::from([("pk".to_owned(), AttributeValue::S(pk)), ("sk".to_owned(), AttributeValue::S(sk))])
+    HashMap::from([
+        ("pk".to_owned(), AttributeValue::S(pk)),
+        ("sk".to_owned(), AttributeValue::S(sk)),
+    ])
 }
 
 /// A ledger entry.
@@ -37,7 +40,10 @@ pub struct LedgerEntry {
 
 /// A number attribute parsed as `T` (ids and versions as i64, measures
 /// and amounts as [`Measure`]).
-pub(crate) fn attr_number<T: std::str::FromStr>(item: &HashMap<String, AttributeValue>, name: &str) -> Option<T> {
+pub(crate) fn attr_number<T: std::str::FromStr>(
+    item: &HashMap<String, AttributeValue>,
+    name: &str,
+) -> Option<T> {
     item.get(name).and_then(|v| v.as_n().ok()).and_then(|n| n.parse().ok())
 }
 
@@ -135,12 +141,20 @@ impl<'a> AggregateReader<'a> {
 
     /// Sum of a family kept in day and month items over `range`: the
     /// cover with whole years read as their months.
-    pub async fn sum_without_years(&self, family: &str, range: DateRange) -> Result<Measures, StoreError> {
+    pub async fn sum_without_years(
+        &self,
+        family: &str,
+        range: DateRange,
+    ) -> Result<Measures, StoreError> {
         self.sum_pieces(family, crate::buckets::cover_without_years(range)).await
     }
 
     /// Sum of a family's items in the key ranges of a cover.
-    async fn sum_pieces(&self, family: &str, pieces: Vec<crate::buckets::KeyRange>) -> Result<Measures, StoreError> {
+    async fn sum_pieces(
+        &self,
+        family: &str,
+        pieces: Vec<crate::buckets::KeyRange>,
+    ) -> Result<Measures, StoreError> {
         let pk = measures_pk(self.tenant, family);
         let mut total = Measures::new();
         for piece in pieces {
@@ -155,13 +169,19 @@ impl<'a> AggregateReader<'a> {
     /// years before, then the months and days of `through`'s year up to it,
     /// or, when fewer buckets, the whole of its year less the buckets after
     /// it (which are often empty: the future holds no data).
-    pub async fn sum_through(&self, family: &str, through: NaiveDate) -> Result<Measures, StoreError> {
+    pub async fn sum_through(
+        &self,
+        family: &str,
+        through: NaiveDate,
+    ) -> Result<Measures, StoreError> {
         use chrono::Datelike;
         let year_end = NaiveDate::from_ymd_opt(through.year(), 12, 31).unwrap_or(through);
         let month_days = crate::periods::month_range(through.year(), through.month()).days();
         let forward = i64::from(through.month() - 1) + i64::from(through.day());
-        let backward = 1 + i64::from(12 - through.month()) + (month_days - i64::from(through.day()));
-        let Some(next) = through.succ_opt().filter(|_| backward < forward && through < year_end) else {
+        let backward =
+            1 + i64::from(12 - through.month()) + (month_days - i64::from(through.day()));
+        let Some(next) = through.succ_opt().filter(|_| backward < forward && through < year_end)
+        else {
             return self.sum(family, DateRange::new(epoch(), through)).await;
         };
         let mut total = self.sum(family, DateRange::new(epoch(), year_end)).await?;
@@ -173,7 +193,11 @@ impl<'a> AggregateReader<'a> {
     }
 
     /// Day-bucket measures of a range, one entry per day that has any.
-    pub async fn daily(&self, family: &str, range: DateRange) -> Result<BTreeMap<NaiveDate, Measures>, StoreError> {
+    pub async fn daily(
+        &self,
+        family: &str,
+        range: DateRange,
+    ) -> Result<BTreeMap<NaiveDate, Measures>, StoreError> {
         let pk = measures_pk(self.tenant, family);
         let first = crate::buckets::bucket_key(Grain::Day, range.from);
         let last = crate::buckets::bucket_key(Grain::Day, range.to);
@@ -192,8 +216,10 @@ impl<'a> AggregateReader<'a> {
             return Ok(TenantSettings::default());
         };
         let text = attr_s(&item, "settings").unwrap_or("{}");
-        serde_json::from_str(text)
-            .map_err(|e| StoreError::Malformed { key: format!("{}#settings", self.tenant), message: e.to_string() })
+        serde_json::from_str(text).map_err(|e| StoreError::Malformed {
+            key: format!("{}#settings", self.tenant),
+            message: e.to_string(),
+        })
     }
 
     /// The newest source change the aggregates include.
@@ -210,7 +236,10 @@ impl<'a> AggregateReader<'a> {
     pub async fn ledger(&self, key: &RecordKey) -> Result<Option<LedgerEntry>, StoreError> {
         let item = self.get(ledger_key(key)).await?;
         Ok(item.and_then(|i| {
-            Some(LedgerEntry { sequence: attr_s(&i, "seq")?.to_owned(), version: attr_number(&i, "version")? })
+            Some(LedgerEntry {
+                sequence: attr_s(&i, "seq")?.to_owned(),
+                version: attr_number(&i, "version")?,
+            })
         }))
     }
 }
@@ -220,14 +249,22 @@ pub async fn read_ledgers(
     table: &str,
     keys: &[&RecordKey],
 ) -> Result<HashMap<RecordKey, LedgerEntry>, StoreError> {
-    let by_pk: HashMap<String, &RecordKey> = keys.iter().map(|key| (ledger_key(key).0, *key)).collect();
-    let items = super::batch_get_items(client, table, keys.iter().map(|key| ledger_key(key)).collect(), true).await?;
+    let by_pk: HashMap<String, &RecordKey> =
+        keys.iter().map(|key| (ledger_key(key).0, *key)).collect();
+    let items = super::batch_get_items(
+        client,
+        table,
+        keys.iter().map(|key| ledger_key(key)).collect(),
+        true,
+    )
+    .await?;
     let mut found = HashMap::new();
     for item in items {
         let entry = attr_s(&item, "seq")
             .zip(attr_number(&item, "version"))
             .map(|(seq, version)| LedgerEntry { sequence: seq.to_owned(), version });
-        if let (Some(key), Some(entry)) = (attr_s(&item, "pk").and_then(|pk| by_pk.get(pk)), entry) {
+        if let (Some(key), Some(entry)) = (attr_s(&item, "pk").and_then(|pk| by_pk.get(pk)), entry)
+        {
             found.insert((*key).clone(), entry);
         }
     }

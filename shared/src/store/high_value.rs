@@ -84,7 +84,8 @@ impl AggregateReader<'_> {
             })
             .collect();
         let keep = |row: &OrderRow| {
-            row.is_revenue_bearing() && after.is_none_or(|(total, id)| row.total_cents < total || row.order_id > id)
+            row.is_revenue_bearing()
+                && after.is_none_or(|(total, id)| row.total_cents < total || row.order_id > id)
         };
         let mut out: Vec<(String, OrderRow)> = Vec::new();
         let mut edge: Option<i64> = None;
@@ -109,7 +110,9 @@ impl AggregateReader<'_> {
                 }
             }
         }
-        out.sort_by(|(_, a), (_, b)| b.total_cents.cmp(&a.total_cents).then(a.order_id.cmp(&b.order_id)));
+        out.sort_by(|(_, a), (_, b)| {
+            b.total_cents.cmp(&a.total_cents).then(a.order_id.cmp(&b.order_id))
+        });
         out.truncate(want);
         Ok(out)
     }
@@ -178,7 +181,10 @@ mod tests {
     fn amount_keys_round_trip_in_amount_order() {
         assert_eq!(parse_amount_key(&amount_key(1_234_567, 42)), Some((1_234_567, 42)));
         assert!(amount_key(999, 7) < amount_key(1000, 1));
-        assert!(from_amount(1000) <= amount_key(1000, 0) && amount_key(1000, i64::MAX) <= through_amount(1000));
+        assert!(
+            from_amount(1000) <= amount_key(1000, 0)
+                && amount_key(1000, i64::MAX) <= through_amount(1000)
+        );
         assert!(through_amount(999) < from_amount(1000));
         assert_eq!(parse_amount_key("x#1"), None);
     }

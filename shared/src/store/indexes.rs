@@ -12,8 +12,8 @@ use rust_decimal::Decimal;
 
 use super::StoreError;
 use super::aggregates::{
-    AggregateReader, EntityMeasures, Measure, Measures, add_measures, attr_number, attr_s, entity_key, family,
-    lifetime, measure, measures_of, measures_pk, ranking,
+    AggregateReader, EntityMeasures, Measure, Measures, add_measures, attr_number, attr_s,
+    entity_key, family, lifetime, measure, measures_of, measures_pk, ranking,
 };
 use crate::buckets::{Grain, cover_keys};
 use crate::metrics::aging::{AgingInvoice, AgingTotals, CustomerInfo};
@@ -31,7 +31,10 @@ use crate::records::{Customer, MonthlyAmount, Product, SalesRep};
 pub type Item = HashMap<String, AttributeValue>;
 
 fn malformed(item: &Item, what: &str) -> StoreError {
-    StoreError::Malformed { key: attr_s(item, "pk").unwrap_or("?").to_owned(), message: format!("{what} item") }
+    StoreError::Malformed {
+        key: attr_s(item, "pk").unwrap_or("?").to_owned(),
+        message: format!("{what} item"),
+    }
 }
 
 fn date(item: &Item, name: &str) -> Option<NaiveDate> {
@@ -57,9 +60,12 @@ pub fn order_row(item: &Item) -> Result<OrderRow, StoreError> {
 /// An invoice of the closing-date index, with its dated applications.
 pub fn aging_invoice(item: &Item) -> Result<(AgingInvoice, Option<i64>), StoreError> {
     (|| {
-        let applications: Vec<(String, Measure)> = serde_json::from_str(attr_s(item, "applications")?).ok()?;
-        let applications =
-            applications.into_iter().map(|(d, c)| Some((d.parse().ok()?, c))).collect::<Option<Vec<_>>>()?;
+        let applications: Vec<(String, Measure)> =
+            serde_json::from_str(attr_s(item, "applications")?).ok()?;
+        let applications = applications
+            .into_iter()
+            .map(|(d, c)| Some((d.parse().ok()?, c)))
+            .collect::<Option<Vec<_>>>()?;
         let invoice = AgingInvoice {
             invoice_id: attr_number(item, "invoice_id")?,
             invoice_number: attr_s(item, "invoice_number")?.to_owned(),
@@ -116,7 +122,11 @@ pub fn failed_payment(item: &Item) -> Result<FailedPayment, StoreError> {
             failure_reason: attr_s(item, "failure_reason")?.to_owned(),
             failed_at: attr_s(item, "failed_at")?.to_owned(),
             retry_count: attr_number(item, "retry_count").unwrap_or(0),
-            can_retry: item.get("can_retry").and_then(|v| v.as_bool().ok()).copied().unwrap_or(false),
+            can_retry: item
+                .get("can_retry")
+                .and_then(|v| v.as_bool().ok())
+                .copied()
+                .unwrap_or(false),
             customer_id: attr_number(item, "customer_id")?,
         })
     })()
@@ -124,7 +134,9 @@ pub fn failed_payment(item: &Item) -> Result<FailedPayment, StoreError> {
 }
 
 fn copy_of<T: serde::de::DeserializeOwned>(item: &Item) -> Result<(i64, T), StoreError> {
-    let id = attr_s(item, "sk").and_then(|sk| sk.parse::<i64>().ok()).ok_or_else(|| malformed(item, "copy"))?;
+    let id = attr_s(item, "sk")
+        .and_then(|sk| sk.parse::<i64>().ok())
+        .ok_or_else(|| malformed(item, "copy"))?;
     let record = attr_s(item, "record").ok_or_else(|| malformed(item, "copy"))?;
     let body = serde_json::from_str(record).map_err(|_| malformed(item, "copy"))?;
     Ok((id, body))
@@ -179,7 +191,11 @@ impl AggregateReader<'_> {
 
     /// Placed orders of a range with `total >= min_cents`, from the
     /// by-amount partitions of the range's cover.
-    pub async fn orders_from_amount(&self, range: DateRange, min_cents: i64) -> Result<Vec<OrderRow>, StoreError> {
+    pub async fn orders_from_amount(
+        &self,
+        range: DateRange,
+        min_cents: i64,
+    ) -> Result<Vec<OrderRow>, StoreError> {
         let from = super::high_value::from_amount(min_cents);
         let mut rows = Vec::new();
         for key in cover_keys(range) {
@@ -228,7 +244,11 @@ impl AggregateReader<'_> {
 
     /// Up to `rows` of the latest placed orders after the key `after`,
     /// newest first, each with its key.
-    pub async fn recent_orders(&self, after: Option<&str>, rows: usize) -> Result<Vec<(String, OrderRow)>, StoreError> {
+    pub async fn recent_orders(
+        &self,
+        after: Option<&str>,
+        rows: usize,
+    ) -> Result<Vec<(String, OrderRow)>, StoreError> {
         self.key_page(&self.pk(family::RECENT_ORDERS), after, false, rows, order_row).await
     }
 
@@ -256,7 +276,10 @@ impl AggregateReader<'_> {
 
     /// Invoices open at the end of `day` or closed after it, each with its
     /// order id (the closing-date index from the next day on).
-    pub async fn invoices_open_at(&self, day: NaiveDate) -> Result<Vec<(AgingInvoice, Option<i64>)>, StoreError> {
+    pub async fn invoices_open_at(
+        &self,
+        day: NaiveDate,
+    ) -> Result<Vec<(AgingInvoice, Option<i64>)>, StoreError> {
         let pk = self.pk(family::INVOICES_BY_CLOSE);
         let from = entity_key::first_under(day.succ_opt().unwrap_or(day));
         self.scan_partition(&pk, Some(&from), true, None).await?.iter().map(aging_invoice).collect()
@@ -290,8 +313,10 @@ impl AggregateReader<'_> {
             let left = rows.saturating_sub(found.len()).max(1);
             let items = self.scan_partition(&pk, from.as_deref(), false, Some(left)).await?;
             // The lower ids of the last row's instant (read again from it).
-            let last = (items.len() >= left).then(|| items.last().and_then(|i| attr_s(i, "sk"))).flatten();
-            let rest = last.and_then(|sk| Some((entity_key::prefix_of(sk)?.to_owned(), sk.to_owned())));
+            let last =
+                (items.len() >= left).then(|| items.last().and_then(|i| attr_s(i, "sk"))).flatten();
+            let rest =
+                last.and_then(|sk| Some((entity_key::prefix_of(sk)?.to_owned(), sk.to_owned())));
             for item in items {
                 found.insert(attr_s(&item, "sk").unwrap_or_default().to_owned(), item);
             }
@@ -308,7 +333,9 @@ impl AggregateReader<'_> {
             .into_iter()
             .map(|(sk, item)| Ok((sk, failed_payment(&item)?)))
             .collect::<Result<Vec<_>, StoreError>>()?;
-        out.sort_by(|a, b| b.1.failed_at.cmp(&a.1.failed_at).then(a.1.payment_id.cmp(&b.1.payment_id)));
+        out.sort_by(|a, b| {
+            b.1.failed_at.cmp(&a.1.failed_at).then(a.1.payment_id.cmp(&b.1.payment_id))
+        });
         out.truncate(rows);
         Ok(out)
     }
@@ -324,9 +351,14 @@ impl AggregateReader<'_> {
     }
 
     /// The open disputes' totals: all of them, and those due by `urgent_by`.
-    pub async fn open_dispute_totals(&self, urgent_by: NaiveDate) -> Result<OpenDisputeTotals, StoreError> {
+    pub async fn open_dispute_totals(
+        &self,
+        urgent_by: NaiveDate,
+    ) -> Result<OpenDisputeTotals, StoreError> {
         let last = NaiveDate::from_ymd_opt(9999, 12, 31).unwrap_or(urgent_by);
-        let all = self.sum(family::OPEN_DISPUTES_DUE, DateRange::new(crate::buckets::epoch(), last)).await?;
+        let all = self
+            .sum(family::OPEN_DISPUTES_DUE, DateRange::new(crate::buckets::epoch(), last))
+            .await?;
         let soon = self.sum_through(family::OPEN_DISPUTES_DUE, urgent_by).await?;
         Ok(OpenDisputeTotals::from_sums(&all, &soon))
     }
@@ -334,7 +366,11 @@ impl AggregateReader<'_> {
     /// Per-entity measures of a range (`customer_sales`,
     /// `customer_invoices` and their slices): each piece of the cover is one
     /// query returning an item per entity active in each of its buckets.
-    pub async fn sum_entities(&self, base: &str, range: DateRange) -> Result<EntityMeasures, StoreError> {
+    pub async fn sum_entities(
+        &self,
+        base: &str,
+        range: DateRange,
+    ) -> Result<EntityMeasures, StoreError> {
         let mut total = EntityMeasures::new();
         for item in self.bucket_items(base, range).await? {
             let Some(id) = attr_s(&item, "sk").and_then(entity_key::id_of) else { continue };
@@ -369,8 +405,13 @@ impl AggregateReader<'_> {
 
     /// Per-customer order totals over a range (`customer_sales`, or a rep's
     /// `customer_sales@rep={id}`).
-    pub async fn customers(&self, rep: Option<i64>, range: DateRange) -> Result<CustomerMap, StoreError> {
-        let base = rep.map_or_else(|| family::CUSTOMER_SALES.to_owned(), family::customer_sales_of_rep);
+    pub async fn customers(
+        &self,
+        rep: Option<i64>,
+        range: DateRange,
+    ) -> Result<CustomerMap, StoreError> {
+        let base =
+            rep.map_or_else(|| family::CUSTOMER_SALES.to_owned(), family::customer_sales_of_rep);
         Ok(per_customer(&self.sum_entities(&base, range).await?))
     }
 
@@ -393,9 +434,9 @@ impl AggregateReader<'_> {
         for item in self.query_range(&pk, first, last).await? {
             let Some(bits) = attr_s(&item, "sk").and_then(lifetime::bits_of) else { continue };
             let level = level_of(measures_of(&item)?, false);
-            let (n, s) = level
-                .values()
-                .fold((0, 0), |(n, s): (Measure, Measure), (c, v)| (n.saturating_add(*c), s.saturating_add(*v)));
+            let (n, s) = level.values().fold((0, 0), |(n, s): (Measure, Measure), (c, v)| {
+                (n.saturating_add(*c), s.saturating_add(*v))
+            });
             if n != 0 {
                 bins.insert(bits, (n, s));
             }
@@ -405,7 +446,11 @@ impl AggregateReader<'_> {
         let total: Measure = bins.values().map(|(_, s)| s).sum();
         levels.insert(Vec::new(), bins);
         if n <= 0 {
-            return Ok(LifetimeValue { average: Decimal::ZERO, median: Decimal::ZERO, top_10_percent: Decimal::ZERO });
+            return Ok(LifetimeValue {
+                average: Decimal::ZERO,
+                median: Decimal::ZERO,
+                top_10_percent: Decimal::ZERO,
+            });
         }
         // The level under a path prefix, read once.
         let mut level = async |prefix: &[Measure]| -> Result<Level, StoreError> {
@@ -433,8 +478,9 @@ impl AggregateReader<'_> {
             }
             Ok(prefix.last().copied().unwrap_or_default())
         };
-        let median =
-            (cents_to_decimal(at_rank((n - 1) / 2).await?) + cents_to_decimal(at_rank(n / 2).await?)) / Decimal::TWO;
+        let median = (cents_to_decimal(at_rank((n - 1) / 2).await?)
+            + cents_to_decimal(at_rank(n / 2).await?))
+            / Decimal::TWO;
         // The sum of the k largest: whole entries from the top of each
         // level, then down into the entry that holds the edge.
         let k = (n + 9) / 10;
@@ -503,7 +549,9 @@ impl AggregateReader<'_> {
         rows: usize,
     ) -> Result<Vec<(String, i64, Measures)>, StoreError> {
         let entry = |item: &Item| {
-            let id = attr_s(item, "sk").and_then(ranking::id_of).ok_or_else(|| malformed(item, "ranking key"))?;
+            let id = attr_s(item, "sk")
+                .and_then(ranking::id_of)
+                .ok_or_else(|| malformed(item, "ranking key"))?;
             Ok((id, measures_of(item)?))
         };
         let page = self.key_page(&self.pk(family), after, true, rows, entry).await?;
@@ -519,7 +567,8 @@ impl AggregateReader<'_> {
         after: Option<&str>,
         rows: usize,
     ) -> Result<Vec<(String, i64, CustomerTotals)>, StoreError> {
-        let rows = self.ranking(&family::bucketed(family::TOP_CUSTOMERS, bucket), after, rows).await?;
+        let rows =
+            self.ranking(&family::bucketed(family::TOP_CUSTOMERS, bucket), after, rows).await?;
         Ok(rows
             .into_iter()
             .map(|(sk, id, m)| {
@@ -546,7 +595,10 @@ impl AggregateReader<'_> {
         Ok(rows
             .into_iter()
             .map(|(sk, id, m)| {
-                let due = m.iter().filter_map(|(name, v)| Some((measure::day_of_due(name)?, *v))).collect();
+                let due = m
+                    .iter()
+                    .filter_map(|(name, v)| Some((measure::day_of_due(name)?, *v)))
+                    .collect();
                 (sk, id, due)
             })
             .collect())
@@ -567,7 +619,10 @@ impl AggregateReader<'_> {
             .table_name(self.table)
             .key_condition_expression("pk = :pk AND sk BETWEEN :a AND :b")
             .expression_attribute_values(":pk", AttributeValue::S(self.pk(family)))
-            .expression_attribute_values(":a", AttributeValue::S(crate::buckets::bucket_key(Grain::Day, next)))
+            .expression_attribute_values(
+                ":a",
+                AttributeValue::S(crate::buckets::bucket_key(Grain::Day, next)),
+            )
             .expression_attribute_values(":b", AttributeValue::S("D#~".to_owned()))
             .limit(1)
             .send()
@@ -586,17 +641,26 @@ impl AggregateReader<'_> {
 
     /// The invoices issued in `period` that are open at the end of `at`
     /// (`invoices_open` over the period's days and months).
-    pub async fn open_in_period(&self, period: DateRange, at: NaiveDate) -> Result<OpenInPeriod, StoreError> {
+    pub async fn open_in_period(
+        &self,
+        period: DateRange,
+        at: NaiveDate,
+    ) -> Result<OpenInPeriod, StoreError> {
         let total = self.sum_without_years(family::INVOICES_OPEN, period).await?;
         Ok(OpenInPeriod::from_steps(&total, at))
     }
 
     /// Placed orders and revenue per day of `range` (days with orders
     /// only), from one `daily_orders` item per month.
-    pub async fn daily_orders(&self, range: DateRange) -> Result<BTreeMap<NaiveDate, Measures>, StoreError> {
+    pub async fn daily_orders(
+        &self,
+        range: DateRange,
+    ) -> Result<BTreeMap<NaiveDate, Measures>, StoreError> {
         let pk = self.pk(family::DAILY_ORDERS);
-        let (first, last) =
-            (crate::buckets::bucket_key(Grain::Month, range.from), crate::buckets::bucket_key(Grain::Month, range.to));
+        let (first, last) = (
+            crate::buckets::bucket_key(Grain::Month, range.from),
+            crate::buckets::bucket_key(Grain::Month, range.to),
+        );
         let mut out: BTreeMap<NaiveDate, Measures> = BTreeMap::new();
         for item in self.query_range(&pk, &first, &last).await? {
             let Some(month) = attr_s(&item, "sk").and_then(crate::buckets::month_of_key) else {
@@ -604,7 +668,9 @@ impl AggregateReader<'_> {
             };
             for (name, value) in measures_of(&item)? {
                 let Some((what, day)) = measure::daily_of(&name) else { continue };
-                let Some(date) = month.with_day(day).filter(|d| range.contains(*d)) else { continue };
+                let Some(date) = month.with_day(day).filter(|d| range.contains(*d)) else {
+                    continue;
+                };
                 let name = match what {
                     measure::Daily::Placed => measure::PLACED,
                     measure::Daily::Revenue => measure::REVENUE,
@@ -617,13 +683,20 @@ impl AggregateReader<'_> {
 
     /// Placed orders per local day of the given customers.
     pub async fn customer_days(&self, ids: &[i64]) -> Result<BTreeMap<i64, OrderDays>, StoreError> {
-        Ok(self.customer_day_items(ids).await?.into_iter().map(|(id, m)| (id, order_days(&m))).collect())
+        Ok(self
+            .customer_day_items(ids)
+            .await?
+            .into_iter()
+            .map(|(id, m)| (id, order_days(&m)))
+            .collect())
     }
 
     /// The given customers' `customer_days` measures (those that exist).
     async fn customer_day_items(&self, ids: &[i64]) -> Result<Vec<(i64, Measures)>, StoreError> {
-        let keys: Vec<(String, String)> =
-            ids.iter().map(|id| (self.pk(&family::sharded(family::CUSTOMER_DAYS, *id)), entity_key::sk(*id))).collect();
+        let keys: Vec<(String, String)> = ids
+            .iter()
+            .map(|id| (self.pk(&family::sharded(family::CUSTOMER_DAYS, *id)), entity_key::sk(*id)))
+            .collect();
         let mut out = Vec::new();
         for item in self.batch_get(keys).await? {
             if let Some(id) = attr_s(&item, "sk").and_then(entity_key::id_of) {
@@ -646,14 +719,22 @@ impl AggregateReader<'_> {
         ids: Option<&[i64]>,
     ) -> Result<BTreeMap<i64, T>, StoreError> {
         let items = match ids {
-            Some(ids) => self.batch_get(ids.iter().map(|id| (self.pk(family), entity_key::sk(*id))).collect()).await?,
+            Some(ids) => {
+                self.batch_get(
+                    ids.iter().map(|id| (self.pk(family), entity_key::sk(*id))).collect(),
+                )
+                .await?
+            }
             None => self.scan_partition(&self.pk(family), None, true, None).await?,
         };
         items.iter().map(copy_of).collect()
     }
 
     /// Names, numbers and credit limits of the given customers.
-    pub async fn customer_info(&self, ids: &[i64]) -> Result<BTreeMap<i64, (Customer, CustomerInfo)>, StoreError> {
+    pub async fn customer_info(
+        &self,
+        ids: &[i64],
+    ) -> Result<BTreeMap<i64, (Customer, CustomerInfo)>, StoreError> {
         let copies: BTreeMap<i64, Customer> = self.copies(family::CUSTOMERS, Some(ids)).await?;
         Ok(copies
             .into_iter()
@@ -670,7 +751,12 @@ impl AggregateReader<'_> {
 
     /// Company names of the given customers.
     pub async fn customer_names(&self, ids: &[i64]) -> Result<BTreeMap<i64, String>, StoreError> {
-        Ok(self.customer_info(ids).await?.into_iter().map(|(id, (_, info))| (id, info.name)).collect())
+        Ok(self
+            .customer_info(ids)
+            .await?
+            .into_iter()
+            .map(|(id, (_, info))| (id, info.name))
+            .collect())
     }
 
     /// Every sales rep.
@@ -681,11 +767,17 @@ impl AggregateReader<'_> {
     /// SKU and name of the given products.
     pub async fn products(&self, ids: &[i64]) -> Result<BTreeMap<i64, ProductInfo>, StoreError> {
         let copies: BTreeMap<i64, Product> = self.copies(family::PRODUCTS, Some(ids)).await?;
-        Ok(copies.into_iter().map(|(id, p)| (id, ProductInfo { sku: p.sku, name: p.name })).collect())
+        Ok(copies
+            .into_iter()
+            .map(|(id, p)| (id, ProductInfo { sku: p.sku, name: p.name }))
+            .collect())
     }
 
     /// Monthly amounts (`sales_target` or `marketing_spend`) by `YYYY-MM`.
-    pub async fn monthly_amounts(&self, family: &str) -> Result<BTreeMap<String, Decimal>, StoreError> {
+    pub async fn monthly_amounts(
+        &self,
+        family: &str,
+    ) -> Result<BTreeMap<String, Decimal>, StoreError> {
         let copies: BTreeMap<i64, MonthlyAmount> = self.copies(family, None).await?;
         let mut out = BTreeMap::new();
         for m in copies.into_values() {
@@ -707,11 +799,15 @@ impl AggregateReader<'_> {
         period: DateRange,
     ) -> Result<crate::metrics::customers::CustomerSets, StoreError> {
         let in_period = self.customers(rep, period).await?;
-        let active: Vec<i64> = in_period.iter().filter(|(_, t)| t.placed > 0).map(|(id, _)| *id).collect();
+        let active: Vec<i64> =
+            in_period.iter().filter(|(_, t)| t.placed > 0).map(|(id, _)| *id).collect();
         let (days, through) = self.customer_histories(&active, period.to).await?;
         Ok(crate::metrics::customers::CustomerSets {
             period: in_period,
-            first_orders: days.into_iter().filter_map(|(id, d)| Some((id, *d.keys().next()?))).collect(),
+            first_orders: days
+                .into_iter()
+                .filter_map(|(id, d)| Some((id, *d.keys().next()?)))
+                .collect(),
             from: period.from,
             through,
         })
@@ -810,9 +906,12 @@ impl DatedPages<'_, '_> {
     /// The next non-empty page, `None` after the last.
     pub async fn next(&mut self) -> Result<Option<Vec<Item>>, StoreError> {
         while self.month <= self.range.to {
-            let pk = self.reader.pk(&family::bucketed(self.family, &crate::buckets::month_key(self.month)));
+            let pk = self
+                .reader
+                .pk(&family::bucketed(self.family, &crate::buckets::month_key(self.month)));
             let (first, last) = entity_key::range_under(self.range.from, self.range.to);
-            let (items, next) = self.reader.query_page(&pk, &first, &last, self.start.take()).await?;
+            let (items, next) =
+                self.reader.query_page(&pk, &first, &last, self.start.take()).await?;
             if next.is_some() {
                 self.start = next;
             } else {

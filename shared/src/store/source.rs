@@ -75,7 +75,10 @@ impl StoredItem {
     /// The record's identity and version, readable even when its body is not.
     pub fn identity(&self) -> Option<(RecordKey, i64)> {
         let record_type = RecordType::parse(&self.record_type)?;
-        Some((RecordKey { tenant_id: self.tenant_id.clone(), record_type, id: self.id }, self.version))
+        Some((
+            RecordKey { tenant_id: self.tenant_id.clone(), record_type, id: self.id },
+            self.version,
+        ))
     }
 
     pub fn decode(self) -> Result<SourceRecord, StoreError> {
@@ -85,12 +88,13 @@ impl StoredItem {
         };
         let record_type = RecordType::parse(&self.record_type)
             .ok_or_else(|| malformed(format!("unknown record type {}", self.record_type)))?;
-        let updated_at = DateTime::parse_from_rfc3339(&self.updated_at).map_err(|e| malformed(e.to_string()))?;
+        let updated_at =
+            DateTime::parse_from_rfc3339(&self.updated_at).map_err(|e| malformed(e.to_string()))?;
         let body = match (&self.record, self.deleted) {
             (_, true) => None,
-            (Some(text), false) => {
-                Some(RecordBody::from_json(record_type, text).map_err(|e| malformed(e.to_string()))?)
-            }
+            (Some(text), false) => Some(
+                RecordBody::from_json(record_type, text).map_err(|e| malformed(e.to_string()))?,
+            ),
             (None, false) => return Err(malformed("neither a record nor a tombstone".into())),
         };
         Ok(SourceRecord {
@@ -131,12 +135,17 @@ pub enum PutOutcome {
 pub fn item_refusal(err: &aws_sdk_dynamodb::operation::put_item::PutItemError) -> Option<String> {
     use aws_sdk_dynamodb::error::ProvideErrorMetadata;
     let code = err.code().unwrap_or_default();
-    let refused = code == "ValidationException" || err.is_item_collection_size_limit_exceeded_exception();
+    let refused =
+        code == "ValidationException" || err.is_item_collection_size_limit_exceeded_exception();
     refused.then(|| format!("{code}: {}", err.message().unwrap_or("no message")))
 }
 
 /// Writes the record unless the stored version is the same or newer.
-pub async fn put_if_newer(client: &Client, table: &str, record: &SourceRecord) -> Result<PutOutcome, StoreError> {
+pub async fn put_if_newer(
+    client: &Client,
+    table: &str,
+    record: &SourceRecord,
+) -> Result<PutOutcome, StoreError> {
     let result = client
         .put_item()
         .table_name(table)
@@ -160,7 +169,11 @@ pub async fn put_if_newer(client: &Client, table: &str, record: &SourceRecord) -
 }
 
 /// Reads one record (tombstones included) by key.
-pub async fn get(client: &Client, table: &str, key: &RecordKey) -> Result<Option<SourceRecord>, StoreError> {
+pub async fn get(
+    client: &Client,
+    table: &str,
+    key: &RecordKey,
+) -> Result<Option<SourceRecord>, StoreError> {
     let out = client
         .get_item()
         .table_name(table)
@@ -173,8 +186,16 @@ pub async fn get(client: &Client, table: &str, key: &RecordKey) -> Result<Option
 }
 
 /// The tenant's settings, defaults when none were written (or deleted).
-pub async fn tenant_settings(client: &Client, table: &str, tenant_id: &str) -> Result<TenantSettings, StoreError> {
-    let key = RecordKey { tenant_id: tenant_id.to_owned(), record_type: RecordType::TenantSettings, id: 1 };
+pub async fn tenant_settings(
+    client: &Client,
+    table: &str,
+    tenant_id: &str,
+) -> Result<TenantSettings, StoreError> {
+    let key = RecordKey {
+        tenant_id: tenant_id.to_owned(),
+        record_type: RecordType::TenantSettings,
+        id: 1,
+    };
     Ok(match get(client, table, &key).await? {
         Some(SourceRecord { body: Some(RecordBody::TenantSettings(s)), .. }) => s,
         _ => TenantSettings::default(),

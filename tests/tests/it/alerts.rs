@@ -33,8 +33,11 @@ async fn receiver(status: u16) -> (String, Received) {
         axum::routing::post(move |headers: HeaderMap, body: String| {
             let kept = kept.clone();
             async move {
-                let signature =
-                    headers.get(signature::HEADER).and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
+                let signature = headers
+                    .get(signature::HEADER)
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or_default()
+                    .to_owned();
                 kept.lock().expect("lock").push((signature, body));
                 StatusCode::from_u16(status).expect("status")
             }
@@ -58,11 +61,16 @@ async fn evaluator(stack: &TestStack, retry: RetryPolicy) -> alerts::EvaluatorCo
 }
 
 fn quick_retries(attempts: u32) -> RetryPolicy {
-    RetryPolicy { attempts, first_backoff: Duration::from_millis(20), timeout: Duration::from_secs(5) }
+    RetryPolicy {
+        attempts,
+        first_backoff: Duration::from_millis(20),
+        timeout: Duration::from_secs(5),
+    }
 }
 
 async fn create(stack: &TestStack, body: &Value) -> Value {
-    let (status, headers, created) = stack.send("POST", ALERTS, Some(&alerts_token()), Some(body)).await;
+    let (status, headers, created) =
+        stack.send("POST", ALERTS, Some(&alerts_token()), Some(body)).await;
     assert_eq!(status, StatusCode::CREATED, "{created}");
     let id = created["data"]["id"].as_str().expect("id");
     let location = headers.get("location").and_then(|v| v.to_str().ok());
@@ -73,8 +81,12 @@ async fn create(stack: &TestStack, body: &Value) -> Value {
 #[tokio::test]
 async fn rules_are_created_read_replaced_and_deleted_per_tenant_with_every_bad_field_named() {
     let stack = TestStack::new("alerts-api", NOW).await;
-    let body =
-        rule("collection_rate", "lt", json!(80), json!([{"type": "webhook", "url": "https://hooks.example.com/x"}]));
+    let body = rule(
+        "collection_rate",
+        "lt",
+        json!(80),
+        json!([{"type": "webhook", "url": "https://hooks.example.com/x"}]),
+    );
     let created = create(&stack, &body).await;
     assert!(created["secret"].as_str().is_some_and(|s| s.starts_with("whsec_")), "{created}");
     assert_eq!(created["state"], "ok");
@@ -103,7 +115,10 @@ async fn rules_are_created_read_replaced_and_deleted_per_tenant_with_every_bad_f
     let replaced = rule("revenue", "change_lt", json!(-20), json!([{"type": "sns"}]));
     let (status, _, after) = stack.send("PUT", &path, Some(&alerts_token()), Some(&replaced)).await;
     assert_eq!(status, StatusCode::OK, "{after}");
-    assert_eq!((&after["data"]["metric"], &after["data"]["channels"]), (&json!("revenue"), &json!([{"type": "sns"}])));
+    assert_eq!(
+        (&after["data"]["metric"], &after["data"]["channels"]),
+        (&json!("revenue"), &json!([{"type": "sns"}]))
+    );
     assert_eq!(after["data"]["created_at"], created["created_at"]);
 
     // Every bad field is a 400 naming it.
@@ -111,18 +126,29 @@ async fn rules_are_created_read_replaced_and_deleted_per_tenant_with_every_bad_f
         ("metric", json!("profit"), "metric"),
         ("period", json!("year"), "period"),
         ("condition", json!({"op": "between", "value": 1}), "condition.op"),
-        ("channels", json!([{"type": "webhook", "url": "http://example.com/hook"}]), "channels[0].url"),
+        (
+            "channels",
+            json!([{"type": "webhook", "url": "http://example.com/hook"}]),
+            "channels[0].url",
+        ),
         ("enabled", json!(1), "enabled"),
     ];
     for (field, value, named) in bad {
         let mut body = body.clone();
         body[field] = value;
-        let (status, _, answer) = stack.send("POST", ALERTS, Some(&alerts_token()), Some(&body)).await;
+        let (status, _, answer) =
+            stack.send("POST", ALERTS, Some(&alerts_token()), Some(&body)).await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{field}: {answer}");
         assert_eq!(answer["error"]["parameter"], named, "{answer}");
     }
-    let (status, _, answer) =
-        stack.send("PUT", &format!("{ALERTS}/rule_{}", "0".repeat(32)), Some(&alerts_token()), Some(&body)).await;
+    let (status, _, answer) = stack
+        .send(
+            "PUT",
+            &format!("{ALERTS}/rule_{}", "0".repeat(32)),
+            Some(&alerts_token()),
+            Some(&body),
+        )
+        .await;
     assert_eq!((status, &answer["error"]["code"]), (StatusCode::NOT_FOUND, &json!("not_found")));
 
     let (status, _, _) = stack.send("DELETE", &path, Some(&alerts_token()), None).await;
@@ -138,11 +164,16 @@ async fn a_tenant_keeps_at_most_a_hundred_rules() {
     let stack = TestStack::new("alerts-limit", NOW).await;
     let body = rule("orders", "gt", json!(1), json!([{"type": "sns"}]));
     for _ in 0..100 {
-        let (status, _, answer) = stack.send("POST", ALERTS, Some(&alerts_token()), Some(&body)).await;
+        let (status, _, answer) =
+            stack.send("POST", ALERTS, Some(&alerts_token()), Some(&body)).await;
         assert_eq!(status, StatusCode::CREATED, "{answer}");
     }
     let (status, _, answer) = stack.send("POST", ALERTS, Some(&alerts_token()), Some(&body)).await;
-    assert_eq!((status, &answer["error"]["code"]), (StatusCode::CONFLICT, &json!("rule_limit")), "{answer}");
+    assert_eq!(
+        (status, &answer["error"]["code"]),
+        (StatusCode::CONFLICT, &json!("rule_limit")),
+        "{answer}"
+    );
     let (_, _, page) = stack.get(&format!("{ALERTS}?limit=100"), Some(&alerts_token())).await;
     assert_eq!(page["data"].as_array().map(Vec::len), Some(100));
 }
@@ -151,14 +182,22 @@ async fn a_tenant_keeps_at_most_a_hundred_rules() {
 async fn a_rule_fires_once_signed_with_the_dashboards_value_and_resolves_when_the_data_changes() {
     let mut stack = TestStack::new("alerts-fire", NOW).await;
     stack.load_and_apply(TENANT, &records()).await;
-    let (_, _, dashboard) = stack.get("/api/v1/sales/dashboard?period=month", Some(&alerts_token())).await;
+    let (_, _, dashboard) =
+        stack.get("/api/v1/sales/dashboard?period=month", Some(&alerts_token())).await;
     let revenue = dec(&dashboard["data"]["summary"]["total_revenue"]);
     let (url, received) = receiver(200).await;
     // Below revenue + 50: holds now, and no longer after a 100.00 order.
     let threshold = revenue + rust_decimal::Decimal::from(50);
-    let created =
-        create(&stack, &rule("revenue", "lt", json!(threshold.to_string()), json!([{"type": "webhook", "url": url}])))
-            .await;
+    let created = create(
+        &stack,
+        &rule(
+            "revenue",
+            "lt",
+            json!(threshold.to_string()),
+            json!([{"type": "webhook", "url": url}]),
+        ),
+    )
+    .await;
     let (id, secret) = (created["id"].as_str().unwrap(), created["secret"].as_str().unwrap());
 
     let ctx = evaluator(&stack, quick_retries(3)).await;
@@ -166,10 +205,17 @@ async fn a_rule_fires_once_signed_with_the_dashboards_value_and_resolves_when_th
         alerts::evaluate_tenant(&ctx, TENANT).await.expect("evaluated");
     }
     let deliveries = received.lock().unwrap().clone();
-    assert_eq!(deliveries.len(), 1, "triggered exactly once over three evaluations: {deliveries:?}");
+    assert_eq!(
+        deliveries.len(),
+        1,
+        "triggered exactly once over three evaluations: {deliveries:?}"
+    );
     let (header, body) = &deliveries[0];
     let now = chrono::Utc::now().timestamp();
-    assert!(signature::verify(secret, header, body.as_bytes(), now, 300), "signed with the rule's secret: {header}");
+    assert!(
+        signature::verify(secret, header, body.as_bytes(), now, 300),
+        "signed with the rule's secret: {header}"
+    );
     assert!(!signature::verify("whsec_wrong", header, body.as_bytes(), now, 300));
     let event: Value = serde_json::from_str(body).expect("JSON body");
     assert_eq!(event["type"], "alert.triggered");
@@ -182,7 +228,12 @@ async fn a_rule_fires_once_signed_with_the_dashboards_value_and_resolves_when_th
     assert_eq!(event["condition"]["op"], "lt");
 
     // The data changes: revenue passes the threshold, the rule resolves once.
-    stack.load_and_apply(TENANT, &[order(80, 2, Some(5), "phone", "completed", "100.00", "12-19", json!({}))]).await;
+    stack
+        .load_and_apply(
+            TENANT,
+            &[order(80, 2, Some(5), "phone", "completed", "100.00", "12-19", json!({}))],
+        )
+        .await;
     alerts::evaluate_tenant(&ctx, TENANT).await.expect("evaluated");
     alerts::evaluate_tenant(&ctx, TENANT).await.expect("evaluated");
     let deliveries = received.lock().unwrap().clone();
@@ -192,14 +243,16 @@ async fn a_rule_fires_once_signed_with_the_dashboards_value_and_resolves_when_th
     assert_eq!(dec(&resolved["value"]), revenue + rust_decimal::Decimal::from(100));
 
     // The history, newest first, with each delivery's outcome; paged.
-    let (status, _, events) = stack.get(&format!("{ALERTS}/{id}/events?limit=1"), Some(&alerts_token())).await;
+    let (status, _, events) =
+        stack.get(&format!("{ALERTS}/{id}/events?limit=1"), Some(&alerts_token())).await;
     assert_eq!(status, StatusCode::OK, "{events}");
     assert_eq!(events["data"][0]["type"], "alert.resolved");
     assert_eq!(events["data"][0]["deliveries"][0]["delivered"], true);
     assert_eq!(events["data"][0]["deliveries"][0]["attempts"][0]["status"], 200);
     let cursor = events["meta"]["next_cursor"].as_str().expect("a second page");
-    let (_, _, older) =
-        stack.get(&format!("{ALERTS}/{id}/events?limit=1&cursor={cursor}"), Some(&alerts_token())).await;
+    let (_, _, older) = stack
+        .get(&format!("{ALERTS}/{id}/events?limit=1&cursor={cursor}"), Some(&alerts_token()))
+        .await;
     assert_eq!(older["data"][0]["type"], "alert.triggered");
     assert_eq!(older["meta"]["next_cursor"], Value::Null);
     let (_, _, shown) = stack.get(&format!("{ALERTS}/{id}"), Some(&alerts_token())).await;
@@ -211,7 +264,9 @@ async fn a_failing_receiver_is_retried_then_recorded_as_failed() {
     let mut stack = TestStack::new("alerts-retry", NOW).await;
     stack.load_and_apply(TENANT, &records()).await;
     let (url, received) = receiver(503).await;
-    let created = create(&stack, &rule("orders", "gte", json!(0), json!([{"type": "webhook", "url": url}]))).await;
+    let created =
+        create(&stack, &rule("orders", "gte", json!(0), json!([{"type": "webhook", "url": url}])))
+            .await;
     let id = created["id"].as_str().unwrap();
     let ctx = evaluator(&stack, quick_retries(3)).await;
     let evaluation = alerts::evaluate_tenant(&ctx, TENANT).await.expect("evaluated");
@@ -221,11 +276,18 @@ async fn a_failing_receiver_is_retried_then_recorded_as_failed() {
     let delivery = &events["data"][0]["deliveries"][0];
     assert_eq!(delivery["delivered"], false, "{events}");
     let attempts = delivery["attempts"].as_array().expect("attempts");
-    assert_eq!(attempts.iter().map(|a| a["status"].clone()).collect::<Vec<_>>(), vec![json!(503); 3]);
-    assert_eq!(attempts.iter().map(|a| a["attempt"].clone()).collect::<Vec<_>>(), vec![json!(1), json!(2), json!(3)]);
+    assert_eq!(
+        attempts.iter().map(|a| a["status"].clone()).collect::<Vec<_>>(),
+        vec![json!(503); 3]
+    );
+    assert_eq!(
+        attempts.iter().map(|a| a["attempt"].clone()).collect::<Vec<_>>(),
+        vec![json!(1), json!(2), json!(3)]
+    );
     // A 4xx is final: no retry.
     let (url, refused) = receiver(410).await;
-    create(&stack, &rule("orders", "gte", json!(0), json!([{"type": "webhook", "url": url}]))).await;
+    create(&stack, &rule("orders", "gte", json!(0), json!([{"type": "webhook", "url": url}])))
+        .await;
     alerts::evaluate_tenant(&ctx, TENANT).await.expect("evaluated");
     assert_eq!(refused.lock().unwrap().len(), 1);
 }
@@ -236,12 +298,14 @@ async fn the_sns_channel_publishes_the_same_body_to_the_topic() {
     stack.load_and_apply(TENANT, &records()).await;
     let shared = sales_shared::aws::sdk_config(&stack.config).await;
     let endpoint = stack.config.sns_endpoint.clone().expect("moto (make test starts it)");
-    let sns =
-        aws_sdk_sns::Client::from_conf(aws_sdk_sns::config::Builder::from(&shared).endpoint_url(endpoint).build());
+    let sns = aws_sdk_sns::Client::from_conf(
+        aws_sdk_sns::config::Builder::from(&shared).endpoint_url(endpoint).build(),
+    );
     let name = format!("alerts-{}", std::process::id());
     let topic = sns.create_topic().name(&name).send().await.expect("topic").topic_arn.expect("arn");
     let sqs = moto_sqs(&stack.config).await;
-    let queue = sqs.create_queue().queue_name(&name).send().await.expect("queue").queue_url.expect("url");
+    let queue =
+        sqs.create_queue().queue_name(&name).send().await.expect("queue").queue_url.expect("url");
     let queue_arn = sqs
         .get_queue_attributes()
         .queue_url(&queue)
@@ -261,14 +325,27 @@ async fn the_sns_channel_publishes_the_same_body_to_the_topic() {
         .await
         .expect("subscribed");
 
-    let config = sales_shared::config::Config { alerts_topic_arn: Some(topic), ..stack.config.clone() };
+    let config =
+        sales_shared::config::Config { alerts_topic_arn: Some(topic), ..stack.config.clone() };
     let ctx = alerts::EvaluatorContext::from_config(&config).await;
     let created = create(&stack, &rule("orders", "gte", json!(0), json!([{"type": "sns"}]))).await;
     let evaluation = alerts::evaluate_tenant(&ctx, TENANT).await.expect("evaluated");
     assert_eq!(evaluation.rules[0].delivered, 1, "{evaluation:?}");
-    let messages = sqs.receive_message().queue_url(&queue).max_number_of_messages(10).send().await.expect("received");
-    let bodies: Vec<Value> =
-        messages.messages().iter().map(|m| serde_json::from_str(m.body().unwrap_or_default()).expect("JSON")).collect();
+    let messages = sqs
+        .receive_message()
+        .queue_url(&queue)
+        .max_number_of_messages(10)
+        .send()
+        .await
+        .expect("received");
+    let bodies: Vec<Value> = messages
+        .messages()
+        .iter()
+        .map(|m| serde_json::from_str(m.body().unwrap_or_default()).expect("JSON"))
+        .collect();
     assert_eq!(bodies.len(), 1, "{bodies:?}");
-    assert_eq!((&bodies[0]["type"], &bodies[0]["rule_id"]), (&json!("alert.triggered"), &created["id"]));
+    assert_eq!(
+        (&bodies[0]["type"], &bodies[0]["rule_id"]),
+        (&json!("alert.triggered"), &created["id"])
+    );
 }

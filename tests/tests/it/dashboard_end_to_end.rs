@@ -62,7 +62,13 @@ fn march_records() -> Vec<Value> {
             json!({"confirmed_at": "2025-03-10T04:00:00Z", "shipped_at": "2025-03-11T04:00:00Z"}),
         ),
         // Mar 10 00:00 EDT.
-        order(4, "cancelled", "50.00", "2025-03-10T04:00:00Z", json!({"cancelled_at": "2025-03-10T05:00:00Z"})),
+        order(
+            4,
+            "cancelled",
+            "50.00",
+            "2025-03-10T04:00:00Z",
+            json!({"cancelled_at": "2025-03-10T05:00:00Z"}),
+        ),
         order(5, "draft", "10.00", "2025-03-15T12:00:00Z", json!({})),
         order(6, "pending", "0.05", "2025-03-31T23:00:00Z", json!({})),
         // April 1 01:00 EDT (05:00Z).
@@ -96,9 +102,21 @@ fn march_records() -> Vec<Value> {
         ),
         payment(20, "completed", "100.00", "2025-03-05T15:00:00Z", json!({"fee_amount": "3.20"})),
         payment(21, "completed", "200.00", "2025-03-22T15:00:00Z", json!({})),
-        payment(22, "refunded", "40.00", "2025-03-04T15:00:00Z", json!({"refunded_amount": "15.00"})),
+        payment(
+            22,
+            "refunded",
+            "40.00",
+            "2025-03-04T15:00:00Z",
+            json!({"refunded_amount": "15.00"}),
+        ),
         payment(23, "completed", "50.00", "2025-03-01T15:00:00Z", json!({})),
-        payment(24, "failed", "75.00", "2025-03-06T15:00:00Z", json!({"failure_reason": "card_declined"})),
+        payment(
+            24,
+            "failed",
+            "75.00",
+            "2025-03-06T15:00:00Z",
+            json!({"failure_reason": "card_declined"}),
+        ),
         payment(25, "disputed", "12.34", "2025-03-07T15:00:00Z", json!({})),
     ]
 }
@@ -110,11 +128,15 @@ async fn dashboard_matches_hand_computed_figures_in_a_dst_time_zone() {
     assert!(summary.rejected.is_empty(), "{:?}", summary.rejected);
     let read = token(TENANT, "sales:read");
 
-    let (status, _, body) =
-        stack.get("/api/v1/sales/dashboard?period=month&compare_to_previous=true", Some(&read)).await;
+    let (status, _, body) = stack
+        .get("/api/v1/sales/dashboard?period=month&compare_to_previous=true", Some(&read))
+        .await;
     assert_eq!(status, 200, "{body}");
     let data = &body["data"];
-    assert_eq!(data["period"], json!({"label": "This Month", "from": "2025-03-01", "to": "2025-03-31", "days": 31}));
+    assert_eq!(
+        data["period"],
+        json!({"label": "This Month", "from": "2025-03-01", "to": "2025-03-31", "days": 31})
+    );
 
     // March orders: 2 (100.10 completed), 3 (200.20 shipped), 4 (cancelled),
     // 5 (draft), 6 (0.05 pending). Placed: 2, 3, 4, 6. Revenue-bearing: 2, 3, 6.
@@ -198,8 +220,12 @@ async fn dashboard_matches_hand_computed_figures_in_a_dst_time_zone() {
     assert_eq!(dec(&day["data"]["summary"]["outstanding_receivables"]), dec!(260.00));
 
     // An empty period.
-    let (_, _, empty) =
-        stack.get("/api/v1/sales/dashboard?period=custom&from_date=2024-06-01&to_date=2024-06-30", Some(&read)).await;
+    let (_, _, empty) = stack
+        .get(
+            "/api/v1/sales/dashboard?period=custom&from_date=2024-06-01&to_date=2024-06-30",
+            Some(&read),
+        )
+        .await;
     assert_eq!(dec(&empty["data"]["summary"]["total_revenue"]), dec!(0));
     assert_eq!(dec(&empty["data"]["summary"]["average_order_value"]), dec!(0));
     assert_eq!(empty["data"]["comparison"], Value::Null);
@@ -215,8 +241,10 @@ async fn tenants_never_see_each_others_numbers() {
     stack.load_and_apply("globex", &[other]).await;
 
     let (_, _, a) = stack.get("/api/v1/sales/dashboard", Some(&token(TENANT, "sales:read"))).await;
-    let (_, _, b) = stack.get("/api/v1/sales/dashboard", Some(&token("globex", "sales:read"))).await;
-    let (_, _, c) = stack.get("/api/v1/sales/dashboard", Some(&token("initech", "sales:read"))).await;
+    let (_, _, b) =
+        stack.get("/api/v1/sales/dashboard", Some(&token("globex", "sales:read"))).await;
+    let (_, _, c) =
+        stack.get("/api/v1/sales/dashboard", Some(&token("initech", "sales:read"))).await;
     assert_eq!(dec(&a["data"]["summary"]["total_revenue"]), dec!(300.35));
     assert_eq!(dec(&b["data"]["summary"]["total_revenue"]), dec!(7.00));
     assert_eq!(b["data"]["summary"]["total_orders"], 1);
@@ -233,7 +261,10 @@ async fn revenue_and_customers_follow_new_york_dates_across_dst() {
     // Mar 8-10 local: order 3 (03:59Z Mar 10) is Mar 9 EDT; order 4 (Mar 10)
     // is cancelled.
     let (status, _, body) = stack
-        .get("/api/v1/sales/dashboard/revenue?period=day&from_date=2025-03-08&to_date=2025-03-10", Some(&read))
+        .get(
+            "/api/v1/sales/dashboard/revenue?period=day&from_date=2025-03-08&to_date=2025-03-10",
+            Some(&read),
+        )
         .await;
     assert_eq!(status, 200, "{body}");
     let rows = body["data"]["revenue_by_period"].as_array().unwrap();
@@ -241,18 +272,25 @@ async fn revenue_and_customers_follow_new_york_dates_across_dst() {
     assert_eq!(revenue, [dec!(0), dec!(200.20), dec!(0)]);
     // ISO weeks: Mar 3-9 holds orders 2 (Mar 1 is the week before) and 3.
     let (_, _, weeks) = stack
-        .get("/api/v1/sales/dashboard/revenue?period=week&from_date=2025-03-03&to_date=2025-03-16", Some(&read))
+        .get(
+            "/api/v1/sales/dashboard/revenue?period=week&from_date=2025-03-03&to_date=2025-03-16",
+            Some(&read),
+        )
         .await;
     assert_eq!(weeks["data"]["revenue_by_period"][0]["period"], "2025-W10");
     assert_eq!(dec(&weeks["data"]["revenue_by_period"][0]["revenue"]), dec!(200.20));
     // February (local) holds order 1 at 23:59 EST on Feb 28 and order 8.
     let (_, _, months) = stack
-        .get("/api/v1/sales/dashboard/revenue?period=month&from_date=2025-02-01&to_date=2025-03-31", Some(&read))
+        .get(
+            "/api/v1/sales/dashboard/revenue?period=month&from_date=2025-02-01&to_date=2025-03-31",
+            Some(&read),
+        )
         .await;
     assert_eq!(dec(&months["data"]["revenue_by_period"][0]["revenue"]), dec!(1080.00));
     assert_eq!(dec(&months["data"]["summary"]["growth_rate"]), dec!(-72.19));
     // The one customer's first order is Feb 10 local; in March they return.
-    let (_, _, customers) = stack.get("/api/v1/sales/dashboard/customer-analytics", Some(&read)).await;
+    let (_, _, customers) =
+        stack.get("/api/v1/sales/dashboard/customer-analytics", Some(&read)).await;
     assert_eq!(customers["data"]["top_customers"][0]["customer_since"], "2025-02-10");
     assert_eq!(customers["data"]["customer_segmentation"]["returning_customers"]["count"], 1);
 }

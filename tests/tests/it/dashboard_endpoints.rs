@@ -21,12 +21,21 @@ async fn widgets_by_hand() {
         ])
     );
     let cursor = body["meta"]["next_cursor"].as_str().expect("a next page").to_owned();
-    let next =
-        ok(&stack, &format!("/api/v1/sales/dashboard/widgets/recent-orders?limit=3&cursor={cursor}"), &read).await;
+    let next = ok(
+        &stack,
+        &format!("/api/v1/sales/dashboard/widgets/recent-orders?limit=3&cursor={cursor}"),
+        &read,
+    )
+    .await;
     let ids: Vec<&Value> = next["data"].as_array().unwrap().iter().map(|o| &o["id"]).collect();
     assert_eq!(ids, [4, 3, 2], "cancelled orders are listed");
     let last = next["meta"]["next_cursor"].as_str().unwrap().to_owned();
-    let end = ok(&stack, &format!("/api/v1/sales/dashboard/widgets/recent-orders?limit=3&cursor={last}"), &read).await;
+    let end = ok(
+        &stack,
+        &format!("/api/v1/sales/dashboard/widgets/recent-orders?limit=3&cursor={last}"),
+        &read,
+    )
+    .await;
     assert_eq!(end["data"].as_array().unwrap().len(), 1);
     assert_eq!(end["meta"]["next_cursor"], Value::Null);
 
@@ -42,9 +51,12 @@ async fn widgets_by_hand() {
         ])
     );
     // November: only Acme's order 1.
-    let nov =
-        ok(&stack, "/api/v1/sales/dashboard/widgets/top-customers?from_date=2025-11-01&to_date=2025-11-30", &read)
-            .await;
+    let nov = ok(
+        &stack,
+        "/api/v1/sales/dashboard/widgets/top-customers?from_date=2025-11-01&to_date=2025-11-30",
+        &read,
+    )
+    .await;
     assert_eq!(nov["data"].as_array().unwrap().len(), 1);
 
     // Target 1000; Dec 1..20 revenue 600 = 60%; on track needs
@@ -62,8 +74,12 @@ async fn revenue_by_period_and_product_by_hand() {
 
     // Weeks of Nov 24 .. Dec 14: W48 empty, W49 orders 2 + 3 (order 4 is
     // cancelled), W50 order 5.
-    let body =
-        ok(&stack, "/api/v1/sales/dashboard/revenue?period=week&from_date=2025-11-24&to_date=2025-12-14", &read).await;
+    let body = ok(
+        &stack,
+        "/api/v1/sales/dashboard/revenue?period=week&from_date=2025-11-24&to_date=2025-12-14",
+        &read,
+    )
+    .await;
     assert_eq!(
         body["data"],
         json!({
@@ -84,8 +100,12 @@ async fn revenue_by_period_and_product_by_hand() {
     );
 
     // Months: November 100 (1 order), December 600 (4): growth 500%.
-    let body =
-        ok(&stack, "/api/v1/sales/dashboard/revenue?period=month&from_date=2025-11-01&to_date=2025-12-31", &read).await;
+    let body = ok(
+        &stack,
+        "/api/v1/sales/dashboard/revenue?period=month&from_date=2025-11-01&to_date=2025-12-31",
+        &read,
+    )
+    .await;
     let s = &body["data"]["summary"];
     assert_eq!(s["average_monthly_revenue"], json!(350.0));
     assert_eq!(s["growth_rate"], json!(500.0));
@@ -94,15 +114,26 @@ async fn revenue_by_period_and_product_by_hand() {
         json!({"period": "2025-12", "revenue": 600.0, "orders": 4, "average_order_value": 150.0})
     );
     // A quarter cut at the range's edge, and a day grain across it.
-    let q = ok(&stack, "/api/v1/sales/dashboard/revenue?period=quarter&from_date=2025-12-02&to_date=2025-12-31", &read)
-        .await;
+    let q = ok(
+        &stack,
+        "/api/v1/sales/dashboard/revenue?period=quarter&from_date=2025-12-02&to_date=2025-12-31",
+        &read,
+    )
+    .await;
     assert_eq!(
         q["data"]["revenue_by_period"],
         json!([{"period": "2025-Q4", "revenue": 300.0, "orders": 3, "average_order_value": 100.0}])
     );
-    let days =
-        ok(&stack, "/api/v1/sales/dashboard/revenue?period=day&from_date=2025-12-01&to_date=2025-12-03", &read).await;
-    assert_eq!(days["data"]["summary"]["highest_day"], json!({"period": "2025-12-01", "revenue": 300.0}));
+    let days = ok(
+        &stack,
+        "/api/v1/sales/dashboard/revenue?period=day&from_date=2025-12-01&to_date=2025-12-03",
+        &read,
+    )
+    .await;
+    assert_eq!(
+        days["data"]["summary"]["highest_day"],
+        json!({"period": "2025-12-01", "revenue": 300.0})
+    );
 
     // By product, December's revenue-bearing lines: Gadget 2 + 2 + 1 units,
     // 200 + 200 + 75; Widget 1 + 1 units, 100 + 25 (order 4 is cancelled).
@@ -218,16 +249,22 @@ async fn performance_kpis_by_hand() {
     );
     // November: no previous data (October is empty): growth null; no new
     // customers' spend ratio when nobody is new is null.
-    let nov =
-        ok(&stack, "/api/v1/sales/dashboard/performance?period=custom&from_date=2025-11-01&to_date=2025-11-30", &read)
-            .await;
+    let nov = ok(
+        &stack,
+        "/api/v1/sales/dashboard/performance?period=custom&from_date=2025-11-01&to_date=2025-11-30",
+        &read,
+    )
+    .await;
     assert_eq!(nov["data"]["revenue_kpis"]["revenue_growth_rate"], Value::Null);
     // CAC: November spend 150 over 1 new customer (Acme); LTV 100.
     assert_eq!(nov["data"]["customer_kpis"]["customer_acquisition_cost"], json!(150.0));
     assert_eq!(nov["data"]["customer_kpis"]["customer_retention_rate"], json!(0.0));
-    let empty =
-        ok(&stack, "/api/v1/sales/dashboard/performance?period=custom&from_date=2024-01-01&to_date=2024-01-31", &read)
-            .await;
+    let empty = ok(
+        &stack,
+        "/api/v1/sales/dashboard/performance?period=custom&from_date=2024-01-01&to_date=2024-01-31",
+        &read,
+    )
+    .await;
     assert_eq!(empty["data"]["customer_kpis"]["ltv_to_cac_ratio"], Value::Null);
     assert_eq!(empty["data"]["efficiency_kpis"]["collection_effectiveness_index"], Value::Null);
 }
@@ -254,13 +291,16 @@ async fn bad_input_names_the_parameter() {
         assert_eq!(status, 400, "{path}: {body}");
         assert_eq!(body["error"]["parameter"], parameter, "{path}: {body}");
     }
-    let (status, _, _) = stack.get("/api/v1/sales/dashboard/performance", Some(&token(TENANT, "sales:export"))).await;
+    let (status, _, _) = stack
+        .get("/api/v1/sales/dashboard/performance", Some(&token(TENANT, "sales:export")))
+        .await;
     assert_eq!(status, 403);
     let (status, _, _) = stack.get("/api/v1/sales/dashboard/revenue", None).await;
     assert_eq!(status, 401);
     // Another tenant sees nothing of December's.
-    let (_, _, other) =
-        stack.get("/api/v1/sales/dashboard/widgets/top-customers", Some(&token("other", "sales:read"))).await;
+    let (_, _, other) = stack
+        .get("/api/v1/sales/dashboard/widgets/top-customers", Some(&token("other", "sales:read")))
+        .await;
     assert_eq!(other["data"], json!([]));
 }
 
@@ -271,8 +311,9 @@ async fn a_customer_whose_orders_were_all_cancelled_still_ranks_with_a_first_ord
         "order_number": "ORD-1", "customer_id": 5, "source": "api", "status": "cancelled", "currency": "USD",
         "total_amount": "80.00", "ordered_at": "2025-12-03T12:00:00Z"});
     stack.load_and_apply("solo", &[order]).await;
-    let (status, _, body) =
-        stack.get("/api/v1/sales/dashboard/customer-analytics", Some(&token("solo", "sales:read"))).await;
+    let (status, _, body) = stack
+        .get("/api/v1/sales/dashboard/customer-analytics", Some(&token("solo", "sales:read")))
+        .await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(
         body["data"]["top_customers"],

@@ -28,8 +28,16 @@ enum Op {
     Delete { kind: usize, id: i64, version: i64 },
 }
 
-const ORDER_STATUSES: [&str; 8] =
-    ["draft", "pending", "confirmed", "processing", "shipped", "delivered", "completed", "cancelled"];
+const ORDER_STATUSES: [&str; 8] = [
+    "draft",
+    "pending",
+    "confirmed",
+    "processing",
+    "shipped",
+    "delivered",
+    "completed",
+    "cancelled",
+];
 const PAYMENT_STATUSES: [&str; 5] = ["pending", "completed", "failed", "refunded", "disputed"];
 const KINDS: [&str; 3] = ["order", "payment", "invoice"];
 
@@ -87,10 +95,12 @@ fn op() -> impl Strategy<Value = Op> {
     let id = 1i64..5;
     let version = 1i64..6;
     prop_oneof![
-        (id.clone(), version.clone(), 0i64..500_000, 0usize..8, 0i64..45)
-            .prop_map(|(id, version, cents, status, day)| Op::Order { id, version, cents, status, day }),
-        (id.clone(), version.clone(), 1i64..90_000, 0usize..5, 0i64..45)
-            .prop_map(|(id, version, cents, status, day)| Op::Payment { id, version, cents, status, day }),
+        (id.clone(), version.clone(), 0i64..500_000, 0usize..8, 0i64..45).prop_map(
+            |(id, version, cents, status, day)| Op::Order { id, version, cents, status, day }
+        ),
+        (id.clone(), version.clone(), 1i64..90_000, 0usize..5, 0i64..45).prop_map(
+            |(id, version, cents, status, day)| Op::Payment { id, version, cents, status, day }
+        ),
         (
             id.clone(),
             version.clone(),
@@ -192,7 +202,9 @@ fn concurrent_writers_of_one_customer_derive_exactly() {
             .await
             .map_err(|e| e.to_string())?
             .into_iter()
-            .filter(|r| r["dynamodb"]["Keys"]["pk"]["S"].as_str().is_some_and(|pk| pk.starts_with(&prefix)))
+            .filter(|r| {
+                r["dynamodb"]["Keys"]["pk"]["S"].as_str().is_some_and(|pk| pk.starts_with(&prefix))
+            })
             .collect();
         // Every order is one record of customer 1 (ids are multiples of 3);
         // four invocations at once, one record per batch each.
@@ -202,7 +214,8 @@ fn concurrent_writers_of_one_customer_derive_exactly() {
             let rollup = &rollup;
             async move {
                 for record in mine {
-                    let event = serde_json::from_value(json!({"Records": [record]})).map_err(|e| e.to_string())?;
+                    let event = serde_json::from_value(json!({"Records": [record]}))
+                        .map_err(|e| e.to_string())?;
                     let response = rollup::handle(rollup, event).await;
                     if !response.batch_item_failures.is_empty() {
                         return Err(format!("failures: {:?}", response.batch_item_failures));
@@ -218,15 +231,21 @@ fn concurrent_writers_of_one_customer_derive_exactly() {
             .await
             .map_err(|e| e.to_string())?;
         let expected = expected_state(tenant, &current);
-        let counts = expected.measures.keys().filter(|(pk, _)| pk.ends_with("#customer_counts")).count();
+        let counts =
+            expected.measures.keys().filter(|(pk, _)| pk.ends_with("#customer_counts")).count();
         if counts == 0 {
             return Err("no derived counts expected: the test does not exercise derivation".into());
         }
         let pks = rollup::rebuild::partitions(tenant, &expected);
-        let live =
-            live_state(&stack.dynamo, &stack.config.aggregates_table, tenant, &pks).await.map_err(|e| e.to_string())?;
+        let live = live_state(&stack.dynamo, &stack.config.aggregates_table, tenant, &pks)
+            .await
+            .map_err(|e| e.to_string())?;
         let diffs = differences(&expected, &live);
-        if diffs.is_empty() { Ok(()) } else { Err(diffs.iter().map(|d| d.to_string()).collect::<Vec<_>>().join("\n")) }
+        if diffs.is_empty() {
+            Ok(())
+        } else {
+            Err(diffs.iter().map(|d| d.to_string()).collect::<Vec<_>>().join("\n"))
+        }
     });
     assert!(result.is_ok(), "{}", result.unwrap_err());
 }

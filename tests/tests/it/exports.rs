@@ -30,7 +30,11 @@ fn record(tenant: &str, kind: &str, id: i64, body: serde_json::Value) -> serde_j
 }
 
 /// Follows the 303 to the presigned link; returns the file and its headers.
-async fn download(stack: &TestStack, path: &str, tenant: &str) -> (Vec<u8>, reqwest::header::HeaderMap) {
+async fn download(
+    stack: &TestStack,
+    path: &str,
+    tenant: &str,
+) -> (Vec<u8>, reqwest::header::HeaderMap) {
     let (status, headers, body) = stack.get(path, Some(&token(tenant, BOTH))).await;
     assert_eq!(status, 303, "{path}: {body}");
     let location = headers["location"].to_str().unwrap().to_owned();
@@ -90,18 +94,39 @@ async fn orders_export_in_every_format() {
     let rows = csv_rows(&bytes);
     assert_eq!(
         rows[0],
-        ["Order number", "Date", "Customer number", "Customer", "Sales rep", "Source", "Status", "Total", "Currency"]
+        [
+            "Order number",
+            "Date",
+            "Customer number",
+            "Customer",
+            "Sales rep",
+            "Source",
+            "Status",
+            "Total",
+            "Currency"
+        ]
     );
     assert_eq!(
         rows[1],
-        ["ORD-2", "2025-12-01", "CUST-00001", "Acme", "Jane Smith", "online_store", "completed", "300.00", "USD"]
+        [
+            "ORD-2",
+            "2025-12-01",
+            "CUST-00001",
+            "Acme",
+            "Jane Smith",
+            "online_store",
+            "completed",
+            "300.00",
+            "USD"
+        ]
     );
     assert_eq!(rows[4][..7], ["ORD-5", "2025-12-10", "CUST-00003", "Gamma", "", "api", "pending"]);
     let numbers: Vec<&str> = rows[1..].iter().map(|r| r[0].as_str()).collect();
     assert_eq!(numbers, ["ORD-2", "ORD-3", "ORD-4", "ORD-5", "ORD-6", "ORD-7"]);
     // Revenue-bearing rows add up to the API's total revenue.
-    let (_, _, metrics) =
-        stack.get("/api/v1/sales/orders/performance-metrics", Some(&token(TENANT, "sales:read"))).await;
+    let (_, _, metrics) = stack
+        .get("/api/v1/sales/orders/performance-metrics", Some(&token(TENANT, "sales:read")))
+        .await;
     let revenue: rust_decimal::Decimal = rows[1..]
         .iter()
         .filter(|r| r[6] != "draft" && r[6] != "cancelled")
@@ -110,16 +135,27 @@ async fn orders_export_in_every_format() {
     assert_eq!(revenue, sales_tests::dec(&metrics["data"]["order_metrics"]["total_revenue"]));
 
     // Filters.
-    let (bytes, _) = download(&stack, "/api/v1/sales/orders/export?format=csv&status=cancelled", TENANT).await;
-    assert_eq!(csv_rows(&bytes).len(), 2);
     let (bytes, _) =
-        download(&stack, "/api/v1/sales/orders/export?format=csv&from_date=2025-11-01&to_date=2025-12-02", TENANT)
-            .await;
-    assert_eq!(csv_rows(&bytes)[1..].iter().map(|r| r[0].clone()).collect::<Vec<_>>(), ["ORD-1", "ORD-2", "ORD-3"]);
+        download(&stack, "/api/v1/sales/orders/export?format=csv&status=cancelled", TENANT).await;
+    assert_eq!(csv_rows(&bytes).len(), 2);
+    let (bytes, _) = download(
+        &stack,
+        "/api/v1/sales/orders/export?format=csv&from_date=2025-11-01&to_date=2025-12-02",
+        TENANT,
+    )
+    .await;
+    assert_eq!(
+        csv_rows(&bytes)[1..].iter().map(|r| r[0].clone()).collect::<Vec<_>>(),
+        ["ORD-1", "ORD-2", "ORD-3"]
+    );
 
     // The JSON form.
     let (status, _, body) = stack
-        .get_with("/api/v1/sales/orders/export?format=excel", &token(TENANT, BOTH), &[("accept", "application/json")])
+        .get_with(
+            "/api/v1/sales/orders/export?format=excel",
+            &token(TENANT, BOTH),
+            &[("accept", "application/json")],
+        )
         .await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["data"]["rows"], 6);
@@ -191,15 +227,20 @@ async fn invoices_export_matches_the_api() {
     assert_eq!(by_number["INV-8"][5..9], ["partially_paid", "75.00", "30.00", "45.00"]);
     assert_eq!(by_number["INV-4"][5], "sent");
     // Balances add up to the API's total outstanding.
-    let (_, _, stats) = stack.get("/api/v1/sales/invoices/statistics", Some(&token(TENANT, "sales:read"))).await;
-    let balance: rust_decimal::Decimal = rows[1..].iter().map(|r| r[8].parse::<rust_decimal::Decimal>().unwrap()).sum();
+    let (_, _, stats) =
+        stack.get("/api/v1/sales/invoices/statistics", Some(&token(TENANT, "sales:read"))).await;
+    let balance: rust_decimal::Decimal =
+        rows[1..].iter().map(|r| r[8].parse::<rust_decimal::Decimal>().unwrap()).sum();
     assert_eq!(balance, sales_tests::dec(&stats["data"]["financial_metrics"]["total_outstanding"]));
-    let (bytes, _) = download(&stack, "/api/v1/sales/invoices/export?format=csv&status=paid", TENANT).await;
+    let (bytes, _) =
+        download(&stack, "/api/v1/sales/invoices/export?format=csv&status=paid", TENANT).await;
     assert_eq!(csv_rows(&bytes).len(), 3);
 
     let (pdf, _) = download(&stack, "/api/v1/sales/invoices/export?format=pdf", TENANT).await;
     let text = pdf_text(&pdf, "invoices");
-    for expected in ["Invoices report", "Invoiced by day", "INV-8", "partially_paid", "overdue: 1 (200.00)"] {
+    for expected in
+        ["Invoices report", "Invoiced by day", "INV-8", "partially_paid", "overdue: 1 (200.00)"]
+    {
         assert!(text.contains(expected), "{expected:?} not in:\n{text}");
     }
     let (xlsx, _) = download(&stack, "/api/v1/sales/invoices/export?format=excel", TENANT).await;
@@ -212,12 +253,17 @@ async fn invoices_export_matches_the_api() {
 async fn empty_exports_bad_requests_and_tenants() {
     let stack = december("export-edges").await;
     let empty = "from_date=2024-01-01&to_date=2024-01-31";
-    let (bytes, _) = download(&stack, &format!("/api/v1/sales/orders/export?format=csv&{empty}"), TENANT).await;
+    let (bytes, _) =
+        download(&stack, &format!("/api/v1/sales/orders/export?format=csv&{empty}"), TENANT).await;
     assert_eq!(csv_rows(&bytes).len(), 1, "the header alone");
-    let (xlsx, _) = download(&stack, &format!("/api/v1/sales/orders/export?format=excel&{empty}"), TENANT).await;
+    let (xlsx, _) =
+        download(&stack, &format!("/api/v1/sales/orders/export?format=excel&{empty}"), TENANT)
+            .await;
     let mut book: Xlsx<_> = Xlsx::new(Cursor::new(xlsx)).unwrap();
     assert_eq!(book.worksheet_range("Orders").unwrap().height(), 1);
-    let (pdf, _) = download(&stack, &format!("/api/v1/sales/invoices/export?format=pdf&{empty}"), TENANT).await;
+    let (pdf, _) =
+        download(&stack, &format!("/api/v1/sales/invoices/export?format=pdf&{empty}"), TENANT)
+            .await;
     assert!(pdf_text(&pdf, "empty").contains("0 rows"));
 
     for (path, parameter) in [
@@ -225,14 +271,19 @@ async fn empty_exports_bad_requests_and_tenants() {
         ("/api/v1/sales/orders/export", "format"),
         ("/api/v1/sales/orders/export?format=csv&status=late", "status"),
         ("/api/v1/sales/invoices/export?format=csv&status=shipped", "status"),
-        ("/api/v1/sales/invoices/export?format=pdf&from_date=2025-12-31&to_date=2025-12-01", "from_date"),
+        (
+            "/api/v1/sales/invoices/export?format=pdf&from_date=2025-12-31&to_date=2025-12-01",
+            "from_date",
+        ),
         ("/api/v1/sales/invoices/export?fromat=pdf", "fromat"),
     ] {
         let (status, _, body) = stack.get(path, Some(&token(TENANT, BOTH))).await;
         assert_eq!(status, 400, "{path}: {body}");
         assert_eq!(body["error"]["parameter"], parameter, "{path}");
     }
-    let (status, _, _) = stack.get("/api/v1/sales/orders/export?format=csv", Some(&token(TENANT, "sales:read"))).await;
+    let (status, _, _) = stack
+        .get("/api/v1/sales/orders/export?format=csv", Some(&token(TENANT, "sales:read")))
+        .await;
     assert_eq!(status, 403, "sales:export is required");
     let (status, _, _) = stack.get("/api/v1/sales/orders/export?format=csv", None).await;
     assert_eq!(status, 401);
@@ -240,14 +291,22 @@ async fn empty_exports_bad_requests_and_tenants() {
     // Another tenant's export holds none of December's rows, and its link
     // cannot be turned into one for December's key.
     let (status, _, mine) = stack
-        .get_with("/api/v1/sales/orders/export?format=csv", &token("other", BOTH), &[("accept", "application/json")])
+        .get_with(
+            "/api/v1/sales/orders/export?format=csv",
+            &token("other", BOTH),
+            &[("accept", "application/json")],
+        )
         .await;
     assert_eq!(status, 200);
     assert_eq!(mine["data"]["rows"], 0);
     let url = mine["data"]["url"].as_str().unwrap();
     assert!(url.contains("/exports/other/orders/"), "{url}");
     let (_, _, theirs) = stack
-        .get_with("/api/v1/sales/orders/export?format=csv", &token(TENANT, BOTH), &[("accept", "application/json")])
+        .get_with(
+            "/api/v1/sales/orders/export?format=csv",
+            &token(TENANT, BOTH),
+            &[("accept", "application/json")],
+        )
         .await;
     let their_key = theirs["data"]["url"]
         .as_str()
@@ -260,7 +319,8 @@ async fn empty_exports_bad_requests_and_tenants() {
         .1
         .to_owned();
     let (base, query) = url.split_once('?').unwrap();
-    let forged = format!("{}/exports/{their_key}?{query}", base.rsplit_once("/exports/").unwrap().0);
+    let forged =
+        format!("{}/exports/{their_key}?{query}", base.rsplit_once("/exports/").unwrap().0);
     let response = reqwest::get(&forged).await.unwrap();
     assert_eq!(response.status(), 403, "a link signed for one key does not open another");
 }
@@ -273,7 +333,10 @@ async fn a_file_over_one_multipart_part_arrives_whole() {
     let key = "exports/t/big.bin";
     let first: Vec<u8> = (0..PART_SIZE).map(|i| (i % 251) as u8).collect();
     let second = b"the last, smaller part".to_vec();
-    let mut upload = MultipartUpload::start(&s3, bucket, key, "application/octet-stream", "attachment").await.unwrap();
+    let mut upload =
+        MultipartUpload::start(&s3, bucket, key, "application/octet-stream", "attachment")
+            .await
+            .unwrap();
     upload.part(first.clone()).await.unwrap();
     upload.part(second.clone()).await.unwrap();
     let bytes = upload.finish().await.unwrap();
@@ -330,16 +393,33 @@ async fn text_that_starts_like_a_formula_is_neutralised_in_csv_and_stays_text_in
     );
 
     let (status, _, body) = stack
-        .get_with("/api/v1/sales/orders/export?format=excel", &token(HOSTILE, BOTH), &[("accept", "application/json")])
+        .get_with(
+            "/api/v1/sales/orders/export?format=excel",
+            &token(HOSTILE, BOTH),
+            &[("accept", "application/json")],
+        )
         .await;
     assert_eq!(status, 200, "{body}");
-    let xlsx = reqwest::get(body["data"]["url"].as_str().unwrap()).await.unwrap().bytes().await.unwrap().to_vec();
+    let xlsx = reqwest::get(body["data"]["url"].as_str().unwrap())
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap()
+        .to_vec();
     let mut book: Xlsx<_> = Xlsx::new(Cursor::new(xlsx)).expect("an xlsx file");
     let range = book.worksheet_range("Orders").unwrap();
-    assert_eq!(range.get((1, 0)), Some(&Data::String("-2+3".into())), "Excel text is stored as text");
+    assert_eq!(
+        range.get((1, 0)),
+        Some(&Data::String("-2+3".into())),
+        "Excel text is stored as text"
+    );
     assert_eq!(range.get((1, 3)), Some(&Data::String(hyperlink.into())));
     assert_eq!(range.get((1, 7)), Some(&Data::Float(12.5)));
-    assert!(book.worksheet_formula("Orders").unwrap().used_cells().all(|(_, _, f)| f.is_empty()), "no formulas");
+    assert!(
+        book.worksheet_formula("Orders").unwrap().used_cells().all(|(_, _, f)| f.is_empty()),
+        "no formulas"
+    );
 }
 
 /// Names in Polish, Greek, Cyrillic and Turkish print in the PDF (the
@@ -351,8 +431,11 @@ async fn pdfs_print_names_in_every_script() {
     let mut stack = TestStack::new("export-unicode", NOW).await;
     let at = "2025-01-01T00:00:00Z";
     let record = |kind: &str, id: i64, body: serde_json::Value| record(TENANT_U, kind, id, body);
-    let mut records =
-        vec![record("tenant_settings", 1, serde_json::json!({"time_zone": "Europe/Warsaw", "currency": "PLN"}))];
+    let mut records = vec![record(
+        "tenant_settings",
+        1,
+        serde_json::json!({"time_zone": "Europe/Warsaw", "currency": "PLN"}),
+    )];
     for (i, name) in NAMES.iter().enumerate() {
         let id = i as i64 + 1;
         records.push(record(
@@ -371,15 +454,21 @@ async fn pdfs_print_names_in_every_script() {
     let summary = stack.load_and_apply(TENANT_U, &records).await;
     assert!(summary.rejected.is_empty(), "{:?}", summary.rejected);
 
-    let (pdf, _) =
-        download(&stack, "/api/v1/sales/orders/export?format=pdf&from_date=2025-12-01&to_date=2025-12-31", TENANT_U)
-            .await;
+    let (pdf, _) = download(
+        &stack,
+        "/api/v1/sales/orders/export?format=pdf&from_date=2025-12-01&to_date=2025-12-31",
+        TENANT_U,
+    )
+    .await;
     let text = pdf_text(&pdf, "unicode-names");
     for name in NAMES {
         assert!(text.contains(name), "`{name}` not extracted from the PDF:\n{text}");
     }
     assert!(text.contains("Zamówienie-1"), "{text}");
-    assert!(!text.contains('?') && !text.contains('\u{FFFD}'), "no replacement characters:\n{text}");
+    assert!(
+        !text.contains('?') && !text.contains('\u{FFFD}'),
+        "no replacement characters:\n{text}"
+    );
 }
 
 /// `POST /exports`, then the job as a client follows it.
@@ -395,10 +484,12 @@ async fn post_job(
     if let Some(key) = key {
         request = request.header("idempotency-key", key);
     }
-    let response =
-        tower::ServiceExt::oneshot(stack.app.clone(), request.body(axum::body::Body::from(body.to_string())).unwrap())
-            .await
-            .unwrap();
+    let response = tower::ServiceExt::oneshot(
+        stack.app.clone(),
+        request.body(axum::body::Body::from(body.to_string())).unwrap(),
+    )
+    .await
+    .unwrap();
     let status = response.status().as_u16();
     let location = response.headers().get("location").map(|l| l.to_str().unwrap().to_owned());
     let bytes = axum::body::to_bytes(response.into_body(), 1 << 20).await.unwrap();
@@ -406,7 +497,8 @@ async fn post_job(
 }
 
 async fn job(stack: &TestStack, tenant: &str, id: &str) -> (u16, serde_json::Value) {
-    let (status, _, body) = stack.get(&format!("/api/v1/sales/exports/{id}"), Some(&token(tenant, BOTH))).await;
+    let (status, _, body) =
+        stack.get(&format!("/api/v1/sales/exports/{id}"), Some(&token(tenant, BOTH))).await;
     (status.as_u16(), body)
 }
 
@@ -417,17 +509,19 @@ async fn job(stack: &TestStack, tenant: &str, id: &str) -> (u16, serde_json::Val
 #[tokio::test]
 async fn export_jobs_run_in_the_background() {
     let stack = december("export-jobs").await;
-    let years =
-        serde_json::json!({"dataset": "orders", "format": "csv", "from_date": "2020-01-01", "to_date": "2025-12-31"});
+    let years = serde_json::json!({"dataset": "orders", "format": "csv", "from_date": "2020-01-01", "to_date": "2025-12-31"});
 
     // Scope, and bad bodies named.
-    let (status, _, _) =
-        stack.send("POST", "/api/v1/sales/exports", Some(&token(TENANT, "sales:read")), Some(&years)).await;
+    let (status, _, _) = stack
+        .send("POST", "/api/v1/sales/exports", Some(&token(TENANT, "sales:read")), Some(&years))
+        .await;
     assert_eq!(status, 403);
     let (status, body, _) =
-        post_job(&stack, TENANT, serde_json::json!({"dataset": "orders", "format": "docx"}), None).await;
+        post_job(&stack, TENANT, serde_json::json!({"dataset": "orders", "format": "docx"}), None)
+            .await;
     assert_eq!((status, body["error"]["parameter"].as_str()), (400, Some("format")), "{body}");
-    let (status, body, _) = post_job(&stack, TENANT, serde_json::json!({"format": "csv"}), None).await;
+    let (status, body, _) =
+        post_job(&stack, TENANT, serde_json::json!({"format": "csv"}), None).await;
     assert_eq!((status, body["error"]["parameter"].as_str()), (400, Some("dataset")), "{body}");
 
     // 202, Location, queued.
@@ -445,7 +539,11 @@ async fn export_jobs_run_in_the_background() {
     let mut other = years.clone();
     other["format"] = "excel".into();
     let (status, body, _) = post_job(&stack, TENANT, other.clone(), Some("six-years")).await;
-    assert_eq!((status, body["error"]["code"].as_str()), (409, Some("idempotency_key_reused")), "{body}");
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (409, Some("idempotency_key_reused")),
+        "{body}"
+    );
 
     // Another tenant sees nothing of it.
     assert_eq!(job(&stack, "someone-else", &id).await.0, 404);
@@ -466,12 +564,18 @@ async fn export_jobs_run_in_the_background() {
     assert_eq!(job_rows.len(), 8);
 
     // December's rows are exactly what the export within the request gives.
-    let (bytes, _) =
-        download(&stack, "/api/v1/sales/orders/export?format=csv&from_date=2025-12-01&to_date=2025-12-31", TENANT)
-            .await;
+    let (bytes, _) = download(
+        &stack,
+        "/api/v1/sales/orders/export?format=csv&from_date=2025-12-01&to_date=2025-12-31",
+        TENANT,
+    )
+    .await;
     let december_rows = csv_rows(&bytes);
-    let in_december: Vec<Vec<String>> =
-        job_rows.iter().filter(|r| r[1].starts_with("2025-12") || r[0] == "Order number").cloned().collect();
+    let in_december: Vec<Vec<String>> = job_rows
+        .iter()
+        .filter(|r| r[1].starts_with("2025-12") || r[0] == "Order number")
+        .cloned()
+        .collect();
     assert_eq!(in_december, december_rows);
 
     // An Excel job of the same range holds the same rows.
@@ -479,7 +583,13 @@ async fn export_jobs_run_in_the_background() {
     assert_eq!(stack.run_export_jobs().await, 1);
     let (_, excel) = job(&stack, TENANT, excel["data"]["id"].as_str().unwrap()).await;
     assert_eq!(excel["data"]["status"], "succeeded", "{excel}");
-    let xlsx = reqwest::get(excel["data"]["url"].as_str().unwrap()).await.unwrap().bytes().await.unwrap().to_vec();
+    let xlsx = reqwest::get(excel["data"]["url"].as_str().unwrap())
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap()
+        .to_vec();
     let mut book: Xlsx<_> = Xlsx::new(Cursor::new(xlsx)).expect("an xlsx file");
     let range = book.worksheet_range("Orders").unwrap();
     assert_eq!(range.height(), 8);
@@ -499,7 +609,8 @@ async fn export_jobs_run_in_the_background() {
     assert_eq!(page["data"][0]["id"].as_str(), Some(id.as_str()));
     assert_eq!(page["data"][0]["status"], "succeeded");
     assert!(page["meta"]["next_cursor"].is_null(), "{page}");
-    let (_, _, theirs) = stack.get("/api/v1/sales/exports", Some(&token("someone-else", BOTH))).await;
+    let (_, _, theirs) =
+        stack.get("/api/v1/sales/exports", Some(&token("someone-else", BOTH))).await;
     assert_eq!(theirs["data"], serde_json::json!([]));
 }
 
@@ -512,7 +623,8 @@ async fn large_exports_become_jobs() {
     stack.app = salesctl::serve::app(sales_shared::http::ApiContext::from_config(&config).await);
 
     // December: 6 orders, within the limit.
-    let (status, _, _) = stack.get("/api/v1/sales/orders/export?format=csv", Some(&token(TENANT, BOTH))).await;
+    let (status, _, _) =
+        stack.get("/api/v1/sales/orders/export?format=csv", Some(&token(TENANT, BOTH))).await;
     assert_eq!(status, 303);
     // November and December: 7 orders, a job.
     let path = "/api/v1/sales/orders/export?format=csv&from_date=2025-11-01&to_date=2025-12-31";
@@ -523,12 +635,16 @@ async fn large_exports_become_jobs() {
     assert_eq!(body["data"]["request"]["from_date"], "2025-11-01");
     assert_eq!(body["data"]["status"], "queued");
     // With a status filter that holds fewer rows, the file comes at once.
-    let (status, _, _) = stack.get(&format!("{path}&status=completed"), Some(&token(TENANT, BOTH))).await;
+    let (status, _, _) =
+        stack.get(&format!("{path}&status=completed"), Some(&token(TENANT, BOTH))).await;
     assert_eq!(status, 303);
 
     assert_eq!(stack.run_export_jobs().await, 1);
     let (_, done) = job(&stack, TENANT, &id).await;
-    assert_eq!((done["data"]["status"].as_str(), done["data"]["rows"].as_u64()), (Some("succeeded"), Some(7)));
+    assert_eq!(
+        (done["data"]["status"].as_str(), done["data"]["rows"].as_u64()),
+        (Some("succeeded"), Some(7))
+    );
 }
 
 /// A job that cannot write its file fails, says why, and leaves nothing in
@@ -536,8 +652,7 @@ async fn large_exports_become_jobs() {
 #[tokio::test]
 async fn a_failed_job_says_why_and_leaves_no_file() {
     let stack = december("export-job-fails").await;
-    let body =
-        serde_json::json!({"dataset": "invoices", "format": "pdf", "from_date": "2025-01-01", "to_date": "2025-12-31"});
+    let body = serde_json::json!({"dataset": "invoices", "format": "pdf", "from_date": "2025-01-01", "to_date": "2025-12-31"});
     let (status, created, _) = post_job(&stack, TENANT, body, None).await;
     assert_eq!(status, 202, "{created}");
     let id = created["data"]["id"].as_str().unwrap().to_owned();
@@ -594,7 +709,10 @@ async fn live_runs_are_left_alone_and_expired_jobs_are_gone() {
     let outcome = export::jobs::run_job(&ctx, TENANT, &id).await.unwrap();
     assert_eq!(outcome, export::jobs::Outcome::Skipped("running in another run"));
     let (_, seen) = job(&stack, TENANT, &id).await;
-    assert_eq!((seen["data"]["status"].as_str(), seen["data"]["attempts"].as_u64()), (Some("running"), Some(1)));
+    assert_eq!(
+        (seen["data"]["status"].as_str(), seen["data"]["attempts"].as_u64()),
+        (Some("running"), Some(1))
+    );
     // That run's end is recorded; an older run's would not be.
     assert!(!store.fail(&id, 0, "a stale run", now).await.unwrap());
     assert!(store.succeed(&id, 1, 7, 100, "exports/k.csv", "k.csv", now).await.unwrap());
@@ -606,13 +724,17 @@ async fn live_runs_are_left_alone_and_expired_jobs_are_gone() {
     let spec = ExportSpec::new(
         sales_shared::exports::run::Dataset::Orders,
         sales_shared::exports::Format::Csv,
-        sales_shared::periods::DateRange { from: "2025-12-01".parse().unwrap(), to: "2025-12-31".parse().unwrap() },
+        sales_shared::periods::DateRange {
+            from: "2025-12-01".parse().unwrap(),
+            to: "2025-12-31".parse().unwrap(),
+        },
         None,
     );
     let stale = Job::queued(new_job_id(old), spec, old);
     assert!(matches!(store.create(&stale, None).await.unwrap(), Created::New(_)));
     assert_eq!(job(&stack, TENANT, &stale.id).await.0, 404);
     let (_, _, list) = stack.get("/api/v1/sales/exports", Some(&token(TENANT, BOTH))).await;
-    let ids: Vec<&str> = list["data"].as_array().unwrap().iter().filter_map(|j| j["id"].as_str()).collect();
+    let ids: Vec<&str> =
+        list["data"].as_array().unwrap().iter().filter_map(|j| j["id"].as_str()).collect();
     assert_eq!(ids, [id.as_str()], "only the kept job is listed");
 }

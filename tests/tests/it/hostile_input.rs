@@ -28,7 +28,9 @@ async fn write_poison(stack: &TestStack, tenant: &str, id: i64, amount: Decimal)
     if let Some(RecordBody::Order(o)) = &mut record.body {
         o.total_amount = amount;
     }
-    source::put_if_newer(&stack.dynamo, &stack.config.source_table, &record).await.expect("written");
+    source::put_if_newer(&stack.dynamo, &stack.config.source_table, &record)
+        .await
+        .expect("written");
 }
 
 async fn revenue(stack: &TestStack, tenant: &str) -> Decimal {
@@ -69,7 +71,8 @@ async fn a_poison_record_fails_alone_and_verify_stays_clean() {
     let dead_letter = std::env::temp_dir().join(format!("poison-dlq-{}.jsonl", std::process::id()));
     std::fs::remove_file(&dead_letter).ok();
     let rollup = rollup::RollupContext::from_config(&stack.config).await;
-    let mut pump = Pump::new(&stack.config, rollup, None, Some(dead_letter.clone())).await.expect("stream");
+    let mut pump =
+        Pump::new(&stack.config, rollup, None, Some(dead_letter.clone())).await.expect("stream");
     pump.drain().await.expect("the pump survives every record");
 
     let dead: Vec<Value> = std::fs::read_to_string(&dead_letter)
@@ -77,7 +80,8 @@ async fn a_poison_record_fails_alone_and_verify_stays_clean() {
         .lines()
         .map(|l| serde_json::from_str(l).expect("JSON"))
         .collect();
-    let dead_ids: Vec<&str> = dead.iter().filter_map(|r| r["dynamodb"]["NewImage"]["id"]["N"].as_str()).collect();
+    let dead_ids: Vec<&str> =
+        dead.iter().filter_map(|r| r["dynamodb"]["NewImage"]["id"]["N"].as_str()).collect();
     assert_eq!(dead_ids, ["2", "3"], "exactly the two poisoned versions are dead-lettered");
 
     assert_eq!(revenue(&stack, "alpha").await, dec!(80.00), "10 + 40 + the fixed 30");
@@ -118,7 +122,8 @@ async fn sums_past_i64_are_stored_read_and_served_exactly() {
     assert!(total_cents > i128::from(i64::MAX));
     // Read the number as the API wrote it (serde_json's Value would go
     // through f64 and lose the last digits).
-    let body = raw_body(&stack, "/api/v1/sales/dashboard?period=year", &token("wide", "sales:read")).await;
+    let body =
+        raw_body(&stack, "/api/v1/sales/dashboard?period=year", &token("wide", "sales:read")).await;
     let expected = format!("\"total_revenue\":{}", Decimal::from_i128_with_scale(total_cents, 2));
     assert!(body.contains(&expected), "{expected} in {body}");
     let read = token("wide", "sales:read");
@@ -179,14 +184,21 @@ async fn forged_cursors_and_huge_buckets_are_400s_and_pages_cost_the_same_at_any
     assert!(costs.iter().all(|c| *c <= costs[0] + 1), "flat cost per page: {costs:?}");
 
     // A cursor is bound to its query and tenant.
-    let (_, _, first) = stack.get("/api/v1/sales/orders/high-value?limit=2&minimum_amount=1", Some(&read)).await;
+    let (_, _, first) =
+        stack.get("/api/v1/sales/orders/high-value?limit=2&minimum_amount=1", Some(&read)).await;
     let cursor = first["meta"]["next_cursor"].as_str().expect("a second page").to_owned();
     let (ok, _, _) = stack
-        .get(&format!("/api/v1/sales/orders/high-value?limit=3&minimum_amount=1&cursor={cursor}"), Some(&read))
+        .get(
+            &format!("/api/v1/sales/orders/high-value?limit=3&minimum_amount=1&cursor={cursor}"),
+            Some(&read),
+        )
         .await;
     assert_eq!(ok, 200, "limit may change between pages");
     let (moved, _, _) = stack
-        .get(&format!("/api/v1/sales/orders/high-value?limit=2&minimum_amount=2&cursor={cursor}"), Some(&read))
+        .get(
+            &format!("/api/v1/sales/orders/high-value?limit=2&minimum_amount=2&cursor={cursor}"),
+            Some(&read),
+        )
         .await;
     assert_eq!(moved, 400, "another query");
     let (foreign, _, _) = stack
@@ -218,7 +230,8 @@ async fn an_invoice_paid_on_sixty_days_is_applied_in_parts_exactly_once() {
     let record = parse_record(&invoice.to_string()).expect("valid");
     let settings = sales_shared::records::TenantSettings::default();
     let c = rollup::contributions::checked_contribution(&record, &settings).expect("applicable");
-    let items = rollup::contributions::Delta::between("parts", &Default::default(), &c).item_count();
+    let items =
+        rollup::contributions::Delta::between("parts", &Default::default(), &c).item_count();
     assert!(rollup::apply::MAX_TRANSACTION_ITEMS < items + 1, "oversized: {items} items");
     let summary = stack.load_and_apply("parts", std::slice::from_ref(&invoice)).await;
     assert!(summary.rejected.is_empty(), "{:?}", summary.rejected);
@@ -227,7 +240,9 @@ async fn an_invoice_paid_on_sixty_days_is_applied_in_parts_exactly_once() {
     // A newer version moves every instalment a day later: a delta of both.
     let mut moved = invoice;
     moved["version"] = 2.into();
-    for (i, a) in moved["payment_applications"].as_array_mut().expect("array").iter_mut().enumerate() {
+    for (i, a) in
+        moved["payment_applications"].as_array_mut().expect("array").iter_mut().enumerate()
+    {
         let on = first + chrono::Days::new(5 * i as u64 + 1);
         a["applied_at"] = json!(format!("{on}T12:00:00Z"));
     }
@@ -245,5 +260,9 @@ async fn an_invoice_paid_on_sixty_days_is_applied_in_parts_exactly_once() {
     let (status, _, body) = stack.get(path, Some(&read)).await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(dec(&body["data"]["financial_metrics"]["total_paid"]), dec!(600.00), "{body}");
-    assert_eq!(dec(&body["data"]["financial_metrics"]["total_outstanding"]), dec!(100.00), "{body}");
+    assert_eq!(
+        dec(&body["data"]["financial_metrics"]["total_outstanding"]),
+        dec!(100.00),
+        "{body}"
+    );
 }

@@ -38,10 +38,17 @@ impl Answer {
 
 async fn send(app: &axum::Router, request: Request<Body>) -> Answer {
     let response = app.clone().oneshot(request).await.expect("response");
-    let header = |name: &str| response.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
-    let (status, allow, content_type) = (response.status().as_u16(), header("allow"), header("content-type"));
+    let header =
+        |name: &str| response.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
+    let (status, allow, content_type) =
+        (response.status().as_u16(), header("allow"), header("content-type"));
     let bytes = axum::body::to_bytes(response.into_body(), 1 << 20).await.expect("body");
-    Answer { status, allow, content_type, body: serde_json::from_slice(&bytes).unwrap_or(Value::Null) }
+    Answer {
+        status,
+        allow,
+        content_type,
+        body: serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+    }
 }
 
 fn get(uri: &str) -> axum::http::request::Builder {
@@ -49,7 +56,10 @@ fn get(uri: &str) -> axum::http::request::Builder {
 }
 
 /// `count` distinct header fields `x-h{i}: v`.
-fn many_headers(mut request: axum::http::request::Builder, count: usize) -> axum::http::request::Builder {
+fn many_headers(
+    mut request: axum::http::request::Builder,
+    count: usize,
+) -> axum::http::request::Builder {
     for i in 0..count {
         request = request.header(format!("x-h{i}"), "v");
     }
@@ -57,7 +67,10 @@ fn many_headers(mut request: axum::http::request::Builder, count: usize) -> axum
 }
 
 fn all_paths() -> Vec<&'static str> {
-    [dashboard::paths(), orders::paths(), invoices::paths(), payments::paths()].into_iter().flatten().collect()
+    [dashboard::paths(), orders::paths(), invoices::paths(), payments::paths()]
+        .into_iter()
+        .flatten()
+        .collect()
 }
 
 #[tokio::test]
@@ -73,7 +86,9 @@ async fn other_methods_are_json_405s_with_allow_on_every_path_and_router() {
     ];
     for path in all_paths() {
         for method in ["POST", "PUT", "PATCH", "DELETE", "OPTIONS"] {
-            let request = || Request::builder().method(method).uri(path).body(Body::empty()).expect("request");
+            let request = || {
+                Request::builder().method(method).uri(path).body(Body::empty()).expect("request")
+            };
             let answer = send(&stack.app, request()).await;
             assert_eq!(answer.error(), (405, "method_not_allowed"), "{method} {path}");
             assert_eq!(answer.allow.as_deref(), Some("GET,HEAD"), "{method} {path}");
@@ -91,7 +106,8 @@ async fn other_methods_are_json_405s_with_allow_on_every_path_and_router() {
         }
     }
     // An unknown path is a JSON 404 whatever the method.
-    let answer = send(&stack.app, Request::post("/api/v1/sales/nothing").body(Body::empty()).unwrap()).await;
+    let answer =
+        send(&stack.app, Request::post("/api/v1/sales/nothing").body(Body::empty()).unwrap()).await;
     assert_eq!(answer.error(), (404, "not_found"));
 }
 
@@ -105,10 +121,16 @@ async fn long_targets_many_headers_and_bodies_are_refused_with_json() {
     let at_limit = format!("{DASHBOARD}?x={}", query_of(MAX_URI_BYTES));
     assert_eq!(send(app, get(&at_limit).body(Body::empty()).unwrap()).await.status, 401);
     let over = format!("{DASHBOARD}?x={}", query_of(MAX_URI_BYTES + 1));
-    assert_eq!(send(app, get(&over).body(Body::empty()).unwrap()).await.error(), (414, "uri_too_long"));
+    assert_eq!(
+        send(app, get(&over).body(Body::empty()).unwrap()).await.error(),
+        (414, "uri_too_long")
+    );
     // Checked before routing: unknown paths and other methods too.
     let unknown = format!("/nothing?x={}", "a".repeat(MAX_URI_BYTES));
-    assert_eq!(send(app, get(&unknown).body(Body::empty()).unwrap()).await.error(), (414, "uri_too_long"));
+    assert_eq!(
+        send(app, get(&unknown).body(Body::empty()).unwrap()).await.error(),
+        (414, "uri_too_long")
+    );
     let post = Request::post(&over).body(Body::empty()).unwrap();
     assert_eq!(send(app, post).await.error(), (414, "uri_too_long"));
 
@@ -118,7 +140,8 @@ async fn long_targets_many_headers_and_bodies_are_refused_with_json() {
     assert_eq!(send(app, many).await.error(), (431, "header_fields_too_large"));
     let two_hundred = many_headers(get(DASHBOARD), 200).body(Body::empty()).unwrap();
     assert_eq!(send(app, two_hundred).await.error(), (431, "header_fields_too_large"));
-    let big = get(DASHBOARD).header("x-big", "v".repeat(MAX_HEADER_BYTES)).body(Body::empty()).unwrap();
+    let big =
+        get(DASHBOARD).header("x-big", "v".repeat(MAX_HEADER_BYTES)).body(Body::empty()).unwrap();
     assert_eq!(send(app, big).await.error(), (431, "header_fields_too_large"));
 
     let small = get(DASHBOARD).body(Body::from("x".repeat(MAX_BODY_BYTES))).unwrap();
@@ -126,7 +149,9 @@ async fn long_targets_many_headers_and_bodies_are_refused_with_json() {
     let large = get(DASHBOARD).body(Body::from("x".repeat(MAX_BODY_BYTES + 1))).unwrap();
     assert_eq!(send(app, large).await.error(), (413, "body_too_large"));
     // A body of unknown length is read up to the limit, no further.
-    let endless = futures::stream::repeat_with(|| Ok::<_, std::io::Error>(axum::body::Bytes::from(vec![b'x'; 4096])));
+    let endless = futures::stream::repeat_with(|| {
+        Ok::<_, std::io::Error>(axum::body::Bytes::from(vec![b'x'; 4096]))
+    });
     let streamed = get(DASHBOARD).body(Body::from_stream(endless)).unwrap();
     assert_eq!(send(app, streamed).await.error(), (413, "body_too_large"));
 }
@@ -154,21 +179,30 @@ async fn local_server(app: axum::Router) -> String {
 
 async fn over_tcp(request: reqwest::RequestBuilder) -> Answer {
     let response = request.send().await.expect("an HTTP answer");
-    let header = |name: &str| response.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
-    let (status, allow, content_type) = (response.status().as_u16(), header("allow"), header("content-type"));
+    let header =
+        |name: &str| response.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
+    let (status, allow, content_type) =
+        (response.status().as_u16(), header("allow"), header("content-type"));
     let bytes = response.bytes().await.expect("body");
-    Answer { status, allow, content_type, body: serde_json::from_slice(&bytes).unwrap_or(Value::Null) }
+    Answer {
+        status,
+        allow,
+        content_type,
+        body: serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+    }
 }
 
 #[tokio::test]
 async fn the_local_tcp_server_answers_every_refusal_with_json() {
     let stack = TestStack::new("limits-tcp", "2025-12-17T12:00:00Z").await;
     let base = local_server(stack.app.clone()).await;
-    let client = reqwest::Client::builder().timeout(Duration::from_secs(30)).build().expect("client");
+    let client =
+        reqwest::Client::builder().timeout(Duration::from_secs(30)).build().expect("client");
     let url = format!("{base}{DASHBOARD}");
 
     for method in ["POST", "PUT", "PATCH", "DELETE", "OPTIONS"] {
-        let answer = over_tcp(client.request(Method::from_bytes(method.as_bytes()).unwrap(), &url)).await;
+        let answer =
+            over_tcp(client.request(Method::from_bytes(method.as_bytes()).unwrap(), &url)).await;
         assert_eq!(answer.error(), (405, "method_not_allowed"), "{method}");
         assert_eq!(answer.allow.as_deref(), Some("GET,HEAD"), "{method}");
     }
@@ -179,7 +213,8 @@ async fn the_local_tcp_server_answers_every_refusal_with_json() {
     // stops at 64 KiB too).
     let answer = over_tcp(client.get(format!("{url}?x={}", "a".repeat(10_000)))).await;
     assert_eq!(answer.error(), (414, "uri_too_long"));
-    let long = format!("GET {DASHBOARD}?x={} HTTP/1.1\r\nhost: localhost\r\n\r\n", "a".repeat(100_000));
+    let long =
+        format!("GET {DASHBOARD}?x={} HTTP/1.1\r\nhost: localhost\r\n\r\n", "a".repeat(100_000));
     let (head, body) = raw_exchange(&base, long.as_bytes()).await;
     assert!(head.starts_with("HTTP/1.1 414 "), "{head}");
     assert!(head.to_ascii_lowercase().contains("content-type: application/json"), "{head}");
@@ -190,7 +225,11 @@ async fn the_local_tcp_server_answers_every_refusal_with_json() {
         for i in 0..count {
             request = request.header(format!("x-h{i}"), "v");
         }
-        assert_eq!(over_tcp(request).await.error(), (431, "header_fields_too_large"), "{count} headers");
+        assert_eq!(
+            over_tcp(request).await.error(),
+            (431, "header_fields_too_large"),
+            "{count} headers"
+        );
     }
     let answer = over_tcp(client.get(&url).body("x".repeat(MAX_BODY_BYTES + 1))).await;
     assert_eq!(answer.error(), (413, "body_too_large"));
@@ -206,10 +245,14 @@ async fn the_local_tcp_server_answers_every_refusal_with_json() {
 /// JSON body (the server closes the connection after these answers).
 async fn raw_exchange(base: &str, request: &[u8]) -> (String, Value) {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let mut socket = tokio::net::TcpStream::connect(base.trim_start_matches("http://")).await.expect("connect");
+    let mut socket =
+        tokio::net::TcpStream::connect(base.trim_start_matches("http://")).await.expect("connect");
     socket.write_all(request).await.expect("write");
     let mut raw = Vec::new();
-    tokio::time::timeout(Duration::from_secs(10), socket.read_to_end(&mut raw)).await.expect("answered").expect("read");
+    tokio::time::timeout(Duration::from_secs(10), socket.read_to_end(&mut raw))
+        .await
+        .expect("answered")
+        .expect("read");
     let raw = String::from_utf8_lossy(&raw);
     let (head, body) = raw.split_once("\r\n\r\n").unwrap_or_else(|| panic!("no head in {raw}"));
     (head.to_owned(), serde_json::from_str(body).unwrap_or_else(|_| panic!("not JSON: {body}")))

@@ -24,7 +24,9 @@ fn document() -> serde_yaml::Value {
 fn resolve<'a>(doc: &'a serde_yaml::Value, node: &'a serde_yaml::Value) -> &'a serde_yaml::Value {
     match node.get("$ref").and_then(|r| r.as_str()) {
         Some(reference) => {
-            let pointer = reference.strip_prefix("#/").unwrap_or_else(|| panic!("not a local $ref: {reference}"));
+            let pointer = reference
+                .strip_prefix("#/")
+                .unwrap_or_else(|| panic!("not a local $ref: {reference}"));
             let target = pointer.split('/').fold(doc, |node, key| {
                 node.get(key).unwrap_or_else(|| panic!("{reference} does not resolve at `{key}`"))
             });
@@ -67,13 +69,19 @@ fn served_paths() -> BTreeSet<&'static str> {
     unique
 }
 
-async fn call(app: &axum::Router, method: &str, uri: &str, token: Option<&str>) -> (u16, Option<String>, Value) {
+async fn call(
+    app: &axum::Router,
+    method: &str,
+    uri: &str,
+    token: Option<&str>,
+) -> (u16, Option<String>, Value) {
     let method = Method::from_bytes(method.to_ascii_uppercase().as_bytes()).expect("method");
     let mut request = Request::builder().method(method).uri(uri);
     if let Some(token) = token {
         request = request.header("authorization", format!("Bearer {token}"));
     }
-    let response = app.clone().oneshot(request.body(Body::empty()).expect("request")).await.expect("response");
+    let response =
+        app.clone().oneshot(request.body(Body::empty()).expect("request")).await.expect("response");
     let status = response.status().as_u16();
     let allow = response.headers().get("allow").and_then(|v| v.to_str().ok()).map(str::to_owned);
     let bytes = axum::body::to_bytes(response.into_body(), 1 << 20).await.expect("body");
@@ -98,23 +106,35 @@ fn every_operation_documents_the_errors_any_request_can_get() {
     let bearer = resolve(&doc, &doc["components"]["securitySchemes"]["bearer"]);
     assert_eq!(bearer["scheme"].as_str(), Some("bearer"));
     for ((path, method), operation) in operations(&doc) {
-        let responses = operation.get("responses").unwrap_or_else(|| panic!("{method} {path}: no responses"));
-        let success = ["200", "201", "202", "204"].into_iter().find(|s| responses.get(*s).is_some());
+        let responses =
+            operation.get("responses").unwrap_or_else(|| panic!("{method} {path}: no responses"));
+        let success =
+            ["200", "201", "202", "204"].into_iter().find(|s| responses.get(*s).is_some());
         assert!(success.is_some(), "{method} {path}: no success answer documented");
         for status in ["400", "401", "403", "413", "414", "431", "500"] {
-            let response = responses.get(status).unwrap_or_else(|| panic!("{method} {path}: no {status}"));
+            let response =
+                responses.get(status).unwrap_or_else(|| panic!("{method} {path}: no {status}"));
             let response = resolve(&doc, response);
-            assert!(response.get("content").is_some(), "{method} {path} {status}: no body documented");
+            assert!(
+                response.get("content").is_some(),
+                "{method} {path} {status}: no body documented"
+            );
         }
-        for parameter in operation.get("parameters").and_then(|p| p.as_sequence()).into_iter().flatten() {
+        for parameter in
+            operation.get("parameters").and_then(|p| p.as_sequence()).into_iter().flatten()
+        {
             let parameter = resolve(&doc, parameter);
             // Query parameters, and the one header parameter, `Idempotency-Key`.
             let place = parameter["in"].as_str();
             assert!(
-                place == Some("query") || (place == Some("header") && parameter["name"] == "Idempotency-Key"),
+                place == Some("query")
+                    || (place == Some("header") && parameter["name"] == "Idempotency-Key"),
                 "{method} {path}: {parameter:?}"
             );
-            assert!(parameter.get("schema").is_some(), "{method} {path}: a parameter without a schema");
+            assert!(
+                parameter.get("schema").is_some(),
+                "{method} {path}: a parameter without a schema"
+            );
         }
     }
 }
@@ -134,8 +154,12 @@ async fn the_routers_serve_exactly_the_documented_methods() {
             assert_ne!(status, 404, "{method} {path} fell through to the 404 fallback: {body}");
             if status == 405 {
                 assert_eq!(body["error"]["code"], "method_not_allowed", "{method} {path}: {body}");
-                let allowed: BTreeSet<String> =
-                    allow.as_deref().unwrap_or_default().split(',').map(|m| m.trim().to_ascii_lowercase()).collect();
+                let allowed: BTreeSet<String> = allow
+                    .as_deref()
+                    .unwrap_or_default()
+                    .split(',')
+                    .map(|m| m.trim().to_ascii_lowercase())
+                    .collect();
                 let mut expected = methods.clone();
                 if expected.contains("get") {
                     expected.insert("head".to_owned());
@@ -178,7 +202,8 @@ async fn the_routers_serve_exactly_the_documented_methods() {
 /// ("unknown parameter `x`; accepted: a, b").
 fn accepted_names(body: &Value) -> BTreeSet<String> {
     let message = body["error"]["message"].as_str().unwrap_or_default();
-    let (_, list) = message.split_once("accepted:").unwrap_or_else(|| panic!("no accepted list in {body}"));
+    let (_, list) =
+        message.split_once("accepted:").unwrap_or_else(|| panic!("no accepted list in {body}"));
     list.split(',').map(str::trim).filter(|n| !n.is_empty()).map(str::to_owned).collect()
 }
 
@@ -197,10 +222,15 @@ async fn every_operation_documents_exactly_the_parameters_its_handler_accepts() 
             .filter(|p| p["in"] == "query")
             .map(|p| p["name"].as_str().expect("parameter name").to_owned())
             .collect();
-        let (status, _, body) = call(&stack.app, &method, &format!("{path}?not_a_parameter=1"), Some(&both)).await;
+        let (status, _, body) =
+            call(&stack.app, &method, &format!("{path}?not_a_parameter=1"), Some(&both)).await;
         assert_eq!(status, 400, "{method} {path}: {body}");
         assert_eq!(body["error"]["code"], "invalid_parameter", "{method} {path}: {body}");
         assert_eq!(body["error"]["parameter"], "not_a_parameter", "{method} {path}: {body}");
-        assert_eq!(accepted_names(&body), documented, "{method} {path}: accepted vs documented parameters");
+        assert_eq!(
+            accepted_names(&body),
+            documented,
+            "{method} {path}: accepted vs documented parameters"
+        );
     }
 }

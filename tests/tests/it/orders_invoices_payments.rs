@@ -8,7 +8,16 @@ use sales_tests::{dec, token};
 use serde_json::{Value, json};
 
 fn statuses(values: [u64; 8]) -> Value {
-    let keys = ["draft", "pending", "confirmed", "processing", "shipped", "delivered", "completed", "cancelled"];
+    let keys = [
+        "draft",
+        "pending",
+        "confirmed",
+        "processing",
+        "shipped",
+        "delivered",
+        "completed",
+        "cancelled",
+    ];
     Value::Object(keys.iter().zip(values).map(|(k, v)| ((*k).to_owned(), json!(v))).collect())
 }
 
@@ -25,8 +34,14 @@ async fn order_performance_metrics_by_hand() {
     assert_eq!(m["average_order_value"], json!(150.0));
     // Median of 25, 75, 200, 300 is 137.50, read from the 0.5% sketch.
     let median = dec(&m["median_order_value"]);
-    assert!((median - rust_decimal_macros::dec!(137.50)).abs() <= rust_decimal_macros::dec!(0.69), "{median}");
-    assert_eq!((m["highest_order_value"].clone(), m["lowest_order_value"].clone()), (json!(300.0), json!(25.0)));
+    assert!(
+        (median - rust_decimal_macros::dec!(137.50)).abs() <= rust_decimal_macros::dec!(0.69),
+        "{median}"
+    );
+    assert_eq!(
+        (m["highest_order_value"].clone(), m["lowest_order_value"].clone()),
+        (json!(300.0), json!(25.0))
+    );
     assert_eq!(m["orders_by_status"], statuses([1, 1, 0, 0, 1, 1, 1, 1]));
     assert_eq!(m["cancellation_rate"], json!(20.0));
     // Shipped: 2 (2 days), 3 (5), 7 (1); promised: 2 on time, 3 late;
@@ -76,8 +91,12 @@ async fn order_performance_metrics_by_hand() {
     assert_eq!(data["top_sales_reps"].as_array().unwrap().len(), 1);
 
     // An empty period: extremes null, averages 0.
-    let empty =
-        ok(&stack, "/api/v1/sales/orders/performance-metrics?from_date=2024-01-01&to_date=2024-01-31", &read).await;
+    let empty = ok(
+        &stack,
+        "/api/v1/sales/orders/performance-metrics?from_date=2024-01-01&to_date=2024-01-31",
+        &read,
+    )
+    .await;
     assert_eq!(empty["data"]["order_metrics"]["highest_order_value"], Value::Null);
     assert_eq!(empty["data"]["order_metrics"]["median_order_value"], json!(0.0));
     assert_eq!(empty["data"]["fulfillment_metrics"]["fastest_fulfillment_days"], Value::Null);
@@ -99,16 +118,26 @@ async fn high_value_orders_and_status_groups_by_hand() {
     );
     let meta = &body["meta"];
     assert_eq!(
-        (&meta["total_orders"], &meta["total_value"], &meta["average_value"], &meta["percentage_of_total_revenue"]),
+        (
+            &meta["total_orders"],
+            &meta["total_value"],
+            &meta["average_value"],
+            &meta["percentage_of_total_revenue"]
+        ),
         (&json!(2), &json!(500.0), &json!(250.0), &json!(83.33))
     );
     // The page holds one row, the totals stay those of the whole result.
-    let page = ok(&stack, "/api/v1/sales/orders/high-value?minimum_amount=100&limit=1", &read).await;
+    let page =
+        ok(&stack, "/api/v1/sales/orders/high-value?minimum_amount=100&limit=1", &read).await;
     assert_eq!(page["data"].as_array().unwrap().len(), 1);
     assert_eq!(page["meta"]["total_orders"], 2);
     let cursor = page["meta"]["next_cursor"].as_str().unwrap().to_owned();
-    let second =
-        ok(&stack, &format!("/api/v1/sales/orders/high-value?minimum_amount=100&limit=1&cursor={cursor}"), &read).await;
+    let second = ok(
+        &stack,
+        &format!("/api/v1/sales/orders/high-value?minimum_amount=100&limit=1&cursor={cursor}"),
+        &read,
+    )
+    .await;
     assert_eq!(second["data"][0]["id"], 3);
     assert_eq!(second["meta"]["next_cursor"], Value::Null);
     // Filters combined: a status and a range.
@@ -120,12 +149,16 @@ async fn high_value_orders_and_status_groups_by_hand() {
     .await;
     assert_eq!(cancelled["data"][0]["id"], 4);
     assert_eq!(cancelled["data"][0]["sales_rep"]["name"], "Jane Smith");
-    let pending = ok(&stack, "/api/v1/sales/orders/high-value?minimum_amount=10&status=pending", &read).await;
+    let pending =
+        ok(&stack, "/api/v1/sales/orders/high-value?minimum_amount=10&status=pending", &read).await;
     assert_eq!(pending["data"][0]["sales_rep"], Value::Null);
     // The default minimum (10 000) matches nothing.
     let none = ok(&stack, "/api/v1/sales/orders/high-value", &read).await;
     assert_eq!(none["data"], json!([]));
-    assert_eq!((&none["meta"]["total_value"], &none["meta"]["average_value"]), (&json!(0.0), &json!(0.0)));
+    assert_eq!(
+        (&none["meta"]["total_value"], &none["meta"]["average_value"]),
+        (&json!(0.0), &json!(0.0))
+    );
 
     let body = ok(&stack, "/api/v1/sales/orders?group_by=status", &read).await;
     assert_eq!(
@@ -192,7 +225,12 @@ async fn invoice_statistics_by_hand() {
 
     // November: invoice 1, paid Dec 1 (19 days, on time); nothing is open
     // at Nov 30 but invoice 1 itself (100, not due until Dec 12).
-    let nov = ok(&stack, "/api/v1/sales/invoices/statistics?from_date=2025-11-01&to_date=2025-11-30", &read).await;
+    let nov = ok(
+        &stack,
+        "/api/v1/sales/invoices/statistics?from_date=2025-11-01&to_date=2025-11-30",
+        &read,
+    )
+    .await;
     assert_eq!(nov["data"]["payment_metrics"]["on_time_payment_rate"], json!(100.0));
     assert_eq!(nov["data"]["payment_metrics"]["median_days_to_pay"], json!(19.0));
     assert_eq!(nov["data"]["aging_analysis"]["current"], json!(100.0));
@@ -207,7 +245,12 @@ async fn aging_report_by_hand() {
     // days late. Invoice 4: 25, current. Invoice 5: 40, due Dec 13 and
     // written off only on Dec 14: current. Invoice 1 was paid Dec 1;
     // invoice 6 is cancelled; invoice 8 is not issued yet.
-    let body = ok(&stack, "/api/v1/sales/invoices/aging-report?as_of_date=2025-12-12&include_paid=true", &read).await;
+    let body = ok(
+        &stack,
+        "/api/v1/sales/invoices/aging-report?as_of_date=2025-12-12&include_paid=true",
+        &read,
+    )
+    .await;
     let data = &body["data"];
     assert_eq!(data["report_date"], "2025-12-12");
     assert_eq!(
@@ -259,13 +302,15 @@ async fn aging_report_by_hand() {
     sent_first["tenant_id"] = json!(other);
     stack.load_and_apply(other, &[sent_first.clone()]).await;
     let other_read = token(other, "sales:read");
-    let before = ok(&stack, "/api/v1/sales/invoices/aging-report?as_of_date=2025-12-12", &other_read).await;
+    let before =
+        ok(&stack, "/api/v1/sales/invoices/aging-report?as_of_date=2025-12-12", &other_read).await;
     assert_eq!(before["data"]["summary"]["total_outstanding"], json!(60.0));
     let mut cancelled = sent_first;
     cancelled["status"] = json!("cancelled");
     cancelled["version"] = json!(2);
     stack.load_and_apply(other, &[cancelled]).await;
-    let after = ok(&stack, "/api/v1/sales/invoices/aging-report?as_of_date=2025-12-12", &other_read).await;
+    let after =
+        ok(&stack, "/api/v1/sales/invoices/aging-report?as_of_date=2025-12-12", &other_read).await;
     assert_eq!(after["data"]["summary"]["total_invoices"], 0);
     let stats = ok(&stack, "/api/v1/sales/invoices/statistics", &other_read).await;
     assert_eq!(stats["data"]["invoice_counts"]["cancelled"], 1);
@@ -274,11 +319,18 @@ async fn aging_report_by_hand() {
     // One customer, and a date before anything was issued.
     let acme = ok(&stack, "/api/v1/sales/invoices/aging-report?customer_id=1", &read).await;
     assert_eq!(acme["data"]["summary"]["total_outstanding"], json!(45.0));
-    let early = ok(&stack, "/api/v1/sales/invoices/aging-report?as_of_date=2025-01-01&include_paid=true", &read).await;
+    let early = ok(
+        &stack,
+        "/api/v1/sales/invoices/aging-report?as_of_date=2025-01-01&include_paid=true",
+        &read,
+    )
+    .await;
     assert_eq!(early["data"]["summary"]["total_invoices"], 0);
     assert_eq!(early["data"]["by_customer"], json!([]));
     // by_customer pages; the buckets and summary stay whole.
-    let first = ok(&stack, "/api/v1/sales/invoices/aging-report?as_of_date=2025-12-12&limit=2", &read).await;
+    let first =
+        ok(&stack, "/api/v1/sales/invoices/aging-report?as_of_date=2025-12-12&limit=2", &read)
+            .await;
     assert_eq!(first["data"]["by_customer"].as_array().unwrap().len(), 2);
     assert_eq!(first["data"]["summary"]["total_outstanding"], json!(315.0));
     assert!(first["meta"]["next_cursor"].is_string());
@@ -325,10 +377,12 @@ async fn payment_statistics_by_hand() {
     assert_eq!(cards["data"]["success_metrics"]["average_processing_time_seconds"], json!(2.5));
     assert_eq!(cards["data"]["gateway_performance"]["paypal"]["count"], 0);
     // Filters combined, and an empty result.
-    let failed_paypal = ok(&stack, "/api/v1/sales/payments/statistics?method=paypal&status=failed", &read).await;
+    let failed_paypal =
+        ok(&stack, "/api/v1/sales/payments/statistics?method=paypal&status=failed", &read).await;
     assert_eq!(failed_paypal["data"]["payment_counts"]["total"], 1);
     assert_eq!(failed_paypal["data"]["success_metrics"]["failure_rate"], json!(100.0));
-    let none = ok(&stack, "/api/v1/sales/payments/statistics?method=check&status=completed", &read).await;
+    let none =
+        ok(&stack, "/api/v1/sales/payments/statistics?method=check&status=completed", &read).await;
     assert_eq!(none["data"]["payment_counts"]["total"], 0);
     assert_eq!(none["data"]["financial_metrics"]["average_transaction"], json!(0.0));
 }
@@ -414,15 +468,23 @@ async fn failed_and_disputed_payments_by_hand() {
     stack.load_and_apply(TENANT, &[won, retried]).await;
     let body = ok(&stack, "/api/v1/sales/payments/disputed", &read).await;
     assert_eq!(body["data"].as_array().unwrap().len(), 2);
-    assert_eq!((&body["meta"]["won_disputes"], &body["meta"]["total_disputed_amount"]), (&json!(1), &json!(40.0)));
+    assert_eq!(
+        (&body["meta"]["won_disputes"], &body["meta"]["total_disputed_amount"]),
+        (&json!(1), &json!(40.0))
+    );
     let failed = ok(&stack, "/api/v1/sales/payments/failed", &read).await;
     assert_eq!(failed["data"].as_array().unwrap().len(), 1);
-    assert_eq!((&failed["meta"]["total_failed"], &failed["meta"]["retryable_count"]), (&json!(1), &json!(0)));
+    assert_eq!(
+        (&failed["meta"]["total_failed"], &failed["meta"]["retryable_count"]),
+        (&json!(1), &json!(0))
+    );
     let stats = ok(&stack, "/api/v1/sales/payments/statistics", &read).await;
     assert_eq!(stats["data"]["financial_metrics"]["total_processed"], json!(390.0));
     assert_eq!(stats["data"]["gateway_performance"]["stripe"]["success_rate"], json!(100.0));
     // An empty month.
-    let empty = ok(&stack, "/api/v1/sales/payments/failed?from_date=2024-01-01&to_date=2024-01-31", &read).await;
+    let empty =
+        ok(&stack, "/api/v1/sales/payments/failed?from_date=2024-01-01&to_date=2024-01-31", &read)
+            .await;
     assert_eq!((&empty["data"], &empty["meta"]["total_failed"]), (&json!([]), &json!(0)));
 }
 
@@ -456,9 +518,11 @@ async fn bad_input_names_the_parameter() {
         assert_eq!(status, 400, "{path}: {body}");
         assert_eq!(body["error"]["parameter"], parameter, "{path}: {body}");
     }
-    for path in
-        ["/api/v1/sales/orders/high-value", "/api/v1/sales/invoices/aging-report", "/api/v1/sales/payments/disputed"]
-    {
+    for path in [
+        "/api/v1/sales/orders/high-value",
+        "/api/v1/sales/invoices/aging-report",
+        "/api/v1/sales/payments/disputed",
+    ] {
         let (status, _, _) = stack.get(path, Some(&token(TENANT, "sales:export"))).await;
         assert_eq!(status, 403, "{path}");
         let (status, _, _) = stack.get(path, None).await;
@@ -466,7 +530,8 @@ async fn bad_input_names_the_parameter() {
     }
     // Another tenant sees none of December's rows.
     let other = token("other", "sales:read");
-    let (_, _, aging) = stack.get("/api/v1/sales/invoices/aging-report?include_paid=true", Some(&other)).await;
+    let (_, _, aging) =
+        stack.get("/api/v1/sales/invoices/aging-report?include_paid=true", Some(&other)).await;
     assert_eq!(aging["data"]["by_customer"], json!([]));
     let (_, _, disputes) = stack.get("/api/v1/sales/payments/disputed", Some(&other)).await;
     assert_eq!(disputes["data"], json!([]));

@@ -18,7 +18,8 @@ fn order(id: i64, version: i64, amount: &str, status: &str) -> Value {
 }
 
 async fn revenue(stack: &TestStack) -> rust_decimal::Decimal {
-    let (status, _, body) = stack.get("/api/v1/sales/dashboard", Some(&token(TENANT, "sales:read"))).await;
+    let (status, _, body) =
+        stack.get("/api/v1/sales/dashboard", Some(&token(TENANT, "sales:read"))).await;
     assert_eq!(status, 200, "{body}");
     dec(&body["data"]["summary"]["total_revenue"])
 }
@@ -27,11 +28,17 @@ async fn revenue(stack: &TestStack) -> rust_decimal::Decimal {
 async fn money_round_trips_exactly_through_dynamodb_local() {
     let mut stack = TestStack::new("money", "2025-12-17T12:00:00Z").await;
     let amounts = ["0.01", "0.10", "1456789.12", "99999999999.99"];
-    let lines: Vec<Value> = amounts.iter().enumerate().map(|(i, a)| order(i as i64 + 1, 1, a, "completed")).collect();
+    let lines: Vec<Value> =
+        amounts.iter().enumerate().map(|(i, a)| order(i as i64 + 1, 1, a, "completed")).collect();
     stack.load_and_apply(TENANT, &lines).await;
     for (i, amount) in amounts.iter().enumerate() {
-        let key = RecordKey { tenant_id: TENANT.into(), record_type: RecordType::Order, id: i as i64 + 1 };
-        let stored = source::get(&stack.dynamo, &stack.config.source_table, &key).await.unwrap().unwrap();
+        let key = RecordKey {
+            tenant_id: TENANT.into(),
+            record_type: RecordType::Order,
+            id: i as i64 + 1,
+        };
+        let stored =
+            source::get(&stack.dynamo, &stack.config.source_table, &key).await.unwrap().unwrap();
         let Some(RecordBody::Order(o)) = stored.body else { panic!("not an order") };
         assert_eq!(o.total_amount, amount.parse::<rust_decimal::Decimal>().unwrap());
     }
@@ -45,7 +52,12 @@ async fn versions_only_move_forward_and_tombstones_hold() {
     let s = stack.load_and_apply(TENANT, &[order(1, 2, "20.00", "completed")]).await;
     assert_eq!((s.loaded, s.unchanged), (1, 0));
     // An older version and a same-version rewrite with other content change nothing.
-    let s = stack.load_and_apply(TENANT, &[order(1, 1, "10.00", "completed"), order(1, 2, "99.00", "completed")]).await;
+    let s = stack
+        .load_and_apply(
+            TENANT,
+            &[order(1, 1, "10.00", "completed"), order(1, 2, "99.00", "completed")],
+        )
+        .await;
     assert_eq!((s.loaded, s.unchanged), (0, 2));
     assert_eq!(revenue(&stack).await, dec!(20.00));
     // A newer version replaces the record's contribution.
@@ -60,7 +72,9 @@ async fn versions_only_move_forward_and_tombstones_hold() {
     assert_eq!(s.unchanged, 1);
     assert_eq!(revenue(&stack).await, dec!(0));
     // Two versions in one file apply in order.
-    let s = stack.load_and_apply(TENANT, &[order(1, 5, "5.00", "pending"), order(1, 6, "6.00", "completed")]).await;
+    let s = stack
+        .load_and_apply(TENANT, &[order(1, 5, "5.00", "pending"), order(1, 6, "6.00", "completed")])
+        .await;
     assert_eq!(s.loaded, 2);
     assert_eq!(revenue(&stack).await, dec!(6.00));
 }
@@ -68,7 +82,8 @@ async fn versions_only_move_forward_and_tombstones_hold() {
 #[tokio::test]
 async fn a_replayed_stream_changes_nothing() {
     let mut stack = TestStack::new("replay", "2025-12-17T12:00:00Z").await;
-    let lines: Vec<Value> = (1..=30).map(|i| order(i, 1, &format!("{i}.25"), "completed")).collect();
+    let lines: Vec<Value> =
+        (1..=30).map(|i| order(i, 1, &format!("{i}.25"), "completed")).collect();
     stack.load_and_apply(TENANT, &lines).await;
     let updates: Vec<Value> = (1..=10).map(|i| order(i, 2, "1.00", "cancelled")).collect();
     stack.load_and_apply(TENANT, &updates).await;
@@ -90,15 +105,31 @@ async fn a_replayed_stream_changes_nothing() {
 async fn a_record_that_cannot_be_applied_is_dead_lettered_without_blocking_the_shard() {
     let mut stack = TestStack::new("poison", "2025-12-17T12:00:00Z").await;
     // Upstream wrote an item whose body is not a valid order.
-    let mut item =
-        source::encode(&sales_shared::records::parse_record(&order(1, 1, "1.00", "completed").to_string()).unwrap());
+    let mut item = source::encode(
+        &sales_shared::records::parse_record(&order(1, 1, "1.00", "completed").to_string())
+            .unwrap(),
+    );
     item.insert("record".into(), AttributeValue::S("{\"broken\": true}".into()));
-    stack.dynamo.put_item().table_name(&stack.config.source_table).set_item(Some(item)).send().await.unwrap();
+    stack
+        .dynamo
+        .put_item()
+        .table_name(&stack.config.source_table)
+        .set_item(Some(item))
+        .send()
+        .await
+        .unwrap();
     // And one in another currency than the tenant's (the loader would have
     // refused it; upstream wrote it directly).
     let euro = order(3, 1, "300.00", "completed").to_string().replace("\"USD\"", "\"EUR\"");
     let euro = source::encode(&sales_shared::records::parse_record(&euro).unwrap());
-    stack.dynamo.put_item().table_name(&stack.config.source_table).set_item(Some(euro)).send().await.unwrap();
+    stack
+        .dynamo
+        .put_item()
+        .table_name(&stack.config.source_table)
+        .set_item(Some(euro))
+        .send()
+        .await
+        .unwrap();
     stack.load_and_apply(TENANT, &[order(2, 1, "2.00", "completed")]).await;
     assert_eq!(revenue(&stack).await, dec!(2.00));
 }
@@ -111,7 +142,8 @@ async fn every_auth_failure_is_a_401_or_403_with_a_json_error() {
     let exp = jsonwebtoken::get_current_timestamp() + 600;
     let claims = |exp: u64| json!({"tenant_id": TENANT, "scope": "sales:read", "exp": exp});
     let hs = Header::new(Algorithm::HS256);
-    let expired = encode(&hs, &claims(exp - 7200), &EncodingKey::from_secret(SECRET.as_bytes())).unwrap();
+    let expired =
+        encode(&hs, &claims(exp - 7200), &EncodingKey::from_secret(SECRET.as_bytes())).unwrap();
     let forged = encode(&hs, &claims(exp), &EncodingKey::from_secret(b"not-the-secret")).unwrap();
     let unsigned = {
         use base64::Engine;
@@ -129,7 +161,8 @@ async fn every_auth_failure_is_a_401_or_403_with_a_json_error() {
     for (token, expected) in cases {
         let (status, headers, body) = stack.get(path, token.as_deref()).await;
         assert_eq!(status.as_u16(), expected, "{token:?}: {body}");
-        let challenge = headers.get("www-authenticate").and_then(|v| v.to_str().ok()).unwrap_or_default();
+        let challenge =
+            headers.get("www-authenticate").and_then(|v| v.to_str().ok()).unwrap_or_default();
         if expected == 401 {
             assert_eq!(challenge, "Bearer error=\"invalid_token\"");
             assert_eq!(body["error"]["code"], "invalid_token");
@@ -156,7 +189,8 @@ async fn bad_parameters_are_400s_naming_the_parameter() {
         ("period=custom&from_date=2025-12-01", "to_date"),
         ("compare_to_previous=maybe", "compare_to_previous"),
     ] {
-        let (status, _, body) = stack.get(&format!("/api/v1/sales/dashboard?{query}"), Some(&read)).await;
+        let (status, _, body) =
+            stack.get(&format!("/api/v1/sales/dashboard?{query}"), Some(&read)).await;
         assert_eq!(status, 400, "{query}: {body}");
         assert_eq!(body["error"]["parameter"], parameter, "{query}: {body}");
         assert_eq!(body["error"]["code"], "invalid_parameter");
@@ -181,7 +215,8 @@ async fn rejected_lines_name_line_field_and_rule_and_the_rest_loads() {
     .join("\n");
     let s = stack.load_text(TENANT, &text).await;
     assert_eq!(s.loaded, 2);
-    let got: Vec<(usize, &str)> = s.rejected.iter().map(|r| (r.line, r.rejection.field.as_str())).collect();
+    let got: Vec<(usize, &str)> =
+        s.rejected.iter().map(|r| (r.line, r.rejection.field.as_str())).collect();
     assert_eq!(got, vec![(2, "(line)"), (3, "total_amount"), (4, "tenant_id"), (5, "currency")]);
     assert!(s.rejected[1].rejection.rule.contains("2 fractional digits"));
 }
@@ -190,7 +225,8 @@ async fn rejected_lines_name_line_field_and_rule_and_the_rest_loads() {
 fn source_items_never_hold_an_empty_map() {
     // DynamoDB Local writes an empty map in a stream record in a form the
     // SDK cannot read; source items hold no map attributes at all.
-    let record = sales_shared::records::parse_record(&order(1, 1, "1.00", "draft").to_string()).unwrap();
+    let record =
+        sales_shared::records::parse_record(&order(1, 1, "1.00", "draft").to_string()).unwrap();
     let item = source::encode(&record);
     assert!(item.values().all(|v| !v.is_m()), "{item:?}");
 }
@@ -207,10 +243,16 @@ fn fixture(name: &str) -> String {
 
 /// An HTTP API (payload 2.0) event from the fixture, with the token, and
 /// with another path and query when given.
-fn http_event(name: &str, token: &str, path_and_query: Option<(&str, &str)>) -> lambda_http::Request {
-    let mut event: Value = serde_json::from_str(&fixture(name).replace("{{token}}", token)).expect("event JSON");
+fn http_event(
+    name: &str,
+    token: &str,
+    path_and_query: Option<(&str, &str)>,
+) -> lambda_http::Request {
+    let mut event: Value =
+        serde_json::from_str(&fixture(name).replace("{{token}}", token)).expect("event JSON");
     if let Some((path, query)) = path_and_query {
-        let staged = format!("/{}{path}", event["requestContext"]["stage"].as_str().expect("stage"));
+        let staged =
+            format!("/{}{path}", event["requestContext"]["stage"].as_str().expect("stage"));
         event["rawPath"] = json!(staged);
         event["requestContext"]["http"]["path"] = json!(staged);
         event["rawQueryString"] = json!(query);
@@ -225,7 +267,8 @@ type RouterOf = fn(std::sync::Arc<sales_shared::http::ApiContext>) -> axum::Rout
 /// Runs a function's Lambda service on one request.
 async fn invoke(router: axum::Router, request: lambda_http::Request) -> (u16, Value) {
     use tower::ServiceExt;
-    let response = sales_shared::http::lambda_handler(router).oneshot(request).await.expect("response");
+    let response =
+        sales_shared::http::lambda_handler(router).oneshot(request).await.expect("response");
     let status = response.status().as_u16();
     let bytes = axum::body::to_bytes(response.into_body(), 10 << 20).await.expect("body");
     (status, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
@@ -255,14 +298,25 @@ async fn the_http_functions_answer_api_gateway_events_as_the_local_server_does()
     assert_eq!(from_lambda, local);
     let buckets = &from_lambda["data"]["aging_buckets"];
     assert_eq!(buckets["over_90_days"]["count"], 0, "{buckets}");
-    assert_eq!(buckets["31_60_days"]["total_amount"], 1200.0, "the buckets parameter was decoded: {buckets}");
+    assert_eq!(
+        buckets["31_60_days"]["total_amount"], 1200.0,
+        "the buckets parameter was decoded: {buckets}"
+    );
 
     // Every HTTP function, through its own router.
     let routers: [(&str, &str, RouterOf); 4] = [
         ("/api/v1/sales/dashboard", "period=month", dashboard::router),
         ("/api/v1/sales/orders/high-value", "minimum_amount=100&limit=1", orders::router),
-        ("/api/v1/sales/invoices/statistics", "from_date=2025-10-01&to_date=2025-12-31", invoices::router),
-        ("/api/v1/sales/payments/statistics", "from_date=2025-12-01&to_date=2025-12-31", payments::router),
+        (
+            "/api/v1/sales/invoices/statistics",
+            "from_date=2025-10-01&to_date=2025-12-31",
+            invoices::router,
+        ),
+        (
+            "/api/v1/sales/payments/statistics",
+            "from_date=2025-12-01&to_date=2025-12-31",
+            payments::router,
+        ),
     ];
     for (path, query, router) in routers {
         let event = http_event("http-api-v2.json", &read, Some((path, query)));
@@ -281,7 +335,8 @@ async fn the_http_functions_answer_api_gateway_events_as_the_local_server_does()
     assert_eq!(body["error"]["parameter"], "period", "{body}");
 
     // No token: 401, from the Lambda service as from the local server.
-    let (status, body) = invoke(invoices::router(ctx), http_event("http-api-v2.json", "", None)).await;
+    let (status, body) =
+        invoke(invoices::router(ctx), http_event("http-api-v2.json", "", None)).await;
     assert_eq!(status, 401, "{body}");
 }
 
@@ -312,7 +367,8 @@ async fn the_report_handler_runs_on_an_eventbridge_schedule() {
     let mut stack = TestStack::new("events-schedule", "2026-01-01T06:00:00Z").await;
     stack.load_and_apply(TENANT, &[order(1, 1, "10.00", "completed")]).await;
     let ctx = export::ReportContext::from_config(&stack.config).await;
-    let event: Value = serde_json::from_str(&fixture("scheduled-event.json")).expect("an EventBridge event");
+    let event: Value =
+        serde_json::from_str(&fixture("scheduled-event.json")).expect("an EventBridge event");
     let out = export::run(&ctx, &event).await.expect("report run");
     assert_eq!(
         out["written"],
@@ -328,17 +384,27 @@ async fn the_export_worker_runs_the_job_an_sqs_event_names() {
     let mut stack = TestStack::new("events-sqs", "2025-12-17T12:00:00Z").await;
     stack.load_and_apply(TENANT, &[order(1, 1, "10.00", "completed")]).await;
     let body = json!({"dataset": "orders", "format": "csv"});
-    let (status, _, created) =
-        stack.send("POST", "/api/v1/sales/exports", Some(&token(TENANT, "sales:export")), Some(&body)).await;
+    let (status, _, created) = stack
+        .send("POST", "/api/v1/sales/exports", Some(&token(TENANT, "sales:export")), Some(&body))
+        .await;
     assert_eq!(status, 202, "{created}");
     let job = created["data"]["id"].as_str().expect("a job id");
-    let event: Value =
-        serde_json::from_str(&fixture("sqs-export-job.json").replace("{{tenant}}", TENANT).replace("{{job}}", job))
-            .expect("an SQS event");
+    let event: Value = serde_json::from_str(
+        &fixture("sqs-export-job.json").replace("{{tenant}}", TENANT).replace("{{job}}", job),
+    )
+    .expect("an SQS event");
     let ctx = export::ReportContext::from_config(&stack.config).await;
     let out = export::jobs::run_messages(&ctx, &event).await;
     // The job ran; the message that is no job is the one to retry.
-    assert_eq!(out, json!({"batchItemFailures": [{"itemIdentifier": "5b2d6f0e-9c1a-4c3e-8f6e-0d1c2b3a4f02"}]}));
-    let (_, _, done) = stack.get(&format!("/api/v1/sales/exports/{job}"), Some(&token(TENANT, "sales:export"))).await;
-    assert_eq!((done["data"]["status"].as_str(), done["data"]["rows"].as_u64()), (Some("succeeded"), Some(1)));
+    assert_eq!(
+        out,
+        json!({"batchItemFailures": [{"itemIdentifier": "5b2d6f0e-9c1a-4c3e-8f6e-0d1c2b3a4f02"}]})
+    );
+    let (_, _, done) = stack
+        .get(&format!("/api/v1/sales/exports/{job}"), Some(&token(TENANT, "sales:export")))
+        .await;
+    assert_eq!(
+        (done["data"]["status"].as_str(), done["data"]["rows"].as_u64()),
+        (Some("succeeded"), Some(1))
+    );
 }

@@ -128,7 +128,11 @@ async fn items_read(stack: &TestStack, tenant: &str, url: &str) -> u64 {
     let (status, headers, body) = stack.get(url, Some(&token(tenant, "sales:read"))).await;
     assert_eq!(status, 200, "{url}: {body}");
     let header = headers.get("x-items-read").unwrap_or_else(|| panic!("{url}: no x-items-read"));
-    header.to_str().ok().and_then(|v| v.parse().ok()).unwrap_or_else(|| panic!("{url}: x-items-read {header:?}"))
+    header
+        .to_str()
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| panic!("{url}: x-items-read {header:?}"))
 }
 
 async fn write(stack: &TestStack, tenant: &str, records: &[SourceRecord]) {
@@ -158,14 +162,20 @@ async fn write(stack: &TestStack, tenant: &str, records: &[SourceRecord]) {
 async fn read_cost_on_a_generated_tenant() {
     let today: NaiveDate = TODAY.parse().expect("date");
     let stack = TestStack::new("read-cost", NOW).await;
-    let (generated, stats) = records(&ScaleOptions::new("gen", today, 1)).expect("generated tenant");
+    let (generated, stats) =
+        records(&ScaleOptions::new("gen", today, 1)).expect("generated tenant");
     println!("1x: {:?}", stats.by_type);
     let (base, twice) = ("onex", "twice");
     let base_records = tenant_records(&generated, base, false);
     let twice_records = tenant_records(&generated, twice, true);
-    let customers =
-        |records: &[SourceRecord]| records.iter().filter(|r| r.key.record_type == RecordType::Customer).count();
-    assert_eq!(customers(&twice_records), 2 * customers(&base_records), "the twin tenant has twice the customers");
+    let customers = |records: &[SourceRecord]| {
+        records.iter().filter(|r| r.key.record_type == RecordType::Customer).count()
+    };
+    assert_eq!(
+        customers(&twice_records),
+        2 * customers(&base_records),
+        "the twin tenant has twice the customers"
+    );
     drop(generated);
     write(&stack, base, &base_records).await;
     write(&stack, twice, &twice_records).await;
@@ -174,16 +184,27 @@ async fn read_cost_on_a_generated_tenant() {
     // the dated families and the copies; reading back all of it would take
     // minutes in a debug build: the bench does it with READ_COST_VERIFY=1).
     let expected = expected_state(base, &base_records);
-    let families = [family::ORDERS, family::PAYMENTS, family::INVOICES, family::CUSTOMERS, family::PRODUCTS];
+    let families =
+        [family::ORDERS, family::PAYMENTS, family::INVOICES, family::CUSTOMERS, family::PRODUCTS];
     let pks: BTreeSet<String> = families.iter().map(|f| measures_pk(base, f)).collect();
-    let live = live_state(&stack.dynamo, &stack.config.aggregates_table, base, &pks).await.expect("live state");
+    let live = live_state(&stack.dynamo, &stack.config.aggregates_table, base, &pks)
+        .await
+        .expect("live state");
     let expected = AggregateState {
         measures: expected.measures.into_iter().filter(|((pk, _), _)| pks.contains(pk)).collect(),
         items: expected.items.into_iter().filter(|((pk, _), _)| pks.contains(pk)).collect(),
     };
-    assert!(expected.measures.len() > 1_000 && expected.items.len() >= 1_100, "too little to compare");
+    assert!(
+        expected.measures.len() > 1_000 && expected.items.len() >= 1_100,
+        "too little to compare"
+    );
     let diffs = differences(&expected, &live);
-    assert!(diffs.is_empty(), "{} items differ after the bulk write, first: {}", diffs.len(), diffs[0]);
+    assert!(
+        diffs.is_empty(),
+        "{} items differ after the bulk write, first: {}",
+        diffs.len(),
+        diffs[0]
+    );
 
     derived_figures_match_the_customers(&stack, base, &base_records).await;
     high_value_orders_match_the_orders(&stack, base, &base_records).await;
@@ -204,14 +225,18 @@ async fn read_cost_on_a_generated_tenant() {
         let pending = NOT_YET_BOUNDED.contains(&label.as_str());
         let per_customer = PER_ACTIVE_CUSTOMER.contains(&label.as_str());
         let one = items_read(&stack, base, url).await;
-        let two =
-            if (pending || per_customer) && !all_twice { None } else { Some(items_read(&stack, twice, url).await) };
+        let two = if (pending || per_customer) && !all_twice {
+            None
+        } else {
+            Some(items_read(&stack, twice, url).await)
+        };
         let limit = match per_customer {
             true => bound.limit() + customer_items(&state, base, range_of(url)),
             false => bound.limit(),
         };
         let flat = |two: u64| two == one || PAGED_LISTS.contains(&label.as_str()) || per_customer;
-        let within = one <= limit && two.is_none_or(|two| (two <= limit || per_customer) && flat(two));
+        let within =
+            one <= limit && two.is_none_or(|two| (two <= limit || per_customer) && flat(two));
         let note = match (pending, within, two.is_some()) {
             (false, true, _) if per_customer => "bound + customers active",
             (false, true, _) => "bounded",
@@ -221,12 +246,21 @@ async fn read_cost_on_a_generated_tenant() {
             (true, true, false) => "not yet bounded (1x within its bound)",
         };
         let two = two.map_or("-".to_owned(), |n| n.to_string());
-        println!("| {label} | `{}` | {limit} | {one} | {two} | {note} |", url.trim_start_matches(PREFIX));
+        println!(
+            "| {label} | `{}` | {limit} | {one} | {two} | {note} |",
+            url.trim_start_matches(PREFIX)
+        );
         if !pending && !within {
-            failures.push(format!("{label}: {one} and {two} items (twice the customers), bound {limit}"));
+            failures.push(format!(
+                "{label}: {one} and {two} items (twice the customers), bound {limit}"
+            ));
         }
     }
-    assert!(failures.is_empty(), "requests over their bound or growing with customers:\n{}", failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "requests over their bound or growing with customers:\n{}",
+        failures.join("\n")
+    );
 }
 
 /// High-value orders over the whole history (every generated order is
@@ -234,7 +268,11 @@ async fn read_cost_on_a_generated_tenant() {
 /// `meta` from the bands (and the partial band's orders) equals the totals
 /// of the revenue-bearing orders counted here, and two pages through the
 /// cursor are the first rows by amount descending, ids ascending.
-async fn high_value_orders_match_the_orders(stack: &TestStack, tenant: &str, records: &[SourceRecord]) {
+async fn high_value_orders_match_the_orders(
+    stack: &TestStack,
+    tenant: &str,
+    records: &[SourceRecord],
+) {
     let read = token(tenant, "sales:read");
     for minimum in [10_000_i64, 1_500] {
         let mut expected: Vec<(i64, i64)> = records
@@ -249,7 +287,8 @@ async fn high_value_orders_match_the_orders(stack: &TestStack, tenant: &str, rec
             .collect();
         expected.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
         assert!(expected.len() > 40, "too few orders of at least {minimum}: {}", expected.len());
-        let query = format!("minimum_amount={minimum}&from_date=2016-01-01&to_date={TODAY}&limit=20");
+        let query =
+            format!("minimum_amount={minimum}&from_date=2016-01-01&to_date={TODAY}&limit=20");
         let mut url = format!("{PREFIX}orders/high-value?{query}");
         let mut seen = Vec::new();
         for page in 0..2 {
@@ -257,7 +296,12 @@ async fn high_value_orders_match_the_orders(stack: &TestStack, tenant: &str, rec
             assert_eq!(status, 200, "{body}");
             if page == 0 {
                 let total: i64 = expected.iter().map(|(c, _)| c).sum();
-                assert_eq!(body["meta"]["total_orders"], expected.len(), "{minimum}: {}", body["meta"]);
+                assert_eq!(
+                    body["meta"]["total_orders"],
+                    expected.len(),
+                    "{minimum}: {}",
+                    body["meta"]
+                );
                 assert_eq!(
                     sales_tests::dec(&body["meta"]["total_value"]),
                     rust_decimal::Decimal::new(total, 2),
@@ -265,7 +309,13 @@ async fn high_value_orders_match_the_orders(stack: &TestStack, tenant: &str, rec
                     body["meta"]
                 );
             }
-            seen.extend(body["data"].as_array().expect("rows").iter().map(|r| r["id"].as_i64().expect("id")));
+            seen.extend(
+                body["data"]
+                    .as_array()
+                    .expect("rows")
+                    .iter()
+                    .map(|r| r["id"].as_i64().expect("id")),
+            );
             let cursor = body["meta"]["next_cursor"].as_str().expect("a next page");
             url = format!("{PREFIX}orders/high-value?{query}&cursor={cursor}");
         }
@@ -277,7 +327,10 @@ async fn high_value_orders_match_the_orders(stack: &TestStack, tenant: &str, rec
 /// The custom range of a case's `from_date` and `to_date`.
 fn range_of(url: &str) -> DateRange {
     let date = |name: &str| -> NaiveDate {
-        let value = url.split(['?', '&']).find_map(|p| p.strip_prefix(name)).unwrap_or_else(|| panic!("{url}: {name}"));
+        let value = url
+            .split(['?', '&'])
+            .find_map(|p| p.strip_prefix(name))
+            .unwrap_or_else(|| panic!("{url}: {name}"));
         value.parse().unwrap_or_else(|_| panic!("{url}: {name}{value}"))
     };
     DateRange::new(date("from_date="), date("to_date="))
@@ -309,14 +362,20 @@ fn customer_items(state: &AggregateState, tenant: &str, range: DateRange) -> u64
 /// The derived customer figures of a calendar period (ranking, distinct
 /// and new customers) equal those counted from every customer's state
 /// items, computed here from the expected state without the derivation.
-async fn derived_figures_match_the_customers(stack: &TestStack, tenant: &str, records: &[SourceRecord]) {
+async fn derived_figures_match_the_customers(
+    stack: &TestStack,
+    tenant: &str,
+    records: &[SourceRecord],
+) {
     let state = expected_state(tenant, records);
     let sales = measures_pk(tenant, family::CUSTOMER_SALES);
     // (revenue, placed, id) of every customer with a placed order in 2025.
     let mut customers: Vec<(i128, i128, i64)> = state
         .measures
         .iter()
-        .filter(|((pk, sk), m)| *pk == sales && sk.starts_with("Y#2025#") && m.get("placed").is_some_and(|n| *n > 0))
+        .filter(|((pk, sk), m)| {
+            *pk == sales && sk.starts_with("Y#2025#") && m.get("placed").is_some_and(|n| *n > 0)
+        })
         .map(|((_, sk), m)| {
             let id = sk.rsplit_once('#').and_then(|(_, id)| id.parse().ok()).expect("customer id");
             (m.get("revenue").copied().unwrap_or(0), m["placed"], id)
@@ -329,11 +388,14 @@ async fn derived_figures_match_the_customers(stack: &TestStack, tenant: &str, re
         state.measures[&days]
             .iter()
             .filter(|(_, n)| **n > 0)
-            .filter_map(|(name, _)| sales_shared::store::aggregates::measure::day_of_order_day(name))
+            .filter_map(|(name, _)| {
+                sales_shared::store::aggregates::measure::day_of_order_day(name)
+            })
             .min()
             .expect("a first order")
     };
-    let new = customers.iter().filter(|c| first_order(c.2).format("%Y").to_string() == "2025").count();
+    let new =
+        customers.iter().filter(|c| first_order(c.2).format("%Y").to_string() == "2025").count();
 
     let read = token(tenant, "sales:read");
     let url = format!("{PREFIX}orders/performance-metrics?from_date=2025-01-01&to_date=2025-12-31");
@@ -351,10 +413,14 @@ async fn derived_figures_match_the_customers(stack: &TestStack, tenant: &str, re
         let (status, _, body) = stack.get(&url, Some(&read)).await;
         assert_eq!(status, 200, "{body}");
         for row in body["data"].as_array().expect("rows") {
-            seen.push((row["customer_id"].as_i64().expect("id"), row["total_orders"].as_i64().expect("orders")));
+            seen.push((
+                row["customer_id"].as_i64().expect("id"),
+                row["total_orders"].as_i64().expect("orders"),
+            ));
         }
         let cursor = body["meta"]["next_cursor"].as_str().expect("a second page");
-        url = format!("{PREFIX}dashboard/widgets/top-customers?period=year&limit=60&cursor={cursor}");
+        url =
+            format!("{PREFIX}dashboard/widgets/top-customers?period=year&limit=60&cursor={cursor}");
     }
     let expected: Vec<(i64, i64)> = customers.iter().take(120).map(|c| (c.2, c.1 as i64)).collect();
     assert_eq!(seen, expected);
@@ -371,7 +437,8 @@ async fn derived_figures_match_the_customers(stack: &TestStack, tenant: &str, re
     let today: chrono::NaiveDate = TODAY.parse().expect("date");
     let expected = aging_report(today, &listed, &Buckets::default(), None);
     assert!(expected.summary.total_invoices > 100, "too few open invoices to compare");
-    let (status, _, body) = stack.get(&format!("{PREFIX}invoices/aging-report?limit=25"), Some(&read)).await;
+    let (status, _, body) =
+        stack.get(&format!("{PREFIX}invoices/aging-report?limit=25"), Some(&read)).await;
     assert_eq!(status, 200, "{body}");
     let as_json = serde_json::to_value(&expected).expect("json");
     assert_eq!(body["data"]["aging_buckets"], as_json["aging_buckets"]);
@@ -391,13 +458,18 @@ async fn derived_figures_match_the_customers(stack: &TestStack, tenant: &str, re
         .collect();
     assert_eq!(page, first);
 
-    let month = DateRange::new("2025-12-01".parse().expect("date"), "2025-12-31".parse().expect("date"));
+    let month =
+        DateRange::new("2025-12-01".parse().expect("date"), "2025-12-31".parse().expect("date"));
     let open = OpenInPeriod::of(&listed, month, today);
     let (status, _, body) = stack.get(&format!("{PREFIX}invoices/statistics"), Some(&read)).await;
     assert_eq!(status, 200, "{body}");
     let counts = &body["data"]["invoice_counts"];
     assert_eq!(counts["overdue"], open.overdue_count as i64, "{counts}");
-    assert_eq!(counts["partially_paid"], (open.partially_paid - open.overdue_partially_paid) as i64, "{counts}");
+    assert_eq!(
+        counts["partially_paid"],
+        (open.partially_paid - open.overdue_partially_paid) as i64,
+        "{counts}"
+    );
     let financial = &body["data"]["financial_metrics"];
     assert_eq!(
         financial["total_outstanding"].to_string(),
@@ -418,7 +490,9 @@ async fn pages(stack: &TestStack, read: &str, first: String) -> Vec<i64> {
     loop {
         let (status, _, body) = stack.get(&url, Some(read)).await;
         assert_eq!(status, 200, "{url}: {body}");
-        rows.extend(body["data"].as_array().expect("rows").iter().map(|r| r["id"].as_i64().expect("id")));
+        rows.extend(
+            body["data"].as_array().expect("rows").iter().map(|r| r["id"].as_i64().expect("id")),
+        );
         match body["meta"]["next_cursor"].as_str() {
             Some(cursor) => url = format!("{first}&cursor={cursor}"),
             None => return rows,
@@ -471,7 +545,9 @@ async fn customer_figures_match(stack: &TestStack, tenant: &str, state: &Aggrega
             if *pk != sales || !sk.starts_with(prefix) {
                 continue;
             }
-            let Some(id) = sk.rsplit_once('#').and_then(|(_, id)| id.parse::<i64>().ok()) else { continue };
+            let Some(id) = sk.rsplit_once('#').and_then(|(_, id)| id.parse::<i64>().ok()) else {
+                continue;
+            };
             let t = map.entry(id).or_default();
             t.placed += m.get("placed").copied().unwrap_or(0);
             t.revenue_bearing += m.get("revenue_bearing").copied().unwrap_or(0);
@@ -495,21 +571,31 @@ async fn customer_figures_match(stack: &TestStack, tenant: &str, state: &Aggrega
     };
     let end: chrono::NaiveDate = "2025-12-31".parse().expect("date");
     let vip = sales_shared::records::TenantSettings::default().vip_lifetime_revenue;
-    let expected = serde_json::to_value(sales_shared::metrics::kpis::customer_analytics(&sets, &days, end, vip, 10))
-        .expect("json");
+    let expected = serde_json::to_value(sales_shared::metrics::kpis::customer_analytics(
+        &sets, &days, end, vip, 10,
+    ))
+    .expect("json");
     let read = token(tenant, "sales:read");
-    let (status, _, body) = stack.get(&format!("{PREFIX}dashboard/customer-analytics?period=year"), Some(&read)).await;
+    let (status, _, body) =
+        stack.get(&format!("{PREFIX}dashboard/customer-analytics?period=year"), Some(&read)).await;
     assert_eq!(status, 200, "{body}");
     for part in ["customer_segmentation", "customer_lifetime_value", "purchase_frequency"] {
         assert_eq!(body["data"][part], expected[part], "{part}");
     }
-    let top = |v: &serde_json::Value| -> Vec<(serde_json::Value, serde_json::Value, serde_json::Value)> {
-        v.as_array()
-            .expect("rows")
-            .iter()
-            .map(|r| (r["customer_id"].clone(), r["customer_since"].clone(), r["lifetime_value"].clone()))
-            .collect()
-    };
+    let top =
+        |v: &serde_json::Value| -> Vec<(serde_json::Value, serde_json::Value, serde_json::Value)> {
+            v.as_array()
+                .expect("rows")
+                .iter()
+                .map(|r| {
+                    (
+                        r["customer_id"].clone(),
+                        r["customer_since"].clone(),
+                        r["lifetime_value"].clone(),
+                    )
+                })
+                .collect()
+        };
     assert_eq!(top(&body["data"]["top_customers"]), top(&expected["top_customers"]));
 
     // A custom range ending today (not a calendar bucket): the customers
@@ -518,8 +604,10 @@ async fn customer_figures_match(stack: &TestStack, tenant: &str, state: &Aggrega
         ("2025-03-15".parse().expect("date"), TODAY.parse().expect("date"));
     let mut active = CustomerMap::new();
     for ((pk, sk), m) in &state.measures {
-        let Some(day) =
-            sk.strip_prefix("D#").and_then(|rest| rest.get(..10)).and_then(|d| d.parse::<chrono::NaiveDate>().ok())
+        let Some(day) = sk
+            .strip_prefix("D#")
+            .and_then(|rest| rest.get(..10))
+            .and_then(|d| d.parse::<chrono::NaiveDate>().ok())
         else {
             continue;
         };
@@ -533,9 +621,12 @@ async fn customer_figures_match(stack: &TestStack, tenant: &str, state: &Aggrega
         t.revenue_cents += m.get("revenue").copied().unwrap_or(0);
     }
     let custom = CustomerSets { period: active, from, ..sets.clone() };
-    let expected = serde_json::to_value(sales_shared::metrics::kpis::customer_analytics(&custom, &days, to, vip, 10))
-        .expect("json");
-    let url = format!("{PREFIX}dashboard/customer-analytics?period=custom&from_date={from}&to_date={to}");
+    let expected = serde_json::to_value(sales_shared::metrics::kpis::customer_analytics(
+        &custom, &days, to, vip, 10,
+    ))
+    .expect("json");
+    let url =
+        format!("{PREFIX}dashboard/customer-analytics?period=custom&from_date={from}&to_date={to}");
     let (status, _, body) = stack.get(&url, Some(&read)).await;
     assert_eq!(status, 200, "{body}");
     for part in ["customer_segmentation", "customer_lifetime_value", "purchase_frequency"] {
@@ -551,14 +642,18 @@ async fn customer_figures_match(stack: &TestStack, tenant: &str, state: &Aggrega
     assert_eq!(status, 200, "{body}");
     let kpis = &body["data"];
     let same = |api: &serde_json::Value, expected: rust_decimal::Decimal| {
-        let api: rust_decimal::Decimal = api.to_string().parse().unwrap_or_else(|_| panic!("not a number: {api}"));
+        let api: rust_decimal::Decimal =
+            api.to_string().parse().unwrap_or_else(|_| panic!("not a number: {api}"));
         assert_eq!(api, sales_shared::money::round(expected, 2), "API {api}, expected {expected}");
     };
     same(&kpis["customer_kpis"]["customer_retention_rate"], rate);
     same(&kpis["customer_kpis"]["churn_rate"], churn);
     same(&kpis["revenue_kpis"]["monthly_recurring_revenue"], mrr);
-    let december =
-        sales_shared::metrics::customers::CustomerSets { period: month("12"), through: totals("Y#"), ..sets };
+    let december = sales_shared::metrics::customers::CustomerSets {
+        period: month("12"),
+        through: totals("Y#"),
+        ..sets
+    };
     let ltv = sales_shared::metrics::customers::lifetime_value(&december).average;
     same(&kpis["customer_kpis"]["customer_lifetime_value"], ltv);
 }

@@ -13,12 +13,18 @@ const TENANT: &str = "demo";
 #[tokio::test]
 async fn verify_and_rebuild_on_demo_data() {
     let mut stack = TestStack::new("reconcile", "2025-12-17T12:00:00Z").await;
-    let options =
-        DemoOptions { months: 3, orders_per_month: 60, ..DemoOptions::new(TENANT, "2025-12-17".parse().unwrap()) };
+    let options = DemoOptions {
+        months: 3,
+        orders_per_month: 60,
+        ..DemoOptions::new(TENANT, "2025-12-17".parse().unwrap())
+    };
     let mut bytes = Vec::new();
     generate(&options, &mut bytes).unwrap();
-    let lines: Vec<Value> =
-        String::from_utf8(bytes).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let lines: Vec<Value> = String::from_utf8(bytes)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
     let summary = stack.load_and_apply(TENANT, &lines).await;
     assert!(summary.rejected.is_empty());
     assert!(verify(&stack.config, TENANT, false).await.unwrap().is_empty());
@@ -67,7 +73,14 @@ async fn verify_and_rebuild_on_demo_data() {
     // and rebuild removes it.
     let mut stray = key_map("demo#stale_family#D#1999-01-01".to_owned(), format!("{:020}", 7));
     stray.insert("revenue".to_owned(), AttributeValue::N("500".into()));
-    stack.dynamo.put_item().table_name(&stack.config.aggregates_table).set_item(Some(stray)).send().await.unwrap();
+    stack
+        .dynamo
+        .put_item()
+        .table_name(&stack.config.aggregates_table)
+        .set_item(Some(stray))
+        .send()
+        .await
+        .unwrap();
     let diffs = verify(&stack.config, TENANT, false).await.unwrap();
     assert_eq!(diffs.len(), 1, "{diffs:?}");
     assert!(diffs[0].to_string().contains("demo#stale_family#D#1999-01-01"));
@@ -77,12 +90,16 @@ async fn verify_and_rebuild_on_demo_data() {
 
 /// An empty zip archive (end of central directory only): moto stores a
 /// function's code without running it.
-const EMPTY_ZIP: [u8; 22] = [0x50, 0x4b, 0x05, 0x06, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
+const EMPTY_ZIP: [u8; 22] =
+    [0x50, 0x4b, 0x05, 0x06, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
 
 /// A Lambda function with a 1 s timeout and a stream-like mapping to it,
 /// on moto's server (the Lambda API of `salesctl rebuild --pause-mapping`):
 /// the mapping's id, and the Lambda client.
-async fn moto_mapping(config: &sales_shared::config::Config, name: &str) -> (String, aws_sdk_lambda::Client) {
+async fn moto_mapping(
+    config: &sales_shared::config::Config,
+    name: &str,
+) -> (String, aws_sdk_lambda::Client) {
     let endpoint = config.lambda_endpoint.clone().expect("moto's endpoint");
     // moto routes a request by the service of its credential scope.
     let role = reqwest::Client::new()
@@ -118,7 +135,8 @@ async fn moto_mapping(config: &sales_shared::config::Config, name: &str) -> (Str
         .await
         .expect("CreateFunction");
     let sqs = sales_tests::moto_sqs(config).await;
-    let url = sqs.create_queue().queue_name(name).send().await.expect("queue").queue_url.expect("url");
+    let url =
+        sqs.create_queue().queue_name(name).send().await.expect("queue").queue_url.expect("url");
     let arn = sqs
         .get_queue_attributes()
         .queue_url(url)
@@ -141,7 +159,8 @@ async fn moto_mapping(config: &sales_shared::config::Config, name: &str) -> (Str
 }
 
 async fn mapping_state(lambda: &aws_sdk_lambda::Client, uuid: &str) -> String {
-    let mapping = lambda.get_event_source_mapping().uuid(uuid).send().await.expect("GetEventSourceMapping");
+    let mapping =
+        lambda.get_event_source_mapping().uuid(uuid).send().await.expect("GetEventSourceMapping");
     mapping.state.unwrap_or_default()
 }
 
@@ -191,7 +210,8 @@ async fn a_rebuild_pauses_the_stream_mapping_while_it_runs() {
     assert!(verify(&stack.config, TENANT, false).await.unwrap().is_empty());
 
     // A rebuild that fails (no such table) leaves the mapping disabled.
-    let broken = sales_shared::config::Config { aggregates_table: "no-such-table".into(), ..config.clone() };
+    let broken =
+        sales_shared::config::Config { aggregates_table: "no-such-table".into(), ..config.clone() };
     let failed = salesctl::mapping::rebuild_paused(&broken, TENANT, &uuid, waits, false).await;
     let message = failed.expect_err("the rebuild fails").to_string();
     assert!(message.contains("stays disabled"), "{message}");

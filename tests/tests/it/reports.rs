@@ -15,10 +15,14 @@ async fn the_monthly_run_writes_every_tenants_previous_month() {
     let mut stack = TestStack::new("reports", "2026-01-05T12:00:00Z").await;
     stack.load_and_apply(TENANT, &records()).await;
     let ctx = export::ReportContext::from_config(&stack.config).await;
-    let out = export::run(&ctx, &json!({"source": "aws.scheduler", "detail": {}})).await.expect("run");
+    let out =
+        export::run(&ctx, &json!({"source": "aws.scheduler", "detail": {}})).await.expect("run");
     assert_eq!(
         out["written"],
-        json!(["reports/december/2025-12/management-report.pdf", "reports/december/2025-12/management-report.xlsx"])
+        json!([
+            "reports/december/2025-12/management-report.pdf",
+            "reports/december/2025-12/management-report.xlsx"
+        ])
     );
     // A rerun overwrites the same keys.
     export::run(&ctx, &json!({"detail": {"month": "2025-12"}})).await.expect("rerun");
@@ -32,7 +36,13 @@ async fn the_monthly_run_writes_every_tenants_previous_month() {
     assert_eq!(reports[1]["format"], "pdf");
     assert_eq!(reports[0]["expires_at"], "2026-01-05T12:15:00Z");
 
-    let xlsx = reqwest::get(reports[0]["url"].as_str().unwrap()).await.unwrap().bytes().await.unwrap().to_vec();
+    let xlsx = reqwest::get(reports[0]["url"].as_str().unwrap())
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap()
+        .to_vec();
     let mut book: Xlsx<_> = Xlsx::new(Cursor::new(xlsx)).unwrap();
     assert_eq!(
         book.sheet_names(),
@@ -59,10 +69,21 @@ async fn the_monthly_run_writes_every_tenants_previous_month() {
     assert_eq!(aging.get((2, 2)), Some(&Data::Float(195.0)));
     assert_eq!(aging.get((1, 2)), Some(&Data::Float(25.0)));
 
-    let pdf = reqwest::get(reports[1]["url"].as_str().unwrap()).await.unwrap().bytes().await.unwrap().to_vec();
+    let pdf = reqwest::get(reports[1]["url"].as_str().unwrap())
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap()
+        .to_vec();
     let path = std::env::temp_dir().join(format!("management-{}.pdf", std::process::id()));
     std::fs::write(&path, &pdf).unwrap();
-    let text = std::process::Command::new("pdftotext").args(["-layout"]).arg(&path).arg("-").output().unwrap();
+    let text = std::process::Command::new("pdftotext")
+        .args(["-layout"])
+        .arg(&path)
+        .arg("-")
+        .output()
+        .unwrap();
     let text = String::from_utf8(text.stdout).unwrap();
     for expected in [
         "Management report 2025-12",
@@ -76,9 +97,11 @@ async fn the_monthly_run_writes_every_tenants_previous_month() {
     }
 
     // Other tenants see none of them; listing needs sales:export.
-    let (_, _, other) = stack.get("/api/v1/sales/reports", Some(&token("other", "sales:export"))).await;
+    let (_, _, other) =
+        stack.get("/api/v1/sales/reports", Some(&token("other", "sales:export"))).await;
     assert_eq!(other["data"], json!([]));
-    let (status, _, _) = stack.get("/api/v1/sales/reports", Some(&token(TENANT, "sales:read"))).await;
+    let (status, _, _) =
+        stack.get("/api/v1/sales/reports", Some(&token(TENANT, "sales:read"))).await;
     assert_eq!(status, 403);
 }
 
@@ -99,7 +122,14 @@ async fn the_schedule_fans_out_one_message_per_tenant_and_each_message_writes_it
     let mut config = stack.config.clone();
     let sqs = moto_sqs(&config).await;
     let queue_name = format!("reports-{}", config.aggregates_table);
-    let url = sqs.create_queue().queue_name(queue_name).send().await.expect("queue").queue_url.expect("url");
+    let url = sqs
+        .create_queue()
+        .queue_name(queue_name)
+        .send()
+        .await
+        .expect("queue")
+        .queue_url
+        .expect("url");
     config.report_queue_url = Some(url.clone());
     let ctx = export::ReportContext::from_config(&config).await;
 
@@ -111,8 +141,9 @@ async fn the_schedule_fans_out_one_message_per_tenant_and_each_message_writes_it
     let reports = |tenant: &'static str| {
         let stack = &stack;
         async move {
-            let (status, _, body) =
-                stack.get("/api/v1/sales/reports", Some(&token(tenant, "sales:read sales:export"))).await;
+            let (status, _, body) = stack
+                .get("/api/v1/sales/reports", Some(&token(tenant, "sales:read sales:export")))
+                .await;
             assert_eq!(status, 200, "{body}");
             body["data"].as_array().map_or(0, Vec::len)
         }
@@ -138,7 +169,9 @@ async fn the_schedule_fans_out_one_message_per_tenant_and_each_message_writes_it
                 "awsRegion": "us-east-1", "attributes": {}, "messageAttributes": {}})
         })
         .collect();
-    records.push(json!({"messageId": "not-a-report", "body": "{\"tenant\": 7}", "eventSource": "aws:sqs"}));
+    records.push(
+        json!({"messageId": "not-a-report", "body": "{\"tenant\": 7}", "eventSource": "aws:sqs"}),
+    );
     let out = export::run(&ctx, &json!({"Records": records})).await.expect("messages run");
     assert_eq!(out["batchItemFailures"], json!([{"itemIdentifier": "not-a-report"}]));
     assert_eq!(reports(other).await, 2, "PDF and Excel");

@@ -21,7 +21,10 @@ const ENDPOINTS: [(&str, &str); 16] = [
     ("payment_statistics", "/api/v1/sales/payments/statistics"),
     ("failed_payments", "/api/v1/sales/payments/failed"),
     ("disputed_payments", "/api/v1/sales/payments/disputed"),
-    ("revenue_by_period", "/api/v1/sales/dashboard/revenue?period=month&from_date=2025-11-01&to_date=2025-12-31"),
+    (
+        "revenue_by_period",
+        "/api/v1/sales/dashboard/revenue?period=month&from_date=2025-11-01&to_date=2025-12-31",
+    ),
     ("revenue_by_product", "/api/v1/sales/dashboard/revenue?group_by=product"),
     ("customer_analytics", "/api/v1/sales/dashboard/customer-analytics"),
     ("performance", "/api/v1/sales/dashboard/performance"),
@@ -29,8 +32,8 @@ const ENDPOINTS: [(&str, &str); 16] = [
 
 /// The fields of the guide's example responses, in the guide's order.
 fn guide_examples() -> Vec<(String, Value)> {
-    let fixture: Value =
-        serde_json::from_str(include_str!("../../fixtures/guide_shapes.json")).expect("the fixture is JSON");
+    let fixture: Value = serde_json::from_str(include_str!("../../fixtures/guide_shapes.json"))
+        .expect("the fixture is JSON");
     fixture["examples"]
         .as_array()
         .expect("an `examples` array")
@@ -58,7 +61,9 @@ fn missing(guide: &Value, ours: &Value, path: &str, out: &mut Vec<String>) {
                 out.push(format!("{path}[] (ours is empty)"));
             }
         }
-        (Value::Object(_) | Value::Array(_), other) => out.push(format!("{path} (ours is {other})")),
+        (Value::Object(_) | Value::Array(_), other) => {
+            out.push(format!("{path} (ours is {other})"))
+        }
         _ => {}
     }
 }
@@ -73,7 +78,15 @@ async fn responses_match_the_guide_and_their_snapshots() {
     // The check itself fails on a response without the guide's fields.
     let mut probe = Vec::new();
     missing(&examples[3], &serde_json::json!({"data": {"monthly_target": 1}}), "", &mut probe);
-    assert_eq!(probe, [".data.current_revenue", ".data.days_remaining", ".data.on_track", ".data.progress_percentage"]);
+    assert_eq!(
+        probe,
+        [
+            ".data.current_revenue",
+            ".data.days_remaining",
+            ".data.on_track",
+            ".data.progress_percentage"
+        ]
+    );
     let (stack, read) = sales_tests::december::stack("shapes").await;
     let mut problems = Vec::new();
     for ((name, path), example) in ENDPOINTS.iter().zip(&examples) {
@@ -87,5 +100,9 @@ async fn responses_match_the_guide_and_their_snapshots() {
             ".meta.data_through" => "[data_through]",
         });
     }
-    assert!(problems.is_empty(), "fields of the guide missing from our responses:\n{}", problems.join("\n"));
+    assert!(
+        problems.is_empty(),
+        "fields of the guide missing from our responses:\n{}",
+        problems.join("\n")
+    );
 }

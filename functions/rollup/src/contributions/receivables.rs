@@ -107,7 +107,8 @@ impl Receivable {
         };
         let mut out = Vec::new();
         let mut previous = OpenFigures::default();
-        let dates = std::iter::once(start).chain(self.event_dates().into_iter().filter(|d| *d > start));
+        let dates =
+            std::iter::once(start).chain(self.event_dates().into_iter().filter(|d| *d > start));
         for date in dates {
             let now = self.at(date);
             let change = now.minus(previous);
@@ -182,7 +183,8 @@ mod tests {
         assert!(through(&open, d("2025-04-15")).is_zero());
         assert!(through(&late, d("2025-04-15")).is_zero());
         // Overpaid on the first day: never open.
-        let overpaid = Receivable { payments: vec![(d("2025-01-10"), 120_000)], write_off: None, ..invoice };
+        let overpaid =
+            Receivable { payments: vec![(d("2025-01-10"), 120_000)], write_off: None, ..invoice };
         assert!(overpaid.steps(None).is_empty());
     }
 }

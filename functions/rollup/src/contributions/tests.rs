@@ -40,7 +40,8 @@ fn drafts_and_cancelled_orders_bear_no_revenue() {
     let m = &draft.measures(family::ORDERS, d("2025-12-02"));
     assert_eq!(m.get("placed"), None);
     assert_eq!(m["status_draft"], 1);
-    let cancelled = contribution(&order("cancelled", "50.00", "2025-12-02T12:00:00Z"), chrono_tz::UTC);
+    let cancelled =
+        contribution(&order("cancelled", "50.00", "2025-12-02T12:00:00Z"), chrono_tz::UTC);
     let m = &cancelled.measures(family::ORDERS, d("2025-12-02"));
     assert_eq!(m["placed"], 1);
     assert_eq!(m.get("revenue"), None);
@@ -51,7 +52,9 @@ fn update_delta_moves_revenue_between_buckets_and_cancels_out() {
     let old = contribution(&order("pending", "10.00", "2025-12-31T12:00:00Z"), chrono_tz::UTC);
     let new = contribution(&order("completed", "12.50", "2026-01-01T12:00:00Z"), chrono_tz::UTC);
     let delta = Delta::between("t1", &old, &new);
-    let get = |sk: &str| delta.adds.get(&("t1#orders".to_owned(), sk.to_owned())).cloned().unwrap_or_default();
+    let get = |sk: &str| {
+        delta.adds.get(&("t1#orders".to_owned(), sk.to_owned())).cloned().unwrap_or_default()
+    };
     assert_eq!(get("D#2025-12-31")["revenue"], -1000);
     assert_eq!(get("M#2025-12")["status_pending"], -1);
     assert_eq!(get("Y#2026")["revenue"], 1250);
@@ -98,7 +101,11 @@ fn invoice_receivables_days_to_pay_and_open_index() {
     }
     let c = contribution(&paid, chrono_tz::UTC);
     let (key, item) = c.items.iter().next().unwrap();
-    assert_eq!(key.1, format!("2025-12-22#{:020}", 9), "closed on the local date of the last payment");
+    assert_eq!(
+        key.1,
+        format!("2025-12-22#{:020}", 9),
+        "closed on the local date of the last payment"
+    );
     assert_eq!(item["balance"].as_n().unwrap(), "0");
     assert_eq!(c.measures(family::INVOICES, d("2025-12-01"))["paid_by_payments"], 1);
     // Last application is 04:00Z on the 22nd: 21 days after issue.
@@ -142,7 +149,10 @@ fn order_channel_fulfillment_delivery_and_rep_slice() {
     let m = c.measures(family::ORDERS, d("2025-12-01"));
     assert_eq!((m["source_email_placed"], m["source_email_revenue"]), (1, 4000));
     // Shipped on the 4th (UTC): 3 days.
-    assert_eq!((m["fulfilled"], m["fulfillment_days"], m[&measure::fulfillment_days_bin(3)]), (1, 3, 1));
+    assert_eq!(
+        (m["fulfilled"], m["fulfillment_days"], m[&measure::fulfillment_days_bin(3)]),
+        (1, 3, 1)
+    );
     assert_eq!(m.get("pending_fulfillment"), None);
     // Delivered on the 8th, promised the 7th: late; with an error; returned.
     assert_eq!((m["delivery_promised"], m.get("delivered_on_time")), (1, None));
@@ -151,7 +161,10 @@ fn order_channel_fulfillment_delivery_and_rep_slice() {
     // In New York the ship date is the 4th 18:30: still 3 days; the rep's
     // slice holds the same measures.
     let ny = contribution(&record, "America/New_York".parse().unwrap());
-    assert_eq!(ny.measures(&family::orders_of_rep(7), d("2025-12-01")), ny.measures(family::ORDERS, d("2025-12-01")));
+    assert_eq!(
+        ny.measures(&family::orders_of_rep(7), d("2025-12-01")),
+        ny.measures(family::ORDERS, d("2025-12-01"))
+    );
 }
 
 #[test]
@@ -164,8 +177,14 @@ fn payment_breakdowns_and_slices() {
     }));
     let c = contribution(&failed, chrono_tz::UTC);
     let m = c.measures(family::PAYMENTS, d("2025-12-01"));
-    assert_eq!((m["failed_amount"], m["retryable"], m["retryable_amount"], m["reason_other"]), (9900, 1, 9900, 1));
-    assert_eq!((m["gateway_stripe_count"], m["gateway_stripe_failed"], m.get("gateway_stripe_captured")), (1, 1, None));
+    assert_eq!(
+        (m["failed_amount"], m["retryable"], m["retryable_amount"], m["reason_other"]),
+        (9900, 1, 9900, 1)
+    );
+    assert_eq!(
+        (m["gateway_stripe_count"], m["gateway_stripe_failed"], m.get("gateway_stripe_captured")),
+        (1, 1, None)
+    );
     assert_eq!((m["gateway_stripe_response_ms"], m["gateway_stripe_responses"]), (800, 1));
     for slice in [
         family::payments_of(Some("credit_card"), None),
@@ -184,10 +203,17 @@ fn payment_breakdowns_and_slices() {
     }));
     let m = contribution(&card, chrono_tz::UTC).measures(family::PAYMENTS, d("2025-12-01"));
     assert_eq!(
-        (m["method_credit_card_captured"], m["method_credit_card_amount"], m["method_credit_card_fees"]),
+        (
+            m["method_credit_card_captured"],
+            m["method_credit_card_amount"],
+            m["method_credit_card_fees"]
+        ),
         (1, 10000, 320)
     );
-    assert_eq!((m["processing_ms"], m["processing_timed"], m["gateway_stripe_captured"]), (4500, 1, 1));
+    assert_eq!(
+        (m["processing_ms"], m["processing_timed"], m["gateway_stripe_captured"]),
+        (4500, 1, 1)
+    );
 }
 
 #[test]
@@ -200,7 +226,11 @@ fn days_to_pay_histogram_on_time_drafts_and_customer_slice() {
     }));
     let c = contribution(&paid, chrono_tz::UTC);
     let m = c.measures(family::INVOICES, d("2025-12-01"));
-    assert_eq!((m[&measure::days_to_pay_bin(11)], m.get("paid_on_time")), (1, None), "paid 2 days after the due date");
+    assert_eq!(
+        (m[&measure::days_to_pay_bin(11)], m.get("paid_on_time")),
+        (1, None),
+        "paid 2 days after the due date"
+    );
     assert_eq!(c.measures(&family::invoices_of_customer(4), d("2025-12-12"))["paid_off"], 1);
 
     let draft = record(serde_json::json!({
@@ -238,18 +268,29 @@ fn order_feeds_customer_product_sketch_and_indexes() {
     let c = contribution(&record, chrono_tz::UTC);
     let day = d("2025-12-01");
     let customer = c.entity(family::CUSTOMER_SALES, day, 9);
-    assert_eq!((customer["placed"], customer["revenue_bearing"], customer["revenue"]), (1, 1, 2500));
+    assert_eq!(
+        (customer["placed"], customer["revenue_bearing"], customer["revenue"]),
+        (1, 1, 2500)
+    );
     assert_eq!(c.entity("customer_sales@rep=3", day, 9), customer);
     let shard4 = c.entity(family::PRODUCT_SALES, day, 4);
     assert_eq!(
-        (shard4["p4_units"], shard4["p4_revenue"], c.entity(family::PRODUCT_SALES, day, 5)["p5_units"]),
+        (
+            shard4["p4_units"],
+            shard4["p4_revenue"],
+            c.entity(family::PRODUCT_SALES, day, 5)["p5_units"]
+        ),
         (2, 2000, 1)
     );
     // One item per entity and bucket.
     let delta = Delta::between("t1", &Contribution::default(), &c);
     let year = &delta.adds[&("t1#customer_sales".to_owned(), format!("Y#2025#{:020}", 9))];
     assert_eq!(year["revenue"], 2500);
-    assert!(delta.adds.contains_key(&("t1#product_sales".to_owned(), format!("D#2025-12-01#{:020}", 5))));
+    assert!(
+        delta
+            .adds
+            .contains_key(&("t1#product_sales".to_owned(), format!("D#2025-12-01#{:020}", 5)))
+    );
 
     // The order-value sketch in the day and month items, not the year's.
     let bin = sketch::bin_name(2500);
@@ -274,7 +315,8 @@ fn order_feeds_customer_product_sketch_and_indexes() {
             "t1#recent_orders"
         ]
     );
-    let by_date = &c.items[&("t1#orders_by_date#2025-12".to_owned(), format!("2025-12-01#{:020}", 12))];
+    let by_date =
+        &c.items[&("t1#orders_by_date#2025-12".to_owned(), format!("2025-12-01#{:020}", 12))];
     assert_eq!(by_date["source"].as_s().unwrap(), "api");
     // The customer's order days.
     let days = &c.counters[&("t1#customer_days#1".to_owned(), format!("{:020}", 9))];
@@ -305,7 +347,10 @@ fn failed_payments_and_disputes_are_indexed() {
         "dispute": {"reason": "fraudulent", "disputed_at": "2025-12-03T00:00:00Z", "evidence_due_date": "2025-12-17", "status": "needs_response"}
     }));
     let c = contribution(&disputed, chrono_tz::UTC);
-    assert_eq!(c.measures(family::DISPUTES, d("2025-12-03"))["dispute_needs_response_amount"], 3000);
+    assert_eq!(
+        c.measures(family::DISPUTES, d("2025-12-03"))["dispute_needs_response_amount"],
+        3000
+    );
     let (key, _) = c.items.iter().next().unwrap();
     assert_eq!(key, &("t1#open_disputes".to_owned(), format!("2025-12-17#{:020}", 9)));
     // Won: counted, no longer open.
@@ -337,8 +382,16 @@ fn an_order_with_many_lines_fits_one_transaction() {
     }
     // Moving a 200-line order to another day, month, year, customer and rep
     // touches the old and the new items of each.
-    let delta = Delta::between("t1", &contribution(&old, chrono_tz::UTC), &contribution(&new, chrono_tz::UTC));
-    assert!(delta.item_count() < crate::apply::MAX_TRANSACTION_ITEMS, "{} items", delta.item_count());
+    let delta = Delta::between(
+        "t1",
+        &contribution(&old, chrono_tz::UTC),
+        &contribution(&new, chrono_tz::UTC),
+    );
+    assert!(
+        delta.item_count() < crate::apply::MAX_TRANSACTION_ITEMS,
+        "{} items",
+        delta.item_count()
+    );
 }
 
 #[test]
@@ -351,7 +404,10 @@ fn returns_count_without_a_recorded_delivery_and_recent_orders_tie_by_id() {
     }));
     let c = contribution(&returned, chrono_tz::UTC);
     let m = c.measures(family::ORDERS, d("2025-12-01"));
-    assert_eq!((m.get("revenue_bearing_returned"), m.get("revenue_bearing_delivered")), (Some(&1), None));
+    assert_eq!(
+        (m.get("revenue_bearing_returned"), m.get("revenue_bearing_delivered")),
+        (Some(&1), None)
+    );
     // Two orders placed in the same second: read backwards, id 7 before 8.
     let mut other = returned.clone();
     other.key.id = 8;
@@ -386,7 +442,10 @@ fn checked_contribution_refuses_what_breaks_a_rule_and_takes_the_largest_valid_a
 fn ten_million_largest_orders_sum_exactly_in_a_delta() {
     // Folding the same bucket's delta 10^7 times by doubling (24 merges):
     // 10^7 orders of 10^14 cents = 10^21 cents, past i64, exact in i128.
-    let c = contribution(&order("completed", "999999999999.99", "2025-12-02T12:00:00Z"), chrono_tz::UTC);
+    let c = contribution(
+        &order("completed", "999999999999.99", "2025-12-02T12:00:00Z"),
+        chrono_tz::UTC,
+    );
     let one = Delta::between("t1", &Contribution::default(), &c);
     let mut total = Delta::default();
     let mut power = one.clone();
@@ -460,7 +519,9 @@ mod receivable_sums {
         proptest::collection::vec(one, 1..25).prop_map(|list| {
             list.into_iter()
                 .enumerate()
-                .map(|(i, (issue, terms, total, parts, wo))| invoice(i as i64 + 1, issue, terms, total, &parts, wo))
+                .map(|(i, (issue, terms, total, parts, wo))| {
+                    invoice(i as i64 + 1, issue, terms, total, &parts, wo)
+                })
                 .collect()
         })
     }

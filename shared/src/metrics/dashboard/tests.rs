@@ -10,7 +10,13 @@ fn d(s: &str) -> NaiveDate {
     s.parse().unwrap()
 }
 
-fn open_invoice(id: i64, customer: i64, issued: NaiveDate, due: NaiveDate, balance: i64) -> AgingInvoice {
+fn open_invoice(
+    id: i64,
+    customer: i64,
+    issued: NaiveDate,
+    due: NaiveDate,
+    balance: i64,
+) -> AgingInvoice {
     AgingInvoice {
         invoice_id: id,
         invoice_number: format!("INV-{id}"),
@@ -41,7 +47,10 @@ fn inputs() -> DashboardInputs {
         ]),
     );
     // Day 3: one pending order 9.99.
-    daily.insert(d("2025-12-03"), m(&[("placed", 1), ("revenue_bearing", 1), ("revenue", 999), ("status_pending", 1)]));
+    daily.insert(
+        d("2025-12-03"),
+        m(&[("placed", 1), ("revenue_bearing", 1), ("revenue", 999), ("status_pending", 1)]),
+    );
     let mut orders = Measures::new();
     for day in daily.values() {
         crate::layout::add_measures(&mut orders, day);
@@ -81,7 +90,10 @@ fn inputs() -> DashboardInputs {
 #[test]
 fn figures_worked_out_by_hand() {
     let out = compute(&inputs());
-    assert_eq!(out.period, PeriodOut { label: "This Month", from: d("2025-12-01"), to: d("2025-12-31"), days: 31 });
+    assert_eq!(
+        out.period,
+        PeriodOut { label: "This Month", from: d("2025-12-01"), to: d("2025-12-31"), days: 31 }
+    );
     // Revenue 100.00 + 50.01 + 9.99 = 160.00 over 3 revenue-bearing orders.
     assert_eq!(out.summary.total_revenue, dec!(160.00));
     assert_eq!(out.summary.total_orders, 4);
@@ -147,8 +159,10 @@ fn comparison_changes_and_null_bases() {
     );
     // Invoiced but nothing paid before: a rate of 0 as well.
     let mut unpaid_previous = inputs();
-    unpaid_previous.previous =
-        Some(PeriodTotals { invoices: m(&[("invoiced", 5000), ("paid", 0)]), ..Default::default() });
+    unpaid_previous.previous = Some(PeriodTotals {
+        invoices: m(&[("invoiced", 5000), ("paid", 0)]),
+        ..Default::default()
+    });
     assert_eq!(compute(&unpaid_previous).comparison.unwrap().collection_rate_change, current_rate);
 }
 
