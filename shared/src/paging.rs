@@ -107,6 +107,69 @@ impl CursorSigner {
     }
 }
 
+/// A cursor of the other kind of list than the one being read (an offset
+/// where a key was expected, or the reverse, or a key of another index): a
+/// client's mistake, answered as one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("the cursor does not belong to this list")]
+pub struct CursorMismatch;
+
+impl Position {
+    /// The key a key-paged list resumes after (`None` on the first page).
+    pub fn key(start: Option<Position>) -> Result<Option<String>, CursorMismatch> {
+        match start {
+            None => Ok(None),
+            Some(Position::After(key)) => Ok(Some(key)),
+            Some(Position::Offset(_)) => Err(CursorMismatch),
+        }
+    }
+
+    /// The offset a ranked list resumes at (0 on the first page).
+    pub fn offset(start: Option<Position>) -> Result<usize, CursorMismatch> {
+        match start {
+            None => Ok(0),
+            Some(Position::Offset(offset)) => Ok(offset),
+            Some(Position::After(_)) => Err(CursorMismatch),
+        }
+    }
+}
+
+/// One page of a list: its rows (or a report holding them), the list's
+/// totals, and where the next page starts (`None` on the last page).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ListPage<T, M> {
+    pub data: T,
+    pub totals: M,
+    pub next: Option<Position>,
+}
+
+impl<T, M> ListPage<T, M> {
+    /// The same page with its data transformed (named, or made rows of a
+    /// report).
+    pub fn map<U>(self, f: impl FnOnce(T) -> U) -> ListPage<U, M> {
+        ListPage { data: f(self.data), totals: self.totals, next: self.next }
+    }
+}
+
+impl<T, M> ListPage<Vec<T>, M> {
+    /// A key-paged list's page from `rows` read for `limit + 1` (each with
+    /// its key): the first `limit`, and when there were more, the position
+    /// after the last one kept.
+    pub fn of_keyed(mut rows: Vec<(String, T)>, limit: usize, totals: M) -> Self {
+        let next = (rows.len() > limit).then(|| {
+            rows.truncate(limit);
+            Position::After(rows.last().map(|(key, _)| key.clone()).unwrap_or_default())
+        });
+        ListPage { data: rows.into_iter().map(|(_, row)| row).collect(), totals, next }
+    }
+
+    /// One page of ranked `rows` from `offset`.
+    pub fn of_ranked(rows: Vec<T>, offset: usize, limit: usize, totals: M) -> Self {
+        let (data, next) = page(rows, offset, limit);
+        ListPage { data, totals, next: next.map(Position::Offset) }
+    }
+}
+
 /// One page of `rows` from `offset`, and the offset of the next page.
 pub fn page<T>(rows: Vec<T>, offset: usize, limit: usize) -> (Vec<T>, Option<usize>) {
     let total = rows.len();
@@ -135,6 +198,30 @@ mod tests {
         let (none, next) = page((1..=3).collect::<Vec<_>>(), usize::MAX, 10);
         assert!(none.is_empty());
         assert_eq!(next, None);
+    }
+
+    #[test]
+    fn list_pages_keep_the_first_rows_and_say_where_the_next_starts() {
+        let keyed = |n: usize| (1..=n).map(|i| (format!("k{i}"), i)).collect::<Vec<_>>();
+        let more = ListPage::of_keyed(keyed(4), 3, ());
+        assert_eq!((more.data, more.next), (vec![1, 2, 3], Some(Position::After("k3".into()))));
+        let last = ListPage::of_keyed(keyed(3), 3, ());
+        assert_eq!((last.data, last.next), (vec![1, 2, 3], None));
+        let ranked = ListPage::of_ranked((1..=5).collect(), 2, 2, "totals");
+        assert_eq!(
+            (ranked.data, ranked.totals, ranked.next),
+            (vec![3, 4], "totals", Some(Position::Offset(4)))
+        );
+    }
+
+    #[test]
+    fn a_cursor_of_the_other_kind_of_list_is_a_mismatch() {
+        assert_eq!(Position::key(None), Ok(None));
+        assert_eq!(Position::key(Some(Position::After("k".into()))), Ok(Some("k".into())));
+        assert_eq!(Position::key(Some(Position::Offset(3))), Err(CursorMismatch));
+        assert_eq!(Position::offset(None), Ok(0));
+        assert_eq!(Position::offset(Some(Position::Offset(3))), Ok(3));
+        assert_eq!(Position::offset(Some(Position::After("k".into()))), Err(CursorMismatch));
     }
 
     #[test]

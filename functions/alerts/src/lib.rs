@@ -19,6 +19,7 @@ use sales_shared::auth::{Principal, Scope};
 use sales_shared::config::{Clock, Config};
 use sales_shared::envelope::NoTotals;
 use sales_shared::http::{ApiContext, ApiError, TenantView, made};
+use sales_shared::paging::ListPage;
 use sales_shared::params::Params;
 use serde::Serialize;
 
@@ -99,8 +100,7 @@ async fn list(
     let params = Params::parse(query.as_deref(), &["limit", "cursor"])?;
     let (limit, offset) = (params.limit()?, view.offset(&params)?);
     let rules = store(&ctx, &principal).rules().await?;
-    let (rows, next) = view.page(&params, rules, offset, limit);
-    view.respond_list(rows, NoTotals {}, next).await
+    view.respond_page(&params, ListPage::of_ranked(rules, offset, limit, NoTotals {})).await
 }
 
 async fn rule_view<'a>(
@@ -169,8 +169,7 @@ async fn events(
     let store = store(&ctx, &principal);
     store.rule(id).await?.ok_or_else(no_rule)?;
     let rows = store.events(id, view.after(&params)?.as_deref(), limit + 1).await?;
-    let (rows, next) = view.key_page(&params, rows, limit);
-    view.respond_list(rows, NoTotals {}, next).await
+    view.respond_page(&params, ListPage::of_keyed(rows, limit, NoTotals {})).await
 }
 
 /// What the evaluator needs; built once per process.

@@ -1,7 +1,6 @@
 //! The dashboard Lambda's router: the overview, the widgets, revenue
 //! reporting, customer analytics and the KPIs. Handlers are thin: parse,
-//! authorize, read aggregates, call the pure computations of
-//! `sales_shared::metrics`, respond.
+//! authorize, call one query of `sales_shared::queries`, respond.
 
 pub mod analytics;
 pub mod revenue;
@@ -13,10 +12,11 @@ use axum::extract::{RawQuery, State};
 use axum::response::Response;
 use axum::routing::{MethodRouter, get};
 use sales_shared::auth::Principal;
+use sales_shared::envelope::NoTotals;
 use sales_shared::http::{ApiContext, ApiError};
-use sales_shared::metrics::dashboard::compute;
+use sales_shared::paging::ListPage;
 use sales_shared::params::Params;
-use sales_shared::reports::dashboard_inputs;
+use sales_shared::queries::dashboard::overview;
 
 /// Every route of the function: its path and its (GET) handler.
 fn table() -> [(&'static str, MethodRouter<Arc<ApiContext>>); 8] {
@@ -46,8 +46,7 @@ async fn dashboard(
     )?;
     let compare = params.bool("compare_to_previous")?.unwrap_or(false);
     let (kind, period) = params.period(view.today)?;
-    let inputs = dashboard_inputs(&view.reader, kind, period, view.today, compare).await?;
-    view.respond(compute(&inputs)).await
+    view.respond(overview(&view.reader, kind, period, view.today, compare).await?).await
 }
 
 /// `GET /api/v1/sales/reports`: the tenant's scheduled management reports,
@@ -63,6 +62,6 @@ async fn reports(
     let all =
         sales_shared::reports::stored::list_reports(&ctx.exports(), &principal.tenant_id, view.now)
             .await?;
-    let (rows, next) = view.page(&params, all, offset, limit);
-    view.respond_list(rows, sales_shared::envelope::NoTotals {}, next).await
+    let page = ListPage::of_ranked(all, offset, limit, NoTotals {});
+    view.respond_page(&params, page).await
 }

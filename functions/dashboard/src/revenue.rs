@@ -7,10 +7,9 @@ use axum::extract::{RawQuery, State};
 use axum::response::Response;
 use sales_shared::auth::Principal;
 use sales_shared::http::{ApiContext, ApiError};
-use sales_shared::metrics::revenue::{RevenueGrain, revenue_by_period};
+use sales_shared::metrics::revenue::RevenueGrain;
 use sales_shared::params::Params;
-use sales_shared::queries::revenue_by_product;
-use sales_shared::store::aggregates::{Measures, add_measures, family};
+use sales_shared::queries::dashboard::{revenue as revenue_by_period, revenue_by_product};
 
 pub async fn revenue(
     State(ctx): State<Arc<ApiContext>>,
@@ -43,22 +42,5 @@ pub async fn revenue(
             )
         })?,
     };
-    let buckets = grain.buckets(range);
-    let mut rows: Vec<(String, Measures)> = Vec::with_capacity(buckets.len());
-    if matches!(grain, RevenueGrain::Day | RevenueGrain::Week) {
-        // One query of day items; every output row needs its days anyway.
-        let daily = view.reader.daily(family::ORDERS, range).await?;
-        for (label, bucket) in buckets {
-            let mut sum = Measures::new();
-            for (_, m) in daily.range(bucket.from..=bucket.to) {
-                add_measures(&mut sum, m);
-            }
-            rows.push((label, sum));
-        }
-    } else {
-        for (label, bucket) in buckets {
-            rows.push((label, view.reader.sum(family::ORDERS, bucket).await?));
-        }
-    }
-    view.respond(revenue_by_period(grain, &rows)).await
+    view.respond(revenue_by_period(&view.reader, grain, range).await?).await
 }

@@ -24,6 +24,7 @@ use sales_shared::http::exports::{
     see_other, wants_json,
 };
 use sales_shared::http::{ApiContext, ApiError, TenantView, made};
+use sales_shared::paging::ListPage;
 use sales_shared::params::Params;
 
 /// Every route of the function: its path and its handlers.
@@ -248,10 +249,10 @@ async fn list(
     let rows = store(&ctx, &principal)
         .list(view.after(&params)?.as_deref(), limit + 1, chrono::Utc::now())
         .await?;
-    let (jobs, next) = view.key_page(&params, rows, limit);
-    let mut out = Vec::with_capacity(jobs.len());
-    for job in &jobs {
+    let page = ListPage::of_keyed(rows, limit, NoTotals {});
+    let mut out = Vec::with_capacity(page.data.len());
+    for job in &page.data {
         out.push(view_of(&ctx, &view, job).await?);
     }
-    view.respond_list(out, NoTotals {}, next).await
+    view.respond_page(&params, page.map(|_| out)).await
 }

@@ -18,13 +18,12 @@ use rust_decimal::Decimal;
 
 use super::rule::Metric;
 use crate::metrics::aging::{Buckets, report as aging_report};
-use crate::metrics::dashboard::compute as dashboard;
-use crate::metrics::payments::statistics as payment_statistics;
 use crate::periods::{DateRange, PeriodKind};
-use crate::reports::performance::performance;
-use crate::reports::{dashboard_inputs, disputed_meta};
+use crate::queries::dashboard::overview;
+use crate::queries::payments::{disputed_meta, payment_statistics};
+use crate::queries::performance::performance;
 use crate::store::StoreError;
-use crate::store::aggregates::{AggregateReader, family};
+use crate::store::aggregates::AggregateReader;
 
 /// Values computed during one evaluation, so rules on the same figures
 /// and period read the aggregates once.
@@ -70,8 +69,7 @@ impl<'r, 'a> Figures<'r, 'a> {
             | Metric::CollectionRate
             | Metric::OutstandingReceivables
             | Metric::OverdueAmount => {
-                let d =
-                    dashboard(&dashboard_inputs(reader, kind, period, self.today, false).await?);
+                let d = overview(reader, kind, period, self.today, false).await?;
                 vec![
                     (Metric::Revenue, d.summary.total_revenue),
                     (Metric::Orders, Decimal::from(d.summary.total_orders)),
@@ -95,8 +93,8 @@ impl<'r, 'a> Figures<'r, 'a> {
                 vec![(metric, report.summary.overdue_percentage)]
             }
             Metric::FailedPaymentRate => {
-                let measures = reader.sum(&family::payments_of(None, None), period).await?;
-                vec![(metric, payment_statistics(period, &measures).success_metrics.failure_rate)]
+                let statistics = payment_statistics(reader, period, None, None).await?;
+                vec![(metric, statistics.success_metrics.failure_rate)]
             }
             Metric::OpenDisputes => {
                 let meta = disputed_meta(reader, self.today).await?;

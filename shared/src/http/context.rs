@@ -171,15 +171,6 @@ pub fn without_stage_prefix(mut request: lambda_http::Request) -> lambda_http::R
 /// Response header carrying the DynamoDB items a request read.
 pub const ITEMS_READ_HEADER: &str = "x-items-read";
 
-/// A cursor signed for this endpoint and query but of the other paging
-/// kind (offset or key): only a cursor made by a different version.
-fn foreign_cursor() -> ApiError {
-    ApiError::parameter(
-        "cursor",
-        "`cursor` is not a cursor of this endpoint (use meta.next_cursor)",
-    )
-}
-
 /// One request's view of a tenant: its aggregates reader, settings, the
 /// clock and the tenant-local today. Built after authorization.
 pub struct TenantView<'a> {
@@ -253,20 +244,12 @@ impl TenantView<'_> {
 
     /// The offset the request's `cursor` names (0 without one).
     pub fn offset(&self, params: &crate::params::Params) -> Result<usize, ApiError> {
-        match self.position(params)? {
-            None => Ok(0),
-            Some(crate::paging::Position::Offset(offset)) => Ok(offset),
-            Some(crate::paging::Position::After(_)) => Err(foreign_cursor()),
-        }
+        Ok(crate::paging::Position::offset(self.position(params)?)?)
     }
 
     /// The key a key-paged list resumes after (`None` on the first page).
     pub fn after(&self, params: &crate::params::Params) -> Result<Option<String>, ApiError> {
-        match self.position(params)? {
-            None => Ok(None),
-            Some(crate::paging::Position::After(key)) => Ok(Some(key)),
-            Some(crate::paging::Position::Offset(_)) => Err(foreign_cursor()),
-        }
+        Ok(crate::paging::Position::key(self.position(params)?)?)
     }
 
     /// The signed cursor of `position` for this request's query.
@@ -278,33 +261,15 @@ impl TenantView<'_> {
         self.cursors.encode(&self.cursor_scope(params), position)
     }
 
-    /// A key-paged list's page: `rows` as read for `limit + 1` (each with
-    /// its key), the first `limit` of them, and when there were more, the
-    /// cursor after the last one kept.
-    pub fn key_page<T>(
+    /// A list query's page: its data, with its totals and the signed
+    /// cursor of the next page in `meta`.
+    pub async fn respond_page<T: Serialize, M: Serialize>(
         &self,
         params: &crate::params::Params,
-        mut rows: Vec<(String, T)>,
-        limit: usize,
-    ) -> (Vec<T>, Option<String>) {
-        let next = (rows.len() > limit).then(|| {
-            rows.truncate(limit);
-            let last = rows.last().map(|(key, _)| key.clone()).unwrap_or_default();
-            self.cursor_at(params, &crate::paging::Position::After(last))
-        });
-        (rows.into_iter().map(|(_, row)| row).collect(), next)
-    }
-
-    /// One page of ranked `rows` from `offset`, and the next page's cursor.
-    pub fn page<T>(
-        &self,
-        params: &crate::params::Params,
-        rows: Vec<T>,
-        offset: usize,
-        limit: usize,
-    ) -> (Vec<T>, Option<String>) {
-        let (rows, next) = crate::paging::page(rows, offset, limit);
-        (rows, next.map(|n| self.cursor_at(params, &crate::paging::Position::Offset(n))))
+        page: crate::paging::ListPage<T, M>,
+    ) -> Result<Response, ApiError> {
+        let next = page.next.map(|position| self.cursor_at(params, &position));
+        self.respond_list(page.data, page.totals, next).await
     }
 
     async fn meta(&self) -> Result<Meta, ApiError> {

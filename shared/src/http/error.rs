@@ -47,6 +47,27 @@ impl From<ParamError> for ApiError {
     }
 }
 
+/// A signed cursor of this endpoint and query, but of the other kind of
+/// list: the list changed its paging since (a day passed, or an event
+/// dated after today arrived). The client starts again from the first page.
+impl From<crate::paging::CursorMismatch> for ApiError {
+    fn from(_: crate::paging::CursorMismatch) -> Self {
+        ApiError::parameter(
+            "cursor",
+            "`cursor` is not a cursor of this list (start again without it)",
+        )
+    }
+}
+
+impl From<crate::queries::QueryError> for ApiError {
+    fn from(err: crate::queries::QueryError) -> Self {
+        match err {
+            crate::queries::QueryError::Store(err) => err.into(),
+            crate::queries::QueryError::Cursor(err) => err.into(),
+        }
+    }
+}
+
 /// The error envelope's JSON text, for answers written below axum (the
 /// local server's rewrite of hyper's own refusals).
 pub fn error_json(code: &str, message: String) -> String {

@@ -102,12 +102,22 @@ pub fn payment_performance(paid_by_payments: Measure, paid_on_time: Measure) -> 
     }
 }
 
+/// Whether a customer's summed `customer_invoices` measures hold an invoice.
+fn is_billed(customer: &Measures) -> bool {
+    get(customer, measure::INVOICE_COUNT) > 0
+}
+
+/// The customers billed at least once in `customers`' measures, by id.
+pub fn billed_customers(customers: &EntityMeasures) -> Vec<i64> {
+    customers.iter().filter(|(_, m)| is_billed(m)).map(|(id, _)| *id).collect()
+}
+
 /// Rows of each customer's summed `customer_invoices` measures, by total
 /// invoiced (names are filled in by the caller).
 pub fn customer_invoice_rows(customers: &EntityMeasures, limit: usize) -> Vec<CustomerInvoicesRow> {
     let mut rows: Vec<(Measure, CustomerInvoicesRow)> = customers
         .iter()
-        .filter(|(_, m)| get(m, measure::INVOICE_COUNT) > 0)
+        .filter(|(_, m)| is_billed(m))
         .map(|(id, m)| {
             let row = CustomerInvoicesRow {
                 customer_id: *id,
@@ -264,6 +274,18 @@ pub fn statistics(inputs: &InvoiceInputs) -> InvoiceStatistics {
 mod tests {
     use super::*;
     use rust_decimal_macros::dec;
+
+    #[test]
+    fn billed_customers_are_those_with_an_invoice() {
+        let measures = |count| Measures::from([(measure::INVOICE_COUNT.to_owned(), count)]);
+        let customers =
+            EntityMeasures::from([(9, measures(2)), (3, measures(0)), (5, measures(1))]);
+        assert_eq!(billed_customers(&customers), [5, 9]);
+        let rows = customer_invoice_rows(&customers, usize::MAX);
+        let mut ranked: Vec<i64> = rows.iter().map(|r| r.customer_id).collect();
+        ranked.sort_unstable();
+        assert_eq!(ranked, billed_customers(&customers), "the same customers get rows");
+    }
 
     #[test]
     fn performance_thresholds() {

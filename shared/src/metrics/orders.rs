@@ -270,6 +270,78 @@ impl OrderRow {
     }
 }
 
+/// A row of the recent-orders widget.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RecentOrder {
+    pub id: i64,
+    pub order_number: String,
+    pub customer_name: String,
+    #[serde(serialize_with = "json::money")]
+    pub total_amount: Decimal,
+    pub status: String,
+    pub order_date: NaiveDate,
+}
+
+impl RecentOrder {
+    pub fn of(order: OrderRow, customer_name: String) -> Self {
+        RecentOrder {
+            id: order.order_id,
+            order_number: order.order_number,
+            customer_name,
+            total_amount: cents_to_decimal(order.total_cents),
+            status: order.status,
+            order_date: order.ordered_on,
+        }
+    }
+}
+
+/// The customer (`company_name`) or sales rep (`name`) of a high-value order.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Party {
+    pub id: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub company_name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+}
+
+/// A row of `/orders/high-value`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct HighValueOrder {
+    pub id: i64,
+    pub order_number: String,
+    pub customer: Party,
+    #[serde(serialize_with = "json::money")]
+    pub total_amount: Decimal,
+    pub order_date: NaiveDate,
+    pub status: String,
+    pub sales_rep: Option<Party>,
+}
+
+impl HighValueOrder {
+    /// The row of `order`, with its customer's company name and its rep's
+    /// name (empty when not known).
+    pub fn of(order: OrderRow, customer_name: String, rep_name: impl Fn(i64) -> String) -> Self {
+        HighValueOrder {
+            id: order.order_id,
+            order_number: order.order_number,
+            customer: Party {
+                id: order.customer_id,
+                company_name: Some(customer_name),
+                name: None,
+            },
+            total_amount: cents_to_decimal(order.total_cents),
+            order_date: order.ordered_on,
+            status: order.status,
+            sales_rep: order.sales_rep_id.map(|id| Party {
+                id,
+                company_name: None,
+                name: Some(rep_name(id)),
+            }),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct HighValueMeta {
     pub total_orders: u64,

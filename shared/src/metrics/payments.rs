@@ -153,6 +153,65 @@ pub fn statistics(period: DateRange, p: &Measures) -> PaymentStatistics {
     }
 }
 
+/// A failed payment of the failed-payments index.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FailedPayment {
+    pub payment_id: i64,
+    pub payment_number: String,
+    pub amount_cents: Measure,
+    pub method: String,
+    pub failure_reason: String,
+    pub failed_at: String,
+    pub retry_count: i64,
+    pub can_retry: bool,
+    pub customer_id: i64,
+}
+
+/// The customer of a `/payments/failed` row.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PayingCustomer {
+    pub id: i64,
+    pub company_name: String,
+    pub email: Option<String>,
+}
+
+/// A row of `/payments/failed`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FailedRow {
+    pub id: i64,
+    pub payment_number: String,
+    #[serde(serialize_with = "json::money")]
+    pub amount: Decimal,
+    pub method: String,
+    pub failure_reason: String,
+    pub failed_at: String,
+    pub retry_count: i64,
+    pub can_retry: bool,
+    pub customer: PayingCustomer,
+}
+
+impl FailedRow {
+    /// The row of `payment`, with its customer's name and email (empty
+    /// and null when the customer is not known).
+    pub fn of(payment: FailedPayment, customer: Option<&crate::records::Customer>) -> Self {
+        FailedRow {
+            id: payment.payment_id,
+            payment_number: payment.payment_number,
+            amount: cents_to_decimal(payment.amount_cents),
+            method: payment.method,
+            failure_reason: payment.failure_reason,
+            failed_at: payment.failed_at,
+            retry_count: payment.retry_count,
+            can_retry: payment.can_retry,
+            customer: PayingCustomer {
+                id: payment.customer_id,
+                company_name: customer.map(|c| c.company_name.clone()).unwrap_or_default(),
+                email: customer.and_then(|c| c.email.clone()),
+            },
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct FailedMeta {
     pub total_failed: u64,

@@ -191,6 +191,31 @@ pub fn revenue_by_period(grain: RevenueGrain, buckets: &[(String, Measures)]) ->
     }
 }
 
+/// Whether a grain's rows are summed from day items read in one query
+/// (every row of a day or week needs its days anyway) rather than one
+/// covering sum per row.
+pub fn sums_days(grain: RevenueGrain) -> bool {
+    matches!(grain, RevenueGrain::Day | RevenueGrain::Week)
+}
+
+/// Each labelled bucket's measures summed from the days of `daily` in it;
+/// a bucket without days is empty.
+pub fn sum_days(
+    buckets: Vec<(String, DateRange)>,
+    daily: &BTreeMap<NaiveDate, Measures>,
+) -> Vec<(String, Measures)> {
+    buckets
+        .into_iter()
+        .map(|(label, bucket)| {
+            let mut sum = Measures::new();
+            for (_, m) in daily.range(bucket.from..=bucket.to) {
+                crate::layout::add_measures(&mut sum, m);
+            }
+            (label, sum)
+        })
+        .collect()
+}
+
 /// A product's SKU and name (from the product copies).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ProductInfo {
@@ -299,6 +324,27 @@ mod tests {
 
     fn d(s: &str) -> NaiveDate {
         s.parse().unwrap()
+    }
+
+    #[test]
+    fn buckets_sum_their_days_and_only_theirs() {
+        let day = |revenue| Measures::from([(measure::REVENUE.to_owned(), revenue)]);
+        let daily = BTreeMap::from([
+            (d("2025-03-02"), day(100)),
+            (d("2025-03-03"), day(250)),
+            (d("2025-03-10"), day(7)),
+            (d("2025-03-20"), day(1_000)),
+        ]);
+        let buckets = vec![
+            ("a".to_owned(), DateRange::new(d("2025-03-01"), d("2025-03-09"))),
+            ("b".to_owned(), DateRange::new(d("2025-03-10"), d("2025-03-16"))),
+            ("c".to_owned(), DateRange::new(d("2025-03-17"), d("2025-03-19"))),
+        ];
+        let rows = sum_days(buckets, &daily);
+        let revenue: Vec<(&str, Measure)> =
+            rows.iter().map(|(l, m)| (l.as_str(), get(m, measure::REVENUE))).collect();
+        assert_eq!(revenue, [("a", 350), ("b", 7), ("c", 0)]);
+        assert!(sums_days(RevenueGrain::Week) && !sums_days(RevenueGrain::Month));
     }
 
     #[test]

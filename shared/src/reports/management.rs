@@ -10,7 +10,6 @@ use aws_sdk_s3::primitives::ByteStream;
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use rust_decimal::Decimal;
 
-use super::dashboard_inputs;
 use crate::exports::pdf_report::{Chart, Document, Section, amount, render};
 use crate::exports::run::Destination;
 use crate::exports::table::{Cell, Column, Kind, Row};
@@ -18,11 +17,11 @@ use crate::exports::upload::{attachment, s3_error};
 use crate::exports::xlsx_file::workbook;
 use crate::exports::{ExportError, Format};
 use crate::metrics::aging::Buckets;
-use crate::metrics::dashboard::compute;
-use crate::metrics::payments::statistics;
 use crate::periods::{DateRange, PeriodKind, month_range};
-use crate::queries::{AgingQuery, aging_at, name_customer_rows};
-use crate::store::aggregates::{AggregateReader, family};
+use crate::queries::dashboard::{overview, revenue_by_product};
+use crate::queries::invoices::{AgingQuery, aging_at, name_customer_rows};
+use crate::queries::payments::payment_statistics;
+use crate::store::aggregates::AggregateReader;
 
 /// `YYYY-MM` parsed to its month.
 pub fn parse_month(text: &str) -> Option<DateRange> {
@@ -72,8 +71,7 @@ pub async fn gather(
     month: DateRange,
 ) -> Result<ManagementReport, ExportError> {
     let as_of = month.to;
-    let dashboard =
-        compute(&dashboard_inputs(reader, PeriodKind::Month, month, as_of, true).await?);
+    let dashboard = overview(reader, PeriodKind::Month, month, as_of, true).await?;
     let s = &dashboard.summary;
     let pct = |d: Option<Decimal>| {
         d.map_or_else(|| "n/a".to_owned(), |d| format!("{:.2}%", crate::money::round(d, 2)))
@@ -106,7 +104,7 @@ pub async fn gather(
         .map(|(r, o)| vec![Cell::Date(r.date), money(r.revenue), text(o.orders.to_string())])
         .collect();
 
-    let products = crate::queries::revenue_by_product(reader, month, 100).await?;
+    let products = revenue_by_product(reader, month, 100).await?;
     let product_rows: Vec<Row> = products
         .by_product
         .iter()
@@ -154,7 +152,7 @@ pub async fn gather(
         })
         .collect();
 
-    let payments = statistics(month, &reader.sum(family::PAYMENTS, month).await?);
+    let payments = payment_statistics(reader, month, None, None).await?;
     let method_rows: Vec<Row> = payments
         .method_breakdown
         .0

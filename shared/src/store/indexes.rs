@@ -23,7 +23,7 @@ use crate::metrics::customers::{
 };
 use crate::metrics::invoices::OpenInPeriod;
 use crate::metrics::orders::OrderRow;
-use crate::metrics::payments::{OpenDispute, OpenDisputeTotals};
+use crate::metrics::payments::{FailedPayment, OpenDispute, OpenDisputeTotals};
 use crate::metrics::revenue::ProductInfo;
 use crate::periods::DateRange;
 use crate::records::{Customer, MonthlyAmount, Product, SalesRep};
@@ -96,20 +96,6 @@ pub fn open_dispute(item: &Item) -> Result<OpenDispute, StoreError> {
         })
     })()
     .ok_or_else(|| malformed(item, "open dispute"))
-}
-
-/// A failed payment of the failed-payments index.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FailedPayment {
-    pub payment_id: i64,
-    pub payment_number: String,
-    pub amount_cents: Measure,
-    pub method: String,
-    pub failure_reason: String,
-    pub failed_at: String,
-    pub retry_count: i64,
-    pub can_retry: bool,
-    pub customer_id: i64,
 }
 
 pub fn failed_payment(item: &Item) -> Result<FailedPayment, StoreError> {

@@ -1,5 +1,5 @@
-//! The inputs of `/dashboard/performance` and its KPIs, shared by the
-//! handler and the alert evaluator.
+//! `/dashboard/performance`: the KPIs of a period (also the alert
+//! evaluator's `days_sales_outstanding` and `customer_retention_rate`).
 
 use chrono::NaiveDate;
 
