@@ -20,9 +20,7 @@ use std::collections::BTreeMap;
 use std::io::{self, Write};
 use std::ops::RangeInclusive;
 
-use chrono::{
-    DateTime, Datelike, Months, NaiveDate, NaiveTime, TimeDelta, TimeZone, Timelike, Utc, Weekday,
-};
+use chrono::{DateTime, Datelike, Months, NaiveDate, NaiveTime, TimeDelta, TimeZone, Utc, Weekday};
 use chrono_tz::Tz;
 use rand::seq::index;
 use rand::{Rng, SeedableRng};
@@ -32,6 +30,7 @@ use sales_shared::records::{
     DisputeStatus, FailureReason, Gateway, InvoiceStatus, OrderSource, OrderStatus, PaymentMethod,
     PaymentStatus, RecordType, StrEnum,
 };
+use serde::Serialize;
 
 mod billing;
 mod catalogue;
@@ -114,7 +113,7 @@ pub fn generate(options: &DemoOptions, out: &mut dyn Write) -> io::Result<DemoSt
     let mut writer = RecordWriter {
         out: io::BufWriter::new(out),
         tenant: &options.tenant,
-        line: String::new(),
+        line: Vec::new(),
         stats: DemoStats::default(),
     };
     writer.reference_data(&clock, &customers, &plans)?;

@@ -2,25 +2,34 @@
 
 use super::*;
 
+#[derive(Serialize)]
 pub(super) struct PaymentApplication {
     pub(super) payment_id: i64,
+    #[serde(serialize_with = "json::money")]
     pub(super) amount: Decimal,
+    #[serde(serialize_with = "json::timestamp")]
     pub(super) applied_at: Ts,
 }
 
+#[derive(Serialize)]
 pub(super) struct Invoice {
     pub(super) invoice_number: String,
     pub(super) order_id: Option<i64>,
     pub(super) customer_id: i64,
     pub(super) status: InvoiceStatus,
     pub(super) currency: &'static str,
+    #[serde(serialize_with = "json::money")]
     pub(super) total_amount: Decimal,
+    #[serde(serialize_with = "json::timestamp_option")]
     pub(super) issued_at: Option<Ts>,
     pub(super) due_date: NaiveDate,
     pub(super) payment_applications: Vec<PaymentApplication>,
+    #[serde(serialize_with = "json::money")]
     pub(super) written_off_amount: Decimal,
+    #[serde(serialize_with = "json::timestamp_option")]
     pub(super) written_off_at: Option<Ts>,
     /// When a draft was saved or the invoice cancelled.
+    #[serde(skip)]
     pub(super) touched_at: Ts,
 }
 
@@ -35,35 +44,45 @@ impl Invoice {
     }
 }
 
+#[derive(Serialize)]
 pub(super) struct Dispute {
     pub(super) reason: &'static str,
+    #[serde(serialize_with = "json::timestamp")]
     pub(super) disputed_at: Ts,
     pub(super) evidence_due_date: NaiveDate,
     pub(super) status: DisputeStatus,
 }
 
+#[derive(Serialize)]
 pub(super) struct Payment {
     pub(super) payment_number: String,
     pub(super) invoice_id: Option<i64>,
     pub(super) order_id: Option<i64>,
     pub(super) customer_id: i64,
+    #[serde(serialize_with = "json::money")]
     pub(super) amount: Decimal,
     pub(super) currency: &'static str,
     pub(super) method: PaymentMethod,
     pub(super) gateway: Option<Gateway>,
     pub(super) status: PaymentStatus,
+    #[serde(serialize_with = "json::timestamp")]
     pub(super) created_at: Ts,
+    #[serde(serialize_with = "json::timestamp_option")]
     pub(super) completed_at: Option<Ts>,
     pub(super) processing_time_ms: Option<i64>,
     pub(super) gateway_response_time_ms: Option<i64>,
+    #[serde(serialize_with = "json::money")]
     pub(super) fee_amount: Decimal,
+    #[serde(serialize_with = "json::money")]
     pub(super) refunded_amount: Decimal,
     pub(super) failure_reason: Option<FailureReason>,
+    #[serde(serialize_with = "json::timestamp_option")]
     pub(super) failed_at: Option<Ts>,
     pub(super) retry_count: i64,
     pub(super) can_retry: bool,
     pub(super) dispute: Option<Dispute>,
     /// Index of the invoice this payment is applied to.
+    #[serde(skip)]
     pub(super) applied_to: Option<usize>,
 }
 

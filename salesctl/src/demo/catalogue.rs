@@ -2,12 +2,15 @@
 
 use super::*;
 
+#[derive(Serialize)]
 pub(super) struct Product {
     pub(super) sku: &'static str,
     pub(super) name: &'static str,
     pub(super) category: Option<&'static str>,
+    #[serde(skip)]
     pub(super) price_cents: i64,
     /// How often it is ordered.
+    #[serde(skip)]
     pub(super) popularity: u32,
 }
 
@@ -55,10 +58,12 @@ pub(super) const PRODUCTS: [Product; 25] = [
     product("MISC-RUSH", "Rush Handling Fee", None, 3_500, 3),
 ];
 
+#[derive(Serialize)]
 pub(super) struct SalesRep {
     pub(super) name: &'static str,
     pub(super) email: &'static str,
     /// Share of the customer accounts they own.
+    #[serde(skip)]
     pub(super) accounts: u32,
 }
 
@@ -147,12 +152,16 @@ pub(super) struct Profile {
     pub(super) method: PaymentMethod,
 }
 
+#[derive(Serialize)]
 pub(super) struct Customer {
     pub(super) customer_number: String,
     pub(super) company_name: String,
     pub(super) email: String,
+    #[serde(serialize_with = "json::timestamp")]
     pub(super) created_at: Ts,
+    #[serde(serialize_with = "json::money_option")]
     pub(super) credit_limit: Option<Decimal>,
+    #[serde(skip)]
     pub(super) profile: Profile,
 }
 

@@ -2,13 +2,17 @@
 
 use super::*;
 
+#[derive(Serialize)]
 pub(super) struct OrderLine {
     pub(super) product_id: i64,
     pub(super) quantity: i64,
+    #[serde(serialize_with = "json::money")]
     pub(super) unit_price: Decimal,
+    #[serde(serialize_with = "json::money")]
     pub(super) line_total: Decimal,
 }
 
+#[derive(Serialize)]
 pub(super) struct Order {
     pub(super) order_number: String,
     pub(super) customer_id: i64,
@@ -16,18 +20,27 @@ pub(super) struct Order {
     pub(super) source: OrderSource,
     pub(super) status: OrderStatus,
     pub(super) currency: &'static str,
+    #[serde(serialize_with = "json::money")]
     pub(super) total_amount: Decimal,
     pub(super) lines: Vec<OrderLine>,
+    #[serde(serialize_with = "json::timestamp")]
     pub(super) ordered_at: Ts,
+    #[serde(serialize_with = "json::timestamp_option")]
     pub(super) confirmed_at: Option<Ts>,
+    #[serde(serialize_with = "json::timestamp_option")]
     pub(super) shipped_at: Option<Ts>,
+    #[serde(serialize_with = "json::timestamp_option")]
     pub(super) delivered_at: Option<Ts>,
+    #[serde(serialize_with = "json::timestamp_option")]
     pub(super) completed_at: Option<Ts>,
+    #[serde(serialize_with = "json::timestamp_option")]
     pub(super) cancelled_at: Option<Ts>,
     pub(super) promised_delivery_date: Option<NaiveDate>,
+    #[serde(serialize_with = "json::timestamp_option")]
     pub(super) returned_at: Option<Ts>,
     pub(super) fulfillment_error: bool,
     /// Index of the customer.
+    #[serde(skip)]
     pub(super) customer: usize,
 }
 

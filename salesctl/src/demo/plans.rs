@@ -2,9 +2,12 @@
 
 use super::*;
 
+#[derive(Serialize)]
 pub(super) struct MonthlyAmount {
     pub(super) month: String,
+    #[serde(serialize_with = "json::money")]
     pub(super) amount: Decimal,
+    #[serde(skip)]
     pub(super) updated_at: Ts,
 }
 

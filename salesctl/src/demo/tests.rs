@@ -424,13 +424,3 @@ fn invoice_applications_match_payments_and_never_exceed_the_total() {
         }
     }
 }
-
-#[test]
-fn a_string_that_needs_escaping_is_escaped() {
-    use super::ToJson;
-    for text in ["plain", "say \"hi\"", "back\\slash", "two\nlines\tand \u{1} a control"] {
-        let mut out = String::new();
-        text.write_json(&mut out);
-        assert_eq!(serde_json::from_str::<String>(&out).expect("JSON"), text, "{out}");
-    }
-}
