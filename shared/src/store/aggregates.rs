@@ -75,9 +75,16 @@ pub fn measures_of(item: &HashMap<String, AttributeValue>) -> Result<Measures, S
 /// methods, by what they read:
 /// - sums of measures over a cover (`sum`, `sum_through`, `daily` ...),
 ///   the settings, the watermark and the ledger: here;
-/// - index pages, per-entity items, copies, rankings, the lifetime
-///   histogram, receivables and customer sets: `store/indexes.rs`;
-/// - the amount index (high-value orders, extremes): `store/high_value.rs`.
+/// - query pages, per-entity sums, product shards, rankings, by-date
+///   pages: `store/indexes.rs`, and by area, one `impl` block each, in
+///   `store/indexes/`: `orders.rs` (order index rows, extremes, daily
+///   orders), `invoices.rs` (the closing-date index, aging sums, ranking
+///   by balance), `payments.rs` (failed payments, open disputes),
+///   `customers.rs` (customer sets, counts, rankings, histories, the
+///   lifetime histogram), `copies.rs` (customers, products, reps, monthly
+///   amounts by id);
+/// - the amount index's merged pages (high-value orders):
+///   `store/high_value.rs`.
 ///
 /// What a figure set reads as a whole is in `crate::queries`.
 pub struct AggregateReader<'a> {

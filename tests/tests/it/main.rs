@@ -6,6 +6,7 @@ mod alerts;
 mod dashboard_end_to_end;
 mod dashboard_endpoints;
 mod exactly_once;
+mod export_jobs;
 mod exports;
 mod hostile_input;
 mod http_limits;

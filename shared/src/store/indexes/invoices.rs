@@ -1,0 +1,86 @@
+//! Invoice reads behind aging: the closing-date index, the dated aging
+//! sums, the open invoices of a period and the ranking by balance.
+
+use super::*;
+
+/// An invoice of the closing-date index, with its dated applications.
+pub fn aging_invoice(item: &Item) -> Result<(AgingInvoice, Option<i64>), StoreError> {
+    (|| {
+        let applications: Vec<(String, Measure)> =
+            serde_json::from_str(attr_s(item, "applications")?).ok()?;
+        let applications = applications
+            .into_iter()
+            .map(|(d, c)| Some((d.parse().ok()?, c)))
+            .collect::<Option<Vec<_>>>()?;
+        let invoice = AgingInvoice {
+            invoice_id: attr_number(item, "invoice_id")?,
+            invoice_number: attr_s(item, "invoice_number")?.to_owned(),
+            customer_id: attr_number(item, "customer_id")?,
+            issued_on: date(item, "issued_on")?,
+            due_date: date(item, "due_date")?,
+            total_cents: attr_number(item, "total")?,
+            written_off_cents: attr_number(item, "written_off").unwrap_or(0),
+            written_off_on: date(item, "written_off_on"),
+            applications,
+        };
+        Some((invoice, attr_number(item, "order_id")))
+    })()
+    .ok_or_else(|| malformed(item, "invoice closing index"))
+}
+
+impl AggregateReader<'_> {
+    /// Invoices open at the end of `day` or closed after it, each with its
+    /// order id (the closing-date index from the next day on).
+    pub async fn invoices_open_at(
+        &self,
+        day: NaiveDate,
+    ) -> Result<Vec<(AgingInvoice, Option<i64>)>, StoreError> {
+        let pk = self.pk(family::INVOICES_BY_CLOSE);
+        let from = entity_key::first_under(day.succ_opt().unwrap_or(day));
+        self.scan_partition(&pk, Some(&from), true, None).await?.iter().map(aging_invoice).collect()
+    }
+
+    /// Customers by open balance now (descending, ids ascending), with
+    /// their open balances by due date; customers whose invoices are all
+    /// settled follow at zero.
+    pub async fn customers_by_balance(
+        &self,
+        after: Option<&str>,
+        rows: usize,
+    ) -> Result<Vec<(String, i64, Vec<(NaiveDate, Measure)>)>, StoreError> {
+        let rows = self.ranking(family::AR_CUSTOMERS, after, rows).await?;
+        Ok(rows
+            .into_iter()
+            .map(|(sk, id, m)| {
+                let due = m
+                    .iter()
+                    .filter_map(|(name, v)| Some((measure::day_of_due(name)?, *v)))
+                    .collect();
+                (sk, id, due)
+            })
+            .collect())
+    }
+
+    /// Whether an invoice event (issue, payment, write-off) is dated after
+    /// `day`: then the state "after every event" is not the state at `day`.
+    pub async fn invoice_events_after(&self, day: NaiveDate) -> Result<bool, StoreError> {
+        self.dated_after(family::INVOICES, day).await
+    }
+
+    /// Invoices open at the end of `as_of`, in the standard buckets (the
+    /// `aging` family summed through it: one cover, any date).
+    pub async fn aging_totals(&self, as_of: NaiveDate) -> Result<AgingTotals, StoreError> {
+        Ok(AgingTotals::from_sums(as_of, &self.sum_through(family::AGING, as_of).await?))
+    }
+
+    /// The invoices issued in `period` that are open at the end of `at`
+    /// (`invoices_open` over the period's days and months).
+    pub async fn open_in_period(
+        &self,
+        period: DateRange,
+        at: NaiveDate,
+    ) -> Result<OpenInPeriod, StoreError> {
+        let total = self.sum_without_years(family::INVOICES_OPEN, period).await?;
+        Ok(OpenInPeriod::from_steps(&total, at))
+    }
+}
