@@ -23,6 +23,11 @@ pub type EntityMeasures = BTreeMap<i64, Measures>;
 /// Families of measures (the second part of the partition key).
 pub mod family;
 
+/// Sort keys of the amount index (`orders_by_amount`): an order's total
+/// zero-padded to 15 digits, then its id, so that keys sort by amount, then
+/// id.
+pub mod amount_key;
+
 /// Sort keys of items named by an entity's id (a customer, order, product
 /// shard, invoice ...): the id zero-padded to 20 digits so that keys sort by
 /// id, alone or after a bucket, a date or an instant. The rollup writes

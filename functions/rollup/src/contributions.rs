@@ -22,7 +22,6 @@ use sales_shared::store::aggregates::measure::{
 use sales_shared::store::aggregates::{
     Measure, Measures, entity_key, family, key_map, measure, measures_pk, settings_key,
 };
-use sales_shared::store::high_value::amount_key;
 
 mod invoices;
 mod orders;

@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use super::QueryError;
 use crate::buckets::calendar_bucket_of;
-use crate::layout::{family, measure};
+use crate::layout::{amount_key, family, measure};
 use crate::metrics::customers::CustomerCounts;
 use crate::metrics::orders::{
     Extremes, HighValueMeta, HighValueOrder, HighValueSplit, OrderRow, PerformanceInputs,
@@ -16,7 +16,6 @@ use crate::paging::{CursorMismatch, ListPage, Position};
 use crate::periods::DateRange;
 use crate::store::StoreError;
 use crate::store::aggregates::AggregateReader;
-use crate::store::high_value::parse_amount_key;
 
 /// Every status with its count and total value over `period`, drafts
 /// included.
@@ -107,7 +106,7 @@ pub async fn high_value_orders(
     let page: ListPage<Vec<OrderRow>, HighValueMeta> = match status {
         None => {
             let after = Position::key(start)?
-                .map(|key| parse_amount_key(&key).ok_or(CursorMismatch))
+                .map(|key| amount_key::parse(&key).ok_or(CursorMismatch))
                 .transpose()?;
             let read = reader.high_value_page(period, minimum, after, limit).await?;
             let split = HighValueSplit::of(minimum);

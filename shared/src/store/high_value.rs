@@ -9,32 +9,11 @@ use std::sync::atomic::Ordering;
 use aws_sdk_dynamodb::types::AttributeValue;
 
 use super::StoreError;
-use super::aggregates::{AggregateReader, Measure, attr_s, family, measures_pk};
+use super::aggregates::{AggregateReader, Measure, amount_key, attr_s, family, measures_pk};
 use super::indexes::{StartKey, order_row};
 use crate::buckets::cover_keys;
 use crate::metrics::orders::OrderRow;
 use crate::periods::DateRange;
-
-/// The index key of an order of `total_cents` (`{total:015}#{id:020}`).
-pub fn amount_key(total_cents: Measure, order_id: i64) -> String {
-    format!("{:015}#{:020}", total_cents.max(0), order_id)
-}
-
-/// `(total, id)` of an index key written by [`amount_key`].
-pub fn parse_amount_key(key: &str) -> Option<(i64, i64)> {
-    let (total, id) = key.split_once('#')?;
-    Some((total.parse().ok()?, id.parse().ok()?))
-}
-
-/// The lowest key of the orders of at least `cents`.
-pub(crate) fn from_amount(cents: i64) -> String {
-    format!("{:015}#", cents.max(0))
-}
-
-/// The highest key of the orders of at most `cents`.
-fn through_amount(cents: i64) -> String {
-    format!("{:015}#~", cents.max(0))
-}
 
 /// One partition of the cover, read backwards (highest total first) in
 /// growing chunks.
@@ -70,8 +49,9 @@ impl AggregateReader<'_> {
             return Ok(Vec::new());
         }
         let want = rows.saturating_add(1);
-        let low = from_amount(min_cents);
-        let high = after.map_or_else(|| "~".to_owned(), |(total, _)| through_amount(total));
+        let low = amount_key::from_amount(min_cents);
+        let high =
+            after.map_or_else(|| "~".to_owned(), |(total, _)| amount_key::through_amount(total));
         let chunk = want.div_ceil(keys.len()).max(1);
         let mut streams: Vec<Stream> = keys
             .iter()
@@ -158,7 +138,8 @@ impl AggregateReader<'_> {
         if below_cents <= min_cents {
             return Ok((count, value));
         }
-        let (low, high) = (from_amount(min_cents), through_amount(below_cents - 1));
+        let (low, high) =
+            (amount_key::from_amount(min_cents), amount_key::through_amount(below_cents - 1));
         for key in cover_keys(range) {
             let pk = measures_pk(self.tenant, &family::bucketed(family::ORDERS_BY_AMOUNT, &key));
             for item in self.query_range(&pk, &low, &high).await? {
@@ -170,22 +151,5 @@ impl AggregateReader<'_> {
             }
         }
         Ok((count, value))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn amount_keys_round_trip_in_amount_order() {
-        assert_eq!(parse_amount_key(&amount_key(1_234_567, 42)), Some((1_234_567, 42)));
-        assert!(amount_key(999, 7) < amount_key(1000, 1));
-        assert!(
-            from_amount(1000) <= amount_key(1000, 0)
-                && amount_key(1000, i64::MAX) <= through_amount(1000)
-        );
-        assert!(through_amount(999) < from_amount(1000));
-        assert_eq!(parse_amount_key("x#1"), None);
     }
 }

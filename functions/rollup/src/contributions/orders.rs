@@ -115,7 +115,7 @@ pub(super) fn order_index(c: &mut Contribution, tenant: &str, id: i64, order: &O
         c.index(
             tenant,
             &family::bucketed(family::ORDERS_BY_AMOUNT, &bucket),
-            amount_key(total, id),
+            sales_shared::layout::amount_key::encode(total, id),
             attributes(),
         );
     }

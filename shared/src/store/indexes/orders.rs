@@ -27,7 +27,7 @@ impl AggregateReader<'_> {
         range: DateRange,
         min_cents: i64,
     ) -> Result<Vec<OrderRow>, StoreError> {
-        let from = crate::store::high_value::from_amount(min_cents);
+        let from = crate::layout::amount_key::from_amount(min_cents);
         let mut rows = Vec::new();
         for key in cover_keys(range) {
             let pk = self.pk(&family::bucketed(family::ORDERS_BY_AMOUNT, &key));
