@@ -9,7 +9,7 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use rollup::apply::PreparedChange;
 use rollup::contributions::{Delta, ItemKey};
 use rollup::derive;
-use sales_shared::store::aggregates::{ledger_key, tenant_and_family};
+use sales_shared::store::aggregates::{family, ledger_key, tenant_and_family};
 
 /// DynamoDB's size of one attribute.
 pub fn attribute_size(name: &str, value: &AttributeValue) -> usize {
@@ -57,17 +57,16 @@ pub struct WriteCost {
 /// The family of a partition key: `t#orders@rep=3` -> `orders`,
 /// `t#top_customers#M#2025-12` -> `top_customers`.
 fn family_of(pk: &str) -> String {
-    let rest = tenant_and_family(pk).map_or(pk, |(_, rest)| rest);
-    rest.split(['#', '@']).next().unwrap_or(rest).to_owned()
+    family::base_of(tenant_and_family(pk).map_or(pk, |(_, rest)| rest)).to_owned()
 }
 
 /// `orders M` for a month item of `orders` (or of a slice of it), the
 /// family alone for an item that is not a calendar bucket.
 fn grain_of(pk: &str, sk: &str) -> String {
     let family = family_of(pk);
-    match sk.split_once('#') {
-        Some((grain @ ("D" | "W" | "M" | "Q" | "Y"), _)) => format!("{family} {grain}"),
-        _ => family,
+    match sales_shared::buckets::grain_letter_of(sk) {
+        Some(grain) => format!("{family} {grain}"),
+        None => family,
     }
 }
 

@@ -119,6 +119,14 @@ pub fn month_of_key(key: &str) -> Option<NaiveDate> {
     NaiveDate::from_ymd_opt(year.parse().ok()?, month.parse().ok()?, 1).filter(|_| month.len() == 2)
 }
 
+/// The grain letter of a calendar bucket key (or of an entity's key under
+/// one): `D`, `W`, `M`, `Q` or `Y`; `None` for any other key.
+pub fn grain_letter_of(key: &str) -> Option<&str> {
+    key.split_once('#')
+        .map(|(grain, _)| grain)
+        .filter(|g| matches!(*g, "D" | "W" | "M" | "Q" | "Y"))
+}
+
 /// Whether a bucket key (or an entity's key under it) is a month's.
 pub fn is_month_key(key: &str) -> bool {
     key.starts_with("M#")

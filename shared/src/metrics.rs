@@ -91,7 +91,7 @@ pub fn complement(rate: Decimal, measured: impl Into<Measure>) -> Decimal {
 /// example `fd3`): value -> count, empty bins dropped.
 pub fn histogram(m: &Measures, prefix: &str) -> BTreeMap<i64, Measure> {
     m.iter()
-        .filter_map(|(name, n)| Some((name.strip_prefix(prefix)?.parse::<i64>().ok()?, *n)))
+        .filter_map(|(name, n)| Some((crate::layout::measure::bin_of(name, prefix)?, *n)))
         .filter(|(_, n)| *n > 0)
         .collect()
 }

@@ -67,8 +67,7 @@ enum State<'k> {
 
 /// The shard-partitioned, id-keyed families (`{family}#{shard}` / id).
 fn sharded_entity<'k>(family: &'k str, name: &str, sk: &'k str) -> Option<i64> {
-    let shard = family.strip_prefix(name)?.strip_prefix('#')?;
-    shard.parse::<i64>().ok()?;
+    family::shard_of(family, name)?;
     sk.parse().ok()
 }
 

@@ -20,7 +20,7 @@ use sales_shared::records::{
 };
 use sales_shared::store::aggregates::{
     Measures, family, is_aggregate_pk, key_map, measures_of, measures_pk, settings_key,
-    tenant_prefix,
+    tenant_and_family, tenant_prefix,
 };
 use sales_shared::store::source::{self, WRITE_SHARDS};
 use sales_shared::store::{StoreError, query_partition};
@@ -65,14 +65,12 @@ const BUCKETED_ITEM_FAMILIES: [&str; 6] = [
 
 /// Whether a partition holds whole items rather than measures.
 fn holds_items(tenant: &str, pk: &str) -> bool {
-    let Some(family) = pk.strip_prefix(tenant).and_then(|rest| rest.strip_prefix('#')) else {
+    let Some((_, family)) = tenant_and_family(pk).filter(|(t, _)| *t == tenant) else {
         return false;
     };
-    family == "settings"
+    pk == settings_key(tenant).0
         || ITEM_FAMILIES.contains(&family)
-        || BUCKETED_ITEM_FAMILIES
-            .iter()
-            .any(|f| family.strip_prefix(f).is_some_and(|r| r.starts_with('#')))
+        || family::split_bucketed(family).is_some_and(|(f, _)| BUCKETED_ITEM_FAMILIES.contains(&f))
 }
 
 /// A tenant's aggregates, normalized for comparison.

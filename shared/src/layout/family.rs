@@ -105,6 +105,24 @@ pub fn bucketed(family: &str, bucket_key: &str) -> String {
     format!("{family}#{bucket_key}")
 }
 
+/// The base family and the bucket (or shard) of a family written by
+/// [`bucketed`] or [`sharded`]: `top_customers#M#2025-12` ->
+/// (`top_customers`, `M#2025-12`); `None` for an unbucketed family.
+pub fn split_bucketed(family: &str) -> Option<(&str, &str)> {
+    family.split_once('#')
+}
+
+/// The shard of a family written by [`sharded`] from `base`.
+pub fn shard_of(family: &str, base: &str) -> Option<i64> {
+    split_bucketed(family).filter(|(b, _)| *b == base).and_then(|(_, shard)| shard.parse().ok())
+}
+
+/// The family a partition belongs to, without its bucket, shard or slice:
+/// `orders@rep=3` -> `orders`, `top_customers#M#2025-12` -> `top_customers`.
+pub fn base_of(family: &str) -> &str {
+    family.split(['#', '@']).next().unwrap_or(family)
+}
+
 /// The `orders` measures of one sales rep's orders (`sales_rep_id` filter).
 pub fn orders_of_rep(rep_id: i64) -> String {
     format!("orders@rep={rep_id}")

@@ -363,6 +363,12 @@ pub fn failure_reason(reason: &str) -> String {
 pub fn days_to_pay_bin(days: i64) -> String {
     format!("{DAYS_TO_PAY_BINS}{days}")
 }
+/// The value of a histogram bin named `{prefix}{value}` (by
+/// [`fulfillment_days_bin`] or [`days_to_pay_bin`]); `None` for another
+/// name.
+pub fn bin_of(name: &str, prefix: &str) -> Option<i64> {
+    name.strip_prefix(prefix)?.parse().ok()
+}
 /// The prefix of the days-to-pay histogram: `dp{days}`.
 pub const DAYS_TO_PAY_BINS: &str = "dp";
 pub const PAID_ON_TIME: &str = "paid_on_time";

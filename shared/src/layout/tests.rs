@@ -15,6 +15,28 @@ fn partition_keys_round_trip() {
 }
 
 #[test]
+fn families_split_into_base_bucket_and_shard() {
+    use super::family::*;
+    let ranked = bucketed(TOP_CUSTOMERS, "M#2025-12");
+    assert_eq!(split_bucketed(&ranked), Some((TOP_CUSTOMERS, "M#2025-12")));
+    assert_eq!(base_of(&ranked), TOP_CUSTOMERS);
+    assert_eq!(base_of(&orders_of_rep(3)), ORDERS);
+    assert_eq!(split_bucketed(ORDERS), None);
+    let shard = sharded(CUSTOMER_DAYS, 13);
+    assert_eq!(shard_of(&shard, CUSTOMER_DAYS), Some(13 % ENTITY_SHARDS));
+    assert_eq!(shard_of(&shard, ORDERS), None);
+    assert_eq!(shard_of(&ranked, TOP_CUSTOMERS), None, "a bucket is not a shard");
+}
+
+#[test]
+fn histogram_bins_round_trip() {
+    assert_eq!(bin_of(&fulfillment_days_bin(12), FULFILLMENT_DAYS_BINS), Some(12));
+    assert_eq!(bin_of(&days_to_pay_bin(0), DAYS_TO_PAY_BINS), Some(0));
+    assert_eq!(bin_of(&days_to_pay_bin(4), FULFILLMENT_DAYS_BINS), None);
+    assert_eq!(bin_of(FULFILLED, FULFILLMENT_DAYS_BINS), None);
+}
+
+#[test]
 fn compact_names_round_trip() {
     for index in [Some(0), Some(1151), Some(3843), Some(3844), Some(-5), None] {
         assert_eq!(order_value_bin_of(&order_value_bin(index)), Some(index), "{index:?}");

@@ -224,7 +224,7 @@ impl<'a> AggregateReader<'a> {
         };
         let text = attr_s(&item, "settings").unwrap_or("{}");
         serde_json::from_str(text).map_err(|e| StoreError::Malformed {
-            key: format!("{}#settings", self.tenant),
+            key: settings_key(self.tenant).0,
             message: e.to_string(),
         })
     }
