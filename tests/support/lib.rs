@@ -247,6 +247,13 @@ pub async fn moto_sqs(config: &Config) -> aws_sdk_sqs::Client {
     )
 }
 
+/// The body of a presigned link (or any URL), which must answer 200.
+pub async fn fetch(url: &str) -> Vec<u8> {
+    let response = reqwest::get(url).await.expect("GET");
+    assert_eq!(response.status(), 200, "{url}");
+    response.bytes().await.expect("the body").to_vec()
+}
+
 pub fn token(tenant: &str, scope: &str) -> String {
     sales_shared::auth::mint_hs256(SECRET, tenant, scope, Duration::from_secs(600))
 }

@@ -24,10 +24,7 @@ pub(super) mod json {
         value: &Option<Decimal>,
         s: S,
     ) -> Result<S::Ok, S::Error> {
-        match value {
-            Some(value) => money(value, s),
-            None => s.serialize_none(),
-        }
+        or_null(value, s, money)
     }
 
     /// RFC 3339 in UTC with `Z`, whole seconds.
@@ -39,8 +36,17 @@ pub(super) mod json {
         value: &Option<Ts>,
         s: S,
     ) -> Result<S::Ok, S::Error> {
+        or_null(value, s, timestamp)
+    }
+
+    /// `null` for `None`, else the value as `write` writes it.
+    fn or_null<T, S: Serializer>(
+        value: &Option<T>,
+        s: S,
+        write: impl FnOnce(&T, S) -> Result<S::Ok, S::Error>,
+    ) -> Result<S::Ok, S::Error> {
         match value {
-            Some(value) => timestamp(value, s),
+            Some(value) => write(value, s),
             None => s.serialize_none(),
         }
     }

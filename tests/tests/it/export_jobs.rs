@@ -6,7 +6,7 @@ use std::io::Cursor;
 
 use calamine::{Data, Reader, Xlsx};
 use sales_tests::december::TENANT;
-use sales_tests::{TestStack, token};
+use sales_tests::{TestStack, fetch, token};
 
 use super::exports::{BOTH, csv_rows, december, download};
 
@@ -97,7 +97,7 @@ async fn export_jobs_run_in_the_background() {
     assert_eq!(done["data"]["error"], serde_json::Value::Null);
     assert_eq!(done["data"]["attempts"], 1);
     let url = done["data"]["url"].as_str().expect("a link once succeeded");
-    let file = reqwest::get(url).await.unwrap().bytes().await.unwrap().to_vec();
+    let file = fetch(url).await;
     assert_eq!(done["data"]["bytes"].as_u64(), Some(file.len() as u64));
     let job_rows = csv_rows(&file);
     assert_eq!(job_rows.len(), 8);
@@ -122,13 +122,7 @@ async fn export_jobs_run_in_the_background() {
     assert_eq!(stack.run_export_jobs().await, 1);
     let (_, excel) = job(&stack, TENANT, excel["data"]["id"].as_str().unwrap()).await;
     assert_eq!(excel["data"]["status"], "succeeded", "{excel}");
-    let xlsx = reqwest::get(excel["data"]["url"].as_str().unwrap())
-        .await
-        .unwrap()
-        .bytes()
-        .await
-        .unwrap()
-        .to_vec();
+    let xlsx = fetch(excel["data"]["url"].as_str().unwrap()).await;
     let mut book: Xlsx<_> = Xlsx::new(Cursor::new(xlsx)).expect("an xlsx file");
     let range = book.worksheet_range("Orders").unwrap();
     assert_eq!(range.height(), 8);

@@ -10,7 +10,7 @@ use std::path::PathBuf;
 use calamine::{Data, Reader, Xlsx};
 use sales_shared::exports::upload::{MultipartUpload, PART_SIZE};
 use sales_tests::december::{NOW, TENANT};
-use sales_tests::{TestStack, token};
+use sales_tests::{TestStack, fetch, token};
 
 pub(crate) const BOTH: &str = "sales:read sales:export";
 
@@ -166,7 +166,7 @@ async fn orders_export_in_every_format() {
 
     // Excel: numbers as numbers, dates as dates, one sheet.
     let url = body["data"]["url"].as_str().unwrap();
-    let xlsx = reqwest::get(url).await.unwrap().bytes().await.unwrap().to_vec();
+    let xlsx = fetch(url).await;
     let mut book: Xlsx<_> = Xlsx::new(Cursor::new(xlsx)).expect("an xlsx file");
     assert_eq!(book.sheet_names(), ["Orders"]);
     let range = book.worksheet_range("Orders").unwrap();
@@ -400,13 +400,7 @@ async fn text_that_starts_like_a_formula_is_neutralised_in_csv_and_stays_text_in
         )
         .await;
     assert_eq!(status, 200, "{body}");
-    let xlsx = reqwest::get(body["data"]["url"].as_str().unwrap())
-        .await
-        .unwrap()
-        .bytes()
-        .await
-        .unwrap()
-        .to_vec();
+    let xlsx = fetch(body["data"]["url"].as_str().unwrap()).await;
     let mut book: Xlsx<_> = Xlsx::new(Cursor::new(xlsx)).expect("an xlsx file");
     let range = book.worksheet_range("Orders").unwrap();
     assert_eq!(

@@ -6,7 +6,7 @@ use std::io::Cursor;
 
 use calamine::{Data, Reader, Xlsx};
 use sales_tests::december::{TENANT, records};
-use sales_tests::{TestStack, moto_sqs, token};
+use sales_tests::{TestStack, fetch, moto_sqs, token};
 use serde_json::json;
 
 #[tokio::test]
@@ -36,13 +36,7 @@ async fn the_monthly_run_writes_every_tenants_previous_month() {
     assert_eq!(reports[1]["format"], "pdf");
     assert_eq!(reports[0]["expires_at"], "2026-01-05T12:15:00Z");
 
-    let xlsx = reqwest::get(reports[0]["url"].as_str().unwrap())
-        .await
-        .unwrap()
-        .bytes()
-        .await
-        .unwrap()
-        .to_vec();
+    let xlsx = fetch(reports[0]["url"].as_str().unwrap()).await;
     let mut book: Xlsx<_> = Xlsx::new(Cursor::new(xlsx)).unwrap();
     assert_eq!(
         book.sheet_names(),
@@ -69,13 +63,7 @@ async fn the_monthly_run_writes_every_tenants_previous_month() {
     assert_eq!(aging.get((2, 2)), Some(&Data::Float(195.0)));
     assert_eq!(aging.get((1, 2)), Some(&Data::Float(25.0)));
 
-    let pdf = reqwest::get(reports[1]["url"].as_str().unwrap())
-        .await
-        .unwrap()
-        .bytes()
-        .await
-        .unwrap()
-        .to_vec();
+    let pdf = fetch(reports[1]["url"].as_str().unwrap()).await;
     let path = std::env::temp_dir().join(format!("management-{}.pdf", std::process::id()));
     std::fs::write(&path, &pdf).unwrap();
     let text = std::process::Command::new("pdftotext")
