@@ -19,8 +19,9 @@ pub async fn recent_orders(
 ) -> Result<Response, ApiError> {
     let view = ctx.read_view(&principal, "recent-orders").await?;
     let params = Params::parse(query.as_deref(), &["limit", "cursor"])?;
+    let limit = params.limit()?;
     let after = view.after(&params)?;
-    let page = latest_orders(&view.reader, after.as_deref(), params.limit()?).await?;
+    let page = latest_orders(&view.reader, after.as_deref(), limit).await?;
     view.respond_page(&params, page).await
 }
 
@@ -34,8 +35,9 @@ pub async fn top_customers(
     let params =
         Params::parse(query.as_deref(), &["period", "from_date", "to_date", "limit", "cursor"])?;
     let (_, period) = params.period(view.today)?;
+    let limit = params.limit()?;
     let start = view.position(&params)?;
-    let page = ranked_customers(&view.reader, period, start, params.limit()?).await?;
+    let page = ranked_customers(&view.reader, period, start, limit).await?;
     view.respond_page(&params, page).await
 }
 
