@@ -282,6 +282,11 @@ async fn bad_input_names_the_parameter() {
         ("/api/v1/sales/dashboard/widgets/recent-orders?limit=0", "limit"),
         ("/api/v1/sales/dashboard/widgets/recent-orders?limit=101", "limit"),
         ("/api/v1/sales/dashboard/widgets/recent-orders?cursor=nope", "cursor"),
+        // The first bad parameter in the handler's order is named: `limit`
+        // before `cursor`.
+        ("/api/v1/sales/dashboard/widgets/recent-orders?limit=0&cursor=nope", "limit"),
+        ("/api/v1/sales/dashboard/widgets/top-customers?limit=0&cursor=nope", "limit"),
+        ("/api/v1/sales/dashboard/widgets/top-customers?cursor=nope", "cursor"),
         ("/api/v1/sales/dashboard/widgets/top-customers?perod=month", "perod"),
         ("/api/v1/sales/dashboard/customer-analytics?period=decade", "period"),
         ("/api/v1/sales/dashboard/performance?period=custom&from_date=2025-12-01", "to_date"),
