@@ -9,6 +9,9 @@ pub mod source;
 
 use aws_sdk_dynamodb::error::{DisplayErrorContext, SdkError};
 
+/// An item as the SDK returns it.
+type Item = std::collections::HashMap<String, aws_sdk_dynamodb::types::AttributeValue>;
+
 /// A storage failure.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -83,46 +86,62 @@ pub async fn query_partition(
     }
 }
 
-/// Items by key, 100 keys a request, unprocessed keys retried (duplicate
-/// keys read once, missing items left out).
+/// BatchGetItem requests one call keeps in flight (DynamoDB answers each
+/// in milliseconds; a reader of thousands of keys waits for the slowest
+/// of a few rounds instead of one request after another).
+const BATCH_GETS_IN_FLIGHT: usize = 8;
+
+/// Items by key, 100 keys a request, up to [`BATCH_GETS_IN_FLIGHT`]
+/// requests at once, unprocessed keys retried (duplicate keys read once,
+/// missing items left out). Items come in the order of their requests.
 pub async fn batch_get_items(
     client: &aws_sdk_dynamodb::Client,
     table: &str,
     mut keys: Vec<(String, String)>,
     consistent: bool,
-) -> Result<
-    Vec<std::collections::HashMap<String, aws_sdk_dynamodb::types::AttributeValue>>,
-    StoreError,
-> {
+) -> Result<Vec<Item>, StoreError> {
+    use futures::{StreamExt, TryStreamExt};
     keys.sort();
     keys.dedup();
+    let chunks: Vec<Vec<(String, String)>> = keys.chunks(100).map(<[_]>::to_vec).collect();
+    let found: Vec<Vec<Item>> = futures::stream::iter(chunks)
+        .map(|chunk| batch_get(client, table, chunk, consistent))
+        .buffered(BATCH_GETS_IN_FLIGHT)
+        .try_collect()
+        .await?;
+    Ok(found.into_iter().flatten().collect())
+}
+
+/// One BatchGetItem of at most 100 keys, with its unprocessed keys retried.
+async fn batch_get(
+    client: &aws_sdk_dynamodb::Client,
+    table: &str,
+    keys: Vec<(String, String)>,
+    consistent: bool,
+) -> Result<Vec<Item>, StoreError> {
+    let mut request =
+        aws_sdk_dynamodb::types::KeysAndAttributes::builder().consistent_read(consistent);
+    for (pk, sk) in keys {
+        request = request.keys(aggregates::key_map(pk, sk));
+    }
+    let mut pending = Some(
+        request
+            .build()
+            .map_err(|e| StoreError::Malformed { key: "batch".into(), message: e.to_string() })?,
+    );
     let mut found = Vec::new();
-    for chunk in keys.chunks(100) {
-        let mut request =
-            aws_sdk_dynamodb::types::KeysAndAttributes::builder().consistent_read(consistent);
-        for (pk, sk) in chunk {
-            request = request.keys(aggregates::key_map(pk.clone(), sk.clone()));
-        }
-        let mut pending =
-            Some(request.build().map_err(|e| StoreError::Malformed {
-                key: "batch".into(),
-                message: e.to_string(),
-            })?);
-        while let Some(req) = pending.take() {
-            let out = client
-                .batch_get_item()
-                .request_items(table, req)
-                .send()
-                .await
-                .map_err(|e| StoreError::dynamo("BatchGetItem", e))?;
-            found.extend(out.responses.unwrap_or_default().remove(table).unwrap_or_default());
-            pending = out
-                .unprocessed_keys
-                .and_then(|mut u| u.remove(table))
-                .filter(|k| !k.keys().is_empty());
-            if pending.is_some() {
-                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-            }
+    while let Some(req) = pending.take() {
+        let out = client
+            .batch_get_item()
+            .request_items(table, req)
+            .send()
+            .await
+            .map_err(|e| StoreError::dynamo("BatchGetItem", e))?;
+        found.extend(out.responses.unwrap_or_default().remove(table).unwrap_or_default());
+        pending =
+            out.unprocessed_keys.and_then(|mut u| u.remove(table)).filter(|k| !k.keys().is_empty());
+        if pending.is_some() {
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
         }
     }
     Ok(found)

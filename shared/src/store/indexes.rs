@@ -156,10 +156,15 @@ impl AggregateReader<'_> {
         if range.from > range.to {
             return Ok(items);
         }
+        // The cover's pieces (at most five key ranges) are queried at once.
         let pk = self.pk(base);
-        for piece in crate::buckets::cover(range) {
+        let pieces = crate::buckets::cover(range).into_iter().map(|piece| {
             let (first, last) = entity_key::range_under(&piece.first, &piece.last);
-            items.extend(self.query_range(&pk, &first, &last).await?);
+            let pk = &pk;
+            async move { self.query_range(pk, &first, &last).await }
+        });
+        for part in futures::future::try_join_all(pieces).await? {
+            items.extend(part);
         }
         Ok(items)
     }
