@@ -2,6 +2,8 @@
 
 use std::collections::BTreeMap;
 
+use futures::{StreamExt, TryStreamExt};
+
 use super::QueryError;
 use crate::buckets::calendar_bucket_of;
 use crate::layout::{amount_key, family, measure};
@@ -26,6 +28,9 @@ pub async fn orders_by_status(
     Ok(by_status(&reader.sum(family::ORDERS, period).await?))
 }
 
+/// Sales reps' sums read at once by [`order_performance`].
+const REP_SUMS_IN_FLIGHT: usize = 8;
+
 /// What `/orders/performance-metrics` asks for.
 #[derive(Debug, Clone, Copy)]
 pub struct PerformanceQuery {
@@ -46,12 +51,14 @@ pub async fn order_performance(
     let orders = reader.sum_without_years(&orders_family, period).await?;
     let (highest_cents, lowest_cents) =
         reader.order_extremes(period, |o| rep.is_none() || o.sales_rep_id == rep).await?;
-    let mut reps = Vec::new();
-    for (id, r) in
-        reader.sales_reps().await?.into_iter().filter(|(id, _)| rep.is_none_or(|only| only == *id))
-    {
-        reps.push((id, r.name, reader.sum(&family::orders_of_rep(id), period).await?));
-    }
+    // Each rep's sum, a few at a time.
+    let wanted =
+        reader.sales_reps().await?.into_iter().filter(|(id, _)| rep.is_none_or(|only| only == *id));
+    let sums = wanted.map(|(id, r)| async move {
+        Ok::<_, StoreError>((id, r.name, reader.sum(&family::orders_of_rep(id), period).await?))
+    });
+    let reps: Vec<_> =
+        futures::stream::iter(sums).buffered(REP_SUMS_IN_FLIGHT).try_collect().await?;
     Ok(performance_metrics(PerformanceInputs {
         period,
         orders,

@@ -122,6 +122,18 @@ impl<'a> AggregateReader<'a> {
         }
     }
 
+    /// The items of several key ranges `(first, last)` of one partition,
+    /// queried at once, in the order of the ranges (a cover has at most
+    /// five).
+    pub(crate) async fn query_ranges(
+        &self,
+        pk: &str,
+        ranges: &[(String, String)],
+    ) -> Result<Vec<HashMap<String, AttributeValue>>, StoreError> {
+        let reads = ranges.iter().map(|(first, last)| self.query_range(pk, first, last));
+        Ok(futures::future::try_join_all(reads).await?.into_iter().flatten().collect())
+    }
+
     pub(crate) async fn get(
         &self,
         (pk, sk): (String, String),
@@ -163,11 +175,10 @@ impl<'a> AggregateReader<'a> {
         pieces: Vec<crate::buckets::KeyRange>,
     ) -> Result<Measures, StoreError> {
         let pk = measures_pk(self.tenant, family);
+        let ranges: Vec<(String, String)> = pieces.into_iter().map(|p| (p.first, p.last)).collect();
         let mut total = Measures::new();
-        for piece in pieces {
-            for item in self.query_range(&pk, &piece.first, &piece.last).await? {
-                add_measures(&mut total, &measures_of(&item)?);
-            }
+        for item in self.query_ranges(&pk, &ranges).await? {
+            add_measures(&mut total, &measures_of(&item)?);
         }
         Ok(total)
     }

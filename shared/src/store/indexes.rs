@@ -152,21 +152,14 @@ impl AggregateReader<'_> {
 
     /// The entity items (`{bucket}#{id}`) of a range's cover.
     async fn bucket_items(&self, base: &str, range: DateRange) -> Result<Vec<Item>, StoreError> {
-        let mut items = Vec::new();
         if range.from > range.to {
-            return Ok(items);
+            return Ok(Vec::new());
         }
-        // The cover's pieces (at most five key ranges) are queried at once.
-        let pk = self.pk(base);
-        let pieces = crate::buckets::cover(range).into_iter().map(|piece| {
-            let (first, last) = entity_key::range_under(&piece.first, &piece.last);
-            let pk = &pk;
-            async move { self.query_range(pk, &first, &last).await }
-        });
-        for part in futures::future::try_join_all(pieces).await? {
-            items.extend(part);
-        }
-        Ok(items)
+        let ranges: Vec<(String, String)> = crate::buckets::cover(range)
+            .iter()
+            .map(|piece| entity_key::range_under(&piece.first, &piece.last))
+            .collect();
+        self.query_ranges(&self.pk(base), &ranges).await
     }
 
     /// A derived ranking (`family` is the ranking's partition family, such

@@ -19,6 +19,9 @@ pub fn order_row(item: &Item) -> Result<OrderRow, StoreError> {
     .ok_or_else(|| malformed(item, "order index"))
 }
 
+/// Amount partitions of a cover read at once by [`AggregateReader::order_extremes`].
+const PARTITIONS_IN_FLIGHT: usize = 8;
+
 impl AggregateReader<'_> {
     /// Placed orders of a range with `total >= min_cents`, from the
     /// by-amount partitions of the range's cover.
@@ -46,31 +49,41 @@ impl AggregateReader<'_> {
         range: DateRange,
         keep: impl Fn(&OrderRow) -> bool,
     ) -> Result<(Option<i64>, Option<i64>), StoreError> {
-        let (mut highest, mut lowest) = (None::<i64>, None::<i64>);
-        for key in cover_keys(range) {
+        use futures::{StreamExt, TryStreamExt};
+        let keep = &keep;
+        let partitions = cover_keys(range).into_iter().map(|key| async move {
             let pk = self.pk(&family::bucketed(family::ORDERS_BY_AMOUNT, &key));
-            for forward in [true, false] {
-                let mut want = 8;
-                loop {
-                    let items = self.scan_partition(&pk, None, forward, Some(want)).await?;
-                    let rows = items.iter().map(order_row).collect::<Result<Vec<_>, _>>()?;
-                    if let Some(row) = rows.iter().find(|r| r.is_revenue_bearing() && keep(r)) {
-                        let total = row.total_cents;
-                        if forward {
-                            lowest = Some(lowest.map_or(total, |l| l.min(total)));
-                        } else {
-                            highest = Some(highest.map_or(total, |h| h.max(total)));
-                        }
-                        break;
-                    }
-                    if items.len() < want {
-                        break;
-                    }
-                    want *= 4;
-                }
+            let highest = self.first_total(&pk, false, keep).await?;
+            Ok::<_, StoreError>((highest, self.first_total(&pk, true, keep).await?))
+        });
+        let ends: Vec<(Option<i64>, Option<i64>)> = futures::stream::iter(partitions)
+            .buffer_unordered(PARTITIONS_IN_FLIGHT)
+            .try_collect()
+            .await?;
+        Ok((ends.iter().filter_map(|e| e.0).max(), ends.iter().filter_map(|e| e.1).min()))
+    }
+
+    /// The total of the first revenue-bearing order matching `keep` from
+    /// one end of an amount partition (lowest first with `forward`), read
+    /// in growing pages.
+    async fn first_total(
+        &self,
+        pk: &str,
+        forward: bool,
+        keep: &impl Fn(&OrderRow) -> bool,
+    ) -> Result<Option<i64>, StoreError> {
+        let mut want = 8;
+        loop {
+            let items = self.scan_partition(pk, None, forward, Some(want)).await?;
+            let rows = items.iter().map(order_row).collect::<Result<Vec<_>, _>>()?;
+            if let Some(row) = rows.iter().find(|r| r.is_revenue_bearing() && keep(r)) {
+                return Ok(Some(row.total_cents));
             }
+            if items.len() < want {
+                return Ok(None);
+            }
+            want *= 4;
         }
-        Ok((highest, lowest))
     }
 
     /// Up to `rows` of the latest placed orders after the key `after`,
