@@ -26,24 +26,13 @@ use sales_shared::exports::jobs::{ExportSpec, Job, new_job_id};
 use sales_shared::exports::run::Dataset;
 use sales_shared::exports::{Format, jobs::JobState};
 use sales_shared::periods::DateRange;
-use sales_shared::records::{SourceRecord, parse_record};
+use sales_shared::records::{OrderSource, OrderStatus, SourceRecord, StrEnum, parse_record};
 use sales_shared::store::aggregates::family;
 
 const TENANT: &str = "export-bench";
 const CUSTOMERS: i64 = 5_000;
 const REPS: i64 = 40;
 const CHUNK: i64 = 20_000;
-const STATUSES: [&str; 8] = [
-    "draft",
-    "pending",
-    "confirmed",
-    "processing",
-    "shipped",
-    "delivered",
-    "completed",
-    "cancelled",
-];
-const SOURCES: [&str; 4] = ["online_store", "phone", "email", "api"];
 
 fn config(prefix: &str) -> Config {
     let mut config = Config::from_env_or_local_stack().expect("configuration");
@@ -71,13 +60,13 @@ fn record(kind: &str, id: i64, body: serde_json::Value) -> SourceRecord {
 
 fn order(i: i64) -> SourceRecord {
     let day = first_day() + chrono::Duration::days(i % 1461);
-    let status = STATUSES[(i % 8) as usize];
+    let status = OrderStatus::ALL[(i % 8) as usize].as_str();
     let cents = (i * 7919) % 1_000_000 + 999;
     record(
         "order",
         i + 1,
         serde_json::json!({"order_number": format!("ORD-{:08}", i + 1), "customer_id": i % CUSTOMERS + 1,
-            "sales_rep_id": i % REPS + 1, "source": SOURCES[(i % 4) as usize], "status": status,
+            "sales_rep_id": i % REPS + 1, "source": OrderSource::ALL[(i % 4) as usize].as_str(), "status": status,
             "currency": "USD", "total_amount": format!("{}.{:02}", cents / 100, cents % 100),
             "ordered_at": format!("{day}T{:02}:{:02}:00Z", i % 24, i % 60)}),
     )

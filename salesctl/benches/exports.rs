@@ -25,18 +25,7 @@ use sales_shared::exports::tables::orders_spec;
 use sales_shared::exports::upload::PART_SIZE;
 use sales_shared::exports::xlsx_file::XlsxFile;
 use sales_shared::periods::DateRange;
-
-const STATUSES: [&str; 8] = [
-    "draft",
-    "pending",
-    "confirmed",
-    "processing",
-    "shipped",
-    "delivered",
-    "completed",
-    "cancelled",
-];
-const SOURCES: [&str; 4] = ["online_store", "phone", "email", "api"];
+use sales_shared::records::{OrderSource, OrderStatus, StrEnum};
 
 fn row(i: u64) -> Row {
     let day = NaiveDate::from_ymd_opt(2025, 1, 1).unwrap() + Duration::days((i % 365) as i64);
@@ -46,8 +35,8 @@ fn row(i: u64) -> Row {
         Cell::Text(format!("CUST-{:05}", i % 5000)),
         Cell::Text(format!("Customer {} Holdings Ltd.", i % 5000)),
         Cell::Text(format!("Rep {}", i % 40)),
-        Cell::Text(SOURCES[(i % 4) as usize].to_owned()),
-        Cell::Text(STATUSES[(i % 8) as usize].to_owned()),
+        Cell::Text(OrderSource::ALL[(i % 4) as usize].as_str().to_owned()),
+        Cell::Text(OrderStatus::ALL[(i % 8) as usize].as_str().to_owned()),
         Cell::Money(Decimal::new(((i * 7919) % 1_000_000) as i64 + 999, 2)),
         Cell::Text("USD".to_owned()),
     ]

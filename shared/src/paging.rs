@@ -171,7 +171,7 @@ impl<T, M> ListPage<Vec<T>, M> {
 }
 
 /// One page of `rows` from `offset`, and the offset of the next page.
-pub fn page<T>(rows: Vec<T>, offset: usize, limit: usize) -> (Vec<T>, Option<usize>) {
+fn page<T>(rows: Vec<T>, offset: usize, limit: usize) -> (Vec<T>, Option<usize>) {
     let total = rows.len();
     let page: Vec<T> = rows.into_iter().skip(offset).take(limit).collect();
     let end = offset.saturating_add(limit);

@@ -10,7 +10,7 @@ pub mod source;
 use aws_sdk_dynamodb::error::{DisplayErrorContext, SdkError};
 
 /// An item as the SDK returns it.
-type Item = std::collections::HashMap<String, aws_sdk_dynamodb::types::AttributeValue>;
+pub type Item = std::collections::HashMap<String, aws_sdk_dynamodb::types::AttributeValue>;
 
 /// A storage failure.
 #[derive(Debug, thiserror::Error)]
@@ -58,10 +58,7 @@ pub async fn query_partition(
     client: &aws_sdk_dynamodb::Client,
     table: &str,
     pk: &str,
-) -> Result<
-    Vec<std::collections::HashMap<String, aws_sdk_dynamodb::types::AttributeValue>>,
-    StoreError,
-> {
+) -> Result<Vec<Item>, StoreError> {
     let mut items = Vec::new();
     let mut start = None;
     loop {

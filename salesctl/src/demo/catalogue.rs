@@ -205,12 +205,7 @@ pub(super) fn new_customer(
     };
     let created_at = business_time(rng, created_day).min(clock.end);
     let tier = pick(rng, &TIERS);
-    let limit_dollars = match tier {
-        Tier::Key => pick(rng, &[(100_000, 60), (150_000, 40)]),
-        Tier::Regular => pick(rng, &[(25_000, 60), (40_000, 40)]),
-        Tier::Small => pick(rng, &[(5_000, 50), (10_000, 50)]),
-    };
-    let credit_limit = (!percent(rng, 15)).then(|| cents(limit_dollars * 100));
+    let credit_limit = credit_limit(rng, tier);
     let profile = new_profile(rng, tier);
     Customer {
         customer_number: String::new(),
@@ -220,6 +215,16 @@ pub(super) fn new_customer(
         credit_limit,
         profile,
     }
+}
+
+/// A customer's credit limit by tier; 15 % have none.
+pub(super) fn credit_limit(rng: &mut ChaCha8Rng, tier: Tier) -> Option<Decimal> {
+    let limit_dollars = match tier {
+        Tier::Key => pick(rng, &[(100_000, 60), (150_000, 40)]),
+        Tier::Regular => pick(rng, &[(25_000, 60), (40_000, 40)]),
+        Tier::Small => pick(rng, &[(5_000, 50), (10_000, 50)]),
+    };
+    (!percent(rng, 15)).then(|| cents(limit_dollars * 100))
 }
 
 pub(super) fn new_profile(rng: &mut ChaCha8Rng, tier: Tier) -> Profile {

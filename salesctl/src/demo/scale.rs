@@ -38,7 +38,9 @@ use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 use sales_shared::records::{RecordType, SourceRecord, parse_record};
 
-use super::{CURRENCY, FIRST_WORDS, HOUR, LEGAL_FORMS, MAILBOXES, MINUTE, SECOND_WORDS, money};
+use super::{
+    CURRENCY, FIRST_WORDS, HOUR, LEGAL_FORMS, MAILBOXES, MINUTE, SECOND_WORDS, credit_limit, money,
+};
 use super::{
     Clock, Customer, DemoStats, Order, PRODUCTS, Profile, RecordWriter, SALES_REPS, SEASON,
     SalesRep, TIME_ZONE_NAME, TenantSettings, Tier, Ts, at_local, billing, business_time, cents,
@@ -368,12 +370,7 @@ fn new_customer(rng: &mut ChaCha8Rng, created_at: Ts, orders: usize) -> Customer
         4.. => Tier::Regular,
         _ => Tier::Small,
     };
-    let limit_dollars = match tier {
-        Tier::Key => pick(rng, &[(100_000, 60), (150_000, 40)]),
-        Tier::Regular => pick(rng, &[(25_000, 60), (40_000, 40)]),
-        Tier::Small => pick(rng, &[(5_000, 50), (10_000, 50)]),
-    };
-    let credit_limit = (!percent(rng, 15)).then(|| cents(limit_dollars * 100));
+    let credit_limit = credit_limit(rng, tier);
     let profile = Profile {
         rep: pick_index(rng, SALES_REPS.iter().chain(MORE_SALES_REPS.iter()).map(|r| r.accounts)),
         terms_days: pick(rng, &[(30, 85), (60, 10), (15, 5)]),

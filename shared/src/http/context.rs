@@ -252,24 +252,22 @@ impl TenantView<'_> {
         Ok(crate::paging::Position::key(self.position(params)?)?)
     }
 
-    /// The signed cursor of `position` for this request's query.
-    pub fn cursor_at(
-        &self,
-        params: &crate::params::Params,
-        position: &crate::paging::Position,
-    ) -> String {
-        self.cursors.encode(&self.cursor_scope(params), position)
-    }
-
-    /// A list query's page: its data, with its totals and the signed
-    /// cursor of the next page in `meta`.
+    /// A list query's page: `{"data": [...], "meta": {..totals,
+    /// next_cursor, generated_at, data_through}}`, the next page's position
+    /// signed for this request's query.
     pub async fn respond_page<T: Serialize, M: Serialize>(
         &self,
         params: &crate::params::Params,
         page: crate::paging::ListPage<T, M>,
     ) -> Result<Response, ApiError> {
-        let next = page.next.map(|position| self.cursor_at(params, &position));
-        self.respond_list(page.data, page.totals, next).await
+        let scope = self.cursor_scope(params);
+        let next_cursor = page.next.map(|position| self.cursors.encode(&scope, &position));
+        let meta = crate::envelope::ListMeta {
+            totals: page.totals,
+            next_cursor,
+            meta: self.meta().await?,
+        };
+        Ok(self.finish(ListEnvelope { data: page.data, meta }))
     }
 
     async fn meta(&self) -> Result<Meta, ApiError> {
@@ -292,16 +290,5 @@ impl TenantView<'_> {
     pub async fn respond<T: Serialize>(&self, data: T) -> Result<Response, ApiError> {
         let meta = self.meta().await?;
         Ok(self.finish(Envelope { data, meta }))
-    }
-
-    /// A list page with the endpoint's totals and `next_cursor` in `meta`.
-    pub async fn respond_list<T: Serialize, M: Serialize>(
-        &self,
-        data: T,
-        totals: M,
-        next_cursor: Option<String>,
-    ) -> Result<Response, ApiError> {
-        let meta = crate::envelope::ListMeta { totals, next_cursor, meta: self.meta().await? };
-        Ok(self.finish(ListEnvelope { data, meta }))
     }
 }

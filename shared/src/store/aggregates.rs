@@ -129,7 +129,7 @@ impl<'a> AggregateReader<'a> {
         &self,
         pk: &str,
         ranges: &[(String, String)],
-    ) -> Result<Vec<HashMap<String, AttributeValue>>, StoreError> {
+    ) -> Result<Vec<super::Item>, StoreError> {
         let reads = ranges.iter().map(|(first, last)| self.query_range(pk, first, last));
         Ok(futures::future::try_join_all(reads).await?.into_iter().flatten().collect())
     }

@@ -42,7 +42,7 @@ mod payments;
 pub use invoices::aging_invoice;
 pub use orders::order_row;
 
-pub type Item = HashMap<String, AttributeValue>;
+pub use super::Item;
 
 fn malformed(item: &Item, what: &str) -> StoreError {
     StoreError::Malformed {
