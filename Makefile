@@ -37,6 +37,7 @@ fmt:
 	cargo fmt --all
 
 test: check-template lint
+	python3 -m unittest discover -s infra/tests
 	RUST_BACKTRACE=0 infra/local/with-test-services.sh cargo test --workspace --no-fail-fast
 	infra/local/with-test-services.sh infra/local/lambda-watch-check.sh
 	infra/local/with-test-services.sh infra/local/schemathesis.sh

@@ -6,6 +6,12 @@ process to its first poll of the Lambda Runtime API
     cargo build --release -p dashboard -p orders -p invoices -p payments -p rollup -p export -p alerts
     python3 infra/cold-init.py [--runs N] [--bin-dir DIR] [FUNCTION...]
 
+or the arm64 bootstraps `make package` zipped, under qemu's user-mode
+emulator (Debian: qemu-user, libc6-arm64-cross); emulated, so compare
+them with each other, not with the native figures:
+
+    python3 infra/cold-init.py --lambda-dir target/lambda [FUNCTION...]
+
 A minimal Runtime API on 127.0.0.1 records when each process first polls
 (it never hands out an event, so the function waits there), and the
 process is killed. The functions get the environment they get on Lambda
@@ -21,8 +27,10 @@ import http.server
 import os
 import statistics
 import subprocess
+import tempfile
 import threading
 import time
+import zipfile
 
 FUNCTIONS = [
     "dashboard",
@@ -61,6 +69,7 @@ def main():
     parser.add_argument("--runs", type=int, default=20)
     target = os.environ.get("CARGO_TARGET_DIR", "target")
     parser.add_argument("--bin-dir", default=os.path.join(target, "release"))
+    parser.add_argument("--lambda-dir", help="run DIR/<function>/bootstrap.zip under qemu-aarch64 instead")
     parser.add_argument("functions", nargs="*", metavar="FUNCTION", help=f"default: all of {', '.join(FUNCTIONS)}")
     args = parser.parse_args()
     unknown = sorted(set(args.functions) - set(FUNCTIONS))
@@ -94,8 +103,17 @@ def main():
     }
     print("| function | cold init, median | worst | runs |")
     print("|---|---|---|---|")
+    unpacked = tempfile.TemporaryDirectory()
     for name in args.functions or FUNCTIONS:
-        binary = os.path.join(args.bin_dir, name)
+        command = [os.path.join(args.bin_dir, name)]
+        if args.lambda_dir:
+            archive = os.path.join(args.lambda_dir, name, "bootstrap.zip")
+            if not os.path.exists(archive):
+                raise SystemExit(f"{archive} is missing: make package")
+            zipfile.ZipFile(archive).extract("bootstrap", os.path.join(unpacked.name, name))
+            command = ["qemu-aarch64", "-L", "/usr/aarch64-linux-gnu", os.path.join(unpacked.name, name, "bootstrap")]
+            os.chmod(command[-1], 0o755)
+        binary = command[-1]
         if not os.path.exists(binary):
             raise SystemExit(f"{binary} is missing: cargo build --release -p {name}")
         times = []
@@ -103,7 +121,7 @@ def main():
             RuntimeApi.first_poll = None
             RuntimeApi.polled.clear()
             started = time.perf_counter()
-            process = subprocess.Popen([binary], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+            process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
             if not RuntimeApi.polled.wait(10):
                 process.kill()
                 raise SystemExit(f"{name} never polled: {process.stderr.read().decode()[-2000:]}")
@@ -112,6 +130,7 @@ def main():
             process.wait()
         print(f"| {name} | {statistics.median(times):.1f} ms | {max(times):.1f} ms | {args.runs} |")
     server.shutdown()
+    unpacked.cleanup()
 
 
 if __name__ == "__main__":

@@ -30,6 +30,7 @@ fi
 
 TARGET_DIR="${CARGO_TARGET_DIR:-$SALES_REPO_ROOT/target}"
 PROFILE="${SALES_PACKAGE_PROFILE:-lambda}"
+SALES_BOOTSTRAP_GOAL_BYTES="${SALES_BOOTSTRAP_GOAL_BYTES:-8000000}"
 # One function at a time: built together, cargo would unify sales-shared's
 # features (`s3`, `exports`) across them and every function would carry
 # what the exporting ones need.
@@ -39,8 +40,6 @@ for function in "${FUNCTIONS[@]}"; do
 done
 
 echo
-echo "| function | bootstrap | zip |"
-echo "|---|---|---|"
 binaries=()
 for function in "${FUNCTIONS[@]}"; do
   case "$function" in
@@ -49,18 +48,14 @@ for function in "${FUNCTIONS[@]}"; do
     *) binaries+=("$function") ;;
   esac
 done
+# The goal: every bootstrap at most SALES_BOOTSTRAP_GOAL_BYTES (8 000 000)
+# unzipped; infra/bootstrap_sizes.py prints the table and fails past it.
+zips=()
 for function in "${binaries[@]}"; do
-  dir="$TARGET_DIR/lambda/$function"
-  zip="$dir/bootstrap.zip"
-  [[ -f "$zip" ]] || { echo "missing $zip" >&2; exit 1; }
-  python3 - "$function" "$zip" <<'PY'
-import os, sys, zipfile
-name, path = sys.argv[1:3]
-unzipped = sum(i.file_size for i in zipfile.ZipFile(path).infolist())
-goal = "" if unzipped <= 8_000_000 else " (over the 8 MB goal)"
-print(f"| {name} | {unzipped / 1e6:.2f} MB{goal} | {os.path.getsize(path) / 1e6:.2f} MB |")
-PY
+  zips+=("$function=$TARGET_DIR/lambda/$function/bootstrap.zip")
 done
+sizes_ok=0
+python3 "$HERE/bootstrap_sizes.py" --goal "$SALES_BOOTSTRAP_GOAL_BYTES" "${zips[@]}" || sizes_ok=$?
 echo
 echo "zips: $TARGET_DIR/lambda/<function>/bootstrap.zip"
 
@@ -81,3 +76,5 @@ if command -v qemu-aarch64 >/dev/null && [[ -d /usr/aarch64-linux-gnu ]]; then
     echo "started under qemu-aarch64: $function"
   done
 fi
+# Sizes last: every bootstrap was still started above.
+exit "$sizes_ok"
