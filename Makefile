@@ -39,6 +39,8 @@ fmt:
 test: check-template lint
 	python3 -m unittest discover -s infra/tests
 	RUST_BACKTRACE=0 infra/local/with-test-services.sh cargo test --workspace --no-fail-fast
+	cargo build --workspace --bins --quiet
+	python3 infra/check_permissions.py --template template.yaml "$${CARGO_TARGET_DIR:-target}/debug"
 	infra/local/with-test-services.sh infra/local/lambda-watch-check.sh
 	infra/local/with-test-services.sh infra/local/schemathesis.sh
 

@@ -43,6 +43,7 @@ FUNCTIONS = [
     "export-worker",
     "alerts",
     "alert-evaluator",
+    "alert-deliverer",
 ]
 
 

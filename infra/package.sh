@@ -16,8 +16,8 @@ HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 source "$HERE/local/config.sh"
 cd "$SALES_REPO_ROOT"
 
-# Packages; `alerts` holds two functions (its binaries alerts and
-# alert-evaluator), `export` three (export, export-api, export-worker), each
+# Packages; `alerts` holds three functions (its binaries alerts,
+# alert-evaluator, alert-deliverer), `export` three (export, export-api, export-worker), each
 # zipped apart.
 FUNCTIONS=("$@")
 ((${#FUNCTIONS[@]})) || FUNCTIONS=(dashboard orders invoices payments rollup export alerts)
@@ -43,7 +43,7 @@ echo
 binaries=()
 for function in "${FUNCTIONS[@]}"; do
   case "$function" in
-    alerts) binaries+=(alerts alert-evaluator) ;;
+    alerts) binaries+=(alerts alert-evaluator alert-deliverer) ;;
     export) binaries+=(export export-api export-worker) ;;
     *) binaries+=("$function") ;;
   esac

@@ -32,6 +32,10 @@ export SALES_DYNAMODB_ENDPOINT="${SALES_DYNAMODB_ENDPOINT:-http://127.0.0.1:$SAL
 export SALES_S3_ENDPOINT="${SALES_S3_ENDPOINT:-http://127.0.0.1:$SALES_S3_PORT}"
 # moto's server stands in for SQS (the report fan-out) and SNS.
 export SALES_SQS_ENDPOINT="${SALES_SQS_ENDPOINT:-http://127.0.0.1:$SALES_MOTO_PORT}"
+# moto's KMS seals webhook signing secrets (the key and its alias are made
+# by `salesctl setup`), as the stack's SecretsKey does in AWS.
+export SALES_KMS_ENDPOINT="${SALES_KMS_ENDPOINT:-$SALES_SQS_ENDPOINT}"
+export SALES_SECRETS_KEY_ID="${SALES_SECRETS_KEY_ID:-alias/sales-analytics-secrets}"
 # The export worker's queue on moto (created by `salesctl setup`).
 export SALES_EXPORT_QUEUE_URL="${SALES_EXPORT_QUEUE_URL:-$SALES_SQS_ENDPOINT/123456789012/sales-export-jobs}"
 export SALES_SOURCE_TABLE="${SALES_SOURCE_TABLE:-sales-source}"

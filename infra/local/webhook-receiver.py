@@ -5,14 +5,16 @@
 
 Prints every POST it gets with its body, and whether its `Sales-Signature`
 (`t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>">`) verifies with the
-rule's secret and is at most five minutes old. Answers 204 (or --status).
-Standard library only.
+rule's secret and is at most five minutes old, and whether its event `id`
+was seen before (delivery is at least once: a receiver drops repeats by
+`id`). Answers 204 (or --status). Standard library only.
 """
 
 import argparse
 import hashlib
 import hmac
 import http.server
+import json
 import time
 
 
@@ -34,6 +36,7 @@ def main() -> None:
     parser.add_argument("--secret", help="the rule's signing secret (from the POST /alerts answer)")
     parser.add_argument("--status", type=int, default=204, help="the status to answer (5xx to see retries)")
     args = parser.parse_args()
+    seen = set()
 
     class Handler(http.server.BaseHTTPRequestHandler):
         def do_POST(self) -> None:
@@ -42,7 +45,14 @@ def main() -> None:
             checked = "not checked (no --secret)"
             if args.secret:
                 checked = "VERIFIED" if verify(args.secret, signature, body) else "INVALID"
-            print(f"POST {self.path}  signature {checked}\n{body.decode(errors='replace')}\n", flush=True)
+            try:
+                event_id = json.loads(body).get("id")
+            except (ValueError, AttributeError):
+                event_id = None
+            repeat = event_id in seen
+            seen.add(event_id)
+            what = f"REPEAT of {event_id}: drop it" if repeat else f"event {event_id}"
+            print(f"POST {self.path}  signature {checked}  {what}\n{body.decode(errors='replace')}\n", flush=True)
             self.send_response(args.status)
             self.end_headers()
 

@@ -42,7 +42,7 @@ export SALES_MOTO_PORT="$moto_port"
 export SALES_SQS_ENDPOINT="http://127.0.0.1:$moto_port"
 export SALES_DYNAMODB_ENDPOINT="http://127.0.0.1:$ddb_port"
 export SALES_S3_ENDPOINT="http://127.0.0.1:$s3_port"
-unset SALES_EXPORT_QUEUE_URL # config.sh derives it from the moto port above
+unset SALES_EXPORT_QUEUE_URL SALES_KMS_ENDPOINT # config.sh derives them from the moto port above
 # shellcheck source-path=SCRIPTDIR source=config.sh
 source "$HERE/config.sh" # fixed AWS_* credentials and region, other defaults
 

@@ -46,6 +46,7 @@ use rollup::rebuild::{differences, expected_state, live_partitions, live_state};
 use sales_shared::auth::AuthConfig;
 use sales_shared::config::Config;
 use sales_shared::http::ApiContext;
+use sales_shared::outbound::EgressPolicy;
 use sales_shared::records::SourceRecord;
 use sales_shared::store::aggregates::padded_sequence;
 use salesctl::read_cost::{PREFIX, cases};
@@ -153,15 +154,27 @@ fn config(pinned: DateTime<Utc>) -> Config {
         report_queue_url: None,
         alerts_table: format!("{prefix}-alerts"),
         alerts_topic_arn: None,
+        alert_evaluation_queue_url: None,
+        alert_delivery_queue_url: None,
         export_jobs_table: "read-cost-export-jobs".into(),
         export_queue_url: None,
         export_sync_max_rows: sales_shared::config::DEFAULT_EXPORT_SYNC_MAX_ROWS,
+        export_jobs_per_tenant: sales_shared::config::DEFAULT_EXPORT_JOBS_PER_TENANT,
         sns_endpoint: None,
         region: "us-east-1".into(),
-        auth: AuthConfig { hs256_secret: Some(SECRET.into()), ..Default::default() },
+        auth: AuthConfig {
+            hs256_secret: Some(SECRET.into()),
+            egress: EgressPolicy::local(&[]),
+            ..Default::default()
+        },
         pinned_now: Some(pinned),
         export_link_ttl: sales_shared::config::DEFAULT_EXPORT_LINK_TTL,
         cursor_secret: "read-cost-bench-cursor-key".into(),
+        cursor_secret_arn: None,
+        secretsmanager_endpoint: None,
+        secrets_key_id: None,
+        kms_endpoint: None,
+        egress: EgressPolicy::local(&[]),
     }
 }
 

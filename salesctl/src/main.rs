@@ -114,11 +114,14 @@ enum Command {
 
 #[derive(Subcommand)]
 enum AlertsAction {
-    /// Evaluate a tenant's rules now, as the schedule does: send each edge
-    /// once (signed webhooks, SNS) and print what every rule did as JSON.
+    /// Evaluate rules now, as the schedule does: every tenant's (all at
+    /// once), or one tenant's with --tenant. Each edge is sent once (signed
+    /// webhooks, SNS), delivered in this process unless
+    /// SALES_ALERT_DELIVERY_QUEUE_URL names a queue; prints what every
+    /// rule did as JSON.
     Evaluate {
         #[arg(long)]
-        tenant: String,
+        tenant: Option<String>,
     },
 }
 
@@ -270,18 +273,29 @@ async fn main() -> ExitCode {
         }
         Command::Alerts { action: AlertsAction::Evaluate { tenant } } => {
             let ctx = alerts::EvaluatorContext::from_config(&config).await;
-            match alerts::evaluate_tenant(&ctx, &tenant).await {
-                Ok(evaluation) => match serde_json::to_string_pretty(&evaluation) {
-                    Ok(json) => {
-                        println!("{json}");
-                        ExitCode::SUCCESS
-                    }
-                    Err(e) => fail(e),
-                },
+            let evaluations = match &tenant {
+                Some(tenant) => alerts::evaluate_and_dispatch(&ctx, tenant)
+                    .await
+                    .map(|evaluation| serde_json::to_string_pretty(&evaluation))
+                    .map_err(|e| e.to_string()),
+                None => alerts::run_schedule(&ctx)
+                    .await
+                    .map(|evaluations| serde_json::to_string_pretty(&evaluations)),
+            };
+            match evaluations {
+                Ok(Ok(json)) => {
+                    println!("{json}");
+                    ExitCode::SUCCESS
+                }
+                Ok(Err(e)) => fail(e),
                 Err(e) => fail(e),
             }
         }
         Command::Serve { port } => {
+            let config = match sales_shared::secrets::resolve(config).await {
+                Ok(config) => config,
+                Err(e) => return fail(e),
+            };
             let ctx = ApiContext::from_config(&config).await;
             salesctl::serve::spawn_export_worker(&config).await;
             match salesctl::serve::serve(ctx, SocketAddr::from(([127, 0, 0, 1], port))).await {

@@ -46,7 +46,8 @@ pub fn app(ctx: Arc<ApiContext>) -> Router {
 /// The export worker beside the API, fed from the local queue as Lambda's
 /// SQS poller feeds the `export-worker` function (`export::jobs`).
 pub async fn spawn_export_worker(config: &sales_shared::config::Config) {
-    let Some(queue) = sales_shared::exports::job_store::JobQueue::from_config(config).await else {
+    let queue = sales_shared::queue::Queue::at(config, config.export_queue_url.as_ref()).await;
+    let Some(queue) = queue else {
         tracing::warn!("SALES_EXPORT_QUEUE_URL is not set: export jobs are refused");
         return;
     };

@@ -40,7 +40,46 @@ pub async fn create_resources(
     if let (Some(url), Some(_)) = (&config.export_queue_url, &config.sqs_endpoint) {
         report.push(ensure_local_queue(config, url).await?);
     }
+    if let (Some(alias), Some(endpoint)) = (&config.secrets_key_id, &config.kms_endpoint) {
+        report.push(ensure_local_key(config, endpoint, alias).await?);
+    }
     Ok(report)
+}
+
+/// The key that seals webhook secrets, on the local KMS (moto), made with
+/// its alias unless the alias exists (the template's `SecretsKey` in AWS).
+async fn ensure_local_key(
+    config: &Config,
+    endpoint: &str,
+    alias: &str,
+) -> Result<String, SchemaError> {
+    let failed = |e: String| SchemaError::Create { table: alias.to_owned(), message: e };
+    if !alias.starts_with("alias/") {
+        return Ok(format!("key {alias} (SecretsKey): used as given"));
+    }
+    let shared = sales_shared::aws::sdk_config(config).await;
+    let kms = aws_sdk_kms::Client::from_conf(
+        aws_sdk_kms::config::Builder::from(&shared).endpoint_url(endpoint).build(),
+    );
+    let known = kms.describe_key().key_id(alias).send().await.is_ok();
+    if !known {
+        let key = kms
+            .create_key()
+            .description("sales-analytics local: seals webhook signing secrets")
+            .send()
+            .await
+            .map_err(|e| failed(format!("{}", aws_sdk_kms::error::DisplayErrorContext(e))))?;
+        let id = key.key_metadata.map(|m| m.key_id).unwrap_or_default();
+        // A parallel setup may have made the alias meanwhile: the key it
+        // names serves as well.
+        if let Err(e) = kms.create_alias().alias_name(alias).target_key_id(id).send().await {
+            let exists = e.as_service_error().is_some_and(|e| e.is_already_exists_exception());
+            if !exists {
+                return Err(failed(format!("{}", aws_sdk_kms::error::DisplayErrorContext(e))));
+            }
+        }
+    }
+    Ok(format!("key {alias} (SecretsKey): {}", if known { "exists" } else { "created" }))
 }
 
 /// The export worker's queue on the local SQS (moto), named by the last

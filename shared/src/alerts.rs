@@ -6,6 +6,7 @@
 pub mod figures;
 pub mod machine;
 pub mod rule;
+pub mod sealed;
 pub mod signature;
 pub mod store;
 
@@ -13,6 +14,8 @@ pub mod store;
 pub mod deliver;
 #[cfg(feature = "alerts")]
 pub mod evaluate;
+#[cfg(feature = "alerts")]
+pub mod outbox;
 
 /// The prefix of a rule's id (`rule_` and 32 hex digits).
 pub const RULE_ID_PREFIX: &str = "rule";
@@ -33,6 +36,25 @@ pub fn is_rule_id(id: &str) -> bool {
 }
 
 pub(crate) use crate::ids::hex;
+
+/// Each webhook's host as it resolves now: a channel whose host resolves
+/// to an address the egress policy refuses is a bad `channels[i].url`
+/// (`crate::outbound::connector::check_resolution`). The lookups run at
+/// once.
+pub async fn check_webhook_hosts(
+    spec: &rule::RuleSpec,
+    egress: &crate::outbound::EgressPolicy,
+) -> Result<(), rule::FieldError> {
+    let checks = spec.channels.iter().enumerate().filter_map(|(i, channel)| match channel {
+        rule::Channel::Webhook { url } => Some(async move {
+            crate::outbound::connector::check_resolution(egress, url)
+                .await
+                .map_err(|message| rule::FieldError::new(format!("channels[{i}].url"), message))
+        }),
+        rule::Channel::Sns => None,
+    });
+    futures::future::try_join_all(checks).await.map(|_| ())
+}
 
 #[cfg(test)]
 mod tests {

@@ -25,25 +25,49 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 use tokio::sync::RwLock;
 
+use crate::outbound::EgressPolicy;
 use jwks_fetch::JwksFetcher;
 
 mod jwks_fetch;
 
-/// Least time between two JWKS fetches caused by unknown `kid`s.
+/// Least time between two JWKS fetches (an unknown `kid`, keys past their
+/// age, or a failed fetch).
 pub const JWKS_REFRESH_INTERVAL: Duration = Duration::from_secs(30);
+
+/// Default `SALES_JWKS_MAX_AGE_SECONDS`: fetched keys are used for an hour,
+/// then fetched again, so a key the identity provider revoked stops being
+/// accepted within the hour.
+pub const DEFAULT_JWKS_MAX_AGE: Duration = Duration::from_secs(3600);
 
 /// Clock skew tolerated between the token issuer and us: a token is still
 /// accepted this long after its `exp`, and this long before its `nbf` or
 /// `iat` (an issuer whose clock runs a little ahead).
 pub const CLOCK_SKEW_LEEWAY: Duration = Duration::from_secs(30);
 
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct AuthConfig {
     /// Never printed: `Debug` shows it redacted.
     pub hs256_secret: Option<SecretString>,
     pub jwks_url: Option<String>,
     pub issuer: Option<String>,
     pub audience: Option<String>,
+    /// How long fetched keys are used before they are fetched again.
+    pub jwks_max_age: Duration,
+    /// Where the JWKS fetch may go (the process's egress policy).
+    pub egress: EgressPolicy,
+}
+
+impl Default for AuthConfig {
+    fn default() -> Self {
+        AuthConfig {
+            hs256_secret: None,
+            jwks_url: None,
+            issuer: None,
+            audience: None,
+            jwks_max_age: DEFAULT_JWKS_MAX_AGE,
+            egress: EgressPolicy::deployed(&[]),
+        }
+    }
 }
 
 /// A permission a token grants.
@@ -155,7 +179,18 @@ impl Principal {
 #[derive(Default)]
 struct KeyCache {
     keys: HashMap<String, (DecodingKey, Algorithm)>,
+    /// When `keys` were fetched; past the maximum age they are not used.
     fetched_at: Option<Instant>,
+    /// The last fetch, successful or not (throttles fetches).
+    attempted_at: Option<Instant>,
+}
+
+impl KeyCache {
+    /// The key `kid` if the keys are younger than `max_age`.
+    fn fresh(&self, kid: &str, max_age: Duration) -> Option<(DecodingKey, Algorithm)> {
+        let fresh = self.fetched_at.is_some_and(|at| at.elapsed() < max_age);
+        fresh.then(|| self.keys.get(kid).cloned()).flatten()
+    }
 }
 
 /// Verifies bearer tokens; built once per process and shared.
@@ -172,7 +207,7 @@ fn valid_tenant(t: &str) -> bool {
 
 impl Authenticator {
     pub fn new(config: AuthConfig) -> Self {
-        let keys_source = JwksFetcher::new(Duration::from_secs(5));
+        let keys_source = JwksFetcher::new(config.egress.clone(), Duration::from_secs(5));
         Authenticator { config, keys_source, cache: RwLock::new(KeyCache::default()) }
     }
 
@@ -256,17 +291,25 @@ impl Authenticator {
     }
 
     async fn jwks_key(&self, kid: &str) -> Result<(DecodingKey, Algorithm), AuthError> {
-        if let Some(found) = self.cache.read().await.keys.get(kid) {
-            return Ok(found.clone());
+        let max_age = self.config.jwks_max_age;
+        if let Some(found) = self.cache.read().await.fresh(kid, max_age) {
+            return Ok(found);
         }
         let mut cache = self.cache.write().await;
-        if let Some(found) = cache.keys.get(kid) {
-            return Ok(found.clone());
+        if let Some(found) = cache.fresh(kid, max_age) {
+            return Ok(found);
         }
-        let may_refresh = cache.fetched_at.is_none_or(|at| at.elapsed() >= JWKS_REFRESH_INTERVAL);
-        if !may_refresh {
-            return Err(AuthError::invalid(format_args!("unknown key id {kid:?}")));
+        let may_fetch = cache.attempted_at.is_none_or(|at| at.elapsed() >= JWKS_REFRESH_INTERVAL);
+        if !may_fetch {
+            let stale = cache.fetched_at.is_none_or(|at| at.elapsed() >= max_age);
+            return Err(match stale {
+                true => AuthError::KeysUnavailable(
+                    "signing keys past their age, refetch throttled".into(),
+                ),
+                false => AuthError::invalid(format_args!("unknown key id {kid:?}")),
+            });
         }
+        cache.attempted_at = Some(Instant::now());
         let url = self.config.jwks_url.as_deref().unwrap_or_default();
         let set = self.keys_source.fetch(url).await.map_err(AuthError::KeysUnavailable)?;
         cache.fetched_at = Some(Instant::now());

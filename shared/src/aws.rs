@@ -25,7 +25,9 @@ pub async fn sdk_config(config: &Config) -> aws_config::SdkConfig {
         || config.s3_endpoint.is_some()
         || config.sqs_endpoint.is_some()
         || config.lambda_endpoint.is_some()
-        || config.sns_endpoint.is_some();
+        || config.sns_endpoint.is_some()
+        || config.kms_endpoint.is_some()
+        || config.secretsmanager_endpoint.is_some();
     let fixed_local_pair = local.then(|| {
         let key = std::env::var("AWS_ACCESS_KEY_ID").unwrap_or_else(|_| "local".into());
         let secret =
@@ -69,7 +71,7 @@ pub async fn dynamodb(config: &Config) -> aws_sdk_dynamodb::Client {
 }
 
 /// An SQS client (moto's server locally: `SALES_SQS_ENDPOINT`).
-#[cfg(feature = "exports")]
+#[cfg(feature = "sqs")]
 pub async fn sqs(config: &Config) -> aws_sdk_sqs::Client {
     let shared = sdk_config(config).await;
     let mut builder = aws_sdk_sqs::config::Builder::from(&shared);

@@ -3,7 +3,8 @@
 use chrono::{DateTime, Utc};
 use secrecy::SecretString;
 
-use crate::auth::AuthConfig;
+use crate::auth::{AuthConfig, DEFAULT_JWKS_MAX_AGE};
+use crate::outbound::EgressPolicy;
 
 /// Where the functions find their tables, bucket and (locally) services.
 #[derive(Debug, Clone)]
@@ -28,6 +29,12 @@ pub struct Config {
     pub alerts_table: String,
     /// `SALES_ALERTS_TOPIC_ARN`: the SNS topic of alerts' `sns` channel.
     pub alerts_topic_arn: Option<String>,
+    /// `SALES_ALERT_EVALUATION_QUEUE_URL`: the schedule's per-tenant
+    /// fan-out of alert evaluations; unset, one run evaluates every tenant.
+    pub alert_evaluation_queue_url: Option<String>,
+    /// `SALES_ALERT_DELIVERY_QUEUE_URL`: claimed alert events to deliver;
+    /// unset, the evaluating process delivers them.
+    pub alert_delivery_queue_url: Option<String>,
     /// `SALES_SNS_ENDPOINT`: a local SNS (moto's server) instead of AWS.
     pub sns_endpoint: Option<String>,
     /// `SALES_EXPORT_JOBS_TABLE`: export jobs and their idempotency keys.
@@ -39,6 +46,9 @@ pub struct Config {
     /// `GET .../export` writes within the request; a larger range answers
     /// 202 with an export job.
     pub export_sync_max_rows: u64,
+    /// `SALES_EXPORT_JOBS_PER_TENANT` (default 5): the most export jobs a
+    /// tenant may have queued or running at once; the next answers 429.
+    pub export_jobs_per_tenant: usize,
     pub region: String,
     pub auth: AuthConfig,
     /// `SALES_ANALYTICS_NOW`, honoured only when `local`.
@@ -50,8 +60,26 @@ pub struct Config {
     pub export_link_ttl: std::time::Duration,
     /// `SALES_CURSOR_SECRET`: the key list cursors are signed with (the
     /// same for every instance of every function; required outside local).
-    /// Never printed: `Debug` shows it redacted.
+    /// Never printed: `Debug` shows it redacted. With
+    /// `cursor_secret_arn`, empty until [`crate::secrets::resolve`] reads
+    /// it at start-up.
     pub cursor_secret: SecretString,
+    /// `SALES_CURSOR_SECRET_ARN`: the Secrets Manager secret that holds the
+    /// cursor key, read once per instance at start-up (in AWS, instead of
+    /// `SALES_CURSOR_SECRET`).
+    pub cursor_secret_arn: Option<String>,
+    /// `SALES_SECRETSMANAGER_ENDPOINT`: a local Secrets Manager (moto).
+    pub secretsmanager_endpoint: Option<String>,
+    /// `SALES_SECRETS_KEY_ID`: the KMS key (id, ARN or `alias/...`) that
+    /// seals webhook signing secrets; unset, they are kept in plain text
+    /// (local runs without KMS).
+    pub secrets_key_id: Option<String>,
+    /// `SALES_KMS_ENDPOINT`: a local KMS (moto).
+    pub kms_endpoint: Option<String>,
+    /// Where outbound requests may go: public `https://` on port 443 and
+    /// the ports of `SALES_WEBHOOK_PORTS` (comma-separated); locally also
+    /// 127.0.0.1 and localhost (`crate::outbound::policy`).
+    pub egress: EgressPolicy,
 }
 
 /// The cursor key of local runs and tests.
@@ -62,6 +90,8 @@ pub const DEFAULT_EXPORT_LINK_TTL: std::time::Duration = std::time::Duration::fr
 /// Default `SALES_EXPORT_SYNC_MAX_ROWS`: about ten 1 MB pages of the
 /// by-date index, a few seconds (docs/performance.md, "Exports").
 pub const DEFAULT_EXPORT_SYNC_MAX_ROWS: u64 = 50_000;
+/// Default `SALES_EXPORT_JOBS_PER_TENANT`.
+pub const DEFAULT_EXPORT_JOBS_PER_TENANT: usize = 5;
 /// Longest lifetime S3 accepts for a presigned link: 7 days (local runs).
 pub const MAX_EXPORT_LINK_TTL_SECONDS: u64 = 604_800;
 /// Longest link lifetime outside local runs: one hour.
@@ -128,6 +158,31 @@ impl Config {
             ),
             _ => None,
         };
+        let ports = match var("SALES_WEBHOOK_PORTS") {
+            None => Vec::new(),
+            Some(text) => text
+                .split(',')
+                .map(|p| p.trim().parse::<u16>().ok().filter(|p| *p > 0))
+                .collect::<Option<Vec<u16>>>()
+                .ok_or_else(|| ConfigError::Invalid {
+                    name: "SALES_WEBHOOK_PORTS",
+                    message: format!("must be comma-separated port numbers, got `{text}`"),
+                })?,
+        };
+        let egress =
+            if local { EgressPolicy::local(&ports) } else { EgressPolicy::deployed(&ports) };
+        let jwks_max_age = match var("SALES_JWKS_MAX_AGE_SECONDS") {
+            None => DEFAULT_JWKS_MAX_AGE,
+            Some(text) => text
+                .parse::<u64>()
+                .ok()
+                .filter(|s| (60..=86_400).contains(s))
+                .map(std::time::Duration::from_secs)
+                .ok_or_else(|| ConfigError::Invalid {
+                    name: "SALES_JWKS_MAX_AGE_SECONDS",
+                    message: format!("must be whole seconds from 60 to 86400, got `{text}`"),
+                })?,
+        };
         let auth = AuthConfig {
             hs256_secret: if local {
                 var("SALES_JWT_SECRET").map(SecretString::from)
@@ -137,6 +192,8 @@ impl Config {
             jwks_url: var("SALES_JWT_JWKS_URL"),
             issuer: var("SALES_JWT_ISSUER"),
             audience: var("SALES_JWT_AUDIENCE"),
+            jwks_max_age,
+            egress: egress.clone(),
         };
         let max_link_ttl =
             if local { MAX_EXPORT_LINK_TTL_SECONDS } else { MAX_DEPLOYED_EXPORT_LINK_TTL_SECONDS };
@@ -168,15 +225,27 @@ impl Config {
                 }
             })?,
         };
-        let cursor_secret = match (var("SALES_CURSOR_SECRET"), local) {
-            (Some(secret), _) => SecretString::from(secret),
-            (None, true) => SecretString::from(LOCAL_CURSOR_SECRET),
-            (None, false) => {
+        let export_jobs_per_tenant = match var("SALES_EXPORT_JOBS_PER_TENANT") {
+            None => DEFAULT_EXPORT_JOBS_PER_TENANT,
+            Some(text) => {
+                text.parse::<usize>().ok().filter(|n| (1..=100).contains(n)).ok_or_else(|| {
+                    ConfigError::Invalid {
+                        name: "SALES_EXPORT_JOBS_PER_TENANT",
+                        message: format!("must be a whole number from 1 to 100, got `{text}`"),
+                    }
+                })?
+            }
+        };
+        let cursor_secret_arn = var("SALES_CURSOR_SECRET_ARN");
+        let cursor_secret = match (var("SALES_CURSOR_SECRET"), &cursor_secret_arn, local) {
+            (Some(secret), _, _) => SecretString::from(secret),
+            (None, Some(_), _) => SecretString::from(String::new()),
+            (None, None, true) => SecretString::from(LOCAL_CURSOR_SECRET),
+            (None, None, false) => {
                 return Err(ConfigError::Invalid {
                     name: "SALES_CURSOR_SECRET",
-                    message:
-                        "is required outside local runs (the key list cursors are signed with)"
-                            .into(),
+                    message: "or SALES_CURSOR_SECRET_ARN is required outside local runs (the key list cursors are signed with)"
+                        .into(),
                 });
             }
         };
@@ -199,10 +268,13 @@ impl Config {
             alerts_table: var("SALES_ALERTS_TABLE").unwrap_or_else(|| "sales-alerts".into()),
             alerts_topic_arn: var("SALES_ALERTS_TOPIC_ARN"),
             sns_endpoint: var("SALES_SNS_ENDPOINT"),
+            alert_evaluation_queue_url: var("SALES_ALERT_EVALUATION_QUEUE_URL"),
+            alert_delivery_queue_url: var("SALES_ALERT_DELIVERY_QUEUE_URL"),
             export_jobs_table: var("SALES_EXPORT_JOBS_TABLE")
                 .unwrap_or_else(|| "sales-export-jobs".into()),
             export_queue_url: var("SALES_EXPORT_QUEUE_URL"),
             export_sync_max_rows,
+            export_jobs_per_tenant,
             // Local services: the stack's one fixed region (DynamoDB Local
             // keeps tables per key and region).
             region: match var("SALES_DYNAMODB_ENDPOINT") {
@@ -215,6 +287,11 @@ impl Config {
             pinned_now,
             export_link_ttl,
             cursor_secret,
+            cursor_secret_arn,
+            secretsmanager_endpoint: var("SALES_SECRETSMANAGER_ENDPOINT"),
+            secrets_key_id: var("SALES_SECRETS_KEY_ID"),
+            kms_endpoint: var("SALES_KMS_ENDPOINT"),
+            egress,
         })
     }
 
@@ -290,6 +367,38 @@ mod tests {
         );
         assert!(deployed.pinned_now.is_none());
         assert!(deployed.auth.hs256_secret.is_none());
+        // Loopback webhooks and JWKS only locally.
+        assert_eq!(config.egress, EgressPolicy::local(&[]));
+        assert_eq!(deployed.egress, EgressPolicy::deployed(&[]));
+        assert_eq!(deployed.auth.egress, deployed.egress);
+        assert_eq!(deployed.auth.jwks_max_age, DEFAULT_JWKS_MAX_AGE);
+    }
+
+    #[test]
+    fn webhook_ports_and_the_jwks_age_are_settings() {
+        let with = |ports: &'static str, age: &'static str| {
+            move |name: &str| match name {
+                "SALES_ENV" => Some("aws".to_owned()),
+                "SALES_CURSOR_SECRET" => Some("k".to_owned()),
+                "SALES_WEBHOOK_PORTS" => Some(ports.to_owned()),
+                "SALES_JWKS_MAX_AGE_SECONDS" => Some(age.to_owned()),
+                _ => None,
+            }
+        };
+        let config = Config::from_lookup(with("8443, 9443", "600")).unwrap();
+        assert_eq!(config.egress.ports(), &[443, 8443, 9443]);
+        assert_eq!(config.auth.jwks_max_age, std::time::Duration::from_secs(600));
+        for (ports, age, name) in [
+            ("8443,x", "600", "SALES_WEBHOOK_PORTS"),
+            ("0", "600", "SALES_WEBHOOK_PORTS"),
+            ("443", "59", "SALES_JWKS_MAX_AGE_SECONDS"),
+            ("443", "never", "SALES_JWKS_MAX_AGE_SECONDS"),
+        ] {
+            match Config::from_lookup(with(ports, age)) {
+                Err(ConfigError::Invalid { name: named, .. }) => assert_eq!(named, name),
+                other => panic!("{ports} / {age} accepted: {other:?}"),
+            }
+        }
     }
 
     #[test]

@@ -20,8 +20,11 @@ pub mod paging;
 pub mod params;
 pub mod periods;
 pub mod queries;
+#[cfg(feature = "sqs")]
+pub mod queue;
 pub mod records;
 pub mod reports;
 pub mod schema;
+pub mod secrets;
 pub mod sketch;
 pub mod store;

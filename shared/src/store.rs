@@ -5,6 +5,7 @@
 pub mod aggregates;
 pub mod high_value;
 pub mod indexes;
+pub mod slots;
 pub mod source;
 
 use aws_sdk_dynamodb::error::{DisplayErrorContext, SdkError};
@@ -19,6 +20,8 @@ pub enum StoreError {
     Dynamo { operation: &'static str, message: String },
     #[error("stored item {key} is malformed: {message}")]
     Malformed { key: String, message: String },
+    #[error("a signing secret could not be sealed or opened: {message}")]
+    Secret { message: String },
 }
 
 impl StoreError {

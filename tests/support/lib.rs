@@ -13,12 +13,16 @@ use chrono::{DateTime, Utc};
 use sales_shared::auth::AuthConfig;
 use sales_shared::config::Config;
 use sales_shared::http::ApiContext;
+use sales_shared::outbound::EgressPolicy;
 use salesctl::load::{LoadSummary, Loader};
 use salesctl::pump::Pump;
 use serde_json::Value;
 use tower::ServiceExt;
 
 pub const SECRET: &str = "integration-test-secret";
+
+/// The local KMS key's alias (infra/local/config.sh sets the same).
+pub const SECRETS_KEY_ALIAS: &str = "alias/sales-analytics-secrets";
 
 static COUNTER: AtomicU32 = AtomicU32::new(0);
 
@@ -54,18 +58,31 @@ impl TestStack {
             report_queue_url: None,
             alerts_table: format!("{prefix}-alerts"),
             alerts_topic_arn: None,
+            alert_evaluation_queue_url: None,
+            alert_delivery_queue_url: None,
             export_jobs_table: format!("{prefix}-export-jobs"),
             export_queue_url: std::env::var("SALES_SQS_ENDPOINT")
                 .ok()
                 .map(|endpoint| format!("{endpoint}/123456789012/{prefix}-export-jobs")),
             export_sync_max_rows: sales_shared::config::DEFAULT_EXPORT_SYNC_MAX_ROWS,
+            export_jobs_per_tenant: sales_shared::config::DEFAULT_EXPORT_JOBS_PER_TENANT,
             // moto's one server answers SNS as well as SQS.
             sns_endpoint: std::env::var("SALES_SQS_ENDPOINT").ok(),
             region: "us-east-1".into(),
-            auth: AuthConfig { hs256_secret: Some(SECRET.into()), ..Default::default() },
+            auth: AuthConfig {
+                hs256_secret: Some(SECRET.into()),
+                egress: EgressPolicy::local(&[]),
+                ..Default::default()
+            },
             pinned_now: Some(pinned),
             export_link_ttl: sales_shared::config::DEFAULT_EXPORT_LINK_TTL,
             cursor_secret: "integration-test-cursor-key".into(),
+            cursor_secret_arn: None,
+            secretsmanager_endpoint: None,
+            // moto's KMS seals webhook secrets (`salesctl setup` makes the key).
+            secrets_key_id: Some(SECRETS_KEY_ALIAS.into()),
+            kms_endpoint: std::env::var("SALES_SQS_ENDPOINT").ok(),
+            egress: EgressPolicy::local(&[]),
         };
         // The bucket too: a test may look into it before any export wrote there.
         salesctl::setup::create_resources(&config, true).await.expect("tables and bucket created");
@@ -146,9 +163,36 @@ impl TestStack {
         token: Option<&str>,
         body: Option<&Value>,
     ) -> (StatusCode, HeaderMap, Value) {
+        let authorization = token.map(|token| format!("Bearer {token}"));
+        let headers: Vec<(&str, &str)> =
+            authorization.iter().map(|value| ("authorization", value.as_str())).collect();
+        self.send_with(method, path, &headers, body).await
+    }
+
+    /// GET with a token and extra headers.
+    pub async fn get_with(
+        &self,
+        path: &str,
+        token: &str,
+        headers: &[(&str, &str)],
+    ) -> (StatusCode, HeaderMap, Value) {
+        let authorization = format!("Bearer {token}");
+        let mut all = vec![("authorization", authorization.as_str())];
+        all.extend_from_slice(headers);
+        self.send_with("GET", path, &all, None).await
+    }
+
+    /// Any request with exactly `headers` (and a JSON body, if given).
+    pub async fn send_with(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: Option<&Value>,
+    ) -> (StatusCode, HeaderMap, Value) {
         let mut request = Request::builder().method(method).uri(path);
-        if let Some(token) = token {
-            request = request.header("authorization", format!("Bearer {token}"));
+        for (name, value) in headers {
+            request = request.header(*name, *value);
         }
         let body = match body {
             Some(json) => {
@@ -159,30 +203,6 @@ impl TestStack {
         };
         let response =
             self.app.clone().oneshot(request.body(body).expect("request")).await.expect("response");
-        let status = response.status();
-        let headers = response.headers().clone();
-        let bytes = axum::body::to_bytes(response.into_body(), 10 << 20).await.expect("body");
-        let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-        (status, headers, body)
-    }
-
-    /// GET with a token and extra headers.
-    pub async fn get_with(
-        &self,
-        path: &str,
-        token: &str,
-        headers: &[(&str, &str)],
-    ) -> (StatusCode, HeaderMap, Value) {
-        let mut request = Request::get(path).header("authorization", format!("Bearer {token}"));
-        for (name, value) in headers {
-            request = request.header(*name, *value);
-        }
-        let response = self
-            .app
-            .clone()
-            .oneshot(request.body(Body::empty()).expect("request"))
-            .await
-            .expect("response");
         let status = response.status();
         let headers = response.headers().clone();
         let bytes = axum::body::to_bytes(response.into_body(), 10 << 20).await.expect("body");
@@ -197,7 +217,7 @@ impl TestStack {
 
     /// [`Self::run_export_jobs`] with a worker configured by `config`.
     pub async fn run_export_jobs_with(&self, config: &Config) -> usize {
-        let queue = sales_shared::exports::job_store::JobQueue::from_config(config)
+        let queue = sales_shared::queue::Queue::at(config, config.export_queue_url.as_ref())
             .await
             .expect("an export queue");
         let ctx = export::ReportContext::from_config(config).await;

@@ -10,17 +10,26 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodRouter, get};
+use std::time::Duration;
+
+use aws_lambda_events::sqs::{SqsBatchResponse, SqsEvent};
 use sales_shared::alerts::deliver::{Deliverer, RetryPolicy, Topic};
 use sales_shared::alerts::evaluate::{Evaluation, Evaluator};
+use sales_shared::alerts::outbox::{self, DeliveryMessage};
 use sales_shared::alerts::rule::{MAX_RULES_PER_TENANT, RuleSpec, UrlPolicy, parse_rule};
+use sales_shared::alerts::sealed::SecretBox;
 use sales_shared::alerts::signature::new_secret;
+use sales_shared::alerts::store::DeliveryStatus;
 use sales_shared::alerts::store::{AlertStore, Rule};
 use sales_shared::auth::{Principal, Scope};
 use sales_shared::config::{Clock, Config};
 use sales_shared::envelope::NoTotals;
 use sales_shared::http::{ApiContext, ApiError, TenantView, made};
+use sales_shared::outbound::Outbound;
 use sales_shared::paging::ListPage;
 use sales_shared::params::Params;
+use sales_shared::queue::{Queue, QueueError, batch_response, receive_count};
+use sales_shared::store::StoreError;
 use serde::Serialize;
 
 /// Every route of the function: its path and its handlers.
@@ -34,12 +43,15 @@ fn table() -> [(&'static str, MethodRouter<Arc<ApiContext>>); 3] {
 
 sales_shared::http_function_routes!(table);
 
-fn url_policy(ctx: &ApiContext) -> UrlPolicy {
-    if ctx.local { UrlPolicy::AllowLoopbackHttp } else { UrlPolicy::HttpsOnly }
-}
-
-fn spec_of(ctx: &ApiContext, body: &[u8]) -> Result<RuleSpec, ApiError> {
-    parse_rule(body, url_policy(ctx)).map_err(|e| ApiError::parameter(&e.field, e.message))
+/// A rule from a request body: its fields, and its webhooks' hosts as they
+/// resolve now, under the egress policy.
+async fn spec_of(ctx: &ApiContext, body: &[u8]) -> Result<RuleSpec, ApiError> {
+    let spec = parse_rule(body, UrlPolicy::Egress(&ctx.egress))
+        .map_err(|e| ApiError::parameter(&e.field, e.message))?;
+    sales_shared::alerts::check_webhook_hosts(&spec, &ctx.egress)
+        .await
+        .map_err(|e| ApiError::parameter(&e.field, e.message))?;
+    Ok(spec)
 }
 
 fn store<'a>(ctx: &'a ApiContext, principal: &'a Principal) -> AlertStore<'a> {
@@ -72,9 +84,13 @@ async fn create(
 ) -> Result<Response, ApiError> {
     let view = ctx.view(&principal, "alerts", Scope::Alerts).await?;
     Params::parse(query.as_deref(), &[])?;
-    let spec = spec_of(&ctx, &body)?;
+    let spec = spec_of(&ctx, &body).await?;
     let store = store(&ctx, &principal);
-    if store.count_rules().await? >= MAX_RULES_PER_TENANT {
+    let secret = new_secret().map_err(|_| ApiError::Internal)?;
+    let id = sales_shared::alerts::new_id(sales_shared::alerts::RULE_ID_PREFIX);
+    let sealed = ctx.secrets.seal(&secret, &principal.tenant_id, &id).await?;
+    let created = store.create_capped(&id, &spec, &sealed, view.now, MAX_RULES_PER_TENANT).await?;
+    let Some(rule) = created else {
         return Err(ApiError::Refused {
             status: StatusCode::CONFLICT,
             code: "rule_limit",
@@ -82,10 +98,7 @@ async fn create(
                 "a tenant keeps at most {MAX_RULES_PER_TENANT} rules: delete one first"
             ),
         });
-    }
-    let secret = new_secret().map_err(|_| ApiError::Internal)?;
-    let id = sales_shared::alerts::new_id(sales_shared::alerts::RULE_ID_PREFIX);
-    let rule = store.create(&id, &spec, &secret, view.now).await?;
+    };
     let response = view.respond(Created { rule: &rule, secret: &secret }).await?;
     Ok(made(response, StatusCode::CREATED, &format!("/api/v1/sales/alerts/{id}")))
 }
@@ -135,7 +148,7 @@ async fn replace(
     let view = rule_view(&ctx, &principal).await?;
     Params::parse(query.as_deref(), &[])?;
     let id = rule_id(&id)?;
-    let spec = spec_of(&ctx, &body)?;
+    let spec = spec_of(&ctx, &body).await?;
     let rule = store(&ctx, &principal).replace(id, &spec, view.now).await?.ok_or_else(no_rule)?;
     view.respond(rule).await
 }
@@ -172,14 +185,26 @@ async fn events(
     view.respond_page(&params, ListPage::of_keyed(rows, limit, NoTotals {})).await
 }
 
-/// What the evaluator needs; built once per process.
+/// What the evaluator and the deliverer need; built once per process.
 pub struct EvaluatorContext {
     pub dynamo: aws_sdk_dynamodb::Client,
     pub aggregates_table: String,
     pub alerts_table: String,
     pub deliverer: Deliverer,
     pub clock: Clock,
+    /// The per-tenant fan-out (`SALES_ALERT_EVALUATION_QUEUE_URL`); unset,
+    /// the schedule evaluates every tenant in its own run.
+    pub evaluation_queue: Option<Queue>,
+    /// Claimed events to deliver (`SALES_ALERT_DELIVERY_QUEUE_URL`);
+    /// unset, they are delivered in the evaluating process.
+    pub delivery_queue: Option<Queue>,
+    /// How long one tenant's evaluation may take.
+    pub tenant_deadline: Duration,
 }
+
+/// Default limit of one tenant's evaluation: its rules' figures and claims
+/// (delivery is not part of it).
+pub const TENANT_DEADLINE: Duration = Duration::from_secs(60);
 
 impl EvaluatorContext {
     pub async fn from_config(config: &Config) -> Self {
@@ -197,12 +222,25 @@ impl EvaluatorContext {
             }
             None => None,
         };
+        let delivery_queue = Queue::at(config, config.alert_delivery_queue_url.as_ref()).await;
+        let retry = match delivery_queue {
+            Some(_) => RetryPolicy::default(),
+            None => RetryPolicy::in_process(),
+        };
         EvaluatorContext {
             dynamo: sales_shared::aws::dynamodb(config).await,
             aggregates_table: config.aggregates_table.clone(),
             alerts_table: config.alerts_table.clone(),
-            deliverer: Deliverer { http: Default::default(), topic, retry: RetryPolicy::default() },
+            deliverer: Deliverer {
+                http: Outbound::new(config.egress.clone()),
+                topic,
+                retry,
+                secrets: SecretBox::from_config(config).await,
+            },
             clock: config.clock(),
+            evaluation_queue: Queue::at(config, config.alert_evaluation_queue_url.as_ref()).await,
+            delivery_queue,
+            tenant_deadline: TENANT_DEADLINE,
         }
     }
 
@@ -211,32 +249,109 @@ impl EvaluatorContext {
             dynamo: &self.dynamo,
             aggregates_table: &self.aggregates_table,
             alerts_table: &self.alerts_table,
-            deliverer: &self.deliverer,
         }
+    }
+
+    fn store<'a>(&'a self, tenant: &'a str) -> AlertStore<'a> {
+        AlertStore::new(&self.dynamo, &self.alerts_table, tenant)
     }
 }
 
-/// Evaluates one tenant's rules.
+/// Why a tenant's evaluation did not finish.
+#[derive(Debug, thiserror::Error)]
+pub enum EvaluationError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("{0}")]
+    Queue(#[from] QueueError),
+    #[error("the evaluation took longer than {0:?}")]
+    Deadline(Duration),
+}
+
+/// Evaluates one tenant's rules and delivers their events in this process
+/// (every event at once, each channel's rounds until it ends), filling in
+/// what each channel did: `salesctl alerts evaluate` and the tests.
 pub async fn evaluate_tenant(
     ctx: &EvaluatorContext,
     tenant: &str,
-) -> Result<Evaluation, sales_shared::store::StoreError> {
-    ctx.evaluator().tenant(tenant, ctx.clock.now()).await
+) -> Result<Evaluation, EvaluationError> {
+    let mut evaluation = evaluate_within_deadline(ctx, tenant).await?;
+    let store = ctx.store(tenant);
+    let delivered = evaluation
+        .deliveries
+        .iter()
+        .map(|entry| outbox::deliver_in_process(&store, &ctx.deliverer, tenant, entry));
+    let outcomes = futures::future::try_join_all(delivered).await?;
+    for (entry, outcome) in evaluation.deliveries.iter().zip(outcomes) {
+        if let Some(rule) = evaluation.rules.iter_mut().find(|r| {
+            r.rule_id == entry.rule_id
+                && r.event_id.as_deref().is_some_and(|id| entry.event.ends_with(id))
+        }) {
+            rule.delivered = outcome.delivered;
+            rule.failed = outcome.undelivered;
+        }
+    }
+    Ok(evaluation)
 }
 
-/// The scheduled run: every tenant of the registry, one after another; a
-/// tenant that fails is logged and the run fails at the end (the
-/// evaluator's error alarm), after the others were evaluated.
-pub async fn evaluate_all(ctx: &EvaluatorContext) -> Result<(), String> {
+/// One tenant's evaluation, within [`EvaluatorContext::tenant_deadline`].
+async fn evaluate_within_deadline(
+    ctx: &EvaluatorContext,
+    tenant: &str,
+) -> Result<Evaluation, EvaluationError> {
+    let evaluator = ctx.evaluator();
+    tokio::time::timeout(ctx.tenant_deadline, evaluator.tenant(tenant, ctx.clock.now()))
+        .await
+        .map_err(|_| EvaluationError::Deadline(ctx.tenant_deadline))?
+        .map_err(EvaluationError::from)
+}
+
+/// Evaluates one tenant's rules and hands their events to the delivery
+/// queue (in AWS), or delivers them in this process (no queue).
+pub async fn evaluate_and_dispatch(
+    ctx: &EvaluatorContext,
+    tenant: &str,
+) -> Result<Evaluation, EvaluationError> {
+    let Some(queue) = &ctx.delivery_queue else {
+        return evaluate_tenant(ctx, tenant).await;
+    };
+    let evaluation = evaluate_within_deadline(ctx, tenant).await?;
+    let messages: Vec<DeliveryMessage> = evaluation
+        .deliveries
+        .iter()
+        .map(|entry| DeliveryMessage { tenant: tenant.to_owned(), entry: entry.clone() })
+        .collect();
+    queue.send_all(&messages).await?;
+    Ok(evaluation)
+}
+
+/// The schedule: one message per registered tenant on the evaluation
+/// queue, so that no tenant's evaluation waits for another's (each is
+/// its own receive, with its own deadline). Without a queue (locally),
+/// every tenant is evaluated here, all at once, each within its deadline;
+/// a tenant that fails is logged and fails the run at the end.
+pub async fn run_schedule(ctx: &EvaluatorContext) -> Result<Vec<Evaluation>, String> {
     let tenants = sales_shared::store::aggregates::tenants(&ctx.dynamo, &ctx.aggregates_table)
         .await
         .map_err(|e| e.to_string())?;
+    if let Some(queue) = &ctx.evaluation_queue {
+        let messages: Vec<TenantEvaluation> =
+            tenants.iter().map(|tenant| TenantEvaluation { tenant: tenant.clone() }).collect();
+        queue.send_all(&messages).await.map_err(|e| e.to_string())?;
+        tracing::info!(tenants = tenants.len(), "alert evaluations queued");
+        return Ok(Vec::new());
+    }
+    let runs = tenants.iter().map(|tenant| async move {
+        let result = evaluate_and_dispatch(ctx, tenant).await;
+        (tenant, result)
+    });
+    let mut evaluations = Vec::new();
     let mut failed = Vec::new();
-    for tenant in &tenants {
-        match evaluate_tenant(ctx, tenant).await {
+    for (tenant, result) in futures::future::join_all(runs).await {
+        match result {
             Ok(evaluation) => {
-                let events = evaluation.rules.iter().filter(|r| r.event.is_some()).count();
-                tracing::info!(tenant, rules = evaluation.rules.len(), events, "alerts evaluated");
+                log_evaluation(&evaluation);
+                evaluations.push(evaluation);
             }
             Err(e) => {
                 tracing::error!(tenant, error = %e, "alert evaluation failed");
@@ -245,7 +360,7 @@ pub async fn evaluate_all(ctx: &EvaluatorContext) -> Result<(), String> {
         }
     }
     match failed.is_empty() {
-        true => Ok(()),
+        true => Ok(evaluations),
         false => Err(format!(
             "alert evaluation failed for {} of {} tenants: {}",
             failed.len(),
@@ -253,4 +368,88 @@ pub async fn evaluate_all(ctx: &EvaluatorContext) -> Result<(), String> {
             failed.join(", ")
         )),
     }
+}
+
+fn log_evaluation(evaluation: &Evaluation) {
+    let events = evaluation.rules.iter().filter(|r| r.event.is_some()).count();
+    tracing::info!(
+        tenant = %evaluation.tenant_id,
+        rules = evaluation.rules.len(),
+        events,
+        deliveries = evaluation.deliveries.len(),
+        "alerts evaluated"
+    );
+}
+
+/// One message of the evaluation queue.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct TenantEvaluation {
+    pub tenant: String,
+}
+
+/// The evaluation queue's handler: each message's tenant evaluated, all at
+/// once, each within its deadline; the messages that failed are named
+/// for a retry (then the dead-letter queue).
+pub async fn run_evaluations(ctx: &EvaluatorContext, event: SqsEvent) -> SqsBatchResponse {
+    let runs = event.records.into_iter().map(|record| async move {
+        let id = record.message_id.unwrap_or_default();
+        let body = record.body.unwrap_or_default();
+        let Ok(message) = serde_json::from_str::<TenantEvaluation>(&body) else {
+            tracing::error!(message_id = id, "not an alert evaluation message");
+            return Some(id);
+        };
+        match evaluate_and_dispatch(ctx, &message.tenant).await {
+            Ok(evaluation) => {
+                log_evaluation(&evaluation);
+                None
+            }
+            Err(e) => {
+                tracing::error!(tenant = %message.tenant, error = %e, "alert evaluation failed");
+                Some(id)
+            }
+        }
+    });
+    let failed = futures::future::join_all(runs).await.into_iter().flatten().collect();
+    batch_response(failed)
+}
+
+/// The delivery queue's handler: one round per message, all at once (the
+/// message's receive count is the round). A round that leaves channels to
+/// retry pushes the message's next receive back by the backoff and names
+/// it; an ended delivery is acknowledged.
+pub async fn run_deliveries(ctx: &EvaluatorContext, event: SqsEvent) -> SqsBatchResponse {
+    let rounds = event.records.into_iter().map(|record| async move {
+        let id = record.message_id.clone().unwrap_or_default();
+        let round = receive_count(&record);
+        let body = record.body.as_deref().unwrap_or_default();
+        let Ok(message) = serde_json::from_str::<DeliveryMessage>(body) else {
+            tracing::error!(message_id = id, "not an alert delivery message");
+            return Some(id);
+        };
+        let store = ctx.store(&message.tenant);
+        match outbox::deliver_round(&store, &ctx.deliverer, &message.tenant, &message.entry, round)
+            .await
+        {
+            Ok(outcome) if outcome.status == DeliveryStatus::Pending => {
+                let wait = outbox::visibility_after(&ctx.deliverer, round);
+                if let (Some(queue), Some(receipt)) = (&ctx.delivery_queue, &record.receipt_handle)
+                    && let Err(e) = queue.delay(receipt, wait).await
+                {
+                    tracing::warn!(error = %e, "the retry's backoff could not be set");
+                }
+                tracing::info!(tenant = %message.tenant, round, wait, ?outcome, "alert delivery to retry");
+                Some(id)
+            }
+            Ok(outcome) => {
+                tracing::info!(tenant = %message.tenant, round, ?outcome, "alert delivery ended");
+                None
+            }
+            Err(e) => {
+                tracing::error!(tenant = %message.tenant, error = %e, "alert delivery failed");
+                Some(id)
+            }
+        }
+    });
+    let failed = futures::future::join_all(rounds).await.into_iter().flatten().collect();
+    batch_response(failed)
 }

@@ -16,7 +16,8 @@ use sales_shared::auth::{Principal, Scope};
 use sales_shared::envelope::NoTotals;
 use sales_shared::exports::job_store::{Created, JobStore};
 use sales_shared::exports::jobs::{
-    ExportSpec, Job, JobLink, JobState, JobView, is_job_id, new_job_id, valid_idempotency_key,
+    ExportSpec, Job, JobLink, JobMessage, JobState, JobView, is_job_id, new_job_id,
+    valid_idempotency_key,
 };
 use sales_shared::exports::run::{Dataset, Request, Unwatched, export, object_key};
 use sales_shared::http::exports::{
@@ -40,6 +41,10 @@ fn table() -> [(&'static str, MethodRouter<Arc<ApiContext>>); 4] {
 sales_shared::http_function_routes!(table);
 
 const IDEMPOTENCY_KEY: &str = "idempotency-key";
+
+/// The `Retry-After` of a job refused at the tenant's cap: jobs of a few
+/// hundred thousand rows take tens of seconds.
+const JOB_CAP_RETRY_AFTER_SECONDS: u32 = 30;
 
 /// How long a job may stay `queued` before a repeated request (same
 /// `Idempotency-Key`) sends its message again.
@@ -158,11 +163,42 @@ async fn start_job(
             message: "the export could not be queued; try again".into(),
         }
     };
-    let job = match store.create(&job, idempotency_key.as_deref()).await? {
+    let cap = ctx.export_jobs_per_tenant;
+    if !store.take_slot(&job.id, cap, now).await? {
+        // A repeat of an earlier request still finds its job.
+        let repeat = match &idempotency_key {
+            Some(key) => store.by_key(key, &job).await?,
+            None => None,
+        };
+        let Some(Created::Existing(existing)) = repeat else {
+            tracing::info!(tenant = %principal.tenant_id, cap, "export job refused: the tenant's jobs are at the cap");
+            return Err(ApiError::TooMany {
+                code: "too_many_export_jobs",
+                message: format!(
+                    "at most {cap} export jobs may be queued or running at once: try again when one has finished"
+                ),
+                retry_after: JOB_CAP_RETRY_AFTER_SECONDS,
+            });
+        };
+        let out = view_of(ctx, view, &existing).await?;
+        let location = out.status_url.clone();
+        return Ok(made(view.respond(out).await?, StatusCode::ACCEPTED, &location));
+    }
+    let created = match store.create(&job, idempotency_key.as_deref()).await {
+        Ok(Created::New(job)) => Created::New(job),
+        // The slot was taken for a job that is not made.
+        other => {
+            store.free_slot(&job.id).await;
+            other?
+        }
+    };
+    let job = match created {
         Created::New(job) => {
-            if let Err(message) = queue.send(&principal.tenant_id, &job.id).await {
-                // No job without its message: fail it, and free the key so
-                // that a retry with it makes a new job.
+            let message = JobMessage { tenant: principal.tenant_id.clone(), job: job.id.clone() };
+            if let Err(error) = queue.send(&message).await {
+                let message = error.to_string();
+                // No job without its message: fail it (freeing its slot),
+                // and free the key so that a retry with it makes a new job.
                 store
                     .fail(&job.id, 0, "the job could not be queued; request it again", now)
                     .await?;
@@ -181,7 +217,8 @@ async fn start_job(
         Created::Existing(job)
             if job.state == JobState::Queued && now - job.created_at > REQUEUE_AFTER =>
         {
-            queue.send(&principal.tenant_id, &job.id).await.map_err(queue_failed)?;
+            let message = JobMessage { tenant: principal.tenant_id.clone(), job: job.id.clone() };
+            queue.send(&message).await.map_err(|e| queue_failed(e.to_string()))?;
             tracing::info!(tenant = %principal.tenant_id, job = %job.id, "export job queued again");
             job
         }

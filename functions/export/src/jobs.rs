@@ -6,14 +6,15 @@
 
 use std::time::{Duration, Instant};
 
+use aws_lambda_events::sqs::{SqsBatchResponse, SqsEvent};
 use chrono::Utc;
-use sales_shared::exports::job_store::{JobQueue, JobStore};
+use sales_shared::exports::job_store::JobStore;
 use sales_shared::exports::jobs::{JobMessage, MAX_ATTEMPTS};
 use sales_shared::exports::run::{Progress, Request, export};
 use sales_shared::periods::local_today;
+use sales_shared::queue::{Queue, QueueError, batch_response};
 use sales_shared::store::StoreError;
 use sales_shared::store::aggregates::AggregateReader;
-use serde_json::{Value, json};
 
 use crate::ReportContext;
 
@@ -127,18 +128,17 @@ pub async fn run_job(ctx: &ReportContext, tenant: &str, id: &str) -> Result<Outc
 /// The worker's handler: an SQS event's messages, one job each; answers
 /// the partial batch response, naming the messages to retry (the job
 /// table could not be read or written).
-pub async fn run_messages(ctx: &ReportContext, event: &Value) -> Value {
+pub async fn run_messages(ctx: &ReportContext, event: SqsEvent) -> SqsBatchResponse {
     let mut failures = Vec::new();
-    for record in
-        event.get("Records").and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default()
-    {
-        let id = record.get("messageId").and_then(Value::as_str).unwrap_or_default();
-        let body = record.get("body").and_then(Value::as_str).unwrap_or_default();
-        let Ok(message) = serde_json::from_str::<JobMessage>(body) else {
+    for record in event.records {
+        let id = record.message_id.unwrap_or_default();
+        let Ok(message) =
+            serde_json::from_str::<JobMessage>(record.body.as_deref().unwrap_or_default())
+        else {
             // Not ours: retrying would not change it (the queue's
             // redrive policy moves it aside after its receives).
             tracing::error!(message_id = id, "not an export job message");
-            failures.push(json!({ "itemIdentifier": id }));
+            failures.push(id);
             continue;
         };
         match run_job(ctx, &message.tenant, &message.job).await {
@@ -147,69 +147,19 @@ pub async fn run_messages(ctx: &ReportContext, event: &Value) -> Value {
             }
             Err(err) => {
                 tracing::error!(tenant = %message.tenant, job = %message.job, error = %err, "export job message failed");
-                failures.push(json!({ "itemIdentifier": id }));
+                failures.push(id);
             }
         }
     }
-    json!({ "batchItemFailures": failures })
+    batch_response(failures)
 }
 
-/// Receives the queue's messages until it is empty, handing each batch to
-/// [`run_messages`] as Lambda would and deleting those it did not name
-/// as failures; returns how many messages were handled.
+/// Runs the queue's jobs until it is empty, as Lambda's SQS poller would
+/// (`Queue::drain`); returns how many messages were handled.
 pub async fn drain_queue(
     ctx: &ReportContext,
-    queue: &JobQueue,
+    queue: &Queue,
     wait: Duration,
-) -> Result<usize, String> {
-    let mut handled = 0;
-    loop {
-        let out = queue
-            .client
-            .receive_message()
-            .queue_url(&queue.url)
-            .max_number_of_messages(10)
-            .wait_time_seconds(i32::try_from(wait.as_secs()).unwrap_or(0))
-            .send()
-            .await
-            .map_err(|e| {
-                format!("ReceiveMessage: {}", aws_sdk_sqs::error::DisplayErrorContext(e))
-            })?;
-        let messages = out.messages.unwrap_or_default();
-        if messages.is_empty() {
-            return Ok(handled);
-        }
-        let records: Vec<Value> = messages
-            .iter()
-            .map(|m| {
-                json!({
-                    "messageId": m.message_id.clone().unwrap_or_default(),
-                    "receiptHandle": m.receipt_handle.clone().unwrap_or_default(),
-                    "body": m.body.clone().unwrap_or_default(),
-                    "eventSource": "aws:sqs",
-                })
-            })
-            .collect();
-        let answer = run_messages(ctx, &json!({ "Records": records })).await;
-        let failed: Vec<&str> = answer["batchItemFailures"]
-            .as_array()
-            .map(|f| f.iter().filter_map(|f| f["itemIdentifier"].as_str()).collect())
-            .unwrap_or_default();
-        for message in &messages {
-            if failed.contains(&message.message_id.as_deref().unwrap_or_default()) {
-                continue;
-            }
-            queue
-                .client
-                .delete_message()
-                .queue_url(&queue.url)
-                .receipt_handle(message.receipt_handle.clone().unwrap_or_default())
-                .send()
-                .await
-                .map_err(|e| {
-                    format!("DeleteMessage: {}", aws_sdk_sqs::error::DisplayErrorContext(e))
-                })?;
-        }
-        handled += messages.len();
-    }
+) -> Result<usize, QueueError> {
+    queue.drain(wait, &mut |event| Box::pin(run_messages(ctx, event))).await
 }

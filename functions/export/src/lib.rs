@@ -17,11 +17,13 @@
 pub mod api;
 pub mod jobs;
 
+use aws_lambda_events::sqs::{SqsBatchResponse, SqsEvent};
 use aws_sdk_s3::config::SharedCredentialsProvider;
 use sales_shared::config::{Clock, Config};
 use sales_shared::exports::ExportError;
 use sales_shared::exports::run::Destination;
 use sales_shared::periods::{DateRange, local_today};
+use sales_shared::queue::{Queue, QueueError, batch_response};
 use sales_shared::records::TenantSettings;
 use sales_shared::reports::management::{parse_month, previous_month, write_management_report};
 use sales_shared::store::aggregates::{AggregateReader, tenants};
@@ -40,20 +42,8 @@ pub struct ReportContext {
     pub bucket: String,
     pub link_ttl: std::time::Duration,
     pub clock: Clock,
-    pub queue: Option<ReportQueue>,
-}
-
-/// The per-tenant fan-out queue.
-pub struct ReportQueue {
-    pub client: aws_sdk_sqs::Client,
-    pub url: String,
-}
-
-impl ReportQueue {
-    pub async fn from_config(config: &Config) -> Option<Self> {
-        let url = config.report_queue_url.clone()?;
-        Some(ReportQueue { client: sales_shared::aws::sqs(config).await, url })
-    }
+    /// The per-tenant fan-out queue (`SALES_REPORT_QUEUE_URL`).
+    pub queue: Option<Queue>,
 }
 
 /// One tenant's report of one month: the body of a fan-out message.
@@ -64,8 +54,8 @@ pub struct TenantReport {
     pub month: String,
 }
 
-fn queue_error(operation: &'static str, message: impl std::fmt::Display) -> ExportError {
-    ExportError::Write { format: "report", message: format!("SQS {operation}: {message}") }
+fn queue_error(error: QueueError) -> ExportError {
+    ExportError::Write { format: "report", message: error.to_string() }
 }
 
 impl ReportContext {
@@ -80,7 +70,7 @@ impl ReportContext {
             bucket: config.exports_bucket.clone(),
             link_ttl: config.export_link_ttl,
             clock: config.clock(),
-            queue: ReportQueue::from_config(config).await,
+            queue: Queue::at(config, config.report_queue_url.as_ref()).await,
         }
     }
 
@@ -146,8 +136,13 @@ pub async fn report_for_tenant(
 /// messages name; any other event is the schedule (or a rerun), which fans
 /// out through the queue when there is one, else writes every report.
 pub async fn run(ctx: &ReportContext, event: &Value) -> Result<Value, ExportError> {
-    if let Some(records) = event.get("Records").and_then(Value::as_array) {
-        return Ok(run_messages(ctx, records).await);
+    if event.get("Records").is_some() {
+        let event: SqsEvent = serde_json::from_value(event.clone()).map_err(|e| {
+            ExportError::Write { format: "report", message: format!("not an SQS event: {e}") }
+        })?;
+        let answer = run_messages(ctx, event).await;
+        return serde_json::to_value(answer)
+            .map_err(|e| ExportError::Write { format: "report", message: e.to_string() });
     }
     let month = requested_month(event)?;
     match &ctx.queue {
@@ -160,7 +155,7 @@ pub async fn run(ctx: &ReportContext, event: &Value) -> Result<Value, ExportErro
 /// retried after the month turns still names the same month).
 async fn fan_out(
     ctx: &ReportContext,
-    queue: &ReportQueue,
+    queue: &Queue,
     month: Option<DateRange>,
 ) -> Result<Value, ExportError> {
     let mut jobs = Vec::new();
@@ -168,38 +163,7 @@ async fn fan_out(
         let month = month_of(ctx, &tenant, month).await?;
         jobs.push(TenantReport { tenant, month: month.from.format("%Y-%m").to_string() });
     }
-    for batch in jobs.chunks(10) {
-        let entries = batch
-            .iter()
-            .enumerate()
-            .map(|(i, job)| {
-                aws_sdk_sqs::types::SendMessageBatchRequestEntry::builder()
-                    .id(i.to_string())
-                    .message_body(
-                        serde_json::to_string(job)
-                            .map_err(|e| queue_error("SendMessageBatch", e))?,
-                    )
-                    .build()
-                    .map_err(|e| queue_error("SendMessageBatch", e))
-            })
-            .collect::<Result<Vec<_>, _>>()?;
-        let out = queue
-            .client
-            .send_message_batch()
-            .queue_url(&queue.url)
-            .set_entries(Some(entries))
-            .send()
-            .await
-            .map_err(|e| {
-                queue_error("SendMessageBatch", aws_sdk_sqs::error::DisplayErrorContext(e))
-            })?;
-        if let Some(failed) = out.failed.first() {
-            return Err(queue_error(
-                "SendMessageBatch",
-                format!("{} of a batch refused: {failed:?}", out.failed.len()),
-            ));
-        }
-    }
+    queue.send_all(&jobs).await.map_err(queue_error)?;
     tracing::info!(tenants = jobs.len(), "management reports queued");
     Ok(json!({ "queued": jobs }))
 }
@@ -207,31 +171,36 @@ async fn fan_out(
 /// Writes the report of each message; answers the SQS partial batch
 /// response (`ReportBatchItemFailures`): the messages that failed, which
 /// alone are retried.
-async fn run_messages(ctx: &ReportContext, records: &[Value]) -> Value {
+async fn run_messages(ctx: &ReportContext, event: SqsEvent) -> SqsBatchResponse {
     let mut failures = Vec::new();
-    for record in records {
-        let id = record.get("messageId").and_then(Value::as_str).unwrap_or_default();
-        let body = record.get("body").and_then(Value::as_str).unwrap_or_default();
-        let outcome = match serde_json::from_str::<TenantReport>(body) {
+    for record in event.records {
+        let id = record.message_id.unwrap_or_default();
+        let outcome = match serde_json::from_str::<TenantReport>(
+            record.body.as_deref().unwrap_or_default(),
+        ) {
             Ok(job) => match parse_month(&job.month) {
                 Some(month) => report_for_tenant(ctx, &job.tenant, Some(month))
                     .await
                     .map(|keys| (job.tenant, keys)),
-                None => {
-                    Err(queue_error("message", format!("month `{}` is not YYYY-MM", job.month)))
-                }
+                None => Err(ExportError::Write {
+                    format: "report",
+                    message: format!("month `{}` is not YYYY-MM", job.month),
+                }),
             },
-            Err(e) => Err(queue_error("message", format!("not a tenant report: {e}"))),
+            Err(e) => Err(ExportError::Write {
+                format: "report",
+                message: format!("not a tenant report: {e}"),
+            }),
         };
         match outcome {
             Ok((tenant, keys)) => tracing::info!(tenant, ?keys, "management report written"),
             Err(err) => {
                 tracing::error!(message_id = id, error = %err, "management report failed");
-                failures.push(json!({ "itemIdentifier": id }));
+                failures.push(id);
             }
         }
     }
-    json!({ "batchItemFailures": failures })
+    batch_response(failures)
 }
 
 /// Every registered tenant in this run; one tenant's failure does not stop

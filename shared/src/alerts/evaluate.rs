@@ -1,20 +1,22 @@
 //! One evaluation of a tenant's rules: each enabled rule's metric over its
 //! period (the tenant's calendar, today in its time zone), the condition,
-//! the state machine, and on an edge the event delivered and kept.
+//! the state machine, and on an edge the event claimed for delivery.
 //!
-//! The edge is claimed before delivery with a conditional write on the
-//! rule's state, so two evaluations running at once never both send it;
-//! an evaluation that dies between the claim and the delivery loses that
-//! event (at most once), and the history says nothing was delivered.
+//! The edge is claimed with a conditional write on the rule's state, in
+//! one transaction with the event and its outbox entry, so two
+//! evaluations running at once never both claim it, and a claimed event
+//! is delivered even if everything after the claim fails: the evaluation
+//! hands back the entries (`super::outbox` delivers them), and the
+//! entries that waited too long are handed back again by a later one.
 
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use serde::Serialize;
 
-use super::deliver::Deliverer;
 use super::figures::Figures;
 use super::machine::{AlertEvent, EventType, PeriodOut, step};
-use super::store::{AlertStore, Rule};
+use super::outbox;
+use super::store::{AlertStore, OutboxEntry, Rule};
 use crate::store::StoreError;
 use crate::store::aggregates::AggregateReader;
 
@@ -23,6 +25,10 @@ use crate::store::aggregates::AggregateReader;
 pub struct Evaluation {
     pub tenant_id: String,
     pub rules: Vec<RuleOutcome>,
+    /// What to deliver: this evaluation's events, and earlier ones whose
+    /// delivery waited too long (`outbox::REQUEUE_AFTER`).
+    #[serde(skip)]
+    pub deliveries: Vec<OutboxEntry>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -32,10 +38,13 @@ pub struct RuleOutcome {
     #[serde(serialize_with = "crate::money::json::number")]
     pub value: Decimal,
     pub holds: bool,
-    /// The event sent, if the state changed.
+    /// The event claimed, if the state changed.
     pub event: Option<EventType>,
-    /// Channels that took the event.
+    /// Its id (the `id` of the body every channel gets).
+    pub event_id: Option<String>,
+    /// Channels that took the event (when delivered in this process).
     pub delivered: usize,
+    /// Channels that did not (when delivered in this process).
     pub failed: usize,
 }
 
@@ -44,7 +53,6 @@ pub struct Evaluator<'a> {
     pub dynamo: &'a aws_sdk_dynamodb::Client,
     pub aggregates_table: &'a str,
     pub alerts_table: &'a str,
-    pub deliverer: &'a Deliverer,
 }
 
 impl Evaluator<'_> {
@@ -57,6 +65,7 @@ impl Evaluator<'_> {
         let today = crate::periods::local_today(now, settings.tz());
         let mut figures = Figures::new(&reader, today);
         let mut outcomes = Vec::new();
+        let mut deliveries = Vec::new();
         for rule in store.rules().await?.into_iter().filter(|r| r.spec.enabled) {
             let kind = rule.spec.period.kind();
             let period = kind.containing(today);
@@ -69,28 +78,38 @@ impl Evaluator<'_> {
             let (next, event) = step(rule.state, holds);
             // The real time: when the evaluation happened and was sent.
             let at = Utc::now();
-            let claimed = store.record_evaluation(&rule.id, rule.state, next, value, at).await?;
             let mut outcome = RuleOutcome {
                 rule_id: rule.id.clone(),
                 name: rule.spec.name.clone(),
                 value,
                 holds,
                 event: None,
+                event_id: None,
                 delivered: 0,
                 failed: 0,
             };
-            if let (true, Some(kind)) = (claimed, event) {
-                let event = alert_event(tenant, &rule, kind, period, value, at);
-                let deliveries =
-                    self.deliverer.deliver(&rule.spec.channels, &rule.secret, &event).await;
-                outcome.delivered = deliveries.iter().filter(|d| d.delivered).count();
-                outcome.failed = deliveries.len() - outcome.delivered;
-                store.record_event(&event, &deliveries).await?;
-                outcome.event = Some(kind);
+            match event {
+                None => {
+                    store.record_evaluation(&rule.id, rule.state, next, value, at).await?;
+                }
+                Some(kind) => {
+                    let event = alert_event(tenant, &rule, kind, period, value, at);
+                    let claimed = store
+                        .claim_edge(&rule.id, rule.state, next, value, &event, &rule.spec.channels)
+                        .await?;
+                    if let Some(entry) = claimed {
+                        outcome.event = Some(kind);
+                        outcome.event_id = Some(event.id.clone());
+                        deliveries.push(entry);
+                    }
+                }
             }
             outcomes.push(outcome);
         }
-        Ok(Evaluation { tenant_id: tenant.to_owned(), rules: outcomes })
+        let mut stale = outbox::stale_entries(&store, Utc::now()).await?;
+        stale.retain(|entry| !deliveries.contains(entry));
+        deliveries.extend(stale);
+        Ok(Evaluation { tenant_id: tenant.to_owned(), rules: outcomes, deliveries })
     }
 }
 

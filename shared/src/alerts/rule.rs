@@ -6,6 +6,7 @@ use rust_decimal::Decimal;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
+use crate::outbound::EgressPolicy;
 use crate::periods::PeriodKind;
 
 /// Most rules a tenant may keep.
@@ -23,7 +24,7 @@ pub struct FieldError {
 }
 
 impl FieldError {
-    fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
+    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
         FieldError { field: field.into(), message: message.into() }
     }
 }
@@ -203,7 +204,7 @@ impl Condition {
 }
 
 /// Where a rule's events go.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Channel {
     Webhook {
@@ -234,18 +235,21 @@ pub struct RuleSpec {
     pub enabled: bool,
 }
 
-/// Which webhook URLs are accepted: `https://` always; `http://` to a
-/// loopback host only when the stack runs locally.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum UrlPolicy {
-    HttpsOnly,
-    AllowLoopbackHttp,
+/// How webhook URLs are checked.
+#[derive(Debug, Clone, Copy)]
+pub enum UrlPolicy<'a> {
+    /// A rule a client sends: the egress policy's rules (public `https://`
+    /// destinations; locally 127.0.0.1 and localhost too).
+    Egress(&'a EgressPolicy),
+    /// A rule read back from the table: only its form. The policy may have
+    /// changed since; delivery applies it again at connect time.
+    Stored,
 }
 
 const FIELDS: [&str; 6] = ["name", "metric", "period", "condition", "channels", "enabled"];
 
 /// Parses a rule from a request body.
-pub fn parse_rule(body: &[u8], urls: UrlPolicy) -> Result<RuleSpec, FieldError> {
+pub fn parse_rule(body: &[u8], urls: UrlPolicy<'_>) -> Result<RuleSpec, FieldError> {
     let value: Value = serde_json::from_slice(body)
         .map_err(|e| FieldError::new("body", format!("not a JSON object: {e}")))?;
     let Value::Object(object) = value else {
@@ -326,7 +330,7 @@ fn parse_condition(value: Option<&Value>) -> Result<Condition, FieldError> {
     Ok(Condition { op, value: threshold })
 }
 
-fn parse_channels(value: Option<&Value>, urls: UrlPolicy) -> Result<Vec<Channel>, FieldError> {
+fn parse_channels(value: Option<&Value>, urls: UrlPolicy<'_>) -> Result<Vec<Channel>, FieldError> {
     let Some(Value::Array(items)) = value else {
         return Err(FieldError::new("channels", "an array of channels"));
     };
@@ -362,25 +366,14 @@ fn parse_channels(value: Option<&Value>, urls: UrlPolicy) -> Result<Vec<Channel>
 }
 
 /// An absolute URL the evaluator may post to.
-fn check_url(url: &str, policy: UrlPolicy) -> Result<(), String> {
-    if url.len() > 2048 || url.chars().any(|c| c.is_whitespace() || c.is_control()) {
-        return Err("a URL of at most 2048 characters without spaces".into());
+fn check_url(url: &str, policy: UrlPolicy<'_>) -> Result<(), String> {
+    match policy {
+        UrlPolicy::Egress(egress) => egress.check_url(url).map(|_| ()),
+        UrlPolicy::Stored => match url.parse::<http::Uri>() {
+            Ok(uri) if uri.host().is_some_and(|h| !h.is_empty()) => Ok(()),
+            _ => Err("not an absolute URL".into()),
+        },
     }
-    let uri: http::Uri = url.parse().map_err(|_| "not a URL".to_owned())?;
-    let host =
-        uri.host().filter(|h| !h.is_empty()).ok_or_else(|| "a URL with a host".to_owned())?;
-    match uri.scheme_str() {
-        Some("https") => Ok(()),
-        Some("http") if policy == UrlPolicy::AllowLoopbackHttp && is_loopback(host) => Ok(()),
-        Some("http") if policy == UrlPolicy::AllowLoopbackHttp => {
-            Err("`http://` only to 127.0.0.1 or localhost (use https)".into())
-        }
-        _ => Err("an `https://` URL".into()),
-    }
-}
-
-fn is_loopback(host: &str) -> bool {
-    matches!(host, "127.0.0.1" | "localhost" | "[::1]")
 }
 
 #[cfg(test)]
@@ -390,7 +383,11 @@ mod tests {
     use serde_json::json;
 
     fn parse(body: Value) -> Result<RuleSpec, FieldError> {
-        parse_rule(body.to_string().as_bytes(), UrlPolicy::AllowLoopbackHttp)
+        parse_rule(body.to_string().as_bytes(), UrlPolicy::Egress(&EgressPolicy::local(&[])))
+    }
+
+    fn deployed() -> EgressPolicy {
+        EgressPolicy::deployed(&[])
     }
 
     fn valid() -> Value {
@@ -460,10 +457,10 @@ mod tests {
             "no change of a count of now"
         );
         assert_eq!(
-            parse_rule(b"[1]", UrlPolicy::HttpsOnly).map_err(|e| e.field),
+            parse_rule(b"[1]", UrlPolicy::Egress(&deployed())).map_err(|e| e.field),
             Err("body".into())
         );
-        assert_eq!(parse_rule(b"{", UrlPolicy::HttpsOnly).map_err(|e| e.field), Err("body".into()));
+        assert_eq!(parse_rule(b"{", UrlPolicy::Stored).map_err(|e| e.field), Err("body".into()));
     }
 
     #[test]
@@ -471,8 +468,31 @@ mod tests {
         let mut body = valid();
         body["channels"] = json!([{"type": "webhook", "url": "http://127.0.0.1:9/hook"}]);
         assert!(parse(body.clone()).is_ok());
-        let refused = parse_rule(body.to_string().as_bytes(), UrlPolicy::HttpsOnly);
+        let refused = parse_rule(body.to_string().as_bytes(), UrlPolicy::Egress(&deployed()));
         assert_eq!(refused.map_err(|e| e.field), Err("channels[0].url".into()));
+    }
+
+    /// The refused forms of the egress policy are 400s naming the URL's
+    /// field; a stored rule is read back whatever the policy says now.
+    #[test]
+    fn refused_webhook_addresses_name_the_url_field() {
+        for url in [
+            "https://169.254.169.254/latest/meta-data/",
+            "https://10.0.0.1/",
+            "https://[::1]/",
+            "https://[::ffff:127.0.0.1]/",
+            "https://0.0.0.0/",
+            "https://2130706433/",
+            "https://user:pw@hooks.example.com/",
+            "https://hooks.example.com:8443/",
+        ] {
+            let mut body = valid();
+            body["channels"] = json!([{"type": "sns"}, {"type": "webhook", "url": url}]);
+            let refused = parse_rule(body.to_string().as_bytes(), UrlPolicy::Egress(&deployed()));
+            assert_eq!(refused.map_err(|e| e.field), Err("channels[1].url".into()), "{url}");
+            let stored = parse_rule(body.to_string().as_bytes(), UrlPolicy::Stored);
+            assert!(stored.is_ok(), "{url}");
+        }
     }
 
     #[test]

@@ -3,21 +3,29 @@
 //!
 //! | pk | sk | item |
 //! |---|---|---|
-//! | `{tenant}#rules` | `{rule id}` | a rule: `spec` (its JSON), `secret`, `state`, `last_value`, `last_evaluated_at`, `created_at`, `updated_at` |
-//! | `{tenant}#events#{rule id}` | `{occurred_at}#{event id}` | an event: `event` (the body sent), `deliveries` (each attempt's outcome), `expires_at` (TTL) |
+//! | `{tenant}#rules` | `{rule id}` | a rule: `spec` (its JSON), `sealed_secret` (its signing secret sealed with the KMS key: `alerts::sealed`; `secret` in plain text when no key is configured), `state`, `last_value`, `last_evaluated_at`, `created_at`, `updated_at` |
+//! | `{tenant}#events#{rule id}` | `{occurred_at}#{event id}` | an event: `event` (the body sent), `channels` (the rule's channels when it happened), `deliveries` (each channel's attempts), `status` (`pending`, `delivered`, `failed`), `expires_at` (TTL) |
+//! | `{tenant}#rule-slots` | `rules` | `ids`: the ids of the tenant's rules, which cap them (`store::slots`) |
+//! | `{tenant}#outbox` | `{rule id}#{occurred_at}#{event id}` | an event still to deliver: `queued_at` |
 //!
+//! An edge is claimed in one transaction with its event and its outbox
+//! entry, so an event claimed is never lost: the entry stays until its
+//! delivery ends, and an evaluation queues again the entries that waited
+//! too long (at-least-once; receivers drop repeats by the event `id`).
 //! Keys are built and read here only.
 
 use std::collections::HashMap;
 
-use aws_sdk_dynamodb::types::{AttributeValue, Select};
+use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use serde::Serialize;
 
 use super::machine::{AlertEvent, RuleState};
-use super::rule::{RuleSpec, UrlPolicy, parse_rule};
+use super::rule::{Channel, RuleSpec, UrlPolicy, parse_rule};
+use super::sealed::StoredSecret;
 use crate::store::aggregates::{attr_s, key_map};
+use crate::store::slots::Slots;
 pub use crate::store::timestamp;
 use crate::store::{StoreError, unless_condition_failed};
 
@@ -39,6 +47,24 @@ mod keys {
     pub fn event(occurred_at: &str, event_id: &str) -> String {
         format!("{occurred_at}#{event_id}")
     }
+
+    /// The item that caps a tenant's rules (`store::slots`).
+    pub fn rule_slots(tenant: &str) -> String {
+        format!("{tenant}#rule-slots")
+    }
+
+    pub fn outbox(tenant: &str) -> String {
+        format!("{tenant}#outbox")
+    }
+
+    pub fn outbox_entry(rule_id: &str, event_key: &str) -> String {
+        format!("{rule_id}#{event_key}")
+    }
+
+    /// The rule id and event key of an outbox entry's sort key.
+    pub fn outbox_parts(sk: &str) -> Option<(&str, &str)> {
+        sk.split_once('#')
+    }
 }
 
 /// A stored rule.
@@ -54,7 +80,7 @@ pub struct Rule {
     pub created_at: String,
     pub updated_at: String,
     #[serde(skip)]
-    pub secret: String,
+    pub secret: StoredSecret,
 }
 
 /// One delivery attempt's outcome.
@@ -69,7 +95,7 @@ pub struct Attempt {
 }
 
 /// An event's delivery to one channel.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct Delivery {
     /// `webhook` or `sns`.
     pub channel: String,
@@ -77,6 +103,17 @@ pub struct Delivery {
     pub url: Option<String>,
     pub delivered: bool,
     pub attempts: Vec<Attempt>,
+}
+
+impl Delivery {
+    /// A channel not tried yet.
+    pub fn untried(channel: &Channel) -> Self {
+        let url = match channel {
+            Channel::Webhook { url } => Some(url.clone()),
+            Channel::Sns => None,
+        };
+        Delivery { channel: channel.kind().into(), url, delivered: false, attempts: Vec::new() }
+    }
 }
 
 /// A rule's event as `GET /alerts/{id}/events` shows it.
@@ -87,12 +124,68 @@ pub struct StoredEvent {
     pub deliveries: Vec<Delivery>,
 }
 
+/// Where an event's delivery stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeliveryStatus {
+    /// Some channel may still take it.
+    Pending,
+    /// Every channel took it.
+    Delivered,
+    /// Delivery ended with some channel that never took it.
+    Failed,
+}
+
+impl DeliveryStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DeliveryStatus::Pending => "pending",
+            DeliveryStatus::Delivered => "delivered",
+            DeliveryStatus::Failed => "failed",
+        }
+    }
+
+    fn parse(text: &str) -> Option<Self> {
+        match text {
+            "pending" => Some(DeliveryStatus::Pending),
+            "delivered" => Some(DeliveryStatus::Delivered),
+            "failed" => Some(DeliveryStatus::Failed),
+            _ => None,
+        }
+    }
+}
+
+/// An event to deliver, as claimed: its body, the channels it goes to
+/// and what each has taken so far.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PendingEvent {
+    pub rule_id: String,
+    /// Its sort key (`{occurred_at}#{event id}`).
+    pub key: String,
+    /// The body every channel gets, as sent.
+    pub body: String,
+    pub channels: Vec<Channel>,
+    /// One per channel, in the order of `channels`.
+    pub deliveries: Vec<Delivery>,
+    pub status: DeliveryStatus,
+}
+
+/// An outbox entry: an event still to deliver, and when it was last queued.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct OutboxEntry {
+    pub rule_id: String,
+    pub event: String,
+    #[serde(skip)]
+    pub queued_at: Option<DateTime<Utc>>,
+}
+
 /// The alerts table of one tenant.
 pub struct AlertStore<'a> {
     client: &'a aws_sdk_dynamodb::Client,
     table: &'a str,
     tenant: &'a str,
 }
+
+mod events;
 
 fn s(value: impl Into<String>) -> AttributeValue {
     AttributeValue::S(value.into())
@@ -117,7 +210,7 @@ impl<'a> AlertStore<'a> {
     fn rule_of(&self, item: &Item) -> Result<Rule, StoreError> {
         let id = attr_s(item, "sk").unwrap_or_default().to_owned();
         let spec_json = attr_s(item, "spec").ok_or_else(|| self.malformed(&id, "no spec"))?;
-        let spec = parse_rule(spec_json.as_bytes(), UrlPolicy::AllowLoopbackHttp)
+        let spec = parse_rule(spec_json.as_bytes(), UrlPolicy::Stored)
             .map_err(|e| self.malformed(&id, format!("{}: {}", e.field, e.message)))?;
         Ok(Rule {
             spec,
@@ -126,25 +219,59 @@ impl<'a> AlertStore<'a> {
             last_evaluated_at: attr_s(item, "last_evaluated_at").map(str::to_owned),
             created_at: attr_s(item, "created_at").unwrap_or_default().to_owned(),
             updated_at: attr_s(item, "updated_at").unwrap_or_default().to_owned(),
-            secret: attr_s(item, "secret").unwrap_or_default().to_owned(),
+            secret: StoredSecret::of_item(item).unwrap_or(StoredSecret::Plain(String::new())),
             id,
         })
     }
 
-    /// How many rules the tenant has.
-    pub async fn count_rules(&self) -> Result<usize, StoreError> {
-        let out = self
-            .client
-            .query()
-            .table_name(self.table)
-            .key_condition_expression("pk = :pk")
-            .expression_attribute_values(":pk", s(keys::rules(self.tenant)))
-            .select(Select::Count)
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(|e| StoreError::dynamo("Query", e))?;
-        Ok(usize::try_from(out.count).unwrap_or(0))
+    fn slots(&self) -> Slots<'a> {
+        Slots::new(self.client, self.table, keys::rule_slots(self.tenant), "rules")
+    }
+
+    /// The ids of the tenant's rules.
+    async fn rule_ids(&self) -> Result<Vec<String>, StoreError> {
+        Ok(self.rules().await?.into_iter().map(|rule| rule.id).collect())
+    }
+
+    /// Stores a new rule if the tenant keeps fewer than `cap` (a slot taken
+    /// first, so parallel requests cannot pass the cap); `None` when it
+    /// keeps `cap` already.
+    pub async fn create_capped(
+        &self,
+        id: &str,
+        spec: &RuleSpec,
+        secret: &StoredSecret,
+        now: DateTime<Utc>,
+        cap: usize,
+    ) -> Result<Option<Rule>, StoreError> {
+        let slots = self.slots();
+        if slots.holders().await?.is_none() {
+            slots.seed(&self.rule_ids().await?).await?;
+        }
+        // Slots run on the wall clock (a pinned API clock stands still).
+        let wall = chrono::Utc::now();
+        let mut taken = slots.take(id, cap, wall).await?;
+        if !taken {
+            let existing = async |held: &[String]| {
+                let ids = self.rule_ids().await?;
+                Ok(held.iter().filter(|id| ids.contains(id)).cloned().collect())
+            };
+            if slots.reclaim(wall, existing).await? {
+                taken = slots.take(id, cap, wall).await?;
+            }
+        }
+        if !taken {
+            return Ok(None);
+        }
+        match self.create(id, spec, secret, now).await {
+            Ok(rule) => Ok(Some(rule)),
+            Err(e) => {
+                if let Err(free) = slots.free(id).await {
+                    tracing::warn!(error = %free, "a rule's slot stays taken until reclaimed");
+                }
+                Err(e)
+            }
+        }
     }
 
     /// Every rule, by id (at most [`super::rule::MAX_RULES_PER_TENANT`]).
@@ -173,19 +300,20 @@ impl<'a> AlertStore<'a> {
         &self,
         id: &str,
         spec: &RuleSpec,
-        secret: &str,
+        secret: &StoredSecret,
         now: DateTime<Utc>,
     ) -> Result<Rule, StoreError> {
         let spec_json =
             serde_json::to_string(spec).map_err(|e| self.malformed(id, e.to_string()))?;
         let at = timestamp(now);
+        let (secret_name, secret_value) = secret.attribute();
         self.client
             .put_item()
             .table_name(self.table)
             .item("pk", s(keys::rules(self.tenant)))
             .item("sk", s(id))
             .item("spec", s(spec_json))
-            .item("secret", s(secret))
+            .item(secret_name, secret_value)
             .item("state", s(RuleState::Ok.as_str()))
             .item("created_at", s(at.clone()))
             .item("updated_at", s(at.clone()))
@@ -201,7 +329,7 @@ impl<'a> AlertStore<'a> {
             last_evaluated_at: None,
             created_at: at.clone(),
             updated_at: at,
-            secret: secret.to_owned(),
+            secret: secret.clone(),
         })
     }
 
@@ -233,7 +361,8 @@ impl<'a> AlertStore<'a> {
         }
     }
 
-    /// Deletes a rule; whether it existed. Its events expire by TTL.
+    /// Deletes a rule and frees its slot; whether it existed. Its events
+    /// expire by TTL.
     pub async fn delete(&self, id: &str) -> Result<bool, StoreError> {
         let out = self
             .client
@@ -244,7 +373,11 @@ impl<'a> AlertStore<'a> {
             .send()
             .await
             .map_err(|e| StoreError::dynamo("DeleteItem", e))?;
-        Ok(out.attributes.is_some())
+        let existed = out.attributes.is_some();
+        if existed {
+            self.slots().free(id).await?;
+        }
+        Ok(existed)
     }
 
     /// Moves a rule from `from` to `to` and notes the value, only if it is
@@ -275,69 +408,5 @@ impl<'a> AlertStore<'a> {
             .send()
             .await;
         Ok(unless_condition_failed(result)?.is_some())
-    }
-
-    /// Keeps an event and its deliveries in the rule's history.
-    pub async fn record_event(
-        &self,
-        event: &AlertEvent,
-        deliveries: &[Delivery],
-    ) -> Result<(), StoreError> {
-        let body = serde_json::to_string(event)
-            .map_err(|e| self.malformed(&event.rule_id, e.to_string()))?;
-        let deliveries = serde_json::to_string(deliveries)
-            .map_err(|e| self.malformed(&event.rule_id, e.to_string()))?;
-        let expires = event.occurred_at.timestamp().saturating_add(EVENT_RETENTION_DAYS * 86_400);
-        self.client
-            .put_item()
-            .table_name(self.table)
-            .item("pk", s(keys::events(self.tenant, &event.rule_id)))
-            .item("sk", s(keys::event(&timestamp(event.occurred_at), &event.id)))
-            .item("event", s(body))
-            .item("deliveries", s(deliveries))
-            .item("expires_at", AttributeValue::N(expires.to_string()))
-            .send()
-            .await
-            .map_err(|e| StoreError::dynamo("PutItem", e))?;
-        Ok(())
-    }
-
-    /// The rule's events newest first: up to `limit` after the sort key
-    /// `after`, each with its sort key (for the next page's cursor).
-    pub async fn events(
-        &self,
-        rule_id: &str,
-        after: Option<&str>,
-        limit: usize,
-    ) -> Result<Vec<(String, StoredEvent)>, StoreError> {
-        let pk = keys::events(self.tenant, rule_id);
-        let start = after
-            .map(|sk| HashMap::from([("pk".to_owned(), s(pk.clone())), ("sk".to_owned(), s(sk))]));
-        let out = self
-            .client
-            .query()
-            .table_name(self.table)
-            .key_condition_expression("pk = :pk")
-            .expression_attribute_values(":pk", s(pk.clone()))
-            .scan_index_forward(false)
-            .limit(i32::try_from(limit).unwrap_or(i32::MAX))
-            .set_exclusive_start_key(start)
-            .send()
-            .await
-            .map_err(|e| StoreError::dynamo("Query", e))?;
-        out.items
-            .unwrap_or_default()
-            .iter()
-            .map(|item| {
-                let sk = attr_s(item, "sk").unwrap_or_default().to_owned();
-                let bad =
-                    |m: String| StoreError::Malformed { key: format!("{pk}/{sk}"), message: m };
-                let event = serde_json::from_str(attr_s(item, "event").unwrap_or_default())
-                    .map_err(|e| bad(e.to_string()))?;
-                let deliveries = serde_json::from_str(attr_s(item, "deliveries").unwrap_or("[]"))
-                    .map_err(|e| bad(e.to_string()))?;
-                Ok((sk.clone(), StoredEvent { event, deliveries }))
-            })
-            .collect()
     }
 }

@@ -1,11 +1,11 @@
 //! Fetches a JWKS document over HTTPS (or plain HTTP, for a local identity
-//! provider) with the shared outbound client.
+//! provider) with the outbound client, under the process's egress policy.
 
 use std::time::Duration;
 
 use jsonwebtoken::jwk::JwkSet;
 
-use crate::outbound::Outbound;
+use crate::outbound::{EgressPolicy, Outbound};
 
 /// A key set larger than this is refused (a few keys take a few KB).
 const MAX_JWKS_BYTES: usize = 1 << 20;
@@ -17,8 +17,8 @@ pub(crate) struct JwksFetcher {
 }
 
 impl JwksFetcher {
-    pub(crate) fn new(timeout: Duration) -> Self {
-        JwksFetcher { http: Outbound::new(), timeout }
+    pub(crate) fn new(egress: EgressPolicy, timeout: Duration) -> Self {
+        JwksFetcher { http: Outbound::new(egress), timeout }
     }
 
     /// GETs `url` and parses a key set; any failure (transport, status
@@ -68,13 +68,16 @@ mod tests {
             "HTTP/1.1 200 OK\r\ncontent-length: 11\r\nconnection: close\r\n\r\n{\"keys\":[]}",
         )
         .await;
-        let set = JwksFetcher::new(Duration::from_secs(5)).fetch(&url).await.expect("key set");
+        let set = JwksFetcher::new(EgressPolicy::local(&[]), Duration::from_secs(5))
+            .fetch(&url)
+            .await
+            .expect("key set");
         assert!(set.keys.is_empty());
     }
 
     #[tokio::test]
     async fn refuses_an_error_status_a_bad_body_a_silent_server_and_a_bad_url() {
-        let fetcher = JwksFetcher::new(Duration::from_millis(300));
+        let fetcher = JwksFetcher::new(EgressPolicy::local(&[]), Duration::from_millis(300));
         let failing = raw_server(
             "HTTP/1.1 503 Service Unavailable\r\ncontent-length: 0\r\nconnection: close\r\n\r\n",
         )

@@ -328,7 +328,11 @@ async fn verifies_rs256_and_es256_from_jwks_and_refreshes_on_unknown_kid() {
     }));
     let hits = Arc::new(AtomicUsize::new(0));
     let url = jwks_server(set.clone(), hits.clone()).await;
-    let auth = Authenticator::new(AuthConfig { jwks_url: Some(url), ..Default::default() });
+    let auth = Authenticator::new(AuthConfig {
+        jwks_url: Some(url),
+        egress: EgressPolicy::local(&[]),
+        ..Default::default()
+    });
 
     let mut rs_header = Header::new(Algorithm::RS256);
     rs_header.kid = Some("rsa-1".into());
@@ -350,7 +354,7 @@ async fn verifies_rs256_and_es256_from_jwks_and_refreshes_on_unknown_kid() {
     assert!(auth.authenticate(Some(&bearer(&es_token))).await.is_err());
     assert_eq!(hits.load(Ordering::SeqCst), 1, "refresh is throttled");
     // ...and accepted once the cache may refresh.
-    auth.cache.write().await.fetched_at = Some(Instant::now() - JWKS_REFRESH_INTERVAL);
+    auth.cache.write().await.attempted_at = Some(Instant::now() - JWKS_REFRESH_INTERVAL);
     assert!(auth.authenticate(Some(&bearer(&es_token))).await.is_ok());
     assert_eq!(hits.load(Ordering::SeqCst), 2);
 
@@ -375,6 +379,7 @@ async fn rs256_and_es256_tokens_from_an_identity_provider_with_array_audiences()
         jwks_server(Arc::new(std::sync::Mutex::new(set)), Arc::new(AtomicUsize::new(0))).await;
     let auth = Authenticator::new(AuthConfig {
         jwks_url: Some(url),
+        egress: EgressPolicy::local(&[]),
         issuer: Some("https://idp.example/".into()),
         audience: Some("sales-api".into()),
         ..Default::default()
@@ -414,4 +419,48 @@ async fn rs256_and_es256_tokens_from_an_identity_provider_with_array_audiences()
         let result = auth.authenticate(Some(&bearer(&mint(header, &early, key)))).await;
         assert!(matches!(result, Err(AuthError::Invalid(_))), "{result:?}");
     }
+}
+
+/// A key the identity provider revoked stops working once the fetched keys
+/// pass their maximum age, even while the warm instance keeps running.
+#[tokio::test]
+async fn a_revoked_key_stops_working_after_the_maximum_age() {
+    let rsa = EncodingKey::from_rsa_pem(include_bytes!("../../testdata/rsa-test-key.pem")).unwrap();
+    let set = Arc::new(std::sync::Mutex::new(JwkSet {
+        keys: vec![jwk(&rsa, Algorithm::RS256, "rsa-1")],
+    }));
+    let hits = Arc::new(AtomicUsize::new(0));
+    let url = jwks_server(set.clone(), hits.clone()).await;
+    let max_age = Duration::from_secs(600);
+    let auth = Authenticator::new(AuthConfig {
+        jwks_url: Some(url),
+        egress: EgressPolicy::local(&[]),
+        jwks_max_age: max_age,
+        ..Default::default()
+    });
+    let mut header = Header::new(Algorithm::RS256);
+    header.kid = Some("rsa-1".into());
+    let token = mint(&header, &claims(6000), &rsa);
+    assert!(auth.authenticate(Some(&bearer(&token))).await.is_ok());
+    // The provider revokes the key; within the age the cached key serves.
+    set.lock().unwrap().keys.clear();
+    assert!(auth.authenticate(Some(&bearer(&token))).await.is_ok());
+    assert_eq!(hits.load(Ordering::SeqCst), 1);
+    // Past the age (and the fetch throttle): fetched again, and refused.
+    {
+        let mut cache = auth.cache.write().await;
+        cache.fetched_at = Some(Instant::now() - max_age);
+        cache.attempted_at = Some(Instant::now() - max_age);
+    }
+    let refused = auth.authenticate(Some(&bearer(&token))).await;
+    assert!(matches!(refused, Err(AuthError::Invalid(_))), "{refused:?}");
+    assert_eq!(hits.load(Ordering::SeqCst), 2);
+    // Stale keys are never used, even when a refetch is throttled.
+    auth.cache.write().await.keys.insert(
+        "rsa-1".into(),
+        (DecodingKey::from_jwk(&jwk(&rsa, Algorithm::RS256, "rsa-1")).unwrap(), Algorithm::RS256),
+    );
+    auth.cache.write().await.fetched_at = Some(Instant::now() - max_age);
+    let refused = auth.authenticate(Some(&bearer(&token))).await;
+    assert!(matches!(refused, Err(AuthError::KeysUnavailable(_))), "{refused:?}");
 }

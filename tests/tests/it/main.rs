@@ -10,6 +10,7 @@ mod export_jobs;
 mod exports;
 mod hostile_input;
 mod http_limits;
+mod isolation;
 mod openapi;
 mod orders_invoices_payments;
 mod platform;

@@ -389,15 +389,15 @@ async fn the_export_worker_runs_the_job_an_sqs_event_names() {
         .await;
     assert_eq!(status, 202, "{created}");
     let job = created["data"]["id"].as_str().expect("a job id");
-    let event: Value = serde_json::from_str(
+    let event: aws_lambda_events::sqs::SqsEvent = serde_json::from_str(
         &fixture("sqs-export-job.json").replace("{{tenant}}", TENANT).replace("{{job}}", job),
     )
     .expect("an SQS event");
     let ctx = export::ReportContext::from_config(&stack.config).await;
-    let out = export::jobs::run_messages(&ctx, &event).await;
+    let out = export::jobs::run_messages(&ctx, event).await;
     // The job ran; the message that is no job is the one to retry.
     assert_eq!(
-        out,
+        serde_json::to_value(out).expect("JSON"),
         json!({"batchItemFailures": [{"itemIdentifier": "5b2d6f0e-9c1a-4c3e-8f6e-0d1c2b3a4f02"}]})
     );
     let (_, _, done) = stack

@@ -1,9 +1,9 @@
 //! Lambda entry point of the export worker (SQS: one export job a message).
 
+use aws_lambda_events::sqs::SqsEvent;
 use export::ReportContext;
 use lambda_runtime::{Error, LambdaEvent, service_fn};
 use sales_shared::config::Config;
-use serde_json::Value;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
@@ -11,8 +11,8 @@ async fn main() -> Result<(), Error> {
     let config = Config::from_env()?;
     let ctx = ReportContext::from_config(&config).await;
     let ctx = &ctx;
-    lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
-        Ok::<Value, Error>(export::jobs::run_messages(ctx, &event.payload).await)
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<SqsEvent>| async move {
+        Ok::<_, Error>(export::jobs::run_messages(ctx, event.payload).await)
     }))
     .await
 }
