@@ -172,12 +172,13 @@ fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
     parts.join(": ")
 }
 
+/// A loopback server for the outbound tests (here and the JWKS fetch's).
 #[cfg(test)]
-mod tests {
-    use super::*;
+pub(crate) mod test_server {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-    async fn answering(response: &'static str) -> std::net::SocketAddr {
+    /// Answers every connection on 127.0.0.1 with `response` (raw HTTP/1.1).
+    pub async fn answering(response: &'static str) -> std::net::SocketAddr {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().expect("addr");
         tokio::spawn(async move {
@@ -189,6 +190,12 @@ mod tests {
         });
         addr
     }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::test_server::answering;
+    use super::*;
 
     const OK: &str = "HTTP/1.1 204 No Content\r\nconnection: close\r\n\r\n";
 

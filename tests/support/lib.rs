@@ -267,6 +267,46 @@ pub async fn moto_sqs(config: &Config) -> aws_sdk_sqs::Client {
     )
 }
 
+/// A topic on moto's SNS with a queue subscribed to it (raw delivery,
+/// with `filter_policy` if given): the topic's ARN, the queue's URL and an
+/// SQS client to read it.
+pub async fn sns_topic_into_queue(
+    config: &Config,
+    name: &str,
+    filter_policy: Option<&str>,
+) -> (String, String, aws_sdk_sqs::Client) {
+    let shared = sales_shared::aws::sdk_config(config).await;
+    let endpoint = config.sns_endpoint.clone().expect("moto (make test starts it)");
+    let sns = aws_sdk_sns::Client::from_conf(
+        aws_sdk_sns::config::Builder::from(&shared).endpoint_url(endpoint).build(),
+    );
+    let topic = sns.create_topic().name(name).send().await.expect("topic").topic_arn.expect("arn");
+    let sqs = moto_sqs(config).await;
+    let queue =
+        sqs.create_queue().queue_name(name).send().await.expect("queue").queue_url.expect("url");
+    let queue_arn = sqs
+        .get_queue_attributes()
+        .queue_url(&queue)
+        .attribute_names(aws_sdk_sqs::types::QueueAttributeName::QueueArn)
+        .send()
+        .await
+        .expect("attributes")
+        .attributes
+        .and_then(|a| a.get(&aws_sdk_sqs::types::QueueAttributeName::QueueArn).cloned())
+        .expect("queue arn");
+    let mut subscribe = sns
+        .subscribe()
+        .topic_arn(&topic)
+        .protocol("sqs")
+        .endpoint(queue_arn)
+        .attributes("RawMessageDelivery", "true");
+    if let Some(policy) = filter_policy {
+        subscribe = subscribe.attributes("FilterPolicy", policy);
+    }
+    subscribe.send().await.expect("subscribed");
+    (topic, queue, sqs)
+}
+
 /// The body of a presigned link (or any URL), which must answer 200.
 pub async fn fetch(url: &str) -> Vec<u8> {
     let response = reqwest::get(url).await.expect("GET");

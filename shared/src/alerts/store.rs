@@ -187,6 +187,26 @@ pub struct AlertStore<'a> {
 
 mod events;
 
+/// A rule's state move, made only from the state the evaluation read
+/// (`record_evaluation`, and `claim_edge` in its transaction).
+const MOVE_STATE: &str = "SET #state = :to, last_value = :value, last_evaluated_at = :at";
+const MOVE_CONDITION: &str =
+    "attribute_exists(pk) AND (#state = :from OR attribute_not_exists(#state))";
+
+fn move_values(
+    from: RuleState,
+    to: RuleState,
+    value: Decimal,
+    at: DateTime<Utc>,
+) -> HashMap<String, AttributeValue> {
+    HashMap::from([
+        (":to".to_owned(), s(to.as_str())),
+        (":from".to_owned(), s(from.as_str())),
+        (":value".to_owned(), s(value.normalize().to_string())),
+        (":at".to_owned(), s(timestamp(at))),
+    ])
+}
+
 fn s(value: impl Into<String>) -> AttributeValue {
     AttributeValue::S(value.into())
 }
@@ -396,15 +416,10 @@ impl<'a> AlertStore<'a> {
             .update_item()
             .table_name(self.table)
             .set_key(Some(self.rule_key(id)))
-            .update_expression("SET #state = :to, last_value = :value, last_evaluated_at = :at")
-            .condition_expression(
-                "attribute_exists(pk) AND (#state = :from OR attribute_not_exists(#state))",
-            )
+            .update_expression(MOVE_STATE)
+            .condition_expression(MOVE_CONDITION)
             .expression_attribute_names("#state", "state")
-            .expression_attribute_values(":to", s(to.as_str()))
-            .expression_attribute_values(":from", s(from.as_str()))
-            .expression_attribute_values(":value", s(value.normalize().to_string()))
-            .expression_attribute_values(":at", s(timestamp(at)))
+            .set_expression_attribute_values(Some(move_values(from, to, value, at)))
             .send()
             .await;
         Ok(unless_condition_failed(result)?.is_some())

@@ -46,19 +46,10 @@ impl JwksFetcher {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-    /// Answers every connection on loopback with `response` (raw HTTP/1.1).
+    /// A JWKS URL on a loopback server answering `response`.
     async fn raw_server(response: &'static str) -> String {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
-        let addr = listener.local_addr().expect("addr");
-        tokio::spawn(async move {
-            while let Ok((mut socket, _)) = listener.accept().await {
-                let mut request = [0u8; 1024];
-                let _ = socket.read(&mut request).await;
-                let _ = socket.write_all(response.as_bytes()).await;
-            }
-        });
+        let addr = crate::outbound::test_server::answering(response).await;
         format!("http://{addr}/jwks.json")
     }
 

@@ -12,7 +12,7 @@ use axum::http::{HeaderMap, StatusCode};
 use sales_shared::alerts::deliver::RetryPolicy;
 use sales_shared::alerts::signature;
 use sales_tests::december::{NOW, TENANT, order, records};
-use sales_tests::{TestStack, dec, moto_sqs, token};
+use sales_tests::{TestStack, dec, token};
 use serde_json::{Value, json};
 
 const ALERTS: &str = "/api/v1/sales/alerts";
@@ -296,34 +296,8 @@ async fn a_failing_receiver_is_retried_then_recorded_as_failed() {
 async fn the_sns_channel_publishes_the_same_body_to_the_topic() {
     let mut stack = TestStack::new("alerts-sns", NOW).await;
     stack.load_and_apply(TENANT, &records()).await;
-    let shared = sales_shared::aws::sdk_config(&stack.config).await;
-    let endpoint = stack.config.sns_endpoint.clone().expect("moto (make test starts it)");
-    let sns = aws_sdk_sns::Client::from_conf(
-        aws_sdk_sns::config::Builder::from(&shared).endpoint_url(endpoint).build(),
-    );
     let name = format!("alerts-{}", std::process::id());
-    let topic = sns.create_topic().name(&name).send().await.expect("topic").topic_arn.expect("arn");
-    let sqs = moto_sqs(&stack.config).await;
-    let queue =
-        sqs.create_queue().queue_name(&name).send().await.expect("queue").queue_url.expect("url");
-    let queue_arn = sqs
-        .get_queue_attributes()
-        .queue_url(&queue)
-        .attribute_names(aws_sdk_sqs::types::QueueAttributeName::QueueArn)
-        .send()
-        .await
-        .expect("attributes")
-        .attributes
-        .and_then(|a| a.get(&aws_sdk_sqs::types::QueueAttributeName::QueueArn).cloned())
-        .expect("queue arn");
-    sns.subscribe()
-        .topic_arn(&topic)
-        .protocol("sqs")
-        .endpoint(queue_arn)
-        .attributes("RawMessageDelivery", "true")
-        .send()
-        .await
-        .expect("subscribed");
+    let (topic, queue, sqs) = sales_tests::sns_topic_into_queue(&stack.config, &name, None).await;
 
     let config =
         sales_shared::config::Config { alerts_topic_arn: Some(topic), ..stack.config.clone() };

@@ -193,35 +193,10 @@ async fn an_sns_subscription_filtered_on_a_tenant_hears_only_that_tenant() {
     let mut stack = TestStack::new("isolation-sns", NOW).await;
     stack.load_and_apply("tenant-a", &records_of("tenant-a")).await;
     stack.load_and_apply("tenant-b", &records_of("tenant-b")).await;
-    let shared = sales_shared::aws::sdk_config(&stack.config).await;
-    let endpoint = stack.config.sns_endpoint.clone().expect("moto (make test starts it)");
-    let sns = aws_sdk_sns::Client::from_conf(
-        aws_sdk_sns::config::Builder::from(&shared).endpoint_url(endpoint).build(),
-    );
     let name = format!("tenant-filter-{}", std::process::id());
-    let topic = sns.create_topic().name(&name).send().await.expect("topic").topic_arn.expect("arn");
-    let sqs = moto_sqs(&stack.config).await;
-    let queue_url =
-        sqs.create_queue().queue_name(&name).send().await.expect("queue").queue_url.expect("url");
-    let queue_arn = sqs
-        .get_queue_attributes()
-        .queue_url(&queue_url)
-        .attribute_names(aws_sdk_sqs::types::QueueAttributeName::QueueArn)
-        .send()
-        .await
-        .expect("attributes")
-        .attributes
-        .and_then(|a| a.get(&aws_sdk_sqs::types::QueueAttributeName::QueueArn).cloned())
-        .expect("queue arn");
-    sns.subscribe()
-        .topic_arn(&topic)
-        .protocol("sqs")
-        .endpoint(queue_arn)
-        .attributes("RawMessageDelivery", "true")
-        .attributes("FilterPolicy", r#"{"tenant_id": ["tenant-a"]}"#)
-        .send()
-        .await
-        .expect("subscribed");
+    let filter = r#"{"tenant_id": ["tenant-a"]}"#;
+    let (topic, queue_url, sqs) =
+        sales_tests::sns_topic_into_queue(&stack.config, &name, Some(filter)).await;
     let config =
         sales_shared::config::Config { alerts_topic_arn: Some(topic), ..stack.config.clone() };
     let ctx = alerts::EvaluatorContext::from_config(&config).await;

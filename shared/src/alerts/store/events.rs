@@ -31,15 +31,10 @@ impl<'a> AlertStore<'a> {
         let claim = Update::builder()
             .table_name(self.table)
             .set_key(Some(self.rule_key(id)))
-            .update_expression("SET #state = :to, last_value = :value, last_evaluated_at = :at")
-            .condition_expression(
-                "attribute_exists(pk) AND (#state = :from OR attribute_not_exists(#state))",
-            )
+            .update_expression(MOVE_STATE)
+            .condition_expression(MOVE_CONDITION)
             .expression_attribute_names("#state", "state")
-            .expression_attribute_values(":to", s(to.as_str()))
-            .expression_attribute_values(":from", s(from.as_str()))
-            .expression_attribute_values(":value", s(value.normalize().to_string()))
-            .expression_attribute_values(":at", s(timestamp(event.occurred_at)))
+            .set_expression_attribute_values(Some(move_values(from, to, value, event.occurred_at)))
             .build()
             .map_err(built)?;
         let keep = Put::builder()
