@@ -187,6 +187,35 @@ pub fn receive_count(message: &aws_lambda_events::sqs::SqsMessage) -> u32 {
     message.attributes.get("ApproximateReceiveCount").and_then(|n| n.parse().ok()).unwrap_or(1)
 }
 
+/// An SQS event's messages, each read as a `T` (JSON) and handled, all at
+/// once; `handle` says whether the message is done. The partial batch
+/// response names the others, and the messages that are not `kind` at all
+/// (logged; the queue's redrive policy moves them aside).
+pub async fn each_message<T, F, Done>(
+    event: aws_lambda_events::sqs::SqsEvent,
+    kind: &str,
+    handle: F,
+) -> aws_lambda_events::sqs::SqsBatchResponse
+where
+    T: serde::de::DeserializeOwned,
+    F: Fn(aws_lambda_events::sqs::SqsMessage, T) -> Done,
+    Done: std::future::Future<Output = bool>,
+{
+    let runs = event.records.into_iter().map(|record| {
+        let id = record.message_id.clone().unwrap_or_default();
+        let message = serde_json::from_str::<T>(record.body.as_deref().unwrap_or_default());
+        let run = message.ok().map(|message| handle(record, message));
+        async move {
+            let Some(run) = run else {
+                tracing::error!(message_id = id, "not {kind}");
+                return Some(id);
+            };
+            (!run.await).then_some(id)
+        }
+    });
+    batch_response(futures::future::join_all(runs).await.into_iter().flatten().collect())
+}
+
 /// A partial batch response naming `failed` message ids.
 pub fn batch_response(failed: Vec<String>) -> aws_lambda_events::sqs::SqsBatchResponse {
     let mut response = aws_lambda_events::sqs::SqsBatchResponse::default();

@@ -12,7 +12,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodRouter, get};
 use std::time::Duration;
 
-use aws_lambda_events::sqs::{SqsBatchResponse, SqsEvent};
+use aws_lambda_events::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
 use sales_shared::alerts::deliver::{Deliverer, RetryPolicy, Topic};
 use sales_shared::alerts::evaluate::{Evaluation, Evaluator};
 use sales_shared::alerts::outbox::{self, DeliveryMessage};
@@ -28,7 +28,7 @@ use sales_shared::http::{ApiContext, ApiError, TenantView, made};
 use sales_shared::outbound::Outbound;
 use sales_shared::paging::ListPage;
 use sales_shared::params::Params;
-use sales_shared::queue::{Queue, QueueError, batch_response, receive_count};
+use sales_shared::queue::{Queue, QueueError, each_message, receive_count};
 use sales_shared::store::StoreError;
 use serde::Serialize;
 
@@ -391,26 +391,19 @@ pub struct TenantEvaluation {
 /// once, each within its deadline; the messages that failed are named
 /// for a retry (then the dead-letter queue).
 pub async fn run_evaluations(ctx: &EvaluatorContext, event: SqsEvent) -> SqsBatchResponse {
-    let runs = event.records.into_iter().map(|record| async move {
-        let id = record.message_id.unwrap_or_default();
-        let body = record.body.unwrap_or_default();
-        let Ok(message) = serde_json::from_str::<TenantEvaluation>(&body) else {
-            tracing::error!(message_id = id, "not an alert evaluation message");
-            return Some(id);
-        };
+    let evaluate = |_: SqsMessage, message: TenantEvaluation| async move {
         match evaluate_and_dispatch(ctx, &message.tenant).await {
             Ok(evaluation) => {
                 log_evaluation(&evaluation);
-                None
+                true
             }
             Err(e) => {
                 tracing::error!(tenant = %message.tenant, error = %e, "alert evaluation failed");
-                Some(id)
+                false
             }
         }
-    });
-    let failed = futures::future::join_all(runs).await.into_iter().flatten().collect();
-    batch_response(failed)
+    };
+    each_message(event, "an alert evaluation message", evaluate).await
 }
 
 /// The delivery queue's handler: one round per message, all at once (the
@@ -418,14 +411,8 @@ pub async fn run_evaluations(ctx: &EvaluatorContext, event: SqsEvent) -> SqsBatc
 /// retry pushes the message's next receive back by the backoff and names
 /// it; an ended delivery is acknowledged.
 pub async fn run_deliveries(ctx: &EvaluatorContext, event: SqsEvent) -> SqsBatchResponse {
-    let rounds = event.records.into_iter().map(|record| async move {
-        let id = record.message_id.clone().unwrap_or_default();
+    let deliver = |record: SqsMessage, message: DeliveryMessage| async move {
         let round = receive_count(&record);
-        let body = record.body.as_deref().unwrap_or_default();
-        let Ok(message) = serde_json::from_str::<DeliveryMessage>(body) else {
-            tracing::error!(message_id = id, "not an alert delivery message");
-            return Some(id);
-        };
         let store = ctx.store(&message.tenant);
         match outbox::deliver_round(&store, &ctx.deliverer, &message.tenant, &message.entry, round)
             .await
@@ -438,18 +425,17 @@ pub async fn run_deliveries(ctx: &EvaluatorContext, event: SqsEvent) -> SqsBatch
                     tracing::warn!(error = %e, "the retry's backoff could not be set");
                 }
                 tracing::info!(tenant = %message.tenant, round, wait, ?outcome, "alert delivery to retry");
-                Some(id)
+                false
             }
             Ok(outcome) => {
                 tracing::info!(tenant = %message.tenant, round, ?outcome, "alert delivery ended");
-                None
+                true
             }
             Err(e) => {
                 tracing::error!(tenant = %message.tenant, error = %e, "alert delivery failed");
-                Some(id)
+                false
             }
         }
-    });
-    let failed = futures::future::join_all(rounds).await.into_iter().flatten().collect();
-    batch_response(failed)
+    };
+    each_message(event, "an alert delivery message", deliver).await
 }
