@@ -221,31 +221,6 @@ impl<'a> AlertStore<'a> {
         Ok(())
     }
 
-    /// Keeps an event and its deliveries in the rule's history.
-    pub async fn record_event(
-        &self,
-        event: &AlertEvent,
-        deliveries: &[Delivery],
-    ) -> Result<(), StoreError> {
-        let body = serde_json::to_string(event)
-            .map_err(|e| self.malformed(&event.rule_id, e.to_string()))?;
-        let deliveries = serde_json::to_string(deliveries)
-            .map_err(|e| self.malformed(&event.rule_id, e.to_string()))?;
-        let expires = event.occurred_at.timestamp().saturating_add(EVENT_RETENTION_DAYS * 86_400);
-        self.client
-            .put_item()
-            .table_name(self.table)
-            .item("pk", s(keys::events(self.tenant, &event.rule_id)))
-            .item("sk", s(keys::event(&timestamp(event.occurred_at), &event.id)))
-            .item("event", s(body))
-            .item("deliveries", s(deliveries))
-            .item("expires_at", AttributeValue::N(expires.to_string()))
-            .send()
-            .await
-            .map_err(|e| StoreError::dynamo("PutItem", e))?;
-        Ok(())
-    }
-
     /// The rule's events newest first: up to `limit` after the sort key
     /// `after`, each with its sort key (for the next page's cursor).
     pub async fn events(
