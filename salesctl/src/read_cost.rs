@@ -14,8 +14,12 @@ pub const PREFIX: &str = "/api/v1/sales/";
 pub enum Bound {
     /// A calendar period (`today` ... `year`) or the guide's defaults.
     Calendar,
-    /// A custom range of up to ten years, or an aging date in the past.
+    /// A custom range of up to ten years.
     Custom,
+    /// The aging report at a past date: what a custom range may read, plus
+    /// one item per invoice open at that date (its `by_customer` ranks
+    /// customers by their balance then, which no item keeps).
+    PastAging,
 }
 
 impl Bound {
@@ -23,7 +27,7 @@ impl Bound {
     pub fn limit(self) -> u64 {
         match self {
             Bound::Calendar => 100,
-            Bound::Custom => 300,
+            Bound::Custom | Bound::PastAging => 300,
         }
     }
 }
@@ -132,6 +136,15 @@ pub fn cases(today: NaiveDate) -> Vec<ReadCase> {
         if path == "dashboard/revenue" {
             let query = format!("period=year&{ten}");
             out.push(case(format!("{path} period=year 10 years"), path, &query, Bound::Custom));
+            for grain in ["day", "week"] {
+                let query = format!("period={grain}&{four}");
+                out.push(case(
+                    format!("{path} period={grain} 4 years"),
+                    path,
+                    &query,
+                    Bound::Custom,
+                ));
+            }
         }
     }
     for path in FIXED_ENDPOINTS {
@@ -146,7 +159,15 @@ pub fn cases(today: NaiveDate) -> Vec<ReadCase> {
         Bound::Calendar,
     ));
     let query = format!("as_of_date={eighteen_months_back}");
-    out.push(case(format!("{aging} as_of 18 months back"), aging, &query, Bound::Custom));
+    out.push(case(format!("{aging} as_of 18 months back"), aging, &query, Bound::PastAging));
+    let five_years_back = today.checked_sub_months(Months::new(60)).unwrap_or(today);
+    let query = format!("as_of_date={five_years_back}");
+    out.push(case(
+        format!("{aging} as_of before the first invoice"),
+        aging,
+        &query,
+        Bound::Calendar,
+    ));
     out
 }
 
@@ -179,7 +200,13 @@ mod tests {
         let aging =
             cases.iter().find(|c| c.label == "invoices/aging-report as_of 18 months back").unwrap();
         assert!(aging.url.ends_with("?as_of_date=2024-06-17"), "{}", aging.url);
-        assert_eq!(cases.iter().filter(|c| c.bound == Bound::Calendar).count(), 42);
-        assert_eq!(cases.len(), 68);
+        assert_eq!(aging.bound, Bound::PastAging);
+        let before = cases
+            .iter()
+            .find(|c| c.label == "invoices/aging-report as_of before the first invoice")
+            .unwrap();
+        assert!(before.url.ends_with("?as_of_date=2020-12-17"), "{}", before.url);
+        assert_eq!(cases.iter().filter(|c| c.bound == Bound::Calendar).count(), 43);
+        assert_eq!(cases.len(), 71);
     }
 }

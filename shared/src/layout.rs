@@ -34,6 +34,11 @@ pub mod amount_key;
 /// them and the readers parse them only through here.
 pub mod entity_key;
 
+/// Partitions and keys of the closing-date index (`invoices_by_close`):
+/// each invoice under its issue year, month and day, keyed by its close
+/// date, so that the invoices open at any date are read exactly.
+pub mod close_index;
+
 /// Sort keys of ranking items: the value inverted so that an ascending
 /// query lists the largest first, then the id, so that ties come out by id
 /// ascending.

@@ -43,7 +43,7 @@ pub const MEASURE_FAMILIES: [&str; 11] = [
     family::OPEN_DISPUTES_DUE,
 ];
 /// Families of whole items (copies and indexes), by name or prefix.
-const ITEM_FAMILIES: [&str; 9] = [
+const ITEM_FAMILIES: [&str; 8] = [
     family::AR_CUSTOMERS,
     family::CUSTOMERS,
     family::PRODUCTS,
@@ -52,9 +52,9 @@ const ITEM_FAMILIES: [&str; 9] = [
     family::MARKETING_SPEND,
     family::RECENT_ORDERS,
     family::OPEN_DISPUTES,
-    family::INVOICES_BY_CLOSE,
 ];
-const BUCKETED_ITEM_FAMILIES: [&str; 6] = [
+const BUCKETED_ITEM_FAMILIES: [&str; 7] = [
+    family::INVOICES_BY_CLOSE,
     family::TOP_INVOICED,
     family::ORDERS_BY_AMOUNT,
     family::FAILED_PAYMENTS,

@@ -84,29 +84,53 @@ pub const ISSUED_INVOICES: &str = "issued";
 /// What a `daily_orders` measure counts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Daily {
+    /// Placed orders (drafts excluded).
     Placed,
+    /// Revenue-bearing orders.
+    RevenueBearing,
+    /// Their revenue (cents).
     Revenue,
 }
 
-/// `placed_{DD}` / `revenue_{DD}` in the month's item.
+impl Daily {
+    pub const ALL: [Daily; 3] = [Daily::Placed, Daily::RevenueBearing, Daily::Revenue];
+
+    fn letter(self) -> char {
+        match self {
+            Daily::Placed => 'p',
+            Daily::RevenueBearing => 'n',
+            Daily::Revenue => 'r',
+        }
+    }
+
+    /// The `orders` measure it is a day's part of.
+    pub fn orders_measure(self) -> &'static str {
+        match self {
+            Daily::Placed => PLACED,
+            Daily::RevenueBearing => REVENUE_BEARING,
+            Daily::Revenue => REVENUE,
+        }
+    }
+}
+
+/// `p{DD}` (placed), `n{DD}` (revenue-bearing), `r{DD}` (revenue) in the
+/// month's item: short names, as the item is rewritten on every order
+/// change and paid by the KB.
 pub fn daily(what: Daily, day: chrono::NaiveDate) -> String {
     use chrono::Datelike;
-    let name = match what {
-        Daily::Placed => "placed",
-        Daily::Revenue => "revenue",
-    };
-    format!("{name}_{:02}", day.day())
+    format!("{}{:02}", what.letter(), day.day())
 }
 
 /// The measure and day of the month of a `daily_orders` measure.
 pub fn daily_of(name: &str) -> Option<(Daily, u32)> {
-    let (what, day) = name.rsplit_once('_')?;
-    let what = match what {
-        "placed" => Daily::Placed,
-        "revenue" => Daily::Revenue,
-        _ => return None,
-    };
-    Some((what, day.parse().ok()?))
+    let mut chars = name.chars();
+    let letter = chars.next()?;
+    let what = Daily::ALL.into_iter().find(|d| d.letter() == letter)?;
+    let day = chars.as_str();
+    if day.len() != 2 {
+        return None;
+    }
+    Some((what, day.parse().ok().filter(|d| (1..=31).contains(d))?))
 }
 
 /// `order_cash` measures: the order's date, an invoice's paid date.

@@ -106,6 +106,10 @@ fn measure_names_round_trip() {
     assert_eq!(day_of_due(&due_on(day)), Some(day));
     assert_eq!(daily_of(&daily(Daily::Revenue, day)), Some((Daily::Revenue, 7)));
     assert_eq!(daily_of(&daily(Daily::Placed, day)), Some((Daily::Placed, 7)));
-    assert_eq!(daily_of("revenue_bearing"), None);
+    assert_eq!(daily_of(&daily(Daily::RevenueBearing, day)), Some((Daily::RevenueBearing, 7)));
+    assert_eq!(daily(Daily::RevenueBearing, day), "n07");
+    for other in ["revenue_bearing", "p7", "p123", "p32", "x07", "p00", ""] {
+        assert_eq!(daily_of(other), None, "{other}");
+    }
     assert_eq!(day_of_order_day(&order_day(day)), Some(day));
 }

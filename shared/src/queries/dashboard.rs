@@ -59,7 +59,7 @@ pub async fn revenue(
 ) -> Result<RevenueByPeriod, StoreError> {
     let buckets = grain.buckets(range);
     let rows: Vec<(String, Measures)> = if sums_days(grain) {
-        sum_days(buckets, &reader.daily(family::ORDERS, range).await?)
+        sum_days(buckets, &reader.daily_orders(range).await?)
     } else {
         let mut rows = Vec::with_capacity(buckets.len());
         for (label, bucket) in buckets {

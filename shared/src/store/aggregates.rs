@@ -4,7 +4,7 @@
 //! makes stream delivery exactly-once in effect, index items, the tenant's
 //! settings copy and the rollup watermark.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use aws_sdk_dynamodb::Client;
@@ -12,7 +12,7 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::{DateTime, NaiveDate, Utc};
 
 use super::StoreError;
-use crate::buckets::{Grain, cover, day_of_key, epoch};
+use crate::buckets::{cover, epoch};
 use crate::periods::DateRange;
 use crate::records::{RecordKey, TenantSettings};
 
@@ -208,24 +208,6 @@ impl<'a> AggregateReader<'a> {
             *entry = entry.saturating_sub(value);
         }
         Ok(total)
-    }
-
-    /// Day-bucket measures of a range, one entry per day that has any.
-    pub async fn daily(
-        &self,
-        family: &str,
-        range: DateRange,
-    ) -> Result<BTreeMap<NaiveDate, Measures>, StoreError> {
-        let pk = measures_pk(self.tenant, family);
-        let first = crate::buckets::bucket_key(Grain::Day, range.from);
-        let last = crate::buckets::bucket_key(Grain::Day, range.to);
-        let mut out = BTreeMap::new();
-        for item in self.query_range(&pk, &first, &last).await? {
-            if let Some(day) = attr_s(&item, "sk").and_then(day_of_key) {
-                out.insert(day, measures_of(&item)?);
-            }
-        }
-        Ok(out)
     }
 
     /// The tenant's settings as the rollup copied them (defaults if none).

@@ -2,6 +2,7 @@
 //! receivable as dated steps (see `receivables`).
 
 use super::*;
+use sales_shared::layout::close_index;
 
 pub(super) fn invoice_contribution(
     c: &mut Contribution,
@@ -121,30 +122,27 @@ pub(super) fn invoice_contribution(
     let closed_on = (balance <= 0)
         .then(|| last_application.map(on_or_after_issue).into_iter().chain(written_off_on).max())
         .flatten();
-    let close_key = closed_on.map_or_else(|| family::STILL_OPEN.to_owned(), |d| d.to_string());
     let applications: Vec<(String, Measure)> = invoice
         .payment_applications
         .iter()
         .map(|a| (on_or_after_issue(local_date(&a.applied_at, tz)).to_string(), cents(a.amount)))
         .collect();
-    c.index(
-        tenant,
-        family::INVOICES_BY_CLOSE,
-        entity_key::under(close_key, invoice_id),
-        vec![
-            ("invoice_id", number(invoice_id)),
-            ("invoice_number", text(invoice.invoice_number.clone())),
-            ("customer_id", number(customer)),
-            ("order_id", invoice.order_id.map_or(AttributeValue::Null(true), number)),
-            ("issued_on", text(issued_on.to_string())),
-            ("due_date", text(invoice.due_date.to_string())),
-            ("total", number(total)),
-            ("balance", number(balance)),
-            ("written_off", number(written_off)),
-            ("written_off_on", text(written_off_on.map_or_else(String::new, |d| d.to_string()))),
-            ("applications", text(serde_json::to_string(&applications).unwrap_or_default())),
-        ],
-    );
+    let attributes = vec![
+        ("invoice_id", number(invoice_id)),
+        ("invoice_number", text(invoice.invoice_number.clone())),
+        ("customer_id", number(customer)),
+        ("order_id", invoice.order_id.map_or(AttributeValue::Null(true), number)),
+        ("issued_on", text(issued_on.to_string())),
+        ("due_date", text(invoice.due_date.to_string())),
+        ("total", number(total)),
+        ("balance", number(balance)),
+        ("written_off", number(written_off)),
+        ("written_off_on", text(written_off_on.map_or_else(String::new, |d| d.to_string()))),
+        ("applications", text(serde_json::to_string(&applications).unwrap_or_default())),
+    ];
+    for partition in close_index::partitions_of(issued_on, invoice_id) {
+        c.index(tenant, &partition, close_index::sk(closed_on, invoice_id), attributes.clone());
+    }
 }
 
 /// The dated steps of an open receivable: the `aging` family (by the

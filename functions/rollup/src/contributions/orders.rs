@@ -40,6 +40,7 @@ pub(super) fn order_contribution(c: &mut Contribution, order: &Order, tz: Tz) {
     let key = (family::DAILY_ORDERS.to_owned(), bucket_key(Grain::Month, day));
     c.count_family(key.clone(), measure::daily(Daily::Placed, day), 1);
     if order.is_revenue_bearing() {
+        c.count_family(key.clone(), measure::daily(Daily::RevenueBearing, day), 1);
         c.count_family(key, measure::daily(Daily::Revenue, day), cents(order.total_amount));
     }
     let mut customers = vec![family::CUSTOMER_SALES.to_owned()];

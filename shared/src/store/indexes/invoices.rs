@@ -2,6 +2,11 @@
 //! sums, the open invoices of a period and the ranking by balance.
 
 use super::*;
+use crate::buckets::bucket_key;
+use crate::layout::close_index;
+
+/// Queries of the closing-date index in flight at once.
+pub const CLOSE_INDEX_READS: usize = 16;
 
 /// An invoice of the closing-date index, with its dated applications.
 pub fn aging_invoice(item: &Item) -> Result<(AgingInvoice, Option<i64>), StoreError> {
@@ -29,15 +34,47 @@ pub fn aging_invoice(item: &Item) -> Result<(AgingInvoice, Option<i64>), StoreEr
 }
 
 impl AggregateReader<'_> {
-    /// Invoices open at the end of `day` or closed after it, each with its
-    /// order id (the closing-date index from the next day on).
+    /// Invoices open at the end of `day` (issued by then, closed after
+    /// it), each with its order id: the closing-date index under every
+    /// issue year, month and day through `day`, from the key after it
+    /// (`layout::close_index`), up to [`CLOSE_INDEX_READS`] queries at once.
+    /// Reads the years with invoices first (one item per year), then
+    /// exactly the invoices open at `day`.
     pub async fn invoices_open_at(
         &self,
         day: NaiveDate,
     ) -> Result<Vec<(AgingInvoice, Option<i64>)>, StoreError> {
-        let pk = self.pk(family::INVOICES_BY_CLOSE);
-        let from = entity_key::first_under(day.succ_opt().unwrap_or(day));
-        self.scan_partition(&pk, Some(&from), true, None).await?.iter().map(aging_invoice).collect()
+        use futures::{StreamExt, TryStreamExt};
+        let years = self.invoice_years_before(day.year()).await?;
+        let from = close_index::first_key_after(day);
+        let partitions = close_index::partitions_through(day, &years);
+        let reads: Vec<_> = partitions
+            .into_iter()
+            .map(|family| {
+                let (pk, from) = (self.pk(&family), from.clone());
+                async move { self.scan_partition(&pk, Some(&from), true, None).await }
+            })
+            .collect();
+        let pages: Vec<Vec<Item>> =
+            futures::stream::iter(reads).buffer_unordered(CLOSE_INDEX_READS).try_collect().await?;
+        let mut invoices: Vec<(AgingInvoice, Option<i64>)> =
+            pages.iter().flatten().map(aging_invoice).collect::<Result<_, _>>()?;
+        invoices.sort_by_key(|(invoice, _)| invoice.invoice_id);
+        Ok(invoices)
+    }
+
+    /// The years before `year` in which invoices were issued (the `Y#`
+    /// items of the `invoices` family).
+    async fn invoice_years_before(&self, year: i32) -> Result<Vec<i32>, StoreError> {
+        let last = bucket_key(
+            Grain::Year,
+            NaiveDate::from_ymd_opt(year - 1, 1, 1).unwrap_or(NaiveDate::MIN),
+        );
+        let items = self.query_range(&self.pk(family::INVOICES), "Y#", &last).await?;
+        Ok(items
+            .iter()
+            .filter_map(|item| attr_s(item, "sk")?.strip_prefix("Y#")?.parse().ok())
+            .collect())
     }
 
     /// Customers by open balance now (descending, ids ascending), with

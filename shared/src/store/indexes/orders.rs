@@ -96,8 +96,9 @@ impl AggregateReader<'_> {
         self.key_page(&self.pk(family::RECENT_ORDERS), after, false, rows, order_row).await
     }
 
-    /// Placed orders and revenue per day of `range` (days with orders
-    /// only), from one `daily_orders` item per month.
+    /// Placed and revenue-bearing orders and revenue per day of `range`
+    /// (days with orders only, as `orders` measures), from one
+    /// `daily_orders` item per month.
     pub async fn daily_orders(
         &self,
         range: DateRange,
@@ -117,11 +118,7 @@ impl AggregateReader<'_> {
                 let Some(date) = month.with_day(day).filter(|d| range.contains(*d)) else {
                     continue;
                 };
-                let name = match what {
-                    measure::Daily::Placed => measure::PLACED,
-                    measure::Daily::Revenue => measure::REVENUE,
-                };
-                out.entry(date).or_default().insert(name.to_owned(), value);
+                out.entry(date).or_default().insert(what.orders_measure().to_owned(), value);
             }
         }
         Ok(out)
