@@ -1,5 +1,5 @@
 //! `salesctl demo-data`: a deterministic, realistic demo data set as JSON
-//! Lines in the record contract of `source-records.md`.
+//! Lines in the record contract of `sales_shared::records`.
 //!
 //! One tenant in New York sells hardware, software and services to 120
 //! business customers: `months` of orders ending on `today`, with

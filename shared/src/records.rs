@@ -1,4 +1,5 @@
-//! Source records as upstream services write them (`source-records.md`):
+//! Source records as upstream services write them (the contract is this
+//! module's types and `limits`; docs/data-model.md, "Source table"):
 //! their types, validation with field-level rejections, and the canonical
 //! JSON form stored in the source table.
 
@@ -133,7 +134,7 @@ pub fn check_envelope(record: &SourceRecord) -> FieldResult<()> {
 }
 
 /// Parses and validates one JSON Lines record (without its line break).
-/// Field rules and size limits ([`limits`]) follow `source-records.md`;
+/// Field rules and size limits ([`limits`]) follow this module's types and `limits`;
 /// unknown fields are ignored.
 pub fn parse_record(line: &str) -> FieldResult<SourceRecord> {
     limits::check_line_size(line.len())?;

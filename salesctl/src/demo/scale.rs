@@ -28,7 +28,7 @@
 //!   from the demo's 25 products, each in 4 variants (100 products, the
 //!   cheapest variant ordered most).
 //!
-//! The output is JSON Lines in the record contract of `source-records.md`
+//! The output is JSON Lines in the record contract of `sales_shared::records`
 //! (the demo's writer), or the parsed records ([`records`]).
 
 use std::io::{self, Write};

@@ -89,8 +89,8 @@ pub async fn invoice_statistics(
     Ok(out)
 }
 
-/// Invoices open at the end of `day` or closed since, of one customer or
-/// of all (the closing-date index from the next day on).
+/// Invoices open at the end of `day`, of one customer or of all (the
+/// closing-date index: exactly the invoices open then).
 pub async fn invoices_open_at(
     reader: &AggregateReader<'_>,
     day: NaiveDate,
@@ -164,9 +164,9 @@ pub async fn aging_page(
     Ok(page.map(|rows| AgingReport { by_customer: rows, ..report }))
 }
 
-/// The aging report at any date, from the invoices open then or closed
-/// since: every customer with a balance ranked in `by_customer` (unnamed:
-/// name the page with [`name_customer_rows`]), and with `include_paid`
+/// The aging report at any date, from the invoices open then: every
+/// customer with a balance ranked in `by_customer` (unnamed: name the
+/// page with [`name_customer_rows`]), and with `include_paid`
 /// the invoices settled by the date and every customer billed by then.
 pub async fn aging_at(
     reader: &AggregateReader<'_>,

@@ -1,4 +1,4 @@
-//! The size limits of `source-records.md`, in one place: the parser applies
+//! The size limits of source records (docs/data-model.md, "Record limits"), in one place: the parser applies
 //! them field by field, [`check_limits`] re-checks a record that reached us
 //! another way (a stream image written without the loader), and the loader
 //! checks a line's size before parsing it.

@@ -36,8 +36,8 @@ use salesctl::scale::{ScaleOptions, records};
 mod checks;
 
 use checks::{
-    customer_items, derived_figures_match_the_customers, high_value_orders_match_the_orders,
-    listed_invoices, open_at, range_of,
+    as_of_of, customer_items, derived_figures_match_the_customers,
+    high_value_orders_match_the_orders, listed_invoices, open_at, range_of,
 };
 
 const TODAY: &str = "2025-12-17";
@@ -125,16 +125,6 @@ fn tenant_records(records: &[SourceRecord], tenant: &str, twins: bool) -> Vec<So
         out.push(twin);
     }
     out
-}
-
-/// The `as_of_date` of an aging report's URL.
-fn as_of_of(url: &str) -> NaiveDate {
-    let (_, query) = url.split_once('?').expect("a query");
-    query
-        .split('&')
-        .find_map(|p| p.strip_prefix("as_of_date="))
-        .and_then(|d| d.parse().ok())
-        .unwrap_or_else(|| panic!("{url}: no as_of_date"))
 }
 
 async fn items_read(stack: &TestStack, tenant: &str, url: &str) -> u64 {

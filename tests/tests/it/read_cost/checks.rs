@@ -64,7 +64,6 @@ pub(super) async fn high_value_orders_match_the_orders(
     }
 }
 
-/// The custom range of a case's `from_date` and `to_date`.
 /// Every invoice of the tenant once, with its dated applications: the
 /// closing-date index under each invoice's issue day.
 pub(super) fn listed_invoices(state: &AggregateState, tenant: &str) -> Vec<AgingInvoice> {
@@ -109,15 +108,23 @@ pub(super) fn open_at(listed: &[AgingInvoice], day: NaiveDate) -> u64 {
     listed.iter().filter(|i| i.is_open_at(day)).count() as u64
 }
 
+/// The date a case's URL gives its parameter `name` (`"from_date="`).
+fn date_param(url: &str, name: &str) -> NaiveDate {
+    let value = url
+        .split(['?', '&'])
+        .find_map(|p| p.strip_prefix(name))
+        .unwrap_or_else(|| panic!("{url}: {name}"));
+    value.parse().unwrap_or_else(|_| panic!("{url}: {name}{value}"))
+}
+
+/// The custom range of a case's `from_date` and `to_date`.
 pub(super) fn range_of(url: &str) -> DateRange {
-    let date = |name: &str| -> NaiveDate {
-        let value = url
-            .split(['?', '&'])
-            .find_map(|p| p.strip_prefix(name))
-            .unwrap_or_else(|| panic!("{url}: {name}"));
-        value.parse().unwrap_or_else(|_| panic!("{url}: {name}{value}"))
-    };
-    DateRange::new(date("from_date="), date("to_date="))
+    DateRange::new(date_param(url, "from_date="), date_param(url, "to_date="))
+}
+
+/// The `as_of_date` of an aging report's URL.
+pub(super) fn as_of_of(url: &str) -> NaiveDate {
+    date_param(url, "as_of_date=")
 }
 
 /// The customer items a custom range's distinct-customer figures may read:
