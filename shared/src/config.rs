@@ -46,6 +46,10 @@ pub struct Config {
     /// `GET .../export` writes within the request; a larger range answers
     /// 202 with an export job.
     pub export_sync_max_rows: u64,
+    /// `SALES_SYNC_READ_BUDGET` (default 20 000): the most items a request
+    /// may read within it; a request whose size (learnt from a bounded
+    /// read) is larger answers 202 with a job that writes the same JSON.
+    pub sync_read_budget: u64,
     /// `SALES_EXPORT_JOBS_PER_TENANT` (default 5): the most export jobs a
     /// tenant may have queued or running at once; the next answers 429.
     pub export_jobs_per_tenant: usize,
@@ -90,6 +94,9 @@ pub const DEFAULT_EXPORT_LINK_TTL: std::time::Duration = std::time::Duration::fr
 /// Default `SALES_EXPORT_SYNC_MAX_ROWS`: about ten 1 MB pages of the
 /// by-date index, a few seconds (docs/performance.md, "Exports").
 pub const DEFAULT_EXPORT_SYNC_MAX_ROWS: u64 = 50_000;
+/// Default `SALES_SYNC_READ_BUDGET`: about a second and a half of
+/// DynamoDB reads (docs/performance.md, "A budget instead of a timeout").
+pub const DEFAULT_SYNC_READ_BUDGET: u64 = 20_000;
 /// Default `SALES_EXPORT_JOBS_PER_TENANT`.
 pub const DEFAULT_EXPORT_JOBS_PER_TENANT: usize = 5;
 /// Longest lifetime S3 accepts for a presigned link: 7 days (local runs).
@@ -225,6 +232,15 @@ impl Config {
                 }
             })?,
         };
+        let sync_read_budget = match var("SALES_SYNC_READ_BUDGET") {
+            None => DEFAULT_SYNC_READ_BUDGET,
+            Some(text) => text.parse::<u64>().ok().filter(|n| *n >= 1).ok_or_else(|| {
+                ConfigError::Invalid {
+                    name: "SALES_SYNC_READ_BUDGET",
+                    message: format!("must be a whole number of items, at least 1, got `{text}`"),
+                }
+            })?,
+        };
         let export_jobs_per_tenant = match var("SALES_EXPORT_JOBS_PER_TENANT") {
             None => DEFAULT_EXPORT_JOBS_PER_TENANT,
             Some(text) => {
@@ -274,6 +290,7 @@ impl Config {
                 .unwrap_or_else(|| "sales-export-jobs".into()),
             export_queue_url: var("SALES_EXPORT_QUEUE_URL"),
             export_sync_max_rows,
+            sync_read_budget,
             export_jobs_per_tenant,
             // Local services: the stack's one fixed region (DynamoDB Local
             // keeps tables per key and region).

@@ -11,9 +11,9 @@ pub mod csv_file;
 pub mod destination;
 #[cfg(feature = "exports")]
 pub mod font;
-#[cfg(feature = "exports")]
+#[cfg(feature = "jobs")]
 pub mod job_store;
-#[cfg(feature = "exports")]
+#[cfg(feature = "jobs")]
 pub mod jobs;
 #[cfg(feature = "exports")]
 pub mod pdf_report;
@@ -27,6 +27,26 @@ pub mod tables;
 pub mod upload;
 #[cfg(feature = "exports")]
 pub mod xlsx_file;
+
+/// What is exported.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dataset {
+    Orders,
+    Invoices,
+}
+
+impl Dataset {
+    pub fn name(self) -> &'static str {
+        match self {
+            Dataset::Orders => "orders",
+            Dataset::Invoices => "invoices",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        [Dataset::Orders, Dataset::Invoices].into_iter().find(|d| d.name() == text)
+    }
+}
 
 /// A file format of the `format` parameter.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

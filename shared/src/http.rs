@@ -7,6 +7,9 @@ mod error;
 /// The export endpoints' parameters and answers (the export function).
 #[cfg(feature = "exports")]
 pub mod exports;
+/// Queueing export jobs: large exports, answers over the read budget.
+#[cfg(feature = "jobs")]
+pub mod jobs;
 
 pub use context::{
     ApiContext, ITEMS_READ_HEADER, TenantView, lambda_handler, made, not_found, run_http_function,

@@ -39,6 +39,12 @@ pub mod entity_key;
 /// date, so that the invoices open at any date are read exactly.
 pub mod close_index;
 
+/// The returning-customer index (`customer_returns`): each order day
+/// after a customer's first, with the customer's previous order day, so
+/// that distinct, returning and retained customers of any range are sums
+/// over its cover.
+pub mod returns;
+
 /// Sort keys of ranking items: the value inverted so that an ascending
 /// query lists the largest first, then the id, so that ties come out by id
 /// ascending.

@@ -13,7 +13,9 @@
 //! | `/orders` by status, performance metrics, high-value orders | [`orders`] |
 //! | `/invoices/statistics`, the aging report | [`invoices`] |
 //! | `/payments/statistics`, failed and disputed payments | [`payments`] |
+//! | the size of a request that reads per customer or invoice (the read budget) | [`budget`] |
 
+pub mod budget;
 pub mod customers;
 pub mod dashboard;
 pub mod invoices;

@@ -65,6 +65,7 @@ impl TestStack {
                 .ok()
                 .map(|endpoint| format!("{endpoint}/123456789012/{prefix}-export-jobs")),
             export_sync_max_rows: sales_shared::config::DEFAULT_EXPORT_SYNC_MAX_ROWS,
+            sync_read_budget: sales_shared::config::DEFAULT_SYNC_READ_BUDGET,
             export_jobs_per_tenant: sales_shared::config::DEFAULT_EXPORT_JOBS_PER_TENANT,
             // moto's one server answers SNS as well as SQS.
             sns_endpoint: std::env::var("SALES_SQS_ENDPOINT").ok(),
@@ -201,12 +202,13 @@ impl TestStack {
             }
             None => Body::empty(),
         };
-        let response =
-            self.app.clone().oneshot(request.body(body).expect("request")).await.expect("response");
-        let status = response.status();
-        let headers = response.headers().clone();
-        let bytes = axum::body::to_bytes(response.into_body(), 10 << 20).await.expect("body");
-        (status, headers, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
+        send_to(&self.app, request.body(body).expect("request")).await
+    }
+
+    /// The same API as [`Self::app`] with another configuration (a read
+    /// budget, a limit) over the same tables.
+    pub async fn app_with(&self, config: &Config) -> axum::Router {
+        salesctl::serve::app(ApiContext::from_config(config).await)
     }
 
     /// Runs the export jobs queued so far, as the worker does on AWS;
@@ -312,6 +314,15 @@ pub async fn fetch(url: &str) -> Vec<u8> {
     let response = reqwest::get(url).await.expect("GET");
     assert_eq!(response.status(), 200, "{url}");
     response.bytes().await.expect("the body").to_vec()
+}
+
+/// One request to `app`: status, headers and the JSON body (null if not JSON).
+pub async fn send_to(app: &axum::Router, request: Request<Body>) -> (StatusCode, HeaderMap, Value) {
+    let response = app.clone().oneshot(request).await.expect("response");
+    let status = response.status();
+    let headers = response.headers().clone();
+    let bytes = axum::body::to_bytes(response.into_body(), 10 << 20).await.expect("body");
+    (status, headers, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
 }
 
 pub fn token(tenant: &str, scope: &str) -> String {

@@ -3,18 +3,22 @@
 use std::sync::Arc;
 
 use axum::extract::{RawQuery, State};
+use axum::http::Uri;
 use axum::response::Response;
 use sales_shared::auth::Principal;
+use sales_shared::http::jobs::defer_over_budget;
 use sales_shared::http::{ApiContext, ApiError};
 use sales_shared::params::Params;
+use sales_shared::queries::budget;
 use sales_shared::queries::customers::{AnalyticsQuery, customer_analytics as analytics};
 use sales_shared::queries::performance::performance as kpis;
 
 /// `GET /dashboard/customer-analytics` (`period`, default month; `limit`
-/// for `top_customers`).
+/// for `top_customers`); over the read budget, 202 with a job.
 pub async fn customer_analytics(
     State(ctx): State<Arc<ApiContext>>,
     principal: Principal,
+    uri: Uri,
     RawQuery(query): RawQuery,
 ) -> Result<Response, ApiError> {
     let view = ctx.read_view(&principal, "customer-analytics").await?;
@@ -25,6 +29,10 @@ pub async fn customer_analytics(
         limit: params.limit()?,
         vip_lifetime_revenue: view.settings.vip_lifetime_revenue,
     };
+    let size = budget::customer_analytics(&view.reader, &query, view.today).await?;
+    if let Some(job) = defer_over_budget(&ctx, &view, &principal, size, &uri, period).await? {
+        return Ok(job);
+    }
     view.respond(analytics(&view.reader, query, view.today).await?).await
 }
 

@@ -3,10 +3,14 @@
 use std::sync::Arc;
 
 use axum::extract::{RawQuery, State};
+use axum::http::Uri;
 use axum::response::Response;
 use sales_shared::auth::Principal;
+use sales_shared::buckets::calendar_bucket_of;
+use sales_shared::http::jobs::defer_over_budget;
 use sales_shared::http::{ApiContext, ApiError};
 use sales_shared::params::Params;
+use sales_shared::queries::budget;
 use sales_shared::queries::customers::top_customers as ranked_customers;
 use sales_shared::queries::dashboard::{recent_orders as latest_orders, sales_goals as goals};
 
@@ -25,10 +29,12 @@ pub async fn recent_orders(
     view.respond_page(&params, page).await
 }
 
-/// `GET /dashboard/widgets/top-customers` (`period`, default month).
+/// `GET /dashboard/widgets/top-customers` (`period`, default month); a
+/// custom range over the read budget: 202 with a job.
 pub async fn top_customers(
     State(ctx): State<Arc<ApiContext>>,
     principal: Principal,
+    uri: Uri,
     RawQuery(query): RawQuery,
 ) -> Result<Response, ApiError> {
     let view = ctx.read_view(&principal, "top-customers").await?;
@@ -37,6 +43,11 @@ pub async fn top_customers(
     let (_, period) = params.period(view.today)?;
     let limit = params.limit()?;
     let start = view.position(&params)?;
+    let ranked = calendar_bucket_of(period).is_none();
+    let size = budget::customers_of(&view.reader, period, ranked).await?;
+    if let Some(job) = defer_over_budget(&ctx, &view, &principal, size, &uri, period).await? {
+        return Ok(job);
+    }
     let page = ranked_customers(&view.reader, period, start, limit).await?;
     view.respond_page(&params, page).await
 }

@@ -14,16 +14,15 @@ use axum::response::Response;
 use axum::routing::{MethodRouter, get};
 use sales_shared::auth::{Principal, Scope};
 use sales_shared::envelope::NoTotals;
-use sales_shared::exports::job_store::{Created, JobStore};
 use sales_shared::exports::jobs::{
-    ExportSpec, Job, JobLink, JobMessage, JobState, JobView, is_job_id, new_job_id,
-    valid_idempotency_key,
+    ExportSpec, Job, JobLink, JobView, is_job_id, valid_idempotency_key,
 };
 use sales_shared::exports::run::{Dataset, Request, Unwatched, export, object_key};
 use sales_shared::http::exports::{
     EXPORT_PARAMETERS, ExportOut, body_params, dataset_param, export_spec, rows_in_range,
     see_other, wants_json,
 };
+use sales_shared::http::jobs::{job_store, queue_job};
 use sales_shared::http::{ApiContext, ApiError, TenantView, made};
 use sales_shared::paging::ListPage;
 use sales_shared::params::Params;
@@ -41,14 +40,6 @@ fn table() -> [(&'static str, MethodRouter<Arc<ApiContext>>); 4] {
 sales_shared::http_function_routes!(table);
 
 const IDEMPOTENCY_KEY: &str = "idempotency-key";
-
-/// The `Retry-After` of a job refused at the tenant's cap: jobs of a few
-/// hundred thousand rows take tens of seconds.
-const JOB_CAP_RETRY_AFTER_SECONDS: u32 = 30;
-
-/// How long a job may stay `queued` before a repeated request (same
-/// `Idempotency-Key`) sends its message again.
-const REQUEUE_AFTER: chrono::Duration = chrono::Duration::seconds(60);
 
 /// `GET /{dataset}/export`.
 fn export_route(dataset: Dataset) -> MethodRouter<Arc<ApiContext>> {
@@ -118,10 +109,6 @@ fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
     }
 }
 
-fn store<'a>(ctx: &'a ApiContext, principal: &'a Principal) -> JobStore<'a> {
-    JobStore::new(&ctx.dynamo, &ctx.export_jobs_table, &principal.tenant_id)
-}
-
 /// The job's view, with a fresh link once it has a file.
 async fn view_of(ctx: &ApiContext, view: &TenantView<'_>, job: &Job) -> Result<JobView, ApiError> {
     let link = match (&job.object_key, &job.filename) {
@@ -143,94 +130,7 @@ async fn start_job(
     spec: ExportSpec,
     idempotency_key: Option<String>,
 ) -> Result<Response, ApiError> {
-    let Some(queue) = &ctx.export_queue else {
-        return Err(ApiError::Refused {
-            status: StatusCode::SERVICE_UNAVAILABLE,
-            code: "export_jobs_unavailable",
-            message: "export jobs are not configured here (SALES_EXPORT_QUEUE_URL)".into(),
-        });
-    };
-    // Job bookkeeping runs on the wall clock (TTL, the file's lifecycle),
-    // not the API's pinned one.
-    let now = chrono::Utc::now();
-    let job = Job::queued(new_job_id(now), spec, now);
-    let store = store(ctx, principal);
-    let queue_failed = |message: String| {
-        tracing::error!(tenant = %principal.tenant_id, error = %message, "queueing an export job failed");
-        ApiError::Refused {
-            status: StatusCode::SERVICE_UNAVAILABLE,
-            code: "queue_unavailable",
-            message: "the export could not be queued; try again".into(),
-        }
-    };
-    let cap = ctx.export_jobs_per_tenant;
-    if !store.take_slot(&job.id, cap, now).await? {
-        // A repeat of an earlier request still finds its job.
-        let repeat = match &idempotency_key {
-            Some(key) => store.by_key(key, &job).await?,
-            None => None,
-        };
-        let Some(Created::Existing(existing)) = repeat else {
-            tracing::info!(tenant = %principal.tenant_id, cap, "export job refused: the tenant's jobs are at the cap");
-            return Err(ApiError::TooMany {
-                code: "too_many_export_jobs",
-                message: format!(
-                    "at most {cap} export jobs may be queued or running at once: try again when one has finished"
-                ),
-                retry_after: JOB_CAP_RETRY_AFTER_SECONDS,
-            });
-        };
-        let out = view_of(ctx, view, &existing).await?;
-        let location = out.status_url.clone();
-        return Ok(made(view.respond(out).await?, StatusCode::ACCEPTED, &location));
-    }
-    let created = match store.create(&job, idempotency_key.as_deref()).await {
-        Ok(Created::New(job)) => Created::New(job),
-        // The slot was taken for a job that is not made.
-        other => {
-            store.free_slot(&job.id).await;
-            other?
-        }
-    };
-    let job = match created {
-        Created::New(job) => {
-            let message = JobMessage { tenant: principal.tenant_id.clone(), job: job.id.clone() };
-            if let Err(error) = queue.send(&message).await {
-                let message = error.to_string();
-                // No job without its message: fail it (freeing its slot),
-                // and free the key so that a retry with it makes a new job.
-                store
-                    .fail(&job.id, 0, "the job could not be queued; request it again", now)
-                    .await?;
-                if let Some(key) = &idempotency_key {
-                    store.release_key(key).await?;
-                }
-                return Err(queue_failed(message));
-            }
-            tracing::info!(tenant = %principal.tenant_id, job = %job.id, "export job queued");
-            job
-        }
-        // A repeat of a job still queued a while after it was made: its
-        // message may have been lost (the request that made it died between
-        // the two writes); send it again (a second message for a job is
-        // harmless: the claim lets one run start).
-        Created::Existing(job)
-            if job.state == JobState::Queued && now - job.created_at > REQUEUE_AFTER =>
-        {
-            let message = JobMessage { tenant: principal.tenant_id.clone(), job: job.id.clone() };
-            queue.send(&message).await.map_err(|e| queue_failed(e.to_string()))?;
-            tracing::info!(tenant = %principal.tenant_id, job = %job.id, "export job queued again");
-            job
-        }
-        Created::Existing(job) => job,
-        Created::KeyReused => {
-            return Err(ApiError::Refused {
-                status: StatusCode::CONFLICT,
-                code: "idempotency_key_reused",
-                message: "this Idempotency-Key was used for a different export request".into(),
-            });
-        }
-    };
+    let job = queue_job(ctx, principal, spec, idempotency_key).await?;
     let out = view_of(ctx, view, &job).await?;
     let location = out.status_url.clone();
     Ok(made(view.respond(out).await?, StatusCode::ACCEPTED, &location))
@@ -256,20 +156,29 @@ async fn create(
     start_job(&ctx, &view, &principal, spec, key).await
 }
 
-/// `GET /exports/{id}`.
+/// `GET /exports/{id}`: with `sales:export`, any job; with `sales:read`
+/// only, the jobs answering a request over the read budget.
 async fn show(
     State(ctx): State<Arc<ApiContext>>,
     principal: Principal,
     Path(id): Path<String>,
     RawQuery(query): RawQuery,
 ) -> Result<Response, ApiError> {
-    let view = ctx.view(&principal, "export-job", Scope::Export).await?;
+    // Neither scope: the export scope is the one named missing.
+    let read_only =
+        principal.require(Scope::Export).is_err() && principal.require(Scope::Read).is_ok();
+    let scope = if read_only { Scope::Read } else { Scope::Export };
+    let view = ctx.view(&principal, "export-job", scope).await?;
     Params::parse(query.as_deref(), &[])?;
     let missing = || ApiError::Missing("no such export job");
     if !is_job_id(&id) {
         return Err(missing());
     }
-    let job = store(&ctx, &principal).get(&id, chrono::Utc::now()).await?.ok_or_else(missing)?;
+    let job =
+        job_store(&ctx, &principal).get(&id, chrono::Utc::now()).await?.ok_or_else(missing)?;
+    if job.spec.request.is_none() {
+        principal.require(Scope::Export)?;
+    }
     let out = view_of(&ctx, &view, &job).await?;
     view.respond(out).await
 }
@@ -283,7 +192,7 @@ async fn list(
     let view = ctx.view(&principal, "exports", Scope::Export).await?;
     let params = Params::parse(query.as_deref(), &["limit", "cursor"])?;
     let limit = params.limit()?;
-    let rows = store(&ctx, &principal)
+    let rows = job_store(&ctx, &principal)
         .list(view.after(&params)?.as_deref(), limit + 1, chrono::Utc::now())
         .await?;
     let page = ListPage::of_keyed(rows, limit, NoTotals {});

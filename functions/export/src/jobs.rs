@@ -8,9 +8,11 @@ use std::time::{Duration, Instant};
 
 use aws_lambda_events::sqs::{SqsBatchResponse, SqsEvent};
 use chrono::Utc;
+use sales_shared::auth::{Principal, Scope};
 use sales_shared::exports::job_store::JobStore;
-use sales_shared::exports::jobs::{JobMessage, MAX_ATTEMPTS};
+use sales_shared::exports::jobs::{Job, JobMessage, MAX_ATTEMPTS, RESPONSE_FORMAT};
 use sales_shared::exports::run::{Progress, Request, export};
+use sales_shared::exports::upload::{MultipartUpload, attachment};
 use sales_shared::periods::local_today;
 use sales_shared::queue::{Queue, QueueError, batch_response};
 use sales_shared::store::StoreError;
@@ -75,6 +77,9 @@ pub async fn run_job(ctx: &ReportContext, tenant: &str, id: &str) -> Result<Outc
         };
     };
     let attempt = job.attempts;
+    if let Some(request) = job.spec.request.clone() {
+        return run_answer(ctx, &store, tenant, &job, &request).await;
+    }
     let (Some(dataset), Some(format)) = (job.spec.dataset(), job.spec.format()) else {
         let reason = "the job's request is not one this version runs".to_owned();
         store.fail(id, attempt, &reason, Utc::now()).await?;
@@ -123,6 +128,87 @@ pub async fn run_job(ctx: &ReportContext, tenant: &str, id: &str) -> Result<Outc
             Ok(Outcome::Failed(reason))
         }
     }
+}
+
+/// Runs a deferred answer: the request through its route, as the tenant
+/// with `sales:read`, and its JSON written to the job's file.
+async fn run_answer(
+    ctx: &ReportContext,
+    store: &JobStore<'_>,
+    tenant: &str,
+    job: &Job,
+    request: &str,
+) -> Result<Outcome, StoreError> {
+    let (id, attempt) = (job.id.as_str(), job.attempts);
+    tracing::info!(tenant, job = id, request, "deferred answer running");
+    let written = match answer(ctx, tenant, request).await {
+        Ok(body) => write_answer(ctx, &job.response_key(tenant), body).await,
+        Err(reason) => Err(reason),
+    };
+    match written {
+        Ok((key, bytes)) => {
+            let filename = format!("{id}.{RESPONSE_FORMAT}");
+            if !store.succeed(id, attempt, 1, bytes, &key, &filename, Utc::now()).await? {
+                return Ok(Outcome::Skipped("taken over by a later run"));
+            }
+            Ok(Outcome::Succeeded { rows: 1, bytes })
+        }
+        Err(reason) => {
+            tracing::error!(tenant, job = id, error = %reason, "deferred answer failed");
+            store.fail(id, attempt, &reason, Utc::now()).await?;
+            Ok(Outcome::Failed(reason))
+        }
+    }
+}
+
+/// The body of a `GET` of `request` (path and query) answered as `tenant`
+/// with `sales:read`; a refusal (4xx, 5xx) is the job's failure.
+async fn answer(ctx: &ReportContext, tenant: &str, request: &str) -> Result<Vec<u8>, String> {
+    use http_body_util::BodyExt;
+    use tower::ServiceExt;
+    let mut http = axum::http::Request::get(request)
+        .body(axum::body::Body::empty())
+        .map_err(|e| format!("the job's request is not a request: {e}"))?;
+    http.extensions_mut().insert(Principal {
+        tenant_id: tenant.to_owned(),
+        scopes: vec![Scope::Read.as_str().to_owned()],
+    });
+    let response = ctx.answers.clone().oneshot(http).await.map_err(|e| e.to_string())?;
+    let status = response.status();
+    let body = response
+        .into_body()
+        .collect()
+        .await
+        .map_err(|e| format!("reading the answer failed: {e}"))?
+        .to_bytes();
+    if !status.is_success() {
+        return Err(format!("the request answered {status}: {}", String::from_utf8_lossy(&body)));
+    }
+    Ok(body.to_vec())
+}
+
+/// Writes a deferred answer's JSON to `key`: its key and size.
+async fn write_answer(
+    ctx: &ReportContext,
+    key: &str,
+    body: Vec<u8>,
+) -> Result<(String, u64), String> {
+    let filename = key.rsplit('/').next().unwrap_or(key);
+    let mut upload = MultipartUpload::start(
+        &ctx.s3,
+        &ctx.bucket,
+        key,
+        "application/json",
+        &attachment(filename),
+    )
+    .await
+    .map_err(|e| e.for_tenant())?;
+    if let Err(err) = upload.part(body).await {
+        upload.abort().await;
+        return Err(err.for_tenant());
+    }
+    let bytes = upload.finish().await.map_err(|e| e.for_tenant())?;
+    Ok((key.to_owned(), bytes))
 }
 
 /// The worker's handler: an SQS event's messages, one job each; answers

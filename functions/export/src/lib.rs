@@ -44,6 +44,17 @@ pub struct ReportContext {
     pub clock: Clock,
     /// The per-tenant fan-out queue (`SALES_REPORT_QUEUE_URL`).
     pub queue: Option<Queue>,
+    /// The routes whose answers may be deferred to a job (dashboard,
+    /// orders, invoices), with no read budget: the worker answers them.
+    pub answers: axum::Router,
+}
+
+/// The routes of the functions whose answers go over the read budget,
+/// served without one (the job answers what the request could not).
+async fn answers_router(config: &Config) -> axum::Router {
+    let unlimited = Config { sync_read_budget: u64::MAX, ..config.clone() };
+    let api = sales_shared::http::ApiContext::from_config(&unlimited).await;
+    dashboard::routes().merge(orders::routes()).merge(invoices::routes()).with_state(api)
 }
 
 /// One tenant's report of one month: the body of a fan-out message.
@@ -71,6 +82,7 @@ impl ReportContext {
             link_ttl: config.export_link_ttl,
             clock: config.clock(),
             queue: Queue::at(config, config.report_queue_url.as_ref()).await,
+            answers: answers_router(config).await,
         }
     }
 

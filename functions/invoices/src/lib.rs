@@ -5,13 +5,17 @@
 use std::sync::Arc;
 
 use axum::extract::{RawQuery, State};
+use axum::http::Uri;
 use axum::response::Response;
 use axum::routing::{MethodRouter, get};
 use sales_shared::auth::Principal;
 use sales_shared::buckets::epoch;
+use sales_shared::http::jobs::defer_over_budget;
 use sales_shared::http::{ApiContext, ApiError};
 use sales_shared::metrics::aging::{AgeBy, Buckets};
 use sales_shared::params::Params;
+use sales_shared::periods::DateRange;
+use sales_shared::queries::budget;
 use sales_shared::queries::invoices::{
     AgingQuery, StatisticsQuery, aging_page, invoice_statistics,
 };
@@ -32,6 +36,7 @@ sales_shared::http_function_routes!(table);
 async fn statistics(
     State(ctx): State<Arc<ApiContext>>,
     principal: Principal,
+    uri: Uri,
     RawQuery(query): RawQuery,
 ) -> Result<Response, ApiError> {
     let view = ctx.read_view(&principal, "invoice-statistics").await?;
@@ -41,6 +46,10 @@ async fn statistics(
     let customer = params.id("customer_id")?;
     let limit = params.limit()?;
     let query = StatisticsQuery { period, customer, limit };
+    let size = budget::invoice_statistics(&view.reader, &query, view.today).await?;
+    if let Some(job) = defer_over_budget(&ctx, &view, &principal, size, &uri, period).await? {
+        return Ok(job);
+    }
     view.respond(invoice_statistics(&view.reader, query, view.today).await?).await
 }
 
@@ -72,6 +81,7 @@ fn bucket_options(params: &Params) -> Result<Buckets, ApiError> {
 async fn aging(
     State(ctx): State<Arc<ApiContext>>,
     principal: Principal,
+    uri: Uri,
     RawQuery(query): RawQuery,
 ) -> Result<Response, ApiError> {
     let view = ctx.read_view(&principal, "aging-report").await?;
@@ -88,6 +98,11 @@ async fn aging(
     let buckets = bucket_options(&params)?;
     let limit = params.limit()?;
     let query = AgingQuery { as_of, customer, include_paid, buckets };
+    let size = budget::aging_report(&view.reader, &query, view.today).await?;
+    let day = DateRange::new(as_of, as_of);
+    if let Some(job) = defer_over_budget(&ctx, &view, &principal, size, &uri, day).await? {
+        return Ok(job);
+    }
     let page = aging_page(&view.reader, &query, view.today, view.position(&params)?, limit).await?;
     view.respond_page(&params, page).await
 }

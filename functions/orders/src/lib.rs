@@ -5,12 +5,15 @@
 use std::sync::Arc;
 
 use axum::extract::{RawQuery, State};
+use axum::http::Uri;
 use axum::response::Response;
 use axum::routing::{MethodRouter, get};
 use sales_shared::auth::Principal;
+use sales_shared::http::jobs::defer_over_budget;
 use sales_shared::http::{ApiContext, ApiError};
 use sales_shared::money::to_cents;
 use sales_shared::params::Params;
+use sales_shared::queries::budget;
 use sales_shared::queries::orders::{
     HighValueQuery, PerformanceQuery, high_value_orders, order_performance, orders_by_status,
 };
@@ -33,6 +36,7 @@ sales_shared::http_function_routes!(table);
 async fn performance(
     State(ctx): State<Arc<ApiContext>>,
     principal: Principal,
+    uri: Uri,
     RawQuery(query): RawQuery,
 ) -> Result<Response, ApiError> {
     let view = ctx.read_view(&principal, "order-performance-metrics").await?;
@@ -42,6 +46,11 @@ async fn performance(
     let rep = params.id("sales_rep_id")?;
     let limit = params.limit()?;
     let query = PerformanceQuery { period, sales_rep: rep, limit };
+    // One rep's customers are counted from the rep's customer items.
+    let size = budget::customers_of(&view.reader, period, rep.is_some()).await?;
+    if let Some(job) = defer_over_budget(&ctx, &view, &principal, size, &uri, period).await? {
+        return Ok(job);
+    }
     view.respond(order_performance(&view.reader, query).await?).await
 }
 

@@ -23,7 +23,7 @@ use sales_shared::buckets::{Grain, bucket_key, bucket_keys, calendar_buckets, is
 use sales_shared::periods::{DateRange, month_range};
 use sales_shared::store::aggregates::{
     Measure, Measures, entity_key, family, key_map, lifetime, measure, measures_pk, ranking,
-    tenant_and_family,
+    returns, tenant_and_family,
 };
 
 use crate::contributions::{Delta, Item, ItemKey};
@@ -107,8 +107,9 @@ pub fn reserve(key: &ItemKey) -> usize {
         // A ranking entry's put and delete (its counter is shared).
         Some(State::Sales { .. } | State::Invoiced { .. } | State::Receivable { .. }) => 2,
         // The order day's calendar buckets (returning, VIP), its month, the
-        // dated buyer counts and the lifetime histogram.
-        Some(State::OrderDays { .. }) => 16,
+        // dated buyer counts, the lifetime histogram, and its return's
+        // D/M/Y items of one or two years.
+        Some(State::OrderDays { .. }) => 22,
         // D/M/Y of the order date.
         Some(State::OrderCash { .. }) => 3,
         None => 0,
@@ -212,8 +213,9 @@ struct Day {
 
 /// What a customer's orders per day derive (`customer_counts`): new,
 /// returning and VIP customers of each calendar bucket, recurring revenue
-/// per month, and the dated counts of buyers, their orders, repeat buyers
-/// and the gaps between purchases.
+/// per month, the dated counts of buyers, their orders, repeat buyers
+/// and the gaps between purchases; and each return after the first order
+/// day, by its previous order day (`customer_returns`).
 fn order_days(out: &mut Derived, tenant: &str, measures: &Measures, settings: &DeriveSettings) {
     let mut days: BTreeMap<NaiveDate, Day> = BTreeMap::new();
     for (name, v) in measures {
@@ -225,6 +227,7 @@ fn order_days(out: &mut Derived, tenant: &str, measures: &Measures, settings: &D
             _ => day.revenue += v,
         }
     }
+    customer_returns(out, tenant, &days);
     let pk = measures_pk(tenant, family::CUSTOMER_COUNTS);
     let mut add = |sk: &str, name: &str, v: Measure| {
         if v != 0 {
@@ -310,6 +313,19 @@ fn order_days(out: &mut Derived, tenant: &str, measures: &Measures, settings: &D
         last = Some(*day);
     }
     lifetime_value(out, tenant, days.values().map(|d| d.revenue).sum());
+}
+
+/// Each placed order day after a customer's first, by the previous one
+/// (`customer_returns`).
+fn customer_returns(out: &mut Derived, tenant: &str, days: &BTreeMap<NaiveDate, Day>) {
+    let placed: Vec<NaiveDate> =
+        days.iter().filter(|(_, d)| d.placed > 0).map(|(day, _)| *day).collect();
+    for pair in placed.windows(2) {
+        for (family, sk, name) in returns::contributions(pair[0], pair[1]) {
+            let entry = out.adds.entry((measures_pk(tenant, &family), sk)).or_default();
+            *entry.entry(name).or_default() += 1;
+        }
+    }
 }
 
 /// A buyer's lifetime revenue in the histogram (`lifetime_values`).

@@ -29,8 +29,9 @@ use crate::contributions::{Contribution, Delta, Item, ItemKey, checked_contribut
 
 /// Measure families always checked; slices and shards are added from what
 /// the records name.
-pub const MEASURE_FAMILIES: [&str; 11] = [
+pub const MEASURE_FAMILIES: [&str; 12] = [
     family::ORDERS,
+    family::REP_ORDERS,
     family::PAYMENTS,
     family::INVOICES,
     family::DISPUTES,

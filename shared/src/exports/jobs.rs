@@ -10,8 +10,7 @@
 use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::Format;
-use super::run::Dataset;
+use super::{Dataset, Format};
 use crate::periods::DateRange;
 
 /// The prefix of a job's id: `exp_`, then the creation time in
@@ -104,7 +103,16 @@ pub struct ExportSpec {
     pub to_date: NaiveDate,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<String>,
+    /// A deferred answer ([`RESPONSE_DATASET`]): the path and query of the
+    /// request whose JSON the job writes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request: Option<String>,
 }
+
+/// The `dataset` of a job that writes a request's JSON answer (a request
+/// over the read budget), and its `format`.
+pub const RESPONSE_DATASET: &str = "response";
+pub const RESPONSE_FORMAT: &str = "json";
 
 impl ExportSpec {
     pub fn new(dataset: Dataset, format: Format, range: DateRange, status: Option<&str>) -> Self {
@@ -114,6 +122,20 @@ impl ExportSpec {
             from_date: range.from,
             to_date: range.to,
             status: status.map(str::to_owned),
+            request: None,
+        }
+    }
+
+    /// A job answering the request `path_and_query` (from `/api/v1/...`)
+    /// about the days `range`.
+    pub fn response(path_and_query: &str, range: DateRange) -> Self {
+        ExportSpec {
+            dataset: RESPONSE_DATASET.to_owned(),
+            format: RESPONSE_FORMAT.to_owned(),
+            from_date: range.from,
+            to_date: range.to,
+            status: None,
+            request: Some(path_and_query.to_owned()),
         }
     }
 
@@ -181,6 +203,11 @@ impl Job {
     /// complete).
     pub fn object_key(&self, tenant: &str, format: Format) -> String {
         format!("exports/{tenant}/jobs/{}.{}", self.id, format.extension())
+    }
+
+    /// The S3 key of a deferred answer's JSON.
+    pub fn response_key(&self, tenant: &str) -> String {
+        format!("exports/{tenant}/jobs/{}.{RESPONSE_FORMAT}", self.id)
     }
 }
 

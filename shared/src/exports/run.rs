@@ -18,25 +18,9 @@ use crate::records::Customer;
 use crate::store::aggregates::{AggregateReader, attr_number, family};
 use crate::store::indexes::Item;
 
-/// What is exported.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Dataset {
-    Orders,
-    Invoices,
-}
+pub use super::Dataset;
 
 impl Dataset {
-    pub fn name(self) -> &'static str {
-        match self {
-            Dataset::Orders => "orders",
-            Dataset::Invoices => "invoices",
-        }
-    }
-
-    pub fn parse(text: &str) -> Option<Self> {
-        [Dataset::Orders, Dataset::Invoices].into_iter().find(|d| d.name() == text)
-    }
-
     pub fn spec(self) -> TableSpec {
         match self {
             Dataset::Orders => orders_spec(),

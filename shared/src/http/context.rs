@@ -35,10 +35,13 @@ pub struct ApiContext {
     /// Export jobs (the export API and its worker).
     pub export_jobs_table: String,
     /// The export worker's queue; `None` refuses jobs (503).
-    #[cfg(feature = "exports")]
+    #[cfg(feature = "jobs")]
     pub export_queue: Option<crate::queue::Queue>,
     /// The most rows an export writes within its request.
     pub export_sync_max_rows: u64,
+    /// The most items a request reads before it is answered by a job
+    /// instead (`SALES_SYNC_READ_BUDGET`).
+    pub sync_read_budget: u64,
     /// The most export jobs a tenant may have queued or running.
     pub export_jobs_per_tenant: usize,
     pub cursors: crate::paging::CursorSigner,
@@ -65,10 +68,11 @@ impl ApiContext {
             exports_bucket: config.exports_bucket.clone(),
             export_link_ttl: config.export_link_ttl,
             export_jobs_table: config.export_jobs_table.clone(),
-            #[cfg(feature = "exports")]
+            #[cfg(feature = "jobs")]
             export_queue: crate::queue::Queue::at(config, config.export_queue_url.as_ref()).await,
             export_sync_max_rows: config.export_sync_max_rows,
             export_jobs_per_tenant: config.export_jobs_per_tenant,
+            sync_read_budget: config.sync_read_budget,
             cursors: crate::paging::CursorSigner::new(
                 config.cursor_secret.expose_secret().as_bytes(),
             ),
@@ -98,6 +102,11 @@ impl FromRequestParts<Arc<ApiContext>> for Principal {
         parts: &mut Parts,
         state: &Arc<ApiContext>,
     ) -> Result<Self, Self::Rejection> {
+        // Set in-process only (the export worker answering a deferred
+        // request as the tenant that made it); never from a request.
+        if let Some(principal) = parts.extensions.get::<Principal>() {
+            return Ok(principal.clone());
+        }
         let value = match parts.headers.get(header::AUTHORIZATION) {
             None => None,
             Some(v) => {

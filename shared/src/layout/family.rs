@@ -26,6 +26,11 @@ pub const CUSTOMER_DAYS: &str = "customer_days";
 /// with a placed order in the bucket) and `new_customers` (first placed
 /// order ever in the bucket).
 pub const CUSTOMER_COUNTS: &str = "customer_counts";
+/// Derived from `customer_days`, one partition per year
+/// (`customer_returns#2024`), keyed by D/M/Y bucket: the customers'
+/// returns (an order day after their first) by previous order day
+/// ([`super::returns`]).
+pub const CUSTOMER_RETURNS: &str = "customer_returns";
 /// Derived ranking items, one partition per calendar bucket
 /// (`top_customers#M#2025-12`), `sk` from [`super::ranking::sk`]:
 /// the bucket's customers by revenue, descending, ids ascending.
@@ -72,6 +77,10 @@ pub const TOP_INVOICED: &str = "top_invoiced";
 /// length reads an item per month.
 pub const DAILY_ORDERS: &str = "daily_orders";
 /// The rep slice of `customer_sales` (`sales_rep_id` filter).
+/// Every sales rep's placed and revenue-bearing orders and revenue, by
+/// local order date (D/M/Y): `rep{id}_placed`, ... ([`super::measure::of_rep`]),
+/// so that the reps of any range are one read of its cover.
+pub const REP_ORDERS: &str = "rep_orders";
 pub fn customer_sales_of_rep(rep_id: i64) -> String {
     format!("{CUSTOMER_SALES}@rep={rep_id}")
 }

@@ -273,6 +273,18 @@ pub const PAID_OFF: &str = "paid_off";
 /// balance at the end of any day).
 pub const AR_CHANGE: &str = "ar_change";
 
+/// One sales rep's placed and revenue-bearing orders and revenue in the
+/// `rep_orders` items: `rep{id}_{measure}` ([`PLACED`],
+/// [`REVENUE_BEARING`], [`REVENUE`]).
+pub fn of_rep(rep_id: i64, measure: &str) -> String {
+    format!("rep{rep_id}_{measure}")
+}
+/// The rep and the measure of a [`of_rep`] name.
+pub fn rep_measure_of(name: &str) -> Option<(i64, &str)> {
+    let (id, measure) = name.strip_prefix("rep")?.split_once('_')?;
+    Some((id.parse().ok()?, measure))
+}
+
 /// Orders by channel: `source_{source}_placed`, `source_{source}_revenue`.
 pub fn source_placed(source: &str) -> String {
     format!("source_{source}_placed")

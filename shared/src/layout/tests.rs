@@ -113,3 +113,12 @@ fn measure_names_round_trip() {
     }
     assert_eq!(day_of_order_day(&order_day(day)), Some(day));
 }
+
+#[test]
+fn rep_measures_round_trip() {
+    let name = super::measure::of_rep(12, super::measure::REVENUE_BEARING);
+    assert_eq!(name, "rep12_revenue_bearing");
+    assert_eq!(super::measure::rep_measure_of(&name), Some((12, "revenue_bearing")));
+    assert_eq!(super::measure::rep_measure_of("repx_placed"), None);
+    assert_eq!(super::measure::rep_measure_of("revenue"), None);
+}

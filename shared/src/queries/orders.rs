@@ -2,8 +2,6 @@
 
 use std::collections::BTreeMap;
 
-use futures::{StreamExt, TryStreamExt};
-
 use super::QueryError;
 use crate::buckets::calendar_bucket_of;
 use crate::layout::{amount_key, family, measure};
@@ -28,8 +26,17 @@ pub async fn orders_by_status(
     Ok(by_status(&reader.sum(family::ORDERS, period).await?))
 }
 
-/// Sales reps' sums read at once by [`order_performance`].
-const REP_SUMS_IN_FLIGHT: usize = 8;
+/// Each rep's measures (`placed`, `revenue_bearing`, `revenue`) from the
+/// summed `rep_orders` measures.
+fn rep_sums(summed: &crate::layout::Measures) -> BTreeMap<i64, crate::layout::Measures> {
+    let mut out: BTreeMap<i64, crate::layout::Measures> = BTreeMap::new();
+    for (name, v) in summed {
+        if let Some((id, measure)) = measure::rep_measure_of(name) {
+            out.entry(id).or_default().insert(measure.to_owned(), *v);
+        }
+    }
+    out
+}
 
 /// What `/orders/performance-metrics` asks for.
 #[derive(Debug, Clone, Copy)]
@@ -51,14 +58,15 @@ pub async fn order_performance(
     let orders = reader.sum_without_years(&orders_family, period).await?;
     let (highest_cents, lowest_cents) =
         reader.order_extremes(period, |o| rep.is_none() || o.sales_rep_id == rep).await?;
-    // Each rep's sum, a few at a time.
-    let wanted =
-        reader.sales_reps().await?.into_iter().filter(|(id, _)| rep.is_none_or(|only| only == *id));
-    let sums = wanted.map(|(id, r)| async move {
-        Ok::<_, StoreError>((id, r.name, reader.sum(&family::orders_of_rep(id), period).await?))
-    });
-    let reps: Vec<_> =
-        futures::stream::iter(sums).buffered(REP_SUMS_IN_FLIGHT).try_collect().await?;
+    // Every rep's sums: one read of the cover.
+    let mut sums = rep_sums(&reader.sum(family::REP_ORDERS, period).await?);
+    let reps = reader
+        .sales_reps()
+        .await?
+        .into_iter()
+        .filter(|(id, _)| rep.is_none_or(|only| only == *id))
+        .map(|(id, r)| (id, r.name, sums.remove(&id).unwrap_or_default()))
+        .collect();
     Ok(performance_metrics(PerformanceInputs {
         period,
         orders,
@@ -69,18 +77,19 @@ pub async fn order_performance(
     }))
 }
 
-/// The period's customer counts: one derived item for a calendar period
-/// of all reps; otherwise counted from the period's customers (a rep's
-/// customers, or distinct customers over an arbitrary range, need them:
-/// docs/data-model.md).
+/// The period's customer counts: of all reps, one derived item for a
+/// calendar period, new customers and returns over the cover of any other
+/// range; of one rep, counted from the rep's customers of the period
+/// (docs/data-model.md).
 async fn customer_counts(
     reader: &AggregateReader<'_>,
     rep: Option<i64>,
     period: DateRange,
 ) -> Result<CustomerCounts, StoreError> {
-    match calendar_bucket_of(period) {
-        Some(bucket) if rep.is_none() => reader.customer_counts(&bucket).await,
-        _ => Ok(CustomerCounts::of(&reader.customer_sets(rep, period).await?)),
+    match (calendar_bucket_of(period), rep) {
+        (Some(bucket), None) => reader.customer_counts(&bucket).await,
+        (None, None) => reader.customer_counts_in(period).await,
+        (_, Some(_)) => Ok(CustomerCounts::of(&reader.customer_sets(rep, period).await?)),
     }
 }
 

@@ -8,7 +8,7 @@ use crate::metrics::customers::CustomerCounts;
 use crate::metrics::get;
 use crate::metrics::kpis::{
     CashCycles, CustomerKpiInputs, KpiInputs, Performance, Receivables, average_lifetime_value,
-    performance as kpis, retention, retention_of_counts,
+    performance as kpis, retention_of_counts,
 };
 use crate::periods::{DateRange, PeriodKind};
 use crate::store::StoreError;
@@ -63,9 +63,9 @@ async fn receivables(
 }
 
 /// The customer figures of the KPIs: a calendar period's derived counts
-/// (retention against the bucket before); any other range from the
-/// customers active in it and in the previous one. Lifetime value and
-/// recurring revenue are dated sums for every period.
+/// (retention against the bucket before); any other range from new
+/// customers and returns over its cover and the previous range's.
+/// Lifetime value and recurring revenue are dated sums for every period.
 async fn customer_kpis(
     reader: &AggregateReader<'_>,
     period: DateRange,
@@ -86,10 +86,14 @@ async fn customer_kpis(
                 retention_of_counts(get(&before, measure::UNIQUE_CUSTOMERS), retained),
             )
         }
+        // Any other range: distinct customers from the returning-customer
+        // index (the previous range ends the day before this one starts).
         _ => {
-            let sets = reader.customer_sets(None, period).await?;
-            let before = reader.customers(None, previous).await?;
-            (CustomerCounts::of(&sets), retention(&before, &sets.period))
+            let counts = reader.customer_counts_in(period).await?;
+            let before = reader.customer_counts_in(previous).await?;
+            let retained = reader.returns_before(period, period.from).await?
+                - reader.returns_before(period, previous.from).await?;
+            (counts, retention_of_counts(before.unique, retained))
         }
     };
     Ok(CustomerKpiInputs {

@@ -18,7 +18,7 @@ use rust_decimal::Decimal;
 use super::StoreError;
 use super::aggregates::{
     AggregateReader, EntityMeasures, Measure, Measures, add_measures, attr_number, attr_s,
-    entity_key, family, lifetime, measure, measures_of, measures_pk, ranking,
+    entity_key, family, lifetime, measure, measures_of, measures_pk, ranking, returns,
 };
 use crate::buckets::{Grain, cover_keys};
 use crate::metrics::aging::{AgingInvoice, AgingTotals, CustomerInfo};

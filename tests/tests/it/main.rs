@@ -14,6 +14,7 @@ mod isolation;
 mod openapi;
 mod orders_invoices_payments;
 mod platform;
+mod read_budget;
 mod read_cost;
 mod reconcile;
 mod reports;

@@ -51,11 +51,11 @@ const NOW: &str = "2025-12-18T04:00:00Z";
 /// (the table marks a listed request that already keeps both).
 const NOT_YET_BOUNDED: &[&str] = &[];
 
-/// Custom ranges of figures over distinct customers (top customers,
-/// unique, new and returning customers, segments, retention, amounts
-/// invoiced per customer): a custom range is not a bucket, and distinct
-/// counts do not add across a cover (docs/data-model.md, "Distinct
-/// customers over an arbitrary day range"). Each is held to its bound plus
+/// Custom ranges of figures still read per customer (top customers,
+/// segments, amounts invoiced per customer): a custom range is not a
+/// bucket, and these do not add across a cover (docs/data-model.md,
+/// "Distinct customers over an arbitrary day range"; unique, new,
+/// returning and retained customers are sums over the cover now). Each is held to its bound plus
 /// the customer items of its range and of the period before it (one per
 /// customer active in each bucket of their covers, and one history per
 /// customer): proportional to the customers active, never to the orders.
@@ -64,10 +64,6 @@ const PER_ACTIVE_CUSTOMER: &[&str] = &[
     "dashboard/widgets/top-customers 10 years",
     "dashboard/customer-analytics 4 years",
     "dashboard/customer-analytics 10 years",
-    "dashboard/performance 4 years",
-    "dashboard/performance 10 years",
-    "orders/performance-metrics 4 years",
-    "orders/performance-metrics 10 years",
     "invoices/statistics 4 years",
     "invoices/statistics 10 years",
 ];

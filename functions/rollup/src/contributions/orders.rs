@@ -13,6 +13,11 @@ pub(super) fn order_contribution(c: &mut Contribution, order: &Order, tz: Tz) {
         return;
     }
     let source = order.source.as_str();
+    let reps = [family::REP_ORDERS.to_owned()];
+    let rep = |name: &str| order.sales_rep_id.map(|id| measure::of_rep(id, name));
+    if let Some(placed) = rep(measure::PLACED) {
+        c.add(&reps, day, &placed, 1);
+    }
     c.add(&f, day, measure::PLACED, 1);
     c.add(&f, day, &measure::source_placed(source), 1);
     c.add(&f, day, measure::CONFIRMED, i64::from(order.confirmed_at.is_some()));
@@ -74,6 +79,12 @@ pub(super) fn order_contribution(c: &mut Contribution, order: &Order, tz: Tz) {
         }
         c.add(&f, day, measure::REVENUE_BEARING, 1);
         c.add(&f, day, measure::REVENUE, revenue);
+        if let (Some(bearing), Some(rep_revenue)) =
+            (rep(measure::REVENUE_BEARING), rep(measure::REVENUE))
+        {
+            c.add(&reps, day, &bearing, 1);
+            c.add(&reps, day, &rep_revenue, revenue);
+        }
         c.add(&f, day, &measure::source_revenue(source), revenue);
         c.add(&f, day, measure::PENDING_FULFILLMENT, i64::from(order.shipped_at.is_none()));
         // return_rate: returned over delivered revenue-bearing orders (a

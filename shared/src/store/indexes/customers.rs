@@ -176,6 +176,32 @@ impl AggregateReader<'_> {
         Ok((days, through))
     }
 
+    /// Unique and new customers of any range: new customers by first
+    /// order day (`customer_counts`, additive), plus the returns in the
+    /// range whose previous order day is before it (`customer_returns`):
+    /// two reads of the range's cover, whatever the customers.
+    pub async fn customer_counts_in(&self, range: DateRange) -> Result<CustomerCounts, StoreError> {
+        let counts = self.sum(family::CUSTOMER_COUNTS, range).await?;
+        let new = counts.get(measure::NEW_CUSTOMERS).copied().unwrap_or(0);
+        let returning = self.returns_before(range, range.from).await?;
+        Ok(CustomerCounts { unique: new.saturating_add(returning), new })
+    }
+
+    /// Customers active in `range` whose latest order day before their
+    /// first in it is before `before` (at most `range.from`): returning
+    /// customers for `before = range.from`, and with the first day of the
+    /// range before it, those retained from it (`returns`, one read of the
+    /// range's cover).
+    pub async fn returns_before(
+        &self,
+        range: DateRange,
+        before: NaiveDate,
+    ) -> Result<Measure, StoreError> {
+        let before = before.min(range.from);
+        let summed = self.sum(&returns::family_of(before.year()), range).await?;
+        Ok(returns::count_before(&summed, before))
+    }
+
     /// Every derived count of one calendar bucket (`customer_counts`).
     pub async fn bucket_counts(&self, bucket: &str) -> Result<Measures, StoreError> {
         let item = self.get((self.pk(family::CUSTOMER_COUNTS), bucket.to_owned())).await?;

@@ -72,7 +72,8 @@ impl AggregateReader<'_> {
         forward: bool,
         keep: &impl Fn(&OrderRow) -> bool,
     ) -> Result<Option<i64>, StoreError> {
-        let mut want = 8;
+        // Most partitions' first order counts: one item, then more.
+        let mut want = 1;
         loop {
             let items = self.scan_partition(pk, None, forward, Some(want)).await?;
             let rows = items.iter().map(order_row).collect::<Result<Vec<_>, _>>()?;

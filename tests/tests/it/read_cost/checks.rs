@@ -425,4 +425,64 @@ async fn customer_figures_match(stack: &TestStack, tenant: &str, state: &Aggrega
     };
     let ltv = sales_shared::metrics::customers::lifetime_value(&december).average;
     same(&kpis["customer_kpis"]["customer_lifetime_value"], ltv);
+
+    custom_range_counts_match(stack, tenant, &days).await;
+}
+
+/// Unique, new and returning customers of custom ranges
+/// (`/orders/performance-metrics`) and retention against the range before
+/// (`/dashboard/performance`) equal those counted from every customer's
+/// order days: ranges from a day to the whole history, ragged at both
+/// ends, across year ends.
+async fn custom_range_counts_match(
+    stack: &TestStack,
+    tenant: &str,
+    days: &std::collections::BTreeMap<i64, sales_shared::metrics::customers::OrderDays>,
+) {
+    use rust_decimal::Decimal;
+    let read = token(tenant, "sales:read");
+    let active = |range: DateRange| -> BTreeSet<i64> {
+        days.iter()
+            .filter(|(_, d)| d.range(range.from..=range.to).any(|(_, n)| *n > 0))
+            .map(|(id, _)| *id)
+            .collect()
+    };
+    let first = |id: &i64| days.get(id).and_then(|d| d.keys().next().copied());
+    let d = |s: &str| s.parse::<NaiveDate>().expect("date");
+    let ranges = [
+        ("2022-01-01", TODAY),
+        ("2016-01-02", "2025-12-16"),
+        ("2023-02-11", "2024-07-03"),
+        ("2024-12-31", "2025-01-01"),
+        ("2025-06-17", "2025-06-17"),
+        ("2022-03-09", "2025-11-30"),
+    ];
+    for (from, to) in ranges {
+        let range = DateRange::new(d(from), d(to));
+        let now = active(range);
+        let new = now.iter().filter(|id| first(id).is_some_and(|f| f >= range.from)).count();
+        let query = format!("from_date={from}&to_date={to}");
+        let url = format!("{PREFIX}orders/performance-metrics?{query}");
+        let (status, _, body) = stack.get(&url, Some(&read)).await;
+        assert_eq!(status, 200, "{body}");
+        let metrics = &body["data"]["customer_metrics"];
+        assert_eq!(metrics["unique_customers"], now.len(), "{from}..{to}: {metrics}");
+        assert_eq!(metrics["new_customers"], new, "{from}..{to}: {metrics}");
+        assert_eq!(metrics["returning_customers"], now.len() - new, "{from}..{to}: {metrics}");
+
+        let previous = PeriodKind::Custom.previous(range);
+        let before = active(previous);
+        let kept = before.intersection(&now).count();
+        let rate = if before.is_empty() {
+            Decimal::ZERO
+        } else {
+            Decimal::from(kept as u64) * Decimal::ONE_HUNDRED / Decimal::from(before.len() as u64)
+        };
+        let url = format!("{PREFIX}dashboard/performance?period=custom&{query}");
+        let (status, _, body) = stack.get(&url, Some(&read)).await;
+        assert_eq!(status, 200, "{body}");
+        let api = body["data"]["customer_kpis"]["customer_retention_rate"].to_string();
+        let api: Decimal = api.parse().unwrap_or_else(|_| panic!("not a number: {api}"));
+        assert_eq!(api, sales_shared::money::round(rate, 2), "{from}..{to}: retention");
+    }
 }
