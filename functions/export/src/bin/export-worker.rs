@@ -8,7 +8,9 @@ use sales_shared::config::Config;
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     sales_shared::logging::init();
-    let config = Config::from_env()?;
+    // The cursor key too: the answers it writes for requests over the read
+    // budget carry cursors the API must accept.
+    let config = sales_shared::secrets::resolve(Config::from_env()?).await?;
     let ctx = ReportContext::from_config(&config).await;
     let ctx = &ctx;
     lambda_runtime::run(service_fn(move |event: LambdaEvent<SqsEvent>| async move {
