@@ -159,6 +159,7 @@ fn config(pinned: DateTime<Utc>) -> Config {
         export_jobs_table: "read-cost-export-jobs".into(),
         export_queue_url: None,
         export_sync_max_rows: sales_shared::config::DEFAULT_EXPORT_SYNC_MAX_ROWS,
+        sync_read_budget: sales_shared::config::DEFAULT_SYNC_READ_BUDGET,
         export_jobs_per_tenant: sales_shared::config::DEFAULT_EXPORT_JOBS_PER_TENANT,
         sns_endpoint: None,
         region: "us-east-1".into(),
