@@ -6,11 +6,9 @@ use axum::extract::{RawQuery, State};
 use axum::http::Uri;
 use axum::response::Response;
 use sales_shared::auth::Principal;
-use sales_shared::buckets::calendar_bucket_of;
 use sales_shared::http::jobs::defer_over_budget;
 use sales_shared::http::{ApiContext, ApiError};
 use sales_shared::params::Params;
-use sales_shared::queries::budget;
 use sales_shared::queries::customers::top_customers as ranked_customers;
 use sales_shared::queries::dashboard::{recent_orders as latest_orders, sales_goals as goals};
 
@@ -43,13 +41,14 @@ pub async fn top_customers(
     let (_, period) = params.period(view.today)?;
     let limit = params.limit()?;
     let start = view.position(&params)?;
-    let ranked = calendar_bucket_of(period).is_none();
-    let size = budget::customers_of(&view.reader, period, ranked).await?;
-    if let Some(job) = defer_over_budget(&ctx, &view, &principal, size, &uri, period).await? {
-        return Ok(job);
+    // A custom range reads its cover's rankings until the rows are exact,
+    // within the read budget; past it, a job answers.
+    match ranked_customers(&view.reader, period, start, limit, ctx.sync_read_budget).await? {
+        Some(page) => view.respond_page(&params, page).await,
+        None => defer_over_budget(&ctx, &view, &principal, u64::MAX, &uri, period)
+            .await?
+            .ok_or(ApiError::Internal),
     }
-    let page = ranked_customers(&view.reader, period, start, limit).await?;
-    view.respond_page(&params, page).await
 }
 
 /// `GET /dashboard/widgets/sales-goals`: this month's target and progress.

@@ -13,7 +13,6 @@ use crate::metrics::customers::{
 };
 use crate::metrics::kpis::{
     AnalyticsTopCustomer, CustomerAnalytics, TopCustomer, analytics_top_customers, name_customers,
-    top_customers as rank_customers,
 };
 use crate::paging::{ListPage, Position};
 use crate::periods::DateRange;
@@ -94,14 +93,16 @@ pub async fn customer_analytics(
 }
 
 /// A page of the period's customers by revenue, from `start`: a calendar
-/// period's derived ranking (key-paged), or any other range ranked from the
-/// customers active in it (offset-paged).
+/// period's derived ranking (key-paged), or for any other range the first
+/// rows by the threshold algorithm over its cover's rankings
+/// (offset-paged); `None` when that would read more than `max_items`.
 pub async fn top_customers(
     reader: &AggregateReader<'_>,
     period: DateRange,
     start: Option<Position>,
     limit: usize,
-) -> Result<ListPage<Vec<TopCustomer>, NoTotals>, QueryError> {
+    max_items: u64,
+) -> Result<Option<ListPage<Vec<TopCustomer>, NoTotals>>, QueryError> {
     let mut page = match calendar_bucket_of(period) {
         Some(bucket) => {
             let after = Position::key(start)?;
@@ -112,11 +113,15 @@ pub async fn top_customers(
         }
         None => {
             let offset = Position::offset(start)?;
-            let sets = reader.customer_sets(None, period).await?;
-            ListPage::of_ranked(rank_customers(&sets, usize::MAX), offset, limit, NoTotals {})
+            let first = offset.saturating_add(limit).saturating_add(1);
+            let Some(rows) = reader.top_customers_in(period, first, max_items).await? else {
+                return Ok(None);
+            };
+            let rows = rows.iter().map(|(id, totals)| TopCustomer::of(*id, totals)).collect();
+            ListPage::of_ranked(rows, offset, limit, NoTotals {})
         }
     };
     let ids: Vec<i64> = page.data.iter().map(|r| r.customer_id).collect();
     name_customers(&mut page.data, &reader.customer_names(&ids).await?);
-    Ok(page)
+    Ok(Some(page))
 }

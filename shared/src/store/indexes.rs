@@ -38,6 +38,9 @@ mod customers;
 mod invoices;
 mod orders;
 mod payments;
+mod top_k;
+
+pub use top_k::{RankingRow, ThresholdTopK};
 
 pub use invoices::aging_invoice;
 pub use orders::order_row;

@@ -244,7 +244,10 @@ impl AggregateReader<'_> {
     }
 
     /// The given customers' `customer_days` measures (those that exist).
-    async fn customer_day_items(&self, ids: &[i64]) -> Result<Vec<(i64, Measures)>, StoreError> {
+    pub(super) async fn customer_day_items(
+        &self,
+        ids: &[i64],
+    ) -> Result<Vec<(i64, Measures)>, StoreError> {
         let keys: Vec<(String, String)> = ids
             .iter()
             .map(|id| (self.pk(&family::sharded(family::CUSTOMER_DAYS, *id)), entity_key::sk(*id)))

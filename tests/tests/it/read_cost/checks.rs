@@ -427,6 +427,57 @@ async fn customer_figures_match(stack: &TestStack, tenant: &str, state: &Aggrega
     same(&kpis["customer_kpis"]["customer_lifetime_value"], ltv);
 
     custom_range_counts_match(stack, tenant, &days).await;
+    custom_range_top_customers_match(stack, tenant, state).await;
+}
+
+/// The top-customers widget over custom ranges (the threshold algorithm
+/// over the cover's rankings) equals the ranking of every customer's
+/// revenue in the range, from their `customer_days` items: two pages.
+async fn custom_range_top_customers_match(stack: &TestStack, tenant: &str, state: &AggregateState) {
+    let read = token(tenant, "sales:read");
+    let days_pk = format!("{tenant}#customer_days#");
+    for (from, to) in
+        [("2022-03-09", "2025-11-30"), ("2024-12-31", "2025-01-01"), ("2023-02-11", TODAY)]
+    {
+        let range = DateRange::new(from.parse().expect("date"), to.parse().expect("date"));
+        // (revenue, placed) per customer with a placed order in the range.
+        let mut rows: Vec<(i64, i128, i128)> = Vec::new();
+        for ((pk, sk), m) in state.measures.iter().filter(|((pk, _), _)| pk.starts_with(&days_pk)) {
+            let _ = pk;
+            let (mut placed, mut revenue) = (0i128, 0i128);
+            for (name, v) in m {
+                match sales_shared::layout::measure::customer_day_of(name) {
+                    Some(('d', day)) if range.from <= day && day <= range.to => placed += v,
+                    Some(('v', day)) if range.from <= day && day <= range.to => revenue += v,
+                    _ => {}
+                }
+            }
+            if placed > 0 {
+                rows.push((sk.parse().expect("id"), revenue, placed));
+            }
+        }
+        rows.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+        let expected: Vec<(i64, i64)> = rows.iter().take(30).map(|r| (r.0, r.2 as i64)).collect();
+        let mut got = Vec::new();
+        let mut url = format!(
+            "{PREFIX}dashboard/widgets/top-customers?period=custom&from_date={from}&to_date={to}&limit=15"
+        );
+        for _ in 0..2 {
+            let (status, _, body) = stack.get(&url, Some(&read)).await;
+            assert_eq!(status, 200, "{body}");
+            for row in body["data"].as_array().expect("rows") {
+                got.push((
+                    row["customer_id"].as_i64().expect("id"),
+                    row["total_orders"].as_i64().expect("n"),
+                ));
+            }
+            let Some(cursor) = body["meta"]["next_cursor"].as_str() else { break };
+            url = format!(
+                "{PREFIX}dashboard/widgets/top-customers?period=custom&from_date={from}&to_date={to}&limit=15&cursor={cursor}"
+            );
+        }
+        assert_eq!(got, expected, "{from}..{to}");
+    }
 }
 
 /// Unique, new and returning customers of custom ranges
