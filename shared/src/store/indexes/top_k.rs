@@ -154,11 +154,13 @@ impl AggregateReader<'_> {
             let ids = state.add_pages(pages);
             let totals = self.customer_totals_in(&ids, range).await?;
             state.add_totals(ids.len(), totals);
-            if let Some(first) = state.settled() {
-                return Ok(Some(first));
-            }
+            // Past the budget the request is a job's, settled or not (the
+            // same answer, whatever the budget, is the job's to give).
             if state.read > max_items {
                 return Ok(None);
+            }
+            if let Some(first) = state.settled() {
+                return Ok(Some(first));
             }
         }
     }
