@@ -223,24 +223,20 @@ impl Config {
                     },
                 })?,
         };
-        let export_sync_max_rows = match var("SALES_EXPORT_SYNC_MAX_ROWS") {
-            None => DEFAULT_EXPORT_SYNC_MAX_ROWS,
-            Some(text) => text.parse::<u64>().ok().filter(|n| *n >= 1).ok_or_else(|| {
-                ConfigError::Invalid {
-                    name: "SALES_EXPORT_SYNC_MAX_ROWS",
-                    message: format!("must be a whole number of rows, at least 1, got `{text}`"),
-                }
-            })?,
+        // A count of at least 1 (`what` it counts), or its default.
+        let at_least_one = |name: &'static str, default: u64, what: &str| match var(name) {
+            None => Ok(default),
+            Some(text) => {
+                text.parse::<u64>().ok().filter(|n| *n >= 1).ok_or_else(|| ConfigError::Invalid {
+                    name,
+                    message: format!("must be a whole number of {what}, at least 1, got `{text}`"),
+                })
+            }
         };
-        let sync_read_budget = match var("SALES_SYNC_READ_BUDGET") {
-            None => DEFAULT_SYNC_READ_BUDGET,
-            Some(text) => text.parse::<u64>().ok().filter(|n| *n >= 1).ok_or_else(|| {
-                ConfigError::Invalid {
-                    name: "SALES_SYNC_READ_BUDGET",
-                    message: format!("must be a whole number of items, at least 1, got `{text}`"),
-                }
-            })?,
-        };
+        let export_sync_max_rows =
+            at_least_one("SALES_EXPORT_SYNC_MAX_ROWS", DEFAULT_EXPORT_SYNC_MAX_ROWS, "rows")?;
+        let sync_read_budget =
+            at_least_one("SALES_SYNC_READ_BUDGET", DEFAULT_SYNC_READ_BUDGET, "items")?;
         let export_jobs_per_tenant = match var("SALES_EXPORT_JOBS_PER_TENANT") {
             None => DEFAULT_EXPORT_JOBS_PER_TENANT,
             Some(text) => {
@@ -415,6 +411,24 @@ mod tests {
                 Err(ConfigError::Invalid { name: named, .. }) => assert_eq!(named, name),
                 other => panic!("{ports} / {age} accepted: {other:?}"),
             }
+        }
+    }
+
+    #[test]
+    fn the_read_budget_is_a_setting_of_at_least_one_item() {
+        let with = |budget: Option<&'static str>| {
+            move |name: &str| match name {
+                "SALES_ENV" => Some("aws".to_owned()),
+                "SALES_CURSOR_SECRET" => Some("k".to_owned()),
+                "SALES_SYNC_READ_BUDGET" => budget.map(str::to_owned),
+                _ => None,
+            }
+        };
+        assert_eq!(Config::from_lookup(with(None)).unwrap().sync_read_budget, 20_000);
+        assert_eq!(Config::from_lookup(with(Some("500"))).unwrap().sync_read_budget, 500);
+        for bad in ["0", "-1", "many"] {
+            let err = Config::from_lookup(with(Some(bad))).unwrap_err().to_string();
+            assert!(err.contains("SALES_SYNC_READ_BUDGET"), "{bad}: {err}");
         }
     }
 
