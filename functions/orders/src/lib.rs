@@ -47,7 +47,7 @@ async fn performance(
     let limit = params.limit()?;
     let query = PerformanceQuery { period, sales_rep: rep, limit };
     // One rep's customers are counted from the rep's customer items.
-    let size = budget::customers_of(&view.reader, period, rep.is_some()).await?;
+    let size = budget::rep_customers(&view.reader, period, rep).await?;
     if let Some(job) = defer_over_budget(&ctx, &view, &principal, size, &uri, period).await? {
         return Ok(job);
     }

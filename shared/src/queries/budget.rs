@@ -54,14 +54,14 @@ pub async fn customer_analytics(
     Ok(size)
 }
 
-/// The customers of a range ranked by revenue (not a calendar period), or
-/// of one sales rep: its customers and their histories.
-pub async fn customers_of(
+/// Order performance metrics of one sales rep: the rep's customers of the
+/// range and their histories (at most every customer's).
+pub async fn rep_customers(
     reader: &AggregateReader<'_>,
     period: DateRange,
-    per_customer: bool,
+    rep: Option<i64>,
 ) -> Result<u64, StoreError> {
-    if !per_customer {
+    if rep.is_none() {
         return Ok(0);
     }
     Ok(customer_items(reader, period).await?.saturating_mul(2))
