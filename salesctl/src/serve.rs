@@ -51,7 +51,7 @@ pub async fn spawn_export_worker(config: &sales_shared::config::Config) {
         tracing::warn!("SALES_EXPORT_QUEUE_URL is not set: export jobs are refused");
         return;
     };
-    let ctx = export::ReportContext::from_config(config).await;
+    let ctx = export::ReportContext::worker(config).await;
     tracing::info!(queue = %queue.url, "export worker polling");
     tokio::spawn(async move {
         loop {

@@ -222,7 +222,7 @@ impl TestStack {
         let queue = sales_shared::queue::Queue::at(config, config.export_queue_url.as_ref())
             .await
             .expect("an export queue");
-        let ctx = export::ReportContext::from_config(config).await;
+        let ctx = export::ReportContext::worker(config).await;
         export::jobs::drain_queue(&ctx, &queue, Duration::ZERO).await.expect("the queue drained")
     }
 

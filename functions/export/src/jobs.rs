@@ -173,7 +173,10 @@ async fn answer(ctx: &ReportContext, tenant: &str, request: &str) -> Result<Vec<
         tenant_id: tenant.to_owned(),
         scopes: vec![Scope::Read.as_str().to_owned()],
     });
-    let response = ctx.answers.clone().oneshot(http).await.map_err(|e| e.to_string())?;
+    let Some(answers) = &ctx.answers else {
+        return Err("this worker does not answer requests (ReportContext::worker)".to_owned());
+    };
+    let response = answers.clone().oneshot(http).await.map_err(|e| e.to_string())?;
     let status = response.status();
     let body = response
         .into_body()

@@ -45,8 +45,9 @@ pub struct ReportContext {
     /// The per-tenant fan-out queue (`SALES_REPORT_QUEUE_URL`).
     pub queue: Option<Queue>,
     /// The routes whose answers may be deferred to a job (dashboard,
-    /// orders, invoices), with no read budget: the worker answers them.
-    pub answers: axum::Router,
+    /// orders, invoices), with no read budget: the worker's only
+    /// ([`ReportContext::worker`]), so the other binaries do not link them.
+    pub answers: Option<axum::Router>,
 }
 
 /// The routes of the functions whose answers go over the read budget,
@@ -82,7 +83,16 @@ impl ReportContext {
             link_ttl: config.export_link_ttl,
             clock: config.clock(),
             queue: Queue::at(config, config.report_queue_url.as_ref()).await,
-            answers: answers_router(config).await,
+            answers: None,
+        }
+    }
+
+    /// The export worker's context: also the routes it answers deferred
+    /// requests through.
+    pub async fn worker(config: &Config) -> Self {
+        ReportContext {
+            answers: Some(answers_router(config).await),
+            ..Self::from_config(config).await
         }
     }
 

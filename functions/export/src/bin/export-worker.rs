@@ -11,7 +11,7 @@ async fn main() -> Result<(), Error> {
     // The cursor key too: the answers it writes for requests over the read
     // budget carry cursors the API must accept.
     let config = sales_shared::secrets::resolve(Config::from_env()?).await?;
-    let ctx = ReportContext::from_config(&config).await;
+    let ctx = ReportContext::worker(&config).await;
     let ctx = &ctx;
     lambda_runtime::run(service_fn(move |event: LambdaEvent<SqsEvent>| async move {
         Ok::<_, Error>(export::jobs::run_messages(ctx, event.payload).await)
