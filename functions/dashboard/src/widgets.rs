@@ -6,7 +6,7 @@ use axum::extract::{RawQuery, State};
 use axum::http::Uri;
 use axum::response::Response;
 use sales_shared::auth::Principal;
-use sales_shared::http::jobs::defer_over_budget;
+use sales_shared::http::jobs::defer;
 use sales_shared::http::{ApiContext, ApiError};
 use sales_shared::params::Params;
 use sales_shared::queries::customers::top_customers as ranked_customers;
@@ -45,9 +45,7 @@ pub async fn top_customers(
     // within the read budget; past it, a job answers.
     match ranked_customers(&view.reader, period, start, limit, ctx.sync_read_budget).await? {
         Some(page) => view.respond_page(&params, page).await,
-        None => defer_over_budget(&ctx, &view, &principal, u64::MAX, &uri, period)
-            .await?
-            .ok_or(ApiError::Internal),
+        None => defer(&ctx, &view, &principal, &uri, period).await,
     }
 }
 

@@ -14,10 +14,11 @@ use axum::response::Response;
 use axum::routing::{MethodRouter, get};
 use sales_shared::auth::{Principal, Scope};
 use sales_shared::envelope::NoTotals;
+use sales_shared::exports::Dataset;
 use sales_shared::exports::jobs::{
     ExportSpec, Job, JobLink, JobView, is_job_id, valid_idempotency_key,
 };
-use sales_shared::exports::run::{Dataset, Request, Unwatched, export, object_key};
+use sales_shared::exports::run::{Request, Unwatched, export, object_key};
 use sales_shared::http::exports::{
     EXPORT_PARAMETERS, ExportOut, body_params, dataset_param, export_spec, rows_in_range,
     see_other, wants_json,

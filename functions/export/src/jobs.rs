@@ -141,13 +141,13 @@ async fn run_answer(
 ) -> Result<Outcome, StoreError> {
     let (id, attempt) = (job.id.as_str(), job.attempts);
     tracing::info!(tenant, job = id, request, "deferred answer running");
+    let (key, filename) = (job.response_key(tenant), job.filename(RESPONSE_FORMAT));
     let written = match answer(ctx, tenant, request).await {
-        Ok(body) => write_answer(ctx, &job.response_key(tenant), body).await,
+        Ok(body) => write_answer(ctx, &key, &filename, body).await,
         Err(reason) => Err(reason),
     };
     match written {
-        Ok((key, bytes)) => {
-            let filename = format!("{id}.{RESPONSE_FORMAT}");
+        Ok(bytes) => {
             if !store.succeed(id, attempt, 1, bytes, &key, &filename, Utc::now()).await? {
                 return Ok(Outcome::Skipped("taken over by a later run"));
             }
@@ -190,13 +190,13 @@ async fn answer(ctx: &ReportContext, tenant: &str, request: &str) -> Result<Vec<
     Ok(body.to_vec())
 }
 
-/// Writes a deferred answer's JSON to `key`: its key and size.
+/// Writes a deferred answer's JSON to `key`: its size.
 async fn write_answer(
     ctx: &ReportContext,
     key: &str,
+    filename: &str,
     body: Vec<u8>,
-) -> Result<(String, u64), String> {
-    let filename = key.rsplit('/').next().unwrap_or(key);
+) -> Result<u64, String> {
     let mut upload = MultipartUpload::start(
         &ctx.s3,
         &ctx.bucket,
@@ -210,8 +210,7 @@ async fn write_answer(
         upload.abort().await;
         return Err(err.for_tenant());
     }
-    let bytes = upload.finish().await.map_err(|e| e.for_tenant())?;
-    Ok((key.to_owned(), bytes))
+    upload.finish().await.map_err(|e| e.for_tenant())
 }
 
 /// The worker's handler: an SQS event's messages, one job each; answers

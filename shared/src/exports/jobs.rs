@@ -202,12 +202,21 @@ impl Job {
     /// rather than adds (and a multipart upload is only an object once
     /// complete).
     pub fn object_key(&self, tenant: &str, format: Format) -> String {
-        format!("exports/{tenant}/jobs/{}.{}", self.id, format.extension())
+        self.key_with(tenant, format.extension())
     }
 
     /// The S3 key of a deferred answer's JSON.
     pub fn response_key(&self, tenant: &str) -> String {
-        format!("exports/{tenant}/jobs/{}.{RESPONSE_FORMAT}", self.id)
+        self.key_with(tenant, RESPONSE_FORMAT)
+    }
+
+    /// The file name of the job's file with `extension`.
+    pub fn filename(&self, extension: &str) -> String {
+        format!("{}.{extension}", self.id)
+    }
+
+    fn key_with(&self, tenant: &str, extension: &str) -> String {
+        format!("exports/{tenant}/jobs/{}", self.filename(extension))
     }
 }
 

@@ -18,7 +18,7 @@ use crate::records::Customer;
 use crate::store::aggregates::{AggregateReader, attr_number, family};
 use crate::store::indexes::Item;
 
-pub use super::Dataset;
+use super::Dataset;
 
 impl Dataset {
     pub fn spec(self) -> TableSpec {

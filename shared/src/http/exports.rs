@@ -8,9 +8,10 @@ use chrono::{NaiveDate, SecondsFormat};
 use serde::Serialize;
 
 use super::ApiError;
+use crate::exports::Dataset;
 use crate::exports::Format;
 use crate::exports::jobs::ExportSpec;
-use crate::exports::run::{Dataset, Exported};
+use crate::exports::run::Exported;
 use crate::exports::tables::INVOICE_STATUSES;
 use crate::exports::upload::Link;
 use crate::params::Params;

@@ -135,13 +135,23 @@ pub async fn defer_over_budget(
     if items <= ctx.sync_read_budget {
         return Ok(None);
     }
+    tracing::info!(tenant = %principal.tenant_id, items, budget = ctx.sync_read_budget, "over the read budget");
+    Ok(Some(defer(ctx, view, principal, uri, range).await?))
+}
+
+/// The `202` of a request that stopped at the read budget, or learnt it
+/// would pass it: a job that writes its JSON answer.
+pub async fn defer(
+    ctx: &ApiContext,
+    view: &TenantView<'_>,
+    principal: &Principal,
+    uri: &axum::http::Uri,
+    range: DateRange,
+) -> Result<Response, ApiError> {
     let path_and_query = uri.path_and_query().map_or(uri.path(), |p| p.as_str());
-    tracing::info!(
-        tenant = %principal.tenant_id, items, budget = ctx.sync_read_budget, request = path_and_query,
-        "answer queued as a job: over the read budget"
-    );
+    tracing::info!(tenant = %principal.tenant_id, request = path_and_query, "answer queued as a job");
     let job = queue_job(ctx, principal, ExportSpec::response(path_and_query, range), None).await?;
     let out = JobView::new(&job, None);
     let location = out.status_url.clone();
-    Ok(Some(made(view.respond(out).await?, StatusCode::ACCEPTED, &location)))
+    Ok(made(view.respond(out).await?, StatusCode::ACCEPTED, &location))
 }

@@ -40,8 +40,6 @@ mod orders;
 mod payments;
 mod top_k;
 
-pub use top_k::{RankingRow, ThresholdTopK};
-
 pub use invoices::aging_invoice;
 pub use orders::order_row;
 

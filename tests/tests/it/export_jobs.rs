@@ -255,7 +255,7 @@ async fn live_runs_are_left_alone_and_expired_jobs_are_gone() {
     // A job made 8 days ago whose item is still there (TTL is lazy).
     let old = now - chrono::Duration::days(8);
     let spec = ExportSpec::new(
-        sales_shared::exports::run::Dataset::Orders,
+        sales_shared::exports::Dataset::Orders,
         sales_shared::exports::Format::Csv,
         sales_shared::periods::DateRange {
             from: "2025-12-01".parse().unwrap(),

@@ -189,30 +189,10 @@ pub(super) async fn derived_figures_match_the_customers(
         customers.iter().filter(|c| first_order(c.2).format("%Y").to_string() == "2025").count();
 
     let read = token(tenant, "sales:read");
-    let url = format!("{PREFIX}orders/performance-metrics?from_date=2025-01-01&to_date=2025-12-31");
-    let (status, _, body) = stack.get(&url, Some(&read)).await;
-    assert_eq!(status, 200, "{body}");
-    let metrics = &body["data"]["customer_metrics"];
-    assert_eq!(metrics["unique_customers"], customers.len(), "{metrics}");
-    assert_eq!(metrics["new_customers"], new, "{metrics}");
-    assert_eq!(metrics["returning_customers"], customers.len() - new, "{metrics}");
+    customer_metrics_match(stack, &read, ("2025-01-01", "2025-12-31"), customers.len(), new).await;
 
     // Two pages of the ranking, through the cursor.
-    let mut seen = Vec::new();
-    let mut url = format!("{PREFIX}dashboard/widgets/top-customers?period=year&limit=60");
-    for _ in 0..2 {
-        let (status, _, body) = stack.get(&url, Some(&read)).await;
-        assert_eq!(status, 200, "{body}");
-        for row in body["data"].as_array().expect("rows") {
-            seen.push((
-                row["customer_id"].as_i64().expect("id"),
-                row["total_orders"].as_i64().expect("orders"),
-            ));
-        }
-        let cursor = body["meta"]["next_cursor"].as_str().expect("a second page");
-        url =
-            format!("{PREFIX}dashboard/widgets/top-customers?period=year&limit=60&cursor={cursor}");
-    }
+    let seen = top_customer_pages(stack, &read, "period=year&limit=60", 2).await;
     let expected: Vec<(i64, i64)> = customers.iter().take(120).map(|c| (c.2, c.1 as i64)).collect();
     assert_eq!(seen, expected);
 
@@ -250,6 +230,49 @@ pub(super) async fn derived_figures_match_the_customers(
 
     customer_figures_match(stack, tenant, &state).await;
     lists_page_through_everything(stack, tenant, &state).await;
+}
+
+/// `/orders/performance-metrics` of the range `(from, to)` counts `unique`
+/// customers, `new` of them new and the rest returning.
+async fn customer_metrics_match(
+    stack: &TestStack,
+    read: &str,
+    (from, to): (&str, &str),
+    unique: usize,
+    new: usize,
+) {
+    let url = format!("{PREFIX}orders/performance-metrics?from_date={from}&to_date={to}");
+    let (status, _, body) = stack.get(&url, Some(read)).await;
+    assert_eq!(status, 200, "{body}");
+    let metrics = &body["data"]["customer_metrics"];
+    assert_eq!(metrics["unique_customers"], unique, "{from}..{to}: {metrics}");
+    assert_eq!(metrics["new_customers"], new, "{from}..{to}: {metrics}");
+    assert_eq!(metrics["returning_customers"], unique - new, "{from}..{to}: {metrics}");
+}
+
+/// (customer id, orders) of the top-customers widget's rows, `pages` pages
+/// from `query` at most, following `next_cursor`.
+async fn top_customer_pages(
+    stack: &TestStack,
+    read: &str,
+    query: &str,
+    pages: usize,
+) -> Vec<(i64, i64)> {
+    let first = format!("{PREFIX}dashboard/widgets/top-customers?{query}");
+    let (mut rows, mut url) = (Vec::new(), first.clone());
+    for _ in 0..pages {
+        let (status, _, body) = stack.get(&url, Some(read)).await;
+        assert_eq!(status, 200, "{url}: {body}");
+        for row in body["data"].as_array().expect("rows") {
+            rows.push((
+                row["customer_id"].as_i64().expect("id"),
+                row["total_orders"].as_i64().expect("orders"),
+            ));
+        }
+        let Some(cursor) = body["meta"]["next_cursor"].as_str() else { break };
+        url = format!("{first}&cursor={cursor}");
+    }
+    rows
 }
 
 /// The ids of every page of a list, following `next_cursor`.
@@ -442,8 +465,7 @@ async fn custom_range_top_customers_match(stack: &TestStack, tenant: &str, state
         let range = DateRange::new(from.parse().expect("date"), to.parse().expect("date"));
         // (revenue, placed) per customer with a placed order in the range.
         let mut rows: Vec<(i64, i128, i128)> = Vec::new();
-        for ((pk, sk), m) in state.measures.iter().filter(|((pk, _), _)| pk.starts_with(&days_pk)) {
-            let _ = pk;
+        for ((_, sk), m) in state.measures.iter().filter(|((pk, _), _)| pk.starts_with(&days_pk)) {
             let (mut placed, mut revenue) = (0i128, 0i128);
             for (name, v) in m {
                 match sales_shared::layout::measure::customer_day_of(name) {
@@ -458,24 +480,8 @@ async fn custom_range_top_customers_match(stack: &TestStack, tenant: &str, state
         }
         rows.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
         let expected: Vec<(i64, i64)> = rows.iter().take(30).map(|r| (r.0, r.2 as i64)).collect();
-        let mut got = Vec::new();
-        let mut url = format!(
-            "{PREFIX}dashboard/widgets/top-customers?period=custom&from_date={from}&to_date={to}&limit=15"
-        );
-        for _ in 0..2 {
-            let (status, _, body) = stack.get(&url, Some(&read)).await;
-            assert_eq!(status, 200, "{body}");
-            for row in body["data"].as_array().expect("rows") {
-                got.push((
-                    row["customer_id"].as_i64().expect("id"),
-                    row["total_orders"].as_i64().expect("n"),
-                ));
-            }
-            let Some(cursor) = body["meta"]["next_cursor"].as_str() else { break };
-            url = format!(
-                "{PREFIX}dashboard/widgets/top-customers?period=custom&from_date={from}&to_date={to}&limit=15&cursor={cursor}"
-            );
-        }
+        let query = format!("period=custom&from_date={from}&to_date={to}&limit=15");
+        let got = top_customer_pages(stack, &read, &query, 2).await;
         assert_eq!(got, expected, "{from}..{to}");
     }
 }
@@ -512,14 +518,8 @@ async fn custom_range_counts_match(
         let range = DateRange::new(d(from), d(to));
         let now = active(range);
         let new = now.iter().filter(|id| first(id).is_some_and(|f| f >= range.from)).count();
+        customer_metrics_match(stack, &read, (from, to), now.len(), new).await;
         let query = format!("from_date={from}&to_date={to}");
-        let url = format!("{PREFIX}orders/performance-metrics?{query}");
-        let (status, _, body) = stack.get(&url, Some(&read)).await;
-        assert_eq!(status, 200, "{body}");
-        let metrics = &body["data"]["customer_metrics"];
-        assert_eq!(metrics["unique_customers"], now.len(), "{from}..{to}: {metrics}");
-        assert_eq!(metrics["new_customers"], new, "{from}..{to}: {metrics}");
-        assert_eq!(metrics["returning_customers"], now.len() - new, "{from}..{to}: {metrics}");
 
         let previous = PeriodKind::Custom.previous(range);
         let before = active(previous);
