@@ -8,7 +8,7 @@ help:
 	@echo "make dev    - local stack with demo data, prints a token and example calls"
 	@echo "make stack  - local stack without data (returns once the API answers)"
 	@echo "make stop   - stop everything make stack started"
-	@echo "make test   - template check, lints, every test, the cargo lambda watch check and schemathesis (on private local services)"
+	@echo "make test   - template check, lints, every test, the cargo lambda watch check, the explorer's browser check and schemathesis (on private local services)"
 	@echo "make package - every function built for arm64 with cargo-lambda into target/lambda/<function>/bootstrap.zip"
 	@echo "make schemathesis - only the schemathesis run of docs/openapi.yaml against a private local stack"
 
@@ -42,6 +42,7 @@ test: check-template lint
 	cargo build --workspace --bins --quiet
 	python3 infra/check_permissions.py --template template.yaml "$${CARGO_TARGET_DIR:-target}/debug"
 	infra/local/with-test-services.sh infra/local/lambda-watch-check.sh
+	infra/local/with-test-services.sh infra/local/explorer-check.sh
 	infra/local/with-test-services.sh infra/local/schemathesis.sh
 
 # The API against docs/openapi.yaml (infra/local/schemathesis.sh), on its own

@@ -3,9 +3,10 @@
 # moto's server (SQS, SNS).
 #
 #   stack.sh install [PART...]    install the tools (cached, idempotent); PART:
-#                                 dynamodb, s3, moto, python, poppler (the
-#                                 default: all five), schemathesis (make test's step),
-#                                 cargo-lambda (cargo lambda and zig, from PyPI)
+#                                 dynamodb, s3, moto, python, poppler, explorer
+#                                 (the default: all six), schemathesis and chromium
+#                                 (make test's steps), cargo-lambda (cargo lambda
+#                                 and zig, from PyPI)
 #   stack.sh start [--in-memory]  start the services in the background
 #   stack.sh stop                 stop everything with a pid file in $SALES_STATE_DIR/pids
 #   stack.sh status               one line per pid file
@@ -63,6 +64,23 @@ install_dynamodb_local() {
   log "DynamoDB Local installed ($(dynamodb_lib_dir))"
 }
 
+# Swagger UI for the local server's API explorer at /docs (salesctl serve
+# reads it from SALES_EXPLORER_DIR).
+install_explorer() {
+  if [[ -f "$SALES_EXPLORER_DIR/swagger-ui-bundle.js" ]] &&
+    grep -q "\"version\": \"$SALES_SWAGGER_UI_VERSION\"" "$SALES_EXPLORER_DIR/package.json"; then
+    log "Swagger UI already installed ($SALES_EXPLORER_DIR)"
+    return
+  fi
+  command -v npm >/dev/null || die "npm is required to install Swagger UI (the API explorer)"
+  log "installing Swagger UI (npm swagger-ui-dist@$SALES_SWAGGER_UI_VERSION) for the API explorer..."
+  mkdir -p "$SALES_NPM_PREFIX"
+  npm install --prefix "$SALES_NPM_PREFIX" --no-audit --no-fund --loglevel=error \
+    "swagger-ui-dist@$SALES_SWAGGER_UI_VERSION" >&2
+  [[ -f "$SALES_EXPLORER_DIR/swagger-ui-bundle.js" ]] || die "swagger-ui-bundle.js not found in $SALES_EXPLORER_DIR after npm install"
+  log "Swagger UI installed ($SALES_EXPLORER_DIR)"
+}
+
 install_s3s_fs() {
   if [[ -x "$SALES_S3S_FS_BIN" ]]; then
     log "s3s-fs already installed ($SALES_S3S_FS_BIN)"
@@ -118,6 +136,21 @@ install_schemathesis() {
   log "schemathesis installed ($SALES_SCHEMATHESIS_VENV)"
 }
 
+# Debian's Chromium, for make test's headless check of the API explorer.
+install_chromium() {
+  if command -v chromium >/dev/null; then
+    log "Chromium already installed ($(command -v chromium))"
+    return
+  fi
+  command -v apt-get >/dev/null || die "the explorer check needs Chromium: install Debian's chromium package"
+  local sudo=()
+  [[ "$(id -u)" == 0 ]] || sudo=(sudo)
+  log "installing chromium with apt-get (the explorer's headless check)..."
+  "${sudo[@]}" apt-get update -qq >&2
+  DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq chromium >/dev/null
+  command -v chromium >/dev/null || die "chromium still missing after apt-get install"
+}
+
 install_poppler() {
   if command -v pdftotext >/dev/null && command -v pdftoppm >/dev/null; then
     log "poppler-utils already installed (pdftotext, pdftoppm)"
@@ -166,7 +199,7 @@ install_cargo_lambda() {
 
 cmd_install() {
   local parts=("$@") part
-  ((${#parts[@]})) || parts=(dynamodb s3 moto python poppler)
+  ((${#parts[@]})) || parts=(dynamodb s3 moto python poppler explorer)
   mkdir -p "$SALES_CACHE_DIR"
   # One installer at a time (e.g. `make dev` and `make test` on a fresh machine).
   exec 9>"$SALES_CACHE_DIR/install.lock"
@@ -178,9 +211,11 @@ cmd_install() {
       moto) install_moto ;;
       python) install_python_tools ;;
       poppler) install_poppler ;;
+      explorer) install_explorer ;;
+      chromium) install_chromium ;;
       schemathesis) install_schemathesis ;;
       cargo-lambda) install_cargo_lambda ;;
-      *) die "unknown install part: $part (expected dynamodb, s3, moto, python, poppler, schemathesis or cargo-lambda)" ;;
+      *) die "unknown install part: $part (expected dynamodb, s3, moto, python, poppler, explorer, chromium, schemathesis or cargo-lambda)" ;;
     esac
   done
   exec 9>&-
@@ -282,6 +317,34 @@ ensure_service() {
   STARTED+=("$name")
 }
 
+# The folder of DynamoDB Local's tables. Its writes are the main cost of
+# loading data: about 500 items/s on this machine's disk, about 2 000 on
+# tmpfs. So by default the tables live on /dev/shm (when it has 2 GiB free),
+# in a folder named after the state dir; the choice is kept in
+# $SALES_STATE_DIR/dynamodb.path, so the tables survive `make stop` (not a
+# reboot), and a removed state dir starts afresh (its old folder is cleared).
+# SALES_DYNAMODB_DIR names a folder instead (e.g. .local/dynamodb, to keep
+# the tables across reboots).
+dynamodb_dir() {
+  if [[ -n "${SALES_DYNAMODB_DIR:-}" ]]; then
+    echo "$SALES_DYNAMODB_DIR"
+    return
+  fi
+  local marker="$SALES_STATE_DIR/dynamodb.path" dir free_kb
+  if [[ -s "$marker" ]]; then
+    cat "$marker"
+    return
+  fi
+  dir="$SALES_STATE_DIR/dynamodb"
+  free_kb="$(df -Pk /dev/shm 2>/dev/null | awk 'NR == 2 { print $4 }')"
+  if [[ -w /dev/shm && "${free_kb:-0}" -gt $((2 * 1024 * 1024)) ]]; then
+    dir="/dev/shm/sales-analytics-$(printf '%s' "$SALES_STATE_DIR" | sha256sum | cut -c1-12)"
+    rm -rf "$dir"
+  fi
+  echo "$dir" >"$marker"
+  echo "$dir"
+}
+
 cmd_start() {
   local in_memory=0
   while (($#)); do
@@ -305,8 +368,10 @@ cmd_start() {
   if ((in_memory)); then
     storage=(-inMemory)
   else
-    mkdir -p "$SALES_STATE_DIR/dynamodb"
-    storage=(-dbPath "$SALES_STATE_DIR/dynamodb")
+    local dir
+    dir="$(dynamodb_dir)"
+    mkdir -p "$dir"
+    storage=(-dbPath "$dir")
   fi
 
   local t0=$SECONDS

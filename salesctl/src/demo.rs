@@ -93,6 +93,21 @@ impl Default for DemoOptions {
     }
 }
 
+/// Whether `tenant` already has records: its settings record (the first
+/// line the generator writes) is in the source table.
+pub async fn is_loaded(
+    config: &sales_shared::config::Config,
+    tenant: &str,
+) -> Result<bool, sales_shared::store::StoreError> {
+    let dynamo = sales_shared::aws::dynamodb(config).await;
+    let key = sales_shared::records::RecordKey {
+        tenant_id: tenant.to_owned(),
+        record_type: sales_shared::records::RecordType::TenantSettings,
+        id: 1,
+    };
+    Ok(sales_shared::store::source::get(&dynamo, &config.source_table, &key).await?.is_some())
+}
+
 /// Writes a deterministic, realistic data set as JSON Lines, one record per
 /// line, in an order that loads correctly (tenant_settings first, then
 /// customers, products, sales reps, targets, spend, then orders, invoices and

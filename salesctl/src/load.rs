@@ -227,13 +227,7 @@ impl Loader<'_> {
     }
 
     fn progress_bar(&self, path: &Path, len: u64) -> ProgressBar {
-        let bar = progress::bar(
-            self.progress,
-            len,
-            "{msg} [{bar:40}] {pos}/{len} lines ({per_sec}, eta {eta})",
-        );
-        bar.set_message(path.display().to_string());
-        bar
+        progress::bar(self.progress, len, &format!("loading {}", path.display()), "lines")
     }
 }
 
@@ -269,11 +263,8 @@ pub async fn wait_for_rollups(
     progress: bool,
 ) -> Result<(), LoadError> {
     let started = Instant::now();
-    let bar = progress::bar(
-        progress,
-        written.len() as u64,
-        "waiting for rollups [{bar:40}] {pos}/{len} records applied",
-    );
+    let bar =
+        progress::bar(progress, written.len() as u64, "waiting for rollups", "records applied");
     let mut remaining: Vec<(&RecordKey, i64)> = written.iter().map(|(k, v)| (k, *v)).collect();
     loop {
         let keys: Vec<&RecordKey> = remaining.iter().map(|(k, _)| *k).collect();

@@ -50,6 +50,10 @@ enum Command {
         /// Wait for the rollups after loading.
         #[arg(long)]
         wait: bool,
+        /// Load nothing when the tenant already has its settings record
+        /// (a repeat `make dev`).
+        #[arg(long)]
+        unless_loaded: bool,
     },
     /// Print a token the local stack accepts (HS256, SALES_JWT_SECRET).
     Token {
@@ -105,10 +109,21 @@ enum Command {
         #[command(subcommand)]
         action: AlertsAction,
     },
-    /// Serve every HTTP function's routes on loopback.
+    /// Bring a tenant's aggregates up to its source records in one pass
+    /// (ledger entries from the stream, then a rebuild), for a large load
+    /// with the stream pump stopped.
+    CatchUp {
+        #[arg(long)]
+        tenant: String,
+    },
+    /// Serve every HTTP function's routes on loopback, and the API explorer
+    /// (Swagger UI over docs/openapi.yaml) at /docs.
     Serve {
         #[arg(long, env = "SALES_API_PORT", default_value_t = 9000)]
         port: u16,
+        /// The npm package `swagger-ui-dist` (installed by `stack.sh install`).
+        #[arg(long, env = "SALES_EXPLORER_DIR")]
+        explorer_dir: Option<PathBuf>,
     },
 }
 
@@ -168,7 +183,19 @@ async fn main() -> ExitCode {
         Command::Load { tenant, wait, wait_timeout, files } => {
             load(&config, &tenant, &files, wait.then_some(Duration::from_secs(wait_timeout))).await
         }
-        Command::DemoData { tenant, out, orders_per_month, months, wait } => {
+        Command::DemoData { tenant, out, orders_per_month, months, wait, unless_loaded } => {
+            if unless_loaded && out.is_none() {
+                match salesctl::demo::is_loaded(&config, &tenant).await {
+                    Ok(true) => {
+                        println!(
+                            "tenant {tenant} is already loaded (make stop; rm -rf .local for a fresh one)"
+                        );
+                        return ExitCode::SUCCESS;
+                    }
+                    Ok(false) => {}
+                    Err(e) => return fail(e),
+                }
+            }
             let today = sales_shared::periods::local_today(
                 config.clock().now(),
                 chrono_tz::America::New_York,
@@ -213,7 +240,7 @@ async fn main() -> ExitCode {
             }
         }
         Command::Rebuild { tenant, pause_mapping } => {
-            let progress = std::io::IsTerminal::is_terminal(&std::io::stderr());
+            let progress = true; // a bar on a terminal, a line every 5 s otherwise
             let rebuilt = match (pause_mapping, config.local) {
                 (Some(uuid), _) => {
                     let waits = salesctl::mapping::Waits::default();
@@ -237,7 +264,7 @@ async fn main() -> ExitCode {
             }
         }
         Command::Verify { tenant } => {
-            let progress = std::io::IsTerminal::is_terminal(&std::io::stderr());
+            let progress = true; // a bar on a terminal, a line every 5 s otherwise
             match salesctl::reconcile::verify(&config, &tenant, progress).await {
                 Ok(diffs) if diffs.is_empty() => {
                     println!("tenant {tenant}: aggregates match the source records");
@@ -291,14 +318,33 @@ async fn main() -> ExitCode {
                 Err(e) => fail(e),
             }
         }
-        Command::Serve { port } => {
+        Command::CatchUp { tenant } => {
+            let progress = true; // a bar on a terminal, a line every 5 s otherwise
+            match salesctl::catch_up::catch_up(&config, &tenant, progress).await {
+                Ok(done) => {
+                    println!(
+                        "caught up tenant {tenant}: {} records, {} ledger entries, {} aggregate items written",
+                        done.records, done.ledgers, done.aggregates
+                    );
+                    ExitCode::SUCCESS
+                }
+                Err(e) => fail(e),
+            }
+        }
+        Command::Serve { port, explorer_dir } => {
             let config = match sales_shared::secrets::resolve(config).await {
                 Ok(config) => config,
                 Err(e) => return fail(e),
             };
             let ctx = ApiContext::from_config(&config).await;
             salesctl::serve::spawn_export_worker(&config).await;
-            match salesctl::serve::serve(ctx, SocketAddr::from(([127, 0, 0, 1], port))).await {
+            match salesctl::serve::serve(
+                ctx,
+                SocketAddr::from(([127, 0, 0, 1], port)),
+                explorer_dir,
+            )
+            .await
+            {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(e) => fail(e),
             }
@@ -315,7 +361,7 @@ async fn load(
     wait: Option<Duration>,
 ) -> ExitCode {
     let dynamo = sales_shared::aws::dynamodb(config).await;
-    let progress = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let progress = true; // a bar on a terminal, a line every 5 s otherwise
     let loader = salesctl::load::Loader {
         dynamo: &dynamo,
         source_table: &config.source_table,

@@ -1,6 +1,6 @@
 //! The requests of the read-cost table (issue 11, "Bounded reads"), shared
 //! by `tests/tests/it/read_cost.rs` and `benches/read_cost.rs`: every endpoint
-//! with the guide's defaults, each calendar period of the `period`
+//! with its default parameters, each calendar period of the `period`
 //! endpoints, and custom ranges of four and ten years, for a tenant whose
 //! data ends on `today` (four years of history: [`crate::scale`]).
 
@@ -12,7 +12,7 @@ pub const PREFIX: &str = "/api/v1/sales/";
 /// What the issue allows a request to read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Bound {
-    /// A calendar period (`today` ... `year`) or the guide's defaults.
+    /// A calendar period (`today` ... `year`) or the default parameters.
     Calendar,
     /// A custom range of up to ten years.
     Custom,

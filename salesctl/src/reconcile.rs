@@ -3,7 +3,7 @@
 
 use rollup::rebuild::{
     Difference, differences, expected_state, live_partitions, live_state, partitions,
-    source_records, write_differences,
+    source_records,
 };
 use sales_shared::config::Config;
 use sales_shared::store::StoreError;
@@ -16,7 +16,7 @@ async fn differences_with(
     tenant: &str,
     visible: bool,
 ) -> Result<Vec<Difference>, StoreError> {
-    let bar = progress::spinner(visible, "{spinner} reading source records: {pos}");
+    let bar = progress::spinner(visible, "reading source records", "records");
     let records =
         source_records(dynamo, &config.source_table, tenant, &|n| bar.inc(n as u64)).await?;
     bar.finish_and_clear();
@@ -42,14 +42,15 @@ pub async fn verify(
 pub async fn rebuild(config: &Config, tenant: &str, visible: bool) -> Result<usize, StoreError> {
     let dynamo = sales_shared::aws::dynamodb(config).await;
     let diffs = differences_with(&dynamo, config, tenant, visible).await?;
-    let bar = progress::bar(
-        visible,
-        diffs.len() as u64,
-        "rewriting aggregates [{bar:40}] {pos}/{len} items",
-    );
-    let written =
-        write_differences(&dynamo, &config.aggregates_table, &diffs, &|n| bar.inc(n as u64))
-            .await?;
+    let bar = progress::bar(visible, diffs.len() as u64, "rewriting aggregates", "items");
+    let written = crate::bulk::write_all(
+        &dynamo,
+        &config.aggregates_table,
+        diffs.into_iter(),
+        crate::bulk::DEFAULT_CONCURRENCY,
+        &|n| bar.inc(n as u64),
+    )
+    .await?;
     bar.finish_and_clear();
     Ok(written)
 }

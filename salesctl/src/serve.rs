@@ -12,6 +12,7 @@
 
 use std::io;
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll, ready};
@@ -63,11 +64,16 @@ pub async fn spawn_export_worker(config: &sales_shared::config::Config) {
     });
 }
 
-/// Serves until the process is stopped.
-pub async fn serve(ctx: Arc<ApiContext>, address: SocketAddr) -> io::Result<()> {
+/// Serves the API, and the API explorer at `/docs` (`crate::explorer`,
+/// Swagger UI from `explorer_assets`), until the process is stopped.
+pub async fn serve(
+    ctx: Arc<ApiContext>,
+    address: SocketAddr,
+    explorer_assets: Option<PathBuf>,
+) -> io::Result<()> {
     let listener = TcpListener::bind(address).await?;
-    tracing::info!(%address, "serving the API");
-    serve_on(listener, app(ctx)).await
+    tracing::info!(%address, "serving the API, and its explorer at /docs");
+    serve_on(listener, app(ctx).merge(crate::explorer::router(explorer_assets))).await
 }
 
 /// Serves `app` on an already bound listener (tests bind port 0).

@@ -1,8 +1,8 @@
-//! The figures of `metrics.md`, computed from aggregate measures and index
+//! The figures of `docs/metrics.md`, computed from aggregate measures and index
 //! rows. Pure: handlers read the aggregates, these modules compute, and the
-//! output types serialize to the API guide's JSON shapes.
+//! output types serialize to the JSON shapes of docs/api.md.
 //!
-//! Conventions (metrics.md "Common rules"): sums are exact, values are kept
+//! Conventions (docs/metrics.md "Common rules"): sums are exact, values are kept
 //! unrounded and rounded only when serialized (money and percentages 2
 //! places, days 1, ratios 1); a rate or average over nothing is 0; an extreme
 //! over nothing is `null`; every enum key is present.

@@ -24,6 +24,7 @@ use crate::contributions::{Contribution, Delta, checked_contribution};
 use crate::derive::DeriveSettings;
 
 /// Clients and tables, built once per process.
+#[derive(Clone)]
 pub struct RollupContext {
     pub dynamo: aws_sdk_dynamodb::Client,
     pub source_table: String,
@@ -262,8 +263,9 @@ async fn register_tenant(ctx: &RollupContext, tenant: &str) -> Result<(), StoreE
     Ok(())
 }
 
-/// Moves the tenant's `data_through` forward (never back).
-async fn advance_watermark(
+/// Moves the tenant's `data_through` forward (never back), registering the
+/// tenant on its first watermark.
+pub async fn advance_watermark(
     ctx: &RollupContext,
     tenant: &str,
     at: DateTime<Utc>,

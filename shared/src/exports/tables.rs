@@ -1,4 +1,4 @@
-//! The two exports' tables (metrics.md "Exports"): the columns, and the
+//! The two exports' tables (docs/metrics.md "Exports"): the columns, and the
 //! rows built from the by-date index items of orders and invoices.
 
 use std::collections::{BTreeMap, HashMap};
@@ -11,7 +11,7 @@ use crate::records::{InvoiceStatus, OrderStatus, StrEnum};
 use crate::store::aggregates::{attr_number, attr_s};
 use crate::store::indexes::Item;
 
-/// Effective invoice statuses (metrics.md "Effective status").
+/// Effective invoice statuses (docs/metrics.md "Effective status").
 pub const INVOICE_STATUSES: [&str; 6] =
     ["draft", "sent", "partially_paid", "paid", "overdue", "cancelled"];
 

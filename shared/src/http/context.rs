@@ -154,7 +154,7 @@ pub fn lambda_handler(
 /// The request with API Gateway's stage taken off its path. Behind a
 /// named stage (not `$default`), an HTTP API's `rawPath` starts with
 /// `/{stage}` (and `lambda_http` adds it where it is missing), while the
-/// routes are the guide's paths; the query string is kept as sent.
+/// routes are the paths of docs/api.md; the query string is kept as sent.
 pub fn without_stage_prefix(mut request: lambda_http::Request) -> lambda_http::Request {
     use lambda_http::RequestExt;
     use lambda_http::request::RequestContext;

@@ -1,4 +1,4 @@
-//! Accounts-receivable aging as of any date (metrics.md "Aging report"),
+//! Accounts-receivable aging as of any date (docs/metrics.md "Aging report"),
 //! from the invoices the closing-date index returns for that date: those
 //! open at its end or closed since, each with its dated payment
 //! applications and write-off, so a past date's balances are exact.

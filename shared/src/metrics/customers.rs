@@ -129,7 +129,7 @@ impl CustomerCounts {
     }
 }
 
-/// `customer_metrics` of metrics.md "Orders" (`total_orders`: placed
+/// `customer_metrics` of docs/metrics.md "Orders" (`total_orders`: placed
 /// orders of the period).
 pub fn customer_metrics(counts: CustomerCounts, total_orders: u64) -> CustomerMetrics {
     CustomerMetrics {

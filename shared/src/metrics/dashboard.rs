@@ -1,4 +1,4 @@
-//! `GET /api/v1/sales/dashboard` (metrics.md "Dashboard"), computed from
+//! `GET /api/v1/sales/dashboard` (docs/metrics.md "Dashboard"), computed from
 //! aggregate measures. Pure: the handler reads, this computes.
 
 use std::collections::BTreeMap;
@@ -182,7 +182,7 @@ pub fn compute(inputs: &DashboardInputs) -> Dashboard {
             ),
             aov_change_percentage: change_percentage(current.aov, before.aov),
             // A difference in points, never null: a rate over nothing
-            // invoiced is 0 (metrics.md "Previous period").
+            // invoiced is 0 (docs/metrics.md "Previous period").
             collection_rate_change: rate.unwrap_or_default()
                 - collection_rate(&prev.invoices).unwrap_or_default(),
         }

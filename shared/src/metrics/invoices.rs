@@ -1,4 +1,4 @@
-//! Invoice figures (metrics.md "Invoices"): `GET /invoices/statistics`,
+//! Invoice figures (docs/metrics.md "Invoices"): `GET /invoices/statistics`,
 //! from the `invoices` measures of the period (or a customer's slice), the
 //! receivables prefix sum, the closing-date index for balances and
 //! effective statuses, and the per-customer `customer_invoices` measures.

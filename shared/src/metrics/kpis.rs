@@ -1,5 +1,5 @@
-//! `GET /dashboard/performance` (metrics.md "KPIs" and "Beyond the
-//! guide"), `GET /dashboard/customer-analytics` and the top-customers
+//! `GET /dashboard/performance` (docs/metrics.md, "KPIs"),
+//! `GET /dashboard/customer-analytics` and the top-customers
 //! widget, composed from the order, customer and invoice figures.
 
 use std::collections::BTreeMap;

@@ -1,4 +1,4 @@
-//! Order figures (metrics.md "Orders"): `GET /orders/performance-metrics`,
+//! Order figures (docs/metrics.md "Orders"): `GET /orders/performance-metrics`,
 //! `GET /orders?group_by=status`, high-value orders and the recent-orders
 //! widget, from the `orders` measures (or a rep's `orders@rep` slice) of a
 //! period and the order index rows.

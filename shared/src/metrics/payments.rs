@@ -1,4 +1,4 @@
-//! Payment figures (metrics.md "Payments"): `GET /payments/statistics`, the
+//! Payment figures (docs/metrics.md "Payments"): `GET /payments/statistics`, the
 //! failed and disputed payment reports, from the `payments` measures (or the
 //! slice of the `method` / `status` filters) and the payment indexes.
 

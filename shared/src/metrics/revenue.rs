@@ -1,4 +1,4 @@
-//! Revenue reporting (metrics.md "Revenue by period", "Revenue by
+//! Revenue reporting (docs/metrics.md "Revenue by period", "Revenue by
 //! product") and the sales-goals widget.
 
 use std::collections::BTreeMap;

@@ -409,3 +409,74 @@ mod limits_tests {
         assert!(check_limits(&back).is_ok());
     }
 }
+
+/// The examples of docs/source-records.md, the contract upstream services
+/// write to: every ```jsonl block, line by line, through `parse_record`
+/// (what `salesctl load` runs on each line) and the tenant-currency rule.
+mod doc_examples {
+    use super::*;
+
+    const DOC: &str =
+        include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/source-records.md"));
+
+    /// The non-blank lines of every ```jsonl block, with their line numbers
+    /// in the document.
+    fn jsonl_lines() -> Vec<(usize, &'static str)> {
+        let mut lines = Vec::new();
+        let mut in_block = false;
+        let mut blocks = 0;
+        for (number, text) in DOC.lines().enumerate().map(|(i, l)| (i + 1, l)) {
+            let fence = text.trim();
+            if in_block {
+                if fence == "```" {
+                    in_block = false;
+                } else if !fence.is_empty() {
+                    lines.push((number, text));
+                }
+            } else if fence == "```jsonl" {
+                in_block = true;
+                blocks += 1;
+            }
+        }
+        assert!(!in_block, "docs/source-records.md: a ```jsonl block is not closed");
+        assert!(blocks > 0, "docs/source-records.md has no ```jsonl block");
+        lines
+    }
+
+    #[test]
+    fn every_example_in_the_source_records_doc_is_accepted_and_every_type_has_one() {
+        let records: Vec<(usize, SourceRecord)> = jsonl_lines()
+            .into_iter()
+            .map(|(number, line)| match parse_record(line) {
+                Ok(record) => (number, record),
+                Err(r) => panic!("docs/source-records.md:{number}: example rejected: {r}"),
+            })
+            .collect();
+
+        // The examples load together as one tenant's file: one tenant, in
+        // the currency of the example settings.
+        let settings = records.iter().find_map(|(_, r)| match &r.body {
+            Some(RecordBody::TenantSettings(s)) => Some(s.clone()),
+            _ => None,
+        });
+        let currency = settings.unwrap_or_default().currency;
+        let tenant = &records[0].1.key.tenant_id;
+        for (number, record) in &records {
+            assert_eq!(&record.key.tenant_id, tenant, "docs/source-records.md:{number}");
+            if let Err(r) = check_currency(record, &currency) {
+                panic!("docs/source-records.md:{number}: example rejected: {r}");
+            }
+        }
+
+        let missing: Vec<&str> = RecordType::ALL
+            .iter()
+            .filter(|t| !records.iter().any(|(_, r)| r.key.record_type == **t && r.body.is_some()))
+            .map(|t| t.as_str())
+            .collect();
+        assert!(missing.is_empty(), "docs/source-records.md has no example of {missing:?}");
+        assert!(
+            records.iter().any(|(_, r)| r.body.is_none()),
+            "docs/source-records.md has no deletion example"
+        );
+    }
+}

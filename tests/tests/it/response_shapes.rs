@@ -1,12 +1,12 @@
 //! Response shapes: every endpoint's JSON for the December tenant is pinned
 //! by an insta snapshot (volatile `meta` fields redacted), and every field
-//! the API guide shows must be present at the same place in ours (the
-//! fields of the guide's example responses are kept, without their values,
-//! in `tests/fixtures/guide_shapes.json`: the repo never reads the guide).
+//! of the published example responses must be present at the same place in
+//! ours (their fields, without values, are kept in
+//! `tests/fixtures/guide_shapes.json`, one example per endpoint).
 
 use serde_json::Value;
 
-/// The guide's example responses, in the order the guide gives them, and
+/// The example responses, in the order of the fixture, and
 /// the request that answers each here.
 const ENDPOINTS: [(&str, &str); 16] = [
     ("dashboard", "/api/v1/sales/dashboard?compare_to_previous=true"),
@@ -30,7 +30,7 @@ const ENDPOINTS: [(&str, &str); 16] = [
     ("performance", "/api/v1/sales/dashboard/performance"),
 ];
 
-/// The fields of the guide's example responses, in the guide's order.
+/// The fields of the example responses, in the fixture's order.
 fn guide_examples() -> Vec<(String, Value)> {
     let fixture: Value = serde_json::from_str(include_str!("../../fixtures/guide_shapes.json"))
         .expect("the fixture is JSON");
@@ -42,7 +42,7 @@ fn guide_examples() -> Vec<(String, Value)> {
         .collect()
 }
 
-/// Paths of the guide's fields missing from ours (arrays: first element;
+/// Paths of the examples' fields missing from ours (arrays: first element;
 /// our keys may be more).
 fn missing(guide: &Value, ours: &Value, path: &str, out: &mut Vec<String>) {
     match (guide, ours) {
@@ -71,11 +71,11 @@ fn missing(guide: &Value, ours: &Value, path: &str, out: &mut Vec<String>) {
 #[tokio::test]
 async fn responses_match_the_guide_and_their_snapshots() {
     let examples = guide_examples();
-    assert_eq!(examples.len(), ENDPOINTS.len(), "one example per endpoint in the guide");
+    assert_eq!(examples.len(), ENDPOINTS.len(), "one example per endpoint");
     let names: Vec<&str> = examples.iter().map(|(name, _)| name.as_str()).collect();
-    assert_eq!(names, ENDPOINTS.map(|(name, _)| name), "the fixture follows the guide's order");
+    assert_eq!(names, ENDPOINTS.map(|(name, _)| name), "the fixture follows the endpoints' order");
     let examples: Vec<Value> = examples.into_iter().map(|(_, shape)| shape).collect();
-    // The check itself fails on a response without the guide's fields.
+    // The check itself fails on a response without the examples' fields.
     let mut probe = Vec::new();
     missing(&examples[3], &serde_json::json!({"data": {"monthly_target": 1}}), "", &mut probe);
     assert_eq!(
@@ -102,7 +102,7 @@ async fn responses_match_the_guide_and_their_snapshots() {
     }
     assert!(
         problems.is_empty(),
-        "fields of the guide missing from our responses:\n{}",
+        "fields of the examples missing from our responses:\n{}",
         problems.join("\n")
     );
 }

@@ -3,7 +3,7 @@
 //! date A are sums of dated measures through A (one cover), never a read
 //! of every open invoice.
 //!
-//! "Open at A" (metrics.md): issued by A with a balance > 0 at the end of
+//! "Open at A" (docs/metrics.md): issued by A with a balance > 0 at the end of
 //! A. "Past due by at least k days at A" adds `A - due >= k`, i.e. `A >=
 //! due + k`: its step function is 0 before `due + k` and the open one from
 //! then on, so its steps are the open function's value at `due + k`, then
