@@ -15,7 +15,10 @@ help:
 install:
 	infra/local/stack.sh install
 
-stack: install
+# Only what the running stack needs (the linters, poppler and the browser
+# are make test's).
+stack:
+	infra/local/stack.sh install dynamodb s3 moto explorer
 	infra/local/stack.sh start
 	infra/local/app.sh start
 

@@ -38,7 +38,7 @@ FUNCTIONS = [
     "invoices",
     "payments",
     "rollup",
-    "export",
+    "report-scheduler",
     "export-api",
     "export-worker",
     "alerts",

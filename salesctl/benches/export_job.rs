@@ -25,9 +25,9 @@ use sales_shared::exports::Dataset;
 use sales_shared::exports::job_store::{Created, JobStore};
 use sales_shared::exports::jobs::{ExportSpec, Job, new_job_id};
 use sales_shared::exports::{Format, jobs::JobState};
+use sales_shared::layout::family;
 use sales_shared::periods::DateRange;
 use sales_shared::records::{OrderSource, OrderStatus, SourceRecord, StrEnum, parse_record};
-use sales_shared::store::aggregates::family;
 
 const TENANT: &str = "export-bench";
 const CUSTOMERS: i64 = 5_000;
@@ -177,7 +177,7 @@ async fn child(config: &Config, format: Format, range: DateRange) {
     let export::jobs::Outcome::Succeeded { rows, bytes } = outcome else { panic!("{outcome:?}") };
     println!(
         "{}",
-        serde_json::json!({"format": format.name(), "rows": rows, "bytes": bytes, "secs": secs,
+        serde_json::json!({"format": format.as_str(), "rows": rows, "bytes": bytes, "secs": secs,
             "peak_kib": rss_kib("VmHWM:"), "start_kib": start_rss, "progress": progress})
     );
 }
@@ -210,7 +210,7 @@ async fn main() {
     let ranges = [("2022", "2022-12-31"), ("2022 to 2025", "2025-12-31")];
     for (format, (label, to)) in formats.iter().flat_map(|f| ranges.iter().map(move |r| (f, r))) {
         let out = Command::new(std::env::current_exe().expect("own path"))
-            .args(["--child", format.name(), &prefix, to])
+            .args(["--child", format.as_str(), &prefix, to])
             .output()
             .expect("child ran");
         assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));

@@ -130,7 +130,7 @@ fn main() {
     for format in [Format::Csv, Format::Excel, Format::Pdf] {
         for rows in &counts {
             let out = Command::new(&me)
-                .args(["--child", format.name(), &rows.to_string()])
+                .args(["--child", format.as_str(), &rows.to_string()])
                 .output()
                 .unwrap();
             let text = String::from_utf8_lossy(&out.stdout);
@@ -141,7 +141,7 @@ fn main() {
             }
             println!(
                 "| {} | {} | {:.1} MiB | {:.2} s | {:.1} MiB | {:.1} MiB |",
-                format.name(),
+                format.as_str(),
                 rows,
                 v[0] as f64 / 1048576.0,
                 v[1] as f64 / 1000.0,

@@ -15,8 +15,8 @@ use std::time::{Duration, Instant};
 
 use rollup::apply::{PreparedChange, group_changes, merged, transaction_items};
 use rollup::contributions::{Contribution, Delta, contribution};
+use sales_shared::layout::padded_sequence;
 use sales_shared::records::parse_record;
-use sales_shared::store::aggregates::padded_sequence;
 use sales_shared::store::source;
 use salesctl::write_cost::WriteCost;
 

@@ -21,9 +21,10 @@ use futures::{StreamExt, TryStreamExt};
 use rollup::contributions::{Contribution, Delta, ItemKey, checked_contribution};
 use rollup::derive;
 use rollup::rebuild::{AggregateState, Difference, expected_state, write_differences};
+use sales_shared::layout::{Measures, watermark_key};
 use sales_shared::records::{SourceRecord, TenantSettings};
 use sales_shared::store::StoreError;
-use sales_shared::store::aggregates::{Measures, key_map, watermark_key};
+use sales_shared::store::key_map;
 use sales_shared::store::source;
 
 /// Differences handed to one `write_differences` call (its 25-item batches

@@ -28,9 +28,11 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::{DateTime, Utc};
 use rollup::rebuild::Difference;
 use sales_shared::config::Config;
+use sales_shared::layout::ledger_key;
 use sales_shared::layout::padded_sequence;
 use sales_shared::records::RecordKey;
-use sales_shared::store::aggregates::{LedgerEntry, key_map, ledger_key, read_ledgers};
+use sales_shared::store::aggregates::{LedgerEntry, read_ledgers};
+use sales_shared::store::key_map;
 use sales_shared::store::{StoreError, source};
 
 use crate::progress;

@@ -28,7 +28,7 @@ use rand_chacha::ChaCha8Rng;
 use rust_decimal::{Decimal, RoundingStrategy};
 use sales_shared::records::{
     DisputeStatus, FailureReason, Gateway, InvoiceStatus, OrderSource, OrderStatus, PaymentMethod,
-    PaymentStatus, RecordType, StrEnum,
+    PaymentStatus, RecordType,
 };
 use serde::Serialize;
 

@@ -454,7 +454,7 @@ impl Pump {
         let response = match handled {
             Ok(response) => response,
             Err(panic) => {
-                let message = sales_shared::guard::panic_message(panic.as_ref());
+                let message = sales_shared::http::router::panic_message(panic.as_ref());
                 return Invocation::Failed(format!("the handler panicked: {message}"));
             }
         };

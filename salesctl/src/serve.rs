@@ -1,6 +1,6 @@
 //! The local API server: every HTTP function's routes mounted in one axum
 //! router on loopback, with the same JSON fallbacks and request limits the
-//! Lambdas run (`sales_shared::guard`).
+//! Lambdas run (`sales_shared::http::router`).
 //!
 //! The server is hyper's HTTP/1 connection builder rather than
 //! `axum::serve`, so that hyper's own limits sit above ours (our middleware,
@@ -26,7 +26,7 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpListener;
 
 /// Header fields hyper parses before it answers 431 itself (hyper's default
-/// is 100, which would pre-empt `guard::MAX_HEADERS`' JSON answer).
+/// is 100, which would pre-empt `router::MAX_HEADERS`' JSON answer).
 pub const HYPER_MAX_HEADERS: usize = 1000;
 
 /// How long a client may take to send a request head.
@@ -41,7 +41,7 @@ pub fn app(ctx: Arc<ApiContext>) -> Router {
         .merge(payments::routes())
         .merge(alerts::routes())
         .merge(export::api::routes());
-    sales_shared::guard::api_router(routes, ctx)
+    sales_shared::http::router::api_router(routes, ctx)
 }
 
 /// The export worker beside the API, fed from the local queue as Lambda's

@@ -9,7 +9,7 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use rollup::apply::PreparedChange;
 use rollup::contributions::{Delta, ItemKey};
 use rollup::derive;
-use sales_shared::store::aggregates::{family, ledger_key, tenant_and_family};
+use sales_shared::layout::{family, ledger_key, tenant_and_family};
 
 /// DynamoDB's size of one attribute.
 pub fn attribute_size(name: &str, value: &AttributeValue) -> usize {
@@ -64,7 +64,7 @@ fn family_of(pk: &str) -> String {
 /// family alone for an item that is not a calendar bucket.
 fn grain_of(pk: &str, sk: &str) -> String {
     let family = family_of(pk);
-    match sales_shared::buckets::grain_letter_of(sk) {
+    match sales_shared::calendar::grain_letter_of(sk) {
         Some(grain) => format!("{family} {grain}"),
         None => family,
     }

@@ -38,7 +38,7 @@ async fn stored(
     record_type: &str,
     id: i64,
 ) -> bool {
-    use sales_shared::records::{RecordKey, RecordType, StrEnum};
+    use sales_shared::records::{RecordKey, RecordType};
     let record_type = RecordType::parse(record_type).unwrap();
     let key = RecordKey { tenant_id: "cli".into(), record_type, id };
     sales_shared::store::source::get(dynamo, table, &key).await.unwrap().is_some()

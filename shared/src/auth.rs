@@ -70,22 +70,9 @@ impl Default for AuthConfig {
     }
 }
 
-/// A permission a token grants.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Scope {
-    Read,
-    Export,
-    Alerts,
-}
-
-impl Scope {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Scope::Read => "sales:read",
-            Scope::Export => "sales:export",
-            Scope::Alerts => "sales:alerts",
-        }
-    }
+crate::str_enum! {
+    /// A permission a token grants.
+    Scope { Read => "sales:read", Export => "sales:export", Alerts => "sales:alerts" }
 }
 
 /// Why a request was not authenticated or authorized. `Display` is the

@@ -28,60 +28,31 @@ pub mod upload;
 #[cfg(feature = "exports")]
 pub mod xlsx_file;
 
-/// What is exported.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Dataset {
-    Orders,
-    Invoices,
+crate::str_enum! {
+    /// What is exported.
+    Dataset { Orders => "orders", Invoices => "invoices" }
 }
 
-impl Dataset {
-    pub fn name(self) -> &'static str {
-        match self {
-            Dataset::Orders => "orders",
-            Dataset::Invoices => "invoices",
-        }
-    }
-
-    pub fn parse(text: &str) -> Option<Self> {
-        [Dataset::Orders, Dataset::Invoices].into_iter().find(|d| d.name() == text)
-    }
-}
-
-/// A file format of the `format` parameter.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Format {
-    Csv,
-    Excel,
-    Pdf,
+crate::str_enum! {
+    /// A file format of the `format` parameter.
+    Format { Csv => "csv", Excel => "excel", Pdf => "pdf" }
 }
 
 impl Format {
-    pub const NAMES: [&'static str; 3] = ["csv", "excel", "pdf"];
-
-    pub fn parse(text: &str) -> Option<Self> {
-        Some(match text {
-            "csv" => Format::Csv,
-            "excel" => Format::Excel,
-            "pdf" => Format::Pdf,
-            _ => return None,
-        })
-    }
-
-    pub fn name(self) -> &'static str {
-        Self::NAMES[self as usize]
-    }
-
     pub fn extension(self) -> &'static str {
-        ["csv", "xlsx", "pdf"][self as usize]
+        match self {
+            Format::Csv => "csv",
+            Format::Excel => "xlsx",
+            Format::Pdf => "pdf",
+        }
     }
 
     pub fn content_type(self) -> &'static str {
-        [
-            "text/csv; charset=utf-8",
-            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-            "application/pdf",
-        ][self as usize]
+        match self {
+            Format::Csv => "text/csv; charset=utf-8",
+            Format::Excel => "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            Format::Pdf => "application/pdf",
+        }
     }
 }
 
@@ -98,7 +69,7 @@ pub enum ExportError {
 
 impl ExportError {
     pub fn write(format: Format, err: impl std::fmt::Display) -> Self {
-        ExportError::Write { format: format.name(), message: err.to_string() }
+        ExportError::Write { format: format.as_str(), message: err.to_string() }
     }
 
     /// What a tenant is told (a failed job's `error`): the writer's

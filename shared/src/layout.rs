@@ -6,7 +6,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::records::{RecordKey, StrEnum};
+use crate::records::RecordKey;
 
 /// One additive measure: a count, cents or days. 128 bits so that sums of
 /// ten million records at the largest amounts the records allow (10^14

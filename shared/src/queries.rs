@@ -19,9 +19,9 @@ pub mod budget;
 pub mod customers;
 pub mod dashboard;
 pub mod invoices;
+pub mod kpis;
 pub mod orders;
 pub mod payments;
-pub mod performance;
 
 use crate::paging::CursorMismatch;
 use crate::store::StoreError;

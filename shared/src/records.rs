@@ -5,10 +5,12 @@
 
 mod fields;
 pub mod limits;
+mod rejection;
 mod types;
 
-pub use fields::{FieldResult, Fields, MoneyMin, Rejection, StrEnum, parse_date};
+pub use fields::{Fields, MoneyMin, StrEnum, parse_date};
 pub use limits::check_limits;
+pub use rejection::{FieldResult, Rejection};
 pub use types::*;
 
 use chrono::{DateTime, FixedOffset};

@@ -1,23 +1,53 @@
 //! DynamoDB access: the source table (records as upstream writes them) and
 //! the aggregates table (what the API reads). The layout is described in
-//! `docs/data-model.md`.
+//! `docs/data-model.md`; every key and measure name is built in
+//! `crate::layout`, and every item's attributes are read with
+//! [`item`]'s helpers (the alerts and export-job stores use those too).
+//!
+//! ## The reader's contract
+//! [`aggregates::AggregateReader`] is one tenant's read-only view of the
+//! aggregates table, counting the items it reads. Its methods live beside
+//! the data they read, one file per area (`tests/store_contract.rs` keeps
+//! this table equal to the code):
+//!
+//! | area | file | methods |
+//! |---|---|---|
+//! | dated sums over a range's cover, settings, watermark, ledger | `store/aggregates.rs` | `new`, `items_read`, `query_range`, `query_ranges`, `get`, `sum`, `sum_without_years`, `sum_through`, `settings`, `watermark`, `ledger` |
+//! | index partitions: paging, entity sums, rankings | `store/indexes.rs` | `scan_partition`, `sum_entities`, `sum_shards`, `ranking`, `dated_after`, `query_page`, `dated_pages` |
+//! | dimension copies (customers, reps, products) and monthly amounts | `store/indexes/copies.rs` | `customer_info`, `customer_names`, `sales_reps`, `products`, `monthly_amounts` |
+//! | customers: counts, histories, lifetimes, rankings | `store/indexes/customers.rs` | `customers`, `customer_counts`, `lifetime_values`, `customer_histories`, `customer_counts_in`, `returns_before`, `bucket_counts`, `top_customers`, `customer_days`, `customer_sets` |
+//! | top customers of any range (threshold algorithm) | `store/indexes/top_k.rs` | `top_customers_in`, `customer_totals_in` |
+//! | invoices: open at a date, balances, aging | `store/indexes/invoices.rs` | `invoices_open_at`, `customers_by_balance`, `invoice_events_after`, `aging_totals`, `open_in_period` |
+//! | orders: by amount, extremes, recent, by day | `store/indexes/orders.rs` | `orders_from_amount`, `order_extremes`, `recent_orders`, `daily_orders` |
+//! | high-value orders | `store/high_value.rs` | `high_value_page`, `order_totals_between` |
+//! | payments: failed, disputes | `store/indexes/payments.rs` | `failed_payments_page`, `open_disputes_page`, `open_dispute_totals` |
+//!
+//! Writes are the rollup's (`functions/rollup`) and the stores of their
+//! own tables: `alerts::store`, `exports::job_store`, [`slots`] (per-tenant
+//! caps), [`source`] (the loader).
 
 pub mod aggregates;
 pub mod high_value;
 pub mod indexes;
+pub mod item;
 pub mod slots;
 pub mod source;
 
-use aws_sdk_dynamodb::error::{DisplayErrorContext, SdkError};
+pub use item::{Item, attr_number, attr_s, key_map};
 
-/// An item as the SDK returns it.
-pub type Item = std::collections::HashMap<String, aws_sdk_dynamodb::types::AttributeValue>;
+use aws_sdk_dynamodb::error::{DisplayErrorContext, SdkError};
 
 /// A storage failure.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    #[error("DynamoDB {operation} failed: {message}")]
-    Dynamo { operation: &'static str, message: String },
+    /// A DynamoDB call failed; `source` is the SDK's error (its display
+    /// here includes its context: service code, message, request id).
+    #[error("DynamoDB {operation} failed: {}", DisplayErrorContext(&**source))]
+    Dynamo {
+        operation: &'static str,
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
     #[error("stored item {key} is malformed: {message}")]
     Malformed { key: String, message: String },
     #[error("a signing secret could not be sealed or opened: {message}")]
@@ -25,11 +55,12 @@ pub enum StoreError {
 }
 
 impl StoreError {
-    pub fn dynamo<E: std::error::Error + 'static, R: std::fmt::Debug>(
-        operation: &'static str,
-        err: SdkError<E, R>,
-    ) -> Self {
-        StoreError::Dynamo { operation, message: format!("{}", DisplayErrorContext(err)) }
+    pub fn dynamo<E, R>(operation: &'static str, err: SdkError<E, R>) -> Self
+    where
+        E: std::error::Error + Send + Sync + 'static,
+        R: std::fmt::Debug + Send + Sync + 'static,
+    {
+        StoreError::Dynamo { operation, source: Box::new(err) }
     }
 }
 
@@ -40,7 +71,7 @@ pub fn timestamp(at: chrono::DateTime<chrono::Utc>) -> String {
 }
 
 /// An `UpdateItem`'s output, `None` when its condition failed.
-pub fn unless_condition_failed<T, R: std::fmt::Debug>(
+pub fn unless_condition_failed<T, R: std::fmt::Debug + Send + Sync + 'static>(
     result: Result<T, SdkError<aws_sdk_dynamodb::operation::update_item::UpdateItemError, R>>,
 ) -> Result<Option<T>, StoreError> {
     use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
@@ -62,28 +93,21 @@ pub async fn query_partition(
     table: &str,
     pk: &str,
 ) -> Result<Vec<Item>, StoreError> {
-    let mut items = Vec::new();
-    let mut start = None;
-    loop {
-        let out = client
-            .query()
-            .table_name(table)
-            .key_condition_expression("pk = :pk")
-            .expression_attribute_values(
-                ":pk",
-                aws_sdk_dynamodb::types::AttributeValue::S(pk.to_owned()),
-            )
-            .consistent_read(true)
-            .set_exclusive_start_key(start)
-            .send()
-            .await
-            .map_err(|e| StoreError::dynamo("Query", e))?;
-        items.extend(out.items.unwrap_or_default());
-        start = out.last_evaluated_key;
-        if start.is_none() {
-            return Ok(items);
-        }
-    }
+    client
+        .query()
+        .table_name(table)
+        .key_condition_expression("pk = :pk")
+        .expression_attribute_values(
+            ":pk",
+            aws_sdk_dynamodb::types::AttributeValue::S(pk.to_owned()),
+        )
+        .consistent_read(true)
+        .into_paginator()
+        .items()
+        .send()
+        .collect::<Result<Vec<Item>, _>>()
+        .await
+        .map_err(|e| StoreError::dynamo("Query", e))
 }
 
 /// BatchGetItem requests one call keeps in flight (DynamoDB answers each
@@ -122,7 +146,7 @@ async fn batch_get(
     let mut request =
         aws_sdk_dynamodb::types::KeysAndAttributes::builder().consistent_read(consistent);
     for (pk, sk) in keys {
-        request = request.keys(aggregates::key_map(pk, sk));
+        request = request.keys(key_map(pk, sk));
     }
     let mut pending = Some(
         request

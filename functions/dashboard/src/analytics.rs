@@ -11,7 +11,7 @@ use sales_shared::http::{ApiContext, ApiError};
 use sales_shared::params::Params;
 use sales_shared::queries::budget;
 use sales_shared::queries::customers::{AnalyticsQuery, customer_analytics as analytics};
-use sales_shared::queries::performance::performance as kpis;
+use sales_shared::queries::kpis::performance as kpis;
 
 /// `GET /dashboard/customer-analytics` (`period`, default month; `limit`
 /// for `top_customers`); over the read budget, 202 with a job.

@@ -60,7 +60,7 @@ async fn reports(
     let params = Params::parse(query.as_deref(), &["limit", "cursor"])?;
     let (limit, offset) = (params.limit()?, view.offset(&params)?);
     let all =
-        sales_shared::reports::stored::list_reports(&ctx.exports(), &principal.tenant_id, view.now)
+        sales_shared::reports::stored::list_reports(&ctx.exports, &principal.tenant_id, view.now)
             .await?;
     let page = ListPage::of_ranked(all, offset, limit, NoTotals {});
     view.respond_page(&params, page).await

@@ -6,10 +6,11 @@ use std::sync::Arc;
 use axum::extract::{RawQuery, State};
 use axum::response::Response;
 use sales_shared::auth::Principal;
+use sales_shared::figures::revenue::RevenueGrain;
 use sales_shared::http::{ApiContext, ApiError};
-use sales_shared::metrics::revenue::RevenueGrain;
 use sales_shared::params::Params;
 use sales_shared::queries::dashboard::{revenue as revenue_by_period, revenue_by_product};
+use sales_shared::records::StrEnum;
 
 pub async fn revenue(
     State(ctx): State<Arc<ApiContext>>,
@@ -38,7 +39,7 @@ pub async fn revenue(
         Some(text) => RevenueGrain::parse(text).ok_or_else(|| {
             ApiError::parameter(
                 "period",
-                format!("`period` must be one of {}, got `{text}`", RevenueGrain::NAMES.join(", ")),
+                format!("`period` {}, got `{text}`", <RevenueGrain as StrEnum>::expected()),
             )
         })?,
     };

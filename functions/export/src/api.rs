@@ -63,7 +63,7 @@ async fn export_now_or_later(
     query: Option<String>,
     dataset: Dataset,
 ) -> Result<Response, ApiError> {
-    let view = ctx.view(&principal, dataset.name(), Scope::Export).await?;
+    let view = ctx.view(&principal, dataset.as_str(), Scope::Export).await?;
     let params = Params::parse(query.as_deref(), &EXPORT_PARAMETERS)?;
     let spec = export_spec(&params, dataset, view.today)?;
     let key = idempotency_key(&headers)?;
@@ -84,12 +84,12 @@ async fn export_now_or_later(
         now: view.now,
     };
     let key = object_key(&principal.tenant_id, dataset, view.now, format);
-    let exported = export(&view.reader, &ctx.exports(), &request, &key, &mut Unwatched).await?;
+    let exported = export(&view.reader, &ctx.exports, &request, &key, &mut Unwatched).await?;
     tracing::info!(
         tenant = %principal.tenant_id, key = %exported.key, rows = exported.rows, bytes = exported.bytes,
         items_read = view.reader.items_read(), "export written"
     );
-    let link = ctx.exports().link(&exported.key, &exported.filename, view.now).await?;
+    let link = ctx.exports.link(&exported.key, &exported.filename, view.now).await?;
     if wants_json(&headers) {
         return view.respond(ExportOut::new(exported, link, format)).await;
     }
@@ -114,7 +114,7 @@ fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
 async fn view_of(ctx: &ApiContext, view: &TenantView<'_>, job: &Job) -> Result<JobView, ApiError> {
     let link = match (&job.object_key, &job.filename) {
         (Some(key), Some(filename)) => {
-            let link = ctx.exports().link(key, filename, view.now).await?;
+            let link = ctx.exports.link(key, filename, view.now).await?;
             Some(JobLink { url: link.url, expires_at: link.expires_at })
         }
         _ => None,

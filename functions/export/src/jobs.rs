@@ -101,7 +101,7 @@ pub async fn run_job(ctx: &ReportContext, tenant: &str, id: &str) -> Result<Outc
     let key = job.object_key(tenant, format);
     let mut progress = JobProgress { store: &store, id, attempt, last: Instant::now() };
     tracing::info!(tenant, job = id, attempt = job.attempts, "export job running");
-    match export(&reader, &ctx.destination(), &request, &key, &mut progress).await {
+    match export(&reader, &ctx.destination, &request, &key, &mut progress).await {
         Ok(done) => {
             if !store
                 .succeed(id, attempt, done.rows, done.bytes, &done.key, &done.filename, Utc::now())
@@ -198,8 +198,8 @@ async fn write_answer(
     body: Vec<u8>,
 ) -> Result<u64, String> {
     let mut upload = MultipartUpload::start(
-        &ctx.s3,
-        &ctx.bucket,
+        &ctx.destination.s3,
+        &ctx.destination.bucket,
         key,
         "application/json",
         &attachment(filename),

@@ -18,7 +18,6 @@ pub mod api;
 pub mod jobs;
 
 use aws_lambda_events::sqs::{SqsBatchResponse, SqsEvent};
-use aws_sdk_s3::config::SharedCredentialsProvider;
 use sales_shared::config::{Clock, Config};
 use sales_shared::exports::ExportError;
 use sales_shared::exports::run::Destination;
@@ -26,6 +25,7 @@ use sales_shared::periods::{DateRange, local_today};
 use sales_shared::queue::{Queue, QueueError, batch_response};
 use sales_shared::records::TenantSettings;
 use sales_shared::reports::management::{parse_month, previous_month, write_management_report};
+use sales_shared::store::StoreError;
 use sales_shared::store::aggregates::{AggregateReader, tenants};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -34,13 +34,11 @@ use serde_json::{Value, json};
 /// per process.
 pub struct ReportContext {
     pub dynamo: aws_sdk_dynamodb::Client,
-    pub s3: aws_sdk_s3::Client,
-    pub credentials: Option<SharedCredentialsProvider>,
+    /// The exports bucket: reports, job files and answers.
+    pub destination: Destination,
     pub aggregates_table: String,
     /// Export jobs (the worker).
     pub export_jobs_table: String,
-    pub bucket: String,
-    pub link_ttl: std::time::Duration,
     pub clock: Clock,
     /// The per-tenant fan-out queue (`SALES_REPORT_QUEUE_URL`).
     pub queue: Option<Queue>,
@@ -66,21 +64,35 @@ pub struct TenantReport {
     pub month: String,
 }
 
-fn queue_error(error: QueueError) -> ExportError {
-    ExportError::Write { format: "report", message: error.to_string() }
+/// What the report scheduler fails on: its event, the fan-out queue, the
+/// tenant registry, or a tenant's report.
+#[derive(Debug, thiserror::Error)]
+pub enum SchedulerError {
+    #[error("not an SQS event: {0}")]
+    Event(#[source] serde_json::Error),
+    #[error("not a tenant report message: {0}")]
+    Message(#[source] serde_json::Error),
+    #[error("month `{0}` is not YYYY-MM")]
+    Month(String),
+    #[error("queueing the tenants' reports failed: {0}")]
+    Queue(#[from] QueueError),
+    #[error(transparent)]
+    Report(#[from] ExportError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("reports failed for {0:?}")]
+    Failed(Vec<String>),
+    #[error("encoding the batch response failed: {0}")]
+    Answer(#[source] serde_json::Error),
 }
 
 impl ReportContext {
     pub async fn from_config(config: &Config) -> Self {
-        let (s3, credentials) = sales_shared::aws::s3_with_credentials(config).await;
         ReportContext {
             dynamo: sales_shared::aws::dynamodb(config).await,
-            s3,
-            credentials,
+            destination: Destination::from_config(config).await,
             aggregates_table: config.aggregates_table.clone(),
             export_jobs_table: config.export_jobs_table.clone(),
-            bucket: config.exports_bucket.clone(),
-            link_ttl: config.export_link_ttl,
             clock: config.clock(),
             queue: Queue::at(config, config.report_queue_url.as_ref()).await,
             answers: None,
@@ -95,28 +107,13 @@ impl ReportContext {
             ..Self::from_config(config).await
         }
     }
-
-    pub fn destination(&self) -> Destination<'_> {
-        Destination {
-            s3: &self.s3,
-            credentials: self.credentials.as_ref(),
-            bucket: &self.bucket,
-            link_ttl: self.link_ttl,
-        }
-    }
 }
 
 /// The month an event asks for, if any.
-pub fn requested_month(event: &Value) -> Result<Option<DateRange>, ExportError> {
+pub fn requested_month(event: &Value) -> Result<Option<DateRange>, SchedulerError> {
     let text =
         event.pointer("/detail/month").or_else(|| event.get("month")).and_then(Value::as_str);
-    text.map(|t| {
-        parse_month(t).ok_or_else(|| ExportError::Write {
-            format: "report",
-            message: format!("month `{t}` is not YYYY-MM"),
-        })
-    })
-    .transpose()
+    text.map(|t| parse_month(t).ok_or_else(|| SchedulerError::Month(t.to_owned()))).transpose()
 }
 
 /// The month a scheduled report covers unless one is asked for: the month
@@ -130,7 +127,7 @@ async fn month_of(
     ctx: &ReportContext,
     tenant: &str,
     month: Option<DateRange>,
-) -> Result<DateRange, ExportError> {
+) -> Result<DateRange, SchedulerError> {
     if let Some(month) = month {
         return Ok(month);
     }
@@ -150,21 +147,18 @@ pub async fn report_for_tenant(
     let settings = reader.settings().await?;
     let now = ctx.clock.now();
     let month = month.unwrap_or_else(|| default_month(now, &settings));
-    write_management_report(&reader, &ctx.destination(), tenant, &settings.currency, month, now)
-        .await
+    write_management_report(&reader, &ctx.destination, tenant, &settings.currency, month, now).await
 }
 
 /// The function's handler: an SQS event (`Records`) writes the reports its
 /// messages name; any other event is the schedule (or a rerun), which fans
 /// out through the queue when there is one, else writes every report.
-pub async fn run(ctx: &ReportContext, event: &Value) -> Result<Value, ExportError> {
+pub async fn run(ctx: &ReportContext, event: &Value) -> Result<Value, SchedulerError> {
     if event.get("Records").is_some() {
-        let event: SqsEvent = serde_json::from_value(event.clone()).map_err(|e| {
-            ExportError::Write { format: "report", message: format!("not an SQS event: {e}") }
-        })?;
+        let event: SqsEvent =
+            serde_json::from_value(event.clone()).map_err(SchedulerError::Event)?;
         let answer = run_messages(ctx, event).await;
-        return serde_json::to_value(answer)
-            .map_err(|e| ExportError::Write { format: "report", message: e.to_string() });
+        return serde_json::to_value(answer).map_err(SchedulerError::Answer);
     }
     let month = requested_month(event)?;
     match &ctx.queue {
@@ -179,13 +173,13 @@ async fn fan_out(
     ctx: &ReportContext,
     queue: &Queue,
     month: Option<DateRange>,
-) -> Result<Value, ExportError> {
+) -> Result<Value, SchedulerError> {
     let mut jobs = Vec::new();
     for tenant in tenants(&ctx.dynamo, &ctx.aggregates_table).await? {
         let month = month_of(ctx, &tenant, month).await?;
         jobs.push(TenantReport { tenant, month: month.from.format("%Y-%m").to_string() });
     }
-    queue.send_all(&jobs).await.map_err(queue_error)?;
+    queue.send_all(&jobs).await?;
     tracing::info!(tenants = jobs.len(), "management reports queued");
     Ok(json!({ "queued": jobs }))
 }
@@ -203,16 +197,11 @@ async fn run_messages(ctx: &ReportContext, event: SqsEvent) -> SqsBatchResponse 
             Ok(job) => match parse_month(&job.month) {
                 Some(month) => report_for_tenant(ctx, &job.tenant, Some(month))
                     .await
-                    .map(|keys| (job.tenant, keys)),
-                None => Err(ExportError::Write {
-                    format: "report",
-                    message: format!("month `{}` is not YYYY-MM", job.month),
-                }),
+                    .map(|keys| (job.tenant, keys))
+                    .map_err(SchedulerError::from),
+                None => Err(SchedulerError::Month(job.month)),
             },
-            Err(e) => Err(ExportError::Write {
-                format: "report",
-                message: format!("not a tenant report: {e}"),
-            }),
+            Err(e) => Err(SchedulerError::Message(e)),
         };
         match outcome {
             Ok((tenant, keys)) => tracing::info!(tenant, ?keys, "management report written"),
@@ -227,7 +216,7 @@ async fn run_messages(ctx: &ReportContext, event: SqsEvent) -> SqsBatchResponse 
 
 /// Every registered tenant in this run; one tenant's failure does not stop
 /// the others, and fails the run at the end (so it is retried).
-async fn run_all(ctx: &ReportContext, month: Option<DateRange>) -> Result<Value, ExportError> {
+async fn run_all(ctx: &ReportContext, month: Option<DateRange>) -> Result<Value, SchedulerError> {
     let mut written = Vec::new();
     let mut failed = Vec::new();
     for tenant in tenants(&ctx.dynamo, &ctx.aggregates_table).await? {
@@ -243,10 +232,7 @@ async fn run_all(ctx: &ReportContext, month: Option<DateRange>) -> Result<Value,
         }
     }
     if !failed.is_empty() {
-        return Err(ExportError::Write {
-            format: "report",
-            message: format!("reports failed for {failed:?}"),
-        });
+        return Err(SchedulerError::Failed(failed));
     }
     Ok(json!({ "written": written }))
 }

@@ -1,4 +1,5 @@
-//! Lambda entry point of the scheduled export (EventBridge schedule).
+//! Lambda entry point of the report scheduler: the monthly management
+//! reports, on an EventBridge schedule (and the fan-out queue it feeds).
 
 use export::ReportContext;
 use lambda_runtime::{Error, LambdaEvent, service_fn};

@@ -15,10 +15,12 @@ use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{
     AttributeValue, CancellationReason, Delete, Put, TransactWriteItem, Update,
 };
+use sales_shared::layout::{Measures, ledger_key};
 use sales_shared::records::RecordKey;
 use sales_shared::store::StoreError;
-use sales_shared::store::aggregates::{Measures, key_map, ledger_key, measures_of, read_ledgers};
+use sales_shared::store::aggregates::{measures_of, read_ledgers};
 use sales_shared::store::batch_get_items;
+use sales_shared::store::key_map;
 
 use crate::contributions::{Delta, ItemKey};
 use crate::derive::{self, DeriveSettings, STATE_VERSION};

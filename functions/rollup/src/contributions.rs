@@ -7,21 +7,22 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::NaiveDate;
 use chrono_tz::Tz;
 use rust_decimal::Decimal;
-use sales_shared::buckets::{Grain, bucket_key, bucket_keys, calendar_bucket_keys, month_key};
+use sales_shared::calendar::{Grain, bucket_key, bucket_keys, calendar_bucket_keys, month_key};
+use sales_shared::layout::measure::{
+    Daily,
+    ProductFigure::{Revenue, Units},
+};
+use sales_shared::layout::{
+    Measure, Measures, entity_key, family, measure, measures_pk, settings_key,
+};
 use sales_shared::money::to_cents;
 use sales_shared::periods::local_date;
 use sales_shared::records::{
     DisputeStatus, Invoice, InvoiceStatus, Order, Payment, PaymentStatus, RecordBody, Rejection,
-    SourceRecord, StrEnum, TenantSettings, check_currency, check_envelope, check_limits,
+    SourceRecord, TenantSettings, check_currency, check_envelope, check_limits,
 };
 use sales_shared::sketch;
-use sales_shared::store::aggregates::measure::{
-    Daily,
-    ProductFigure::{Revenue, Units},
-};
-use sales_shared::store::aggregates::{
-    Measure, Measures, entity_key, family, key_map, measure, measures_pk, settings_key,
-};
+use sales_shared::store::key_map;
 
 mod invoices;
 mod orders;
@@ -34,7 +35,7 @@ use payments::{payment_contribution, payment_index};
 
 /// Key of an aggregates-table item: (pk, sk).
 pub type ItemKey = (String, String);
-pub type Item = std::collections::HashMap<String, AttributeValue>;
+pub use sales_shared::store::Item;
 
 /// Everything one record version adds to the aggregates.
 #[derive(Debug, Default, Clone, PartialEq)]

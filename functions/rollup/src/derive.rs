@@ -19,16 +19,17 @@ use std::collections::BTreeMap;
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::{Datelike, NaiveDate};
-use sales_shared::buckets::{Grain, bucket_key, bucket_keys, calendar_buckets, is_month_key};
-use sales_shared::periods::{DateRange, month_range};
-use sales_shared::store::aggregates::{
-    Measure, Measures, entity_key, family, key_map, lifetime, measure, measures_pk, ranking,
-    returns, tenant_and_family,
+use sales_shared::calendar::{Grain, bucket_key, bucket_keys, calendar_buckets, is_month_key};
+use sales_shared::layout::{
+    Measure, Measures, entity_key, family, lifetime, measure, measures_pk, ranking, returns,
+    tenant_and_family,
 };
+use sales_shared::periods::{DateRange, month_range};
+use sales_shared::store::key_map;
 
 use crate::contributions::{Delta, Item, ItemKey};
 
-pub use sales_shared::store::aggregates::STATE_VERSION;
+pub use sales_shared::layout::STATE_VERSION;
 
 /// The tenant settings derived figures depend on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -13,10 +13,9 @@ use aws_lambda_events::streams::{DynamoDbBatchItemFailure, DynamoDbEventResponse
 use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::{DateTime, SecondsFormat, Utc};
 use sales_shared::config::Config;
+use sales_shared::layout::{padded_sequence, tenant_registry_key, watermark_key};
 use sales_shared::records::{RecordKey, TenantSettings};
-use sales_shared::store::aggregates::{
-    key_map, padded_sequence, tenant_registry_key, watermark_key,
-};
+use sales_shared::store::key_map;
 use sales_shared::store::{StoreError, source};
 
 use crate::apply::{PreparedChange, apply_group, group_changes};

@@ -15,13 +15,14 @@ use std::time::Duration;
 
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::{AttributeValue, DeleteRequest, PutRequest, WriteRequest};
+use sales_shared::layout::{
+    Measures, family, is_aggregate_pk, measures_pk, settings_key, tenant_and_family, tenant_prefix,
+};
 use sales_shared::records::{
     PaymentMethod, PaymentStatus, RecordBody, RecordType, SourceRecord, StrEnum, TenantSettings,
 };
-use sales_shared::store::aggregates::{
-    Measures, family, is_aggregate_pk, key_map, measures_of, measures_pk, settings_key,
-    tenant_and_family, tenant_prefix,
-};
+use sales_shared::store::aggregates::measures_of;
+use sales_shared::store::key_map;
 use sales_shared::store::source::{self, WRITE_SHARDS};
 use sales_shared::store::{StoreError, query_partition};
 
@@ -202,31 +203,24 @@ pub async fn live_partitions(
     tenant: &str,
 ) -> Result<BTreeSet<String>, StoreError> {
     let prefix = tenant_prefix(tenant);
+    let mut items = client
+        .scan()
+        .table_name(aggregates_table)
+        .projection_expression("pk")
+        .filter_expression("begins_with(pk, :p)")
+        .expression_attribute_values(":p", AttributeValue::S(prefix))
+        .into_paginator()
+        .items()
+        .send();
     let mut pks = BTreeSet::new();
-    let mut start = None;
-    loop {
-        let out = client
-            .scan()
-            .table_name(aggregates_table)
-            .projection_expression("pk")
-            .filter_expression("begins_with(pk, :p)")
-            .expression_attribute_values(":p", AttributeValue::S(prefix.clone()))
-            .set_exclusive_start_key(start)
-            .send()
-            .await
-            .map_err(|e| StoreError::dynamo("Scan", e))?;
-        for item in out.items.unwrap_or_default() {
-            if let Some(pk) = item.get("pk").and_then(|v| v.as_s().ok())
-                && is_aggregate_pk(pk)
-            {
-                pks.insert(pk.clone());
-            }
-        }
-        start = out.last_evaluated_key;
-        if start.is_none() {
-            return Ok(pks);
+    while let Some(item) = items.try_next().await.map_err(|e| StoreError::dynamo("Scan", e))? {
+        if let Some(pk) = item.get("pk").and_then(|v| v.as_s().ok())
+            && is_aggregate_pk(pk)
+        {
+            pks.insert(pk.clone());
         }
     }
+    Ok(pks)
 }
 
 /// The live aggregates of a tenant in the given partitions (ledger and

@@ -17,11 +17,11 @@ use chrono::NaiveDate;
 use rust_decimal::Decimal;
 
 use super::rule::Metric;
-use crate::metrics::aging::{Buckets, report as aging_report};
+use crate::figures::aging::{Buckets, report as aging_report};
 use crate::periods::{DateRange, PeriodKind};
 use crate::queries::dashboard::overview;
+use crate::queries::kpis::performance;
 use crate::queries::payments::{disputed_meta, payment_statistics};
-use crate::queries::performance::performance;
 use crate::store::StoreError;
 use crate::store::aggregates::AggregateReader;
 

@@ -24,15 +24,15 @@ use serde::Serialize;
 use super::machine::{AlertEvent, RuleState};
 use super::rule::{Channel, RuleSpec, UrlPolicy, parse_rule};
 use super::sealed::StoredSecret;
-use crate::store::aggregates::{attr_s, key_map};
 use crate::store::slots::Slots;
 pub use crate::store::timestamp;
 use crate::store::{StoreError, unless_condition_failed};
+use crate::store::{attr_s, key_map};
 
 /// How long a rule's events are kept.
 pub const EVENT_RETENTION_DAYS: i64 = 90;
 
-type Item = HashMap<String, AttributeValue>;
+use crate::store::Item;
 
 /// The alerts table's keys.
 mod keys {

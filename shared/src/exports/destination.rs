@@ -7,15 +7,30 @@ use chrono::{DateTime, Utc};
 use super::ExportError;
 use super::upload::{Link, presigned_get};
 
-/// Where the file goes and how long its link lives.
-pub struct Destination<'a> {
-    pub s3: &'a aws_sdk_s3::Client,
-    pub credentials: Option<&'a SharedCredentialsProvider>,
-    pub bucket: &'a str,
+/// Where the file goes and how long its link lives: the exports bucket
+/// with the S3 client (and the credentials its links are signed with),
+/// built once per process from the configuration.
+#[derive(Clone)]
+pub struct Destination {
+    pub s3: aws_sdk_s3::Client,
+    pub credentials: Option<SharedCredentialsProvider>,
+    pub bucket: String,
     pub link_ttl: std::time::Duration,
 }
 
-impl Destination<'_> {
+impl Destination {
+    /// The configured exports bucket (`SALES_EXPORTS_BUCKET`,
+    /// `SALES_EXPORT_LINK_TTL_SECONDS`).
+    pub async fn from_config(config: &crate::config::Config) -> Self {
+        let (s3, credentials) = crate::aws::s3_with_credentials(config).await;
+        Destination {
+            s3,
+            credentials,
+            bucket: config.exports_bucket.clone(),
+            link_ttl: config.export_link_ttl,
+        }
+    }
+
     /// A fresh presigned link to `key`, downloading as `filename`.
     pub async fn link(
         &self,
@@ -23,7 +38,15 @@ impl Destination<'_> {
         filename: &str,
         now: DateTime<Utc>,
     ) -> Result<Link, ExportError> {
-        presigned_get(self.s3, self.credentials, self.bucket, key, filename, self.link_ttl, now)
-            .await
+        presigned_get(
+            &self.s3,
+            self.credentials.as_ref(),
+            &self.bucket,
+            key,
+            filename,
+            self.link_ttl,
+            now,
+        )
+        .await
     }
 }

@@ -17,11 +17,11 @@ use aws_sdk_dynamodb::types::{AttributeValue, Put, ReturnValue, TransactWriteIte
 use chrono::{DateTime, TimeZone, Utc};
 
 use super::jobs::{ExportSpec, Job, JobState, MAX_ATTEMPTS, STALE_AFTER_MINUTES, oldest_kept_id};
-use crate::store::aggregates::{attr_number, attr_s, key_map};
 use crate::store::slots::Slots;
 use crate::store::{StoreError, timestamp, unless_condition_failed};
+use crate::store::{attr_number, attr_s, key_map};
 
-type Item = HashMap<String, AttributeValue>;
+use crate::store::Item;
 
 mod keys {
     pub fn jobs(tenant: &str) -> String {
@@ -150,7 +150,7 @@ impl<'a> JobStore<'a> {
         };
         let build = |put: aws_sdk_dynamodb::types::builders::PutBuilder| {
             put.build().map(|p: Put| TransactWriteItem::builder().put(p).build()).map_err(|e| {
-                StoreError::Dynamo { operation: "TransactWriteItems", message: e.to_string() }
+                StoreError::Dynamo { operation: "TransactWriteItems", source: Box::new(e) }
             })
         };
         let put_job = build(
@@ -192,7 +192,7 @@ impl<'a> JobStore<'a> {
                 tokio::time::sleep(std::time::Duration::from_millis(200)).await;
                 self.by_key(key, job).await?.ok_or_else(|| StoreError::Dynamo {
                     operation: "TransactWriteItems",
-                    message: "the transaction was cancelled and the key is not there; try again"
+                    source: "the transaction was cancelled and the key is not there; try again"
                         .into(),
                 })
             }

@@ -61,32 +61,12 @@ pub fn valid_idempotency_key(key: &str) -> bool {
     (1..=MAX_IDEMPOTENCY_KEY_LEN).contains(&key.len()) && key.bytes().all(|b| b.is_ascii_graphic())
 }
 
-/// Where a job is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum JobState {
-    Queued,
-    Running,
-    Succeeded,
-    Failed,
+crate::str_enum! {
+    /// Where a job is.
+    JobState { Queued => "queued", Running => "running", Succeeded => "succeeded", Failed => "failed" }
 }
 
 impl JobState {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            JobState::Queued => "queued",
-            JobState::Running => "running",
-            JobState::Succeeded => "succeeded",
-            JobState::Failed => "failed",
-        }
-    }
-
-    pub fn parse(text: &str) -> Option<Self> {
-        [JobState::Queued, JobState::Running, JobState::Succeeded, JobState::Failed]
-            .into_iter()
-            .find(|s| s.as_str() == text)
-    }
-
     /// Whether the job will not change any more.
     pub fn is_final(self) -> bool {
         matches!(self, JobState::Succeeded | JobState::Failed)
@@ -117,8 +97,8 @@ pub const RESPONSE_FORMAT: &str = "json";
 impl ExportSpec {
     pub fn new(dataset: Dataset, format: Format, range: DateRange, status: Option<&str>) -> Self {
         ExportSpec {
-            dataset: dataset.name().to_owned(),
-            format: format.name().to_owned(),
+            dataset: dataset.as_str().to_owned(),
+            format: format.as_str().to_owned(),
             from_date: range.from,
             to_date: range.to,
             status: status.map(str::to_owned),

@@ -13,9 +13,11 @@ use super::tables::{Names, invoice_row, invoices_spec, order_row, orders_spec};
 use super::upload::{MultipartUpload, PART_SIZE, attachment};
 use super::xlsx_file::XlsxFile;
 use super::{ExportError, Format};
+use crate::layout::family;
 use crate::periods::DateRange;
 use crate::records::Customer;
-use crate::store::aggregates::{AggregateReader, attr_number, family};
+use crate::store::aggregates::AggregateReader;
+use crate::store::attr_number;
 use crate::store::indexes::Item;
 
 use super::Dataset;
@@ -61,14 +63,14 @@ pub struct Exported {
 
 /// `{kind}-{from}-to-{to}.{ext}`.
 pub fn filename(dataset: Dataset, range: DateRange, format: Format) -> String {
-    format!("{}-{}-to-{}.{}", dataset.name(), range.from, range.to, format.extension())
+    format!("{}-{}-to-{}.{}", dataset.as_str(), range.from, range.to, format.extension())
 }
 
 /// The object key: always under the tenant's own prefix.
 pub fn object_key(tenant: &str, dataset: Dataset, now: DateTime<Utc>, format: Format) -> String {
     format!(
         "exports/{tenant}/{}/{}-{}.{}",
-        dataset.name(),
+        dataset.as_str(),
         now.format("%Y%m%dT%H%M%SZ"),
         uuid::Uuid::new_v4().simple(),
         format.extension()
@@ -137,7 +139,7 @@ impl Progress for Unwatched {
 /// exists once this returns `Ok`, and only then).
 pub async fn export(
     reader: &AggregateReader<'_>,
-    destination: &Destination<'_>,
+    destination: &Destination,
     request: &Request<'_>,
     key: &str,
     progress: &mut impl Progress,
@@ -146,8 +148,8 @@ pub async fn export(
     let filename = filename(request.dataset, request.range, request.format);
     let key = key.to_owned();
     let mut upload = MultipartUpload::start(
-        destination.s3,
-        destination.bucket,
+        &destination.s3,
+        &destination.bucket,
         &key,
         request.format.content_type(),
         &attachment(&filename),

@@ -8,8 +8,8 @@ use chrono::NaiveDate;
 use super::table::{Cell, Column, Kind, Row, TableSpec};
 use crate::money::from_cents;
 use crate::records::{InvoiceStatus, OrderStatus, StrEnum};
-use crate::store::aggregates::{attr_number, attr_s};
 use crate::store::indexes::Item;
+use crate::store::{attr_number, attr_s};
 
 /// Effective invoice statuses (docs/metrics.md "Effective status").
 pub const INVOICE_STATUSES: [&str; 6] =

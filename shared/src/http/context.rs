@@ -26,12 +26,9 @@ pub struct ApiContext {
     pub egress: crate::outbound::EgressPolicy,
     pub auth: Authenticator,
     pub clock: Clock,
+    /// Where exports and reports go.
     #[cfg(feature = "s3")]
-    pub s3: aws_sdk_s3::Client,
-    #[cfg(feature = "s3")]
-    pub s3_credentials: Option<aws_sdk_s3::config::SharedCredentialsProvider>,
-    pub exports_bucket: String,
-    pub export_link_ttl: std::time::Duration,
+    pub exports: crate::exports::destination::Destination,
     /// Export jobs (the export API and its worker).
     pub export_jobs_table: String,
     /// The export worker's queue; `None` refuses jobs (503).
@@ -52,8 +49,6 @@ pub struct ApiContext {
 
 impl ApiContext {
     pub async fn from_config(config: &Config) -> Arc<Self> {
-        #[cfg(feature = "s3")]
-        let (s3, s3_credentials) = crate::aws::s3_with_credentials(config).await;
         Arc::new(ApiContext {
             dynamo: crate::aws::dynamodb(config).await,
             aggregates_table: config.aggregates_table.clone(),
@@ -62,11 +57,7 @@ impl ApiContext {
             auth: Authenticator::new(config.auth.clone()),
             clock: config.clock(),
             #[cfg(feature = "s3")]
-            s3,
-            #[cfg(feature = "s3")]
-            s3_credentials,
-            exports_bucket: config.exports_bucket.clone(),
-            export_link_ttl: config.export_link_ttl,
+            exports: crate::exports::destination::Destination::from_config(config).await,
             export_jobs_table: config.export_jobs_table.clone(),
             #[cfg(feature = "jobs")]
             export_queue: crate::queue::Queue::at(config, config.export_queue_url.as_ref()).await,
@@ -79,19 +70,6 @@ impl ApiContext {
             #[cfg(feature = "alerts")]
             secrets: crate::alerts::sealed::SecretBox::from_config(config).await,
         })
-    }
-}
-
-#[cfg(feature = "s3")]
-impl ApiContext {
-    /// Where exports and reports go, with this context's clients.
-    pub fn exports(&self) -> crate::exports::destination::Destination<'_> {
-        crate::exports::destination::Destination {
-            s3: &self.s3,
-            credentials: self.s3_credentials.as_ref(),
-            bucket: &self.exports_bucket,
-            link_ttl: self.export_link_ttl,
-        }
     }
 }
 

@@ -14,11 +14,12 @@ use crate::exports::jobs::ExportSpec;
 use crate::exports::run::Exported;
 use crate::exports::tables::INVOICE_STATUSES;
 use crate::exports::upload::Link;
+use crate::layout::{family, measure};
 use crate::params::Params;
 use crate::periods::DateRange;
 use crate::records::{OrderStatus, StrEnum};
 use crate::store::StoreError;
-use crate::store::aggregates::{AggregateReader, family, measure};
+use crate::store::aggregates::AggregateReader;
 
 /// The parameters of an export (besides the dataset, which a path names).
 pub const EXPORT_PARAMETERS: [&str; 4] = ["format", "from_date", "to_date", "status"];
@@ -138,7 +139,7 @@ impl ExportOut {
             expires_at: link.expires_at.to_rfc3339_opts(SecondsFormat::Secs, true),
             rows: exported.rows,
             bytes: exported.bytes,
-            format: format.name(),
+            format: format.as_str(),
         }
     }
 }

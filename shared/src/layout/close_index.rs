@@ -15,7 +15,7 @@ use chrono::{Datelike, NaiveDate};
 
 use super::entity_key;
 use super::family::{self, INVOICES_BY_CLOSE};
-use crate::buckets::{Grain, bucket_key};
+use crate::calendar::{Grain, bucket_key};
 
 /// The year partitions are split this many ways by invoice id, so that a
 /// year's open invoices are read by several queries at once.

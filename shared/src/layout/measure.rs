@@ -47,7 +47,7 @@ impl OpenStep {
 /// 1970 or after 2622: `{code}_{days}`). These items hold a measure per
 /// step date, and every byte is paid on each write.
 pub fn open_step(step: OpenStep, day: chrono::NaiveDate) -> String {
-    let days = (day - crate::buckets::epoch()).num_days();
+    let days = (day - crate::calendar::epoch()).num_days();
     match super::compact::encode(days, 3) {
         Some(days) => format!("{}{days}", step.code()),
         None => format!("{}_{days}", step.code()),
@@ -64,7 +64,7 @@ pub fn open_step_of(name: &str) -> Option<(OpenStep, chrono::NaiveDate)> {
         }
     };
     let step = OpenStep::ALL.into_iter().find(|s| s.code() == code)?;
-    let day = crate::buckets::epoch().checked_add_signed(chrono::Duration::days(days))?;
+    let day = crate::calendar::epoch().checked_add_signed(chrono::Duration::days(days))?;
     Some((step, day))
 }
 

@@ -26,7 +26,7 @@ use chrono::{Datelike, NaiveDate};
 
 use super::family::{self, CUSTOMER_RETURNS};
 use super::{Measure, Measures};
-use crate::buckets::bucket_keys;
+use crate::calendar::bucket_keys;
 
 /// Returns whose previous order day is in an earlier year than the item's.
 const EARLIER_YEAR: &str = "b";
@@ -75,7 +75,7 @@ pub fn count_before(summed: &Measures, before: NaiveDate) -> Measure {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::buckets::cover;
+    use crate::calendar::cover;
     use crate::periods::DateRange;
 
     fn d(s: &str) -> NaiveDate {

@@ -8,7 +8,7 @@ use chrono::NaiveDate;
 
 use super::customers::AnalyticsQuery;
 use super::invoices::{AgingQuery, StatisticsQuery};
-use crate::buckets::{calendar_bucket_of, epoch, is_month_key};
+use crate::calendar::{calendar_bucket_of, epoch, is_month_key};
 use crate::layout::{Measure, family, measure};
 use crate::periods::DateRange;
 use crate::store::StoreError;

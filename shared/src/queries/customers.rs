@@ -4,16 +4,16 @@ use chrono::NaiveDate;
 use rust_decimal::Decimal;
 
 use super::QueryError;
-use crate::buckets::{calendar_bucket_of, epoch};
+use crate::calendar::{calendar_bucket_of, epoch};
 use crate::envelope::NoTotals;
-use crate::layout::family;
-use crate::metrics::customers::{
+use crate::figures::customers::{
     CustomerSets, customer_since, lifetime_value, purchase_frequency_of_counts, segmentation,
     segmentation_of_counts,
 };
-use crate::metrics::kpis::{
+use crate::figures::kpis::{
     AnalyticsTopCustomer, CustomerAnalytics, TopCustomer, analytics_top_customers, name_customers,
 };
+use crate::layout::family;
 use crate::paging::{ListPage, Position};
 use crate::periods::DateRange;
 use crate::store::StoreError;

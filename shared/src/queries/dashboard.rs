@@ -3,16 +3,16 @@
 
 use chrono::{Datelike, NaiveDate};
 
-use crate::buckets::month_key;
+use crate::calendar::month_key;
 use crate::envelope::NoTotals;
-use crate::layout::{Measures, family, measure};
-use crate::metrics::dashboard::{Dashboard, DashboardInputs, PeriodTotals, compute};
-use crate::metrics::get;
-use crate::metrics::orders::RecentOrder;
-use crate::metrics::revenue::{
+use crate::figures::dashboard::{Dashboard, DashboardInputs, PeriodTotals, compute};
+use crate::figures::get;
+use crate::figures::orders::RecentOrder;
+use crate::figures::revenue::{
     RevenueByPeriod, RevenueByProduct, RevenueGrain, SalesGoals, name_products, revenue_by_period,
     sales_goals as goals, sum_days, sums_days,
 };
+use crate::layout::{Measures, family, measure};
 use crate::paging::ListPage;
 use crate::periods::{DateRange, PeriodKind};
 use crate::store::StoreError;
@@ -78,7 +78,7 @@ pub async fn revenue_by_product(
     limit: usize,
 ) -> Result<RevenueByProduct, StoreError> {
     let measures = reader.sum_shards(family::PRODUCT_SALES, range).await?;
-    let mut ranked = crate::metrics::revenue::revenue_by_product(&measures, limit);
+    let mut ranked = crate::figures::revenue::revenue_by_product(&measures, limit);
     let ids: Vec<i64> = ranked.by_product.iter().map(|p| p.product_id).collect();
     name_products(&mut ranked, &reader.products(&ids).await?);
     Ok(ranked)

@@ -6,21 +6,22 @@ use std::collections::BTreeMap;
 use chrono::NaiveDate;
 
 use super::QueryError;
-use crate::buckets::{calendar_bucket_of, epoch, is_month_key};
+use crate::calendar::{calendar_bucket_of, epoch, is_month_key};
 use crate::envelope::NoTotals;
-use crate::layout::{family, measure};
-use crate::metrics::aging::{
+use crate::figures::aging::{
     AgingInvoice, AgingReport, AgingTotals, Buckets, CustomerRow, Settled, aging_report,
     by_due_date, customer_row, name_rows, report,
 };
-use crate::metrics::get;
-use crate::metrics::invoices::{
+use crate::figures::get;
+use crate::figures::invoices::{
     InvoiceInputs, InvoiceStatistics, OpenInPeriod, billed_customers, statistics,
 };
+use crate::layout::EntityMeasures;
+use crate::layout::{family, measure};
 use crate::paging::{ListPage, Position};
 use crate::periods::DateRange;
 use crate::store::StoreError;
-use crate::store::aggregates::{AggregateReader, EntityMeasures};
+use crate::store::aggregates::AggregateReader;
 
 /// What `/invoices/statistics` asks for.
 #[derive(Debug, Clone, Copy)]

@@ -3,15 +3,15 @@
 use std::collections::BTreeMap;
 
 use super::QueryError;
-use crate::buckets::calendar_bucket_of;
-use crate::layout::{amount_key, family, measure};
-use crate::metrics::customers::CustomerCounts;
-use crate::metrics::orders::{
+use crate::calendar::calendar_bucket_of;
+use crate::figures::customers::CustomerCounts;
+use crate::figures::orders::{
     Extremes, HighValueMeta, HighValueOrder, HighValueSplit, OrderRow, PerformanceInputs,
     PerformanceMetrics, StatusGroup, by_status, high_value_meta, high_value_meta_of,
     high_value_of_status, performance_metrics,
 };
-use crate::metrics::{Keyed, get};
+use crate::figures::{Keyed, get};
+use crate::layout::{amount_key, family, measure};
 use crate::paging::{CursorMismatch, ListPage, Position};
 use crate::periods::DateRange;
 use crate::store::StoreError;

@@ -2,12 +2,12 @@
 
 use chrono::NaiveDate;
 
-use crate::buckets::epoch;
-use crate::layout::family;
-use crate::metrics::payments::{
+use crate::calendar::epoch;
+use crate::figures::payments::{
     DisputeRow, DisputedMeta, FailedMeta, FailedRow, PaymentStatistics, dispute_row,
     disputed_meta_of, failed_meta, statistics,
 };
+use crate::layout::family;
 use crate::paging::ListPage;
 use crate::periods::DateRange;
 use crate::store::StoreError;

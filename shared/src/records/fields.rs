@@ -1,35 +1,13 @@
 //! Field-by-field extraction from a JSON object, each failure naming the
 //! field and the rule it broke.
 
-use std::fmt;
-
 use chrono::{DateTime, FixedOffset, NaiveDate};
 use rust_decimal::Decimal;
 use serde_json::{Map, Value};
 
 use super::limits;
+use super::rejection::{FieldResult, Rejection};
 use crate::money::{MoneyError, parse_money_json};
-
-/// A field that broke a rule.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Rejection {
-    pub field: String,
-    pub rule: String,
-}
-
-impl Rejection {
-    pub fn new(field: impl Into<String>, rule: impl Into<String>) -> Self {
-        Rejection { field: field.into(), rule: rule.into() }
-    }
-}
-
-impl fmt::Display for Rejection {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "field `{}` {}", self.field, self.rule)
-    }
-}
-
-pub type FieldResult<T> = Result<T, Rejection>;
 
 /// A closed set of string values (statuses, methods...).
 pub trait StrEnum: Sized + Copy + 'static {
@@ -53,10 +31,20 @@ macro_rules! str_enum {
         pub enum $name {
             $(#[serde(rename = $text)] $variant),+
         }
+        impl $name {
+            /// Its wire spelling.
+            pub const fn as_str(self) -> &'static str {
+                match self { $($name::$variant => $text),+ }
+            }
+            /// The value spelled `text`, if any.
+            pub fn parse(text: &str) -> Option<Self> {
+                <Self as $crate::records::StrEnum>::parse(text)
+            }
+        }
         impl $crate::records::StrEnum for $name {
             const ALL: &'static [Self] = &[$($name::$variant),+];
             fn as_str(self) -> &'static str {
-                match self { $($name::$variant => $text),+ }
+                $name::as_str(self)
             }
         }
     };

@@ -9,7 +9,7 @@
 
 use rust_decimal::Decimal;
 
-use super::fields::{FieldResult, Rejection};
+use super::rejection::{FieldResult, Rejection};
 use super::{RecordBody, SourceRecord};
 
 /// Largest absolute value of any money field: 999 999 999 999.99.

@@ -4,8 +4,9 @@ use chrono::{DateTime, FixedOffset, NaiveDate};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
-use super::fields::{FieldResult, Fields, MoneyMin, Rejection};
+use super::fields::{Fields, MoneyMin};
 use super::limits::{self, MAX_ORDER_LINES, MAX_PAYMENT_APPLICATIONS};
+use super::rejection::{FieldResult, Rejection};
 use super::{RecordBody, RecordType};
 use crate::str_enum;
 

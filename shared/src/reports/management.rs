@@ -16,7 +16,7 @@ use crate::exports::table::{Cell, Column, Kind, Row};
 use crate::exports::upload::{attachment, s3_error};
 use crate::exports::xlsx_file::workbook;
 use crate::exports::{ExportError, Format};
-use crate::metrics::aging::Buckets;
+use crate::figures::aging::Buckets;
 use crate::periods::{DateRange, PeriodKind, month_range};
 use crate::queries::dashboard::{overview, revenue_by_product};
 use crate::queries::invoices::{AgingQuery, aging_at, name_customer_rows};
@@ -39,7 +39,7 @@ pub fn previous_month(today: NaiveDate) -> DateRange {
 }
 
 pub fn month_label(month: DateRange) -> String {
-    crate::buckets::month_key(month.from)
+    crate::calendar::month_key(month.from)
 }
 
 fn report_key(tenant: &str, month: DateRange, format: Format) -> String {
@@ -304,7 +304,7 @@ pub fn render_files(
 /// keys written.
 pub async fn write_management_report(
     reader: &AggregateReader<'_>,
-    destination: &Destination<'_>,
+    destination: &Destination,
     tenant: &str,
     currency: &str,
     month: DateRange,
@@ -319,7 +319,7 @@ pub async fn write_management_report(
         destination
             .s3
             .put_object()
-            .bucket(destination.bucket)
+            .bucket(&destination.bucket)
             .key(&key)
             .content_type(format.content_type())
             .content_disposition(attachment(&filename))

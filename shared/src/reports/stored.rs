@@ -21,7 +21,7 @@ pub struct StoredReport {
 
 /// The tenant's stored reports, newest month first, each with a fresh link.
 pub async fn list_reports(
-    destination: &Destination<'_>,
+    destination: &Destination,
     tenant: &str,
     now: DateTime<Utc>,
 ) -> Result<Vec<StoredReport>, ExportError> {
@@ -32,7 +32,7 @@ pub async fn list_reports(
         let out = destination
             .s3
             .list_objects_v2()
-            .bucket(destination.bucket)
+            .bucket(&destination.bucket)
             .prefix(&prefix)
             .set_continuation_token(token)
             .send()
@@ -58,7 +58,7 @@ pub async fn list_reports(
         let link = destination.link(&key, &filename, now).await?;
         reports.push(StoredReport {
             month: month.to_owned(),
-            format: format.name(),
+            format: format.as_str(),
             url: link.url,
             expires_at: link.expires_at.to_rfc3339_opts(SecondsFormat::Secs, true),
             bytes: object.size.unwrap_or(0),

@@ -12,11 +12,12 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::{DateTime, NaiveDate, Utc};
 
 use super::StoreError;
-use crate::buckets::{cover, epoch};
+use crate::calendar::{cover, epoch};
 use crate::periods::DateRange;
 use crate::records::{RecordKey, TenantSettings};
 
-pub use crate::layout::*;
+use super::item::{attr_number, attr_s, key_map};
+use crate::layout::*;
 
 /// Every registered tenant.
 pub async fn tenants(client: &Client, table: &str) -> Result<Vec<String>, StoreError> {
@@ -24,31 +25,11 @@ pub async fn tenants(client: &Client, table: &str) -> Result<Vec<String>, StoreE
     Ok(items.iter().filter_map(|i| attr_s(i, "sk").map(str::to_owned)).collect())
 }
 
-pub fn key_map(pk: String, sk: String) -> HashMap<String, AttributeValue> {
-    HashMap::from([
-        ("pk".to_owned(), AttributeValue::S(pk)),
-        ("sk".to_owned(), AttributeValue::S(sk)),
-    ])
-}
-
 /// A ledger entry.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LedgerEntry {
     pub sequence: String,
     pub version: i64,
-}
-
-/// A number attribute parsed as `T` (ids and versions as i64, measures
-/// and amounts as [`Measure`]).
-pub(crate) fn attr_number<T: std::str::FromStr>(
-    item: &HashMap<String, AttributeValue>,
-    name: &str,
-) -> Option<T> {
-    item.get(name).and_then(|v| v.as_n().ok()).and_then(|n| n.parse().ok())
-}
-
-pub(crate) fn attr_s<'a>(item: &'a HashMap<String, AttributeValue>, name: &str) -> Option<&'a str> {
-    item.get(name).and_then(|v| v.as_s().ok()).map(String::as_str)
 }
 
 /// The integer measures of a bucket item.
@@ -165,14 +146,14 @@ impl<'a> AggregateReader<'a> {
         family: &str,
         range: DateRange,
     ) -> Result<Measures, StoreError> {
-        self.sum_pieces(family, crate::buckets::cover_without_years(range)).await
+        self.sum_pieces(family, crate::calendar::cover_without_years(range)).await
     }
 
     /// Sum of a family's items in the key ranges of a cover.
     async fn sum_pieces(
         &self,
         family: &str,
-        pieces: Vec<crate::buckets::KeyRange>,
+        pieces: Vec<crate::calendar::KeyRange>,
     ) -> Result<Measures, StoreError> {
         let pk = measures_pk(self.tenant, family);
         let ranges: Vec<(String, String)> = pieces.into_iter().map(|p| (p.first, p.last)).collect();

@@ -9,10 +9,12 @@ use std::sync::atomic::Ordering;
 use aws_sdk_dynamodb::types::AttributeValue;
 
 use super::StoreError;
-use super::aggregates::{AggregateReader, Measure, amount_key, attr_s, family, measures_pk};
+use super::aggregates::AggregateReader;
 use super::indexes::{StartKey, order_row};
-use crate::buckets::cover_keys;
-use crate::metrics::orders::OrderRow;
+use super::item::attr_s;
+use crate::calendar::cover_keys;
+use crate::figures::orders::OrderRow;
+use crate::layout::{Measure, amount_key, family, measures_pk};
 use crate::periods::DateRange;
 
 /// One partition of the cover, read backwards (highest total first) in

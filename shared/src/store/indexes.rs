@@ -16,20 +16,22 @@ use chrono::{Datelike, NaiveDate};
 use rust_decimal::Decimal;
 
 use super::StoreError;
-use super::aggregates::{
-    AggregateReader, EntityMeasures, Measure, Measures, add_measures, attr_number, attr_s,
-    entity_key, family, lifetime, measure, measures_of, measures_pk, ranking, returns,
-};
-use crate::buckets::{Grain, cover_keys};
-use crate::metrics::aging::{AgingInvoice, AgingTotals, CustomerInfo};
-use crate::metrics::cents_to_decimal;
-use crate::metrics::customers::{
+use super::aggregates::{AggregateReader, measures_of};
+use super::item::{attr_number, attr_s};
+use crate::calendar::{Grain, cover_keys};
+use crate::figures::aging::{AgingInvoice, AgingTotals, CustomerInfo};
+use crate::figures::cents_to_decimal;
+use crate::figures::customers::{
     CustomerCounts, CustomerMap, CustomerTotals, LifetimeValue, OrderDays, order_days, per_customer,
 };
-use crate::metrics::invoices::OpenInPeriod;
-use crate::metrics::orders::OrderRow;
-use crate::metrics::payments::{FailedPayment, OpenDispute, OpenDisputeTotals};
-use crate::metrics::revenue::ProductInfo;
+use crate::figures::invoices::OpenInPeriod;
+use crate::figures::orders::OrderRow;
+use crate::figures::payments::{FailedPayment, OpenDispute, OpenDisputeTotals};
+use crate::figures::revenue::ProductInfo;
+use crate::layout::{
+    EntityMeasures, Measure, Measures, add_measures, entity_key, family, lifetime, measure,
+    measures_pk, ranking, returns,
+};
 use crate::periods::DateRange;
 use crate::records::{Customer, MonthlyAmount, Product, SalesRep};
 
@@ -156,7 +158,7 @@ impl AggregateReader<'_> {
         if range.from > range.to {
             return Ok(Vec::new());
         }
-        let ranges: Vec<(String, String)> = crate::buckets::cover(range)
+        let ranges: Vec<(String, String)> = crate::calendar::cover(range)
             .iter()
             .map(|piece| entity_key::range_under(&piece.first, &piece.last))
             .collect();
@@ -193,7 +195,7 @@ impl AggregateReader<'_> {
             .expression_attribute_values(":pk", AttributeValue::S(self.pk(family)))
             .expression_attribute_values(
                 ":a",
-                AttributeValue::S(crate::buckets::bucket_key(Grain::Day, next)),
+                AttributeValue::S(crate::calendar::bucket_key(Grain::Day, next)),
             )
             .expression_attribute_values(":b", AttributeValue::S("D#~".to_owned()))
             .limit(1)
@@ -265,7 +267,7 @@ impl DatedPages<'_, '_> {
         while self.month <= self.range.to {
             let pk = self
                 .reader
-                .pk(&family::bucketed(self.family, &crate::buckets::month_key(self.month)));
+                .pk(&family::bucketed(self.family, &crate::calendar::month_key(self.month)));
             let (first, last) = entity_key::range_under(self.range.from, self.range.to);
             let (items, next) =
                 self.reader.query_page(&pk, &first, &last, self.start.take()).await?;

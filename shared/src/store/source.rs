@@ -11,7 +11,7 @@ use chrono::DateTime;
 use serde::Deserialize;
 
 use super::StoreError;
-use crate::records::{RecordBody, RecordKey, RecordType, SourceRecord, StrEnum, TenantSettings};
+use crate::records::{RecordBody, RecordKey, RecordType, SourceRecord, TenantSettings};
 
 /// Partition-key shards per tenant and type, so that one tenant's writes
 /// spread over several partitions.

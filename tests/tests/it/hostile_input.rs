@@ -4,9 +4,10 @@
 use aws_sdk_dynamodb::types::AttributeValue;
 use rust_decimal::Decimal;
 use rust_decimal_macros::dec;
-use sales_shared::buckets::bucket_keys;
+use sales_shared::calendar::bucket_keys;
+use sales_shared::layout::{family, measure, measures_pk};
 use sales_shared::records::{RecordBody, parse_record};
-use sales_shared::store::aggregates::{family, key_map, measure, measures_pk};
+use sales_shared::store::key_map;
 use sales_shared::store::source;
 use sales_tests::{TestStack, dec, token};
 use salesctl::pump::Pump;

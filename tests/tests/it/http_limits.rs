@@ -8,8 +8,8 @@ use std::time::Duration;
 
 use axum::body::Body;
 use axum::http::{Method, Request};
-use sales_shared::guard::{MAX_BODY_BYTES, MAX_HEADER_BYTES, MAX_HEADERS, MAX_URI_BYTES};
 use sales_shared::http::ApiContext;
+use sales_shared::http::router::{MAX_BODY_BYTES, MAX_HEADER_BYTES, MAX_HEADERS, MAX_URI_BYTES};
 use sales_tests::TestStack;
 use serde_json::Value;
 use tower::ServiceExt;
@@ -163,7 +163,7 @@ async fn a_panicking_handler_is_a_json_500_not_a_dropped_connection() {
     }
     let app = axum::Router::new()
         .route("/boom", axum::routing::get(boom))
-        .layer(axum::middleware::from_fn(sales_shared::guard::limits));
+        .layer(axum::middleware::from_fn(sales_shared::http::router::limits));
     let answer = send(&app, get("/boom").body(Body::empty()).unwrap()).await;
     assert_eq!(answer.error(), (500, "internal_error"));
     assert_eq!(answer.body["error"]["message"], "internal error");

@@ -22,12 +22,12 @@ use std::collections::BTreeSet;
 
 use chrono::NaiveDate;
 use rollup::rebuild::{AggregateState, differences, expected_state, live_state};
-use sales_shared::buckets::cover;
-use sales_shared::metrics::aging::{AgingInvoice, Buckets, aging_report};
-use sales_shared::metrics::invoices::OpenInPeriod;
+use sales_shared::calendar::cover;
+use sales_shared::figures::aging::{AgingInvoice, Buckets, aging_report};
+use sales_shared::figures::invoices::OpenInPeriod;
+use sales_shared::layout::{family, measures_pk};
 use sales_shared::periods::{DateRange, PeriodKind};
 use sales_shared::records::{RecordBody, RecordType, SourceRecord};
-use sales_shared::store::aggregates::{family, measures_pk};
 use sales_shared::store::indexes::aging_invoice;
 use sales_tests::{TestStack, token};
 use salesctl::read_cost::{Bound, PREFIX, ReadCase, cases};

@@ -2,7 +2,7 @@
 //! file on top of it; a damaged aggregate is reported and `rebuild` mends it.
 
 use aws_sdk_dynamodb::types::AttributeValue;
-use sales_shared::store::aggregates::key_map;
+use sales_shared::store::key_map;
 use sales_tests::TestStack;
 use salesctl::catch_up::catch_up;
 use salesctl::demo::{DemoOptions, generate};

@@ -11,7 +11,7 @@
 //! fixed k, "overdue by k days or more at A" as a plain sum through A.
 
 use chrono::NaiveDate;
-use sales_shared::store::aggregates::Measure;
+use sales_shared::layout::Measure;
 
 /// What an open invoice counts for, at the end of a day.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -68,7 +68,7 @@ impl Receivable {
         if balance <= 0 {
             return OpenFigures::default();
         }
-        let epoch = sales_shared::buckets::epoch();
+        let epoch = sales_shared::calendar::epoch();
         OpenFigures {
             count: 1,
             balance,

@@ -481,8 +481,8 @@ fn ten_million_largest_orders_sum_exactly_in_a_delta() {
 mod receivable_sums {
     use super::*;
     use proptest::prelude::*;
-    use sales_shared::metrics::aging::{AgingTotals, Buckets, aging_report};
-    use sales_shared::metrics::invoices::OpenInPeriod;
+    use sales_shared::figures::aging::{AgingTotals, Buckets, aging_report};
+    use sales_shared::figures::invoices::OpenInPeriod;
     use sales_shared::periods::DateRange;
     use sales_shared::store::indexes::aging_invoice;
 
@@ -563,7 +563,7 @@ mod receivable_sums {
                 let mut total = Measures::new();
                 for sk in sks {
                     if let Some(m) = aging.adds.get(&(pk.to_owned(), sk.clone())) {
-                        sales_shared::store::aggregates::add_measures(&mut total, m);
+                        sales_shared::layout::add_measures(&mut total, m);
                     }
                 }
                 total
@@ -571,15 +571,15 @@ mod receivable_sums {
             let start = d("2025-01-01") + chrono::Duration::days(period_start);
             let period = DateRange::new(start, start + chrono::Duration::days(period_len));
             let period_days: Vec<String> =
-                period.iter_days().map(|day| sales_shared::buckets::bucket_key(sales_shared::buckets::Grain::Day, day)).collect();
+                period.iter_days().map(|day| sales_shared::calendar::bucket_key(sales_shared::calendar::Grain::Day, day)).collect();
             for at in d("2024-12-30").iter_days().step_by(3).take(130) {
                 // Day items through `at` (the cover would read months and years too).
                 let through: Vec<String> = d("2024-12-01").iter_days().take_while(|x| *x <= at)
-                    .map(|day| sales_shared::buckets::bucket_key(sales_shared::buckets::Grain::Day, day)).collect();
+                    .map(|day| sales_shared::calendar::bucket_key(sales_shared::calendar::Grain::Day, day)).collect();
                 let totals = AgingTotals::from_sums(at, &sum("t1#aging", &through));
                 prop_assert_eq!(&totals, &AgingTotals::of(at, &listed, &Buckets::default()), "aging on {}", at);
                 let expected = aging_report(at, &listed, &Buckets::default(), None);
-                let report = sales_shared::metrics::aging::report(at, &Buckets::default(), &totals, None, Vec::new());
+                let report = sales_shared::figures::aging::report(at, &Buckets::default(), &totals, None, Vec::new());
                 prop_assert_eq!(report.summary, expected.summary);
                 let open = OpenInPeriod::from_steps(&sum("t1#invoices_open", &period_days), at);
                 prop_assert_eq!(open, OpenInPeriod::of(&listed, period, at), "open on {}", at);

@@ -146,9 +146,9 @@ impl AggregateReader<'_> {
             break;
         }
         Ok(LifetimeValue {
-            average: crate::metrics::average(cents_to_decimal(total), n),
+            average: crate::figures::average(cents_to_decimal(total), n),
             median,
-            top_10_percent: crate::metrics::average(cents_to_decimal(top), k),
+            top_10_percent: crate::figures::average(cents_to_decimal(top), k),
         })
     }
 
@@ -270,12 +270,12 @@ impl AggregateReader<'_> {
         &self,
         rep: Option<i64>,
         period: DateRange,
-    ) -> Result<crate::metrics::customers::CustomerSets, StoreError> {
+    ) -> Result<crate::figures::customers::CustomerSets, StoreError> {
         let in_period = self.customers(rep, period).await?;
         let active: Vec<i64> =
             in_period.iter().filter(|(_, t)| t.placed > 0).map(|(id, _)| *id).collect();
         let (days, through) = self.customer_histories(&active, period.to).await?;
-        Ok(crate::metrics::customers::CustomerSets {
+        Ok(crate::figures::customers::CustomerSets {
             period: in_period,
             first_orders: days
                 .into_iter()

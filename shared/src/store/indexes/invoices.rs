@@ -2,7 +2,7 @@
 //! sums, the open invoices of a period and the ranking by balance.
 
 use super::*;
-use crate::buckets::bucket_key;
+use crate::calendar::bucket_key;
 use crate::layout::close_index;
 
 /// Queries of the closing-date index in flight at once.

@@ -106,12 +106,12 @@ impl AggregateReader<'_> {
     ) -> Result<BTreeMap<NaiveDate, Measures>, StoreError> {
         let pk = self.pk(family::DAILY_ORDERS);
         let (first, last) = (
-            crate::buckets::bucket_key(Grain::Month, range.from),
-            crate::buckets::bucket_key(Grain::Month, range.to),
+            crate::calendar::bucket_key(Grain::Month, range.from),
+            crate::calendar::bucket_key(Grain::Month, range.to),
         );
         let mut out: BTreeMap<NaiveDate, Measures> = BTreeMap::new();
         for item in self.query_range(&pk, &first, &last).await? {
-            let Some(month) = attr_s(&item, "sk").and_then(crate::buckets::month_of_key) else {
+            let Some(month) = attr_s(&item, "sk").and_then(crate::calendar::month_of_key) else {
                 return Err(malformed(&item, "month key"));
             };
             for (name, value) in measures_of(&item)? {

@@ -112,7 +112,7 @@ impl AggregateReader<'_> {
     ) -> Result<OpenDisputeTotals, StoreError> {
         let last = NaiveDate::from_ymd_opt(9999, 12, 31).unwrap_or(urgent_by);
         let all = self
-            .sum(family::OPEN_DISPUTES_DUE, DateRange::new(crate::buckets::epoch(), last))
+            .sum(family::OPEN_DISPUTES_DUE, DateRange::new(crate::calendar::epoch(), last))
             .await?;
         let soon = self.sum_through(family::OPEN_DISPUTES_DUE, urgent_by).await?;
         Ok(OpenDisputeTotals::from_sums(&all, &soon))

@@ -17,7 +17,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use futures::{StreamExt, TryStreamExt};
 
 use super::*;
-use crate::metrics::customers::CustomerTotals;
+use crate::figures::customers::CustomerTotals;
 use crate::periods::DateRange;
 
 /// Rankings read at once.
@@ -130,7 +130,7 @@ impl AggregateReader<'_> {
         k: usize,
         max_items: u64,
     ) -> Result<Option<Vec<(i64, CustomerTotals)>>, StoreError> {
-        let rankings: Vec<String> = crate::buckets::cover_keys(range)
+        let rankings: Vec<String> = crate::calendar::cover_keys(range)
             .iter()
             .map(|bucket| family::bucketed(family::TOP_CUSTOMERS, bucket))
             .collect();

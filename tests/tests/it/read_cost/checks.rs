@@ -179,9 +179,7 @@ pub(super) async fn derived_figures_match_the_customers(
         state.measures[&days]
             .iter()
             .filter(|(_, n)| **n > 0)
-            .filter_map(|(name, _)| {
-                sales_shared::store::aggregates::measure::day_of_order_day(name)
-            })
+            .filter_map(|(name, _)| sales_shared::layout::measure::day_of_order_day(name))
             .min()
             .expect("a first order")
     };
@@ -222,7 +220,7 @@ pub(super) async fn derived_figures_match_the_customers(
     let financial = &body["data"]["financial_metrics"];
     assert_eq!(
         financial["total_outstanding"].to_string(),
-        sales_shared::metrics::cents_to_decimal(open.balance).round_dp(2).to_string()
+        sales_shared::figures::cents_to_decimal(open.balance).round_dp(2).to_string()
     );
     let (status, _, body) = stack.get(&format!("{PREFIX}dashboard"), Some(&read)).await;
     assert_eq!(status, 200, "{body}");
@@ -326,10 +324,10 @@ async fn lists_page_through_everything(stack: &TestStack, tenant: &str, state: &
 
 /// Customer analytics and the KPIs of a calendar period (derived counts,
 /// the lifetime-value histogram, the order-to-cash join) equal the
-/// per-customer computation of `sales_shared::metrics` over every
+/// per-customer computation of `sales_shared::figures` over every
 /// customer's state items, taken here from the expected state.
 async fn customer_figures_match(stack: &TestStack, tenant: &str, state: &AggregateState) {
-    use sales_shared::metrics::customers::{CustomerMap, CustomerSets, CustomerTotals, order_days};
+    use sales_shared::figures::customers::{CustomerMap, CustomerSets, CustomerTotals, order_days};
     let sales = measures_pk(tenant, family::CUSTOMER_SALES);
     let totals = |prefix: &str| -> CustomerMap {
         let mut map = CustomerMap::new();
@@ -363,7 +361,7 @@ async fn customer_figures_match(stack: &TestStack, tenant: &str, state: &Aggrega
     };
     let end: chrono::NaiveDate = "2025-12-31".parse().expect("date");
     let vip = sales_shared::records::TenantSettings::default().vip_lifetime_revenue;
-    let expected = serde_json::to_value(sales_shared::metrics::kpis::customer_analytics(
+    let expected = serde_json::to_value(sales_shared::figures::kpis::customer_analytics(
         &sets, &days, end, vip, 10,
     ))
     .expect("json");
@@ -413,7 +411,7 @@ async fn customer_figures_match(stack: &TestStack, tenant: &str, state: &Aggrega
         t.revenue_cents += m.get("revenue").copied().unwrap_or(0);
     }
     let custom = CustomerSets { period: active, from, ..sets.clone() };
-    let expected = serde_json::to_value(sales_shared::metrics::kpis::customer_analytics(
+    let expected = serde_json::to_value(sales_shared::figures::kpis::customer_analytics(
         &custom, &days, to, vip, 10,
     ))
     .expect("json");
@@ -428,8 +426,8 @@ async fn customer_figures_match(stack: &TestStack, tenant: &str, state: &Aggrega
 
     // KPIs of December: retention against November, recurring revenue.
     let month = |m: &str| totals(&format!("M#2025-{m}#"));
-    let (rate, churn) = sales_shared::metrics::kpis::retention(&month("11"), &month("12"));
-    let mrr = sales_shared::metrics::kpis::monthly_recurring_revenue(&month("12"), &month("11"));
+    let (rate, churn) = sales_shared::figures::kpis::retention(&month("11"), &month("12"));
+    let mrr = sales_shared::figures::kpis::monthly_recurring_revenue(&month("12"), &month("11"));
     let (status, _, body) = stack.get(&format!("{PREFIX}dashboard/performance"), Some(&read)).await;
     assert_eq!(status, 200, "{body}");
     let kpis = &body["data"];
@@ -441,12 +439,12 @@ async fn customer_figures_match(stack: &TestStack, tenant: &str, state: &Aggrega
     same(&kpis["customer_kpis"]["customer_retention_rate"], rate);
     same(&kpis["customer_kpis"]["churn_rate"], churn);
     same(&kpis["revenue_kpis"]["monthly_recurring_revenue"], mrr);
-    let december = sales_shared::metrics::customers::CustomerSets {
+    let december = sales_shared::figures::customers::CustomerSets {
         period: month("12"),
         through: totals("Y#"),
         ..sets
     };
-    let ltv = sales_shared::metrics::customers::lifetime_value(&december).average;
+    let ltv = sales_shared::figures::customers::lifetime_value(&december).average;
     same(&kpis["customer_kpis"]["customer_lifetime_value"], ltv);
 
     custom_range_counts_match(stack, tenant, &days).await;
@@ -494,7 +492,7 @@ async fn custom_range_top_customers_match(stack: &TestStack, tenant: &str, state
 async fn custom_range_counts_match(
     stack: &TestStack,
     tenant: &str,
-    days: &std::collections::BTreeMap<i64, sales_shared::metrics::customers::OrderDays>,
+    days: &std::collections::BTreeMap<i64, sales_shared::figures::customers::OrderDays>,
 ) {
     use rust_decimal::Decimal;
     let read = token(tenant, "sales:read");

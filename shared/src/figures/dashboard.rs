@@ -3,12 +3,12 @@
 
 use std::collections::BTreeMap;
 
+use crate::figures::cents_to_decimal;
+use crate::figures::invoices::OpenInPeriod;
 use crate::layout::{Measure, Measures, measure};
-use crate::metrics::cents_to_decimal;
-use crate::metrics::invoices::OpenInPeriod;
 use crate::money::{change_percentage, json, ratio_or_zero};
 use crate::periods::{DateRange, PeriodKind};
-use crate::records::{OrderStatus, PaymentStatus, StrEnum};
+use crate::records::{OrderStatus, PaymentStatus};
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use serde::Serialize;
@@ -149,7 +149,7 @@ struct OrderFigures {
 fn order_figures(orders: &Measures) -> OrderFigures {
     let revenue = cents_to_decimal(get(orders, measure::REVENUE));
     let aov =
-        ratio_or_zero(revenue, crate::metrics::decimal(get(orders, measure::REVENUE_BEARING)));
+        ratio_or_zero(revenue, crate::figures::decimal(get(orders, measure::REVENUE_BEARING)));
     OrderFigures { revenue, placed: count(orders, measure::PLACED), aov }
 }
 
@@ -158,7 +158,7 @@ fn order_figures(orders: &Measures) -> OrderFigures {
 fn collection_rate(invoices: &Measures) -> Option<Decimal> {
     let invoiced = get(invoices, measure::INVOICED);
     (invoiced != 0).then(|| {
-        crate::metrics::decimal(get(invoices, measure::PAID)) / crate::metrics::decimal(invoiced)
+        crate::figures::decimal(get(invoices, measure::PAID)) / crate::figures::decimal(invoiced)
             * Decimal::ONE_HUNDRED
     })
 }
@@ -221,8 +221,8 @@ pub fn compute(inputs: &DashboardInputs) -> Dashboard {
             invoices_overdue: super::to_count(inputs.open.overdue_count),
             total_overdue_amount: cents_to_decimal(inputs.open.overdue_balance),
             average_days_to_pay: ratio_or_zero(
-                crate::metrics::decimal(get(invoices, measure::DAYS_TO_PAY)),
-                crate::metrics::decimal(get(invoices, measure::PAID_BY_PAYMENTS)),
+                crate::figures::decimal(get(invoices, measure::DAYS_TO_PAY)),
+                crate::figures::decimal(get(invoices, measure::PAID_BY_PAYMENTS)),
             ),
         },
         payments: PaymentsOut {

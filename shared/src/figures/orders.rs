@@ -9,8 +9,8 @@ use serde::Serialize;
 
 use super::customers::{CustomerCounts, CustomerMetrics, customer_metrics};
 use super::{Keyed, average, complement, count, get, histogram, histogram_median, money, percent};
+use crate::figures::cents_to_decimal;
 use crate::layout::{Measure, Measures, measure};
-use crate::metrics::cents_to_decimal;
 use crate::money::json;
 use crate::periods::DateRange;
 use crate::records::{OrderSource, OrderStatus, StrEnum};
@@ -97,7 +97,7 @@ pub fn fulfillment_metrics(orders: &Measures) -> FulfillmentMetrics {
     let on_time = percent(get(orders, measure::DELIVERED_ON_TIME), promised);
     FulfillmentMetrics {
         average_fulfillment_days: average(
-            crate::metrics::decimal(get(orders, measure::FULFILLMENT_DAYS)),
+            crate::figures::decimal(get(orders, measure::FULFILLMENT_DAYS)),
             get(orders, measure::FULFILLED),
         ),
         median_fulfillment_days: histogram_median(&hist).unwrap_or_default(),

@@ -10,8 +10,8 @@ use serde::Serialize;
 use super::aging::{AgingInvoice, AgingTotals, Buckets, report};
 use super::orders::PeriodDates;
 use super::{Keyed, average, complement, get, histogram, histogram_median, money, percent};
+use crate::figures::cents_to_decimal;
 use crate::layout::{EntityMeasures, Measure, Measures, measure};
-use crate::metrics::cents_to_decimal;
 use crate::money::json;
 use crate::periods::DateRange;
 
@@ -85,7 +85,7 @@ pub fn days_sales_outstanding(
     invoiced_cents: Measure,
     days: i64,
 ) -> Decimal {
-    average(crate::metrics::decimal(receivables_cents) * Decimal::from(days), invoiced_cents)
+    average(crate::figures::decimal(receivables_cents) * Decimal::from(days), invoiced_cents)
 }
 
 /// `payment_performance` from an on-time payment rate.
@@ -247,7 +247,7 @@ pub fn statistics(inputs: &InvoiceInputs) -> InvoiceStatistics {
         },
         payment_metrics: PaymentMetrics {
             average_days_to_pay: average(
-                crate::metrics::decimal(get(m, measure::DAYS_TO_PAY)),
+                crate::figures::decimal(get(m, measure::DAYS_TO_PAY)),
                 paid_by_payments,
             ),
             median_days_to_pay: histogram_median(&histogram(m, measure::DAYS_TO_PAY_BINS))

@@ -15,8 +15,8 @@ use super::customers::{
 use super::invoices::{collection_rate, days_sales_outstanding};
 use super::orders::{cancellation_rate, fulfillment_metrics, order_accuracy_rate, return_rate};
 use super::{average, get, json as fixed, money, percent};
+use crate::figures::cents_to_decimal;
 use crate::layout::{Measure, Measures, measure};
-use crate::metrics::cents_to_decimal;
 use crate::money::{change_percentage, json, ratio_or_zero};
 use crate::periods::{DateRange, month_range};
 
@@ -155,7 +155,7 @@ pub fn prorated_spend(period: DateRange, spend: &BTreeMap<String, Decimal>) -> D
     while day <= period.to {
         let month = month_range(day.year(), day.month());
         let overlap = DateRange::new(month.from.max(period.from), month.to.min(period.to));
-        if let Some(amount) = spend.get(&crate::buckets::month_key(day)) {
+        if let Some(amount) = spend.get(&crate::calendar::month_key(day)) {
             total += *amount * Decimal::from(overlap.days()) / Decimal::from(month.days());
         }
         match month.to.succ_opt() {
@@ -221,7 +221,7 @@ pub fn performance(inputs: &KpiInputs) -> Performance {
             revenue_per_customer: average(revenue, unique),
         },
         efficiency_kpis: EfficiencyKpis {
-            order_to_cash_cycle_days: average(crate::metrics::decimal(cycles.days), cycles.count),
+            order_to_cash_cycle_days: average(crate::figures::decimal(cycles.days), cycles.count),
             days_sales_outstanding: dso,
             collection_efficiency: collection_rate(invoices),
             order_fulfillment_time_days: fulfillment.average_fulfillment_days,
@@ -340,7 +340,7 @@ pub fn analytics_top_customers(sets: &CustomerSets, limit: usize) -> Vec<Analyti
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::metrics::customers::CustomerTotals;
+    use crate::figures::customers::CustomerTotals;
     use rust_decimal_macros::dec;
 
     fn d(s: &str) -> NaiveDate {

@@ -8,8 +8,8 @@ use serde::Serialize;
 
 use super::orders::PeriodDates;
 use super::{Keyed, average, count, get, json as fixed, money, percent};
+use crate::figures::cents_to_decimal;
 use crate::layout::{Measure, Measures, measure};
-use crate::metrics::cents_to_decimal;
 use crate::money::json;
 use crate::periods::DateRange;
 use crate::records::{FailureReason, Gateway, PaymentMethod, PaymentStatus, StrEnum};
@@ -129,7 +129,7 @@ pub fn statistics(period: DateRange, p: &Measures) -> PaymentStatistics {
             refund_rate: percent(status_count(p, PaymentStatus::Refunded), total),
             dispute_rate: percent(status_count(p, PaymentStatus::Disputed), total),
             average_processing_time_seconds: average(
-                crate::metrics::decimal(get(p, measure::PROCESSING_MS)) / Decimal::ONE_THOUSAND,
+                crate::figures::decimal(get(p, measure::PROCESSING_MS)) / Decimal::ONE_THOUSAND,
                 get(p, measure::PROCESSING_TIMED),
             ),
         },
@@ -143,7 +143,7 @@ pub fn statistics(period: DateRange, p: &Measures) -> PaymentStatistics {
                     count: count(p, &measure::gateway(g, "count")),
                     success_rate: percent(captured, captured + failed),
                     average_response_time_ms: average(
-                        crate::metrics::decimal(get(p, &measure::gateway(g, "response_ms"))),
+                        crate::figures::decimal(get(p, &measure::gateway(g, "response_ms"))),
                         get(p, &measure::gateway(g, "responses")),
                     ),
                 };

@@ -63,9 +63,9 @@ macro_rules! http_function_routes {
         }
 
         /// The function's whole router: the routes with the JSON fallbacks
-        /// and the request limits of `sales_shared::guard`.
+        /// and the request limits of `sales_shared::http::router`.
         pub fn router(ctx: ::std::sync::Arc<$crate::http::ApiContext>) -> ::axum::Router {
-            $crate::guard::api_router(routes(), ctx)
+            $crate::http::router::api_router(routes(), ctx)
         }
     };
 }

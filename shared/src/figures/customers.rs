@@ -11,8 +11,8 @@ use rust_decimal::Decimal;
 use serde::Serialize;
 
 use super::{average, get, json as fixed, median_of, percent};
+use crate::figures::{cents_to_decimal, decimal, to_count};
 use crate::layout::{EntityMeasures, Measure, Measures, measure};
-use crate::metrics::{cents_to_decimal, decimal, to_count};
 use crate::money::json;
 
 /// One customer's totals over some range.

@@ -1,5 +1,5 @@
 use super::*;
-use crate::metrics::aging::AgingInvoice;
+use crate::figures::aging::AgingInvoice;
 use rust_decimal_macros::dec;
 
 fn m(pairs: &[(&str, i64)]) -> Measures {

@@ -3,16 +3,17 @@
 
 use chrono::NaiveDate;
 
-use crate::buckets::{Grain, bucket_key, calendar_bucket_of, epoch, previous_calendar_bucket};
-use crate::metrics::customers::CustomerCounts;
-use crate::metrics::get;
-use crate::metrics::kpis::{
+use crate::calendar::{Grain, bucket_key, calendar_bucket_of, epoch, previous_calendar_bucket};
+use crate::figures::customers::CustomerCounts;
+use crate::figures::get;
+use crate::figures::kpis::{
     CashCycles, CustomerKpiInputs, KpiInputs, Performance, Receivables, average_lifetime_value,
     performance as kpis, retention_of_counts,
 };
+use crate::layout::{family, measure};
 use crate::periods::{DateRange, PeriodKind};
 use crate::store::StoreError;
-use crate::store::aggregates::{AggregateReader, family, measure};
+use crate::store::aggregates::AggregateReader;
 
 /// The KPIs of `period` (of kind `kind`, whose previous period is the
 /// comparison).

@@ -10,8 +10,8 @@ use rust_decimal::Decimal;
 use serde::Serialize;
 
 use super::{Keyed, average, percent};
+use crate::figures::cents_to_decimal;
 use crate::layout::{Measure, Measures, measure};
-use crate::metrics::cents_to_decimal;
 use crate::money::json;
 
 /// An issued, non-cancelled invoice as the closing-date index holds it.
@@ -351,7 +351,7 @@ impl AgingTotals {
         let buckets: Vec<(Measure, Measure)> =
             at_least.windows(2).map(|w| (w[0].0 - w[1].0, w[0].1 - w[1].1)).collect();
         let open = get(measure::OPEN_COUNT);
-        let as_of_day = Measure::from((as_of - crate::buckets::epoch()).num_days());
+        let as_of_day = Measure::from((as_of - crate::calendar::epoch()).num_days());
         AgingTotals {
             counts: buckets.iter().map(|(n, _)| super::to_count(*n)).collect(),
             amounts: buckets.iter().map(|(_, b)| *b).collect(),
@@ -426,7 +426,7 @@ pub fn report(
             overdue_amount: cents_to_decimal(overdue),
             overdue_percentage: percent(overdue, total),
             average_days_outstanding: average(
-                crate::metrics::decimal(totals.days_outstanding),
+                crate::figures::decimal(totals.days_outstanding),
                 totals.open,
             ),
             paid_invoices: settled.map(|s| s.count),

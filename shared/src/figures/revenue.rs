@@ -8,40 +8,24 @@ use rust_decimal::Decimal;
 use serde::Serialize;
 
 use super::{average, count, get, money, percent};
+use crate::figures::cents_to_decimal;
 use crate::layout::measure::ProductFigure;
 use crate::layout::{Measure, Measures, measure};
-use crate::metrics::cents_to_decimal;
 use crate::money::json;
 use crate::periods::{DateRange, month_range};
 
-/// The `period` of `GET /dashboard/revenue`: the size of each bucket.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum RevenueGrain {
-    Day,
-    Week,
-    Month,
-    Quarter,
-    Year,
+crate::str_enum! {
+    /// The `period` of `GET /dashboard/revenue`: the size of each bucket.
+    RevenueGrain {
+        Day => "day",
+        Week => "week",
+        Month => "month",
+        Quarter => "quarter",
+        Year => "year",
+    }
 }
 
 impl RevenueGrain {
-    pub const NAMES: [&'static str; 5] = ["day", "week", "month", "quarter", "year"];
-
-    pub fn parse(text: &str) -> Option<Self> {
-        Some(match text {
-            "day" => RevenueGrain::Day,
-            "week" => RevenueGrain::Week,
-            "month" => RevenueGrain::Month,
-            "quarter" => RevenueGrain::Quarter,
-            "year" => RevenueGrain::Year,
-            _ => return None,
-        })
-    }
-
-    pub fn name(self) -> &'static str {
-        Self::NAMES[self as usize]
-    }
-
     /// `average_{adjective}_revenue`.
     fn adjective(self) -> &'static str {
         ["daily", "weekly", "monthly", "quarterly", "yearly"][self as usize]
@@ -61,7 +45,7 @@ impl RevenueGrain {
                 )
             }
             RevenueGrain::Month => {
-                (crate::buckets::month_key(day), month_range(day.year(), day.month()))
+                (crate::calendar::month_key(day), month_range(day.year(), day.month()))
             }
             RevenueGrain::Quarter => {
                 let q = (day.month() - 1) / 3;
@@ -133,8 +117,8 @@ impl Serialize for RevenueSummary {
             &format!("average_{}_revenue", self.grain.adjective()),
             &M(self.average_revenue),
         )?;
-        map.serialize_entry(&format!("highest_{}", self.grain.name()), &self.highest)?;
-        map.serialize_entry(&format!("lowest_{}", self.grain.name()), &self.lowest)?;
+        map.serialize_entry(&format!("highest_{}", self.grain.as_str()), &self.highest)?;
+        map.serialize_entry(&format!("lowest_{}", self.grain.as_str()), &self.lowest)?;
         map.serialize_entry("growth_rate", &P(self.growth_rate))?;
         map.end()
     }
@@ -178,7 +162,7 @@ pub fn revenue_by_period(grain: RevenueGrain, buckets: &[(String, Measures)]) ->
         _ => None,
     };
     RevenueByPeriod {
-        period_type: grain.name(),
+        period_type: grain.as_str(),
         summary: RevenueSummary {
             grain,
             total_revenue: total,
