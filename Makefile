@@ -30,23 +30,23 @@ stop:
 	infra/local/stack.sh stop
 
 check-template: install
-	infra/check-template.sh
+	infra/timed.sh "template check" infra/check-template.sh
 
 lint:
-	cargo fmt --all -- --check
-	cargo clippy --workspace --all-targets -q -- -D warnings
+	infra/timed.sh "fmt" cargo fmt --all -- --check
+	infra/timed.sh "clippy" cargo clippy --workspace --all-targets -q -- -D warnings
 
 fmt:
 	cargo fmt --all
 
 test: check-template lint
-	python3 -m unittest discover -s infra/tests
-	RUST_BACKTRACE=0 infra/local/with-test-services.sh cargo test --workspace --no-fail-fast
-	cargo build --workspace --bins --quiet
-	python3 infra/check_permissions.py --template template.yaml "$${CARGO_TARGET_DIR:-target}/debug"
-	infra/local/with-test-services.sh infra/local/lambda-watch-check.sh
-	infra/local/with-test-services.sh infra/local/explorer-check.sh
-	infra/local/with-test-services.sh infra/local/schemathesis.sh
+	infra/timed.sh "python unit tests" python3 -m unittest discover -s infra/tests
+	RUST_BACKTRACE=0 infra/timed.sh "cargo test (build and run)" infra/local/with-test-services.sh cargo test --workspace --no-fail-fast
+	infra/timed.sh "binaries" cargo build --workspace --bins --quiet
+	infra/timed.sh "permissions check" python3 infra/check_permissions.py --template template.yaml "$${CARGO_TARGET_DIR:-target}/debug"
+	infra/timed.sh "cargo lambda watch check" infra/local/with-test-services.sh infra/local/lambda-watch-check.sh
+	infra/timed.sh "explorer in Chromium" infra/local/with-test-services.sh infra/local/explorer-check.sh
+	infra/timed.sh "schemathesis" infra/local/with-test-services.sh infra/local/schemathesis.sh
 
 # The API against docs/openapi.yaml (infra/local/schemathesis.sh), on its own
 # private DynamoDB Local and S3.
