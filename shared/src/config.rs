@@ -152,7 +152,11 @@ impl Config {
         Self::from_lookup(|name| env_var(name).or_else(|| local_default(name)))
     }
 
-    fn from_lookup(var: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+    /// Configuration from `var`, which answers a variable's value by name
+    /// (`SALES_*`, as the environment would): the one place where every
+    /// setting is read, with its default and its check. Tests and benches
+    /// build their configuration through it too, from their variables.
+    pub fn from_lookup(var: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         let local = var("SALES_ENV").as_deref() == Some("local");
         let pinned_now = match (local, var("SALES_ANALYTICS_NOW")) {
             (true, Some(text)) => Some(
@@ -334,9 +338,57 @@ impl Clock {
 
 #[cfg(test)]
 mod tests {
+    use std::collections::BTreeMap;
+
     use secrecy::ExposeSecret;
 
     use super::*;
+
+    /// The defaults of `infra/local/config.sh` (`export NAME="${NAME:-VALUE}"`,
+    /// `$OTHER` expanded from earlier lines).
+    fn local_stack_defaults() -> BTreeMap<String, String> {
+        let text = include_str!("../../infra/local/config.sh");
+        let mut out: BTreeMap<String, String> = BTreeMap::new();
+        for line in text.lines() {
+            let Some(rest) = line.strip_prefix("export ") else { continue };
+            let Some((name, value)) = rest.split_once('=') else { continue };
+            let Some(default) =
+                value.strip_prefix(&format!("\"${{{name}:-")).and_then(|v| v.strip_suffix("}\""))
+            else {
+                continue;
+            };
+            let mut expanded = default.to_owned();
+            for (known, value) in &out {
+                expanded = expanded.replace(&format!("${known}"), value);
+            }
+            out.insert(name.to_owned(), expanded);
+        }
+        out
+    }
+
+    #[test]
+    fn the_tools_local_defaults_are_the_local_stacks() {
+        let stack = local_stack_defaults();
+        assert!(stack.len() > 8, "config.sh read: {stack:?}");
+        for name in [
+            "SALES_ENV",
+            "SALES_JWT_SECRET",
+            "SALES_DYNAMODB_ENDPOINT",
+            "SALES_S3_ENDPOINT",
+            "SALES_SQS_ENDPOINT",
+            "SALES_EXPORT_QUEUE_URL",
+        ] {
+            assert_eq!(local_default(name), stack.get(name).cloned(), "{name}");
+        }
+        let config = Config::from_lookup(|name| local_default(name)).unwrap();
+        for (name, value) in [
+            ("SALES_SOURCE_TABLE", &config.source_table),
+            ("SALES_AGGREGATES_TABLE", &config.aggregates_table),
+            ("SALES_EXPORTS_BUCKET", &config.exports_bucket),
+        ] {
+            assert_eq!(stack.get(name), Some(value), "{name}");
+        }
+    }
 
     #[test]
     fn local_defaults_fill_only_what_is_unset() {

@@ -9,11 +9,8 @@ use std::time::Duration;
 
 use axum::body::Body;
 use axum::http::{HeaderMap, Request, StatusCode};
-use chrono::{DateTime, Utc};
-use sales_shared::auth::AuthConfig;
 use sales_shared::config::Config;
 use sales_shared::http::ApiContext;
-use sales_shared::outbound::EgressPolicy;
 use salesctl::load::{LoadSummary, Loader};
 use salesctl::pump::Pump;
 use serde_json::Value;
@@ -34,6 +31,44 @@ pub struct TestStack {
     pump: Pump,
 }
 
+/// A test's configuration, read by `Config::from_lookup` like any other
+/// from its variables: private tables named after `prefix`, the clock at
+/// `now`, the services of `with-test-services.sh`, and nothing else of the
+/// environment.
+pub fn test_config(prefix: &str, now: &str) -> Config {
+    let moto = std::env::var("SALES_SQS_ENDPOINT").ok();
+    let mut vars: std::collections::HashMap<&str, String> = std::collections::HashMap::from([
+        ("SALES_ENV", "local".to_owned()),
+        ("SALES_SOURCE_TABLE", format!("{prefix}-source")),
+        ("SALES_AGGREGATES_TABLE", format!("{prefix}-aggregates")),
+        ("SALES_ALERTS_TABLE", format!("{prefix}-alerts")),
+        ("SALES_EXPORT_JOBS_TABLE", format!("{prefix}-export-jobs")),
+        ("SALES_EXPORTS_BUCKET", "sales-exports-test".to_owned()),
+        ("SALES_DYNAMODB_ENDPOINT", endpoint()),
+        ("SALES_ANALYTICS_NOW", now.to_owned()),
+        ("SALES_JWT_SECRET", SECRET.to_owned()),
+        ("SALES_CURSOR_SECRET", "integration-test-cursor-key".to_owned()),
+        // moto's KMS seals webhook secrets (`salesctl setup` makes the key).
+        ("SALES_SECRETS_KEY_ID", SECRETS_KEY_ALIAS.to_owned()),
+    ]);
+    if let Ok(s3) = std::env::var("SALES_S3_ENDPOINT") {
+        vars.insert("SALES_S3_ENDPOINT", s3);
+    }
+    if let Some(moto) = moto {
+        // moto's one server answers SQS, SNS, KMS and the Lambda API.
+        for name in [
+            "SALES_SQS_ENDPOINT",
+            "SALES_SNS_ENDPOINT",
+            "SALES_KMS_ENDPOINT",
+            "SALES_LAMBDA_ENDPOINT",
+        ] {
+            vars.insert(name, moto.clone());
+        }
+        vars.insert("SALES_EXPORT_QUEUE_URL", format!("{moto}/123456789012/{prefix}-export-jobs"));
+    }
+    Config::from_lookup(|name| vars.get(name).cloned()).expect("the test configuration is valid")
+}
+
 fn endpoint() -> String {
     std::env::var("SALES_DYNAMODB_ENDPOINT").unwrap_or_else(|_| {
         panic!("SALES_DYNAMODB_ENDPOINT is not set: run the tests with `make test` (infra/local/with-test-services.sh)")
@@ -45,46 +80,7 @@ impl TestStack {
     pub async fn new(name: &str, now: &str) -> Self {
         let n = COUNTER.fetch_add(1, Ordering::SeqCst);
         let prefix = format!("{name}-{}-{n}", std::process::id());
-        let pinned: DateTime<Utc> = now.parse().expect("RFC 3339 now");
-        let config = Config {
-            local: true,
-            source_table: format!("{prefix}-source"),
-            aggregates_table: format!("{prefix}-aggregates"),
-            exports_bucket: "sales-exports-test".into(),
-            dynamodb_endpoint: Some(endpoint()),
-            s3_endpoint: std::env::var("SALES_S3_ENDPOINT").ok(),
-            sqs_endpoint: std::env::var("SALES_SQS_ENDPOINT").ok(),
-            lambda_endpoint: std::env::var("SALES_SQS_ENDPOINT").ok(),
-            report_queue_url: None,
-            alerts_table: format!("{prefix}-alerts"),
-            alerts_topic_arn: None,
-            alert_evaluation_queue_url: None,
-            alert_delivery_queue_url: None,
-            export_jobs_table: format!("{prefix}-export-jobs"),
-            export_queue_url: std::env::var("SALES_SQS_ENDPOINT")
-                .ok()
-                .map(|endpoint| format!("{endpoint}/123456789012/{prefix}-export-jobs")),
-            export_sync_max_rows: sales_shared::config::DEFAULT_EXPORT_SYNC_MAX_ROWS,
-            sync_read_budget: sales_shared::config::DEFAULT_SYNC_READ_BUDGET,
-            export_jobs_per_tenant: sales_shared::config::DEFAULT_EXPORT_JOBS_PER_TENANT,
-            // moto's one server answers SNS as well as SQS.
-            sns_endpoint: std::env::var("SALES_SQS_ENDPOINT").ok(),
-            region: "us-east-1".into(),
-            auth: AuthConfig {
-                hs256_secret: Some(SECRET.into()),
-                egress: EgressPolicy::local(&[]),
-                ..Default::default()
-            },
-            pinned_now: Some(pinned),
-            export_link_ttl: sales_shared::config::DEFAULT_EXPORT_LINK_TTL,
-            cursor_secret: "integration-test-cursor-key".into(),
-            cursor_secret_arn: None,
-            secretsmanager_endpoint: None,
-            // moto's KMS seals webhook secrets (`salesctl setup` makes the key).
-            secrets_key_id: Some(SECRETS_KEY_ALIAS.into()),
-            kms_endpoint: std::env::var("SALES_SQS_ENDPOINT").ok(),
-            egress: EgressPolicy::local(&[]),
-        };
+        let config = test_config(&prefix, now);
         // The bucket too: a test may look into it before any export wrote there.
         salesctl::setup::create_resources(&config, true).await.expect("tables and bucket created");
         let dynamo = sales_shared::aws::dynamodb(&config).await;
