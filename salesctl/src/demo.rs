@@ -93,6 +93,53 @@ impl Default for DemoOptions {
     }
 }
 
+/// Why a fresh load stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum FreshLoadError {
+    #[error("reading {0}: {1}")]
+    Read(std::path::PathBuf, io::Error),
+    #[error("line {0}: {1}")]
+    Rejected(usize, sales_shared::records::Rejection),
+    #[error(transparent)]
+    Store(#[from] sales_shared::store::StoreError),
+}
+
+/// Writes a generated file into the source table of a tenant that has no
+/// records yet ([`is_loaded`] is false): each line validated as `salesctl
+/// load` validates it, then written in batches, several at a time, without
+/// the loader's one-by-one version condition (nothing is there to keep).
+/// Returns how many records were written.
+pub async fn write_fresh(
+    config: &sales_shared::config::Config,
+    path: &std::path::Path,
+    visible: bool,
+) -> Result<usize, FreshLoadError> {
+    let text =
+        std::fs::read_to_string(path).map_err(|e| FreshLoadError::Read(path.to_owned(), e))?;
+    let records = text
+        .lines()
+        .enumerate()
+        .filter(|(_, line)| !line.trim().is_empty())
+        .map(|(i, line)| {
+            sales_shared::records::parse_record(line)
+                .map_err(|e| FreshLoadError::Rejected(i + 1, e))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let dynamo = sales_shared::aws::dynamodb(config).await;
+    let bar =
+        crate::progress::bar(visible, records.len() as u64, "writing source records", "records");
+    let written = crate::bulk::write_sources(
+        &dynamo,
+        &config.source_table,
+        &records,
+        crate::bulk::DEFAULT_CONCURRENCY,
+        &|n| bar.inc(n as u64),
+    )
+    .await?;
+    bar.finish_and_clear();
+    Ok(written)
+}
+
 /// Whether `tenant` already has records: its settings record (the first
 /// line the generator writes) is in the source table.
 pub async fn is_loaded(

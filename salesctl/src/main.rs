@@ -50,8 +50,9 @@ enum Command {
         /// Wait for the rollups after loading.
         #[arg(long)]
         wait: bool,
-        /// Load nothing when the tenant already has its settings record
-        /// (a repeat `make dev`).
+        /// Load nothing when the tenant already has its settings record (a
+        /// repeat `make dev`); otherwise write the records in batches, as
+        /// into an empty tenant (then run `catch-up` with the pump stopped).
         #[arg(long)]
         unless_loaded: bool,
     },
@@ -184,7 +185,8 @@ async fn main() -> ExitCode {
             load(&config, &tenant, &files, wait.then_some(Duration::from_secs(wait_timeout))).await
         }
         Command::DemoData { tenant, out, orders_per_month, months, wait, unless_loaded } => {
-            if unless_loaded && out.is_none() {
+            let fresh = unless_loaded && out.is_none();
+            if fresh {
                 match salesctl::demo::is_loaded(&config, &tenant).await {
                     Ok(true) => {
                         println!(
@@ -226,6 +228,19 @@ async fn main() -> ExitCode {
             }
             if out.is_some() {
                 return ExitCode::SUCCESS;
+            }
+            if fresh && !wait {
+                // Nothing of the tenant is there: batch writes, not the
+                // loader's conditional ones (`salesctl catch-up` follows).
+                return match salesctl::demo::write_fresh(&config, &path, true).await {
+                    Ok(n) => {
+                        println!(
+                            "loaded {n} / unchanged 0 / rejected 0 (batch writes into an empty tenant)"
+                        );
+                        ExitCode::SUCCESS
+                    }
+                    Err(e) => fail(e),
+                };
             }
             load(&config, &tenant, &[path], wait.then_some(Duration::from_secs(900))).await
         }
