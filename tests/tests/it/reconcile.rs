@@ -98,7 +98,14 @@ fn demo_lines(tenant: &str, months: u32, orders_per_month: u32) -> Vec<Value> {
 async fn catch_up_rolls_a_tenant_up_in_one_pass() {
     let mut stack = TestStack::new("catch_up", "2025-12-17T12:00:00Z").await;
     let lines = demo_lines(TENANT, 2, 40);
-    assert!(stack.load(TENANT, &lines).await.rejected.is_empty());
+    // As `make dev` loads it: batch writes into the empty tenant.
+    assert!(!salesctl::demo::is_loaded(&stack.config, TENANT).await.unwrap());
+    let file = tempfile::NamedTempFile::new().unwrap();
+    let text: String = lines.iter().map(|l| format!("{l}\n")).collect();
+    std::fs::write(file.path(), text).unwrap();
+    let written = salesctl::demo::write_fresh(&stack.config, file.path(), false).await.unwrap();
+    assert_eq!(written, lines.len());
+    assert!(salesctl::demo::is_loaded(&stack.config, TENANT).await.unwrap());
     let others = demo_lines("other", 1, 10);
     assert!(stack.load("other", &others).await.rejected.is_empty());
 
