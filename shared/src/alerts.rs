@@ -44,12 +44,12 @@ pub(crate) use crate::ids::hex;
 pub async fn check_webhook_hosts(
     spec: &rule::RuleSpec,
     egress: &crate::outbound::EgressPolicy,
-) -> Result<(), rule::FieldError> {
+) -> Result<(), crate::rejection::Rejection> {
     let checks = spec.channels.iter().enumerate().filter_map(|(i, channel)| match channel {
         rule::Channel::Webhook { url } => Some(async move {
-            crate::outbound::connector::check_resolution(egress, url)
-                .await
-                .map_err(|message| rule::FieldError::new(format!("channels[{i}].url"), message))
+            crate::outbound::connector::check_resolution(egress, url).await.map_err(|message| {
+                crate::rejection::Rejection::new(format!("channels[{i}].url"), message)
+            })
         }),
         rule::Channel::Sns => None,
     });

@@ -380,7 +380,7 @@ mod tests {
         ] {
             assert_eq!(local_default(name), stack.get(name).cloned(), "{name}");
         }
-        let config = Config::from_lookup(|name| local_default(name)).unwrap();
+        let config = Config::from_lookup(local_default).unwrap();
         for (name, value) in [
             ("SALES_SOURCE_TABLE", &config.source_table),
             ("SALES_AGGREGATES_TABLE", &config.aggregates_table),

@@ -22,6 +22,7 @@ pub mod queries;
 #[cfg(feature = "sqs")]
 pub mod queue;
 pub mod records;
+pub mod rejection;
 pub mod reports;
 pub mod schema;
 pub mod secrets;

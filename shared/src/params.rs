@@ -7,21 +7,9 @@ use chrono::NaiveDate;
 
 use crate::records::parse_date;
 
-/// A query parameter the request got wrong: a 400 naming it
-/// (converted once into the API's error, in `http`).
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{message}")]
-pub struct ParamError {
-    /// The parameter, when one is to blame (not for a malformed query).
-    pub parameter: Option<String>,
-    pub message: String,
-}
-
-impl ParamError {
-    pub fn new(name: &str, message: impl Into<String>) -> Self {
-        ParamError { parameter: Some(name.to_owned()), message: message.into() }
-    }
-}
+// A parameter the request got wrong is a `Rejection` naming it: a 400
+// (converted once into the API's error, in `http`).
+use crate::rejection::Rejection;
 
 #[derive(Debug, Default)]
 pub struct Params {
@@ -55,18 +43,15 @@ fn strict_date(text: &str) -> Option<NaiveDate> {
 
 impl Params {
     /// Parses a raw query string, accepting only `allowed` names.
-    pub fn parse(raw: Option<&str>, allowed: &[&str]) -> Result<Self, ParamError> {
-        let pairs: Vec<(String, String)> =
-            serde_urlencoded::from_str(raw.unwrap_or("")).map_err(|e| ParamError {
-                parameter: None,
-                message: format!("malformed query string: {e}"),
-            })?;
+    pub fn parse(raw: Option<&str>, allowed: &[&str]) -> Result<Self, Rejection> {
+        let pairs: Vec<(String, String)> = serde_urlencoded::from_str(raw.unwrap_or(""))
+            .map_err(|e| Rejection::whole(format!("malformed query string: {e}")))?;
         Self::from_pairs(pairs, allowed)
     }
 
     /// Named values from elsewhere than a query string (a JSON body's
     /// fields), checked like a query's.
-    pub fn from_pairs(pairs: Vec<(String, String)>, allowed: &[&str]) -> Result<Self, ParamError> {
+    pub fn from_pairs(pairs: Vec<(String, String)>, allowed: &[&str]) -> Result<Self, Rejection> {
         let mut values = HashMap::new();
         for (name, value) in pairs {
             if !allowed.contains(&name.as_str()) {
@@ -77,13 +62,13 @@ impl Params {
                     .min()
                     .map(|(_, a)| format!(" (did you mean `{a}`?)"))
                     .unwrap_or_default();
-                return Err(ParamError::new(
+                return Err(Rejection::new(
                     &name,
                     format!("unknown parameter `{name}`{hint}; accepted: {}", allowed.join(", ")),
                 ));
             }
             if values.insert(name.clone(), value).is_some() {
-                return Err(ParamError::new(
+                return Err(Rejection::new(
                     &name,
                     format!("parameter `{name}` is given more than once"),
                 ));
@@ -101,23 +86,23 @@ impl Params {
         self.values.iter().map(|(k, v)| (k.as_str(), v.as_str()))
     }
 
-    pub fn date(&self, name: &str) -> Result<Option<NaiveDate>, ParamError> {
+    pub fn date(&self, name: &str) -> Result<Option<NaiveDate>, Rejection> {
         self.get(name)
             .map(|v| {
                 strict_date(v).ok_or_else(|| {
-                    ParamError::new(name, format!("`{name}` must be a date YYYY-MM-DD, got `{v}`"))
+                    Rejection::new(name, format!("`{name}` must be a date YYYY-MM-DD, got `{v}`"))
                 })
             })
             .transpose()
     }
 
-    pub fn bool(&self, name: &str) -> Result<Option<bool>, ParamError> {
+    pub fn bool(&self, name: &str) -> Result<Option<bool>, Rejection> {
         self.get(name)
             .map(|v| match v {
                 "true" | "1" => Ok(true),
                 "false" | "0" => Ok(false),
                 _ => {
-                    Err(ParamError::new(name, format!("`{name}` must be true or false, got `{v}`")))
+                    Err(Rejection::new(name, format!("`{name}` must be true or false, got `{v}`")))
                 }
             })
             .transpose()
@@ -128,8 +113,8 @@ impl Params {
 mod tests {
     use super::*;
 
-    fn param_of(err: ParamError) -> String {
-        format!("{}: {}", err.parameter.unwrap_or_default(), err.message)
+    fn param_of(err: Rejection) -> String {
+        format!("{}: {}", err.field, err.rule)
     }
 
     #[test]
@@ -167,12 +152,12 @@ use crate::periods::{DateRange, MAX_RANGE_DAYS, PeriodKind};
 impl Params {
     /// `period` (default `month`, or `custom` when only dates are given),
     /// `from_date` and `to_date`, resolved against tenant-local `today`.
-    pub fn period(&self, today: NaiveDate) -> Result<(PeriodKind, DateRange), ParamError> {
+    pub fn period(&self, today: NaiveDate) -> Result<(PeriodKind, DateRange), Rejection> {
         let from = self.date("from_date")?;
         let to = self.date("to_date")?;
         let kind = match self.get("period") {
             Some(text) => PeriodKind::parse(text).ok_or_else(|| {
-                ParamError::new(
+                Rejection::new(
                     "period",
                     format!(
                         "`period` must be one of {}, got `{text}`",
@@ -185,13 +170,13 @@ impl Params {
         };
         if kind != PeriodKind::Custom {
             if from.is_some() {
-                return Err(ParamError::new(
+                return Err(Rejection::new(
                     "from_date",
                     "`from_date` is only accepted with period=custom",
                 ));
             }
             if to.is_some() {
-                return Err(ParamError::new(
+                return Err(Rejection::new(
                     "to_date",
                     "`to_date` is only accepted with period=custom",
                 ));
@@ -199,17 +184,16 @@ impl Params {
             return Ok((kind, kind.containing(today)));
         }
         let from = from.ok_or_else(|| {
-            ParamError::new("from_date", "`from_date` is required with period=custom")
+            Rejection::new("from_date", "`from_date` is required with period=custom")
         })?;
-        let to = to.ok_or_else(|| {
-            ParamError::new("to_date", "`to_date` is required with period=custom")
-        })?;
+        let to = to
+            .ok_or_else(|| Rejection::new("to_date", "`to_date` is required with period=custom"))?;
         Ok((kind, checked_range(from, to)?))
     }
 
     /// `from_date`/`to_date` of endpoints without `period`: the current
     /// month by default.
-    pub fn date_range(&self, today: NaiveDate) -> Result<DateRange, ParamError> {
+    pub fn date_range(&self, today: NaiveDate) -> Result<DateRange, Rejection> {
         let month = PeriodKind::Month.containing(today);
         let from = self.date("from_date")?.unwrap_or(month.from);
         let to = self.date("to_date")?.unwrap_or(month.to);
@@ -217,16 +201,16 @@ impl Params {
     }
 }
 
-fn checked_range(from: NaiveDate, to: NaiveDate) -> Result<DateRange, ParamError> {
+fn checked_range(from: NaiveDate, to: NaiveDate) -> Result<DateRange, Rejection> {
     if from > to {
-        return Err(ParamError::new(
+        return Err(Rejection::new(
             "from_date",
             format!("`from_date` {from} is after `to_date` {to}"),
         ));
     }
     let range = DateRange::new(from, to);
     if range.days() > MAX_RANGE_DAYS {
-        return Err(ParamError::new(
+        return Err(Rejection::new(
             "to_date",
             format!("the range covers {} days; at most {MAX_RANGE_DAYS} are allowed", range.days()),
         ));
@@ -238,14 +222,14 @@ fn checked_range(from: NaiveDate, to: NaiveDate) -> Result<DateRange, ParamError
 mod period_tests {
     use super::*;
 
-    fn resolve(q: &str) -> Result<(PeriodKind, DateRange), ParamError> {
+    fn resolve(q: &str) -> Result<(PeriodKind, DateRange), Rejection> {
         let today: NaiveDate = "2025-12-17".parse().unwrap();
         Params::parse(Some(q), &["period", "from_date", "to_date"])?.period(today)
     }
 
-    fn parameter(r: Result<(PeriodKind, DateRange), ParamError>) -> String {
+    fn parameter(r: Result<(PeriodKind, DateRange), Rejection>) -> String {
         match r {
-            Err(ParamError { parameter, .. }) => parameter.unwrap_or_default(),
+            Err(rejection) => rejection.field,
             other => panic!("expected a 400, got {other:?}"),
         }
     }
@@ -277,12 +261,12 @@ pub const MAX_LIMIT: usize = 100;
 
 impl Params {
     /// `limit`: 1 to 100, default 10.
-    pub fn limit(&self) -> Result<usize, ParamError> {
+    pub fn limit(&self) -> Result<usize, Rejection> {
         match self.get("limit") {
             None => Ok(DEFAULT_LIMIT),
             Some(v) => {
                 v.parse::<usize>().ok().filter(|n| (1..=MAX_LIMIT).contains(n)).ok_or_else(|| {
-                    ParamError::new(
+                    Rejection::new(
                         "limit",
                         format!("`limit` must be a whole number from 1 to {MAX_LIMIT}, got `{v}`"),
                     )
@@ -292,11 +276,11 @@ impl Params {
     }
 
     /// A positive whole-number id (`customer_id`, `sales_rep_id`).
-    pub fn id(&self, name: &str) -> Result<Option<i64>, ParamError> {
+    pub fn id(&self, name: &str) -> Result<Option<i64>, Rejection> {
         self.get(name)
             .map(|v| {
                 v.parse::<i64>().ok().filter(|n| *n > 0).ok_or_else(|| {
-                    ParamError::new(
+                    Rejection::new(
                         name,
                         format!("`{name}` must be a positive whole number, got `{v}`"),
                     )
@@ -306,11 +290,11 @@ impl Params {
     }
 
     /// A non-negative money amount with at most two decimals.
-    pub fn amount(&self, name: &str) -> Result<Option<rust_decimal::Decimal>, ParamError> {
+    pub fn amount(&self, name: &str) -> Result<Option<rust_decimal::Decimal>, Rejection> {
         self.get(name)
             .map(|v| {
                 crate::money::parse_money_str(v).ok().filter(|d| !d.is_sign_negative()).ok_or_else(|| {
-                    ParamError::new(
+                    Rejection::new(
                         name,
                         format!("`{name}` must be a non-negative amount with at most 2 decimals, got `{v}`"),
                     )
@@ -324,11 +308,11 @@ impl Params {
         &self,
         name: &str,
         allowed: &[&'a str],
-    ) -> Result<Option<&'a str>, ParamError> {
+    ) -> Result<Option<&'a str>, Rejection> {
         self.get(name)
             .map(|v| {
                 allowed.iter().find(|a| **a == v).copied().ok_or_else(|| {
-                    ParamError::new(
+                    Rejection::new(
                         name,
                         format!("`{name}` must be one of {}, got `{v}`", allowed.join(", ")),
                     )
@@ -342,9 +326,9 @@ impl Params {
 mod list_param_tests {
     use super::*;
 
-    fn bad(r: Result<impl std::fmt::Debug, ParamError>) -> String {
+    fn bad(r: Result<impl std::fmt::Debug, Rejection>) -> String {
         match r {
-            Err(ParamError { parameter, .. }) => parameter.unwrap_or_default(),
+            Err(rejection) => rejection.field,
             other => panic!("expected a 400, got {other:?}"),
         }
     }

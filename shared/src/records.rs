@@ -5,12 +5,11 @@
 
 mod fields;
 pub mod limits;
-mod rejection;
 mod types;
 
+pub use crate::rejection::{FieldResult, Rejection};
 pub use fields::{Fields, MoneyMin, StrEnum, parse_date};
 pub use limits::check_limits;
-pub use rejection::{FieldResult, Rejection};
 pub use types::*;
 
 use chrono::{DateTime, FixedOffset};

@@ -47,10 +47,10 @@ sales_shared::http_function_routes!(table);
 /// resolve now, under the egress policy.
 async fn spec_of(ctx: &ApiContext, body: &[u8]) -> Result<RuleSpec, ApiError> {
     let spec = parse_rule(body, UrlPolicy::Egress(&ctx.egress))
-        .map_err(|e| ApiError::parameter(&e.field, e.message))?;
+        .map_err(|e| ApiError::parameter(&e.field, e.rule))?;
     sales_shared::alerts::check_webhook_hosts(&spec, &ctx.egress)
         .await
-        .map_err(|e| ApiError::parameter(&e.field, e.message))?;
+        .map_err(|e| ApiError::parameter(&e.field, e.rule))?;
     Ok(spec)
 }
 

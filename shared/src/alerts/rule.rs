@@ -8,6 +8,7 @@ use serde_json::{Map, Value};
 
 use crate::outbound::EgressPolicy;
 use crate::periods::PeriodKind;
+use crate::rejection::Rejection;
 
 /// Most rules a tenant may keep.
 pub const MAX_RULES_PER_TENANT: usize = 100;
@@ -15,19 +16,6 @@ pub const MAX_RULES_PER_TENANT: usize = 100;
 pub const MAX_CHANNELS: usize = 10;
 /// Longest rule name, in characters.
 pub const MAX_NAME_CHARS: usize = 200;
-
-/// A bad field of a rule: its JSON path and why.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FieldError {
-    pub field: String,
-    pub message: String,
-}
-
-impl FieldError {
-    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
-        FieldError { field: field.into(), message: message.into() }
-    }
-}
 
 /// What a rule watches. Each figure is the one an endpoint shows
 /// (docs/api.md, "Alerts"), computed by the same code.
@@ -249,14 +237,14 @@ pub enum UrlPolicy<'a> {
 const FIELDS: [&str; 6] = ["name", "metric", "period", "condition", "channels", "enabled"];
 
 /// Parses a rule from a request body.
-pub fn parse_rule(body: &[u8], urls: UrlPolicy<'_>) -> Result<RuleSpec, FieldError> {
+pub fn parse_rule(body: &[u8], urls: UrlPolicy<'_>) -> Result<RuleSpec, Rejection> {
     let value: Value = serde_json::from_slice(body)
-        .map_err(|e| FieldError::new("body", format!("not a JSON object: {e}")))?;
+        .map_err(|e| Rejection::new("body", format!("not a JSON object: {e}")))?;
     let Value::Object(object) = value else {
-        return Err(FieldError::new("body", "expected a JSON object"));
+        return Err(Rejection::new("body", "expected a JSON object"));
     };
     if let Some(unknown) = object.keys().find(|k| !FIELDS.contains(&k.as_str())) {
-        return Err(FieldError::new(
+        return Err(Rejection::new(
             unknown.as_str(),
             format!("unknown field (fields: {})", FIELDS.join(", ")),
         ));
@@ -268,21 +256,21 @@ pub fn parse_rule(body: &[u8], urls: UrlPolicy<'_>) -> Result<RuleSpec, FieldErr
             name.trim().to_owned()
         }
         _ => {
-            return Err(FieldError::new(
+            return Err(Rejection::new(
                 "name",
                 format!("a non-empty string of at most {MAX_NAME_CHARS} characters"),
             ));
         }
     };
     let metric = string_field(&object, "metric").and_then(Metric::parse).ok_or_else(|| {
-        FieldError::new("metric", one_of("metric", Metric::ALL.map(Metric::as_str)))
+        Rejection::new("metric", one_of("metric", Metric::ALL.map(Metric::as_str)))
     })?;
     let period = string_field(&object, "period").and_then(AlertPeriod::parse).ok_or_else(|| {
-        FieldError::new("period", one_of("period", AlertPeriod::ALL.map(AlertPeriod::as_str)))
+        Rejection::new("period", one_of("period", AlertPeriod::ALL.map(AlertPeriod::as_str)))
     })?;
     let condition = parse_condition(object.get("condition"))?;
     if condition.op.is_change() && metric.is_current_only() {
-        return Err(FieldError::new(
+        return Err(Rejection::new(
             "condition.op",
             format!(
                 "`{}` counts what is open now, whatever the period: use lt, lte, gt or gte",
@@ -294,7 +282,7 @@ pub fn parse_rule(body: &[u8], urls: UrlPolicy<'_>) -> Result<RuleSpec, FieldErr
     let enabled = match object.get("enabled") {
         None => true,
         Some(Value::Bool(enabled)) => *enabled,
-        Some(_) => return Err(FieldError::new("enabled", "`enabled` must be true or false")),
+        Some(_) => return Err(Rejection::new("enabled", "`enabled` must be true or false")),
     };
     Ok(RuleSpec { name, metric, period, condition, channels, enabled })
 }
@@ -307,18 +295,18 @@ fn one_of<const N: usize>(name: &str, allowed: [&str; N]) -> String {
     format!("`{name}` must be one of: {}", allowed.join(", "))
 }
 
-fn parse_condition(value: Option<&Value>) -> Result<Condition, FieldError> {
+fn parse_condition(value: Option<&Value>) -> Result<Condition, Rejection> {
     let Some(Value::Object(condition)) = value else {
-        return Err(FieldError::new("condition", "an object {\"op\", \"value\"}"));
+        return Err(Rejection::new("condition", "an object {\"op\", \"value\"}"));
     };
     if let Some(unknown) = condition.keys().find(|k| !["op", "value"].contains(&k.as_str())) {
-        return Err(FieldError::new(
+        return Err(Rejection::new(
             format!("condition.{unknown}"),
             "unknown field (fields: op, value)",
         ));
     }
     let op = string_field(condition, "op").and_then(Op::parse).ok_or_else(|| {
-        FieldError::new("condition.op", one_of("condition.op", Op::ALL.map(Op::as_str)))
+        Rejection::new("condition.op", one_of("condition.op", Op::ALL.map(Op::as_str)))
     })?;
     let threshold = match condition.get("value") {
         Some(Value::Number(n)) => n.to_string().parse::<Decimal>().ok(),
@@ -326,39 +314,39 @@ fn parse_condition(value: Option<&Value>) -> Result<Condition, FieldError> {
         _ => None,
     }
     .filter(|v| v.abs() < Decimal::from(1_000_000_000_000_000_i64))
-    .ok_or_else(|| FieldError::new("condition.value", "a number (below 10^18 in magnitude)"))?;
+    .ok_or_else(|| Rejection::new("condition.value", "a number (below 10^18 in magnitude)"))?;
     Ok(Condition { op, value: threshold })
 }
 
-fn parse_channels(value: Option<&Value>, urls: UrlPolicy<'_>) -> Result<Vec<Channel>, FieldError> {
+fn parse_channels(value: Option<&Value>, urls: UrlPolicy<'_>) -> Result<Vec<Channel>, Rejection> {
     let Some(Value::Array(items)) = value else {
-        return Err(FieldError::new("channels", "an array of channels"));
+        return Err(Rejection::new("channels", "an array of channels"));
     };
     if items.is_empty() || items.len() > MAX_CHANNELS {
-        return Err(FieldError::new("channels", format!("between 1 and {MAX_CHANNELS} channels")));
+        return Err(Rejection::new("channels", format!("between 1 and {MAX_CHANNELS} channels")));
     }
     let mut channels = Vec::with_capacity(items.len());
     for (i, item) in items.iter().enumerate() {
         let at = |field: &str| format!("channels[{i}]{field}");
         let Value::Object(channel) = item else {
-            return Err(FieldError::new(at(""), "a channel object with a `type`"));
+            return Err(Rejection::new(at(""), "a channel object with a `type`"));
         };
         let parsed = match string_field(channel, "type") {
             Some("webhook") => {
                 let url = string_field(channel, "url")
-                    .ok_or_else(|| FieldError::new(at(".url"), "a URL string"))?;
-                check_url(url, urls).map_err(|message| FieldError::new(at(".url"), message))?;
+                    .ok_or_else(|| Rejection::new(at(".url"), "a URL string"))?;
+                check_url(url, urls).map_err(|message| Rejection::new(at(".url"), message))?;
                 Channel::Webhook { url: url.to_owned() }
             }
             Some("sns") => Channel::Sns,
-            _ => return Err(FieldError::new(at(".type"), "`type` must be one of: webhook, sns")),
+            _ => return Err(Rejection::new(at(".type"), "`type` must be one of: webhook, sns")),
         };
         let allowed: &[&str] = if parsed == Channel::Sns { &["type"] } else { &["type", "url"] };
         if let Some(unknown) = channel.keys().find(|k| !allowed.contains(&k.as_str())) {
-            return Err(FieldError::new(at(&format!(".{unknown}")), "unknown field"));
+            return Err(Rejection::new(at(&format!(".{unknown}")), "unknown field"));
         }
         if channels.contains(&parsed) {
-            return Err(FieldError::new(at(""), "the same channel twice"));
+            return Err(Rejection::new(at(""), "the same channel twice"));
         }
         channels.push(parsed);
     }
@@ -382,7 +370,7 @@ mod tests {
     use rust_decimal_macros::dec;
     use serde_json::json;
 
-    fn parse(body: Value) -> Result<RuleSpec, FieldError> {
+    fn parse(body: Value) -> Result<RuleSpec, Rejection> {
         parse_rule(body.to_string().as_bytes(), UrlPolicy::Egress(&EgressPolicy::local(&[])))
     }
 

@@ -231,7 +231,7 @@ impl<'a> AlertStore<'a> {
         let id = attr_s(item, "sk").unwrap_or_default().to_owned();
         let spec_json = attr_s(item, "spec").ok_or_else(|| self.malformed(&id, "no spec"))?;
         let spec = parse_rule(spec_json.as_bytes(), UrlPolicy::Stored)
-            .map_err(|e| self.malformed(&id, format!("{}: {}", e.field, e.message)))?;
+            .map_err(|e| self.malformed(&id, format!("{}: {}", e.field, e.rule)))?;
         Ok(Rule {
             spec,
             state: attr_s(item, "state").and_then(RuleState::parse).unwrap_or(RuleState::Ok),

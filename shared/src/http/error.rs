@@ -6,7 +6,7 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
 use crate::auth::AuthError;
-use crate::params::ParamError;
+use crate::rejection::Rejection;
 use crate::store::StoreError;
 
 /// The API's one error type.
@@ -45,9 +45,9 @@ impl ApiError {
     }
 }
 
-impl From<ParamError> for ApiError {
-    fn from(err: ParamError) -> Self {
-        ApiError::BadRequest { parameter: err.parameter, message: err.message }
+impl From<Rejection> for ApiError {
+    fn from(err: Rejection) -> Self {
+        ApiError::BadRequest { parameter: err.named_field().map(str::to_owned), message: err.rule }
     }
 }
 

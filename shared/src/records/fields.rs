@@ -6,8 +6,8 @@ use rust_decimal::Decimal;
 use serde_json::{Map, Value};
 
 use super::limits;
-use super::rejection::{FieldResult, Rejection};
 use crate::money::{MoneyError, parse_money_json};
+use crate::rejection::{FieldResult, Rejection};
 
 /// A closed set of string values (statuses, methods...).
 pub trait StrEnum: Sized + Copy + 'static {

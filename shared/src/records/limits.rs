@@ -9,8 +9,8 @@
 
 use rust_decimal::Decimal;
 
-use super::rejection::{FieldResult, Rejection};
 use super::{RecordBody, SourceRecord};
+use crate::rejection::{FieldResult, Rejection};
 
 /// Largest absolute value of any money field: 999 999 999 999.99.
 pub const MAX_MONEY: Decimal = Decimal::from_parts(0x107A_3FFF, 0x5AF3, 0, false, 2);

@@ -6,8 +6,8 @@ use serde::{Deserialize, Serialize};
 
 use super::fields::{Fields, MoneyMin};
 use super::limits::{self, MAX_ORDER_LINES, MAX_PAYMENT_APPLICATIONS};
-use super::rejection::{FieldResult, Rejection};
 use super::{RecordBody, RecordType};
+use crate::rejection::{FieldResult, Rejection};
 use crate::str_enum;
 
 pub type Timestamp = DateTime<FixedOffset>;
