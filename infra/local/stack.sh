@@ -137,34 +137,30 @@ install_schemathesis() {
   log "schemathesis installed ($SALES_SCHEMATHESIS_VENV)"
 }
 
-# Debian's Chromium, for make test's headless check of the API explorer.
-install_chromium() {
-  if command -v chromium >/dev/null; then
-    log "Chromium already installed ($(command -v chromium))"
+# apt_install WHAT PACKAGE CHECK...: Debian's PACKAGE (with sudo unless
+# root) unless CHECK already succeeds, and fails if it still does not.
+apt_install() {
+  local what="$1" package="$2"
+  shift 2
+  if "$@"; then
+    log "$what already installed"
     return
   fi
-  command -v apt-get >/dev/null || die "the explorer check needs Chromium: install Debian's chromium package"
+  command -v apt-get >/dev/null || die "$what is needed: install Debian's $package package"
   local sudo=()
   [[ "$(id -u)" == 0 ]] || sudo=(sudo)
-  log "installing chromium with apt-get (the explorer's headless check)..."
+  log "installing $package with apt-get ($what)..."
   "${sudo[@]}" apt-get update -qq >&2
-  DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq chromium >/dev/null
-  command -v chromium >/dev/null || die "chromium still missing after apt-get install"
+  DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq "$package" >/dev/null
+  "$@" || die "$what still missing after apt-get install $package"
 }
 
-install_poppler() {
-  if command -v pdftotext >/dev/null && command -v pdftoppm >/dev/null; then
-    log "poppler-utils already installed (pdftotext, pdftoppm)"
-    return
-  fi
-  command -v apt-get >/dev/null || die "pdftotext and pdftoppm are needed by the export tests: install poppler-utils"
-  local sudo=()
-  [[ "$(id -u)" == 0 ]] || sudo=(sudo)
-  log "installing poppler-utils with apt-get (pdftotext and pdftoppm, for the export tests)..."
-  "${sudo[@]}" apt-get update -qq >&2
-  DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq poppler-utils >&2
-  command -v pdftotext >/dev/null || die "pdftotext still missing after installing poppler-utils"
-}
+has_chromium() { command -v chromium >/dev/null; }
+has_poppler() { command -v pdftotext >/dev/null && command -v pdftoppm >/dev/null; }
+# Debian's Chromium, for make test's headless check of the API explorer.
+install_chromium() { apt_install "Chromium (the explorer's headless check)" chromium has_chromium; }
+# pdftotext and pdftoppm: the export tests read the PDFs back and render them.
+install_poppler() { apt_install "pdftotext and pdftoppm (the export tests)" poppler-utils has_poppler; }
 
 # pip_tool_installed VENV PACKAGE VERSION EXECUTABLE: the venv holds that
 # version of the package and its executable.
