@@ -18,7 +18,6 @@ install:
 # Only what the running stack needs (the linters, poppler and the browser
 # are make test's).
 stack:
-	infra/local/app.sh prebuild
 	infra/local/stack.sh install dynamodb s3 moto explorer
 	infra/local/stack.sh start
 	infra/local/app.sh start

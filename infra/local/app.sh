@@ -4,8 +4,6 @@
 # stack.sh runs. Pid files live in $SALES_STATE_DIR/pids so `stack.sh stop`
 # ends them too.
 #
-#   app.sh prebuild  start building salesctl in the background (while the
-#                    tools install: a fresh machine compiles both at once)
 #   app.sh start     build salesctl, create tables and bucket, start pump and API,
 #                    return once the API answers
 #   app.sh demo      load the demo data set and wait for the rollups
@@ -48,19 +46,7 @@ api_answers() {
   [[ "$code" != "000" ]]
 }
 
-cmd_prebuild() {
-  live build && return 0
-  log "building salesctl in the background (log: $LOGS_DIR/build.log)"
-  (cd "$SALES_REPO_ROOT" && nohup cargo build -q -p salesctl >"$LOGS_DIR/build.log" 2>&1 </dev/null &
-    echo $! >"$PIDS_DIR/build.pid")
-}
-
 cmd_start() {
-  if live build; then
-    log "waiting for the background build of salesctl"
-    while live build; do sleep 1; done
-  fi
-  rm -f "$PIDS_DIR/build.pid"
   log "building salesctl"
   (cd "$SALES_REPO_ROOT" && cargo build -q -p salesctl)
   "$SALESCTL" setup
@@ -145,9 +131,8 @@ MSG
 }
 
 case "${1:-}" in
-  prebuild) cmd_prebuild ;;
   start) cmd_start ;;
   demo) cmd_demo ;;
   hello) cmd_hello ;;
-  *) echo "usage: $0 prebuild|start|demo|hello" >&2; exit 2 ;;
+  *) echo "usage: $0 start|demo|hello" >&2; exit 2 ;;
 esac
