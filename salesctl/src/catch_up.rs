@@ -24,7 +24,6 @@
 use std::collections::HashMap;
 
 use aws_lambda_events::event::dynamodb::EventRecord;
-use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::{DateTime, Utc};
 use rollup::rebuild::Difference;
 use sales_shared::config::Config;
@@ -32,7 +31,6 @@ use sales_shared::layout::ledger_key;
 use sales_shared::layout::padded_sequence;
 use sales_shared::records::RecordKey;
 use sales_shared::store::aggregates::{LedgerEntry, read_ledgers};
-use sales_shared::store::key_map;
 use sales_shared::store::{StoreError, source};
 
 use crate::progress;
@@ -148,9 +146,5 @@ pub async fn catch_up(
 
 /// The ledger item the rollup writes when it applies `entry`'s change.
 fn ledger_item(key: &RecordKey, entry: &LedgerEntry) -> Difference {
-    let (pk, sk) = ledger_key(key);
-    let mut item = key_map(pk.clone(), sk.clone());
-    item.insert("seq".into(), AttributeValue::S(entry.sequence.clone()));
-    item.insert("version".into(), AttributeValue::N(entry.version.to_string()));
-    Difference::Item { key: (pk, sk), expected: Some(item), live: None }
+    Difference::Item { key: ledger_key(key), expected: Some(entry.item(key)), live: None }
 }

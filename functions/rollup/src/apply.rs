@@ -18,7 +18,7 @@ use aws_sdk_dynamodb::types::{
 use sales_shared::layout::{Measures, ledger_key};
 use sales_shared::records::RecordKey;
 use sales_shared::store::StoreError;
-use sales_shared::store::aggregates::{measures_of, read_ledgers};
+use sales_shared::store::aggregates::{LedgerEntry, measures_of, read_ledgers};
 use sales_shared::store::batch_get_items;
 use sales_shared::store::key_map;
 
@@ -115,10 +115,8 @@ fn ledger_put(
     condition: &str,
     mut values: HashMap<String, AttributeValue>,
 ) -> Result<TransactWriteItem, StoreError> {
-    let (pk, sk) = ledger_key(&change.key);
-    let mut ledger = key_map(pk, sk);
-    ledger.insert("seq".into(), AttributeValue::S(change.sequence.clone()));
-    ledger.insert("version".into(), AttributeValue::N(change.version.to_string()));
+    let entry = LedgerEntry { sequence: change.sequence.clone(), version: change.version };
+    let ledger = entry.item(&change.key);
     values.insert(":seq".into(), AttributeValue::S(change.sequence.clone()));
     Ok(TransactWriteItem::builder()
         .put(

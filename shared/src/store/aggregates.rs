@@ -25,11 +25,24 @@ pub async fn tenants(client: &Client, table: &str) -> Result<Vec<String>, StoreE
     Ok(items.iter().filter_map(|i| attr_s(i, "sk").map(str::to_owned)).collect())
 }
 
-/// A ledger entry.
+/// A ledger entry: the stream position (padded sequence number) and the
+/// version of a record's last applied change.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LedgerEntry {
     pub sequence: String,
     pub version: i64,
+}
+
+impl LedgerEntry {
+    /// The ledger item of `key` holding this entry, as [`read_ledgers`]
+    /// reads it back.
+    pub fn item(&self, key: &RecordKey) -> super::Item {
+        let (pk, sk) = ledger_key(key);
+        let mut item = key_map(pk, sk);
+        item.insert("seq".into(), AttributeValue::S(self.sequence.clone()));
+        item.insert("version".into(), AttributeValue::N(self.version.to_string()));
+        item
+    }
 }
 
 /// The integer measures of a bucket item.
