@@ -98,34 +98,34 @@ impl Default for DemoOptions {
 pub enum FreshLoadError {
     #[error("reading {0}: {1}")]
     Read(std::path::PathBuf, io::Error),
-    #[error("line {0}: {1}")]
-    Rejected(usize, sales_shared::records::Rejection),
+    #[error("{0}")]
+    Rejected(crate::load::LineRejection),
     #[error(transparent)]
     Store(#[from] sales_shared::store::StoreError),
 }
 
-/// Writes a generated file into the source table of a tenant that has no
-/// records yet ([`is_loaded`] is false): each line validated as `salesctl
-/// load` validates it, then written in batches, several at a time, without
-/// the loader's one-by-one version condition (nothing is there to keep).
-/// Returns how many records were written.
+/// Writes a generated file into the source table of `tenant`, which has no
+/// records yet ([`is_loaded`] is false): every line validated by the
+/// loader's own checks ([`crate::load::Loader::validate_all`]), then
+/// written in batches, several at a time, without the loader's one-by-one
+/// version condition (nothing is there to keep). Returns how many records
+/// were written.
 pub async fn write_fresh(
     config: &sales_shared::config::Config,
+    tenant: &str,
     path: &std::path::Path,
     visible: bool,
 ) -> Result<usize, FreshLoadError> {
-    let text =
-        std::fs::read_to_string(path).map_err(|e| FreshLoadError::Read(path.to_owned(), e))?;
-    let records = text
-        .lines()
-        .enumerate()
-        .filter(|(_, line)| !line.trim().is_empty())
-        .map(|(i, line)| {
-            sales_shared::records::parse_record(line)
-                .map_err(|e| FreshLoadError::Rejected(i + 1, e))
-        })
-        .collect::<Result<Vec<_>, _>>()?;
+    let bytes = std::fs::read(path).map_err(|e| FreshLoadError::Read(path.to_owned(), e))?;
     let dynamo = sales_shared::aws::dynamodb(config).await;
+    let loader = crate::load::Loader {
+        dynamo: &dynamo,
+        source_table: &config.source_table,
+        tenant,
+        progress: false,
+    };
+    let currency = sales_shared::records::TenantSettings::default().currency;
+    let records = loader.validate_all(path, &bytes, currency).map_err(FreshLoadError::Rejected)?;
     let bar =
         crate::progress::bar(visible, records.len() as u64, "writing source records", "records");
     let written = crate::bulk::write_sources(

@@ -171,6 +171,31 @@ impl Loader<'_> {
         Ok(())
     }
 
+    /// Every line of `bytes` validated as [`Loader::load_bytes`] validates
+    /// it (each against the currency of the settings before it, from
+    /// `currency`), for a writer that puts them all at once: the records,
+    /// or the first line that breaks a rule.
+    pub fn validate_all(
+        &self,
+        path: &Path,
+        bytes: &[u8],
+        mut currency: String,
+    ) -> Result<Vec<SourceRecord>, LineRejection> {
+        let mut records = Vec::new();
+        for (line, content) in split_lines(bytes) {
+            let record = self.validate(content, &currency).map_err(|rejection| LineRejection {
+                file: path.to_owned(),
+                line,
+                rejection,
+            })?;
+            if let Some(RecordBody::TenantSettings(settings)) = &record.body {
+                currency = settings.currency.clone();
+            }
+            records.push(record);
+        }
+        Ok(records)
+    }
+
     fn validate(&self, line: &[u8], currency: &str) -> Result<SourceRecord, Rejection> {
         let record = parse_record(check_line(line)?)?;
         if record.key.tenant_id != self.tenant {

@@ -232,7 +232,7 @@ async fn main() -> ExitCode {
             if fresh && !wait {
                 // Nothing of the tenant is there: batch writes, not the
                 // loader's conditional ones (`salesctl catch-up` follows).
-                return match salesctl::demo::write_fresh(&config, &path, true).await {
+                return match salesctl::demo::write_fresh(&config, &tenant, &path, true).await {
                     Ok(n) => {
                         println!(
                             "loaded {n} / unchanged 0 / rejected 0 (batch writes into an empty tenant)"

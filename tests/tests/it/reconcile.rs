@@ -100,13 +100,25 @@ async fn catch_up_rolls_a_tenant_up_in_one_pass() {
     let lines = demo_lines(TENANT, 2, 40);
     // As `make dev` loads it: batch writes into the empty tenant.
     assert!(!salesctl::demo::is_loaded(&stack.config, TENANT).await.unwrap());
-    let file = tempfile::NamedTempFile::new().unwrap();
-    let text: String = lines.iter().map(|l| format!("{l}\n")).collect();
-    std::fs::write(file.path(), text).unwrap();
-    let written = salesctl::demo::write_fresh(&stack.config, file.path(), false).await.unwrap();
+    let others = demo_lines("other", 1, 10);
+    let jsonl = |lines: &[Value]| {
+        let file = tempfile::NamedTempFile::new().unwrap();
+        std::fs::write(file.path(), lines.iter().map(|l| format!("{l}\n")).collect::<String>())
+            .unwrap();
+        file
+    };
+    // Validated as the loader validates: another tenant's lines are refused
+    // before anything is written.
+    let refused = salesctl::demo::write_fresh(&stack.config, TENANT, jsonl(&others).path(), false)
+        .await
+        .unwrap_err();
+    assert!(refused.to_string().contains("tenant_id"), "{refused}");
+    assert!(!salesctl::demo::is_loaded(&stack.config, TENANT).await.unwrap());
+    let file = jsonl(&lines);
+    let written =
+        salesctl::demo::write_fresh(&stack.config, TENANT, file.path(), false).await.unwrap();
     assert_eq!(written, lines.len());
     assert!(salesctl::demo::is_loaded(&stack.config, TENANT).await.unwrap());
-    let others = demo_lines("other", 1, 10);
     assert!(stack.load("other", &others).await.rejected.is_empty());
 
     let done = catch_up(&stack.config, TENANT, false).await.unwrap();
