@@ -141,6 +141,10 @@ enum AlertsAction {
     },
 }
 
+/// Progress of long work: a bar on a terminal, a line every 5 s otherwise
+/// (`salesctl::progress`); only tests hide it.
+const PROGRESS: bool = true;
+
 fn fail(message: impl std::fmt::Display) -> ExitCode {
     eprintln!("error: {message}");
     ExitCode::FAILURE
@@ -232,7 +236,7 @@ async fn main() -> ExitCode {
             if fresh && !wait {
                 // Nothing of the tenant is there: batch writes, not the
                 // loader's conditional ones (`salesctl catch-up` follows).
-                return match salesctl::demo::write_fresh(&config, &tenant, &path, true).await {
+                return match salesctl::demo::write_fresh(&config, &tenant, &path, PROGRESS).await {
                     Ok(n) => {
                         println!(
                             "loaded {n} / unchanged 0 / rejected 0 (batch writes into an empty tenant)"
@@ -255,16 +259,15 @@ async fn main() -> ExitCode {
             }
         }
         Command::Rebuild { tenant, pause_mapping } => {
-            let progress = true; // a bar on a terminal, a line every 5 s otherwise
             let rebuilt = match (pause_mapping, config.local) {
                 (Some(uuid), _) => {
                     let waits = salesctl::mapping::Waits::default();
-                    salesctl::mapping::rebuild_paused(&config, &tenant, &uuid, waits, progress)
+                    salesctl::mapping::rebuild_paused(&config, &tenant, &uuid, waits, PROGRESS)
                         .await
                         .map_err(|e| e.to_string())
                 }
                 (None, true) => {
-                    salesctl::reconcile::rebuild(&config, &tenant, progress).await.map_err(|e| e.to_string())
+                    salesctl::reconcile::rebuild(&config, &tenant, PROGRESS).await.map_err(|e| e.to_string())
                 }
                 (None, false) => Err("against AWS, name the rollup's stream mapping to pause around the rebuild: \
                     --pause-mapping (or SALES_ROLLUP_MAPPING) with the stack output RollupStreamMappingId"
@@ -279,8 +282,7 @@ async fn main() -> ExitCode {
             }
         }
         Command::Verify { tenant } => {
-            let progress = true; // a bar on a terminal, a line every 5 s otherwise
-            match salesctl::reconcile::verify(&config, &tenant, progress).await {
+            match salesctl::reconcile::verify(&config, &tenant, PROGRESS).await {
                 Ok(diffs) if diffs.is_empty() => {
                     println!("tenant {tenant}: aggregates match the source records");
                     ExitCode::SUCCESS
@@ -334,8 +336,7 @@ async fn main() -> ExitCode {
             }
         }
         Command::CatchUp { tenant } => {
-            let progress = true; // a bar on a terminal, a line every 5 s otherwise
-            match salesctl::catch_up::catch_up(&config, &tenant, progress).await {
+            match salesctl::catch_up::catch_up(&config, &tenant, PROGRESS).await {
                 Ok(done) => {
                     println!(
                         "caught up tenant {tenant}: {} records, {} ledger entries, {} aggregate items written",
@@ -376,12 +377,11 @@ async fn load(
     wait: Option<Duration>,
 ) -> ExitCode {
     let dynamo = sales_shared::aws::dynamodb(config).await;
-    let progress = true; // a bar on a terminal, a line every 5 s otherwise
     let loader = salesctl::load::Loader {
         dynamo: &dynamo,
         source_table: &config.source_table,
         tenant,
-        progress,
+        progress: PROGRESS,
     };
     let mut summary = salesctl::load::LoadSummary::default();
     let result = loader.load_files(files, &mut summary).await;
@@ -404,7 +404,7 @@ async fn load(
             &config.aggregates_table,
             &summary.written,
             timeout,
-            progress,
+            PROGRESS,
         )
         .await
         {
