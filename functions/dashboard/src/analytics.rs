@@ -6,7 +6,7 @@ use axum::extract::{RawQuery, State};
 use axum::http::Uri;
 use axum::response::Response;
 use sales_shared::auth::Principal;
-use sales_shared::http::jobs::defer_over_budget;
+use sales_shared::http::jobs::{defer, defer_over_budget};
 use sales_shared::http::{ApiContext, ApiError};
 use sales_shared::params::Params;
 use sales_shared::queries::budget;
@@ -33,7 +33,10 @@ pub async fn customer_analytics(
     if let Some(job) = defer_over_budget(&ctx, &view, &principal, size, &uri, period).await? {
         return Ok(job);
     }
-    view.respond(analytics(&view.reader, query, view.today).await?).await
+    match analytics(&view.reader, query, view.today, ctx.sync_read_budget).await? {
+        Some(answer) => view.respond(answer).await,
+        None => defer(&ctx, &view, &principal, &uri, period).await,
+    }
 }
 
 /// `GET /dashboard/performance` (`period`, default month).

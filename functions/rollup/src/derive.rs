@@ -20,6 +20,9 @@ use std::collections::BTreeMap;
 use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::{Datelike, NaiveDate};
 use sales_shared::calendar::{Grain, bucket_key, bucket_keys, calendar_buckets, is_month_key};
+use sales_shared::figures::customers::{
+    DayTotals as Day, day_totals, ending_now, lifetime_entry, vip_cents,
+};
 use sales_shared::layout::{
     Measure, Measures, entity_key, family, lifetime, measure, measures_pk, ranking, returns,
     tenant_and_family,
@@ -40,8 +43,7 @@ pub struct DeriveSettings {
 
 impl DeriveSettings {
     pub fn of(settings: &sales_shared::records::TenantSettings) -> Self {
-        let vip = sales_shared::money::to_cents(settings.vip_lifetime_revenue);
-        DeriveSettings { vip_cents: vip.map_or(Measure::MAX, Measure::from) }
+        DeriveSettings { vip_cents: vip_cents(settings.vip_lifetime_revenue) }
     }
 }
 
@@ -57,7 +59,7 @@ enum State<'k> {
     /// `customer_sales` of one customer in one calendar bucket.
     Sales { tenant: &'k str, bucket: &'k str, customer: i64 },
     /// `customer_days` of one customer: placed orders per local day.
-    OrderDays { tenant: &'k str },
+    OrderDays { tenant: &'k str, customer: i64 },
     /// `customer_invoices` of one customer in one calendar bucket.
     Invoiced { tenant: &'k str, bucket: &'k str, customer: i64 },
     /// `customer_ar` of one customer: open balances by due date.
@@ -83,8 +85,8 @@ fn state_of(key: &ItemKey) -> Option<State<'_>> {
             State::Invoiced { tenant, bucket, customer }
         });
     }
-    if sharded_entity(family, family::CUSTOMER_DAYS, sk).is_some() {
-        return Some(State::OrderDays { tenant });
+    if let Some(customer) = sharded_entity(family, family::CUSTOMER_DAYS, sk) {
+        return Some(State::OrderDays { tenant, customer });
     }
     if sharded_entity(family, family::ORDER_CASH, sk).is_some() {
         return Some(State::OrderCash { tenant });
@@ -108,9 +110,10 @@ pub fn reserve(key: &ItemKey) -> usize {
         // A ranking entry's put and delete (its counter is shared).
         Some(State::Sales { .. } | State::Invoiced { .. } | State::Receivable { .. }) => 2,
         // The order day's calendar buckets (returning, VIP), its month, the
-        // dated buyer counts, the lifetime histogram, and its return's
-        // D/M/Y items of one or two years.
-        Some(State::OrderDays { .. }) => 22,
+        // dated buyer counts, the lifetime histogram, its return's D/M/Y
+        // items of one or two years, the first and last order days' D/M/Y
+        // (ranges ending now), and the lifetime ranking's put and delete.
+        Some(State::OrderDays { .. }) => 30,
         // D/M/Y of the order date.
         Some(State::OrderCash { .. }) => 3,
         None => 0,
@@ -150,7 +153,9 @@ pub fn derive(key: &ItemKey, measures: &Measures, settings: &DeriveSettings) -> 
             }
             out.items.insert((pk, sk), item);
         }
-        Some(State::OrderDays { tenant }) => order_days(&mut out, tenant, measures, settings),
+        Some(State::OrderDays { tenant, customer }) => {
+            order_days(&mut out, tenant, customer, measures, settings)
+        }
         Some(State::OrderCash { tenant }) => {
             let dates = |kind: char| {
                 measures.iter().filter(|(_, n)| **n > 0).filter_map(move |(name, _)| {
@@ -204,31 +209,24 @@ pub fn derive(key: &ItemKey, measures: &Measures, settings: &DeriveSettings) -> 
     out
 }
 
-/// One day of a customer's orders (`customer_days`).
-#[derive(Debug, Clone, Copy, Default)]
-struct Day {
-    placed: Measure,
-    bearing: Measure,
-    revenue: Measure,
-}
-
 /// What a customer's orders per day derive (`customer_counts`): new,
 /// returning and VIP customers of each calendar bucket, recurring revenue
 /// per month, the dated counts of buyers, their orders, repeat buyers
 /// and the gaps between purchases; and each return after the first order
 /// day, by its previous order day (`customer_returns`).
-fn order_days(out: &mut Derived, tenant: &str, measures: &Measures, settings: &DeriveSettings) {
-    let mut days: BTreeMap<NaiveDate, Day> = BTreeMap::new();
-    for (name, v) in measures {
-        let Some((kind, date)) = measure::customer_day_of(name) else { continue };
-        let day = days.entry(date).or_default();
-        match kind {
-            'd' => day.placed += v,
-            'r' => day.bearing += v,
-            _ => day.revenue += v,
-        }
-    }
+fn order_days(
+    out: &mut Derived,
+    tenant: &str,
+    customer: i64,
+    measures: &Measures,
+    settings: &DeriveSettings,
+) {
+    let days = day_totals(measures);
     customer_returns(out, tenant, &days);
+    let lifetime = days.values().fold(Day::default(), |acc, d| acc.plus(d));
+    if lifetime.placed > 0 {
+        out.items.extend([lifetime_ranking_entry(tenant, customer, lifetime)]);
+    }
     let pk = measures_pk(tenant, family::CUSTOMER_COUNTS);
     let mut add = |sk: &str, name: &str, v: Measure| {
         if v != 0 {
@@ -237,15 +235,16 @@ fn order_days(out: &mut Derived, tenant: &str, measures: &Measures, settings: &D
         }
     };
     let sum_in = |range: DateRange| {
-        days.range(range.from..=range.to).fold(Day::default(), |acc, (_, d)| Day {
-            placed: acc.placed + d.placed,
-            bearing: acc.bearing + d.bearing,
-            revenue: acc.revenue + d.revenue,
-        })
+        days.range(range.from..=range.to).fold(Day::default(), |acc, (_, d)| acc.plus(d))
     };
     let placed: Vec<(NaiveDate, Measure)> =
         days.iter().filter(|(_, d)| d.placed > 0).map(|(k, d)| (*k, d.placed)).collect();
     let Some(&(first, _)) = placed.first() else { return };
+    for (day, name, v) in ending_now(&days, settings.vip_cents) {
+        for sk in bucket_keys(day) {
+            add(&sk, name, v);
+        }
+    }
     for (key, range) in calendar_buckets(first) {
         let inside = sum_in(range);
         add(&key, measure::NEW_CUSTOMERS, 1);
@@ -313,7 +312,25 @@ fn order_days(out: &mut Derived, tenant: &str, measures: &Measures, settings: &D
         dated(*day, measure::GAPS, n - 1);
         last = Some(*day);
     }
-    lifetime_value(out, tenant, days.values().map(|d| d.revenue).sum());
+    if let Some(value) = lifetime_entry(&days) {
+        lifetime_value(out, tenant, value);
+    }
+}
+
+/// The customer's entry in the ranking by lifetime revenue.
+fn lifetime_ranking_entry(tenant: &str, customer: i64, lifetime: Day) -> (ItemKey, Item) {
+    let (pk, sk) =
+        (measures_pk(tenant, family::TOP_LIFETIME), ranking::sk(lifetime.revenue, customer));
+    let mut item = key_map(pk.clone(), sk.clone());
+    item.insert("customer_id".into(), AttributeValue::N(customer.to_string()));
+    for (name, v) in [
+        (measure::PLACED, lifetime.placed),
+        (measure::REVENUE_BEARING, lifetime.bearing),
+        (measure::REVENUE, lifetime.revenue),
+    ] {
+        item.insert(name.into(), AttributeValue::N(v.to_string()));
+    }
+    ((pk, sk), item)
 }
 
 /// Each placed order day after a customer's first, by the previous one

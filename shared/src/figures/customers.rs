@@ -64,6 +64,124 @@ pub fn order_days(measures: &Measures) -> OrderDays {
         .collect()
 }
 
+/// A customer's orders of one local day (`customer_days`): placed and
+/// revenue-bearing orders, revenue in cents.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct DayTotals {
+    pub placed: Measure,
+    pub bearing: Measure,
+    pub revenue: Measure,
+}
+
+impl DayTotals {
+    pub fn plus(self, other: &DayTotals) -> DayTotals {
+        DayTotals {
+            placed: self.placed.saturating_add(other.placed),
+            bearing: self.bearing.saturating_add(other.bearing),
+            revenue: self.revenue.saturating_add(other.revenue),
+        }
+    }
+}
+
+/// A customer's days, from their `customer_days` item's measures.
+pub fn day_totals(measures: &Measures) -> BTreeMap<NaiveDate, DayTotals> {
+    let mut days: BTreeMap<NaiveDate, DayTotals> = BTreeMap::new();
+    for (name, v) in measures {
+        let Some((kind, date)) = measure::customer_day_of(name) else { continue };
+        let day = days.entry(date).or_default();
+        let total = match kind {
+            'd' => &mut day.placed,
+            'r' => &mut day.bearing,
+            _ => &mut day.revenue,
+        };
+        *total = total.saturating_add(*v);
+    }
+    days
+}
+
+/// What one customer adds to the sums read by ranges that end at the
+/// latest data, as (day, measure, amount), each added under the day's
+/// D/M/Y buckets: their lifetime revenue and revenue-bearing orders on
+/// their first placed order day (`new_lifetime_*`), and when their lifetime
+/// revenue reaches `vip_cents`, 1 on their last placed order day
+/// (`vip_now`) and their revenue of each day (`vip_now_*`). Over a range
+/// ending at the latest data, these sum to its new customers' revenue and
+/// its VIP customers; over a range ending before it, they do for every
+/// customer with no order after its end, and [`ending_now`] of the others'
+/// days through the end corrects the rest.
+pub fn ending_now(
+    days: &BTreeMap<NaiveDate, DayTotals>,
+    vip_cents: Measure,
+) -> Vec<(NaiveDate, &'static str, Measure)> {
+    let mut placed = days.iter().filter(|(_, d)| d.placed > 0).map(|(day, _)| *day);
+    let Some(first) = placed.next() else { return Vec::new() };
+    let last = placed.last().unwrap_or(first);
+    let lifetime = days.values().fold(DayTotals::default(), |acc, d| acc.plus(d));
+    let mut out = vec![
+        (first, measure::NEW_LIFETIME_REVENUE, lifetime.revenue),
+        (first, measure::NEW_LIFETIME_BEARING, lifetime.bearing),
+    ];
+    if lifetime.revenue >= vip_cents {
+        out.push((last, measure::VIP_NOW, 1));
+        for (day, d) in days {
+            out.push((*day, measure::VIP_NOW_REVENUE, d.revenue));
+            out.push((*day, measure::VIP_NOW_BEARING, d.bearing));
+        }
+    }
+    out.retain(|(_, _, v)| *v != 0);
+    out
+}
+
+/// The VIP threshold (`vip_lifetime_revenue`) in cents; past what cents
+/// can hold, no customer reaches it.
+pub fn vip_cents(threshold: Decimal) -> Measure {
+    crate::money::to_cents(threshold).map_or(Measure::MAX, Measure::from)
+}
+
+/// What turns the sums of [`ending_now`] and the lifetime histogram, which
+/// hold every customer's days to the latest data, into those of a range
+/// ending at `range.to`, given the days of every customer with an order
+/// after it: their [`ending_now`] measures through the end minus those of
+/// all their days (dated in the range), and their histogram entries to
+/// take out and put back (value, -1 or +1).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PastEndCorrection {
+    pub measures: Measures,
+    pub lifetimes: Vec<(Measure, Measure)>,
+}
+
+pub fn past_end_correction<'d>(
+    customers: impl IntoIterator<Item = &'d BTreeMap<NaiveDate, DayTotals>>,
+    range: crate::periods::DateRange,
+    vip_cents: Measure,
+) -> PastEndCorrection {
+    let mut out = PastEndCorrection::default();
+    for days in customers {
+        let through: BTreeMap<NaiveDate, DayTotals> =
+            days.range(..=range.to).map(|(day, d)| (*day, *d)).collect();
+        for (sign, days) in [(-1, days), (1, &through)] {
+            for (day, name, v) in ending_now(days, vip_cents) {
+                if range.from <= day && day <= range.to {
+                    let total = out.measures.entry(name.to_owned()).or_default();
+                    *total = total.saturating_add(sign * v);
+                }
+            }
+            if let Some(value) = lifetime_entry(days) {
+                out.lifetimes.push((value, sign));
+            }
+        }
+    }
+    out.measures.retain(|_, v| *v != 0);
+    out
+}
+
+/// A customer's value in the lifetime histogram: their revenue, once they
+/// have a revenue-bearing order.
+pub fn lifetime_entry(days: &BTreeMap<NaiveDate, DayTotals>) -> Option<Measure> {
+    let lifetime = days.values().fold(DayTotals::default(), |acc, d| acc.plus(d));
+    (lifetime.bearing > 0).then_some(lifetime.revenue)
+}
+
 /// The customers of a period: who bought in it, and their history.
 #[derive(Debug, Clone, Default)]
 pub struct CustomerSets {
@@ -191,24 +309,67 @@ fn segment_of(count: Measure, revenue_cents: Measure, bearing: Measure) -> Segme
     }
 }
 
-/// `customer_segmentation` of a calendar bucket from its derived counts
-/// (`customer_counts`) and the `orders` measures of the same bucket: the
-/// returning customers are the others.
-pub fn segmentation_of_counts(bucket: &Measures, orders: &Measures) -> Segmentation {
-    let get = |m: &Measures, name: &str| m.get(name).copied().unwrap_or(0);
-    let (unique, new) =
-        (get(bucket, measure::UNIQUE_CUSTOMERS), get(bucket, measure::NEW_CUSTOMERS));
-    let (revenue, bearing) = (get(orders, measure::REVENUE), get(orders, measure::REVENUE_BEARING));
-    let (new_revenue, new_bearing) =
-        (get(bucket, measure::NEW_REVENUE), get(bucket, measure::NEW_BEARING));
+/// The sums `customer_segmentation` is made of: its customer counts, and
+/// the new and VIP customers' revenue and revenue-bearing orders in the
+/// period.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SegmentSums {
+    pub unique: Measure,
+    pub new: Measure,
+    pub new_revenue: Measure,
+    pub new_bearing: Measure,
+    pub vip: Measure,
+    pub vip_revenue: Measure,
+    pub vip_bearing: Measure,
+}
+
+impl SegmentSums {
+    /// A calendar bucket's, from its derived counts (`customer_counts`).
+    pub fn of_bucket(bucket: &Measures) -> Self {
+        let get = |name: &str| bucket.get(name).copied().unwrap_or(0);
+        SegmentSums {
+            unique: get(measure::UNIQUE_CUSTOMERS),
+            new: get(measure::NEW_CUSTOMERS),
+            new_revenue: get(measure::NEW_REVENUE),
+            new_bearing: get(measure::NEW_BEARING),
+            vip: get(measure::VIP_CUSTOMERS),
+            vip_revenue: get(measure::VIP_REVENUE),
+            vip_bearing: get(measure::VIP_BEARING),
+        }
+    }
+
+    /// Any range that ends at the latest data, from its customer counts
+    /// and the `customer_counts` measures summed over its cover: its new
+    /// customers' orders are all their orders, dated by their first day
+    /// (`new_lifetime_*`); its VIP customers are today's VIPs whose last
+    /// order day is in it (`vip_now`), with their revenue by day.
+    pub fn ending_now(counts: CustomerCounts, summed: &Measures) -> Self {
+        let get = |name: &str| summed.get(name).copied().unwrap_or(0);
+        SegmentSums {
+            unique: counts.unique,
+            new: counts.new,
+            new_revenue: get(measure::NEW_LIFETIME_REVENUE),
+            new_bearing: get(measure::NEW_LIFETIME_BEARING),
+            vip: get(measure::VIP_NOW),
+            vip_revenue: get(measure::VIP_NOW_REVENUE),
+            vip_bearing: get(measure::VIP_NOW_BEARING),
+        }
+    }
+}
+
+/// `customer_segmentation` from its sums and the `orders` measures of the
+/// same period: the returning customers are the others.
+pub fn segmentation_of_sums(sums: &SegmentSums, orders: &Measures) -> Segmentation {
+    let get = |name: &str| orders.get(name).copied().unwrap_or(0);
+    let (revenue, bearing) = (get(measure::REVENUE), get(measure::REVENUE_BEARING));
     Segmentation {
-        new_customers: segment_of(new, new_revenue, new_bearing),
-        returning_customers: segment_of(unique - new, revenue - new_revenue, bearing - new_bearing),
-        vip_customers: segment_of(
-            get(bucket, measure::VIP_CUSTOMERS),
-            get(bucket, measure::VIP_REVENUE),
-            get(bucket, measure::VIP_BEARING),
+        new_customers: segment_of(sums.new, sums.new_revenue, sums.new_bearing),
+        returning_customers: segment_of(
+            sums.unique.saturating_sub(sums.new),
+            revenue.saturating_sub(sums.new_revenue),
+            bearing.saturating_sub(sums.new_bearing),
         ),
+        vip_customers: segment_of(sums.vip, sums.vip_revenue, sums.vip_bearing),
     }
 }
 
@@ -309,6 +470,36 @@ pub fn ranked(sets: &CustomerSets) -> Vec<(i64, CustomerTotals)> {
 mod tests {
     use super::*;
     use rust_decimal_macros::dec;
+
+    #[test]
+    fn a_range_ending_before_a_later_order_is_corrected_to_its_end() {
+        let day = |s: &str| s.parse::<NaiveDate>().unwrap();
+        let days = BTreeMap::from([
+            (day("2025-01-10"), DayTotals { placed: 1, bearing: 1, revenue: 600 }),
+            (day("2025-03-05"), DayTotals { placed: 1, bearing: 1, revenue: 700 }),
+        ]);
+        // Today: a VIP (1 300 >= 1 000), new on Jan 10, last seen Mar 5.
+        let now = ending_now(&days, 1_000);
+        assert!(now.contains(&(day("2025-01-10"), measure::NEW_LIFETIME_REVENUE, 1_300)));
+        assert!(now.contains(&(day("2025-03-05"), measure::VIP_NOW, 1)));
+        assert!(now.contains(&(day("2025-01-10"), measure::VIP_NOW_REVENUE, 600)));
+        // January alone: new with 600 of revenue, not a VIP by then.
+        let january = crate::periods::DateRange::new(day("2025-01-01"), day("2025-01-31"));
+        let fix = past_end_correction([&days], january, 1_000);
+        let expected = Measures::from([
+            (measure::NEW_LIFETIME_REVENUE.to_owned(), -700),
+            (measure::NEW_LIFETIME_BEARING.to_owned(), -1),
+            (measure::VIP_NOW_REVENUE.to_owned(), -600),
+            (measure::VIP_NOW_BEARING.to_owned(), -1),
+        ]);
+        assert_eq!(fix.measures, expected);
+        assert_eq!(fix.lifetimes, vec![(1_300, -1), (600, 1)]);
+        // A range ending after both orders needs nothing.
+        let year = crate::periods::DateRange::new(day("2025-01-01"), day("2025-12-31"));
+        let none = past_end_correction([&days], year, 1_000);
+        assert!(none.measures.is_empty());
+        assert_eq!(none.lifetimes, vec![(1_300, -1), (1_300, 1)]);
+    }
 
     fn totals(placed: i64, revenue_bearing: i64, revenue_cents: i64) -> CustomerTotals {
         CustomerTotals {

@@ -35,6 +35,11 @@ pub const CUSTOMER_RETURNS: &str = "customer_returns";
 /// (`top_customers#M#2025-12`), `sk` from [`super::ranking::sk`]:
 /// the bucket's customers by revenue, descending, ids ascending.
 pub const TOP_CUSTOMERS: &str = "top_customers";
+/// Derived ranking of every customer with a placed order by lifetime
+/// revenue (one partition, `sk` from [`super::ranking::sk`]): an upper
+/// bound of each customer's revenue in any range, read by the top-N of
+/// long custom ranges.
+pub const TOP_LIFETIME: &str = "top_lifetime";
 /// Invoices open at any date, as dated steps (`contributions::receivables`),
 /// by local date at D/M/Y: `open_*` measures (count, balance, total,
 /// issue days) and `overdue{k}_*` (count, balance) for each of

@@ -167,6 +167,17 @@ pub const RETAINED: &str = "retained_customers";
 pub const VIP_CUSTOMERS: &str = "vip_customers";
 pub const VIP_REVENUE: &str = "vip_revenue";
 pub const VIP_BEARING: &str = "vip_revenue_bearing";
+/// Dated (D/M/Y), for ranges that end at the latest data: every buyer's
+/// lifetime revenue and revenue-bearing orders by their first placed
+/// order day (`new_lifetime_*`: summed over a range, the revenue of its new
+/// customers), and for each customer whose lifetime revenue reaches the
+/// VIP threshold now, 1 at their last placed order day (`vip_now`) and
+/// their revenue and revenue-bearing orders by day (`vip_now_*`).
+pub const NEW_LIFETIME_REVENUE: &str = "new_lifetime_revenue";
+pub const NEW_LIFETIME_BEARING: &str = "new_lifetime_bearing";
+pub const VIP_NOW: &str = "vip_now";
+pub const VIP_NOW_REVENUE: &str = "vip_now_revenue";
+pub const VIP_NOW_BEARING: &str = "vip_now_bearing";
 /// Per month: revenue from customers with a revenue-bearing order in
 /// the month before.
 pub const RECURRING_REVENUE: &str = "recurring_revenue";

@@ -33,25 +33,27 @@ async fn invoice_items(reader: &AggregateReader<'_>, range: DateRange) -> Result
     Ok(items(issued.get(measure::ISSUED).copied().unwrap_or(0)))
 }
 
-/// Customer analytics of a range that is not the current calendar period:
-/// its customers and their histories, and lifetimes through its end when
-/// it ends before today's data.
+/// Customer analytics of a period that ends before the latest data: the
+/// customers with an order after its end, and their histories (a period
+/// ending at the latest data reads sums, and its top customers stop at
+/// the budget themselves).
 pub async fn customer_analytics(
     reader: &AggregateReader<'_>,
     query: &AnalyticsQuery,
     today: NaiveDate,
 ) -> Result<u64, StoreError> {
     let period = query.period;
-    let current = period.to >= today && !reader.dated_after(family::ORDERS, period.to).await?;
-    if current && calendar_bucket_of(period).is_some() {
+    if period.to >= today && !reader.dated_after(family::ORDERS, period.to).await? {
         return Ok(0);
     }
-    let mut size = customer_items(reader, period).await?.saturating_mul(2);
-    if !current {
-        size =
-            size.saturating_add(customer_items(reader, DateRange::new(epoch(), period.to)).await?);
+    let (Some(last), Some(next)) = (reader.last_dated(family::ORDERS).await?, period.to.succ_opt())
+    else {
+        return Ok(0);
+    };
+    if last < next {
+        return Ok(0);
     }
-    Ok(size)
+    Ok(customer_items(reader, DateRange::new(next, last)).await?.saturating_mul(2))
 }
 
 /// Order performance metrics of one sales rep: the rep's customers of the

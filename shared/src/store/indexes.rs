@@ -207,6 +207,26 @@ impl AggregateReader<'_> {
         Ok(found > 0)
     }
 
+    /// The latest day with a day item of a family (one item read at most).
+    pub async fn last_dated(&self, family: &str) -> Result<Option<NaiveDate>, StoreError> {
+        let out = self
+            .client
+            .query()
+            .table_name(self.table)
+            .key_condition_expression("pk = :pk AND sk BETWEEN :a AND :b")
+            .expression_attribute_values(":pk", AttributeValue::S(self.pk(family)))
+            .expression_attribute_values(":a", AttributeValue::S("D#".to_owned()))
+            .expression_attribute_values(":b", AttributeValue::S("D#~".to_owned()))
+            .scan_index_forward(false)
+            .limit(1)
+            .send()
+            .await
+            .map_err(|e| StoreError::dynamo("Query", e))?;
+        let items = out.items.unwrap_or_default();
+        self.items_read.fetch_add(items.len() as u64, Ordering::Relaxed);
+        Ok(items.first().and_then(|item| attr_s(item, "sk")).and_then(crate::calendar::day_of_key))
+    }
+
     /// Items by key (duplicates read once; missing ones left out), counted.
     async fn batch_get(&self, keys: Vec<(String, String)>) -> Result<Vec<Item>, StoreError> {
         let items = super::batch_get_items(self.client, self.table, keys, false).await?;

@@ -59,14 +59,8 @@ const NOT_YET_BOUNDED: &[&str] = &[];
 /// the customer items of its range and of the period before it (one per
 /// customer active in each bucket of their covers, and one history per
 /// customer): proportional to the customers active, never to the orders.
-const PER_ACTIVE_CUSTOMER: &[&str] = &[
-    "dashboard/widgets/top-customers 4 years",
-    "dashboard/widgets/top-customers 10 years",
-    "dashboard/customer-analytics 4 years",
-    "dashboard/customer-analytics 10 years",
-    "invoices/statistics 4 years",
-    "invoices/statistics 10 years",
-];
+const PER_ACTIVE_CUSTOMER: &[&str] =
+    &["invoices/statistics 4 years", "invoices/statistics 10 years"];
 
 /// Key-paged lists held to their bound only, not to reading the same items
 /// at both sizes: the open disputes at 1x are fewer than a page (all of
@@ -84,6 +78,19 @@ const PAGED_LISTS: &[&str] = &[
     "orders/high-value default",
     "orders/high-value 4 years",
     "orders/high-value 10 years",
+];
+
+/// Custom ranges ranked by the threshold algorithm (the top-customers
+/// widget and customer analytics' top customers), held to their bound
+/// only: the twin tenant gives every total to two customers, so each
+/// ranking holds every value twice and the algorithm reads about twice
+/// the entries before the k-th best total passes the floor: ties, not
+/// customers, set the extra (checked within the bound at both sizes).
+const RANKED_BY_THRESHOLD: &[&str] = &[
+    "dashboard/widgets/top-customers 4 years",
+    "dashboard/widgets/top-customers 10 years",
+    "dashboard/customer-analytics 4 years",
+    "dashboard/customer-analytics 10 years",
 ];
 
 /// Twin records get ids this much higher.
@@ -209,7 +216,7 @@ async fn read_cost_on_a_generated_tenant() {
     high_value_orders_match_the_orders(&stack, base, &base_records).await;
 
     let cases = cases(today);
-    for name in NOT_YET_BOUNDED.iter().chain(PER_ACTIVE_CUSTOMER) {
+    for name in NOT_YET_BOUNDED.iter().chain(PER_ACTIVE_CUSTOMER).chain(RANKED_BY_THRESHOLD) {
         assert!(cases.iter().any(|c| c.label == *name), "a list names no request: {name}");
     }
     let state = expected_state(base, &base_records);
@@ -239,7 +246,9 @@ async fn read_cost_on_a_generated_tenant() {
             (false, None) => bound.limit(),
         };
         let proportional = per_customer || open_then.is_some();
-        let flat = |two: u64| two == one || PAGED_LISTS.contains(&label.as_str()) || proportional;
+        let tied =
+            PAGED_LISTS.contains(&label.as_str()) || RANKED_BY_THRESHOLD.contains(&label.as_str());
+        let flat = |two: u64| two == one || tied || proportional;
         let within =
             one <= limit && two.is_none_or(|two| (two <= limit || proportional) && flat(two));
         let note = match (pending, within, two.is_some()) {

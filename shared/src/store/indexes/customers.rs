@@ -2,6 +2,7 @@
 //! rankings, order days and histories, the lifetime-value histogram.
 
 use super::*;
+use crate::figures::customers::{DayTotals, day_totals};
 
 /// One level of the lifetime histogram: count and sum per step.
 type Level = BTreeMap<Measure, (Measure, Measure)>;
@@ -25,6 +26,22 @@ fn level_of(measures: Measures, leaf: bool) -> Level {
     }
     out.retain(|_, (n, _)| *n != 0);
     out
+}
+
+/// Adds to the level under `prefix` the corrections whose path passes
+/// through it: `(value, -1 or +1)`.
+fn correct(level: &mut Level, prefix: &[Measure], corrections: &[(Measure, Measure)]) {
+    for (value, sign) in corrections {
+        let path = lifetime::path(*value);
+        if path.get(..prefix.len()) != Some(prefix) {
+            continue;
+        }
+        let Some(step) = path.get(prefix.len()) else { continue };
+        let entry = level.entry(*step).or_default();
+        entry.0 = entry.0.saturating_add(*sign);
+        entry.1 = entry.1.saturating_add(sign.saturating_mul(*value));
+    }
+    level.retain(|_, (n, _)| *n != 0);
 }
 
 /// The key holding the 0-based `rank` in ascending order of counted keys,
@@ -70,20 +87,38 @@ impl AggregateReader<'_> {
     /// then one item of each deeper level for each of the median's two
     /// ranks and for the tenth's edge.
     pub async fn lifetime_values(&self) -> Result<LifetimeValue, StoreError> {
+        self.lifetime_values_corrected(&[]).await
+    }
+
+    /// [`Self::lifetime_values`] of the histogram with some customers'
+    /// values taken out or put in: `(value, -1 or +1)`.
+    pub async fn lifetime_values_corrected(
+        &self,
+        corrections: &[(Measure, Measure)],
+    ) -> Result<LifetimeValue, StoreError> {
         let pk = self.pk(family::LIFETIME_VALUES);
         let (first, last) = lifetime::bins_range();
         let mut levels: HashMap<Vec<Measure>, Level> = HashMap::new();
         let mut bins = Level::new();
         for item in self.query_range(&pk, first, last).await? {
             let Some(bits) = attr_s(&item, "sk").and_then(lifetime::bits_of) else { continue };
-            let level = level_of(measures_of(&item)?, false);
+            let mut level = level_of(measures_of(&item)?, false);
+            correct(&mut level, &[bits], corrections);
+            levels.insert(vec![bits], level);
+        }
+        for (bits, level) in &levels {
             let (n, s) = level.values().fold((0, 0), |(n, s): (Measure, Measure), (c, v)| {
                 (n.saturating_add(*c), s.saturating_add(*v))
             });
             if n != 0 {
-                bins.insert(bits, (n, s));
+                bins.insert(bits[0], (n, s));
             }
-            levels.insert(vec![bits], level);
+        }
+        // Values corrected into a bin no item holds.
+        let mut extra = Level::new();
+        correct(&mut extra, &[], corrections);
+        for (bits, entry) in extra.into_iter().filter(|(b, _)| !levels.contains_key(&vec![*b])) {
+            bins.insert(bits, entry);
         }
         let n: Measure = bins.values().map(|(c, _)| c).sum();
         let total: Measure = bins.values().map(|(_, s)| s).sum();
@@ -107,7 +142,8 @@ impl AggregateReader<'_> {
                 },
                 None => Measures::new(),
             };
-            let out = level_of(measures, prefix.len() == lifetime::DEPTH);
+            let mut out = level_of(measures, prefix.len() == lifetime::DEPTH);
+            correct(&mut out, prefix, corrections);
             levels.insert(prefix.to_vec(), out.clone());
             Ok(out)
         };
@@ -181,10 +217,19 @@ impl AggregateReader<'_> {
     /// range whose previous order day is before it (`customer_returns`):
     /// two reads of the range's cover, whatever the customers.
     pub async fn customer_counts_in(&self, range: DateRange) -> Result<CustomerCounts, StoreError> {
-        let counts = self.sum(family::CUSTOMER_COUNTS, range).await?;
-        let new = counts.get(measure::NEW_CUSTOMERS).copied().unwrap_or(0);
+        Ok(self.range_counts(range).await?.0)
+    }
+
+    /// [`Self::customer_counts_in`], and the `customer_counts` measures
+    /// summed over the range's cover.
+    pub async fn range_counts(
+        &self,
+        range: DateRange,
+    ) -> Result<(CustomerCounts, Measures), StoreError> {
+        let summed = self.sum(family::CUSTOMER_COUNTS, range).await?;
+        let new = summed.get(measure::NEW_CUSTOMERS).copied().unwrap_or(0);
         let returning = self.returns_before(range, range.from).await?;
-        Ok(CustomerCounts { unique: new.saturating_add(returning), new })
+        Ok((CustomerCounts { unique: new.saturating_add(returning), new }, summed))
     }
 
     /// Customers active in `range` whose latest order day before their
@@ -231,6 +276,27 @@ impl AggregateReader<'_> {
                 (sk, id, totals)
             })
             .collect())
+    }
+
+    /// The days (`customer_days`) of every customer with an order dated
+    /// after `end`: what separates sums kept to the latest data from those
+    /// of a range ending at `end` (one `customer_sales` item per customer
+    /// and bucket of the cover after `end`, and one `customer_days` item
+    /// per customer).
+    pub async fn days_of_customers_after(
+        &self,
+        end: NaiveDate,
+    ) -> Result<Vec<BTreeMap<NaiveDate, DayTotals>>, StoreError> {
+        let (Some(last), Some(next)) = (self.last_dated(family::ORDERS).await?, end.succ_opt())
+        else {
+            return Ok(Vec::new());
+        };
+        if last < next {
+            return Ok(Vec::new());
+        }
+        let ids: Vec<i64> =
+            self.customers(None, DateRange::new(next, last)).await?.into_keys().collect();
+        Ok(self.customer_day_items(&ids).await?.iter().map(|(_, m)| day_totals(m)).collect())
     }
 
     /// Placed orders per local day of the given customers.

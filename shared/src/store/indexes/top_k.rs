@@ -1,16 +1,26 @@
 //! The first customers of a custom range by revenue, exactly, without
 //! reading every customer: the threshold algorithm of Fagin, Lotem and
-//! Naor over the derived rankings of the range's cover.
+//! Naor over derived rankings.
 //!
-//! Each bucket of the cover has its customers ranked by revenue in it
-//! (`top_customers#{bucket}`). Pages of every ranking are read in rounds
-//! (sorted access); each customer met is looked up once in its own
-//! `customer_days` item, which gives its exact totals over the range
-//! (random access). A customer never met has, in each ranking, at most the
-//! revenue of the last entry read there (its floor), so at most the sum of
-//! the floors (the threshold) over the range. Once the k-th best total met
-//! is above the threshold (or every ranking is read to its end), no other
-//! customer can enter the first k: they are exact, ties by id included.
+//! A *bound* is a set of rankings whose revenues, added, are at least
+//! each customer's revenue in the range: the rankings of the range's cover
+//! (`top_customers#{bucket}`, exact sums), or the one ranking by lifetime
+//! revenue (`top_lifetime`: no customer has more revenue in a range than
+//! in their lifetime, revenue being never negative). Pages of a bound's
+//! rankings are read in rounds (sorted access); each customer met is
+//! looked up once in its own `customer_days` item, which gives its exact
+//! totals over the range (random access). A customer never met has, in
+//! each ranking, at most the revenue of the last entry read there (its
+//! floor), so at most the sum of a bound's floors (its threshold). Once the
+//! k-th best total met is above the lowest threshold (or a bound's
+//! rankings are read to their end), no other customer can enter the first
+//! k: they are exact, ties by id included.
+//!
+//! The lifetime bound is read first: over a range that holds most of the
+//! customers' revenue it settles after about k entries, whatever the
+//! range's length. When the k-th best total is under half its threshold
+//! (a short range, or one far in the past), the cover's bound starts too,
+//! and each round reads the bound whose threshold is lowest.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -22,21 +32,25 @@ use crate::periods::DateRange;
 
 /// Rankings read at once.
 const RANKINGS_IN_FLIGHT: usize = 16;
-/// Entries of a ranking read in the first round; each round doubles it,
-/// up to [`LARGEST_PAGE`].
+/// Entries of a ranking read in its first round, when its bound has more
+/// than one ranking (a bound of one ranking reads k + 1 first); each round
+/// doubles it, up to [`LARGEST_PAGE`].
 const FIRST_PAGE: usize = 2;
 const LARGEST_PAGE: usize = 256;
 
 /// One ranking as read so far.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 struct Cursor {
+    bound: usize,
     after: Option<String>,
     /// Revenue of the last entry read; `None` before the first page.
     floor: Option<Measure>,
+    /// Entries its next page asks for.
+    rows: usize,
     done: bool,
 }
 
-/// The rows of a ranking page: sort key, customer, revenue in the bucket.
+/// The rows of a ranking page: sort key, customer, revenue in the ranking.
 pub type RankingRow = (String, i64, Measure);
 
 /// Customers by total revenue descending, ids ascending.
@@ -44,7 +58,7 @@ fn order(rows: &mut [(i64, CustomerTotals)]) {
     rows.sort_by(|a, b| b.1.revenue_cents.cmp(&a.1.revenue_cents).then(a.0.cmp(&b.0)));
 }
 
-/// The threshold algorithm's state over a number of rankings, pure: the
+/// The threshold algorithm's state over a number of bounds, pure: the
 /// caller reads the pages [`Self::wanted`] names, hands them to
 /// [`Self::add_pages`], looks up the customers it returns and hands their
 /// totals to [`Self::add_totals`], until [`Self::settled`] answers.
@@ -52,32 +66,90 @@ fn order(rows: &mut [(i64, CustomerTotals)]) {
 pub struct ThresholdTopK {
     k: usize,
     cursors: Vec<Cursor>,
+    started: Vec<bool>,
     met: BTreeSet<i64>,
     best: Vec<(i64, CustomerTotals)>,
-    rows: usize,
     /// Entries and lookups so far.
     pub read: u64,
 }
 
 impl ThresholdTopK {
-    pub fn new(rankings: usize, k: usize) -> Self {
+    /// `bounds`: how many rankings each bound has, in the order they are
+    /// tried (the first is read from the first round).
+    pub fn new(bounds: &[usize], k: usize) -> Self {
+        let mut cursors = Vec::new();
+        for (bound, rankings) in bounds.iter().enumerate() {
+            let rows = if *rankings == 1 { k.saturating_add(1) } else { FIRST_PAGE };
+            let rows = rows.clamp(FIRST_PAGE, LARGEST_PAGE);
+            cursors.extend((0..*rankings).map(|_| Cursor {
+                bound,
+                after: None,
+                floor: None,
+                rows,
+                done: false,
+            }));
+        }
         ThresholdTopK {
             k,
-            cursors: vec![Cursor::default(); rankings],
+            cursors,
+            started: vec![false; bounds.len()],
             met: BTreeSet::new(),
             best: Vec::new(),
-            rows: FIRST_PAGE,
             read: 0,
         }
     }
 
-    /// The pages of this round: (ranking, after key, rows).
-    pub fn wanted(&self) -> Vec<(usize, Option<String>, usize)> {
+    fn cursors_of(&self, bound: usize) -> impl Iterator<Item = &Cursor> {
+        self.cursors.iter().filter(move |c| c.bound == bound)
+    }
+
+    /// Whether every ranking of a started bound is read to its end: every
+    /// customer with revenue in the range has been met.
+    fn exhausted(&self, bound: usize) -> bool {
+        self.started[bound] && self.cursors_of(bound).all(|c| c.done)
+    }
+
+    /// The most revenue a customer not met yet can have by this bound;
+    /// `None` until each of its open rankings has a page read.
+    fn threshold(&self, bound: usize) -> Option<Measure> {
+        if !self.started[bound] {
+            return None;
+        }
+        self.cursors_of(bound).filter(|c| !c.done).map(|c| c.floor).sum()
+    }
+
+    /// The k-th best total met so far (0 with fewer than k).
+    fn kth(&self) -> Measure {
+        self.k.checked_sub(1).and_then(|i| self.best.get(i)).map_or(0, |(_, t)| t.revenue_cents)
+    }
+
+    /// The pages of this round: (ranking, after key, rows). Starts the
+    /// first bound, and the next one while the lowest threshold is more
+    /// than twice the k-th best total; then reads the bounds with a page
+    /// to read first, or else the one with the lowest threshold.
+    pub fn wanted(&mut self) -> Vec<(usize, Option<String>, usize)> {
+        if let Some(first) = self.started.first_mut() {
+            *first = true;
+        }
+        let lowest =
+            |me: &Self| (0..me.started.len()).filter_map(|b| me.threshold(b).map(|t| (t, b))).min();
+        let loose = lowest(self).is_some_and(|(t, _)| self.kth().saturating_mul(2) < t);
+        if loose && let Some(next) = self.started.iter().position(|s| !s) {
+            self.started[next] = true;
+        }
+        let pending: Vec<usize> = (0..self.started.len())
+            .filter(|b| self.started[*b] && !self.exhausted(*b) && self.threshold(*b).is_none())
+            .collect();
+        let read: Vec<usize> = if pending.is_empty() {
+            lowest(self).map(|(_, b)| b).into_iter().collect()
+        } else {
+            pending
+        };
         self.cursors
             .iter()
             .enumerate()
-            .filter(|(_, c)| !c.done)
-            .map(|(i, c)| (i, c.after.clone(), self.rows))
+            .filter(|(_, c)| !c.done && read.contains(&c.bound))
+            .map(|(i, c)| (i, c.after.clone(), c.rows))
             .collect()
     }
 
@@ -87,7 +159,8 @@ impl ThresholdTopK {
         for (i, entries) in pages {
             let Some(cursor) = self.cursors.get_mut(i) else { continue };
             self.read = self.read.saturating_add(entries.len() as u64);
-            cursor.done = entries.len() < self.rows;
+            cursor.done = entries.len() < cursor.rows;
+            cursor.rows = (cursor.rows * 2).min(LARGEST_PAGE);
             if let Some((sk, _, revenue)) = entries.last() {
                 cursor.after = Some(sk.clone());
                 cursor.floor = Some(*revenue);
@@ -95,7 +168,6 @@ impl ThresholdTopK {
             new_ids
                 .extend(entries.into_iter().map(|(_, id, _)| id).filter(|id| self.met.insert(*id)));
         }
-        self.rows = (self.rows * 2).min(LARGEST_PAGE);
         new_ids
     }
 
@@ -107,34 +179,37 @@ impl ThresholdTopK {
         order(&mut self.best);
     }
 
-    /// The first k once no customer left unmet can enter them: every
-    /// ranking read to its end, or the k-th best above the threshold (the
-    /// sum of the floors of the rankings not read to their end).
+    /// The first k once no customer left unmet can enter them: a bound's
+    /// rankings read to their end, or the k-th best above the lowest
+    /// threshold.
     pub fn settled(&self) -> Option<Vec<(i64, CustomerTotals)>> {
-        let open: Vec<&Cursor> = self.cursors.iter().filter(|c| !c.done).collect();
-        let threshold: Measure = open.iter().filter_map(|c| c.floor).sum();
-        let above = self.k == 0
-            || self.best.get(self.k - 1).is_some_and(|(_, t)| t.revenue_cents > threshold);
-        (open.is_empty() || above).then(|| self.best.iter().take(self.k).copied().collect())
+        let first = || self.best.iter().take(self.k).copied().collect();
+        if self.k == 0 || (0..self.started.len()).any(|b| self.exhausted(b)) {
+            return Some(first());
+        }
+        let threshold = (0..self.started.len()).filter_map(|b| self.threshold(b)).min()?;
+        (self.best.len() >= self.k && self.kth() > threshold).then(first)
     }
 }
 
 impl AggregateReader<'_> {
     /// The first `k` customers of `range` by revenue (descending, ids
     /// ascending) with their totals in it, by the threshold algorithm over
-    /// the rankings of the range's cover; `None` once it has read more
-    /// than `max_items` items.
+    /// the lifetime ranking and the rankings of the range's cover; `None`
+    /// once it has read more than `max_items` items.
     pub async fn top_customers_in(
         &self,
         range: DateRange,
         k: usize,
         max_items: u64,
     ) -> Result<Option<Vec<(i64, CustomerTotals)>>, StoreError> {
-        let rankings: Vec<String> = crate::calendar::cover_keys(range)
+        let cover: Vec<String> = crate::calendar::cover_keys(range)
             .iter()
             .map(|bucket| family::bucketed(family::TOP_CUSTOMERS, bucket))
             .collect();
-        let mut state = ThresholdTopK::new(rankings.len(), k);
+        let rankings: Vec<String> =
+            std::iter::once(family::TOP_LIFETIME.to_owned()).chain(cover).collect();
+        let mut state = ThresholdTopK::new(&[1, rankings.len() - 1], k);
         loop {
             let reads = state.wanted().into_iter().map(|(i, after, rows)| {
                 let family = rankings[i].clone();
@@ -198,22 +273,28 @@ mod tests {
         CustomerTotals { placed: 1, revenue_bearing: 1, revenue_cents: revenue }
     }
 
-    /// Rankings of `buckets` (customer -> revenue per bucket), and the
-    /// exact first k from the sums.
-    fn run(buckets: &[BTreeMap<i64, Measure>], k: usize) -> (Vec<(i64, Measure)>, u64) {
-        let rankings: Vec<Vec<RankingRow>> = buckets
-            .iter()
-            .map(|b| {
-                let mut rows: Vec<(i64, Measure)> = b.iter().map(|(id, v)| (*id, *v)).collect();
-                rows.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
-                rows.into_iter()
-                    .enumerate()
-                    .map(|(i, (id, v))| (format!("{i:06}"), id, v))
-                    .collect()
-            })
-            .collect();
-        let sum = |id: i64| buckets.iter().filter_map(|b| b.get(&id)).sum::<Measure>();
-        let mut state = ThresholdTopK::new(rankings.len(), k);
+    fn ranked(bucket: &BTreeMap<i64, Measure>) -> Vec<RankingRow> {
+        let mut rows: Vec<(i64, Measure)> = bucket.iter().map(|(id, v)| (*id, *v)).collect();
+        rows.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+        rows.into_iter().enumerate().map(|(i, (id, v))| (format!("{i:06}"), id, v)).collect()
+    }
+
+    /// The first k of the sums over `range` (customer -> revenue per
+    /// bucket) by the threshold algorithm over `bounds` (each a set of
+    /// rankings), and the customers looked up.
+    fn run_bounds(
+        bounds: &[Vec<BTreeMap<i64, Measure>>],
+        range: &[BTreeMap<i64, Measure>],
+        k: usize,
+    ) -> (Vec<(i64, Measure)>, u64) {
+        let rankings: Vec<Vec<RankingRow>> = bounds.iter().flatten().map(ranked).collect();
+        let sizes: Vec<usize> = bounds.iter().map(Vec::len).collect();
+        let in_range = |id: i64| -> Option<Measure> {
+            let mut hits = range.iter().filter_map(|b| b.get(&id)).peekable();
+            hits.peek()?;
+            Some(hits.sum())
+        };
+        let mut state = ThresholdTopK::new(&sizes, k);
         let mut lookups = 0u64;
         loop {
             let pages = state
@@ -226,12 +307,17 @@ mod tests {
                 .collect();
             let ids = state.add_pages(pages);
             lookups += ids.len() as u64;
-            let totals = ids.iter().map(|id| (*id, totals(sum(*id)))).collect();
+            let totals = ids.iter().filter_map(|id| Some((*id, totals(in_range(*id)?)))).collect();
             state.add_totals(ids.len(), totals);
             if let Some(out) = state.settled() {
                 return (out.into_iter().map(|(id, t)| (id, t.revenue_cents)).collect(), lookups);
             }
         }
+    }
+
+    /// The cover's rankings only.
+    fn run(buckets: &[BTreeMap<i64, Measure>], k: usize) -> (Vec<(i64, Measure)>, u64) {
+        run_bounds(&[buckets.to_vec()], buckets, k)
     }
 
     fn exact(buckets: &[BTreeMap<i64, Measure>], k: usize) -> Vec<(i64, Measure)> {
@@ -282,5 +368,36 @@ mod tests {
         let one: Vec<BTreeMap<i64, Measure>> = vec![BTreeMap::from([(3, 5), (1, 9)])];
         assert_eq!(run(&one, 10).0, exact(&one, 10));
         assert_eq!(run(&[], 3).0, vec![]);
+    }
+
+    #[test]
+    fn the_lifetime_bound_settles_long_ranges_after_about_k_entries() {
+        // 48 buckets of flat sales: 3 000 customers, most buying once.
+        let history: Vec<BTreeMap<i64, Measure>> = (0..48i64)
+            .map(|b| {
+                (0..3000i64)
+                    .filter(|c| (c * 7 + b * 13) % 41 == 0 || (*c < 300 && (c + b) % 5 == 0))
+                    .map(|c| (c, Measure::from(1_000 + (c * 31 + b * 17) % 997)))
+                    .collect()
+            })
+            .collect();
+        let mut lifetime: BTreeMap<i64, Measure> = BTreeMap::new();
+        for (id, v) in history.iter().flatten() {
+            *lifetime.entry(*id).or_default() += v;
+        }
+        for (from, k) in [(0, 11), (1, 11), (6, 11), (0, 31), (46, 11), (30, 5)] {
+            let range = &history[from..];
+            let bounds = [vec![lifetime.clone()], range.to_vec()];
+            let (got, lookups) = run_bounds(&bounds, range, k);
+            assert_eq!(got, exact(range, k), "from {from}, k = {k}");
+            if from <= 1 {
+                // All or nearly all of the revenue: a few pages of one ranking.
+                assert!(lookups < 4 * k as u64, "from {from}, k = {k}: {lookups} lookups");
+            }
+        }
+        // The cover alone reads far deeper on the same flat sales.
+        let (got, lookups) = run(&history, 11);
+        assert_eq!(got, exact(&history, 11));
+        assert!(lookups > 400, "{lookups}");
     }
 }

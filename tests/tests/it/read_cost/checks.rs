@@ -388,41 +388,66 @@ async fn customer_figures_match(stack: &TestStack, tenant: &str, state: &Aggrega
         };
     assert_eq!(top(&body["data"]["top_customers"]), top(&expected["top_customers"]));
 
-    // A custom range ending today (not a calendar bucket): the customers
-    // active in it, by their day items.
-    let (from, to): (chrono::NaiveDate, chrono::NaiveDate) =
-        ("2025-03-15".parse().expect("date"), TODAY.parse().expect("date"));
-    let mut active = CustomerMap::new();
-    for ((pk, sk), m) in &state.measures {
-        let Some(day) = sk
-            .strip_prefix("D#")
-            .and_then(|rest| rest.get(..10))
-            .and_then(|d| d.parse::<chrono::NaiveDate>().ok())
-        else {
-            continue;
-        };
-        if *pk != sales || day < from || day > to {
-            continue;
+    // Custom ranges (not calendar buckets): ending today (sums over the
+    // cover and the threshold algorithm), four years long included, and
+    // ending in the past (the customers active and everyone's lifetime
+    // through the end); expected from the customers' day items.
+    let active = |from: chrono::NaiveDate, to: chrono::NaiveDate| {
+        let mut active = CustomerMap::new();
+        for ((pk, sk), m) in &state.measures {
+            let Some(day) = sk
+                .strip_prefix("D#")
+                .and_then(|rest| rest.get(..10))
+                .and_then(|d| d.parse::<chrono::NaiveDate>().ok())
+            else {
+                continue;
+            };
+            if *pk != sales || day < from || day > to {
+                continue;
+            }
+            let id = sk.rsplit_once('#').and_then(|(_, id)| id.parse::<i64>().ok()).expect("id");
+            let t = active.entry(id).or_default();
+            t.placed += m.get("placed").copied().unwrap_or(0);
+            t.revenue_bearing += m.get("revenue_bearing").copied().unwrap_or(0);
+            t.revenue_cents += m.get("revenue").copied().unwrap_or(0);
         }
-        let id = sk.rsplit_once('#').and_then(|(_, id)| id.parse::<i64>().ok()).expect("id");
-        let t = active.entry(id).or_default();
-        t.placed += m.get("placed").copied().unwrap_or(0);
-        t.revenue_bearing += m.get("revenue_bearing").copied().unwrap_or(0);
-        t.revenue_cents += m.get("revenue").copied().unwrap_or(0);
+        active.retain(|_, t| *t != CustomerTotals::default());
+        active
+    };
+    for (from, to) in [
+        ("2025-03-15", TODAY),
+        ("2021-12-18", TODAY),
+        ("2015-12-18", TODAY),
+        ("2023-06-02", TODAY),
+        ("2023-02-11", "2024-08-31"),
+    ] {
+        let (from, to): (chrono::NaiveDate, chrono::NaiveDate) =
+            (from.parse().expect("date"), to.parse().expect("date"));
+        let epoch: chrono::NaiveDate = "2000-01-01".parse().expect("date");
+        let custom = CustomerSets {
+            period: active(from, to),
+            from,
+            through: active(epoch, to),
+            ..sets.clone()
+        };
+        let expected = serde_json::to_value(sales_shared::figures::kpis::customer_analytics(
+            &custom, &days, to, vip, 10,
+        ))
+        .expect("json");
+        let url = format!(
+            "{PREFIX}dashboard/customer-analytics?period=custom&from_date={from}&to_date={to}"
+        );
+        let (status, _, body) = stack.get(&url, Some(&read)).await;
+        assert_eq!(status, 200, "{body}");
+        for part in ["customer_segmentation", "customer_lifetime_value", "purchase_frequency"] {
+            assert_eq!(body["data"][part], expected[part], "{from}..{to}: {part}");
+        }
+        assert_eq!(
+            top(&body["data"]["top_customers"]),
+            top(&expected["top_customers"]),
+            "{from}..{to}"
+        );
     }
-    let custom = CustomerSets { period: active, from, ..sets.clone() };
-    let expected = serde_json::to_value(sales_shared::figures::kpis::customer_analytics(
-        &custom, &days, to, vip, 10,
-    ))
-    .expect("json");
-    let url =
-        format!("{PREFIX}dashboard/customer-analytics?period=custom&from_date={from}&to_date={to}");
-    let (status, _, body) = stack.get(&url, Some(&read)).await;
-    assert_eq!(status, 200, "{body}");
-    for part in ["customer_segmentation", "customer_lifetime_value", "purchase_frequency"] {
-        assert_eq!(body["data"][part], expected[part], "custom range: {part}");
-    }
-    assert_eq!(top(&body["data"]["top_customers"]), top(&expected["top_customers"]));
 
     // KPIs of December: retention against November, recurring revenue.
     let month = |m: &str| totals(&format!("M#2025-{m}#"));
