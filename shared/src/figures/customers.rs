@@ -115,7 +115,7 @@ pub fn ending_now(
 ) -> Vec<(NaiveDate, &'static str, Measure)> {
     let mut placed = days.iter().filter(|(_, d)| d.placed > 0).map(|(day, _)| *day);
     let Some(first) = placed.next() else { return Vec::new() };
-    let last = placed.last().unwrap_or(first);
+    let last = placed.next_back().unwrap_or(first);
     let lifetime = days.values().fold(DayTotals::default(), |acc, d| acc.plus(d));
     let mut out = vec![
         (first, measure::NEW_LIFETIME_REVENUE, lifetime.revenue),
