@@ -205,6 +205,39 @@ pub fn cover_keys(range: DateRange) -> Vec<String> {
     keys
 }
 
+/// Signed bucket keys whose items, added (+1) and taken away (-1), sum
+/// to `range`: each whole year of it is its `Y#` key, and each partial
+/// year is either its pieces of the cover, or its `Y#` key less the
+/// pieces of the year outside the range, whichever has fewer keys. (A
+/// range ending today takes its last year whole and the days after today
+/// away: items that do not exist yet.)
+pub fn signed_cover_keys(range: DateRange) -> Vec<(String, i8)> {
+    let mut out = Vec::new();
+    for year in range.from.year()..=range.to.year() {
+        let (Some(first), Some(last)) =
+            (NaiveDate::from_ymd_opt(year, 1, 1), NaiveDate::from_ymd_opt(year, 12, 31))
+        else {
+            continue;
+        };
+        let inside = DateRange::new(range.from.max(first), range.to.min(last));
+        let exact = cover_keys(inside);
+        let mut outside = Vec::new();
+        if let Some(before) = inside.from.pred_opt().filter(|d| *d >= first) {
+            outside.extend(cover_keys(DateRange::new(first, before)));
+        }
+        if let Some(after) = inside.to.succ_opt().filter(|d| *d <= last) {
+            outside.extend(cover_keys(DateRange::new(after, last)));
+        }
+        if outside.len() + 1 < exact.len() {
+            out.push((bucket_key(Grain::Year, first), 1));
+            out.extend(outside.into_iter().map(|key| (key, -1)));
+        } else {
+            out.extend(exact.into_iter().map(|key| (key, 1)));
+        }
+    }
+    out
+}
+
 fn is_year_end(day: NaiveDate) -> bool {
     day.month() == 12 && day.day() == 31
 }
@@ -256,6 +289,38 @@ mod cover_keys_tests {
         // The same pieces as the cover, key for key.
         let pieces = cover(DateRange::new(d("2024-12-30"), d("2026-02-02")));
         assert_eq!(pieces.len(), 4);
+    }
+
+    #[test]
+    fn signed_cover_keys_count_each_day_of_the_range_once() {
+        let d = |s: &str| s.parse::<NaiveDate>().unwrap();
+        // Every day's weight: +1 for a key holding it, -1 for one taken away.
+        let weight = |keys: &[(String, i8)], day: NaiveDate| -> i32 {
+            keys.iter()
+                .filter(|(key, _)| bucket_keys(day).contains(key))
+                .map(|(_, sign)| i32::from(*sign))
+                .sum()
+        };
+        for (from, to) in [
+            ("2022-01-01", "2025-12-17"),
+            ("2021-12-18", "2025-12-17"),
+            ("2024-02-29", "2024-03-01"),
+            ("2023-01-05", "2023-12-30"),
+            ("2025-06-30", "2025-06-30"),
+        ] {
+            let range = DateRange::new(d(from), d(to));
+            let keys = signed_cover_keys(range);
+            let mut day = d("2021-01-01");
+            while day <= d("2026-12-31") {
+                let expected = i32::from(range.contains(day));
+                assert_eq!(weight(&keys, day), expected, "{from}..{to}: {day}");
+                day = day.succ_opt().unwrap();
+            }
+        }
+        // To December 17: the year less its last 14 days, not 11 months and 17 days.
+        let keys = signed_cover_keys(DateRange::new(d("2025-01-01"), d("2025-12-17")));
+        assert_eq!(keys[0], ("Y#2025".to_owned(), 1));
+        assert_eq!(keys.len(), 15);
     }
 }
 

@@ -11,13 +11,13 @@ use axum::routing::{MethodRouter, get};
 use sales_shared::auth::Principal;
 use sales_shared::calendar::epoch;
 use sales_shared::figures::aging::{AgeBy, Buckets};
-use sales_shared::http::jobs::defer_over_budget;
+use sales_shared::http::jobs::{defer, defer_over_budget};
 use sales_shared::http::{ApiContext, ApiError};
 use sales_shared::params::Params;
 use sales_shared::periods::DateRange;
 use sales_shared::queries::budget;
 use sales_shared::queries::invoices::{
-    AgingQuery, StatisticsQuery, aging_page, invoice_statistics,
+    AgingQuery, StatisticsQuery, TopInvoiced, aging_page, invoice_statistics,
 };
 
 /// Every route of the function: its path and its (GET) handler. (`/invoices/export`
@@ -46,11 +46,28 @@ async fn statistics(
     let customer = params.id("customer_id")?;
     let limit = params.limit()?;
     let query = StatisticsQuery { period, customer, limit };
+    // The customers' ranking of a range: by the threshold algorithm while
+    // it reads less than every customer of the range would; past that,
+    // from every customer within the read budget, or a job.
     let size = budget::invoice_statistics(&view.reader, &query, view.today).await?;
-    if let Some(job) = defer_over_budget(&ctx, &view, &principal, size, &uri, period).await? {
+    if customer.is_some()
+        && let Some(job) = defer_over_budget(&ctx, &view, &principal, size, &uri, period).await?
+    {
         return Ok(job);
     }
-    view.respond(invoice_statistics(&view.reader, query, view.today).await?).await
+    let threshold = TopInvoiced::Threshold { max_items: size.min(ctx.sync_read_budget) };
+    for top in [threshold, TopInvoiced::EveryCustomer] {
+        if top == TopInvoiced::EveryCustomer
+            && let Some(job) =
+                defer_over_budget(&ctx, &view, &principal, size, &uri, period).await?
+        {
+            return Ok(job);
+        }
+        if let Some(answer) = invoice_statistics(&view.reader, query, view.today, top).await? {
+            return view.respond(answer).await;
+        }
+    }
+    defer(&ctx, &view, &principal, &uri, period).await
 }
 
 /// The `buckets` and `age_by` options.

@@ -108,7 +108,9 @@ pub fn reserve(key: &ItemKey) -> usize {
     // these only keep that rare.
     match state_of(key) {
         // A ranking entry's put and delete (its counter is shared).
-        Some(State::Sales { .. } | State::Invoiced { .. } | State::Receivable { .. }) => 2,
+        Some(State::Sales { .. } | State::Invoiced { .. }) => 2,
+        // Two rankings: by open balance and by amount invoiced.
+        Some(State::Receivable { .. }) => 4,
         // The order day's calendar buckets (returning, VIP), its month, the
         // dated buyer counts, the lifetime histogram, its return's D/M/Y
         // items of one or two years, the first and last order days' D/M/Y
@@ -203,6 +205,11 @@ pub fn derive(key: &ItemKey, measures: &Measures, settings: &DeriveSettings) -> 
                 .sum();
             let pk = measures_pk(tenant, family::AR_CUSTOMERS);
             out.items.extend([ranking_item(pk, open, customer, measures)]);
+            // By amount invoiced, carrying only it: payments leave it be.
+            let invoiced = value(measures, measure::INVOICED);
+            let pk = measures_pk(tenant, family::TOP_INVOICED_LIFETIME);
+            let only = Measures::from([(measure::INVOICED.to_owned(), invoiced)]);
+            out.items.extend([ranking_item(pk, invoiced, customer, &only)]);
         }
         None => {}
     }

@@ -45,9 +45,10 @@ pub const MEASURE_FAMILIES: [&str; 12] = [
     family::OPEN_DISPUTES_DUE,
 ];
 /// Families of whole items (copies and indexes), by name or prefix.
-const ITEM_FAMILIES: [&str; 9] = [
+const ITEM_FAMILIES: [&str; 10] = [
     family::AR_CUSTOMERS,
     family::TOP_LIFETIME,
+    family::TOP_INVOICED_LIFETIME,
     family::CUSTOMERS,
     family::PRODUCTS,
     family::SALES_REPS,

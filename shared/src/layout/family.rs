@@ -75,8 +75,13 @@ pub const LIFETIME_VALUES: &str = "lifetime_values";
 pub const OPEN_DISPUTES_DUE: &str = "open_disputes_due";
 /// Derived ranking of customers by open balance (one partition).
 pub const AR_CUSTOMERS: &str = "ar_customers";
-/// Derived ranking of customers by amount invoiced, per calendar bucket.
+/// Derived ranking of customers by amount invoiced, per calendar month.
 pub const TOP_INVOICED: &str = "top_invoiced";
+/// Derived ranking of every customer with an issued invoice by the amount
+/// invoiced over their lifetime (`invoiced` of `customer_ar`; one
+/// partition): an upper bound of what they were invoiced in any range, read
+/// by the top-N of other ranges.
+pub const TOP_INVOICED_LIFETIME: &str = "top_invoiced_lifetime";
 /// Placed orders and revenue per local day in one item per month
 /// (`M#YYYY-MM`, measures [`super::measure::daily`]): a trend of any
 /// length reads an item per month.

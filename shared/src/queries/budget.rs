@@ -69,25 +69,26 @@ pub async fn rep_customers(
     Ok(customer_items(reader, period).await?.saturating_mul(2))
 }
 
-/// Invoice statistics other than a calendar month of all customers: the
-/// amounts invoiced per customer over the range, and with `customer_id`
-/// the invoices open today and at the aging date.
+/// Invoice statistics other than a calendar month: with `customer_id`,
+/// the customer's invoices open today and at the aging date; of all
+/// customers, the amounts invoiced per customer over the range, read when
+/// the threshold algorithm would read more (the answer of
+/// [`super::invoices::TopInvoiced`]'s fallback).
 pub async fn invoice_statistics(
     reader: &AggregateReader<'_>,
     query: &StatisticsQuery,
     today: NaiveDate,
 ) -> Result<u64, StoreError> {
-    let month = calendar_bucket_of(query.period).is_some_and(|b| is_month_key(&b));
-    if month && query.customer.is_none() {
-        return Ok(0);
-    }
-    let mut size = invoice_items(reader, query.period).await?;
     if query.customer.is_some() {
         let open = |day| async move { Ok::<_, StoreError>(reader.aging_totals(day).await?.open) };
-        let both = open(today).await?.saturating_add(open(query.period.to.min(today)).await?);
-        size = size.saturating_add(items(both));
+        return Ok(items(
+            open(today).await?.saturating_add(open(query.period.to.min(today)).await?),
+        ));
     }
-    Ok(size)
+    if calendar_bucket_of(query.period).is_some_and(|b| is_month_key(&b)) {
+        return Ok(0);
+    }
+    invoice_items(reader, query.period).await
 }
 
 /// The aging report off its derived ranking (another date, a customer, other

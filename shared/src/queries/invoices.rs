@@ -32,12 +32,25 @@ pub struct StatisticsQuery {
     pub limit: usize,
 }
 
-/// Invoice statistics of a period, of all customers or one, at `today`.
+/// How `top_customers_by_invoices` of a range other than a calendar month
+/// is found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TopInvoiced {
+    /// By the threshold algorithm over the lifetime ranking, reading at
+    /// most this many items.
+    Threshold { max_items: u64 },
+    /// From every customer invoiced in the range.
+    EveryCustomer,
+}
+
+/// Invoice statistics of a period, of all customers or one, at `today`;
+/// `None` when the threshold algorithm would read more than it may.
 pub async fn invoice_statistics(
     reader: &AggregateReader<'_>,
     query: StatisticsQuery,
     today: NaiveDate,
-) -> Result<InvoiceStatistics, StoreError> {
+    top: TopInvoiced,
+) -> Result<Option<InvoiceStatistics>, StoreError> {
     let StatisticsQuery { period, customer, limit } = query;
     let slice = invoices_family(customer);
     let invoices = reader.sum(&slice, period).await?;
@@ -67,7 +80,19 @@ pub async fn invoice_statistics(
                 .await?;
             ranked.into_iter().map(|(_, id, m)| (id, m)).collect()
         }
-        _ => only_customer(reader.sum_entities(family::CUSTOMER_INVOICES, period).await?, customer),
+        // One customer: their items of the range's cover.
+        (_, Some(id)) => reader.customer_invoices_in(&[id], period).await?.1,
+        (None, None) => match top {
+            TopInvoiced::Threshold { max_items } => {
+                let Some(rows) = reader.top_invoiced_in(period, limit, max_items).await? else {
+                    return Ok(None);
+                };
+                rows.into_iter().collect()
+            }
+            TopInvoiced::EveryCustomer => {
+                reader.sum_entities(family::CUSTOMER_INVOICES, period).await?
+            }
+        },
     };
     let inputs = InvoiceInputs {
         period,
@@ -87,7 +112,7 @@ pub async fn invoice_statistics(
     for row in top.iter_mut() {
         row.customer_name = names.get(&row.customer_id).cloned().unwrap_or_default();
     }
-    Ok(out)
+    Ok(Some(out))
 }
 
 /// Invoices open at the end of `day`, of one customer or of all (the

@@ -51,16 +51,11 @@ const NOW: &str = "2025-12-18T04:00:00Z";
 /// (the table marks a listed request that already keeps both).
 const NOT_YET_BOUNDED: &[&str] = &[];
 
-/// Custom ranges of figures still read per customer (top customers,
-/// segments, amounts invoiced per customer): a custom range is not a
-/// bucket, and these do not add across a cover (docs/data-model.md,
-/// "Distinct customers over an arbitrary day range"; unique, new,
-/// returning and retained customers are sums over the cover now). Each is held to its bound plus
-/// the customer items of its range and of the period before it (one per
-/// customer active in each bucket of their covers, and one history per
-/// customer): proportional to the customers active, never to the orders.
-const PER_ACTIVE_CUSTOMER: &[&str] =
-    &["invoices/statistics 4 years", "invoices/statistics 10 years"];
+/// Requests still read per customer: none. (Each request that may read
+/// per customer or per invoice keeps its bound here plus the customer
+/// items of its range: proportional to the customers active, never to
+/// the orders.)
+const PER_ACTIVE_CUSTOMER: &[&str] = &[];
 
 /// Key-paged lists held to their bound only, not to reading the same items
 /// at both sizes: the open disputes at 1x are fewer than a page (all of
@@ -87,6 +82,8 @@ const PAGED_LISTS: &[&str] = &[
 /// the entries before the k-th best total passes the floor: ties, not
 /// customers, set the extra (checked within the bound at both sizes).
 const RANKED_BY_THRESHOLD: &[&str] = &[
+    "invoices/statistics 4 years",
+    "invoices/statistics 10 years",
     "dashboard/widgets/top-customers 4 years",
     "dashboard/widgets/top-customers 10 years",
     "dashboard/customer-analytics 4 years",

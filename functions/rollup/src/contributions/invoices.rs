@@ -192,6 +192,7 @@ fn receivable_steps(
     }
     let state = customer_ar_key(tenant, customer);
     c.count(state.clone(), measure::ISSUED_INVOICES.to_owned(), 1);
+    c.count(state.clone(), measure::INVOICED.to_owned(), receivable.total);
     let after_all = receivable.final_figures();
     c.count(state, measure::due_on(receivable.due_date), after_all.balance);
 }

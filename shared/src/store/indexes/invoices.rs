@@ -77,6 +77,41 @@ impl AggregateReader<'_> {
             .collect())
     }
 
+    /// The given customers' `customer_invoices` measures summed over
+    /// `range` (one read of each of their items under
+    /// [`crate::calendar::signed_cover_keys`]: a year less the days after
+    /// today is one item), and the items read.
+    pub async fn customer_invoices_in(
+        &self,
+        ids: &[i64],
+        range: DateRange,
+    ) -> Result<(u64, EntityMeasures), StoreError> {
+        let pk = self.pk(family::CUSTOMER_INVOICES);
+        let signed: HashMap<String, i8> =
+            crate::calendar::signed_cover_keys(range).into_iter().collect();
+        let keys: Vec<(String, String)> = ids
+            .iter()
+            .flat_map(|id| signed.keys().map(|b| (pk.clone(), entity_key::under(b, *id))))
+            .collect();
+        let items = self.batch_get(keys).await?;
+        let mut out = EntityMeasures::new();
+        for item in &items {
+            let sk = attr_s(item, "sk").unwrap_or_default();
+            let (Some(id), Some(sign)) = (
+                entity_key::id_of(sk),
+                entity_key::prefix_of(sk).and_then(|bucket| signed.get(bucket)),
+            ) else {
+                return Err(malformed(item, "entity key"));
+            };
+            let total = out.entry(id).or_default();
+            for (name, v) in measures_of(item)? {
+                let sum = total.entry(name).or_default();
+                *sum = sum.saturating_add(Measure::from(*sign).saturating_mul(v));
+            }
+        }
+        Ok((items.len() as u64, out))
+    }
+
     /// Customers by open balance now (descending, ids ascending), with
     /// their open balances by due date; customers whose invoices are all
     /// settled follow at zero.

@@ -53,9 +53,17 @@ struct Cursor {
 /// The rows of a ranking page: sort key, customer, revenue in the ranking.
 pub type RankingRow = (String, i64, Measure);
 
-/// Customers by total revenue descending, ids ascending.
-fn order(rows: &mut [(i64, CustomerTotals)]) {
-    rows.sort_by(|a, b| b.1.revenue_cents.cmp(&a.1.revenue_cents).then(a.0.cmp(&b.0)));
+/// A customer met, with its exact value over the range and its row.
+pub type Ranked<T> = (i64, Measure, T);
+
+/// The exact values over the range of the customers met, and the items
+/// that cost.
+type LookupFuture<'a, T> =
+    futures::future::BoxFuture<'a, Result<(u64, Vec<Ranked<T>>), StoreError>>;
+
+/// By value descending, ids ascending.
+fn order<T>(rows: &mut [Ranked<T>]) {
+    rows.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
 }
 
 /// The threshold algorithm's state over a number of bounds, pure: the
@@ -63,19 +71,19 @@ fn order(rows: &mut [(i64, CustomerTotals)]) {
 /// [`Self::add_pages`], looks up the customers it returns and hands their
 /// totals to [`Self::add_totals`], until [`Self::settled`] answers.
 #[derive(Debug, Clone)]
-pub struct ThresholdTopK {
+pub struct ThresholdTopK<T> {
     k: usize,
     cursors: Vec<Cursor>,
     started: Vec<bool>,
     met: BTreeSet<i64>,
-    best: Vec<(i64, CustomerTotals)>,
+    best: Vec<Ranked<T>>,
     /// Entries and lookups so far.
     pub read: u64,
 }
 
-impl ThresholdTopK {
-    /// `bounds`: how many rankings each bound has, in the order they are
-    /// tried (the first is read from the first round).
+impl<T: Clone> ThresholdTopK<T> {
+    /// `bounds`: how many rankings each bound has (at least one), in the
+    /// order they are tried (the first is read from the first round).
     pub fn new(bounds: &[usize], k: usize) -> Self {
         let mut cursors = Vec::new();
         for (bound, rankings) in bounds.iter().enumerate() {
@@ -120,7 +128,7 @@ impl ThresholdTopK {
 
     /// The k-th best total met so far (0 with fewer than k).
     fn kth(&self) -> Measure {
-        self.k.checked_sub(1).and_then(|i| self.best.get(i)).map_or(0, |(_, t)| t.revenue_cents)
+        self.k.checked_sub(1).and_then(|i| self.best.get(i)).map_or(0, |(_, value, _)| *value)
     }
 
     /// The pages of this round: (ranking, after key, rows). Starts the
@@ -153,10 +161,17 @@ impl ThresholdTopK {
             .collect()
     }
 
-    /// This round's pages; the customers met for the first time, to look up.
+    /// This round's pages; the customers met for the first time, to look
+    /// up. A bound of one ranking holds each customer's whole upper bound:
+    /// a customer it ranks under the k-th best total met is not looked up
+    /// (it cannot enter the first k).
     pub fn add_pages(&mut self, pages: Vec<(usize, Vec<RankingRow>)>) -> Vec<i64> {
+        let full = self.best.len() >= self.k;
+        let kth = self.kth();
         let mut new_ids = Vec::new();
         for (i, entries) in pages {
+            let Some(bound) = self.cursors.get(i).map(|c| c.bound) else { continue };
+            let whole = self.cursors_of(bound).count() == 1;
             let Some(cursor) = self.cursors.get_mut(i) else { continue };
             self.read = self.read.saturating_add(entries.len() as u64);
             cursor.done = entries.len() < cursor.rows;
@@ -165,25 +180,29 @@ impl ThresholdTopK {
                 cursor.after = Some(sk.clone());
                 cursor.floor = Some(*revenue);
             }
-            new_ids
-                .extend(entries.into_iter().map(|(_, id, _)| id).filter(|id| self.met.insert(*id)));
+            for (_, id, value) in entries {
+                let below = whole && full && value < kth;
+                if self.met.insert(id) && !below {
+                    new_ids.push(id);
+                }
+            }
         }
         new_ids
     }
 
-    /// The exact totals over the range of the customers looked up
-    /// (customers with no placed order in it are left out).
-    pub fn add_totals(&mut self, looked_up: usize, totals: Vec<(i64, CustomerTotals)>) {
-        self.read = self.read.saturating_add(looked_up as u64);
-        self.best.extend(totals.into_iter().filter(|(_, t)| t.placed > 0));
+    /// The exact values over the range of the customers looked up (those
+    /// with nothing in the range left out), and the items that cost.
+    pub fn add_totals(&mut self, items: u64, rows: Vec<Ranked<T>>) {
+        self.read = self.read.saturating_add(items);
+        self.best.extend(rows);
         order(&mut self.best);
     }
 
     /// The first k once no customer left unmet can enter them: a bound's
     /// rankings read to their end, or the k-th best above the lowest
     /// threshold.
-    pub fn settled(&self) -> Option<Vec<(i64, CustomerTotals)>> {
-        let first = || self.best.iter().take(self.k).copied().collect();
+    pub fn settled(&self) -> Option<Vec<Ranked<T>>> {
+        let first = || self.best.iter().take(self.k).cloned().collect();
         if self.k == 0 || (0..self.started.len()).any(|b| self.exhausted(b)) {
             return Some(first());
         }
@@ -195,21 +214,82 @@ impl ThresholdTopK {
 impl AggregateReader<'_> {
     /// The first `k` customers of `range` by revenue (descending, ids
     /// ascending) with their totals in it, by the threshold algorithm over
-    /// the lifetime ranking and the rankings of the range's cover; `None`
-    /// once it has read more than `max_items` items.
+    /// the lifetime ranking (`top_lifetime`) and the rankings of the range's
+    /// cover; `None` once it has read more than `max_items` items.
     pub async fn top_customers_in(
         &self,
         range: DateRange,
         k: usize,
         max_items: u64,
     ) -> Result<Option<Vec<(i64, CustomerTotals)>>, StoreError> {
-        let cover: Vec<String> = crate::calendar::cover_keys(range)
+        let cover = crate::calendar::cover_keys(range)
             .iter()
             .map(|bucket| family::bucketed(family::TOP_CUSTOMERS, bucket))
             .collect();
-        let rankings: Vec<String> =
-            std::iter::once(family::TOP_LIFETIME.to_owned()).chain(cover).collect();
-        let mut state = ThresholdTopK::new(&[1, rankings.len() - 1], k);
+        let lookup = |ids: Vec<i64>| -> LookupFuture<'_, CustomerTotals> {
+            Box::pin(async move {
+                let totals = self.customer_totals_in(&ids, range).await?;
+                let rows = totals
+                    .into_iter()
+                    .filter(|(_, t)| t.placed > 0)
+                    .map(|(id, t)| (id, t.revenue_cents, t))
+                    .collect();
+                Ok((ids.len() as u64, rows))
+            })
+        };
+        let ranked = self
+            .threshold_top_k(family::TOP_LIFETIME, cover, measure::REVENUE, k, max_items, &lookup)
+            .await?;
+        Ok(ranked.map(|rows| rows.into_iter().map(|(id, _, t)| (id, t)).collect()))
+    }
+
+    /// The first `k` customers of `range` by amount invoiced (descending,
+    /// ids ascending) with their summed `customer_invoices` measures in it,
+    /// by the threshold algorithm over the lifetime ranking
+    /// (`top_invoiced_lifetime`; issue dates' rankings are kept for months
+    /// only); `None` once it has read more than `max_items` items.
+    pub async fn top_invoiced_in(
+        &self,
+        range: DateRange,
+        k: usize,
+        max_items: u64,
+    ) -> Result<Option<Vec<(i64, Measures)>>, StoreError> {
+        let lookup = |ids: Vec<i64>| -> LookupFuture<'_, Measures> {
+            Box::pin(async move {
+                let (items, summed) = self.customer_invoices_in(&ids, range).await?;
+                let rows = summed
+                    .into_iter()
+                    .filter(|(_, m)| m.get(measure::INVOICE_COUNT).is_some_and(|n| *n > 0))
+                    .map(|(id, m)| (id, m.get(measure::INVOICED).copied().unwrap_or(0), m))
+                    .collect();
+                Ok((items, rows))
+            })
+        };
+        let lifetime = family::TOP_INVOICED_LIFETIME;
+        let ranked = self
+            .threshold_top_k(lifetime, Vec::new(), measure::INVOICED, k, max_items, &lookup)
+            .await?;
+        Ok(ranked.map(|rows| rows.into_iter().map(|(id, _, m)| (id, m)).collect()))
+    }
+
+    /// The first `k` customers by `value`, by the threshold algorithm over
+    /// two bounds: the ranking `lifetime` and the rankings `cover`, whose
+    /// entries carry `value`. `lookup` gives the exact values over the range
+    /// of the customers met (and the items that cost); `None` once it has
+    /// read more than `max_items` items.
+    pub(crate) async fn threshold_top_k<'a, T: Clone>(
+        &'a self,
+        lifetime: &str,
+        cover: Vec<String>,
+        value: &str,
+        k: usize,
+        max_items: u64,
+        lookup: &(dyn Fn(Vec<i64>) -> LookupFuture<'a, T> + Send + Sync),
+    ) -> Result<Option<Vec<Ranked<T>>>, StoreError> {
+        let rankings: Vec<String> = std::iter::once(lifetime.to_owned()).chain(cover).collect();
+        let bounds = [1, rankings.len() - 1];
+        let bounds = if bounds[1] == 0 { &bounds[..1] } else { &bounds[..] };
+        let mut state = ThresholdTopK::new(bounds, k);
         loop {
             let reads = state.wanted().into_iter().map(|(i, after, rows)| {
                 let family = rankings[i].clone();
@@ -217,7 +297,7 @@ impl AggregateReader<'_> {
                     let entries = self.ranking(&family, after.as_deref(), rows).await?;
                     let rows = entries
                         .into_iter()
-                        .map(|(sk, id, m)| (sk, id, m.get(measure::REVENUE).copied().unwrap_or(0)))
+                        .map(|(sk, id, m)| (sk, id, m.get(value).copied().unwrap_or(0)))
                         .collect();
                     Ok::<_, StoreError>((i, rows))
                 }
@@ -227,8 +307,8 @@ impl AggregateReader<'_> {
                 .try_collect()
                 .await?;
             let ids = state.add_pages(pages);
-            let totals = self.customer_totals_in(&ids, range).await?;
-            state.add_totals(ids.len(), totals);
+            let (items, rows) = lookup(ids).await?;
+            state.add_totals(items, rows);
             // Past the budget the request is a job's, settled or not (the
             // same answer, whatever the budget, is the job's to give).
             if state.read > max_items {
@@ -269,10 +349,6 @@ impl AggregateReader<'_> {
 mod tests {
     use super::*;
 
-    fn totals(revenue: Measure) -> CustomerTotals {
-        CustomerTotals { placed: 1, revenue_bearing: 1, revenue_cents: revenue }
-    }
-
     fn ranked(bucket: &BTreeMap<i64, Measure>) -> Vec<RankingRow> {
         let mut rows: Vec<(i64, Measure)> = bucket.iter().map(|(id, v)| (*id, *v)).collect();
         rows.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
@@ -307,10 +383,10 @@ mod tests {
                 .collect();
             let ids = state.add_pages(pages);
             lookups += ids.len() as u64;
-            let totals = ids.iter().filter_map(|id| Some((*id, totals(in_range(*id)?)))).collect();
-            state.add_totals(ids.len(), totals);
+            let rows = ids.iter().filter_map(|id| Some((*id, in_range(*id)?, ()))).collect();
+            state.add_totals(ids.len() as u64, rows);
             if let Some(out) = state.settled() {
-                return (out.into_iter().map(|(id, t)| (id, t.revenue_cents)).collect(), lookups);
+                return (out.into_iter().map(|(id, v, _)| (id, v)).collect(), lookups);
             }
         }
     }

@@ -474,6 +474,65 @@ async fn customer_figures_match(stack: &TestStack, tenant: &str, state: &Aggrega
 
     custom_range_counts_match(stack, tenant, &days).await;
     custom_range_top_customers_match(stack, tenant, state).await;
+    custom_range_invoiced_customers_match(stack, tenant, state).await;
+}
+
+/// `top_customers_by_invoices` of invoice statistics over ranges other
+/// than a calendar month (the threshold algorithm over the lifetime
+/// ranking, and one customer's items with `customer_id`) equals the
+/// ranking of every customer's `customer_invoices` day items in the range.
+async fn custom_range_invoiced_customers_match(
+    stack: &TestStack,
+    tenant: &str,
+    state: &AggregateState,
+) {
+    use sales_shared::figures::invoices::customer_invoice_rows;
+    use sales_shared::layout::EntityMeasures;
+    let read = token(tenant, "sales:read");
+    let pk = measures_pk(tenant, family::CUSTOMER_INVOICES);
+    let rows_of = |v: &serde_json::Value| -> Vec<serde_json::Value> {
+        let mut rows = v.as_array().expect("rows").clone();
+        for row in &mut rows {
+            row.as_object_mut().expect("row").remove("customer_name");
+        }
+        rows
+    };
+    for (from, to) in [
+        ("2022-01-01", TODAY),
+        ("2016-01-02", "2025-12-16"),
+        ("2024-12-31", "2025-01-01"),
+        ("2023-03-09", "2024-11-30"),
+    ] {
+        let range = DateRange::new(from.parse().expect("date"), to.parse().expect("date"));
+        let mut customers = EntityMeasures::new();
+        for ((item_pk, sk), m) in &state.measures {
+            let Some(day) = sk
+                .strip_prefix("D#")
+                .and_then(|rest| rest.get(..10))
+                .and_then(|d| d.parse::<chrono::NaiveDate>().ok())
+            else {
+                continue;
+            };
+            if *item_pk != pk || !range.contains(day) {
+                continue;
+            }
+            let id = sk.rsplit_once('#').and_then(|(_, id)| id.parse::<i64>().ok()).expect("id");
+            sales_shared::layout::add_measures(customers.entry(id).or_default(), m);
+        }
+        let expected = serde_json::to_value(customer_invoice_rows(&customers, 10)).expect("json");
+        assert!(expected.as_array().is_some_and(|rows| rows.len() == 10), "{from}..{to}");
+        let url = format!("{PREFIX}invoices/statistics?from_date={from}&to_date={to}");
+        let (status, _, body) = stack.get(&url, Some(&read)).await;
+        assert_eq!(status, 200, "{body}");
+        let got = &body["data"]["top_customers_by_invoices"];
+        assert_eq!(rows_of(got), rows_of(&expected), "{from}..{to}");
+        // The tenth customer alone.
+        let id = expected[9]["customer_id"].as_i64().expect("id");
+        let (status, _, body) = stack.get(&format!("{url}&customer_id={id}"), Some(&read)).await;
+        assert_eq!(status, 200, "{body}");
+        let one = &body["data"]["top_customers_by_invoices"];
+        assert_eq!(rows_of(one), vec![rows_of(&expected).remove(9)], "{from}..{to}, customer {id}");
+    }
 }
 
 /// The top-customers widget over custom ranges (the threshold algorithm
