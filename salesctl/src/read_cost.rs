@@ -90,6 +90,11 @@ pub fn cases(today: NaiveDate) -> Vec<ReadCase> {
         today.checked_sub_months(Months::new(120)).unwrap_or(today) + TimeDelta::days(16);
     let ten_years_to = today - TimeDelta::days(1);
     let four = format!("from_date={four_years}&to_date={today}");
+    // A ragged year to today: short enough that the lifetime ranking is a
+    // loose bound of its top customers.
+    let one_year_from =
+        today.checked_sub_months(Months::new(12)).unwrap_or(today) + TimeDelta::days(9);
+    let one = format!("from_date={one_year_from}&to_date={today}");
     let ten = format!("from_date={ten_years_from}&to_date={ten_years_to}");
     let mut out = Vec::new();
     for path in PERIOD_ENDPOINTS {
@@ -106,6 +111,12 @@ pub fn cases(today: NaiveDate) -> Vec<ReadCase> {
             let query = "period=month&compare_to_previous=true";
             out.push(case(format!("{path} {query}"), path, query, Bound::Calendar));
         }
+        out.push(case(
+            format!("{path} 1 year"),
+            path,
+            &format!("period=custom&{one}"),
+            Bound::Custom,
+        ));
         out.push(case(
             format!("{path} 4 years"),
             path,
@@ -131,6 +142,7 @@ pub fn cases(today: NaiveDate) -> Vec<ReadCase> {
                 ));
             }
         }
+        out.push(case(format!("{path} 1 year"), path, &one, Bound::Custom));
         out.push(case(format!("{path} 4 years"), path, &four, Bound::Custom));
         out.push(case(format!("{path} 10 years"), path, &ten, Bound::Custom));
         if path == "dashboard/revenue" {

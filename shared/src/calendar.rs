@@ -205,34 +205,87 @@ pub fn cover_keys(range: DateRange) -> Vec<String> {
     keys
 }
 
-/// Signed bucket keys whose items, added (+1) and taken away (-1), sum
-/// to `range`: each whole year of it is its `Y#` key, and each partial
-/// year is either its pieces of the cover, or its `Y#` key less the
-/// pieces of the year outside the range, whichever has fewer keys. (A
-/// range ending today takes its last year whole and the days after today
-/// away: items that do not exist yet.)
+/// How the part of a range inside one year is read: by its cover, or as
+/// the whole year less the days of it outside the range.
+enum YearPart {
+    Cover(DateRange),
+    YearLess { year: DateRange, outside: Vec<DateRange> },
+}
+
+/// A range's parts, year by year (its whole years as one part): each
+/// partial year by its cover, or by its year less the rest of the year
+/// when that has fewer bucket keys. A range ending today is then its last
+/// year less the days after today, items that do not exist yet.
+fn year_parts(range: DateRange) -> Vec<YearPart> {
+    let year_of = |y: i32| {
+        let first = NaiveDate::from_ymd_opt(y, 1, 1)?;
+        Some(DateRange::new(first, NaiveDate::from_ymd_opt(y, 12, 31)?))
+    };
+    let partial = |inside: DateRange| -> Option<YearPart> {
+        let year = year_of(inside.from.year())?;
+        let mut outside = Vec::new();
+        if let Some(before) = inside.from.pred_opt().filter(|d| *d >= year.from) {
+            outside.push(DateRange::new(year.from, before));
+        }
+        if let Some(after) = inside.to.succ_opt().filter(|d| *d <= year.to) {
+            outside.push(DateRange::new(after, year.to));
+        }
+        let rest: usize = outside.iter().map(|r| cover_keys(*r).len()).sum();
+        Some(if !outside.is_empty() && rest + 1 < cover_keys(inside).len() {
+            YearPart::YearLess { year, outside }
+        } else {
+            YearPart::Cover(inside)
+        })
+    };
+    if range.from > range.to {
+        return Vec::new();
+    }
+    let (first, last) = (range.from.year(), range.to.year());
+    let (Some(head), Some(tail)) = (year_of(first), year_of(last)) else {
+        return vec![YearPart::Cover(range)];
+    };
+    if first == last {
+        return partial(range).into_iter().collect();
+    }
+    let mut out: Vec<YearPart> = partial(DateRange::new(range.from, head.to)).into_iter().collect();
+    if let (Some(from), Some(to)) = (head.to.succ_opt(), tail.from.pred_opt())
+        && from <= to
+    {
+        out.push(YearPart::Cover(DateRange::new(from, to)));
+    }
+    out.extend(partial(DateRange::new(tail.from, range.to)));
+    out
+}
+
+/// Key ranges whose items, added (the first) and taken away (the second),
+/// sum to `range` ([`year_parts`]): about 5 items for a ragged year to
+/// today instead of about 35.
+pub fn signed_cover(range: DateRange) -> (Vec<KeyRange>, Vec<KeyRange>) {
+    let (mut plus, mut minus) = (Vec::new(), Vec::new());
+    for part in year_parts(range) {
+        match part {
+            YearPart::Cover(r) => plus.extend(cover(r)),
+            YearPart::YearLess { year, outside } => {
+                plus.extend(cover(year));
+                minus.extend(outside.into_iter().flat_map(cover));
+            }
+        }
+    }
+    (plus, minus)
+}
+
+/// Signed bucket keys whose items, added (+1) and taken away (-1), sum to
+/// `range` ([`year_parts`]).
 pub fn signed_cover_keys(range: DateRange) -> Vec<(String, i8)> {
     let mut out = Vec::new();
-    for year in range.from.year()..=range.to.year() {
-        let (Some(first), Some(last)) =
-            (NaiveDate::from_ymd_opt(year, 1, 1), NaiveDate::from_ymd_opt(year, 12, 31))
-        else {
-            continue;
-        };
-        let inside = DateRange::new(range.from.max(first), range.to.min(last));
-        let exact = cover_keys(inside);
-        let mut outside = Vec::new();
-        if let Some(before) = inside.from.pred_opt().filter(|d| *d >= first) {
-            outside.extend(cover_keys(DateRange::new(first, before)));
-        }
-        if let Some(after) = inside.to.succ_opt().filter(|d| *d <= last) {
-            outside.extend(cover_keys(DateRange::new(after, last)));
-        }
-        if outside.len() + 1 < exact.len() {
-            out.push((bucket_key(Grain::Year, first), 1));
-            out.extend(outside.into_iter().map(|key| (key, -1)));
-        } else {
-            out.extend(exact.into_iter().map(|key| (key, 1)));
+    for part in year_parts(range) {
+        match part {
+            YearPart::Cover(r) => out.extend(cover_keys(r).into_iter().map(|k| (k, 1))),
+            YearPart::YearLess { year, outside } => {
+                out.extend(cover_keys(year).into_iter().map(|k| (k, 1)));
+                let rest = outside.into_iter().flat_map(cover_keys);
+                out.extend(rest.map(|k| (k, -1)));
+            }
         }
     }
     out
@@ -321,6 +374,36 @@ mod cover_keys_tests {
         let keys = signed_cover_keys(DateRange::new(d("2025-01-01"), d("2025-12-17")));
         assert_eq!(keys[0], ("Y#2025".to_owned(), 1));
         assert_eq!(keys.len(), 15);
+    }
+
+    #[test]
+    fn signed_covers_count_each_day_of_the_range_once() {
+        let d = |s: &str| s.parse::<NaiveDate>().unwrap();
+        let holds = |piece: &KeyRange, day: NaiveDate| {
+            let key = bucket_key(piece.grain, day);
+            piece.first <= key && key <= piece.last
+        };
+        for (from, to) in [
+            ("2022-01-01", "2025-12-17"),
+            ("2024-12-26", "2025-12-17"),
+            ("2016-01-02", "2025-12-16"),
+            ("2024-02-29", "2024-03-01"),
+            ("2023-01-05", "2023-12-30"),
+            ("2021-03-01", "2021-03-31"),
+        ] {
+            let range = DateRange::new(d(from), d(to));
+            let (plus, minus) = signed_cover(range);
+            let mut day = d("2015-06-01");
+            while day <= d("2026-12-31") {
+                let weight = plus.iter().filter(|p| holds(p, day)).count() as i32
+                    - minus.iter().filter(|p| holds(p, day)).count() as i32;
+                assert_eq!(weight, i32::from(range.contains(day)), "{from}..{to}: {day}");
+                day = day.succ_opt().unwrap();
+            }
+        }
+        // A ragged year to December 17: 6 days, then 2025 less Dec 18-31.
+        let (plus, minus) = signed_cover(DateRange::new(d("2024-12-26"), d("2025-12-17")));
+        assert_eq!((plus.len(), minus.len()), (2, 1), "{plus:?} {minus:?}");
     }
 }
 

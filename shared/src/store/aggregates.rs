@@ -12,7 +12,7 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::{DateTime, NaiveDate, Utc};
 
 use super::StoreError;
-use crate::calendar::{cover, epoch};
+use crate::calendar::epoch;
 use crate::periods::DateRange;
 use crate::records::{RecordKey, TenantSettings};
 
@@ -162,7 +162,16 @@ impl<'a> AggregateReader<'a> {
         if let Some(hit) = self.sums.lock().ok().and_then(|sums| sums.get(&key).cloned()) {
             return Ok(hit);
         }
-        let total = self.sum_pieces(family, cover(range)).await?;
+        // Each partial year by its cover, or as its year less the rest
+        // when that is fewer buckets (to today: less the days after it).
+        let (plus, minus) = crate::calendar::signed_cover(range);
+        let mut total = self.sum_pieces(family, plus).await?;
+        if !minus.is_empty() {
+            for (name, value) in self.sum_pieces(family, minus).await? {
+                let entry = total.entry(name).or_default();
+                *entry = entry.saturating_sub(value);
+            }
+        }
         if let Ok(mut sums) = self.sums.lock() {
             sums.insert(key, total.clone());
         }

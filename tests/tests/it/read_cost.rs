@@ -68,9 +68,11 @@ const PER_ACTIVE_CUSTOMER: &[&str] = &[];
 const PAGED_LISTS: &[&str] = &[
     "payments/disputed default",
     "payments/failed default",
+    "payments/failed 1 year",
     "payments/failed 4 years",
     "payments/failed 10 years",
     "orders/high-value default",
+    "orders/high-value 1 year",
     "orders/high-value 4 years",
     "orders/high-value 10 years",
 ];
@@ -82,10 +84,13 @@ const PAGED_LISTS: &[&str] = &[
 /// the entries before the k-th best total passes the floor: ties, not
 /// customers, set the extra (checked within the bound at both sizes).
 const RANKED_BY_THRESHOLD: &[&str] = &[
+    "invoices/statistics 1 year",
     "invoices/statistics 4 years",
     "invoices/statistics 10 years",
+    "dashboard/widgets/top-customers 1 year",
     "dashboard/widgets/top-customers 4 years",
     "dashboard/widgets/top-customers 10 years",
+    "dashboard/customer-analytics 1 year",
     "dashboard/customer-analytics 4 years",
     "dashboard/customer-analytics 10 years",
 ];
