@@ -3,8 +3,10 @@
 //! Naor over derived rankings.
 //!
 //! A *bound* is a set of rankings whose revenues, added, are at least
-//! each customer's revenue in the range: the rankings of the range's cover
-//! (`top_customers#{bucket}`, exact sums), or the one ranking by lifetime
+//! each customer's revenue in the range: the rankings of the buckets the
+//! range's signed cover adds (`top_customers#{bucket}`: the range and at
+//! most the rest of its partial years, in few buckets), or the one ranking
+//! by lifetime
 //! revenue (`top_lifetime`: no customer has more revenue in a range than
 //! in their lifetime, revenue being never negative). Pages of a bound's
 //! rankings are read in rounds (sorted access); each customer met is
@@ -215,16 +217,21 @@ impl AggregateReader<'_> {
     /// The first `k` customers of `range` by revenue (descending, ids
     /// ascending) with their totals in it, by the threshold algorithm over
     /// the lifetime ranking (`top_lifetime`) and the rankings of the range's
-    /// cover; `None` once it has read more than `max_items` items.
+    /// signed cover's added buckets (`top_customers#{bucket}`); `None` once
+    /// it has read more than `max_items` items.
     pub async fn top_customers_in(
         &self,
         range: DateRange,
         k: usize,
         max_items: u64,
     ) -> Result<Option<Vec<(i64, CustomerTotals)>>, StoreError> {
-        let cover = crate::calendar::cover_keys(range)
-            .iter()
-            .map(|bucket| family::bucketed(family::TOP_CUSTOMERS, bucket))
+        // The buckets added by the range's signed cover: all of it and at
+        // most the rest of its partial years (a year to today: its days
+        // in the year before, and this year's ranking).
+        let cover = crate::calendar::signed_cover_keys(range)
+            .into_iter()
+            .filter(|(_, sign)| *sign > 0)
+            .map(|(bucket, _)| family::bucketed(family::TOP_CUSTOMERS, &bucket))
             .collect();
         let lookup = |ids: Vec<i64>| -> LookupFuture<'_, CustomerTotals> {
             Box::pin(async move {
