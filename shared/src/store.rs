@@ -13,11 +13,11 @@
 //! | area | file | methods |
 //! |---|---|---|
 //! | dated sums over a range's cover, settings, watermark, ledger | `store/aggregates.rs` | `new`, `items_read`, `query_range`, `query_ranges`, `get`, `sum`, `sum_without_years`, `sum_through`, `settings`, `watermark`, `ledger` |
-//! | index partitions: paging, entity sums, rankings | `store/indexes.rs` | `scan_partition`, `sum_entities`, `sum_shards`, `ranking`, `dated_after`, `query_page`, `dated_pages` |
+//! | index partitions: paging, entity sums, rankings | `store/indexes.rs` | `scan_partition`, `sum_entities`, `sum_shards`, `ranking`, `dated_after`, `last_dated`, `query_page`, `dated_pages` |
 //! | dimension copies (customers, reps, products) and monthly amounts | `store/indexes/copies.rs` | `customer_info`, `customer_names`, `sales_reps`, `products`, `monthly_amounts` |
-//! | customers: counts, histories, lifetimes, rankings | `store/indexes/customers.rs` | `customers`, `customer_counts`, `lifetime_values`, `customer_histories`, `customer_counts_in`, `returns_before`, `bucket_counts`, `top_customers`, `customer_days`, `customer_sets` |
-//! | top customers of any range (threshold algorithm) | `store/indexes/top_k.rs` | `top_customers_in`, `customer_totals_in` |
-//! | invoices: open at a date, balances, aging | `store/indexes/invoices.rs` | `invoices_open_at`, `customers_by_balance`, `invoice_events_after`, `aging_totals`, `open_in_period` |
+//! | customers: counts, histories, lifetimes, rankings | `store/indexes/customers.rs` | `customers`, `customer_counts`, `lifetime_values`, `lifetime_values_corrected`, `customer_histories`, `customer_counts_in`, `range_counts`, `returns_before`, `bucket_counts`, `top_customers`, `customer_days`, `days_of_customers_after`, `customer_sets` |
+//! | top customers of any range, by revenue or amount invoiced (threshold algorithm) | `store/indexes/top_k.rs` | `top_customers_in`, `top_invoiced_in`, `threshold_top_k`, `customer_totals_in` |
+//! | invoices: open at a date, balances, aging | `store/indexes/invoices.rs` | `invoices_open_at`, `customers_by_balance`, `customer_invoices_in`, `invoice_events_after`, `aging_totals`, `open_in_period` |
 //! | orders: by amount, extremes, recent, by day | `store/indexes/orders.rs` | `orders_from_amount`, `order_extremes`, `recent_orders`, `daily_orders` |
 //! | high-value orders | `store/high_value.rs` | `high_value_page`, `order_totals_between` |
 //! | payments: failed, disputes | `store/indexes/payments.rs` | `failed_payments_page`, `open_disputes_page`, `open_dispute_totals` |
