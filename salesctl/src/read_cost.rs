@@ -219,6 +219,11 @@ mod tests {
             .unwrap();
         assert!(before.url.ends_with("?as_of_date=2020-12-17"), "{}", before.url);
         assert_eq!(cases.iter().filter(|c| c.bound == Bound::Calendar).count(), 43);
-        assert_eq!(cases.len(), 71);
+        // 12 endpoints with a ragged year, 4 and 10 years each.
+        let one = cases.iter().filter(|c| c.label.ends_with(" 1 year")).count();
+        assert_eq!(one, 12);
+        let year = cases.iter().find(|c| c.label == "dashboard 1 year").unwrap();
+        assert!(year.url.ends_with("from_date=2024-12-26&to_date=2025-12-17"), "{}", year.url);
+        assert_eq!(cases.len(), 83);
     }
 }

@@ -187,44 +187,40 @@ impl AggregateReader<'_> {
     /// Whether a family has a day item after `day` (one item read at most).
     pub async fn dated_after(&self, family: &str, day: NaiveDate) -> Result<bool, StoreError> {
         let Some(next) = day.succ_opt() else { return Ok(false) };
-        let out = self
-            .client
-            .query()
-            .table_name(self.table)
-            .key_condition_expression("pk = :pk AND sk BETWEEN :a AND :b")
-            .expression_attribute_values(":pk", AttributeValue::S(self.pk(family)))
-            .expression_attribute_values(
-                ":a",
-                AttributeValue::S(crate::calendar::bucket_key(Grain::Day, next)),
-            )
-            .expression_attribute_values(":b", AttributeValue::S("D#~".to_owned()))
-            .limit(1)
-            .send()
-            .await
-            .map_err(|e| StoreError::dynamo("Query", e))?;
-        let found = out.items.unwrap_or_default().len();
-        self.items_read.fetch_add(found as u64, Ordering::Relaxed);
-        Ok(found > 0)
+        let from = crate::calendar::bucket_key(Grain::Day, next);
+        Ok(self.edge_day_item(family, &from, true).await?.is_some())
     }
 
     /// The latest day with a day item of a family (one item read at most).
     pub async fn last_dated(&self, family: &str) -> Result<Option<NaiveDate>, StoreError> {
+        let item = self.edge_day_item(family, "D#", false).await?;
+        Ok(item.as_ref().and_then(|item| attr_s(item, "sk")).and_then(crate::calendar::day_of_key))
+    }
+
+    /// The first day item of a family from the key `from` on (`forward`),
+    /// or its last day item.
+    async fn edge_day_item(
+        &self,
+        family: &str,
+        from: &str,
+        forward: bool,
+    ) -> Result<Option<Item>, StoreError> {
         let out = self
             .client
             .query()
             .table_name(self.table)
             .key_condition_expression("pk = :pk AND sk BETWEEN :a AND :b")
             .expression_attribute_values(":pk", AttributeValue::S(self.pk(family)))
-            .expression_attribute_values(":a", AttributeValue::S("D#".to_owned()))
+            .expression_attribute_values(":a", AttributeValue::S(from.to_owned()))
             .expression_attribute_values(":b", AttributeValue::S("D#~".to_owned()))
-            .scan_index_forward(false)
+            .scan_index_forward(forward)
             .limit(1)
             .send()
             .await
             .map_err(|e| StoreError::dynamo("Query", e))?;
-        let items = out.items.unwrap_or_default();
-        self.items_read.fetch_add(items.len() as u64, Ordering::Relaxed);
-        Ok(items.first().and_then(|item| attr_s(item, "sk")).and_then(crate::calendar::day_of_key))
+        let item = out.items.unwrap_or_default().into_iter().next();
+        self.items_read.fetch_add(u64::from(item.is_some()), Ordering::Relaxed);
+        Ok(item)
     }
 
     /// Items by key (duplicates read once; missing ones left out), counted.

@@ -394,18 +394,10 @@ async fn customer_figures_match(stack: &TestStack, tenant: &str, state: &Aggrega
     // through the end); expected from the customers' day items.
     let active = |from: chrono::NaiveDate, to: chrono::NaiveDate| {
         let mut active = CustomerMap::new();
-        for ((pk, sk), m) in &state.measures {
-            let Some(day) = sk
-                .strip_prefix("D#")
-                .and_then(|rest| rest.get(..10))
-                .and_then(|d| d.parse::<chrono::NaiveDate>().ok())
-            else {
-                continue;
-            };
-            if *pk != sales || day < from || day > to {
+        for (day, id, m) in day_entities(state, &sales) {
+            if day < from || day > to {
                 continue;
             }
-            let id = sk.rsplit_once('#').and_then(|(_, id)| id.parse::<i64>().ok()).expect("id");
             let t = active.entry(id).or_default();
             t.placed += m.get("placed").copied().unwrap_or(0);
             t.revenue_bearing += m.get("revenue_bearing").copied().unwrap_or(0);
@@ -505,19 +497,10 @@ async fn custom_range_invoiced_customers_match(
     ] {
         let range = DateRange::new(from.parse().expect("date"), to.parse().expect("date"));
         let mut customers = EntityMeasures::new();
-        for ((item_pk, sk), m) in &state.measures {
-            let Some(day) = sk
-                .strip_prefix("D#")
-                .and_then(|rest| rest.get(..10))
-                .and_then(|d| d.parse::<chrono::NaiveDate>().ok())
-            else {
-                continue;
-            };
-            if *item_pk != pk || !range.contains(day) {
-                continue;
+        for (day, id, m) in day_entities(state, &pk) {
+            if range.contains(day) {
+                sales_shared::layout::add_measures(customers.entry(id).or_default(), m);
             }
-            let id = sk.rsplit_once('#').and_then(|(_, id)| id.parse::<i64>().ok()).expect("id");
-            sales_shared::layout::add_measures(customers.entry(id).or_default(), m);
         }
         let expected = serde_json::to_value(customer_invoice_rows(&customers, 10)).expect("json");
         assert!(expected.as_array().is_some_and(|rows| rows.len() == 10), "{from}..{to}");
@@ -618,4 +601,17 @@ async fn custom_range_counts_match(
         let api: Decimal = api.parse().unwrap_or_else(|_| panic!("not a number: {api}"));
         assert_eq!(api, sales_shared::money::round(rate, 2), "{from}..{to}: retention");
     }
+}
+
+/// The day items (`D#{date}#{id}`) of an entity family's partition `pk`:
+/// (day, id, measures).
+fn day_entities<'s>(
+    state: &'s AggregateState,
+    pk: &'s str,
+) -> impl Iterator<Item = (chrono::NaiveDate, i64, &'s sales_shared::layout::Measures)> + 's {
+    state.measures.iter().filter(move |((p, _), _)| p == pk).filter_map(|((_, sk), m)| {
+        let day = sk.strip_prefix("D#")?.get(..10)?.parse().ok()?;
+        let id = sk.rsplit_once('#')?.1.parse().ok()?;
+        Some((day, id, m))
+    })
 }
