@@ -12,6 +12,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodRouter, get};
 use std::time::Duration;
 
+use aws_lambda_events::eventbridge::EventBridgeEvent;
 use aws_lambda_events::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
 use sales_shared::alerts::deliver::{Deliverer, RetryPolicy, Topic};
 use sales_shared::alerts::evaluate::{Evaluation, Evaluator};
@@ -381,6 +382,34 @@ fn log_evaluation(evaluation: &Evaluation) {
     );
 }
 
+/// What the alert evaluator is invoked with.
+#[derive(Debug, Clone, serde::Deserialize)]
+#[serde(untagged)]
+pub enum EvaluatorEvent {
+    /// The evaluation schedule (EventBridge's `Scheduled Event`; its detail
+    /// is not read).
+    Schedule(EventBridgeEvent),
+    /// The evaluation queue's messages, one tenant each.
+    Queue(SqsEvent),
+}
+
+/// The alert evaluator's handler: the schedule fans out (or, without a
+/// queue, evaluates every tenant); the queue's messages are evaluated.
+pub async fn run_evaluator(
+    ctx: &EvaluatorContext,
+    event: EvaluatorEvent,
+) -> Result<serde_json::Value, String> {
+    match event {
+        EvaluatorEvent::Schedule(_) => {
+            run_schedule(ctx).await?;
+            Ok(serde_json::Value::Null)
+        }
+        EvaluatorEvent::Queue(event) => {
+            serde_json::to_value(run_evaluations(ctx, event).await).map_err(|e| e.to_string())
+        }
+    }
+}
+
 /// One message of the evaluation queue.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct TenantEvaluation {
@@ -438,4 +467,26 @@ pub async fn run_deliveries(ctx: &EvaluatorContext, event: SqsEvent) -> SqsBatch
         }
     };
     each_message(event, "an alert delivery message", deliver).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::EvaluatorEvent;
+    use serde_json::json;
+
+    #[test]
+    fn the_schedule_and_the_queue_are_told_apart_by_type() {
+        let scheduled = json!({
+            "version": "0", "id": "0b1c", "detail-type": "Scheduled Event",
+            "source": "aws.events", "account": "123456789012",
+            "time": "2026-12-06T10:00:00Z", "region": "eu-west-1",
+            "resources": ["arn:aws:events:eu-west-1:123456789012:rule/alerts"], "detail": {}
+        });
+        let event: EvaluatorEvent = serde_json::from_value(scheduled).unwrap();
+        assert!(matches!(event, EvaluatorEvent::Schedule(e) if e.detail_type == "Scheduled Event"));
+        let queued = json!({"Records": [{"messageId": "m1", "body": "{\"tenant\": \"t\"}"}]});
+        let event: EvaluatorEvent = serde_json::from_value(queued).unwrap();
+        assert!(matches!(event, EvaluatorEvent::Queue(e) if e.records.len() == 1));
+        assert!(serde_json::from_value::<EvaluatorEvent>(json!({"detail": {}})).is_err());
+    }
 }

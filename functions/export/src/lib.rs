@@ -2,9 +2,10 @@
 //! request and export jobs), the export worker (`jobs`) and, here, the
 //! scheduled export: on its EventBridge schedule (the 1st of each
 //! month), every registered tenant's management report of the previous
-//! month (tenant-local) to S3. An event `{"detail": {"month": "YYYY-MM"}}`
-//! (or `{"month": ...}`) reruns a given month; reruns overwrite the same
-//! keys.
+//! month (tenant-local) to S3. The schedule's event is EventBridge's
+//! `Scheduled Event`; an EventBridge event whose detail is
+//! `{"month": "YYYY-MM"}` reruns a given month (`SchedulerEvent`); reruns
+//! overwrite the same keys.
 //!
 //! With a report queue (`SALES_REPORT_QUEUE_URL`, as in AWS) the schedule
 //! only fans out: one SQS message per tenant, `{"tenant", "month"}` with
@@ -17,6 +18,7 @@
 pub mod api;
 pub mod jobs;
 
+use aws_lambda_events::eventbridge::EventBridgeEvent;
 use aws_lambda_events::sqs::{SqsBatchResponse, SqsEvent};
 use sales_shared::config::{Clock, Config};
 use sales_shared::exports::ExportError;
@@ -109,10 +111,40 @@ impl ReportContext {
     }
 }
 
-/// The month an event asks for, if any.
-pub fn requested_month(event: &Value) -> Result<Option<DateRange>, SchedulerError> {
-    let text =
-        event.pointer("/detail/month").or_else(|| event.get("month")).and_then(Value::as_str);
+/// What the report scheduler is invoked with.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum SchedulerEvent {
+    /// The monthly schedule (EventBridge's `Scheduled Event`, detail `{}`)
+    /// or an operator's rerun (detail `{"month": "YYYY-MM"}`).
+    Schedule(EventBridgeEvent<ReportDetail>),
+    /// The fan-out queue's messages, one tenant each.
+    Queue(SqsEvent),
+}
+
+/// The detail of a scheduler event: the month to (re)write, else the
+/// month before each tenant's today.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReportDetail {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub month: Option<String>,
+}
+
+impl SchedulerEvent {
+    /// An operator's rerun of `month` (`YYYY-MM`), as EventBridge would
+    /// deliver it: what `aws lambda invoke` and the tests send.
+    pub fn rerun(month: Option<&str>) -> Self {
+        let mut event = EventBridgeEvent::<ReportDetail>::default();
+        event.source = "sales-analytics.operator".to_owned();
+        event.detail_type = "Management report rerun".to_owned();
+        event.detail = ReportDetail { month: month.map(str::to_owned) };
+        SchedulerEvent::Schedule(event)
+    }
+}
+
+/// The month an event's detail asks for, if any.
+pub fn requested_month(detail: &ReportDetail) -> Result<Option<DateRange>, SchedulerError> {
+    let text = detail.month.as_deref();
     text.map(|t| parse_month(t).ok_or_else(|| SchedulerError::Month(t.to_owned()))).transpose()
 }
 
@@ -150,17 +182,18 @@ pub async fn report_for_tenant(
     write_management_report(&reader, &ctx.destination, tenant, &settings.currency, month, now).await
 }
 
-/// The function's handler: an SQS event (`Records`) writes the reports its
-/// messages name; any other event is the schedule (or a rerun), which fans
-/// out through the queue when there is one, else writes every report.
-pub async fn run(ctx: &ReportContext, event: &Value) -> Result<Value, SchedulerError> {
-    if event.get("Records").is_some() {
-        let event: SqsEvent =
-            serde_json::from_value(event.clone()).map_err(SchedulerError::Event)?;
-        let answer = run_messages(ctx, event).await;
-        return serde_json::to_value(answer).map_err(SchedulerError::Answer);
-    }
-    let month = requested_month(event)?;
+/// The function's handler: an SQS event writes the reports its messages
+/// name; the schedule (or a rerun) fans out through the queue when there
+/// is one, else writes every report.
+pub async fn run(ctx: &ReportContext, event: SchedulerEvent) -> Result<Value, SchedulerError> {
+    let schedule = match event {
+        SchedulerEvent::Queue(event) => {
+            let answer = run_messages(ctx, event).await;
+            return serde_json::to_value(answer).map_err(SchedulerError::Answer);
+        }
+        SchedulerEvent::Schedule(schedule) => schedule,
+    };
+    let month = requested_month(&schedule.detail)?;
     match &ctx.queue {
         Some(queue) => fan_out(ctx, queue, month).await,
         None => run_all(ctx, month).await,
@@ -241,12 +274,40 @@ async fn run_all(ctx: &ReportContext, month: Option<DateRange>) -> Result<Value,
 mod tests {
     use super::*;
 
+    fn month_of_event(event: Value) -> Result<Option<DateRange>, SchedulerError> {
+        match serde_json::from_value(event).map_err(SchedulerError::Event)? {
+            SchedulerEvent::Schedule(event) => requested_month(&event.detail),
+            SchedulerEvent::Queue(_) => panic!("an EventBridge event read as SQS"),
+        }
+    }
+
     #[test]
     fn months_from_events() {
-        let scheduled = json!({"source": "aws.scheduler", "detail": {}});
-        assert_eq!(requested_month(&scheduled).unwrap(), None);
-        let rerun = json!({"detail": {"month": "2025-12"}});
-        assert_eq!(requested_month(&rerun).unwrap().unwrap().days(), 31);
-        assert!(requested_month(&json!({"month": "December"})).is_err());
+        // What EventBridge delivers for the monthly rule.
+        let scheduled = json!({
+            "version": "0", "id": "53dc4d37-cffa-4f76-80c9-8b7d4a4d2eaa",
+            "detail-type": "Scheduled Event", "source": "aws.events",
+            "account": "123456789012", "time": "2026-12-01T13:00:00Z",
+            "region": "eu-west-1", "resources": ["arn:aws:events:eu-west-1:123456789012:rule/r"],
+            "detail": {}
+        });
+        assert_eq!(month_of_event(scheduled).unwrap(), None);
+        let rerun = serde_json::to_value(match SchedulerEvent::rerun(Some("2025-12")) {
+            SchedulerEvent::Schedule(event) => event,
+            SchedulerEvent::Queue(_) => unreachable!(),
+        })
+        .unwrap();
+        assert_eq!(month_of_event(rerun).unwrap().unwrap().days(), 31);
+        let bad = json!({"source": "s", "detail-type": "t", "detail": {"month": "December"}});
+        assert!(matches!(month_of_event(bad), Err(SchedulerError::Month(_))));
+        // Not an EventBridge event: no source nor detail type.
+        assert!(month_of_event(json!({"detail": {"month": "2025-12"}})).is_err());
+    }
+
+    #[test]
+    fn queue_messages_are_sqs_events() {
+        let event = json!({"Records": [{"messageId": "m1", "body": "{}"}]});
+        let event: SchedulerEvent = serde_json::from_value(event).unwrap();
+        assert!(matches!(event, SchedulerEvent::Queue(e) if e.records.len() == 1));
     }
 }

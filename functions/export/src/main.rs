@@ -1,10 +1,9 @@
 //! Lambda entry point of the report scheduler: the monthly management
 //! reports, on an EventBridge schedule (and the fan-out queue it feeds).
 
-use export::ReportContext;
+use export::{ReportContext, SchedulerEvent};
 use lambda_runtime::{Error, LambdaEvent, service_fn};
 use sales_shared::config::Config;
-use serde_json::Value;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
@@ -12,8 +11,8 @@ async fn main() -> Result<(), Error> {
     let config = Config::from_env()?;
     let ctx = ReportContext::from_config(&config).await;
     let ctx = &ctx;
-    lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
-        export::run(ctx, &event.payload).await.map_err(Error::from)
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<SchedulerEvent>| async move {
+        export::run(ctx, event.payload).await.map_err(Error::from)
     }))
     .await
 }

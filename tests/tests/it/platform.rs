@@ -367,9 +367,9 @@ async fn the_report_handler_runs_on_an_eventbridge_schedule() {
     let mut stack = TestStack::new("events-schedule", "2026-01-01T06:00:00Z").await;
     stack.load_and_apply(TENANT, &[order(1, 1, "10.00", "completed")]).await;
     let ctx = export::ReportContext::from_config(&stack.config).await;
-    let event: Value =
+    let event =
         serde_json::from_str(&fixture("scheduled-event.json")).expect("an EventBridge event");
-    let out = export::run(&ctx, &event).await.expect("report run");
+    let out = export::run(&ctx, event).await.expect("report run");
     assert_eq!(
         out["written"],
         json!([

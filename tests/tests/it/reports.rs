@@ -5,6 +5,7 @@
 use std::io::Cursor;
 
 use calamine::{Data, Reader, Xlsx};
+use export::SchedulerEvent;
 use sales_tests::december::{TENANT, records};
 use sales_tests::{TestStack, fetch, moto_sqs, token};
 use serde_json::json;
@@ -15,8 +16,7 @@ async fn the_monthly_run_writes_every_tenants_previous_month() {
     let mut stack = TestStack::new("reports", "2026-01-05T12:00:00Z").await;
     stack.load_and_apply(TENANT, &records()).await;
     let ctx = export::ReportContext::from_config(&stack.config).await;
-    let out =
-        export::run(&ctx, &json!({"source": "aws.scheduler", "detail": {}})).await.expect("run");
+    let out = export::run(&ctx, SchedulerEvent::rerun(None)).await.expect("run");
     assert_eq!(
         out["written"],
         json!([
@@ -25,7 +25,7 @@ async fn the_monthly_run_writes_every_tenants_previous_month() {
         ])
     );
     // A rerun overwrites the same keys.
-    export::run(&ctx, &json!({"detail": {"month": "2025-12"}})).await.expect("rerun");
+    export::run(&ctx, SchedulerEvent::rerun(Some("2025-12"))).await.expect("rerun");
 
     let export_token = token(TENANT, "sales:read sales:export");
     let (status, _, body) = stack.get("/api/v1/sales/reports", Some(&export_token)).await;
@@ -121,7 +121,7 @@ async fn the_schedule_fans_out_one_message_per_tenant_and_each_message_writes_it
     config.report_queue_url = Some(url.clone());
     let ctx = export::ReportContext::from_config(&config).await;
 
-    let out = export::run(&ctx, &json!({"detail": {}})).await.expect("fan-out");
+    let out = export::run(&ctx, SchedulerEvent::rerun(None)).await.expect("fan-out");
     let december = |tenant: &str| json!({"tenant": tenant, "month": "2025-12"});
     let mut queued = out["queued"].as_array().expect("queued").clone();
     queued.sort_by_key(|j| j["tenant"].as_str().map(str::to_owned));
@@ -160,7 +160,8 @@ async fn the_schedule_fans_out_one_message_per_tenant_and_each_message_writes_it
     records.push(
         json!({"messageId": "not-a-report", "body": "{\"tenant\": 7}", "eventSource": "aws:sqs"}),
     );
-    let out = export::run(&ctx, &json!({"Records": records})).await.expect("messages run");
+    let event = serde_json::from_value(json!({"Records": records})).expect("an SQS event");
+    let out = export::run(&ctx, event).await.expect("messages run");
     assert_eq!(out["batchItemFailures"], json!([{"itemIdentifier": "not-a-report"}]));
     assert_eq!(reports(other).await, 2, "PDF and Excel");
     assert_eq!(reports(TENANT).await, 2, "PDF and Excel");

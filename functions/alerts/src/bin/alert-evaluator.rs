@@ -4,26 +4,17 @@
 
 use std::sync::Arc;
 
-use aws_lambda_events::sqs::SqsEvent;
 use lambda_runtime::{Error, LambdaEvent, service_fn};
 use sales_shared::config::Config;
-use serde_json::Value;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     sales_shared::logging::init();
     let config = Config::from_env()?;
     let ctx = Arc::new(alerts::EvaluatorContext::from_config(&config).await);
-    lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| {
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<alerts::EvaluatorEvent>| {
         let ctx = ctx.clone();
-        async move {
-            if event.payload.get("Records").is_some() {
-                let event: SqsEvent = serde_json::from_value(event.payload)?;
-                return Ok(serde_json::to_value(alerts::run_evaluations(&ctx, event).await)?);
-            }
-            alerts::run_schedule(&ctx).await.map_err(Error::from)?;
-            Ok::<Value, Error>(Value::Null)
-        }
+        async move { alerts::run_evaluator(&ctx, event.payload).await.map_err(Error::from) }
     }))
     .await
 }
