@@ -204,10 +204,17 @@ cmd_install() {
   # One installer at a time (e.g. `make dev` and `make test` on a fresh machine).
   exec 9>"$SALES_CACHE_DIR/install.lock"
   flock 9
+  # s3s-fs compiles (CPU) while the others download (network): on a fresh
+  # machine the downloads cost nothing beside the compile.
+  local s3_pid=""
+  if [[ " ${parts[*]} " == *" s3 "* ]]; then
+    install_s3s_fs &
+    s3_pid=$!
+  fi
   for part in "${parts[@]}"; do
     case "$part" in
       dynamodb) install_dynamodb_local ;;
-      s3) install_s3s_fs ;;
+      s3) ;;
       moto) install_moto ;;
       python) install_python_tools ;;
       poppler) install_poppler ;;
@@ -218,6 +225,9 @@ cmd_install() {
       *) die "unknown install part: $part (expected dynamodb, s3, moto, python, poppler, explorer, chromium, schemathesis or cargo-lambda)" ;;
     esac
   done
+  if [[ -n "$s3_pid" ]]; then
+    wait "$s3_pid" || die "installing s3s-fs failed (its output is above)"
+  fi
   exec 9>&-
 }
 
