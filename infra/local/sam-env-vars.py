@@ -19,38 +19,48 @@ functions read as unset. Exits 1 naming any variable it has no value for.
 import argparse
 import json
 import os
+import subprocess
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 import check_permissions  # noqa: E402  (the template loader with CloudFormation tags)
 
 
+CONFIG_SH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "config.sh")
+
+
+def stack_values(env):
+    """The local stack's variables: config.sh (the one place their local
+    defaults are written) sourced over `env`, so a variable `env` sets wins."""
+    base = {k: os.environ[k] for k in ("PATH", "HOME") if k in os.environ}
+    out = subprocess.run(
+        ["bash", "-c", 'source "$1" && env -0', "sam-env-vars", CONFIG_SH],
+        env={**base, **env}, capture_output=True, check=True,
+    ).stdout.decode()
+    return dict(line.split("=", 1) for line in out.split("\0") if "=" in line)
+
+
 def local_values(env, host):
     """{variable: value} of the local stack, endpoints as seen from `host`."""
-    def port(name, default):
-        return env.get(name) or default
+    stack = stack_values(env)
 
-    def at(port_var, default):
-        return f"http://{host}:{port(port_var, default)}"
+    def at(port_var):
+        return f"http://{host}:{stack[port_var]}"
 
-    moto = at("SALES_MOTO_PORT", "9200")
+    moto = at("SALES_MOTO_PORT")
+    values = {name: stack[name] for name in (
+        "SALES_ENV", "SALES_SOURCE_TABLE", "SALES_AGGREGATES_TABLE", "SALES_ALERTS_TABLE",
+        "SALES_EXPORT_JOBS_TABLE", "SALES_EXPORTS_BUCKET", "SALES_EXPORT_LINK_TTL_SECONDS",
+        "SALES_JWT_SECRET", "SALES_SECRETS_KEY_ID", "SALES_EXPORT_JOBS_PER_TENANT",
+    )}
     return {
-        "SALES_ENV": "local",
-        "SALES_SOURCE_TABLE": env.get("SALES_SOURCE_TABLE", "sales-source"),
-        "SALES_AGGREGATES_TABLE": env.get("SALES_AGGREGATES_TABLE", "sales-aggregates"),
-        "SALES_ALERTS_TABLE": env.get("SALES_ALERTS_TABLE", "sales-alerts"),
-        "SALES_EXPORT_JOBS_TABLE": env.get("SALES_EXPORT_JOBS_TABLE", "sales-export-jobs"),
-        "SALES_EXPORTS_BUCKET": env.get("SALES_EXPORTS_BUCKET", "sales-exports"),
-        "SALES_EXPORT_LINK_TTL_SECONDS": env.get("SALES_EXPORT_LINK_TTL_SECONDS", "900"),
-        "SALES_JWT_SECRET": env.get("SALES_JWT_SECRET", "local-dev-secret-change-me"),
-        "SALES_DYNAMODB_ENDPOINT": at("SALES_DYNAMODB_PORT", "8000"),
-        "SALES_S3_ENDPOINT": at("SALES_S3_PORT", "9100"),
+        **values,
+        "SALES_DYNAMODB_ENDPOINT": at("SALES_DYNAMODB_PORT"),
+        "SALES_S3_ENDPOINT": at("SALES_S3_PORT"),
         "SALES_SQS_ENDPOINT": moto,
         "SALES_SNS_ENDPOINT": moto,
         "SALES_KMS_ENDPOINT": moto,
-        "SALES_SECRETS_KEY_ID": env.get("SALES_SECRETS_KEY_ID", "alias/sales-analytics-secrets"),
         "SALES_EXPORT_QUEUE_URL": f"{moto}/123456789012/sales-export-jobs",
-        "SALES_EXPORT_JOBS_PER_TENANT": env.get("SALES_EXPORT_JOBS_PER_TENANT", "5"),
         # AWS only: empty is unset.
         "SALES_JWT_JWKS_URL": "",
         "SALES_JWT_ISSUER": "",

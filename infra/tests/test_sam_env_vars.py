@@ -34,6 +34,13 @@ class SamEnvVarsTest(unittest.TestCase):
         self.assertEqual(dashboard["SALES_DYNAMODB_ENDPOINT"], "http://host.docker.internal:8123")
         self.assertEqual(dashboard["SALES_CURSOR_SECRET_ARN"], "")
 
+    def test_values_are_config_shs_and_the_environment_wins(self):
+        document, _ = sam_env_vars.env_vars(TEMPLATE, {"SALES_ALERTS_TABLE": "mine"}, "h")
+        alerts = document["AlertsFunction"]
+        self.assertEqual(alerts["SALES_ALERTS_TABLE"], "mine")
+        with open(sam_env_vars.CONFIG_SH) as config:
+            self.assertIn('SALES_SECRETS_KEY_ID:-' + alerts["SALES_SECRETS_KEY_ID"] + '}', config.read())
+
     def test_a_variable_without_a_local_value_is_reported(self):
         template = {"Resources": {"F": {"Type": "AWS::Serverless::Function", "Properties": {"Environment": {"Variables": {"SALES_NEW_SETTING": "x"}}}}}}
         _, missing = sam_env_vars.env_vars(template, {}, "h")

@@ -388,11 +388,15 @@ mod tests {
         }
         let config = Config::from_lookup(|name| local_default_with(name, |_| None)).unwrap();
         for (name, value) in [
-            ("SALES_SOURCE_TABLE", &config.source_table),
-            ("SALES_AGGREGATES_TABLE", &config.aggregates_table),
-            ("SALES_EXPORTS_BUCKET", &config.exports_bucket),
+            ("SALES_SOURCE_TABLE", config.source_table.clone()),
+            ("SALES_AGGREGATES_TABLE", config.aggregates_table.clone()),
+            ("SALES_EXPORTS_BUCKET", config.exports_bucket.clone()),
+            ("SALES_ALERTS_TABLE", config.alerts_table.clone()),
+            ("SALES_EXPORT_JOBS_TABLE", config.export_jobs_table.clone()),
+            ("SALES_EXPORT_LINK_TTL_SECONDS", config.export_link_ttl.as_secs().to_string()),
+            ("SALES_EXPORT_JOBS_PER_TENANT", config.export_jobs_per_tenant.to_string()),
         ] {
-            assert_eq!(stack.get(name), Some(value), "{name}");
+            assert_eq!(stack.get(name), Some(&value), "{name}");
         }
     }
 
