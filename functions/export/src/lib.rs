@@ -179,7 +179,7 @@ pub async fn report_for_tenant(
     let settings = reader.settings().await?;
     let now = ctx.clock.now();
     let month = month.unwrap_or_else(|| default_month(now, &settings));
-    write_management_report(&reader, &ctx.destination, tenant, &settings.currency, month, now).await
+    write_management_report(&reader, &ctx.destination, tenant, &settings, month, now).await
 }
 
 /// The function's handler: an SQS event writes the reports its messages

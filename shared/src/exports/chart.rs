@@ -57,6 +57,56 @@ pub fn bars(period: DateRange, by_day: &BTreeMap<NaiveDate, Decimal>) -> Bars {
     Bars { max, gridlines, bars }
 }
 
+/// A value axis from 0 with round ticks: every `step` (1, 2 or 5 times a
+/// power of ten) up to `top`, the first tick at or above the largest
+/// value.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Axis {
+    pub step: Decimal,
+    pub top: Decimal,
+}
+
+impl Axis {
+    /// About `ticks` steps up to `max` (at least 1, so an empty chart still
+    /// has a scale).
+    pub fn to_cover(max: Decimal, ticks: u32) -> Axis {
+        let max = max.max(Decimal::ONE);
+        let rough = max / Decimal::from(ticks.max(1));
+        let mut power = Decimal::ONE;
+        while power * Decimal::TEN <= rough {
+            power *= Decimal::TEN;
+        }
+        while power > rough && power > Decimal::new(1, 2) {
+            power /= Decimal::TEN;
+        }
+        let step = [1, 2, 5, 10]
+            .into_iter()
+            .map(|m| power * Decimal::from(m))
+            .find(|s| *s >= rough)
+            .unwrap_or(power * Decimal::TEN);
+        let top = (max / step).ceil() * step;
+        Axis { step, top }
+    }
+
+    /// The tick values from 0 to `top`.
+    pub fn ticks(&self) -> Vec<Decimal> {
+        let mut out = vec![Decimal::ZERO];
+        while let Some(last) = out.last().copied() {
+            if last >= self.top || out.len() > 50 {
+                break;
+            }
+            out.push(last + self.step);
+        }
+        out
+    }
+
+    /// Where `value` falls on an axis `height` points tall.
+    pub fn at(&self, value: Decimal, height: f32) -> f32 {
+        let ratio = (value / self.top).to_f32().unwrap_or(0.0);
+        (ratio.clamp(0.0, 1.0)) * height
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -83,6 +133,19 @@ mod tests {
             ],
             "the largest day fills the height, a refund-only day draws nothing"
         );
+    }
+
+    #[test]
+    fn axes_have_round_ticks_covering_the_largest_value() {
+        let axis = Axis::to_cover(dec!(734.2), 5);
+        assert_eq!((axis.step, axis.top), (dec!(200), dec!(800)));
+        assert_eq!(axis.ticks(), vec![dec!(0), dec!(200), dec!(400), dec!(600), dec!(800)]);
+        assert_eq!(axis.at(dec!(400), 100.0), 50.0);
+        let small = Axis::to_cover(dec!(0.3), 4);
+        assert_eq!((small.step, small.top), (dec!(0.5), dec!(1)), "a scale of at least 1");
+        let big = Axis::to_cover(dec!(1234567), 5);
+        assert_eq!((big.step, big.top), (dec!(500000), dec!(1500000)));
+        assert_eq!(Axis::to_cover(dec!(100), 5).top, dec!(100));
     }
 
     #[test]

@@ -111,19 +111,67 @@ fn fit(text: &str, width: f32, size: f32, style: Style) -> String {
     kept
 }
 
-/// What a page shows, laid out before the PDF is written.
-enum Op {
-    Text { style: Style, size: f32, x: f32, y: f32, text: String },
-    Rule { y: f32, gray: f32, width: f32 },
-    Chart { y: f32 },
+/// What a page shows, laid out before the PDF is written (points, origin
+/// at the page's bottom-left corner).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Op {
+    Text {
+        style: Style,
+        size: f32,
+        x: f32,
+        y: f32,
+        text: String,
+    },
+    Rule {
+        y: f32,
+        gray: f32,
+        width: f32,
+    },
+    Chart {
+        y: f32,
+    },
+    /// A polyline stroked in a colour.
+    Line {
+        points: Vec<(f32, f32)>,
+        rgb: [f32; 3],
+        width: f32,
+    },
+    /// A filled rectangle: left, bottom, width, height.
+    Fill {
+        x: f32,
+        y: f32,
+        w: f32,
+        h: f32,
+        rgb: [f32; 3],
+    },
+    /// A rectangle's outline.
+    Frame {
+        x: f32,
+        y: f32,
+        w: f32,
+        h: f32,
+        gray: f32,
+    },
 }
 
-struct Layout {
-    pages: Vec<Vec<Op>>,
-    y: f32,
+/// Pages being laid out, and the height the next line goes at.
+pub struct Layout {
+    pub pages: Vec<Vec<Op>>,
+    pub y: f32,
 }
+
+/// The page's size and margin, for documents that lay out their own pages.
+pub const PAGE: (f32, f32) = (PAGE_W, PAGE_H);
+pub const PAGE_MARGIN: f32 = MARGIN;
+pub const PAGE_TOP: f32 = TOP;
 
 impl Layout {
+    pub fn new() -> Self {
+        Layout { pages: vec![Vec::new()], y: PAGE_H - MARGIN - 18.0 }
+    }
+    pub fn push(&mut self, op: Op) {
+        self.page().push(op);
+    }
     fn page(&mut self) -> &mut Vec<Op> {
         if self.pages.is_empty() {
             self.pages.push(Vec::new());
@@ -131,10 +179,23 @@ impl Layout {
         let last = self.pages.len() - 1;
         &mut self.pages[last]
     }
-    fn text(&mut self, style: Style, size: f32, x: f32, y: f32, text: impl Into<String>) {
+    pub fn text(&mut self, style: Style, size: f32, x: f32, y: f32, text: impl Into<String>) {
         self.page().push(Op::Text { style, size, x, y, text: text.into() });
     }
-    fn new_page(&mut self) {
+    /// Text ending at `right`.
+    pub fn text_right(
+        &mut self,
+        style: Style,
+        size: f32,
+        right: f32,
+        y: f32,
+        text: impl Into<String>,
+    ) {
+        let text = text.into();
+        let x = right - style.font().width(&text, size);
+        self.text(style, size, x, y, text);
+    }
+    pub fn new_page(&mut self) {
         self.pages.push(Vec::new());
         self.y = TOP;
     }
@@ -174,7 +235,7 @@ fn column_positions(columns: &[Column]) -> Vec<(f32, f32)> {
 }
 
 fn lay_out(doc: &Document) -> Layout {
-    let mut l = Layout { pages: vec![Vec::new()], y: PAGE_H - MARGIN - 18.0 };
+    let mut l = Layout::new();
     l.text(Style::Bold, 18.0, MARGIN, l.y, doc.title.as_str());
     l.y -= 18.0;
     l.text(Style::Regular, 10.0, MARGIN, l.y, doc.subtitle.as_str());
@@ -201,48 +262,63 @@ fn lay_out(doc: &Document) -> Layout {
         l.text(Style::Regular, 7.0, MARGIN + chart::WIDTH - 40.0, l.y, chart.period.to.to_string());
         l.y -= 22.0;
     }
-    for section in &doc.sections {
-        let xs = column_positions(&section.columns);
-        let needed = if section.heading.is_some() { 3.0 } else { 2.0 } * ROW_H;
-        if l.y - needed < BOTTOM {
-            l.new_page();
-        }
-        if let Some(heading) = &section.heading {
-            l.text(Style::Bold, 11.0, MARGIN, l.y, heading.as_str());
-            l.y -= ROW_H + 2.0;
-        }
-        l.header(&section.columns, &xs);
-        for row in &section.rows {
-            if l.y < BOTTOM {
-                l.new_page();
-                l.header(&section.columns, &xs);
-            }
-            for ((cell, column), (cx, cw)) in row.iter().zip(&section.columns).zip(&xs) {
-                let text = fit(&cell_text(cell), cw - 4.0, TABLE_FONT, Style::Regular);
-                let tx = if column.kind == Kind::Money {
-                    cx + cw - 2.0 - text_width(&text, TABLE_FONT)
-                } else {
-                    cx + 2.0
-                };
-                let y = l.y;
-                l.text(Style::Regular, TABLE_FONT, tx, y, text);
-            }
-            let y = l.y - 4.0;
-            let width = xs.last().map_or(0.0, |(x, w)| x + w - MARGIN);
-            l.page().push(Op::Rule { y, gray: 0.85, width });
-            l.y -= ROW_H;
-        }
-        if let Some(note) = &section.note {
-            if l.y < BOTTOM {
-                l.new_page();
-            }
-            let y = l.y;
-            l.text(Style::Bold, 9.0, MARGIN, y, note.as_str());
-            l.y -= ROW_H;
-        }
-        l.y -= 10.0;
-    }
+    l.sections(&doc.sections);
     l
+}
+
+impl Layout {
+    /// Tables, each under its heading, breaking across pages with their
+    /// header rows repeated.
+    pub fn sections(&mut self, sections: &[Section]) {
+        let l = self;
+        for section in sections {
+            let xs = column_positions(&section.columns);
+            let needed = if section.heading.is_some() { 3.0 } else { 2.0 } * ROW_H;
+            if l.y - needed < BOTTOM {
+                l.new_page();
+            }
+            if let Some(heading) = &section.heading {
+                l.text(Style::Bold, 11.0, MARGIN, l.y, heading.as_str());
+                l.y -= ROW_H + 2.0;
+            }
+            l.header(&section.columns, &xs);
+            for row in &section.rows {
+                if l.y < BOTTOM {
+                    l.new_page();
+                    l.header(&section.columns, &xs);
+                }
+                for ((cell, column), (cx, cw)) in row.iter().zip(&section.columns).zip(&xs) {
+                    let text = fit(&cell_text(cell), cw - 4.0, TABLE_FONT, Style::Regular);
+                    let tx = if column.kind == Kind::Money {
+                        cx + cw - 2.0 - text_width(&text, TABLE_FONT)
+                    } else {
+                        cx + 2.0
+                    };
+                    let y = l.y;
+                    l.text(Style::Regular, TABLE_FONT, tx, y, text);
+                }
+                let y = l.y - 4.0;
+                let width = xs.last().map_or(0.0, |(x, w)| x + w - MARGIN);
+                l.page().push(Op::Rule { y, gray: 0.85, width });
+                l.y -= ROW_H;
+            }
+            if let Some(note) = &section.note {
+                if l.y < BOTTOM {
+                    l.new_page();
+                }
+                let y = l.y;
+                l.text(Style::Bold, 9.0, MARGIN, y, note.as_str());
+                l.y -= ROW_H;
+            }
+            l.y -= 10.0;
+        }
+    }
+}
+
+impl Default for Layout {
+    fn default() -> Self {
+        Self::new()
+    }
 }
 
 /// The footer of page `index` (from 0) of `pages`.
@@ -252,9 +328,19 @@ fn footer(title: &str, index: usize, pages: usize) -> String {
 
 /// The document as PDF bytes.
 pub fn render(doc: &Document) -> Result<Vec<u8>, ExportError> {
-    let layout = lay_out(doc);
+    let chart_shapes = doc.chart.as_ref().map(|chart| chart::bars(chart.period, &chart.by_day));
+    render_layout(&doc.title, &lay_out(doc), chart_shapes.as_ref())
+}
+
+/// Laid-out pages as PDF bytes, each with a footer naming `title` and the
+/// page; `chart` is what the pages' [`Op::Chart`] draw.
+pub fn render_layout(
+    title: &str,
+    layout: &Layout,
+    chart_shapes: Option<&chart::Bars>,
+) -> Result<Vec<u8>, ExportError> {
     let pages = layout.pages.len();
-    let footers: Vec<String> = (0..pages).map(|i| footer(&doc.title, i, pages)).collect();
+    let footers: Vec<String> = (0..pages).map(|i| footer(title, i, pages)).collect();
     let (mut regular, mut bold) = (GlyphSet::default(), GlyphSet::default());
     for op in layout.pages.iter().flatten() {
         if let Op::Text { style, text, .. } = op {
@@ -279,7 +365,6 @@ pub fn render(doc: &Document) -> Result<Vec<u8>, ExportError> {
     let font_refs: Vec<[Ref; 5]> =
         fonts.iter().map(|_| [alloc(), alloc(), alloc(), alloc(), alloc()]).collect();
     let mut pdf = Pdf::new();
-    let chart_shapes = doc.chart.as_ref().map(|chart| chart::bars(chart.period, &chart.by_day));
     let page_refs: Vec<(Ref, Ref)> = (0..pages).map(|_| (alloc(), alloc())).collect();
     pdf.catalog(catalog).pages(tree);
     pdf.pages(tree).kids(page_refs.iter().map(|(p, _)| *p)).count(pages as i32);
@@ -300,6 +385,7 @@ pub fn render(doc: &Document) -> Result<Vec<u8>, ExportError> {
                 Op::Text { style, size, x, y, text } => {
                     let (name, font) = font_of(*style);
                     content
+                        .set_fill_gray(0.0)
                         .begin_text()
                         .set_font(name, *size)
                         .next_line(*x, *y)
@@ -315,14 +401,37 @@ pub fn render(doc: &Document) -> Result<Vec<u8>, ExportError> {
                         .stroke();
                 }
                 Op::Chart { y } => {
-                    if let Some(shapes) = &chart_shapes {
+                    if let Some(shapes) = chart_shapes {
                         draw_chart(&mut content, shapes, *y);
                     }
+                }
+                Op::Line { points, rgb, width } => {
+                    let [r, g, b] = *rgb;
+                    content.set_stroke_rgb(r, g, b).set_line_width(*width);
+                    for (i, (x, y)) in points.iter().enumerate() {
+                        match i {
+                            0 => content.move_to(*x, *y),
+                            _ => content.line_to(*x, *y),
+                        };
+                    }
+                    content.stroke();
+                }
+                Op::Fill { x, y, w, h, rgb } => {
+                    let [r, g, b] = *rgb;
+                    content.set_fill_rgb(r, g, b).rect(*x, *y, *w, *h).fill_nonzero();
+                }
+                Op::Frame { x, y, w, h, gray } => {
+                    content
+                        .set_stroke_rgb(*gray, *gray, *gray)
+                        .set_line_width(0.75)
+                        .rect(*x, *y, *w, *h)
+                        .stroke();
                 }
             }
         }
         let (name, font) = font_of(Style::Regular);
         content
+            .set_fill_gray(0.0)
             .begin_text()
             .set_font(name, 8.0)
             .next_line(MARGIN, MARGIN - 12.0)

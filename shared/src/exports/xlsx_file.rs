@@ -117,7 +117,7 @@ impl XlsxFile {
 
 /// One row: text as strings, dates as dates, money as numbers in the
 /// currency format.
-fn write_cells(
+pub(crate) fn write_cells(
     sheet: &mut rust_xlsxwriter::Worksheet,
     r: u32,
     row: &Row,

@@ -8,7 +8,7 @@ use calamine::{Data, Reader, Xlsx};
 use export::SchedulerEvent;
 use sales_tests::december::{TENANT, records};
 use sales_tests::{TestStack, fetch, moto_sqs, token};
-use serde_json::json;
+use serde_json::{Value, json};
 
 #[tokio::test]
 async fn the_monthly_run_writes_every_tenants_previous_month() {
@@ -42,47 +42,72 @@ async fn the_monthly_run_writes_every_tenants_previous_month() {
         book.sheet_names(),
         [
             "Summary",
+            "Trend",
             "Revenue by day",
-            "Revenue by product",
             "Aging",
-            "Largest balances",
-            "Payments by method",
-            "Payments by status"
+            "Products",
+            "Top customers",
+            "Overdue balances",
+            "Failed payments",
+            "Open disputes",
+            "Definitions"
         ]
     );
     let summary = book.worksheet_range("Summary").unwrap();
-    assert_eq!(summary.get((1, 0)), Some(&Data::String("Total revenue".into())));
-    assert_eq!(summary.get((1, 1)), Some(&Data::String("600.00".into())));
+    assert_eq!(summary.get((1, 0)), Some(&Data::String("Revenue".into())));
+    assert_eq!(summary.get((1, 1)), Some(&Data::Float(600.0)), "a number, not text");
     let days = book.worksheet_range("Revenue by day").unwrap();
     assert_eq!(days.height(), 32, "a header and 31 days");
-    assert_eq!(days.get((1, 1)), Some(&Data::Float(300.0)));
+    assert_eq!(days.get((1, 2)), Some(&Data::Float(300.0)));
     let aging = book.worksheet_range("Aging").unwrap();
-    // As of Dec 31: invoice 3 (150, 21 days late) and 8 (45, 5 days late);
-    // invoice 4 (25) is due in January.
-    assert_eq!(aging.get((2, 1)), Some(&Data::String("2".into())));
-    assert_eq!(aging.get((2, 2)), Some(&Data::Float(195.0)));
-    assert_eq!(aging.get((1, 2)), Some(&Data::Float(25.0)));
+    assert_eq!(aging.height(), 5, "a header and four month ends");
+    // As of Dec 31: invoice 3 (150, 21 days late) and 8 (45, 5 days late)
+    // are 1-30 days past due; invoice 4 (25) is due in January.
+    assert_eq!(aging.get((4, 1)), Some(&Data::Float(25.0)));
+    assert_eq!(aging.get((4, 2)), Some(&Data::Float(195.0)));
 
     let pdf = fetch(reports[1]["url"].as_str().unwrap()).await;
-    let path = std::env::temp_dir().join(format!("management-{}.pdf", std::process::id()));
-    std::fs::write(&path, &pdf).unwrap();
-    let text = std::process::Command::new("pdftotext")
-        .args(["-layout"])
-        .arg(&path)
-        .arg("-")
-        .output()
-        .unwrap();
-    let text = String::from_utf8(text.stdout).unwrap();
+    let text = pdf_text(&pdf, "monthly");
     for expected in [
         "Management report 2025-12",
-        "Total revenue: 600.00",
+        "Data through:",
         "Revenue by day",
-        "Receivables aging as of 2025-12-31",
+        "Receivables aging at month end",
         "Gadget",
-        "Payments by method",
+        "Definitions",
     ] {
         assert!(text.contains(expected), "{expected:?} not in:\n{text}");
     }
+    // Every tile's value is the API's answer for December.
+    let read = token(TENANT, "sales:read");
+    let range = "from_date=2025-12-01&to_date=2025-12-31";
+    let (_, _, dashboard) =
+        stack.get(&format!("/api/v1/sales/dashboard?period=custom&{range}"), Some(&read)).await;
+    let (_, _, kpis) = stack
+        .get(&format!("/api/v1/sales/dashboard/performance?period=custom&{range}"), Some(&read))
+        .await;
+    let (_, _, payments) =
+        stack.get(&format!("/api/v1/sales/payments/statistics?{range}"), Some(&read)).await;
+    let summary = &dashboard["data"]["summary"];
+    let tiles = [
+        money(&summary["total_revenue"]),
+        summary["total_orders"].to_string(),
+        money(&summary["average_order_value"]),
+        format!("{:.2}%", summary["collection_rate"].as_f64().unwrap()),
+        money(&summary["outstanding_receivables"]),
+        format!(
+            "{:.1} days",
+            kpis["data"]["efficiency_kpis"]["days_sales_outstanding"].as_f64().unwrap()
+        ),
+        format!("{:.2}%", payments["data"]["success_metrics"]["failure_rate"].as_f64().unwrap()),
+    ];
+    let first_page = text.split('\u{c}').next().unwrap();
+    for value in tiles {
+        assert!(first_page.contains(&value), "tile {value:?} not on page 1:\n{first_page}");
+    }
+    assert!(first_page.contains("600.00"), "December's revenue");
+    let pages = render_pages(&pdf, "monthly");
+    assert_eq!(pages, 4, "tiles and revenue, aging and products, tables, definitions");
 
     // Other tenants see none of them; listing needs sales:export.
     let (_, _, other) =
@@ -165,4 +190,50 @@ async fn the_schedule_fans_out_one_message_per_tenant_and_each_message_writes_it
     assert_eq!(out["batchItemFailures"], json!([{"itemIdentifier": "not-a-report"}]));
     assert_eq!(reports(other).await, 2, "PDF and Excel");
     assert_eq!(reports(TENANT).await, 2, "PDF and Excel");
+}
+
+/// An amount of the API as the report prints it (two places, thousands
+/// grouped).
+fn money(value: &Value) -> String {
+    let amount: rust_decimal::Decimal = value.to_string().parse().expect("a JSON number");
+    sales_shared::exports::pdf_report::amount(amount)
+}
+
+/// The PDF's text (pdftotext, pages split by form feeds).
+fn pdf_text(pdf: &[u8], name: &str) -> String {
+    let path = std::env::temp_dir().join(format!("management-{name}-{}.pdf", std::process::id()));
+    std::fs::write(&path, pdf).unwrap();
+    let out = std::process::Command::new("pdftotext")
+        .arg("-layout")
+        .arg(&path)
+        .arg("-")
+        .output()
+        .unwrap();
+    std::fs::remove_file(&path).ok();
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// Renders every page to PNG under the target folder
+/// (`target/tmp/management-report/{name}-N.png`, pdftoppm); returns how
+/// many pages there were.
+fn render_pages(pdf: &[u8], name: &str) -> usize {
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("management-report");
+    std::fs::create_dir_all(&dir).unwrap();
+    let page_of = |e: &std::fs::DirEntry| {
+        let file = e.file_name().to_string_lossy().into_owned();
+        file.starts_with(&format!("{name}-")) && file.ends_with(".png")
+    };
+    for old in std::fs::read_dir(&dir).unwrap().filter_map(Result::ok).filter(page_of) {
+        std::fs::remove_file(old.path()).unwrap();
+    }
+    let path = dir.join(format!("{name}.pdf"));
+    std::fs::write(&path, pdf).unwrap();
+    let status = std::process::Command::new("pdftoppm")
+        .args(["-png", "-r", "60"])
+        .arg(&path)
+        .arg(dir.join(name))
+        .status()
+        .unwrap();
+    assert!(status.success(), "pdftoppm failed");
+    std::fs::read_dir(&dir).unwrap().filter_map(Result::ok).filter(page_of).count()
 }
