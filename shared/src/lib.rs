@@ -6,6 +6,7 @@ pub mod auth;
 pub mod aws;
 pub mod calendar;
 pub mod config;
+pub mod digests;
 pub mod envelope;
 pub mod exports;
 pub mod figures;

@@ -318,7 +318,13 @@ fn parse_condition(value: Option<&Value>) -> Result<Condition, Rejection> {
     Ok(Condition { op, value: threshold })
 }
 
-fn parse_channels(value: Option<&Value>, urls: UrlPolicy<'_>) -> Result<Vec<Channel>, Rejection> {
+/// A rule's `channels` (also a digest subscription's): 1 to
+/// [`MAX_CHANNELS`] distinct channels, each bad field named
+/// (`channels[1].url`).
+pub fn parse_channels(
+    value: Option<&Value>,
+    urls: UrlPolicy<'_>,
+) -> Result<Vec<Channel>, Rejection> {
     let Some(Value::Array(items)) = value else {
         return Err(Rejection::new("channels", "an array of channels"));
     };
