@@ -41,6 +41,8 @@ FUNCTIONS = [
     "report-scheduler",
     "export-api",
     "export-worker",
+    "digest-scheduler",
+    "digest-feedback",
     "alerts",
     "alert-evaluator",
     "alert-deliverer",

@@ -17,7 +17,8 @@ source "$HERE/local/config.sh"
 cd "$SALES_REPO_ROOT"
 
 # Packages; `alerts` holds three functions (its binaries alerts,
-# alert-evaluator, alert-deliverer), `export` three (report-scheduler, export-api, export-worker), each
+# alert-evaluator, alert-deliverer), `export` five (report-scheduler, export-api, export-worker,
+# digest-scheduler, digest-feedback), each
 # zipped apart.
 FUNCTIONS=("$@")
 ((${#FUNCTIONS[@]})) || FUNCTIONS=(dashboard orders invoices payments rollup export alerts)
@@ -44,7 +45,7 @@ binaries=()
 for function in "${FUNCTIONS[@]}"; do
   case "$function" in
     alerts) binaries+=(alerts alert-evaluator alert-deliverer) ;;
-    export) binaries+=(report-scheduler export-api export-worker) ;;
+    export) binaries+=(report-scheduler export-api export-worker digest-scheduler digest-feedback) ;;
     *) binaries+=("$function") ;;
   esac
 done

@@ -108,7 +108,7 @@ Sales Analytics is running locally.
   Explorer:  $API/docs  (Swagger UI: Authorize with the token below, then "Try it out")
   Stop with: make stop
 
-Dev token (tenant demo, scopes sales:read sales:export sales:alerts, 24 h):
+Dev token (tenant demo, scopes sales:read sales:export sales:alerts sales:reports, 24 h):
   export TOKEN=$token
 
 Try:

@@ -75,7 +75,7 @@ setsid cargo lambda watch --invoke-address 127.0.0.1 --invoke-port "$watch_port"
   >"$WORK/watch.log" 2>&1 &
 pids+=($!)
 
-TOKEN="$("$SALESCTL" token --tenant watch --scope "sales:read sales:export sales:alerts" | tail -n 1)"
+TOKEN="$("$SALESCTL" token --tenant watch --scope "sales:read sales:export sales:alerts sales:reports" | tail -n 1)"
 same_json() {
   python3 -c 'import json, sys; a, b = (json.load(open(p)) for p in sys.argv[1:3]); sys.exit(a != b)' "$1" "$2"
 }

@@ -52,6 +52,7 @@ def local_values(env, host):
         "SALES_ENV", "SALES_SOURCE_TABLE", "SALES_AGGREGATES_TABLE", "SALES_ALERTS_TABLE",
         "SALES_EXPORT_JOBS_TABLE", "SALES_EXPORTS_BUCKET", "SALES_EXPORT_LINK_TTL_SECONDS",
         "SALES_JWT_SECRET", "SALES_SECRETS_KEY_ID", "SALES_EXPORT_JOBS_PER_TENANT",
+        "SALES_DIGEST_SENDER",
     )}
     return {
         **values,
@@ -60,6 +61,8 @@ def local_values(env, host):
         "SALES_SQS_ENDPOINT": moto,
         "SALES_SNS_ENDPOINT": moto,
         "SALES_KMS_ENDPOINT": moto,
+        "SALES_SES_ENDPOINT": moto,
+        "SALES_PUBLIC_API_URL": f"http://{host}:{stack['SALES_API_PORT']}",
         "SALES_EXPORT_QUEUE_URL": f"{moto}/123456789012/sales-export-jobs",
         # AWS only: empty is unset.
         "SALES_JWT_JWKS_URL": "",
@@ -71,6 +74,8 @@ def local_values(env, host):
         "SALES_ALERTS_TOPIC_ARN": "",
         "SALES_ALERT_DELIVERY_QUEUE_URL": "",
         "SALES_ALERT_EVALUATION_QUEUE_URL": "",
+        "SALES_DIGEST_QUEUE_URL": "",
+        "SALES_SES_CONFIGURATION_SET": "",
     }
 
 

@@ -40,7 +40,7 @@ pub fn app(ctx: Arc<ApiContext>) -> Router {
         .merge(invoices::routes())
         .merge(payments::routes())
         .merge(alerts::routes())
-        .merge(export::api::routes());
+        .merge(export::api_routes());
     sales_shared::http::router::api_router(routes, ctx)
 }
 

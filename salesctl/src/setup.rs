@@ -40,6 +40,15 @@ pub async fn create_resources(
     if let (Some(url), Some(_)) = (&config.export_queue_url, &config.sqs_endpoint) {
         report.push(ensure_local_queue(config, url).await?);
     }
+    if config.ses_endpoint.is_some()
+        && let Some(mailer) = sales_shared::digests::deliver::Mailer::from_config(config).await
+    {
+        mailer
+            .verify_sender()
+            .await
+            .map_err(|message| SchemaError::Create { table: mailer.sender.clone(), message })?;
+        report.push(format!("email identity {} (DigestSender): verified", mailer.sender));
+    }
     if let (Some(alias), Some(endpoint)) = (&config.secrets_key_id, &config.kms_endpoint) {
         report.push(ensure_local_key(config, endpoint, alias).await?);
     }

@@ -41,11 +41,11 @@ pub(crate) use crate::ids::hex;
 /// to an address the egress policy refuses is a bad `channels[i].url`
 /// (`crate::outbound::connector::check_resolution`). The lookups run at
 /// once.
-pub async fn check_webhook_hosts(
-    spec: &rule::RuleSpec,
+pub async fn check_channel_hosts(
+    channels: &[rule::Channel],
     egress: &crate::outbound::EgressPolicy,
 ) -> Result<(), crate::rejection::Rejection> {
-    let checks = spec.channels.iter().enumerate().filter_map(|(i, channel)| match channel {
+    let checks = channels.iter().enumerate().filter_map(|(i, channel)| match channel {
         rule::Channel::Webhook { url } => Some(async move {
             crate::outbound::connector::check_resolution(egress, url).await.map_err(|message| {
                 crate::rejection::Rejection::new(format!("channels[{i}].url"), message)

@@ -72,7 +72,12 @@ impl Default for AuthConfig {
 
 crate::str_enum! {
     /// A permission a token grants.
-    Scope { Read => "sales:read", Export => "sales:export", Alerts => "sales:alerts" }
+    Scope {
+        Read => "sales:read",
+        Export => "sales:export",
+        Alerts => "sales:alerts",
+        Reports => "sales:reports",
+    }
 }
 
 /// Why a request was not authenticated or authorized. `Display` is the

@@ -80,11 +80,31 @@ pub struct Config {
     pub secrets_key_id: Option<String>,
     /// `SALES_KMS_ENDPOINT`: a local KMS (moto).
     pub kms_endpoint: Option<String>,
+    /// `SALES_SES_ENDPOINT`: a local SES (moto's server) instead of AWS.
+    pub ses_endpoint: Option<String>,
+    /// `SALES_DIGEST_SENDER`: the `From` address of digest emails, an
+    /// identity verified in SES; unset, digests go to webhooks only and
+    /// each email recipient's send fails with that reason.
+    pub digest_sender: Option<String>,
+    /// `SALES_SES_CONFIGURATION_SET`: the SES configuration set digest
+    /// emails are sent with (its event destination carries bounces and
+    /// complaints to the feedback function).
+    pub ses_configuration_set: Option<String>,
+    /// `SALES_DIGEST_QUEUE_URL`: the digest schedule's per-tenant fan-out;
+    /// unset, one run sends every tenant's digests.
+    pub digest_queue_url: Option<String>,
+    /// `SALES_PUBLIC_API_URL`: the API's public base URL (no trailing
+    /// slash), for the unsubscribe links of digest emails.
+    pub public_api_url: String,
     /// Where outbound requests may go: public `https://` on port 443 and
     /// the ports of `SALES_WEBHOOK_PORTS` (comma-separated); locally also
     /// 127.0.0.1 and localhost (`crate::outbound::policy`).
     pub egress: EgressPolicy,
 }
+
+/// The `From` of digest emails on the local stack (verified in moto's SES
+/// by `salesctl setup`).
+pub const LOCAL_DIGEST_SENDER: &str = "digests@sales-analytics.test";
 
 /// The cursor key of local runs and tests.
 pub const LOCAL_CURSOR_SECRET: &str = "local-cursor-secret-change-me";
@@ -131,6 +151,9 @@ fn local_default_with(name: &str, ports: impl Fn(&str) -> Option<String>) -> Opt
         }
         "SALES_S3_ENDPOINT" => format!("http://127.0.0.1:{}", port("SALES_S3_PORT", "9100")),
         "SALES_SQS_ENDPOINT" => format!("http://127.0.0.1:{}", port("SALES_MOTO_PORT", "9200")),
+        "SALES_SES_ENDPOINT" => format!("http://127.0.0.1:{}", port("SALES_MOTO_PORT", "9200")),
+        "SALES_PUBLIC_API_URL" => format!("http://127.0.0.1:{}", port("SALES_API_PORT", "9000")),
+        "SALES_DIGEST_SENDER" => LOCAL_DIGEST_SENDER.to_owned(),
         "SALES_EXPORT_QUEUE_URL" => {
             format!(
                 "http://127.0.0.1:{}/123456789012/sales-export-jobs",
@@ -270,6 +293,18 @@ impl Config {
                 });
             }
         };
+        let public_api_url = match var("SALES_PUBLIC_API_URL") {
+            None => String::new(),
+            Some(url) if url.starts_with("https://") || (local && url.starts_with("http://")) => {
+                url.trim_end_matches('/').to_owned()
+            }
+            Some(url) => {
+                return Err(ConfigError::Invalid {
+                    name: "SALES_PUBLIC_API_URL",
+                    message: format!("must be an https:// URL, got `{url}`"),
+                });
+            }
+        };
         if auth.hs256_secret.is_none() && auth.jwks_url.is_none() {
             tracing::warn!(
                 "neither SALES_JWT_JWKS_URL nor a local SALES_JWT_SECRET is set: every token is refused"
@@ -313,6 +348,11 @@ impl Config {
             secretsmanager_endpoint: var("SALES_SECRETSMANAGER_ENDPOINT"),
             secrets_key_id: var("SALES_SECRETS_KEY_ID"),
             kms_endpoint: var("SALES_KMS_ENDPOINT"),
+            ses_endpoint: var("SALES_SES_ENDPOINT"),
+            digest_sender: var("SALES_DIGEST_SENDER"),
+            ses_configuration_set: var("SALES_SES_CONFIGURATION_SET"),
+            digest_queue_url: var("SALES_DIGEST_QUEUE_URL"),
+            public_api_url,
             egress,
         })
     }
@@ -382,6 +422,9 @@ mod tests {
             "SALES_S3_ENDPOINT",
             "SALES_SQS_ENDPOINT",
             "SALES_EXPORT_QUEUE_URL",
+            "SALES_SES_ENDPOINT",
+            "SALES_PUBLIC_API_URL",
+            "SALES_DIGEST_SENDER",
         ] {
             // The defaults, whatever ports this process's environment sets.
             assert_eq!(local_default_with(name, |_| None), stack.get(name).cloned(), "{name}");

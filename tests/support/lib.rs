@@ -21,6 +21,9 @@ pub const SECRET: &str = "integration-test-secret";
 /// The local KMS key's alias (infra/local/config.sh sets the same).
 pub const SECRETS_KEY_ALIAS: &str = "alias/sales-analytics-secrets";
 
+/// The API base of the tests' unsubscribe links.
+pub const PUBLIC_API_URL: &str = "http://127.0.0.1:9000";
+
 static COUNTER: AtomicU32 = AtomicU32::new(0);
 
 /// One test's private stack: its own tables, clock and routers.
@@ -50,20 +53,25 @@ pub fn test_config(prefix: &str, now: &str) -> Config {
         ("SALES_CURSOR_SECRET", "integration-test-cursor-key".to_owned()),
         // moto's KMS seals webhook secrets (`salesctl setup` makes the key).
         ("SALES_SECRETS_KEY_ID", SECRETS_KEY_ALIAS.to_owned()),
+        // Digest emails' unsubscribe links point at the local API.
+        ("SALES_PUBLIC_API_URL", PUBLIC_API_URL.to_owned()),
     ]);
     if let Ok(s3) = std::env::var("SALES_S3_ENDPOINT") {
         vars.insert("SALES_S3_ENDPOINT", s3);
     }
     if let Some(moto) = moto {
-        // moto's one server answers SQS, SNS, KMS and the Lambda API.
+        // moto's one server answers SQS, SNS, KMS, SES and the Lambda API.
         for name in [
             "SALES_SQS_ENDPOINT",
             "SALES_SNS_ENDPOINT",
             "SALES_KMS_ENDPOINT",
+            "SALES_SES_ENDPOINT",
             "SALES_LAMBDA_ENDPOINT",
         ] {
             vars.insert(name, moto.clone());
         }
+        // The digests' sender, verified in moto's SES by `salesctl setup`.
+        vars.insert("SALES_DIGEST_SENDER", sales_shared::config::LOCAL_DIGEST_SENDER.to_owned());
         vars.insert("SALES_EXPORT_QUEUE_URL", format!("{moto}/123456789012/{prefix}-export-jobs"));
     }
     Config::from_lookup(|name| vars.get(name).cloned()).expect("the test configuration is valid")
@@ -127,7 +135,13 @@ impl TestStack {
 
     /// Loads, then waits like `salesctl load --wait` while pumping.
     pub async fn load_and_apply(&mut self, tenant: &str, lines: &[Value]) -> LoadSummary {
-        let summary = self.load(tenant, lines).await;
+        let text: String = lines.iter().map(|l| format!("{l}\n")).collect();
+        self.load_text_and_apply(tenant, &text).await
+    }
+
+    /// [`Self::load_and_apply`] of JSON Lines text.
+    pub async fn load_text_and_apply(&mut self, tenant: &str, text: &str) -> LoadSummary {
+        let summary = self.load_text(tenant, text).await;
         self.pump().await;
         salesctl::load::wait_for_rollups(
             &self.dynamo,

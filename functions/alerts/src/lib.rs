@@ -49,7 +49,7 @@ sales_shared::http_function_routes!(table);
 async fn spec_of(ctx: &ApiContext, body: &[u8]) -> Result<RuleSpec, ApiError> {
     let spec = parse_rule(body, UrlPolicy::Egress(&ctx.egress))
         .map_err(|e| ApiError::parameter(&e.field, e.rule))?;
-    sales_shared::alerts::check_webhook_hosts(&spec, &ctx.egress)
+    sales_shared::alerts::check_channel_hosts(&spec.channels, &ctx.egress)
         .await
         .map_err(|e| ApiError::parameter(&e.field, e.rule))?;
     Ok(spec)

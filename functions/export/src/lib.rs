@@ -16,7 +16,26 @@
 //! itself.
 
 pub mod api;
+pub mod digests;
 pub mod jobs;
+pub mod subscriptions;
+
+/// The export API function's routes: exports, export jobs, digest
+/// subscriptions and the unsubscribe link.
+pub fn api_routes() -> axum::Router<std::sync::Arc<sales_shared::http::ApiContext>> {
+    api::routes().merge(subscriptions::routes())
+}
+
+/// The paths [`api_routes`] serves.
+pub fn api_paths() -> Vec<&'static str> {
+    [api::paths(), subscriptions::paths()].concat()
+}
+
+/// The export API function's whole router ([`api_routes`] with the shared
+/// fallbacks and limits).
+pub fn api_router(ctx: std::sync::Arc<sales_shared::http::ApiContext>) -> axum::Router {
+    sales_shared::http::router::api_router(api_routes(), ctx)
+}
 
 use aws_lambda_events::eventbridge::EventBridgeEvent;
 use aws_lambda_events::sqs::{SqsBatchResponse, SqsEvent};

@@ -265,22 +265,7 @@ impl<'a> AlertStore<'a> {
         cap: usize,
     ) -> Result<Option<Rule>, StoreError> {
         let slots = self.slots();
-        if slots.holders().await?.is_none() {
-            slots.seed(&self.rule_ids().await?).await?;
-        }
-        // Slots run on the wall clock (a pinned API clock stands still).
-        let wall = chrono::Utc::now();
-        let mut taken = slots.take(id, cap, wall).await?;
-        if !taken {
-            let existing = async |held: &[String]| {
-                let ids = self.rule_ids().await?;
-                Ok(held.iter().filter(|id| ids.contains(id)).cloned().collect())
-            };
-            if slots.reclaim(wall, existing).await? {
-                taken = slots.take(id, cap, wall).await?;
-            }
-        }
-        if !taken {
+        if !slots.take_or_reclaim(id, cap, || self.rule_ids()).await? {
             return Ok(None);
         }
         match self.create(id, spec, secret, now).await {

@@ -38,18 +38,26 @@ pub fn parse_time(field: &str, text: &str) -> Result<NaiveTime, Rejection> {
     })
 }
 
+/// The weekdays as the API writes them, Monday first.
+const WEEKDAYS: [(&str, Weekday); 7] = [
+    ("monday", Weekday::Mon),
+    ("tuesday", Weekday::Tue),
+    ("wednesday", Weekday::Wed),
+    ("thursday", Weekday::Thu),
+    ("friday", Weekday::Fri),
+    ("saturday", Weekday::Sat),
+    ("sunday", Weekday::Sun),
+];
+
+/// A weekday as the API writes it (`monday`).
+pub fn weekday_name(day: Weekday) -> &'static str {
+    WEEKDAYS[day.num_days_from_monday() as usize % 7].0
+}
+
 /// `monday` ... `sunday`.
 pub fn parse_weekday(field: &str, text: &str) -> Result<Weekday, Rejection> {
-    const DAYS: [(&str, Weekday); 7] = [
-        ("monday", Weekday::Mon),
-        ("tuesday", Weekday::Tue),
-        ("wednesday", Weekday::Wed),
-        ("thursday", Weekday::Thu),
-        ("friday", Weekday::Fri),
-        ("saturday", Weekday::Sat),
-        ("sunday", Weekday::Sun),
-    ];
-    DAYS.iter()
+    WEEKDAYS
+        .iter()
         .find(|(name, _)| *name == text)
         .map(|(_, day)| *day)
         .ok_or_else(|| Rejection::new(field, format!("must be monday to sunday, got `{text}`")))

@@ -5,7 +5,7 @@
 use chrono::NaiveTime;
 use serde_json::{Map, Value};
 
-use super::schedule::{Cadence, monthly, parse_time, parse_weekday};
+use super::schedule::{Cadence, monthly, parse_time, parse_weekday, weekday_name};
 use crate::alerts::rule::{Channel, UrlPolicy, parse_channels};
 use crate::records::StrEnum;
 use crate::rejection::Rejection;
@@ -98,6 +98,25 @@ pub fn parse_subscription(body: &[u8], urls: UrlPolicy<'_>) -> Result<Subscripti
     Ok(SubscriptionSpec { digest, recipients, channels, time, cadence })
 }
 
+impl serde::Serialize for SubscriptionSpec {
+    /// The fields the API takes, as it takes them (a stored subscription
+    /// is this JSON, read back by [`parse_subscription`]).
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = serializer.serialize_map(None)?;
+        map.serialize_entry("digest", self.digest.as_str())?;
+        map.serialize_entry("recipients", &self.recipients)?;
+        map.serialize_entry("channels", &self.channels)?;
+        map.serialize_entry("time", &self.time.format("%H:%M").to_string())?;
+        match self.cadence {
+            Cadence::Daily => {}
+            Cadence::Weekly(day) => map.serialize_entry("weekday", weekday_name(day))?,
+            Cadence::Monthly(day) => map.serialize_entry("day_of_month", &day)?,
+        }
+        map.end()
+    }
+}
+
 fn text<'a>(object: &'a Map<String, Value>, name: &str) -> Option<&'a str> {
     object.get(name).and_then(Value::as_str)
 }
@@ -169,6 +188,11 @@ mod tests {
         .unwrap();
         assert_eq!(monthly.cadence, Cadence::Monthly(2));
         assert!(monthly.recipients.is_empty());
+        // Stored as the JSON the API takes, and read back the same.
+        for spec in [spec, monthly] {
+            let stored = serde_json::to_value(&spec).unwrap();
+            assert_eq!(parse(stored.clone()).unwrap(), spec, "{stored}");
+        }
     }
 
     #[test]

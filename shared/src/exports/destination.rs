@@ -31,6 +31,28 @@ impl Destination {
         }
     }
 
+    /// Writes `bytes` at `key`, to download as `filename` (a rerun
+    /// overwrites the same key).
+    pub async fn put(
+        &self,
+        key: &str,
+        filename: &str,
+        content_type: &str,
+        bytes: Vec<u8>,
+    ) -> Result<(), ExportError> {
+        self.s3
+            .put_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .content_type(content_type)
+            .content_disposition(super::upload::attachment(filename))
+            .body(aws_sdk_s3::primitives::ByteStream::from(bytes))
+            .send()
+            .await
+            .map_err(|e| super::upload::s3_error("PutObject", e))?;
+        Ok(())
+    }
+
     /// A fresh presigned link to `key`, downloading as `filename`.
     pub async fn link(
         &self,

@@ -42,6 +42,8 @@ pub struct ApiContext {
     /// The most export jobs a tenant may have queued or running.
     pub export_jobs_per_tenant: usize,
     pub cursors: crate::paging::CursorSigner,
+    /// Reads the digests' one-click unsubscribe tokens.
+    pub unsubscribe: crate::digests::unsubscribe::UnsubscribeSigner,
     /// Seals new rules' webhook signing secrets.
     #[cfg(feature = "alerts")]
     pub secrets: crate::alerts::sealed::SecretBox,
@@ -65,6 +67,9 @@ impl ApiContext {
             export_jobs_per_tenant: config.export_jobs_per_tenant,
             sync_read_budget: config.sync_read_budget,
             cursors: crate::paging::CursorSigner::new(
+                config.cursor_secret.expose_secret().as_bytes(),
+            ),
+            unsubscribe: crate::digests::unsubscribe::UnsubscribeSigner::new(
                 config.cursor_secret.expose_secret().as_bytes(),
             ),
             #[cfg(feature = "alerts")]

@@ -14,13 +14,11 @@ pub mod pdf;
 pub mod tiles;
 mod xlsx;
 
-use aws_sdk_s3::primitives::ByteStream;
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 
 pub use figures::{ManagementFigures, gather};
 
 use crate::exports::run::Destination;
-use crate::exports::upload::{attachment, s3_error};
 use crate::exports::{ExportError, Format};
 use crate::periods::{DateRange, month_range};
 use crate::records::TenantSettings;
@@ -118,17 +116,7 @@ pub async fn write_management_report(
     for (format, bytes) in [(Format::Pdf, pdf), (Format::Excel, xlsx)] {
         let key = report_key(tenant, month, format);
         let filename = format!("management-report-{}.{}", month_label(month), format.extension());
-        destination
-            .s3
-            .put_object()
-            .bucket(&destination.bucket)
-            .key(&key)
-            .content_type(format.content_type())
-            .content_disposition(attachment(&filename))
-            .body(ByteStream::from(bytes))
-            .send()
-            .await
-            .map_err(|e| s3_error("PutObject", e))?;
+        destination.put(&key, &filename, format.content_type(), bytes).await?;
         keys.push(key);
     }
     Ok(keys)

@@ -73,6 +73,34 @@ impl<'a> Slots<'a> {
         Ok(unless_condition_failed(result)?.is_some())
     }
 
+    /// Takes a slot for `id` as [`Slots::take`] does, for holders whose
+    /// ids `all_ids` lists: the item is seeded from them when it does not
+    /// exist yet (holders made before slots were), and at the cap the
+    /// slots of ids no longer listed are reclaimed and the take tried once
+    /// more. Slots run on the wall clock (a pinned API clock stands still).
+    pub async fn take_or_reclaim<Ids>(
+        &self,
+        id: &str,
+        cap: usize,
+        all_ids: impl Fn() -> Ids,
+    ) -> Result<bool, StoreError>
+    where
+        Ids: std::future::Future<Output = Result<Vec<String>, StoreError>>,
+    {
+        if self.holders().await?.is_none() {
+            self.seed(&all_ids().await?).await?;
+        }
+        let wall = chrono::Utc::now();
+        if self.take(id, cap, wall).await? {
+            return Ok(true);
+        }
+        let existing = async |held: &[String]| {
+            let ids = all_ids().await?;
+            Ok(held.iter().filter(|id| ids.contains(id)).cloned().collect())
+        };
+        Ok(self.reclaim(wall, existing).await? && self.take(id, cap, wall).await?)
+    }
+
     /// Frees the slot `id` holds (nothing if it holds none).
     pub async fn free(&self, id: &str) -> Result<(), StoreError> {
         self.drop_ids(&[id.to_owned()]).await

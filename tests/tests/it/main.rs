@@ -5,6 +5,7 @@
 mod alerts;
 mod dashboard_end_to_end;
 mod dashboard_endpoints;
+mod digests;
 mod exactly_once;
 mod export_jobs;
 mod exports;

@@ -59,7 +59,7 @@ fn served_paths() -> BTreeSet<&'static str> {
         invoices::paths(),
         payments::paths(),
         alerts::paths(),
-        export::api::paths(),
+        export::api_paths(),
     ]
     .into_iter()
     .flatten()
@@ -111,7 +111,15 @@ fn every_operation_documents_the_errors_any_request_can_get() {
         let success =
             ["200", "201", "202", "204"].into_iter().find(|s| responses.get(*s).is_some());
         assert!(success.is_some(), "{method} {path}: no success answer documented");
-        for status in ["400", "401", "403", "413", "414", "431", "500"] {
+        // The unsubscribe link's operations take no bearer token.
+        let public =
+            operation.get("security").and_then(|s| s.as_sequence()).is_some_and(Vec::is_empty);
+        let statuses: &[&str] = if public {
+            &["400", "413", "414", "431", "500"]
+        } else {
+            &["400", "401", "403", "413", "414", "431", "500"]
+        };
+        for &status in statuses {
             let response =
                 responses.get(status).unwrap_or_else(|| panic!("{method} {path}: no {status}"));
             let response = resolve(&doc, response);
@@ -147,6 +155,13 @@ async fn the_routers_serve_exactly_the_documented_methods() {
     for (path, method) in operations(&doc).into_keys() {
         documented.entry(path).or_default().insert(method);
     }
+    let public: BTreeSet<String> = operations(&doc)
+        .into_iter()
+        .filter(|(_, op)| {
+            op.get("security").and_then(|s| s.as_sequence()).is_some_and(Vec::is_empty)
+        })
+        .map(|((path, _), _)| path)
+        .collect();
     for (path, methods) in &documented {
         let mut served = BTreeSet::new();
         for method in METHODS {
@@ -165,6 +180,13 @@ async fn the_routers_serve_exactly_the_documented_methods() {
                     expected.insert("head".to_owned());
                 }
                 assert_eq!(allowed, expected, "{method} {path}: Allow lists the path's methods");
+            } else if public.contains(path) {
+                // Served without a token: the handler wants its link's.
+                assert_eq!(status, 400, "{method} {path}: {body}");
+                if method != "head" {
+                    assert_eq!(body["error"]["parameter"], "token", "{method} {path}: {body}");
+                }
+                served.insert(method.to_owned());
             } else {
                 // Served: the request reached the handler, which wants a token.
                 assert_eq!(status, 401, "{method} {path}: {body}");
@@ -187,12 +209,16 @@ async fn the_routers_serve_exactly_the_documented_methods() {
         ("invoices", invoices::router(ctx.clone()), invoices::paths()),
         ("payments", payments::router(ctx.clone()), payments::paths()),
         ("alerts", alerts::router(ctx.clone()), alerts::paths()),
-        ("export-api", export::api::router(ctx.clone()), export::api::paths()),
+        ("export-api", export::api_router(ctx.clone()), export::api_paths()),
     ];
     for (name, router, own) in &functions {
         for path in documented.keys() {
             let (status, _, body) = call(router, "get", path, None).await;
-            let expected = if own.contains(&path.as_str()) { 401 } else { 404 };
+            let expected = match (own.contains(&path.as_str()), public.contains(path)) {
+                (false, _) => 404,
+                (true, true) => 400,
+                (true, false) => 401,
+            };
             assert_eq!(status, expected, "{name} router, GET {path}: {body}");
         }
     }
@@ -210,7 +236,7 @@ fn accepted_names(body: &Value) -> BTreeSet<String> {
 #[tokio::test]
 async fn every_operation_documents_exactly_the_parameters_its_handler_accepts() {
     let stack = TestStack::new("openapi-params", "2025-12-17T12:00:00Z").await;
-    let both = token("t1", "sales:read sales:export sales:alerts");
+    let both = token("t1", "sales:read sales:export sales:alerts sales:reports");
     let doc = document();
     for ((path, method), operation) in operations(&doc) {
         let documented: BTreeSet<String> = operation

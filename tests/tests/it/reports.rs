@@ -106,6 +106,13 @@ async fn the_monthly_run_writes_every_tenants_previous_month() {
         assert!(first_page.contains(&value), "tile {value:?} not on page 1:\n{first_page}");
     }
     assert!(first_page.contains("600.00"), "December's revenue");
+    // The last page holds the tiles' values as the API writes them (no
+    // thousands separators), the dashboard's revenue of the month first.
+    let last_page = text.split('\u{c}').rfind(|p| !p.trim().is_empty()).unwrap();
+    let revenue = sales_tests::dec(&summary["total_revenue"]);
+    let line =
+        last_page.lines().find(|l| l.starts_with("summary.total_revenue")).unwrap_or_default();
+    assert!(line.contains(&format!("{revenue:.2}")), "{revenue} not in {line:?}:\n{last_page}");
     let pages = render_pages(&pdf, "monthly");
     assert_eq!(pages, 4, "tiles and revenue, aging and products, tables, definitions");
 

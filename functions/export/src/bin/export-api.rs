@@ -3,5 +3,5 @@
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    sales_shared::http::run_http_function(export::api::router).await
+    sales_shared::http::run_http_function(export::api_router).await
 }

@@ -80,6 +80,15 @@ pub fn lay_out(figures: &ManagementFigures, stamp: &Stamp) -> Layout {
         l.text(Style::Regular, 8.0, PAGE_MARGIN + 150.0, l.y, *definition);
         l.y -= 13.0;
     }
+    // The tiles' values as the API's JSON writes them, to find them there.
+    l.y -= 10.0;
+    l.text(Style::Bold, 9.0, PAGE_MARGIN, l.y, "This month's figures as the API gives them");
+    l.y -= 14.0;
+    for tile in &figures.tiles {
+        l.text(Style::Regular, 8.0, PAGE_MARGIN, l.y, tile.field);
+        l.text(Style::Regular, 8.0, PAGE_MARGIN + 190.0, l.y, tile.unit.api_text(tile.value()));
+        l.y -= 13.0;
+    }
     l
 }
 

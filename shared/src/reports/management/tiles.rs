@@ -21,6 +21,18 @@ pub enum Unit {
     Days,
 }
 
+impl Unit {
+    /// A value as the API's JSON writes it (money and rates with two
+    /// places, days with one, counts whole), without thousands separators.
+    pub fn api_text(self, value: Decimal) -> String {
+        match self {
+            Unit::Money | Unit::Percent => format!("{:.2}", round(value, 2)),
+            Unit::Days => format!("{:.1}", round(value, 1)),
+            Unit::Count => format!("{:.0}", round(value, 0)),
+        }
+    }
+}
+
 /// Months a tile holds: the same month a year before, the eleven between,
 /// and the month itself (oldest first).
 pub const MONTHS: usize = 13;
