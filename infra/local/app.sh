@@ -126,6 +126,9 @@ Export jobs (any range, in the background; the local worker runs them):
   curl -s -X POST -H "Authorization: Bearer \$TOKEN" -H "Content-Type: application/json" -d '{"dataset": "orders", "format": "csv", "from_date": "2022-01-01", "to_date": "2025-12-31"}' "$API/api/v1/sales/exports"
   curl -s -H "Authorization: Bearer \$TOKEN" "$API/api/v1/sales/exports"
 Monthly management report: $SALESCTL report --tenant demo, then $API/api/v1/sales/reports
+Digests (sales:reports; emails land in moto's SES, README "Digests"):
+  curl -s -X POST -H "Authorization: Bearer \$TOKEN" -H "Content-Type: application/json" -d '{"digest": "aging_weekly", "recipients": ["finance@example.com"], "time": "09:00", "weekday": "monday"}' "$API/api/v1/sales/subscriptions"
+  $SALESCTL digests run --tenant demo --at <the next Monday, 09:00 New York, in UTC>
 Every endpoint with its parameters: docs/api.md
 MSG
 }

@@ -10,10 +10,13 @@
 //! subscription's deliveries.
 
 use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, Mutex};
 
 use aws_lambda_events::sns::SnsEvent;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
+use export::digests::DigestEvent;
 use mail_parser::{MessageParser, MimeHeaders};
+use sales_shared::alerts::signature;
 use sales_tests::{PUBLIC_API_URL, TestStack, token};
 use serde_json::{Value, json};
 
@@ -284,4 +287,105 @@ async fn a_weekly_aging_digest_is_sent_once_at_nine_local_across_dst_then_bounce
     let (status, _, _) =
         stack.get(&format!("{SUBSCRIPTIONS}/{id}"), Some(&token("other", "sales:reports"))).await;
     assert_eq!(status, 404);
+}
+
+/// A webhook receiver on loopback: each request's signature header and body.
+async fn receiver() -> (String, Arc<Mutex<Vec<(String, String)>>>) {
+    let received: Arc<Mutex<Vec<(String, String)>>> = Arc::default();
+    let kept = received.clone();
+    let app = axum::Router::new().route(
+        "/hook",
+        axum::routing::post(move |headers: axum::http::HeaderMap, body: String| {
+            let kept = kept.clone();
+            async move {
+                let header = headers.get(signature::HEADER).and_then(|v| v.to_str().ok());
+                kept.lock().expect("lock").push((header.unwrap_or_default().to_owned(), body));
+                axum::http::StatusCode::OK
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let url = format!("http://{}/hook", listener.local_addr().expect("addr"));
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    (url, received)
+}
+
+/// The schedule with a digest queue (as in AWS): one message per tenant,
+/// each run by the same function; a message delivered twice sends nothing
+/// more. The monthly management digest carries the previous month's
+/// figures to its webhook (signed with the subscription's secret) and its
+/// recipient (the management report's PDF attached).
+#[tokio::test]
+async fn the_hourly_schedule_fans_out_per_tenant_and_a_monthly_digest_reaches_email_and_webhook() {
+    use sales_tests::december::{TENANT as DECEMBER, records};
+    let mut stack = TestStack::new("digest-fan-out", "2026-01-01T12:00:00Z").await;
+    stack.load_and_apply(DECEMBER, &records()).await;
+    let (hook, received) = receiver().await;
+    let to = address("lead");
+    let body = json!({"digest": "management_monthly", "recipients": [to], "time": "08:00",
+        "day_of_month": 2, "channels": [{"type": "webhook", "url": hook}]});
+    let reports = token(DECEMBER, "sales:read sales:reports");
+    let (status, _, created) = stack.send("POST", SUBSCRIPTIONS, Some(&reports), Some(&body)).await;
+    assert_eq!(status, 201, "{created}");
+    let secret = created["data"]["secret"].as_str().expect("a secret").to_owned();
+
+    let mut config = stack.config.clone();
+    let sqs = sales_tests::moto_sqs(&config).await;
+    let queue_name = format!("digests-{}", config.aggregates_table);
+    let queue = sqs.create_queue().queue_name(queue_name).send().await.expect("queue");
+    let url = queue.queue_url.expect("url");
+    config.digest_queue_url = Some(url.clone());
+    let ctx = export::digests::SchedulerContext::from_config(&config).await;
+    // UTC tenant: January 2nd, 08:00 is its hour.
+    let schedule: DigestEvent = serde_json::from_value(json!({"source": "aws.events",
+        "detail-type": "Scheduled Event", "detail": {"at": "2026-01-02T08:00:00Z"}}))
+    .expect("an EventBridge event");
+    let out = export::digests::run(&ctx, schedule).await.expect("fan-out");
+    assert_eq!(out, json!({"queued": 1}));
+    assert!(received.lock().unwrap().is_empty(), "the fan-out sends nothing itself");
+
+    let messages = sqs
+        .receive_message()
+        .queue_url(&url)
+        .max_number_of_messages(10)
+        .wait_time_seconds(1)
+        .send()
+        .await
+        .expect("receive")
+        .messages
+        .unwrap_or_default();
+    assert_eq!(messages.len(), 1, "one message per tenant");
+    let event = json!({"Records": [{"messageId": messages[0].message_id(),
+        "body": messages[0].body(), "eventSource": "aws:sqs"}]});
+    for _ in 0..2 {
+        let event: DigestEvent = serde_json::from_value(event.clone()).expect("an SQS event");
+        let answer = export::digests::run(&ctx, event).await.expect("the tenant's run");
+        assert_eq!(answer["batchItemFailures"], json!([]), "{answer}");
+    }
+
+    let hooks = received.lock().unwrap().clone();
+    assert_eq!(hooks.len(), 1, "one digest.sent for the period: {hooks:?}");
+    let (header, sent) = &hooks[0];
+    let now = Utc::now().timestamp();
+    assert!(signature::verify(&secret, header, sent.as_bytes(), now, 300), "{header}");
+    let sent: Value = serde_json::from_str(sent).expect("JSON");
+    assert_eq!((&sent["type"], &sent["period"]), (&json!("digest.sent"), &json!("2026-01")));
+    let (_, _, dashboard) = stack
+        .get(
+            "/api/v1/sales/dashboard?period=custom&from_date=2025-12-01&to_date=2025-12-31",
+            Some(&reports),
+        )
+        .await;
+    let revenue = sales_tests::dec(&dashboard["data"]["summary"]["total_revenue"]);
+    assert_eq!(sales_tests::dec(&sent["figures"]["summary.total_revenue"]), revenue, "{sent}");
+    let pdf = sales_tests::fetch(sent["report_url"].as_str().expect("a link")).await;
+    assert!(pdf.starts_with(b"%PDF-"));
+
+    let raw = messages_to(&stack, &to).await;
+    assert_eq!(raw.len(), 1, "one email for the period");
+    let message = MessageParser::default().parse(&raw[0]).expect("MIME");
+    assert_eq!(message.subject(), Some("Management report 2025-12"));
+    let html = message.body_html(0).expect("HTML").into_owned();
+    assert!(html.contains(&format!("{revenue:.2}")), "{revenue} not in:\n{html}");
+    assert!(message.attachment(0).is_some_and(|a| a.contents().starts_with(b"%PDF-")));
 }
