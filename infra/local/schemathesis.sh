@@ -65,6 +65,7 @@ checks=(
   ignored_auth
 )
 args=(
+  --config-file "$HERE/schemathesis.toml"
   run "$SALES_REPO_ROOT/docs/openapi.yaml"
   --url "http://127.0.0.1:$SALES_API_PORT"
   --header "Authorization: Bearer $token"
