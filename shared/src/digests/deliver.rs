@@ -159,9 +159,14 @@ pub async fn run_tenant(
     for subscription in store.subscriptions().await? {
         let spec = &subscription.spec;
         let window = Duration::hours(CATCH_UP_HOURS);
-        let Some(slot) =
-            due(spec.cadence, spec.time, settings.tz(), now, window, subscription.created())
-        else {
+        let Some(slot) = due(
+            spec.cadence,
+            spec.time,
+            settings.tz(),
+            now,
+            window,
+            since(subscription.created(), now),
+        ) else {
             continue;
         };
         let fresh = SendRecord {
@@ -191,6 +196,15 @@ pub async fn run_tenant(
         Some(e) => Err(e),
         None => Ok(outcomes),
     }
+}
+
+/// The earliest slot a run at `now` may send: none before the
+/// subscription was created (made at 09:10, it does not send that day's
+/// 09:00 digest), unless the run is of a moment before it was: an
+/// operator replaying that moment (`salesctl digests run --at`) gets what
+/// the subscription would have sent then.
+fn since(created: DateTime<Utc>, now: DateTime<Utc>) -> DateTime<Utc> {
+    if now >= created { created } else { DateTime::<Utc>::MIN_UTC }
 }
 
 /// The S3 key of a send's PDF.
@@ -382,6 +396,27 @@ async fn email(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_live_run_sends_nothing_due_before_creation_and_a_replay_of_the_past_does() {
+        use super::super::schedule::{Cadence, due};
+        let created: DateTime<Utc> = "2026-03-02T14:10:00Z".parse().unwrap();
+        let nine = chrono::NaiveTime::from_hms_opt(9, 0, 0).unwrap();
+        let ny = chrono_tz::America::New_York;
+        let window = Duration::hours(CATCH_UP_HOURS);
+        let at = |t: &str| -> DateTime<Utc> { t.parse().unwrap() };
+        // Made at 09:10 New York: that day's 09:00 digest is not sent by the
+        // 10:00 run, the next day's is.
+        let live = at("2026-03-02T15:00:00Z");
+        assert_eq!(due(Cadence::Daily, nine, ny, live, window, since(created, live)), None);
+        let next = at("2026-03-03T14:00:00Z");
+        let slot = due(Cadence::Daily, nine, ny, next, window, since(created, next)).unwrap();
+        assert_eq!(slot.period, "2026-03-03");
+        // A run of a moment before the subscription existed replays it.
+        let replay = at("2026-03-01T14:00:00Z");
+        let slot = due(Cadence::Daily, nine, ny, replay, window, since(created, replay)).unwrap();
+        assert_eq!(slot.period, "2026-03-01");
+    }
 
     #[test]
     fn tenant_ids_become_valid_ses_tag_values() {

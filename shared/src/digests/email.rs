@@ -91,16 +91,18 @@ pub fn html(content: &DigestContent, attachment: Attachment<'_>, unsubscribe: &s
     for row in content.figures.chunks(3) {
         h.push_str("<tr>");
         for f in row {
+            // The value on a line of its own: short enough for any
+            // transfer encoding to keep it whole in the raw message.
             h.push_str(&format!(
-                "<td class=\"tile\" data-field=\"{}\" style=\"width:33%;background:#f0f4f8;border-radius:4px;padding:12px;vertical-align:top\">\
-                 <div style=\"font-size:12px;color:#52606d\">{}</div>\
-                 <div class=\"value\" style=\"font-size:20px;font-weight:bold;margin-top:4px\">{}</div></td>",
+                "<td class=\"tile\" data-field=\"{}\" style=\"width:33%;background:#f0f4f8;border-radius:4px;padding:12px;vertical-align:top\">\n\
+                 <div style=\"font-size:12px;color:#52606d\">{}</div>\n\
+                 <div class=\"value\" style=\"font-size:20px;font-weight:bold;margin-top:4px\">\n{}\n</div></td>\n",
                 escape(f.field),
                 escape(f.label),
                 escape(&f.text(&content.currency)),
             ));
         }
-        h.push_str("</tr>");
+        h.push_str("</tr>\n");
     }
     h.push_str("</table>");
     for section in &content.sections {
@@ -266,6 +268,8 @@ mod tests {
         assert!(raw.contains("aging-weekly-2026-03-09.pdf"));
         let html = html(&content(), Attachment::Pdf, envelope.unsubscribe);
         assert!(html.contains("1234567.50 EUR"), "the API's figure as written");
+        // Whole in the raw message too, whatever the parts' encoding.
+        assert!(raw.contains("\r\n1234567.50 EUR\r\n"), "{raw}");
         assert!(html.contains("&lt;Acme &amp; Sons&gt;"), "names escaped");
         let linked = Attachment::Link { url: "https://s3/x.pdf?sig", expires: envelope.date };
         let without = String::from_utf8(message(&content(), &envelope, linked).unwrap()).unwrap();
