@@ -193,6 +193,8 @@ async fn a_weekly_aging_digest_is_sent_once_at_nine_local_across_dst_then_bounce
     let pdf = message.attachment(0).expect("an attachment");
     assert_eq!(pdf.content_type().map(|c| c.ctype()), Some("application"));
     assert!(pdf.contents().starts_with(b"%PDF-"), "a PDF");
+    let pdf_text = super::reports::pdf_text(pdf.contents(), "aging-digest");
+    assert!(pdf_text.contains("Receivables aging at 2026-03-01"), "a readable PDF:\n{pdf_text}");
     assert_eq!(
         message.header_raw("List-Unsubscribe-Post").map(str::trim),
         Some("List-Unsubscribe=One-Click")

@@ -207,7 +207,7 @@ fn money(value: &Value) -> String {
 }
 
 /// The PDF's text (pdftotext, pages split by form feeds).
-fn pdf_text(pdf: &[u8], name: &str) -> String {
+pub(crate) fn pdf_text(pdf: &[u8], name: &str) -> String {
     let path = std::env::temp_dir().join(format!("management-{name}-{}.pdf", std::process::id()));
     std::fs::write(&path, pdf).unwrap();
     let out = std::process::Command::new("pdftotext")
