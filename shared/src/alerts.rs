@@ -27,12 +27,17 @@ pub fn new_id(prefix: &str) -> String {
     format!("{prefix}_{}", crate::ids::random_hex(16))
 }
 
-/// Whether `id` has the form of a rule id [`new_id`] makes.
-pub fn is_rule_id(id: &str) -> bool {
-    id.strip_prefix(RULE_ID_PREFIX).and_then(|rest| rest.strip_prefix('_')).is_some_and(|digits| {
+/// Whether `id` has the form [`new_id`] makes with `prefix`.
+pub fn is_id_of(prefix: &str, id: &str) -> bool {
+    id.strip_prefix(prefix).and_then(|rest| rest.strip_prefix('_')).is_some_and(|digits| {
         digits.len() == 32
             && digits.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
     })
+}
+
+/// Whether `id` has the form of a rule id [`new_id`] makes.
+pub fn is_rule_id(id: &str) -> bool {
+    is_id_of(RULE_ID_PREFIX, id)
 }
 
 pub(crate) use crate::ids::hex;

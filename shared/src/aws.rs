@@ -81,6 +81,28 @@ pub async fn sqs(config: &Config) -> aws_sdk_sqs::Client {
     aws_sdk_sqs::Client::from_conf(builder.build())
 }
 
+/// An SNS client (moto's server in the tests: `SALES_SNS_ENDPOINT`).
+#[cfg(feature = "alerts")]
+pub async fn sns(config: &Config) -> aws_sdk_sns::Client {
+    let shared = sdk_config(config).await;
+    let mut builder = aws_sdk_sns::config::Builder::from(&shared);
+    if let Some(endpoint) = &config.sns_endpoint {
+        builder = builder.endpoint_url(endpoint);
+    }
+    aws_sdk_sns::Client::from_conf(builder.build())
+}
+
+/// An SES client (moto's server locally: `SALES_SES_ENDPOINT`).
+#[cfg(feature = "digests")]
+pub async fn ses(config: &Config) -> aws_sdk_ses::Client {
+    let shared = sdk_config(config).await;
+    let mut builder = aws_sdk_ses::config::Builder::from(&shared);
+    if let Some(endpoint) = &config.ses_endpoint {
+        builder = builder.endpoint_url(endpoint);
+    }
+    aws_sdk_ses::Client::from_conf(builder.build())
+}
+
 #[cfg(feature = "s3")]
 pub async fn s3(config: &Config) -> aws_sdk_s3::Client {
     s3_with_credentials(config).await.0

@@ -23,8 +23,9 @@
 //! | payments: failed, disputes | `store/indexes/payments.rs` | `failed_payments_page`, `open_disputes_page`, `open_dispute_totals` |
 //!
 //! Writes are the rollup's (`functions/rollup`) and the stores of their
-//! own tables: `alerts::store`, `exports::job_store`, [`slots`] (per-tenant
-//! caps), [`source`] (the loader).
+//! own tables: `alerts::store` and `digests::store` (their capped spec
+//! items through [`spec_items`]), `exports::job_store`, [`slots`]
+//! (per-tenant caps), [`source`] (the loader).
 
 pub mod aggregates;
 pub mod high_value;
@@ -32,6 +33,7 @@ pub mod indexes;
 pub mod item;
 pub mod slots;
 pub mod source;
+pub mod spec_items;
 
 pub use item::{Item, attr_number, attr_s, key_map};
 
@@ -108,6 +110,49 @@ pub async fn query_partition(
         .collect::<Result<Vec<Item>, _>>()
         .await
         .map_err(|e| StoreError::dynamo("Query", e))
+}
+
+/// One item, read consistently (what was written before is there).
+pub async fn get_consistent(
+    client: &aws_sdk_dynamodb::Client,
+    table: &str,
+    key: Item,
+) -> Result<Option<Item>, StoreError> {
+    let out = client
+        .get_item()
+        .table_name(table)
+        .set_key(Some(key))
+        .consistent_read(true)
+        .send()
+        .await
+        .map_err(|e| StoreError::dynamo("GetItem", e))?;
+    Ok(out.item)
+}
+
+/// A page of one partition, newest sort key first: up to `limit` items
+/// after the sort key `after` (the previous page's last).
+pub async fn newest_first(
+    client: &aws_sdk_dynamodb::Client,
+    table: &str,
+    pk: &str,
+    after: Option<&str>,
+    limit: usize,
+) -> Result<Vec<Item>, StoreError> {
+    let out = client
+        .query()
+        .table_name(table)
+        .key_condition_expression("pk = :pk")
+        .expression_attribute_values(
+            ":pk",
+            aws_sdk_dynamodb::types::AttributeValue::S(pk.to_owned()),
+        )
+        .scan_index_forward(false)
+        .limit(i32::try_from(limit).unwrap_or(i32::MAX))
+        .set_exclusive_start_key(after.map(|sk| key_map(pk.to_owned(), sk.to_owned())))
+        .send()
+        .await
+        .map_err(|e| StoreError::dynamo("Query", e))?;
+    Ok(out.items.unwrap_or_default())
 }
 
 /// BatchGetItem requests one call keeps in flight (DynamoDB answers each

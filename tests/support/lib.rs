@@ -279,6 +279,37 @@ pub async fn moto_sqs(config: &Config) -> aws_sdk_sqs::Client {
     )
 }
 
+/// A queue on moto's SQS named `name`: its URL, and a client to read it.
+pub async fn moto_queue(config: &Config, name: &str) -> (String, aws_sdk_sqs::Client) {
+    let sqs = moto_sqs(config).await;
+    let out = sqs.create_queue().queue_name(name).send().await.expect("queue");
+    (out.queue_url.expect("url"), sqs)
+}
+
+/// The messages waiting in a queue (up to 10, waiting up to a second),
+/// as the SQS event Lambda would hand a function.
+pub async fn queued_event(sqs: &aws_sdk_sqs::Client, url: &str) -> Vec<Value> {
+    let received = sqs
+        .receive_message()
+        .queue_url(url)
+        .max_number_of_messages(10)
+        .wait_time_seconds(1)
+        .send()
+        .await
+        .expect("receive")
+        .messages
+        .unwrap_or_default();
+    received
+        .iter()
+        .map(|m| {
+            serde_json::json!({"messageId": m.message_id(), "receiptHandle": m.receipt_handle(),
+                "body": m.body(), "eventSource": "aws:sqs",
+                "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:queue",
+                "awsRegion": "us-east-1", "attributes": {}, "messageAttributes": {}})
+        })
+        .collect()
+}
+
 /// A topic on moto's SNS with a queue subscribed to it (raw delivery,
 /// with `filter_policy` if given): the topic's ARN, the queue's URL and an
 /// SQS client to read it.

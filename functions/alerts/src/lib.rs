@@ -211,15 +211,7 @@ impl EvaluatorContext {
     pub async fn from_config(config: &Config) -> Self {
         let topic = match &config.alerts_topic_arn {
             Some(arn) => {
-                let shared = sales_shared::aws::sdk_config(config).await;
-                let mut builder = aws_sdk_sns::config::Builder::from(&shared);
-                if let Some(endpoint) = &config.sns_endpoint {
-                    builder = builder.endpoint_url(endpoint);
-                }
-                Some(Topic {
-                    client: aws_sdk_sns::Client::from_conf(builder.build()),
-                    arn: arn.clone(),
-                })
+                Some(Topic { client: sales_shared::aws::sns(config).await, arn: arn.clone() })
             }
             None => None,
         };

@@ -25,6 +25,7 @@ use super::machine::{AlertEvent, RuleState};
 use super::rule::{Channel, RuleSpec, UrlPolicy, parse_rule};
 use super::sealed::StoredSecret;
 use crate::store::slots::Slots;
+use crate::store::spec_items::SpecItems;
 pub use crate::store::timestamp;
 use crate::store::{StoreError, unless_condition_failed};
 use crate::store::{attr_s, key_map};
@@ -216,20 +217,23 @@ impl<'a> AlertStore<'a> {
         AlertStore { client, table, tenant }
     }
 
+    /// The rules' items (`spec`, the sealed secret, the 100-rule cap).
+    fn rule_items(&self) -> SpecItems<'a> {
+        let slots = Slots::new(self.client, self.table, keys::rule_slots(self.tenant), "rules");
+        SpecItems::new(self.client, self.table, keys::rules(self.tenant), slots, "rule")
+    }
+
     fn rule_key(&self, id: &str) -> Item {
-        key_map(keys::rules(self.tenant), id.to_owned())
+        self.rule_items().key(id)
     }
 
     fn malformed(&self, key: &str, message: impl Into<String>) -> StoreError {
-        StoreError::Malformed {
-            key: format!("{}/{key}", keys::rules(self.tenant)),
-            message: message.into(),
-        }
+        self.rule_items().malformed(key, message)
     }
 
     fn rule_of(&self, item: &Item) -> Result<Rule, StoreError> {
         let id = attr_s(item, "sk").unwrap_or_default().to_owned();
-        let spec_json = attr_s(item, "spec").ok_or_else(|| self.malformed(&id, "no spec"))?;
+        let spec_json = self.rule_items().spec_json(item)?;
         let spec = parse_rule(spec_json.as_bytes(), UrlPolicy::Stored)
             .map_err(|e| self.malformed(&id, format!("{}: {}", e.field, e.rule)))?;
         Ok(Rule {
@@ -244,18 +248,9 @@ impl<'a> AlertStore<'a> {
         })
     }
 
-    fn slots(&self) -> Slots<'a> {
-        Slots::new(self.client, self.table, keys::rule_slots(self.tenant), "rules")
-    }
-
-    /// The ids of the tenant's rules.
-    async fn rule_ids(&self) -> Result<Vec<String>, StoreError> {
-        Ok(self.rules().await?.into_iter().map(|rule| rule.id).collect())
-    }
-
-    /// Stores a new rule if the tenant keeps fewer than `cap` (a slot taken
-    /// first, so parallel requests cannot pass the cap); `None` when it
-    /// keeps `cap` already.
+    /// Stores a new rule (state `ok`, never evaluated) if the tenant keeps
+    /// fewer than `cap` (a slot taken first, so parallel requests cannot
+    /// pass the cap); `None` when it keeps `cap` already.
     pub async fn create_capped(
         &self,
         id: &str,
@@ -264,69 +259,12 @@ impl<'a> AlertStore<'a> {
         now: DateTime<Utc>,
         cap: usize,
     ) -> Result<Option<Rule>, StoreError> {
-        let slots = self.slots();
-        if !slots.take_or_reclaim(id, cap, || self.rule_ids()).await? {
+        let at = timestamp(now);
+        let state = [("state", RuleState::Ok.as_str())];
+        if !self.rule_items().create_capped(id, cap, spec, secret.attribute(), &at, &state).await? {
             return Ok(None);
         }
-        match self.create(id, spec, secret, now).await {
-            Ok(rule) => Ok(Some(rule)),
-            Err(e) => {
-                if let Err(free) = slots.free(id).await {
-                    tracing::warn!(error = %free, "a rule's slot stays taken until reclaimed");
-                }
-                Err(e)
-            }
-        }
-    }
-
-    /// Every rule, by id (at most [`super::rule::MAX_RULES_PER_TENANT`]).
-    pub async fn rules(&self) -> Result<Vec<Rule>, StoreError> {
-        let items =
-            crate::store::query_partition(self.client, self.table, &keys::rules(self.tenant))
-                .await?;
-        items.iter().map(|item| self.rule_of(item)).collect()
-    }
-
-    pub async fn rule(&self, id: &str) -> Result<Option<Rule>, StoreError> {
-        let out = self
-            .client
-            .get_item()
-            .table_name(self.table)
-            .set_key(Some(self.rule_key(id)))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(|e| StoreError::dynamo("GetItem", e))?;
-        out.item.as_ref().map(|item| self.rule_of(item)).transpose()
-    }
-
-    /// Stores a new rule (state `ok`, never evaluated).
-    pub async fn create(
-        &self,
-        id: &str,
-        spec: &RuleSpec,
-        secret: &StoredSecret,
-        now: DateTime<Utc>,
-    ) -> Result<Rule, StoreError> {
-        let spec_json =
-            serde_json::to_string(spec).map_err(|e| self.malformed(id, e.to_string()))?;
-        let at = timestamp(now);
-        let (secret_name, secret_value) = secret.attribute();
-        self.client
-            .put_item()
-            .table_name(self.table)
-            .item("pk", s(keys::rules(self.tenant)))
-            .item("sk", s(id))
-            .item("spec", s(spec_json))
-            .item(secret_name, secret_value)
-            .item("state", s(RuleState::Ok.as_str()))
-            .item("created_at", s(at.clone()))
-            .item("updated_at", s(at.clone()))
-            .condition_expression("attribute_not_exists(pk)")
-            .send()
-            .await
-            .map_err(|e| StoreError::dynamo("PutItem", e))?;
-        Ok(Rule {
+        Ok(Some(Rule {
             id: id.to_owned(),
             spec: spec.clone(),
             state: RuleState::Ok,
@@ -335,7 +273,16 @@ impl<'a> AlertStore<'a> {
             created_at: at.clone(),
             updated_at: at,
             secret: secret.clone(),
-        })
+        }))
+    }
+
+    /// Every rule, by id (at most [`super::rule::MAX_RULES_PER_TENANT`]).
+    pub async fn rules(&self) -> Result<Vec<Rule>, StoreError> {
+        self.rule_items().all().await?.iter().map(|item| self.rule_of(item)).collect()
+    }
+
+    pub async fn rule(&self, id: &str) -> Result<Option<Rule>, StoreError> {
+        self.rule_items().get(id).await?.as_ref().map(|item| self.rule_of(item)).transpose()
     }
 
     /// Replaces a rule's fields (its state, secret and history stay);
@@ -346,43 +293,14 @@ impl<'a> AlertStore<'a> {
         spec: &RuleSpec,
         now: DateTime<Utc>,
     ) -> Result<Option<Rule>, StoreError> {
-        let spec_json =
-            serde_json::to_string(spec).map_err(|e| self.malformed(id, e.to_string()))?;
-        let result = self
-            .client
-            .update_item()
-            .table_name(self.table)
-            .set_key(Some(self.rule_key(id)))
-            .update_expression("SET spec = :spec, updated_at = :at")
-            .condition_expression("attribute_exists(pk)")
-            .expression_attribute_values(":spec", s(spec_json))
-            .expression_attribute_values(":at", s(timestamp(now)))
-            .return_values(aws_sdk_dynamodb::types::ReturnValue::AllNew)
-            .send()
-            .await;
-        match unless_condition_failed(result)? {
-            Some(out) => out.attributes.as_ref().map(|item| self.rule_of(item)).transpose(),
-            None => Ok(None),
-        }
+        let item = self.rule_items().replace_spec(id, spec, &timestamp(now)).await?;
+        item.as_ref().map(|item| self.rule_of(item)).transpose()
     }
 
     /// Deletes a rule and frees its slot; whether it existed. Its events
     /// expire by TTL.
     pub async fn delete(&self, id: &str) -> Result<bool, StoreError> {
-        let out = self
-            .client
-            .delete_item()
-            .table_name(self.table)
-            .set_key(Some(self.rule_key(id)))
-            .return_values(aws_sdk_dynamodb::types::ReturnValue::AllOld)
-            .send()
-            .await
-            .map_err(|e| StoreError::dynamo("DeleteItem", e))?;
-        let existed = out.attributes.is_some();
-        if existed {
-            self.slots().free(id).await?;
-        }
-        Ok(existed)
+        self.rule_items().delete(id).await
     }
 
     /// Moves a rule from `from` to `to` and notes the value, only if it is

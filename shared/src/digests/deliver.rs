@@ -44,13 +44,8 @@ impl Mailer {
     /// SES at the configured endpoint, if a sender is configured.
     pub async fn from_config(config: &Config) -> Option<Self> {
         let sender = config.digest_sender.clone()?;
-        let shared = crate::aws::sdk_config(config).await;
-        let mut builder = aws_sdk_ses::config::Builder::from(&shared);
-        if let Some(endpoint) = &config.ses_endpoint {
-            builder = builder.endpoint_url(endpoint);
-        }
         Some(Mailer {
-            ses: aws_sdk_ses::Client::from_conf(builder.build()),
+            ses: crate::aws::ses(config).await,
             sender,
             configuration_set: config.ses_configuration_set.clone(),
         })

@@ -25,6 +25,7 @@ use crate::alerts::rule::UrlPolicy;
 use crate::alerts::sealed::StoredSecret;
 use crate::alerts::store::Delivery;
 use crate::store::slots::Slots;
+use crate::store::spec_items::SpecItems;
 use crate::store::{Item, StoreError, attr_s, key_map, timestamp, unless_condition_failed};
 
 /// Most subscriptions a tenant keeps.
@@ -67,12 +68,7 @@ mod keys {
 
 /// Whether `id` has the form of a subscription id.
 pub fn is_subscription_id(id: &str) -> bool {
-    id.strip_prefix(SUBSCRIPTION_ID_PREFIX).and_then(|rest| rest.strip_prefix('_')).is_some_and(
-        |digits| {
-            digits.len() == 32
-                && digits.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
-        },
-    )
+    crate::alerts::is_id_of(SUBSCRIPTION_ID_PREFIX, id)
 }
 
 /// A stored subscription.
@@ -190,20 +186,30 @@ impl<'a> DigestStore<'a> {
         DigestStore { client, table, tenant }
     }
 
-    fn key(&self, id: &str) -> Item {
-        key_map(keys::subscriptions(self.tenant), id.to_owned())
+    /// The subscriptions' items (`spec`, the sealed secret, the cap).
+    fn subscription_items(&self) -> SpecItems<'a> {
+        let slots = Slots::new(
+            self.client,
+            self.table,
+            keys::subscription_slots(self.tenant),
+            "subscriptions",
+        );
+        SpecItems::new(
+            self.client,
+            self.table,
+            keys::subscriptions(self.tenant),
+            slots,
+            "subscription",
+        )
     }
 
     fn malformed(&self, key: &str, message: impl Into<String>) -> StoreError {
-        StoreError::Malformed {
-            key: format!("{}/{key}", keys::subscriptions(self.tenant)),
-            message: message.into(),
-        }
+        self.subscription_items().malformed(key, message)
     }
 
     fn subscription_of(&self, item: &Item) -> Result<Subscription, StoreError> {
         let id = attr_s(item, "sk").unwrap_or_default().to_owned();
-        let json = attr_s(item, "spec").ok_or_else(|| self.malformed(&id, "no spec"))?;
+        let json = self.subscription_items().spec_json(item)?;
         let spec = parse_subscription(json.as_bytes(), UrlPolicy::Stored)
             .map_err(|e| self.malformed(&id, e.to_string()))?;
         Ok(Subscription {
@@ -215,28 +221,15 @@ impl<'a> DigestStore<'a> {
         })
     }
 
-    fn slots(&self) -> Slots<'a> {
-        Slots::new(self.client, self.table, keys::subscription_slots(self.tenant), "subscriptions")
-    }
-
     /// Every subscription of the tenant, by id.
     pub async fn subscriptions(&self) -> Result<Vec<Subscription>, StoreError> {
-        let pk = keys::subscriptions(self.tenant);
-        let items = crate::store::query_partition(self.client, self.table, &pk).await?;
+        let items = self.subscription_items().all().await?;
         items.iter().map(|item| self.subscription_of(item)).collect()
     }
 
     pub async fn subscription(&self, id: &str) -> Result<Option<Subscription>, StoreError> {
-        let out = self
-            .client
-            .get_item()
-            .table_name(self.table)
-            .set_key(Some(self.key(id)))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(|e| StoreError::dynamo("GetItem", e))?;
-        out.item.as_ref().map(|item| self.subscription_of(item)).transpose()
+        let item = self.subscription_items().get(id).await?;
+        item.as_ref().map(|item| self.subscription_of(item)).transpose()
     }
 
     /// Stores a new subscription if the tenant keeps fewer than `cap` (a
@@ -250,33 +243,10 @@ impl<'a> DigestStore<'a> {
         now: DateTime<Utc>,
         cap: usize,
     ) -> Result<Option<Subscription>, StoreError> {
-        let slots = self.slots();
-        let ids = || async { Ok(self.subscriptions().await?.into_iter().map(|s| s.id).collect()) };
-        if !slots.take_or_reclaim(id, cap, ids).await? {
-            return Ok(None);
-        }
-        let spec_json =
-            serde_json::to_string(spec).map_err(|e| self.malformed(id, e.to_string()))?;
         let at = timestamp(now);
-        let (secret_name, secret_value) = secret.attribute();
-        let put = self
-            .client
-            .put_item()
-            .table_name(self.table)
-            .item("pk", s(keys::subscriptions(self.tenant)))
-            .item("sk", s(id))
-            .item("spec", s(spec_json))
-            .item(secret_name, secret_value)
-            .item("created_at", s(at.clone()))
-            .item("updated_at", s(at.clone()))
-            .condition_expression("attribute_not_exists(pk)")
-            .send()
-            .await;
-        if let Err(e) = put {
-            if let Err(free) = slots.free(id).await {
-                tracing::warn!(error = %free, "a subscription's slot stays taken until reclaimed");
-            }
-            return Err(StoreError::dynamo("PutItem", e));
+        let items = self.subscription_items();
+        if !items.create_capped(id, cap, spec, secret.attribute(), &at, &[]).await? {
+            return Ok(None);
         }
         Ok(Some(Subscription {
             id: id.to_owned(),
@@ -295,43 +265,14 @@ impl<'a> DigestStore<'a> {
         spec: &SubscriptionSpec,
         now: DateTime<Utc>,
     ) -> Result<Option<Subscription>, StoreError> {
-        let spec_json =
-            serde_json::to_string(spec).map_err(|e| self.malformed(id, e.to_string()))?;
-        let result = self
-            .client
-            .update_item()
-            .table_name(self.table)
-            .set_key(Some(self.key(id)))
-            .update_expression("SET spec = :spec, updated_at = :at")
-            .condition_expression("attribute_exists(pk)")
-            .expression_attribute_values(":spec", s(spec_json))
-            .expression_attribute_values(":at", s(timestamp(now)))
-            .return_values(ReturnValue::AllNew)
-            .send()
-            .await;
-        match unless_condition_failed(result)? {
-            Some(out) => out.attributes.as_ref().map(|item| self.subscription_of(item)).transpose(),
-            None => Ok(None),
-        }
+        let item = self.subscription_items().replace_spec(id, spec, &timestamp(now)).await?;
+        item.as_ref().map(|item| self.subscription_of(item)).transpose()
     }
 
     /// Deletes a subscription and frees its slot; whether it existed. Its
     /// sends expire by TTL.
     pub async fn delete(&self, id: &str) -> Result<bool, StoreError> {
-        let out = self
-            .client
-            .delete_item()
-            .table_name(self.table)
-            .set_key(Some(self.key(id)))
-            .return_values(ReturnValue::AllOld)
-            .send()
-            .await
-            .map_err(|e| StoreError::dynamo("DeleteItem", e))?;
-        let existed = out.attributes.is_some();
-        if existed {
-            self.slots().free(id).await?;
-        }
-        Ok(existed)
+        self.subscription_items().delete(id).await
     }
 
     /// Claims `record.period` of subscription `id` for this run: a new
@@ -407,21 +348,8 @@ impl<'a> DigestStore<'a> {
         limit: usize,
     ) -> Result<Vec<(String, SendRecord)>, StoreError> {
         let pk = keys::sends(self.tenant, id);
-        let start = after.map(|sk| key_map(pk.clone(), sk.to_owned()));
-        let out = self
-            .client
-            .query()
-            .table_name(self.table)
-            .key_condition_expression("pk = :pk")
-            .expression_attribute_values(":pk", s(pk.clone()))
-            .scan_index_forward(false)
-            .limit(i32::try_from(limit).unwrap_or(i32::MAX))
-            .set_exclusive_start_key(start)
-            .send()
-            .await
-            .map_err(|e| StoreError::dynamo("Query", e))?;
-        out.items
-            .unwrap_or_default()
+        crate::store::newest_first(self.client, self.table, &pk, after, limit)
+            .await?
             .iter()
             .map(|item| {
                 let sk = attr_s(item, "sk").unwrap_or_default().to_owned();

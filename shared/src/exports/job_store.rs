@@ -259,17 +259,8 @@ impl<'a> JobStore<'a> {
     }
 
     async fn key_item(&self, key: &str) -> Result<Option<Item>, StoreError> {
-        let out = self
-            .client
-            .get_item()
-            .table_name(self.table)
-            .key("pk", s(keys::idempotency(self.tenant)))
-            .key("sk", s(key))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(|e| StoreError::dynamo("GetItem", e))?;
-        Ok(out.item)
+        let key = key_map(keys::idempotency(self.tenant), key.to_owned());
+        crate::store::get_consistent(self.client, self.table, key).await
     }
 
     /// Frees an idempotency key (its job could not be queued: a retry with
@@ -289,16 +280,8 @@ impl<'a> JobStore<'a> {
     /// The job, if it is this tenant's and not past its 7 days at `now`
     /// (TTL deletes lazily).
     pub async fn get(&self, id: &str, now: DateTime<Utc>) -> Result<Option<Job>, StoreError> {
-        let out = self
-            .client
-            .get_item()
-            .table_name(self.table)
-            .set_key(Some(self.key(id)))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(|e| StoreError::dynamo("GetItem", e))?;
-        let job = out.item.as_ref().map(|item| self.job_of(item)).transpose()?;
+        let item = crate::store::get_consistent(self.client, self.table, self.key(id)).await?;
+        let job = item.as_ref().map(|item| self.job_of(item)).transpose()?;
         Ok(job.filter(|job| job.expires_at > now))
     }
 

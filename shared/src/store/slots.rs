@@ -114,16 +114,7 @@ impl<'a> Slots<'a> {
     }
 
     async fn item(&self) -> Result<Option<super::Item>, StoreError> {
-        let out = self
-            .client
-            .get_item()
-            .table_name(self.table)
-            .set_key(Some(self.key()))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(|e| StoreError::dynamo("GetItem", e))?;
-        Ok(out.item)
+        super::get_consistent(self.client, self.table, self.key()).await
     }
 
     /// Writes the set from the ids that hold slots already when it holds

@@ -174,15 +174,7 @@ pub async fn get(
     table: &str,
     key: &RecordKey,
 ) -> Result<Option<SourceRecord>, StoreError> {
-    let out = client
-        .get_item()
-        .table_name(table)
-        .set_key(Some(item_key(key)))
-        .consistent_read(true)
-        .send()
-        .await
-        .map_err(|e| StoreError::dynamo("GetItem", e))?;
-    out.item.map(decode).transpose()
+    super::get_consistent(client, table, item_key(key)).await?.map(decode).transpose()
 }
 
 /// The tenant's settings, defaults when none were written (or deleted).

@@ -332,10 +332,8 @@ async fn the_hourly_schedule_fans_out_per_tenant_and_a_monthly_digest_reaches_em
     let secret = created["data"]["secret"].as_str().expect("a secret").to_owned();
 
     let mut config = stack.config.clone();
-    let sqs = sales_tests::moto_sqs(&config).await;
     let queue_name = format!("digests-{}", config.aggregates_table);
-    let queue = sqs.create_queue().queue_name(queue_name).send().await.expect("queue");
-    let url = queue.queue_url.expect("url");
+    let (url, sqs) = sales_tests::moto_queue(&config, &queue_name).await;
     config.digest_queue_url = Some(url.clone());
     let ctx = export::digests::SchedulerContext::from_config(&config).await;
     // UTC tenant: January 2nd, 08:00 is its hour.
@@ -346,19 +344,9 @@ async fn the_hourly_schedule_fans_out_per_tenant_and_a_monthly_digest_reaches_em
     assert_eq!(out, json!({"queued": 1}));
     assert!(received.lock().unwrap().is_empty(), "the fan-out sends nothing itself");
 
-    let messages = sqs
-        .receive_message()
-        .queue_url(&url)
-        .max_number_of_messages(10)
-        .wait_time_seconds(1)
-        .send()
-        .await
-        .expect("receive")
-        .messages
-        .unwrap_or_default();
-    assert_eq!(messages.len(), 1, "one message per tenant");
-    let event = json!({"Records": [{"messageId": messages[0].message_id(),
-        "body": messages[0].body(), "eventSource": "aws:sqs"}]});
+    let records = sales_tests::queued_event(&sqs, &url).await;
+    assert_eq!(records.len(), 1, "one message per tenant");
+    let event = json!({"Records": records});
     for _ in 0..2 {
         let event: DigestEvent = serde_json::from_value(event.clone()).expect("an SQS event");
         let answer = export::digests::run(&ctx, event).await.expect("the tenant's run");

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use axum::http::StatusCode;
 use sales_shared::queue::Queue;
 use sales_tests::december::{NOW, records};
-use sales_tests::{TestStack, moto_sqs, token};
+use sales_tests::{TestStack, token};
 use serde_json::{Value, json};
 
 const ALERTS: &str = "/api/v1/sales/alerts";
@@ -77,9 +77,8 @@ async fn timed_receiver() -> (String, Arc<Mutex<Vec<(Instant, String)>>>) {
 }
 
 async fn queue(stack: &TestStack, name: &str) -> String {
-    let sqs = moto_sqs(&stack.config).await;
     let name = format!("{name}-{}-{}", std::process::id(), stack.config.alerts_table.len());
-    sqs.create_queue().queue_name(name).send().await.expect("queue").queue_url.expect("url")
+    sales_tests::moto_queue(&stack.config, &name).await.0
 }
 
 /// Tenant A's rule posts to ten channels that accept and never answer;

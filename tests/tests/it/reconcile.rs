@@ -202,9 +202,7 @@ async fn moto_mapping(
         .send()
         .await
         .expect("CreateFunction");
-    let sqs = sales_tests::moto_sqs(config).await;
-    let url =
-        sqs.create_queue().queue_name(name).send().await.expect("queue").queue_url.expect("url");
+    let (url, sqs) = sales_tests::moto_queue(config, name).await;
     let arn = sqs
         .get_queue_attributes()
         .queue_url(url)

@@ -7,7 +7,7 @@ use std::io::Cursor;
 use calamine::{Data, Reader, Xlsx};
 use export::SchedulerEvent;
 use sales_tests::december::{TENANT, records};
-use sales_tests::{TestStack, fetch, moto_sqs, token};
+use sales_tests::{TestStack, fetch, moto_queue, queued_event, token};
 use serde_json::{Value, json};
 
 #[tokio::test]
@@ -140,16 +140,7 @@ async fn the_schedule_fans_out_one_message_per_tenant_and_each_message_writes_it
     stack.load_and_apply(other, &[order]).await;
 
     let mut config = stack.config.clone();
-    let sqs = moto_sqs(&config).await;
-    let queue_name = format!("reports-{}", config.aggregates_table);
-    let url = sqs
-        .create_queue()
-        .queue_name(queue_name)
-        .send()
-        .await
-        .expect("queue")
-        .queue_url
-        .expect("url");
+    let (url, sqs) = moto_queue(&config, &format!("reports-{}", config.aggregates_table)).await;
     config.report_queue_url = Some(url.clone());
     let ctx = export::ReportContext::from_config(&config).await;
 
@@ -170,25 +161,8 @@ async fn the_schedule_fans_out_one_message_per_tenant_and_each_message_writes_it
     };
     assert_eq!(reports(other).await, 0, "the fan-out writes no report itself");
 
-    let received = sqs
-        .receive_message()
-        .queue_url(&url)
-        .max_number_of_messages(10)
-        .wait_time_seconds(1)
-        .send()
-        .await
-        .expect("receive")
-        .messages
-        .unwrap_or_default();
-    assert_eq!(received.len(), 2, "one message per tenant");
-    let mut records: Vec<serde_json::Value> = received
-        .iter()
-        .map(|m| {
-            json!({"messageId": m.message_id(), "receiptHandle": m.receipt_handle(), "body": m.body(),
-                "eventSource": "aws:sqs", "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:reports",
-                "awsRegion": "us-east-1", "attributes": {}, "messageAttributes": {}})
-        })
-        .collect();
+    let mut records = queued_event(&sqs, &url).await;
+    assert_eq!(records.len(), 2, "one message per tenant");
     records.push(
         json!({"messageId": "not-a-report", "body": "{\"tenant\": 7}", "eventSource": "aws:sqs"}),
     );

@@ -125,16 +125,10 @@ impl<'a> AlertStore<'a> {
         rule_id: &str,
         event_key: &str,
     ) -> Result<Option<PendingEvent>, StoreError> {
-        let out = self
-            .client
-            .get_item()
-            .table_name(self.table)
-            .set_key(Some(key_map(keys::events(self.tenant, rule_id), event_key.to_owned())))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(|e| StoreError::dynamo("GetItem", e))?;
-        let Some(item) = out.item else { return Ok(None) };
+        let key = key_map(keys::events(self.tenant, rule_id), event_key.to_owned());
+        let Some(item) = crate::store::get_consistent(self.client, self.table, key).await? else {
+            return Ok(None);
+        };
         let bad = |m: String| StoreError::Malformed {
             key: format!("{}/{event_key}", keys::events(self.tenant, rule_id)),
             message: m,
@@ -230,22 +224,8 @@ impl<'a> AlertStore<'a> {
         limit: usize,
     ) -> Result<Vec<(String, StoredEvent)>, StoreError> {
         let pk = keys::events(self.tenant, rule_id);
-        let start = after
-            .map(|sk| HashMap::from([("pk".to_owned(), s(pk.clone())), ("sk".to_owned(), s(sk))]));
-        let out = self
-            .client
-            .query()
-            .table_name(self.table)
-            .key_condition_expression("pk = :pk")
-            .expression_attribute_values(":pk", s(pk.clone()))
-            .scan_index_forward(false)
-            .limit(i32::try_from(limit).unwrap_or(i32::MAX))
-            .set_exclusive_start_key(start)
-            .send()
-            .await
-            .map_err(|e| StoreError::dynamo("Query", e))?;
-        out.items
-            .unwrap_or_default()
+        crate::store::newest_first(self.client, self.table, &pk, after, limit)
+            .await?
             .iter()
             .map(|item| {
                 let sk = attr_s(item, "sk").unwrap_or_default().to_owned();
