@@ -14,7 +14,10 @@ async fn main() -> Result<(), Error> {
     let ctx = Arc::new(RollupContext::from_config(&config).await);
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Event>| {
         let ctx = ctx.clone();
-        async move { Ok::<_, Error>(rollup::handle(&ctx, event.payload).await) }
+        // Boxed: the handler's future is deep (every store read it awaits),
+        // and inline in this one rustc's layout query can pass its depth
+        // limit in a cold build ("queries overflow the depth limit").
+        async move { Ok::<_, Error>(Box::pin(rollup::handle(&ctx, event.payload)).await) }
     }))
     .await
 }
